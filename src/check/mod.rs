@@ -1,0 +1,651 @@
+//! Invariants of a resolved layout: one function per rule. Each finding names
+//! the spec key it breaks and says how to fix it. Names that reach generated
+//! code are validated earlier, while resolving (`Rule::Identifier`).
+
+use crate::diag::{Diagnostic, Label, Rule};
+use crate::layout::{Layout, Region};
+use crate::riscv::{self, PAGE_SIZE, human_size};
+use crate::spec::{CodeModel, GpPolicy, RegionKind};
+
+/// Every rule, in the order findings are reported.
+const RULES: &[fn(&Layout, &mut Findings)] = &[
+    canonical,
+    kernel_half,
+    overlap,
+    wrap,
+    align,
+    leaf,
+    slot_per_mode,
+    modules_reach,
+    semi_pic_window,
+    gp_policy,
+    kaslr,
+    image_fits,
+    ram,
+    write_xor_execute,
+];
+
+/// Runs every invariant; an empty result means the layout is sound.
+pub fn check(layout: &Layout) -> Vec<Diagnostic> {
+    let mut f = Findings {
+        layout,
+        out: Vec::new(),
+    };
+    for rule in RULES {
+        rule(layout, &mut f);
+    }
+    // A mode-independent mistake is found once per mode; say it once.
+    let mut seen = std::collections::HashSet::new();
+    f.out
+        .retain(|d| seen.insert((d.rule, d.message.clone(), d.key().map(str::to_owned))));
+    f.out
+}
+
+struct Findings<'a> {
+    layout: &'a Layout,
+    out: Vec<Diagnostic>,
+}
+
+impl Findings<'_> {
+    /// A finding about `key`, pointing at its span.
+    fn at(
+        &mut self,
+        rule: Rule,
+        key: &str,
+        note: &str,
+        message: String,
+        help: String,
+    ) -> &mut Diagnostic {
+        let span = self.layout.origins.span(key);
+        self.out.push(
+            Diagnostic::new(rule, message)
+                .label(Label::primary(key, span, note))
+                .help(help),
+        );
+        self.out.last_mut().expect("just pushed")
+    }
+
+    fn also(d: &mut Diagnostic, layout: &Layout, key: &str, note: &str) {
+        d.labels
+            .push(Label::secondary(key, layout.origins.span(key), note));
+    }
+}
+
+fn hex(v: u64) -> String {
+    format!("{v:#x}")
+}
+
+fn region_key(r: &Region) -> String {
+    format!("region.{}.start", r.name)
+}
+
+fn is_pow2(v: u64) -> bool {
+    v.is_power_of_two()
+}
+
+fn canonical(l: &Layout, f: &mut Findings) {
+    for m in &l.modes {
+        for r in &m.regions {
+            if !m.mode.is_canonical_range(r.start, r.size) {
+                f.at(
+                    Rule::Canonical,
+                    &region_key(r),
+                    "not canonical",
+                    format!(
+                        "region `{}` [{}, {:#x}) is not canonical in {}",
+                        r.name,
+                        hex(r.start),
+                        r.end(),
+                        m.mode
+                    ),
+                    format!(
+                        "in {} addresses must lie below {} or at/above {} (bits 63..{} copy bit {})",
+                        m.mode,
+                        hex(m.mode.user_half_end()),
+                        hex(m.mode.kernel_half_start()),
+                        m.mode.va_bits(),
+                        m.mode.va_bits() - 1
+                    ),
+                )
+                .mode = Some(m.mode);
+            }
+        }
+    }
+}
+
+fn kernel_half(l: &Layout, f: &mut Findings) {
+    for m in &l.modes {
+        for r in &m.regions {
+            if !m.mode.is_canonical_range(r.start, r.size) {
+                continue; // reported by `canonical`
+            }
+            let in_kernel_half = r.start >= m.kernel_half;
+            if r.kind == RegionKind::User && in_kernel_half {
+                f.at(
+                    Rule::KernelHalf,
+                    &region_key(r),
+                    "user region in the kernel half",
+                    format!(
+                        "user region `{}` starts at {} in the kernel half of {}",
+                        r.name,
+                        hex(r.start),
+                        m.mode
+                    ),
+                    format!(
+                        "user regions end at or below {}",
+                        hex(m.mode.user_half_end())
+                    ),
+                )
+                .mode = Some(m.mode);
+            } else if r.kind != RegionKind::User && !in_kernel_half {
+                f.at(
+                    Rule::KernelHalf,
+                    &region_key(r),
+                    "below the kernel half",
+                    format!("region `{}` starts at {}, below the kernel half of {} ({})", r.name, hex(r.start), m.mode, hex(m.kernel_half)),
+                    format!("kernel regions start at or above {} in {}; use `kernel_half + N` or `top - N`, or declare kind = \"user\"", hex(m.kernel_half), m.mode),
+                )
+                .mode = Some(m.mode);
+            }
+        }
+    }
+}
+
+fn overlap(l: &Layout, f: &mut Findings) {
+    for m in &l.modes {
+        // Regions are sorted by start; compare each with every earlier region
+        // that is still open.
+        for (i, b) in m.regions.iter().enumerate() {
+            for a in &m.regions[..i] {
+                if a.end() > b.start as u128 {
+                    let d = f.at(
+                        Rule::Overlap,
+                        &region_key(b),
+                        &format!("`{}` starts here", b.name),
+                        format!(
+                            "regions `{}` [{}, {:#x}) and `{}` [{}, {:#x}) overlap in {}",
+                            a.name,
+                            hex(a.start),
+                            a.end(),
+                            b.name,
+                            hex(b.start),
+                            b.end(),
+                            m.mode
+                        ),
+                        format!(
+                            "move `{}` to start at or after {:#x}, or shrink `{}`",
+                            b.name,
+                            a.end(),
+                            a.name
+                        ),
+                    );
+                    d.mode = Some(m.mode);
+                    Findings::also(d, l, &region_key(a), &format!("`{}` covers this", a.name));
+                }
+            }
+        }
+    }
+}
+
+fn wrap(l: &Layout, f: &mut Findings) {
+    for m in &l.modes {
+        if m.image_link as u128 + l.image.max_size as u128 > riscv::TOP_U128 {
+            f.at(
+                Rule::Wrap,
+                "image.link",
+                "image wraps",
+                format!(
+                    "the image at {} with max_size {} wraps past 2^64",
+                    hex(m.image_link),
+                    human_size(l.image.max_size as u128)
+                ),
+                "link the image lower, or reduce image.max_size".into(),
+            )
+            .mode = Some(m.mode);
+        }
+    }
+    if l.ram.base as u128 + l.ram.max_size as u128 > riscv::TOP_U128 {
+        f.at(
+            Rule::Wrap,
+            "ram.max_size",
+            "RAM wraps",
+            format!(
+                "RAM at {} of {} wraps past 2^64",
+                hex(l.ram.base),
+                human_size(l.ram.max_size as u128)
+            ),
+            "reduce ram.max_size".into(),
+        );
+    }
+}
+
+fn align(l: &Layout, f: &mut Findings) {
+    for m in &l.modes {
+        for r in &m.regions {
+            let key = format!("region.{}.align", r.name);
+            if !is_pow2(r.align) || r.align < PAGE_SIZE {
+                f.at(Rule::Align, &key, "not a power of two ≥ 4 KiB",
+                    format!("region `{}` declares align {}, which is not a power of two of at least 4 KiB", r.name, hex(r.align)),
+                    "use a page-multiple power of two, e.g. \"4KiB\", \"2MiB\" or \"1GiB\"".into());
+                continue;
+            }
+            if r.start % r.align != 0 || r.size % r.align != 0 {
+                let what = if r.start % r.align != 0 {
+                    ("start", r.start)
+                } else {
+                    ("size", r.size)
+                };
+                f.at(
+                    Rule::Align,
+                    &format!(
+                        "region.{}.{}",
+                        r.name,
+                        if what.0 == "start" { "start" } else { "size" }
+                    ),
+                    "misaligned",
+                    format!(
+                        "region `{}` {} {} is not aligned to its declared align {}",
+                        r.name,
+                        what.0,
+                        hex(what.1),
+                        human_size(r.align as u128)
+                    ),
+                    format!(
+                        "round the {} to a multiple of {}, or lower `region.{}.align`",
+                        what.0,
+                        human_size(r.align as u128),
+                        r.name
+                    ),
+                )
+                .mode = Some(m.mode);
+            }
+        }
+    }
+    let sa = l.image.section_align;
+    if !is_pow2(sa) || sa < PAGE_SIZE {
+        f.at(
+            Rule::Align,
+            "image.section_align",
+            "not a power of two ≥ 4 KiB",
+            format!(
+                "image.section_align {} is not a power of two of at least 4 KiB",
+                hex(sa)
+            ),
+            "use \"4KiB\", \"2MiB\" (Linux SECTION_ALIGN with strict RWX) or \"1GiB\"".into(),
+        );
+    }
+    for s in &l.image.sections {
+        if !is_pow2(s.align) || s.align < PAGE_SIZE {
+            f.at(
+                Rule::Align,
+                &format!("image.section.{}.align", s.name),
+                "not a power of two ≥ 4 KiB",
+                format!(
+                    "section `{}` align {} is not a power of two of at least 4 KiB",
+                    s.name,
+                    hex(s.align)
+                ),
+                "sections start on page boundaries so each can get its own permissions".into(),
+            );
+        }
+    }
+    if l.ram.base % PAGE_SIZE != 0 {
+        f.at(
+            Rule::Align,
+            "ram.base",
+            "not page-aligned",
+            format!("ram.base {} is not 4 KiB-aligned", hex(l.ram.base)),
+            "RAM starts on a page boundary".into(),
+        );
+    }
+    if is_pow2(sa) && l.ram.load % sa != 0 {
+        f.at(
+            Rule::Align,
+            "ram.load",
+            "misaligned",
+            format!(
+                "ram.load {} is not aligned to image.section_align ({})",
+                hex(l.ram.load),
+                human_size(sa as u128)
+            ),
+            format!(
+                "load the image at a multiple of {} (OpenSBI on QEMU virt uses 0x8020_0000)",
+                human_size(sa as u128)
+            ),
+        );
+    }
+}
+
+fn leaf(l: &Layout, f: &mut Findings) {
+    for m in &l.modes {
+        let sizes = m.mode.leaf_sizes();
+        for r in &m.regions {
+            if !sizes.contains(&r.leaf) {
+                let names: Vec<String> = sizes.iter().map(|s| human_size(*s as u128)).collect();
+                f.at(
+                    Rule::Leaf,
+                    &format!("region.{}.leaf", r.name),
+                    "not a leaf size of this mode",
+                    format!(
+                        "region `{}` declares leaf {}, which {} cannot map",
+                        r.name,
+                        human_size(r.leaf as u128),
+                        m.mode
+                    ),
+                    format!("{} leaf sizes are {}", m.mode, names.join(", ")),
+                )
+                .mode = Some(m.mode);
+            }
+        }
+        let linear = m.linear_map();
+        if sizes.contains(&linear.leaf) && m.linear_offset % linear.leaf != 0 {
+            f.at(Rule::Leaf, "region.linear_map.leaf", "VA ≢ PA modulo the leaf",
+                format!(
+                    "the linear map cannot use {} leaves in {}: its VA−PA offset {} (linear_map.start − ram.base) is not a multiple of {}",
+                    human_size(linear.leaf as u128), m.mode, hex(m.linear_offset), human_size(linear.leaf as u128)),
+                format!("align linear_map.start so that linear_map.start − ram.base is a multiple of {}, or declare a smaller leaf", human_size(linear.leaf as u128)))
+                .mode = Some(m.mode);
+        }
+        let sa = l.image.section_align;
+        if is_pow2(sa) && m.image_offset % sa != 0 {
+            f.at(Rule::Leaf, "image.link", "VA ≢ PA modulo section_align",
+                format!(
+                    "the image's VA−PA offset {} (image.link {} − ram.load {}) is not a multiple of image.section_align {} in {}",
+                    hex(m.image_offset), hex(m.image_link), hex(l.ram.load), human_size(sa as u128), m.mode),
+                format!("link the image at an address congruent to ram.load modulo {}", human_size(sa as u128)))
+                .mode = Some(m.mode);
+        }
+        if let Some(slot) = m.region(&l.image.slot) {
+            if slot.kind == RegionKind::Kernel
+                && sizes.contains(&slot.leaf)
+                && m.image_offset % slot.leaf != 0
+            {
+                f.at(Rule::Leaf, &format!("region.{}.leaf", slot.name), "VA ≢ PA modulo the leaf",
+                    format!(
+                        "the image cannot be mapped with {} leaves in {}: its VA−PA offset {} is not a multiple of {}",
+                        human_size(slot.leaf as u128), m.mode, hex(m.image_offset), human_size(slot.leaf as u128)),
+                    format!("link the image at ram.load + a multiple of {} (e.g. {}), or declare a smaller leaf",
+                        human_size(slot.leaf as u128), hex(m.image_link - m.image_offset % slot.leaf)))
+                    .mode = Some(m.mode);
+            }
+            if slot.kind == RegionKind::LinearMap {
+                let expected = l.ram.load.wrapping_add(m.linear_offset);
+                if m.image_link != expected {
+                    f.at(Rule::Leaf, "image.link", "not the linear-map address of ram.load",
+                        format!("an image inside the linear map must be linked at linear_map.start + (ram.load − ram.base) = {} in {}, not {}", hex(expected), m.mode, hex(m.image_link)),
+                        "set image.link = \"linear_map.start + ram.load - ram.base\"".into())
+                        .mode = Some(m.mode);
+                }
+            }
+        }
+    }
+}
+
+fn slot_per_mode(l: &Layout, f: &mut Findings) {
+    let Some(first) = l.modes.first() else { return };
+    for m in &l.modes[1..] {
+        let a = first.region(&l.image.slot).map(|r| (r.start, r.size));
+        let b = m.region(&l.image.slot).map(|r| (r.start, r.size));
+        if a != b || first.image_link != m.image_link {
+            let d = f.at(Rule::SlotPerMode, "image.slot", "differs between modes",
+                format!(
+                    "one image must serve {} and {}, but its slot `{}` or link address differs: {} vs {}",
+                    first.mode, m.mode, l.image.slot, hex(first.image_link), hex(m.image_link)),
+                "put the kernel slot at an address canonical in every mode, e.g. the top 2 GiB (`top - 2GiB`), as Linux riscv does; an image inside the linear map can serve one mode only".into());
+            Findings::also(
+                d,
+                l,
+                &format!("region.{}.start", l.image.slot),
+                "slot start",
+            );
+        }
+    }
+}
+
+fn modules_reach(l: &Layout, f: &mut Findings) {
+    const REACH: u128 = 2 << 30;
+    for m in &l.modes {
+        for r in m.regions.iter().filter(|r| r.kind == RegionKind::Modules) {
+            let img_lo = m.image_link as u128;
+            let img_hi = img_lo + l.image.max_size as u128;
+            let lo = img_lo.min(r.start as u128);
+            let hi = img_hi.max(r.end());
+            if hi - lo > REACH {
+                f.at(Rule::ModulesReach, &region_key(r), "out of PC-relative reach",
+                    format!(
+                        "region `{}` [{}, {:#x}) and the image [{}, {:#x}) span {}, beyond the ±2 GiB that auipc+jalr reaches, in {}",
+                        r.name, hex(r.start), r.end(), hex(m.image_link), img_hi, human_size(hi - lo), m.mode),
+                    "place modules so that the modules region and the whole image fit in 2 GiB, e.g. start = \"image.end - 2GiB\", end = \"image.start\" (Linux: MODULES_VADDR = _end - 2G)".into())
+                    .mode = Some(m.mode);
+            }
+        }
+    }
+}
+
+fn semi_pic_window(l: &Layout, f: &mut Findings) {
+    if l.code_model != CodeModel::SemiPic {
+        return;
+    }
+    for m in &l.modes {
+        let Some(slot) = m.region(&l.image.slot) else {
+            continue;
+        };
+        // The image may run anywhere in its slot (or KASLR range); all of it
+        // must avoid the window absolute addressing reaches.
+        if riscv::touches_abs32_window(slot.start, slot.size) {
+            f.at(Rule::SemiPicWindow, &region_key(slot), "inside [-2 GiB, +2 GiB)",
+                format!(
+                    "semi-PIC slot `{}` [{}, {:#x}) reaches into [-2 GiB, +2 GiB), where medany code may use absolute lui/R_RISCV_HI20 addresses that do not move with the image, in {}",
+                    slot.name, hex(slot.start), slot.end(), m.mode),
+                "move the slot out of [0xffff_ffff_8000_0000, 0x7fff_ffff] (wrapping), e.g. into the vmalloc area as arm64 does, or use code_model = \"fixed\"".into())
+                .mode = Some(m.mode);
+        }
+    }
+}
+
+fn gp_policy(l: &Layout, f: &mut Findings) {
+    match l.gp.policy {
+        GpPolicy::Relax => {
+            if l.code_model == CodeModel::Pie {
+                f.at(Rule::GpPolicy, "gp.policy", "relax in a PIE",
+                    "gp relaxation is not possible in a PIE: linkers do not relax to gp in PIE links, and __global_pointer$ would need a dynamic relocation".into(),
+                    "use gp.policy = \"disabled\" with code_model = \"pie\"".into());
+            }
+            match &l.gp.section {
+                None => {
+                    f.at(Rule::GpPolicy, "gp.policy", "no section for small data",
+                        "gp.policy = \"relax\" needs a writable section to place __global_pointer$ in".into(),
+                        "add a writable section (e.g. data with perms = \"rw\") or set gp.section".into());
+                }
+                Some(name) => match l.image.sections.iter().find(|s| &s.name == name) {
+                    None => {
+                        f.at(
+                            Rule::GpPolicy,
+                            "gp.section",
+                            "unknown section",
+                            format!("gp.section names no image section `{name}`"),
+                            "name one of the image's [[image.section]] entries".into(),
+                        );
+                    }
+                    Some(s) if !s.write => {
+                        f.at(Rule::GpPolicy, "gp.section", "not writable",
+                            format!("gp.section `{name}` is not writable, but small data (.sdata/.sbss) is"),
+                            "place __global_pointer$ in the data section".into());
+                    }
+                    Some(_) => {}
+                },
+            }
+            if l.gp.offset >= 1 << 12 {
+                f.at(Rule::GpPolicy, "gp.offset", "out of range",
+                    format!("gp.offset {} puts __global_pointer$ beyond the 12-bit reach of its own section start", hex(l.gp.offset)),
+                    "use 0x800 so gp-relative accesses reach the first 4 KiB of small data".into());
+            }
+        }
+        GpPolicy::Disabled | GpPolicy::ShadowCallStack => {
+            if l.origins.span("gp.section") != (0..0) && l.gp.section.is_some() {
+                f.at(
+                    Rule::GpPolicy,
+                    "gp.section",
+                    "has no effect",
+                    "gp.section is set but gp.policy does not define __global_pointer$".into(),
+                    "remove gp.section, or use gp.policy = \"relax\"".into(),
+                );
+            }
+        }
+    }
+}
+
+fn kaslr(l: &Layout, f: &mut Findings) {
+    for m in &l.modes {
+        let Some(k) = &m.kaslr else { continue };
+        if !l.code_model.is_relocatable() {
+            f.at(Rule::Kaslr, "kaslr", "fixed image",
+                "a KASLR range is declared but code_model = \"fixed\" cannot run anywhere but its link address".into(),
+                "use code_model = \"semi-pic\" or \"pie\", or remove [kaslr]".into());
+            return;
+        }
+        let granule_ok = is_pow2(k.granule) && k.granule >= l.image.section_align;
+        if !granule_ok {
+            f.at(Rule::Kaslr, "kaslr.granule", "bad granule",
+                format!("kaslr.granule {} must be a power of two and a multiple of image.section_align ({})", hex(k.granule), human_size(l.image.section_align as u128)),
+                "use \"2MiB\" as Linux does: moving in granule steps keeps VA ≡ PA modulo the section alignment".into());
+        }
+        if granule_ok
+            && (k.start % k.granule != 0 || m.image_link.wrapping_sub(k.start) % k.granule != 0)
+        {
+            f.at(Rule::Kaslr, "kaslr.start", "not granule-aligned",
+                format!("kaslr.start {} (and the link address {}) must be multiples of kaslr.granule {}", hex(k.start), hex(m.image_link), human_size(k.granule as u128)),
+                "align the KASLR range to the granule".into()).mode = Some(m.mode);
+        }
+        if let Some(slot) = m.region(&l.image.slot) {
+            if (k.start as u128) < slot.start as u128 || k.end as u128 > slot.end() {
+                f.at(Rule::Kaslr, "kaslr.start", "outside the slot",
+                    format!("KASLR range [{}, {}) is not inside slot `{}` [{}, {:#x}) in {}", hex(k.start), hex(k.end), slot.name, hex(slot.start), slot.end(), m.mode),
+                    "keep kaslr.start and kaslr.end within the slot, e.g. start = \"kernel.start\", end = \"kernel.end\"".into()).mode = Some(m.mode);
+            }
+        }
+        if k.slots < 2 {
+            f.at(Rule::Kaslr, "kaslr.end", "no room to move",
+                format!("KASLR range [{}, {}) holds {} position(s) for an image of {}: nothing to randomise", hex(k.start), hex(k.end), k.slots, human_size(l.image.max_size as u128)),
+                "widen the range to at least image.max_size + kaslr.granule".into()).mode = Some(m.mode);
+        }
+        let link = m.image_link as u128;
+        if link < k.start as u128 || link + l.image.max_size as u128 > k.end as u128 {
+            f.at(
+                Rule::Kaslr,
+                "image.link",
+                "outside the KASLR range",
+                format!(
+                    "the link address {} is not a position of the KASLR range [{}, {})",
+                    hex(m.image_link),
+                    hex(k.start),
+                    hex(k.end)
+                ),
+                "link the image at kaslr.start so `nokaslr` runs it inside the range".into(),
+            )
+            .mode = Some(m.mode);
+        }
+    }
+}
+
+fn image_fits(l: &Layout, f: &mut Findings) {
+    // Lower bound on the image: each section occupies at least its own
+    // alignment (or its declared max_size rounded up to it).
+    let needed: u128 = l
+        .image
+        .sections
+        .iter()
+        .map(|s| {
+            let a = s.align.max(1) as u128;
+            (s.max_size.unwrap_or(0) as u128).div_ceil(a).max(1) * a
+        })
+        .sum::<u128>()
+        + l.image.stack_size as u128;
+    if needed > l.image.max_size as u128 {
+        f.at(Rule::ImageFits, "image.max_size", "too small for its sections",
+            format!("the sections need at least {} (each rounded up to its alignment, plus the stack), more than image.max_size {}", human_size(needed), human_size(l.image.max_size as u128)),
+            "raise image.max_size, or lower section alignments/max sizes".into());
+    }
+    for m in &l.modes {
+        let Some(slot) = m.region(&l.image.slot) else {
+            continue;
+        };
+        let lo = m.image_link as u128;
+        let hi = lo + l.image.max_size as u128;
+        if lo < slot.start as u128 || hi > slot.end() {
+            let d = f.at(
+                Rule::ImageFits,
+                "image.max_size",
+                "does not fit the slot",
+                format!(
+                    "the image [{}, {:#x}) does not fit its slot `{}` [{}, {:#x}) in {}",
+                    hex(m.image_link),
+                    hi,
+                    slot.name,
+                    hex(slot.start),
+                    slot.end(),
+                    m.mode
+                ),
+                "link the image inside the slot and keep image.max_size within it".into(),
+            );
+            d.mode = Some(m.mode);
+            Findings::also(d, l, &region_key(slot), "slot");
+        }
+    }
+    if l.image.sections.is_empty() {
+        f.at(
+            Rule::ImageFits,
+            "image",
+            "no sections",
+            "the image declares no sections".into(),
+            "add [[image.section]] entries for text, rodata, data and bss".into(),
+        );
+    }
+}
+
+fn ram(l: &Layout, f: &mut Findings) {
+    let r = &l.ram;
+    if r.min_size == 0 || r.min_size > r.max_size {
+        f.at(Rule::Ram, "ram.min_size", "bad bounds",
+            format!("ram.min_size {} must be non-zero and at most ram.max_size {}", human_size(r.min_size as u128), human_size(r.max_size as u128)),
+            "min_size is the smallest RAM the image boots with; max_size the largest the linear map must cover".into());
+    }
+    let ram_end = r.base as u128 + r.min_size as u128;
+    if r.load < r.base || r.load as u128 + l.image.max_size as u128 > ram_end {
+        f.at(Rule::Ram, "ram.load", "outside the minimum RAM",
+            format!("the image loaded at {} with max_size {} does not fit in the minimum RAM [{}, {:#x})", hex(r.load), human_size(l.image.max_size as u128), hex(r.base), ram_end),
+            "load the image inside RAM (QEMU virt with OpenSBI: 0x8020_0000), or raise ram.min_size".into());
+    }
+    for m in &l.modes {
+        let linear = m.linear_map();
+        if (linear.size) < r.max_size {
+            f.at(
+                Rule::Ram,
+                "region.linear_map.size",
+                "smaller than RAM",
+                format!(
+                    "the linear map ({}) cannot map ram.max_size ({}) in {}",
+                    human_size(linear.size as u128),
+                    human_size(r.max_size as u128),
+                    m.mode
+                ),
+                "grow the linear map or lower ram.max_size".into(),
+            )
+            .mode = Some(m.mode);
+        }
+    }
+}
+
+fn write_xor_execute(l: &Layout, f: &mut Findings) {
+    for s in &l.image.sections {
+        if s.write && s.execute {
+            f.at(
+                Rule::WriteXorExecute,
+                &format!("image.section.{}.perms", s.name),
+                "writable and executable",
+                format!("section `{}` is both writable and executable", s.name),
+                "split it: code goes into an \"rx\" section, data into an \"rw\" one (W^X)".into(),
+            );
+        }
+    }
+}

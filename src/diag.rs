@@ -1,0 +1,249 @@
+//! Diagnostics: errors as values (rule, message, labelled spans, help), and
+//! the one place they are rendered, compiler-style, against the spec text.
+
+use crate::riscv::PagingMode;
+use crate::spec::Span;
+use codespan_reporting::diagnostic as cs;
+use codespan_reporting::files::SimpleFile;
+use codespan_reporting::term;
+use serde::Serialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Every rule a spec can break. The id is stable: tests, JSON output and
+/// documentation refer to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// TOML syntax, unknown keys, wrong types, bad expressions.
+    Syntax,
+    /// Expressions that cannot be evaluated (unknown reference, cycle, range).
+    Resolve,
+    /// A region missing, duplicated or of the wrong kind for its role.
+    Structure,
+    /// Names that reach generated code must be plain identifiers.
+    Identifier,
+    /// Addresses canonical in every listed mode.
+    Canonical,
+    /// Kernel regions inside the kernel half (user regions inside the user half).
+    KernelHalf,
+    /// Regions do not overlap.
+    Overlap,
+    /// No region or value wraps past 2^64.
+    Wrap,
+    /// Starts and sizes aligned to what they declare.
+    Align,
+    /// Mappable with the declared leaf: VA ≡ PA modulo the leaf size.
+    Leaf,
+    /// The kernel slot and link address are the same in every mode.
+    SlotPerMode,
+    /// Modules within PC-relative reach (±2 GiB) of the image.
+    ModulesReach,
+    /// Semi-PIC: nothing in [-2 GiB, +2 GiB).
+    SemiPicWindow,
+    /// GP policy consistent with the code model.
+    GpPolicy,
+    /// KASLR range inside the slot, granule-aligned, relocatable model.
+    Kaslr,
+    /// The image (and its sections) fit the slot; RAM holds the image.
+    ImageFits,
+    /// RAM, load address and linear map consistent.
+    Ram,
+    /// No image section is both writable and executable.
+    WriteXorExecute,
+}
+
+impl Rule {
+    pub fn id(self) -> &'static str {
+        match self {
+            Rule::Syntax => "syntax",
+            Rule::Resolve => "resolve",
+            Rule::Structure => "structure",
+            Rule::Identifier => "identifier",
+            Rule::Canonical => "canonical",
+            Rule::KernelHalf => "kernel-half",
+            Rule::Overlap => "overlap",
+            Rule::Wrap => "wrap",
+            Rule::Align => "align",
+            Rule::Leaf => "leaf",
+            Rule::SlotPerMode => "slot-per-mode",
+            Rule::ModulesReach => "modules-reach",
+            Rule::SemiPicWindow => "semi-pic-window",
+            Rule::GpPolicy => "gp-policy",
+            Rule::Kaslr => "kaslr",
+            Rule::ImageFits => "image-fits",
+            Rule::Ram => "ram",
+            Rule::WriteXorExecute => "w-xor-x",
+        }
+    }
+
+    /// Input errors (the spec cannot be understood) exit 2; invariant
+    /// violations of an understood spec exit 1.
+    pub fn is_input_error(self) -> bool {
+        matches!(self, Rule::Syntax | Rule::Resolve)
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// A pointer into the spec: the dotted key (`region.vmalloc.start`) and,
+/// when it came from the file, its byte span.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Label {
+    pub key: String,
+    #[serde(skip)]
+    pub span: Span,
+    pub message: String,
+    pub primary: bool,
+}
+
+impl Label {
+    pub fn primary(key: impl Into<String>, span: Span, message: impl Into<String>) -> Label {
+        Label {
+            key: key.into(),
+            span,
+            message: message.into(),
+            primary: true,
+        }
+    }
+
+    pub fn secondary(key: impl Into<String>, span: Span, message: impl Into<String>) -> Label {
+        Label {
+            primary: false,
+            ..Label::primary(key, span, message)
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub rule: Rule,
+    pub message: String,
+    pub mode: Option<PagingMode>,
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(rule: Rule, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            rule,
+            message: message.into(),
+            mode: None,
+            labels: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn label(mut self, label: Label) -> Diagnostic {
+        self.labels.push(label);
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn in_mode(mut self, mode: PagingMode) -> Diagnostic {
+        self.mode = Some(mode);
+        self
+    }
+
+    /// The key of the first primary label, the one the error is about.
+    pub fn key(&self) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|l| l.primary)
+            .map(|l| l.key.as_str())
+    }
+}
+
+/// Diagnostics for one spec file, with its text so they can be rendered.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub path: PathBuf,
+    pub text: String,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Report {
+    pub fn new(path: &Path, text: &str, diagnostics: Vec<Diagnostic>) -> Report {
+        Report {
+            path: path.to_path_buf(),
+            text: text.to_string(),
+            diagnostics,
+        }
+    }
+
+    /// Exit code: 2 if any diagnostic is an input error, else 1.
+    pub fn exit_code(&self) -> u8 {
+        if self.diagnostics.iter().any(|d| d.rule.is_input_error()) {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Renders every diagnostic like a compiler: file:line:col, the source
+    /// line with a caret under the key, and a `help:` line.
+    pub fn render(&self) -> String {
+        let file = SimpleFile::new(self.path.display().to_string(), self.text.as_str());
+        let config = term::Config::default();
+        let mut out = String::new();
+        for d in &self.diagnostics {
+            let mut message = format!("{}", d.message);
+            if let Some(mode) = d.mode {
+                message = format!("{message} (in {mode})");
+            }
+            let mut cd = cs::Diagnostic::error()
+                .with_code(d.rule.id())
+                .with_message(message);
+            let mut keys_without_span = Vec::new();
+            for l in &d.labels {
+                if l.span.is_empty() && l.span.start == 0 {
+                    keys_without_span.push(format!("key `{}`: {}", l.key, l.message));
+                    continue;
+                }
+                let label = if l.primary {
+                    cs::Label::primary((), l.span.clone())
+                } else {
+                    cs::Label::secondary((), l.span.clone())
+                };
+                let text = if l.key.is_empty() {
+                    l.message.clone()
+                } else {
+                    format!("`{}`: {}", l.key, l.message)
+                };
+                cd = cd.with_labels(vec![label.with_message(text)]);
+            }
+            let mut notes = keys_without_span;
+            if let Some(help) = &d.help {
+                notes.push(format!("help: {help}"));
+            }
+            cd = cd.with_notes(notes);
+            match term::emit_into_string(&config, &file, &cd) {
+                Ok(s) => out.push_str(&s),
+                // A span past the text (cannot happen for spans from the
+                // parser) must still not lose the message.
+                Err(_) => out.push_str(&format!(
+                    "error[{}]: {}\n  in {}\n",
+                    d.rule,
+                    d.message,
+                    self.path.display()
+                )),
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render())
+    }
+}

@@ -1,0 +1,262 @@
+//! Emitters: the resolved `Layout` rendered through minijinja templates
+//! (linker script, Rust constants, C header) and serde (JSON).
+//!
+//! Templates are embedded so an installed binary works anywhere; a user
+//! directory may override any of them by file name.
+
+pub mod table;
+pub mod write;
+
+use crate::layout::{Layout, Region};
+use crate::spec::{CodeModel, GpPolicy};
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// One kind of generated file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Output {
+    LinkerScript,
+    Rust,
+    CHeader,
+    Json,
+}
+
+impl Output {
+    pub const ALL: [Output; 4] = [
+        Output::LinkerScript,
+        Output::Rust,
+        Output::CHeader,
+        Output::Json,
+    ];
+
+    /// The `--emit` name.
+    pub fn id(self) -> &'static str {
+        match self {
+            Output::LinkerScript => "ld",
+            Output::Rust => "rs",
+            Output::CHeader => "h",
+            Output::Json => "json",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Output> {
+        Output::ALL.into_iter().find(|o| o.id() == id)
+    }
+
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Output::LinkerScript => "layout.ld",
+            Output::Rust => "layout.rs",
+            Output::CHeader => "layout.h",
+            Output::Json => "layout.json",
+        }
+    }
+
+    /// The template that renders it (JSON is serialised directly).
+    pub fn template(self) -> Option<&'static str> {
+        match self {
+            Output::LinkerScript => Some("linker.ld.j2"),
+            Output::Rust => Some("layout.rs.j2"),
+            Output::CHeader => Some("layout.h.j2"),
+            Output::Json => None,
+        }
+    }
+}
+
+/// Templates compiled into the binary, by file name.
+pub const BUILTIN_TEMPLATES: [(&str, &str); 3] = [
+    ("linker.ld.j2", include_str!("../../templates/linker.ld.j2")),
+    ("layout.rs.j2", include_str!("../../templates/layout.rs.j2")),
+    ("layout.h.j2", include_str!("../../templates/layout.h.j2")),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmitError {
+    #[error("cannot read template {path}: {source}")]
+    ReadTemplate {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("template {name}: {message}")]
+    Template { name: String, message: String },
+}
+
+impl EmitError {
+    fn template(name: &str, e: minijinja::Error) -> EmitError {
+        let mut message = e.to_string();
+        if let Some(line) = e.line() {
+            message = format!("line {line}: {message}");
+        }
+        EmitError::Template {
+            name: name.to_string(),
+            message,
+        }
+    }
+}
+
+/// The templates in use: the built-in ones, each replaced by a file of the
+/// same name in `override_dir` when there is one.
+pub struct Templates {
+    env: Environment<'static>,
+    /// Files read from the override directory (for `rerun-if-changed`).
+    pub overrides: Vec<PathBuf>,
+}
+
+impl Templates {
+    pub fn new(override_dir: Option<&Path>) -> Result<Templates, EmitError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_syntax(
+            minijinja::syntax::SyntaxConfig::builder()
+                .trim_blocks(true)
+                .lstrip_blocks(true)
+                .keep_trailing_newline(true)
+                .build()
+                .expect("default delimiters are valid"),
+        );
+        env.add_filter("hex", |v: u64| format!("{v:#x}"));
+        env.add_filter("rust_hex", rust_hex);
+        env.add_filter("size", |v: u64| crate::riscv::human_size(v as u128));
+        let mut overrides = Vec::new();
+        for (name, builtin) in BUILTIN_TEMPLATES {
+            let source = match override_dir.map(|d| d.join(name)) {
+                Some(path) if path.exists() => {
+                    let text = std::fs::read_to_string(&path).map_err(|source| {
+                        EmitError::ReadTemplate {
+                            path: path.clone(),
+                            source,
+                        }
+                    })?;
+                    overrides.push(path);
+                    text
+                }
+                _ => builtin.to_string(),
+            };
+            env.add_template_owned(name, source)
+                .map_err(|e| EmitError::template(name, e))?;
+        }
+        Ok(Templates { env, overrides })
+    }
+
+    /// Renders one output for a checked layout.
+    pub fn render(&self, layout: &Layout, output: Output) -> Result<String, EmitError> {
+        let Some(name) = output.template() else {
+            let mut json = serde_json::to_string_pretty(layout).expect("Layout serialises");
+            json.push('\n');
+            return Ok(json);
+        };
+        let tmpl = self
+            .env
+            .get_template(name)
+            .map_err(|e| EmitError::template(name, e))?;
+        tmpl.render(minijinja::value::Serde(Context::new(layout)))
+            .map_err(|e| EmitError::template(name, e))
+    }
+}
+
+/// `0xffff_ffff_8000_0000`: Rust hex literal grouped by 16 bits.
+fn rust_hex(v: u64) -> String {
+    let digits = format!("{v:x}");
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 4 == 0 {
+            out.push('_');
+        }
+        out.push(c);
+    }
+    format!("0x{out}")
+}
+
+/// What templates see: the layout plus values derived from it once, here,
+/// so that templates compute no addresses themselves.
+#[derive(Serialize)]
+struct Context<'a> {
+    layout: &'a Layout,
+    /// Header line every generated file starts with.
+    generated_by: String,
+    /// Link address and VA−PA offset; identical in every mode (checked).
+    image_link: u64,
+    image_offset: u64,
+    relocatable: bool,
+    semi_pic: bool,
+    gp_relax: bool,
+    /// Section after which read-only / writable dynamic-linking tables go.
+    ro_tables_after: Option<String>,
+    rw_tables_after: Option<String>,
+    /// Section the stack is placed at the end of.
+    stack_section: Option<String>,
+    /// Regions whose address is the same in every mode.
+    common_regions: Vec<&'a Region>,
+    single_mode: Option<&'static str>,
+    abs32_window: (u64, u64),
+}
+
+impl<'a> Context<'a> {
+    fn new(layout: &'a Layout) -> Context<'a> {
+        let first = &layout.modes[0];
+        let sections = &layout.image.sections;
+        let ro_tables_after = sections
+            .iter()
+            .rfind(|s| !s.write && !s.execute)
+            .or_else(|| sections.iter().rfind(|s| !s.write))
+            .map(|s| s.name.clone());
+        let rw_tables_after = sections
+            .iter()
+            .find(|s| s.write && !s.nobits)
+            .map(|s| s.name.clone());
+        let stack_section = sections
+            .iter()
+            .rfind(|s| s.write && s.nobits)
+            .or_else(|| sections.iter().rfind(|s| s.write))
+            .map(|s| s.name.clone());
+        let common_regions = first
+            .regions
+            .iter()
+            .filter(|r| {
+                layout.modes.iter().all(|m| {
+                    m.region(&r.name)
+                        .is_some_and(|o| o.start == r.start && o.size == r.size)
+                })
+            })
+            .collect();
+        Context {
+            layout,
+            generated_by: format!(
+                "generated by layoutgen {} from {} (layout `{}`), do not edit",
+                env!("CARGO_PKG_VERSION"),
+                layout.source,
+                layout.name
+            ),
+            image_link: first.image_link,
+            image_offset: first.image_offset,
+            relocatable: layout.code_model.is_relocatable(),
+            semi_pic: layout.code_model == CodeModel::SemiPic,
+            gp_relax: layout.gp.policy == GpPolicy::Relax,
+            ro_tables_after,
+            rw_tables_after,
+            stack_section,
+            common_regions,
+            single_mode: (layout.modes.len() == 1).then(|| first.mode.name()),
+            abs32_window: (
+                crate::riscv::ABS32_WINDOW_HIGH_START,
+                crate::riscv::ABS32_WINDOW_LOW_END,
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rust_hex_groups_by_16_bits() {
+        assert_eq!(
+            super::rust_hex(0xffff_ffff_8000_0000),
+            "0xffff_ffff_8000_0000"
+        );
+        assert_eq!(super::rust_hex(0x8020_0000), "0x8020_0000");
+        assert_eq!(super::rust_hex(0x1000), "0x1000");
+        assert_eq!(super::rust_hex(0x10000), "0x1_0000");
+        assert_eq!(super::rust_hex(0), "0x0");
+    }
+}

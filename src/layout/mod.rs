@@ -1,0 +1,187 @@
+//! The resolved layout: plain numbers per paging mode. Emitters and the ELF
+//! lint read this and never the spec. Spans survive only in `origins`, for
+//! diagnostics.
+
+pub mod pagetable;
+mod resolve;
+
+pub use resolve::resolve;
+
+use crate::riscv::PagingMode;
+use crate::spec::{CodeModel, GpPolicy, RegionKind, Span};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Layout {
+    pub name: String,
+    pub description: String,
+    /// The spec's file name (never an absolute path: outputs must not depend
+    /// on where the spec lives).
+    pub source: String,
+    pub arch: &'static str,
+    pub code_model: CodeModel,
+    pub gp: Gp,
+    pub ram: Ram,
+    pub image: Image,
+    pub modes: Vec<ModeLayout>,
+    /// Where each dotted key came from in the spec text.
+    #[serde(skip)]
+    pub origins: Origins,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Ram {
+    pub base: u64,
+    pub min_size: u64,
+    pub max_size: u64,
+    /// Physical load address of the image.
+    pub load: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Gp {
+    pub policy: GpPolicy,
+    /// Output section `__global_pointer$` is placed in (relax only).
+    pub section: Option<String>,
+    /// Offset of `__global_pointer$` from that section's start.
+    pub offset: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Image {
+    pub slot: String,
+    pub max_size: u64,
+    pub section_align: u64,
+    pub stack_size: u64,
+    pub entry: String,
+    pub sections: Vec<Section>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Section {
+    pub name: String,
+    pub read: bool,
+    pub write: bool,
+    pub execute: bool,
+    pub input: Vec<String>,
+    pub align: u64,
+    pub max_size: Option<u64>,
+    pub nobits: bool,
+}
+
+impl Section {
+    /// `r-x`-style permissions.
+    pub fn perms(&self) -> String {
+        format!(
+            "{}{}{}",
+            if self.read { 'r' } else { '-' },
+            if self.write { 'w' } else { '-' },
+            if self.execute { 'x' } else { '-' }
+        )
+    }
+}
+
+/// Everything that depends on the paging mode.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModeLayout {
+    pub mode: PagingMode,
+    pub va_bits: u32,
+    pub levels: u32,
+    pub satp_mode: u64,
+    pub kernel_half: u64,
+    /// Start of the linear map (Linux `PAGE_OFFSET`).
+    pub page_offset: u64,
+    /// `virt = phys + linear_offset` (mod 2^64) inside the linear map.
+    pub linear_offset: u64,
+    /// Link address of the image's first byte.
+    pub image_link: u64,
+    /// `virt = phys + image_offset` (mod 2^64) inside the image at its link address.
+    pub image_offset: u64,
+    /// The image is linked inside the linear map (no slot of its own).
+    pub image_in_linear_map: bool,
+    pub kaslr: Option<Kaslr>,
+    /// Regions present in this mode, in address order.
+    pub regions: Vec<Region>,
+}
+
+impl ModeLayout {
+    pub fn region(&self, name: &str) -> Option<&Region> {
+        self.regions.iter().find(|r| r.name == name)
+    }
+
+    pub fn region_of_kind(&self, kind: RegionKind) -> Option<&Region> {
+        self.regions.iter().find(|r| r.kind == kind)
+    }
+
+    pub fn linear_map(&self) -> &Region {
+        self.region_of_kind(RegionKind::LinearMap)
+            .expect("resolve guarantees a linear map")
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Kaslr {
+    pub start: u64,
+    /// One past the highest address the image's last byte may occupy.
+    pub end: u64,
+    pub granule: u64,
+    /// Number of granule-aligned positions for an image of `image.max_size`.
+    pub slots: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Region {
+    pub name: String,
+    pub kind: RegionKind,
+    pub start: u64,
+    pub size: u64,
+    /// Last byte (inclusive), so a region ending at 2^64 still fits in u64.
+    pub last: u64,
+    pub align: u64,
+    pub leaf: u64,
+    pub description: String,
+}
+
+impl Region {
+    /// Exclusive end, exact.
+    pub fn end(&self) -> u128 {
+        self.start as u128 + self.size as u128
+    }
+
+    pub fn contains(&self, addr: u64) -> bool {
+        addr.wrapping_sub(self.start) < self.size
+    }
+}
+
+/// Dotted spec keys (`region.vmalloc.start`) to their spans in the text.
+#[derive(Debug, Clone, Default)]
+pub struct Origins {
+    spans: BTreeMap<String, Span>,
+}
+
+impl Origins {
+    pub fn insert(&mut self, key: impl Into<String>, span: Span) {
+        self.spans.insert(key.into(), span);
+    }
+
+    /// The span of `key`, or of its closest recorded parent key, or nothing.
+    pub fn span(&self, key: &str) -> Span {
+        let mut k = key;
+        loop {
+            if let Some(s) = self.spans.get(k) {
+                return s.clone();
+            }
+            match k.rsplit_once('.') {
+                Some((parent, _)) => k = parent,
+                None => return 0..0,
+            }
+        }
+    }
+}
+
+impl Layout {
+    pub fn mode(&self, mode: PagingMode) -> Option<&ModeLayout> {
+        self.modes.iter().find(|m| m.mode == mode)
+    }
+}

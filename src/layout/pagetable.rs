@@ -1,0 +1,190 @@
+//! Page-table cost of a layout: which leaves mapping RAM and the image takes,
+//! and how many page-table pages they need.
+//!
+//! This is the model the sample kernel implements, so its counts can be
+//! compared with the prediction:
+//! - the linear map covers `[ram.base, ram.base + ram_size)` (clipped to the
+//!   linear map region) with the largest leaf that VA/PA alignment, the
+//!   remaining length and the region's declared `leaf` allow;
+//! - the image window `[image start, image start + image.max_size)` is mapped
+//!   with leaves no larger than `image.section_align`, so every W^X section
+//!   boundary falls on a leaf boundary. When the image lives inside the linear
+//!   map, that window *replaces* the linear map's leaves there, which is the
+//!   price the seed thread talks about: the hugepage covering the kernel
+//!   must be split;
+//! - `device_pages` 4 KiB pages at the start of the fixmap region (MMIO).
+
+use super::{Layout, ModeLayout};
+use crate::riscv::PAGE_SIZE;
+use crate::spec::RegionKind;
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// One contiguous mapping request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Mapping {
+    pub va: u64,
+    pub pa: u64,
+    pub size: u64,
+    /// Largest leaf this mapping may use.
+    pub max_leaf: u64,
+}
+
+/// What mapping a given RAM size costs in one mode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cost {
+    pub ram_size: u64,
+    /// Page-table pages, the root included.
+    pub pt_pages: u64,
+    /// Leaves per size in bytes, smallest first: (leaf size, count).
+    pub leaves: Vec<(u64, u64)>,
+}
+
+impl Cost {
+    pub fn leaves_of(&self, size: u64) -> u64 {
+        self.leaves
+            .iter()
+            .find(|(s, _)| *s == size)
+            .map_or(0, |(_, n)| *n)
+    }
+}
+
+/// The mappings the sample kernel creates for `ram_size` bytes of RAM with
+/// the image running at `image_va`.
+pub fn plan(
+    layout: &Layout,
+    mode: &ModeLayout,
+    ram_size: u64,
+    image_va: u64,
+    device_pages: u64,
+) -> Vec<Mapping> {
+    let linear = mode.linear_map();
+    let ram_start = layout.ram.base;
+    let ram_len = ram_size.min(linear.size);
+    let window = Mapping {
+        va: image_va,
+        pa: layout.ram.load,
+        size: layout.image.max_size,
+        max_leaf: largest_leaf_within(mode, layout.image.section_align),
+    };
+    let mut maps = Vec::new();
+    let linear_piece = |pa: u64, end: u64| Mapping {
+        va: pa.wrapping_add(mode.linear_offset),
+        pa,
+        size: end - pa,
+        max_leaf: largest_leaf_within(mode, linear.leaf),
+    };
+    if mode.image_in_linear_map {
+        let win_start = window.pa.clamp(ram_start, ram_start + ram_len);
+        let win_end = (window.pa + window.size).clamp(ram_start, ram_start + ram_len);
+        if win_start > ram_start {
+            maps.push(linear_piece(ram_start, win_start));
+        }
+        if win_end > win_start {
+            maps.push(Mapping {
+                va: win_start.wrapping_add(mode.linear_offset),
+                pa: win_start,
+                size: win_end - win_start,
+                max_leaf: window.max_leaf,
+            });
+        }
+        if ram_start + ram_len > win_end {
+            maps.push(linear_piece(win_end, ram_start + ram_len));
+        }
+    } else {
+        maps.push(linear_piece(ram_start, ram_start + ram_len));
+        maps.push(window);
+    }
+    if device_pages > 0 {
+        if let Some(fixmap) = mode.region_of_kind(RegionKind::Fixmap) {
+            maps.push(Mapping {
+                va: fixmap.start,
+                pa: 0,
+                size: device_pages * PAGE_SIZE,
+                max_leaf: PAGE_SIZE,
+            });
+        }
+    }
+    maps.retain(|m| m.size > 0);
+    maps
+}
+
+/// The largest leaf size of `mode` that is at most `limit`.
+pub fn largest_leaf_within(mode: &ModeLayout, limit: u64) -> u64 {
+    mode.mode
+        .leaf_sizes()
+        .into_iter()
+        .filter(|&l| l <= limit.max(PAGE_SIZE))
+        .max()
+        .unwrap_or(PAGE_SIZE)
+}
+
+/// Splits a mapping into leaves: at each step the largest leaf that fits the
+/// remaining length and that both VA and PA are aligned to.
+pub fn leaves(mode: &ModeLayout, m: &Mapping) -> Vec<(u64, u64)> {
+    let sizes: Vec<u64> = mode
+        .mode
+        .leaf_sizes()
+        .into_iter()
+        .rev()
+        .filter(|&s| s <= m.max_leaf)
+        .collect();
+    let mut out = Vec::new();
+    let mut off = 0u64;
+    // Round the length up to whole pages, as any mapper must.
+    let size = m.size.div_ceil(PAGE_SIZE) * PAGE_SIZE;
+    while off < size {
+        let va = m.va.wrapping_add(off);
+        let pa = m.pa.wrapping_add(off);
+        let leaf = sizes
+            .iter()
+            .copied()
+            .find(|&s| va % s == 0 && pa % s == 0 && size - off >= s)
+            .unwrap_or(PAGE_SIZE);
+        out.push((va, leaf));
+        off += leaf;
+    }
+    out
+}
+
+/// Leaves and page-table pages for a set of mappings.
+pub fn cost_of(mode: &ModeLayout, maps: &[Mapping], ram_size: u64) -> Cost {
+    let levels = mode.levels;
+    let va_mask = if mode.va_bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << mode.va_bits) - 1
+    };
+    let mut tables: BTreeSet<(u32, u64)> = BTreeSet::new();
+    let mut counts = std::collections::BTreeMap::new();
+    for m in maps {
+        for (va, leaf) in leaves(mode, m) {
+            *counts.entry(leaf).or_insert(0u64) += 1;
+            // The leaf sits in a table at level k (level 0 holds 4 KiB
+            // leaves); it needs a table at every level from k up to just
+            // below the root.
+            let k = (leaf.trailing_zeros() - 12) / 9;
+            for j in k..levels - 1 {
+                tables.insert((j, (va & va_mask) >> (12 + 9 * (j + 1))));
+            }
+        }
+    }
+    let leaves = mode
+        .mode
+        .leaf_sizes()
+        .into_iter()
+        .map(|s| (s, counts.get(&s).copied().unwrap_or(0)))
+        .collect();
+    Cost {
+        ram_size,
+        pt_pages: 1 + tables.len() as u64,
+        leaves,
+    }
+}
+
+/// The page-table cost of `ram_size` bytes of RAM with the image at its link
+/// address and `device_pages` MMIO pages in the fixmap.
+pub fn cost(layout: &Layout, mode: &ModeLayout, ram_size: u64, device_pages: u64) -> Cost {
+    let maps = plan(layout, mode, ram_size, mode.image_link, device_pages);
+    cost_of(mode, &maps, ram_size)
+}

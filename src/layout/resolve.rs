@@ -1,0 +1,816 @@
+//! Spec → `Layout`: evaluates every expression once per paging mode.
+//!
+//! References between values (`vmalloc.end`, `image.end`, `ram.base`) are
+//! resolved on demand with memoisation and cycle detection, so a spec may
+//! write its values in any order. Only what is needed to *compute* the layout
+//! is reported here (syntax-level and evaluation errors); the layout's
+//! invariants are the `check` module's job.
+
+use super::{Gp, Image, Kaslr, Layout, ModeLayout, Origins, Ram, Region, Section};
+use crate::diag::{Diagnostic, Label, Rule};
+use crate::riscv::{PAGE_SIZE, PagingMode};
+use crate::spec::expr::{TOP, Term};
+use crate::spec::{GpPolicy, RegionKind, RegionSpec, Spec, Value};
+use std::collections::HashMap;
+
+/// Resolves a parsed spec. `source` is the spec's file name, recorded in
+/// generated headers.
+pub fn resolve(spec: &Spec, source: &str) -> Result<Layout, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let origins = collect_origins(spec);
+
+    let modes = spec_modes(spec, &mut diags);
+    check_names(spec, &mut diags);
+    for key in [
+        "ram.base",
+        "ram.min_size",
+        "ram.max_size",
+        "ram.load",
+        "image.max_size",
+    ] {
+        if value_at(spec, key).is_some_and(Value::is_per_mode) {
+            diags.push(
+                Diagnostic::new(Rule::Resolve, format!("`{key}` cannot differ per paging mode"))
+                    .label(Label::primary(key, origins.span(key), "per-mode table here"))
+                    .help("write one value; only addresses of regions, the image link address and KASLR may be per mode"),
+            );
+        }
+    }
+    if !diags.is_empty() || modes.is_empty() {
+        return Err(diags);
+    }
+
+    let mut mode_layouts = Vec::new();
+    let mut scalars: Option<(Ram, Image, Gp)> = None;
+    for &mode in &modes {
+        let mut cx = ModeContext::new(spec, mode);
+        match cx.resolve_mode() {
+            Ok((ml, ram, image, gp)) => {
+                mode_layouts.push(ml);
+                scalars.get_or_insert((ram, image, gp));
+            }
+            Err(mut d) => diags.append(&mut d),
+        }
+    }
+    if !diags.is_empty() {
+        dedup(&mut diags);
+        return Err(diags);
+    }
+    let (ram, image, gp) = scalars.expect("at least one mode resolved");
+    Ok(Layout {
+        name: spec.name.get_ref().clone(),
+        description: spec.description.clone(),
+        source: source.to_string(),
+        arch: "riscv64",
+        code_model: *spec.code_model.get_ref(),
+        gp,
+        ram,
+        image,
+        modes: mode_layouts,
+        origins,
+    })
+}
+
+/// The same mistake found in every mode is reported once.
+fn dedup(diags: &mut Vec<Diagnostic>) {
+    let mut seen = std::collections::HashSet::new();
+    diags.retain(|d| seen.insert((d.rule, d.message.clone(), d.key().map(str::to_owned))));
+}
+
+fn spec_modes(spec: &Spec, diags: &mut Vec<Diagnostic>) -> Vec<PagingMode> {
+    let mut modes: Vec<PagingMode> = Vec::new();
+    for m in spec.modes.get_ref() {
+        if modes.contains(m.get_ref()) {
+            diags.push(
+                Diagnostic::new(
+                    Rule::Structure,
+                    format!("mode `{}` is listed twice", m.get_ref()),
+                )
+                .label(Label::primary("modes", m.span(), "duplicate"))
+                .help("list each paging mode once"),
+            );
+        } else {
+            modes.push(*m.get_ref());
+        }
+    }
+    if modes.is_empty() {
+        diags.push(
+            Diagnostic::new(Rule::Structure, "no paging mode listed")
+                .label(Label::primary("modes", spec.modes.span(), "empty"))
+                .help("list the modes the image must run under, e.g. modes = [\"sv39\"]"),
+        );
+    }
+    modes.sort();
+    modes
+}
+
+/// Names and text that reach the linker script, Rust or C must not be able to
+/// inject anything there.
+fn check_names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
+    let mut bad = |key: String, span: crate::spec::Span, what: &str, rule: &str| {
+        diags.push(
+            Diagnostic::new(Rule::Identifier, format!("`{key}` {what}"))
+                .label(Label::primary(key, span, "reaches generated code"))
+                .help(rule.to_string()),
+        );
+    };
+    let name = spec.name.get_ref();
+    if !is_spec_name(name) {
+        bad(
+            "name".into(),
+            spec.name.span(),
+            "is not a valid layout name",
+            "use lower-case letters, digits, `-` and `_`, starting with a letter or digit (at most 64)",
+        );
+    }
+    if !is_safe_text(&spec.description) {
+        bad(
+            "description".into(),
+            spec.name.span(),
+            "contains a line break, control character or `*/`",
+            "keep descriptions to one line of plain text",
+        );
+    }
+    for (rname, region) in &spec.region {
+        if !crate::spec::expr::is_identifier(rname.get_ref()) {
+            bad(
+                format!("region.{}", rname.get_ref()),
+                rname.span(),
+                "is not a valid region name",
+                "region names are lower-case identifiers: [a-z_][a-z0-9_]*, at most 64 characters",
+            );
+        }
+        if !is_safe_text(&region.get_ref().description) {
+            bad(
+                format!("region.{}.description", rname.get_ref()),
+                region.span(),
+                "contains a line break, control character or `*/`",
+                "keep descriptions to one line of plain text",
+            );
+        }
+    }
+    let entry = &spec.image.entry;
+    if !is_symbol(entry.get_ref()) {
+        bad(
+            "image.entry".into(),
+            entry.span(),
+            "is not a valid symbol name",
+            "use a C identifier: [A-Za-z_][A-Za-z0-9_]*",
+        );
+    }
+    for s in &spec.image.section {
+        let s = s.get_ref();
+        let sname = s.name.get_ref();
+        if !crate::spec::expr::is_identifier(sname) {
+            bad(
+                format!("image.section.{sname}"),
+                s.name.span(),
+                "is not a valid section name",
+                "section names are lower-case identifiers: [a-z_][a-z0-9_]*; the output section is `.NAME`",
+            );
+        }
+        for pat in &s.input {
+            if !is_input_pattern(pat.get_ref()) {
+                bad(
+                    format!("image.section.{sname}.input"),
+                    pat.span(),
+                    &format!(
+                        "pattern `{}` has characters a linker script would misread",
+                        pat.get_ref()
+                    ),
+                    "input patterns may use letters, digits, `_`, `.`, `$` and `*` only",
+                );
+            }
+        }
+    }
+}
+
+fn is_spec_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+fn is_symbol(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn is_input_pattern(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '$' | '*'))
+}
+
+pub(crate) fn is_safe_text(s: &str) -> bool {
+    s.len() <= 200 && !s.contains("*/") && !s.chars().any(char::is_control)
+}
+
+fn collect_origins(spec: &Spec) -> Origins {
+    let mut o = Origins::default();
+    o.insert("name", spec.name.span());
+    o.insert("modes", spec.modes.span());
+    o.insert("code_model", spec.code_model.span());
+    o.insert("ram.base", spec.ram.base.span.clone());
+    o.insert("ram.min_size", spec.ram.min_size.span.clone());
+    o.insert("ram.max_size", spec.ram.max_size.span.clone());
+    o.insert("ram.load", spec.ram.load.span.clone());
+    o.insert("image.slot", spec.image.slot.span());
+    if let Some(link) = &spec.image.link {
+        o.insert("image.link", link.span.clone());
+    }
+    o.insert("image.max_size", spec.image.max_size.span.clone());
+    o.insert("image.section_align", spec.image.section_align.span.clone());
+    o.insert("image.stack_size", spec.image.stack_size.span.clone());
+    for s in &spec.image.section {
+        let name = s.get_ref().name.get_ref();
+        o.insert(format!("image.section.{name}"), s.span());
+        o.insert(
+            format!("image.section.{name}.perms"),
+            s.get_ref().perms.span(),
+        );
+        if let Some(a) = &s.get_ref().align {
+            o.insert(format!("image.section.{name}.align"), a.span.clone());
+        }
+    }
+    o.insert("gp.policy", spec.gp.policy.span());
+    if let Some(s) = &spec.gp.section {
+        o.insert("gp.section", s.span());
+    }
+    if let Some(k) = &spec.kaslr {
+        o.insert("kaslr", k.span());
+        o.insert("kaslr.start", k.get_ref().start.span.clone());
+        o.insert("kaslr.end", k.get_ref().end.span.clone());
+        o.insert("kaslr.granule", k.get_ref().granule.span.clone());
+    }
+    for (name, r) in &spec.region {
+        let name = name.get_ref();
+        let rs = r.get_ref();
+        o.insert(format!("region.{name}"), r.span());
+        o.insert(format!("region.{name}.start"), rs.start.span.clone());
+        if let Some(v) = &rs.size {
+            o.insert(format!("region.{name}.size"), v.span.clone());
+        }
+        if let Some(v) = &rs.end {
+            o.insert(format!("region.{name}.end"), v.span.clone());
+        }
+        o.insert(format!("region.{name}.align"), rs.align.span.clone());
+        if let Some(v) = &rs.leaf {
+            o.insert(format!("region.{name}.leaf"), v.span.clone());
+        }
+    }
+    o
+}
+
+/// The `Value` at a dotted key, for the keys that can hold one.
+fn value_at<'s>(spec: &'s Spec, key: &str) -> Option<&'s Value> {
+    match key {
+        "ram.base" => Some(&spec.ram.base),
+        "ram.min_size" => Some(&spec.ram.min_size),
+        "ram.max_size" => Some(&spec.ram.max_size),
+        "ram.load" => Some(&spec.ram.load),
+        "image.max_size" => Some(&spec.image.max_size),
+        _ => None,
+    }
+}
+
+/// Evaluation state for one paging mode.
+struct ModeContext<'s> {
+    spec: &'s Spec,
+    mode: PagingMode,
+    memo: HashMap<(String, String), u128>,
+    /// References being evaluated, to detect cycles.
+    active: Vec<(String, String)>,
+}
+
+/// What a value means, which decides its valid range.
+#[derive(Clone, Copy, PartialEq)]
+enum Quantity {
+    /// An address: `[0, 2^64)`.
+    Address,
+    /// An exclusive end: `[0, 2^64]`.
+    End,
+    /// A size or alignment: `[0, 2^64)`.
+    Size,
+}
+
+impl<'s> ModeContext<'s> {
+    fn new(spec: &'s Spec, mode: PagingMode) -> Self {
+        ModeContext {
+            spec,
+            mode,
+            memo: HashMap::new(),
+            active: Vec::new(),
+        }
+    }
+
+    fn region_spec(&self, name: &str) -> Option<&'s RegionSpec> {
+        self.spec
+            .region
+            .iter()
+            .find(|(k, _)| k.get_ref() == name)
+            .map(|(_, v)| v.get_ref())
+    }
+
+    fn region_in_mode(&self, name: &str) -> Option<&'s RegionSpec> {
+        self.region_spec(name).filter(|r| match &r.modes {
+            None => true,
+            Some(modes) => modes.get_ref().iter().any(|m| *m.get_ref() == self.mode),
+        })
+    }
+
+    /// Evaluates `value` (at `key`) in this mode and checks its range.
+    fn eval(&mut self, key: &str, value: &Value, q: Quantity) -> Result<u128, Diagnostic> {
+        let mode = self.mode;
+        let Some((expr, span)) = value.for_mode(mode) else {
+            return Err(Diagnostic::new(
+                Rule::Resolve,
+                format!("`{key}` has no value for {mode}"),
+            )
+            .label(Label::primary(key, value.span.clone(), format!("no `{mode}` entry")))
+            .help(format!("add `{mode} = \"...\"` to the per-mode table, or write one value for all modes")));
+        };
+        let span = span.clone();
+        let raw = expr.eval(|term| match term {
+            Term::Number(n) => Ok(*n),
+            Term::Top => Ok(TOP),
+            Term::KernelHalf => Ok(mode.kernel_half_start() as u128),
+            Term::Ref { object, field } => self.reference(object, field).map_err(|mut d| {
+                if d.labels.is_empty() {
+                    d = d.label(Label::primary(key, span.clone(), "in this expression"));
+                }
+                d
+            }),
+        })?;
+        let max: i128 = if q == Quantity::End {
+            TOP as i128
+        } else {
+            TOP as i128 - 1
+        };
+        if raw < 0 || raw > max {
+            let what = if raw < 0 {
+                format!("is {} below zero", hex_i128(-raw))
+            } else {
+                format!(
+                    "is {} past the last address (it wraps around 2^64)",
+                    hex_i128(raw - TOP as i128)
+                )
+            };
+            return Err(Diagnostic::new(Rule::Wrap, format!("`{key}` {what}"))
+                .in_mode(mode)
+                .label(Label::primary(key, span, "evaluates out of range"))
+                .help("addresses are in [0, 2^64): use `top - N` for addresses near the end of the address space"));
+        }
+        Ok(raw as u128)
+    }
+
+    fn reference(&mut self, object: &str, field: &str) -> Result<u128, Diagnostic> {
+        let memo_key = (object.to_string(), field.to_string());
+        if let Some(v) = self.memo.get(&memo_key) {
+            return Ok(*v);
+        }
+        if self.active.contains(&memo_key) {
+            let chain: Vec<String> = self
+                .active
+                .iter()
+                .chain(std::iter::once(&memo_key))
+                .map(|(o, f)| format!("{o}.{f}"))
+                .collect();
+            return Err(Diagnostic::new(
+                Rule::Resolve,
+                format!("circular reference: {}", chain.join(" → ")),
+            )
+            .help("define one of these values without referring back to the others"));
+        }
+        self.active.push(memo_key.clone());
+        let result = self.reference_uncached(object, field);
+        self.active.pop();
+        let v = result?;
+        self.memo.insert(memo_key, v);
+        Ok(v)
+    }
+
+    fn reference_uncached(&mut self, object: &str, field: &str) -> Result<u128, Diagnostic> {
+        let spec = self.spec;
+        let unknown_field = |valid: &str| {
+            Diagnostic::new(
+                Rule::Resolve,
+                format!("`{object}.{field}`: `{object}` has no field `{field}`"),
+            )
+            .help(format!("`{object}` has {valid}"))
+        };
+        match object {
+            "ram" => match field {
+                "base" => self.eval("ram.base", &spec.ram.base, Quantity::Address),
+                "load" => self.eval("ram.load", &spec.ram.load, Quantity::Address),
+                "min_size" => self.eval("ram.min_size", &spec.ram.min_size, Quantity::Size),
+                "max_size" => self.eval("ram.max_size", &spec.ram.max_size, Quantity::Size),
+                "end" => Ok(self.reference("ram", "base")? + self.reference("ram", "max_size")?),
+                _ => Err(unknown_field(
+                    "`base`, `load`, `min_size`, `max_size` and `end`",
+                )),
+            },
+            "image" => match field {
+                "start" => self.image_link(),
+                "max_size" => self.eval("image.max_size", &spec.image.max_size, Quantity::Size),
+                "end" => Ok(self.image_link()? + self.reference("image", "max_size")?),
+                _ => Err(unknown_field("`start`, `end` and `max_size`")),
+            },
+            name => {
+                let Some(region) = self.region_spec(name) else {
+                    let known: Vec<&str> =
+                        spec.region.keys().map(|k| k.get_ref().as_str()).collect();
+                    return Err(Diagnostic::new(
+                        Rule::Resolve,
+                        format!("`{name}.{field}` refers to no region `{name}`"),
+                    )
+                    .help(format!(
+                        "references are `ram.*`, `image.*` or a region: {}",
+                        known.join(", ")
+                    )));
+                };
+                if self.region_in_mode(name).is_none() {
+                    return Err(Diagnostic::new(
+                        Rule::Resolve,
+                        format!("`{name}.{field}` refers to region `{name}`, which does not exist in {}", self.mode),
+                    )
+                    .help(format!("add {} to `region.{name}.modes`, or use a per-mode value", self.mode)));
+                }
+                let key = format!("region.{name}");
+                match field {
+                    "start" => self.eval(&format!("{key}.start"), &region.start, Quantity::Address),
+                    "size" => self.region_size(name, region),
+                    "end" => Ok(self.reference(name, "start")? + self.region_size(name, region)?),
+                    _ => Err(unknown_field("`start`, `end` and `size`")),
+                }
+            }
+        }
+    }
+
+    fn region_size(&mut self, name: &str, region: &RegionSpec) -> Result<u128, Diagnostic> {
+        let key = format!("region.{name}");
+        match (&region.size, &region.end) {
+            (Some(size), None) => self.eval(&format!("{key}.size"), size, Quantity::Size),
+            (None, Some(end)) => {
+                let end = self.eval(&format!("{key}.end"), end, Quantity::End)?;
+                let start = self.reference(name, "start")?;
+                if end < start {
+                    return Err(Diagnostic::new(
+                        Rule::Wrap,
+                        format!("`{key}.end` ({:#x}) is below its start ({:#x})", end, start),
+                    )
+                    .in_mode(self.mode)
+                    .label(Label::primary(
+                        format!("{key}.end"),
+                        region.end.as_ref().map(|v| v.span.clone()).unwrap_or(0..0),
+                        "ends before it starts",
+                    ))
+                    .help(
+                        "a region's end must be above its start: regions may not wrap around 2^64",
+                    ));
+                }
+                Ok(end - start)
+            }
+            _ => Err(Diagnostic::new(
+                Rule::Syntax,
+                format!("`{key}` needs exactly one of `size` and `end`"),
+            )
+            .help("write `size = \"2GiB\"` or `end = \"top\"`")),
+        }
+    }
+
+    fn image_link(&mut self) -> Result<u128, Diagnostic> {
+        let spec = self.spec;
+        match &spec.image.link {
+            Some(link) => self.eval("image.link", link, Quantity::Address),
+            None => {
+                let slot = spec.image.slot.get_ref().clone();
+                self.reference(&slot, "start").map_err(|d| {
+                    d.label(Label::primary(
+                        "image.slot",
+                        spec.image.slot.span(),
+                        "the image is linked at this region's start",
+                    ))
+                })
+            }
+        }
+    }
+
+    fn resolve_mode(&mut self) -> Result<(ModeLayout, Ram, Image, Gp), Vec<Diagnostic>> {
+        let spec = self.spec;
+        let mut diags = Vec::new();
+        let mode = self.mode;
+
+        let mut regions = Vec::new();
+        for (name, r) in &spec.region {
+            let name = name.get_ref();
+            let rs = r.get_ref();
+            if self.region_in_mode(name).is_none() {
+                continue;
+            }
+            let key = format!("region.{name}");
+            let region = (|| -> Result<Region, Diagnostic> {
+                let start = self.reference(name, "start")? as u64;
+                let size = self.reference(name, "size")?;
+                if size == 0 {
+                    return Err(
+                        Diagnostic::new(Rule::Structure, format!("`{key}` is empty"))
+                            .label(Label::primary(key.clone(), r.span(), "size 0"))
+                            .help("give the region a non-zero size, or remove it"),
+                    );
+                }
+                let end = start as u128 + size;
+                if end > TOP {
+                    return Err(Diagnostic::new(
+                        Rule::Wrap,
+                        format!("`{key}` ends {:#x} past 2^64 (it wraps around)", end - TOP),
+                    )
+                    .in_mode(mode)
+                    .label(Label::primary(
+                        format!("{key}.start"),
+                        rs.start.span.clone(),
+                        "starts here",
+                    ))
+                    .help(
+                        "shrink the region or move it down: `end = \"top\"` is the highest end",
+                    ));
+                }
+                let align = self.eval(&format!("{key}.align"), &rs.align, Quantity::Size)? as u64;
+                let leaf = match &rs.leaf {
+                    Some(v) => self.eval(&format!("{key}.leaf"), v, Quantity::Size)? as u64,
+                    None => PAGE_SIZE,
+                };
+                Ok(Region {
+                    name: name.clone(),
+                    kind: rs
+                        .kind
+                        .as_ref()
+                        .map(|k| *k.get_ref())
+                        .unwrap_or_else(|| RegionKind::from_name(name)),
+                    start,
+                    size: size as u64,
+                    last: (end - 1) as u64,
+                    align,
+                    leaf,
+                    description: rs.description.clone(),
+                })
+            })();
+            match region {
+                Ok(r) => regions.push(r),
+                Err(d) => diags.push(d.in_mode(mode)),
+            }
+        }
+        regions.sort_by_key(|r| (r.start, r.name.clone()));
+
+        let linear: Vec<&Region> = regions
+            .iter()
+            .filter(|r| r.kind == RegionKind::LinearMap)
+            .collect();
+        if linear.len() != 1 {
+            diags.push(
+                Diagnostic::new(
+                    Rule::Structure,
+                    format!(
+                        "a layout needs exactly one `linear_map` region, found {}",
+                        linear.len()
+                    ),
+                )
+                .in_mode(mode)
+                .help("declare [region.linear_map] (the direct map of all RAM, Linux PAGE_OFFSET)"),
+            );
+        }
+        let slot_name = spec.image.slot.get_ref();
+        let slot = regions.iter().find(|r| &r.name == slot_name);
+        match slot {
+            Some(s) if matches!(s.kind, RegionKind::Kernel | RegionKind::LinearMap) => {}
+            Some(s) => diags.push(
+                Diagnostic::new(
+                    Rule::Structure,
+                    format!(
+                        "`image.slot` names region `{slot_name}` of kind `{:?}`",
+                        s.kind
+                    ),
+                )
+                .label(Label::primary(
+                    "image.slot",
+                    spec.image.slot.span(),
+                    "not a kernel slot",
+                ))
+                .help("the image goes into a region of kind `kernel`, or into `linear_map` itself"),
+            ),
+            None => diags.push(
+                Diagnostic::new(
+                    Rule::Structure,
+                    format!("`image.slot` names no region `{slot_name}` in {mode}"),
+                )
+                .label(Label::primary(
+                    "image.slot",
+                    spec.image.slot.span(),
+                    "unknown region",
+                ))
+                .help("declare the slot, e.g. [region.kernel] with kind = \"kernel\""),
+            ),
+        }
+
+        let scalar = |cx: &mut Self, key: &str, v: &Value, q| cx.eval(key, v, q).map(|x| x as u64);
+        let ram = (|| -> Result<Ram, Diagnostic> {
+            Ok(Ram {
+                base: scalar(self, "ram.base", &spec.ram.base, Quantity::Address)?,
+                min_size: scalar(self, "ram.min_size", &spec.ram.min_size, Quantity::Size)?,
+                max_size: scalar(self, "ram.max_size", &spec.ram.max_size, Quantity::Size)?,
+                load: scalar(self, "ram.load", &spec.ram.load, Quantity::Address)?,
+            })
+        })();
+        let image_link = self.image_link();
+        let image = self.image();
+        let gp = self.gp();
+        let kaslr = match &spec.kaslr {
+            None => Ok(None),
+            Some(k) => {
+                let k = k.get_ref();
+                (|| -> Result<Option<Kaslr>, Diagnostic> {
+                    let start = self.eval("kaslr.start", &k.start, Quantity::Address)?;
+                    let end = self.eval("kaslr.end", &k.end, Quantity::End)?;
+                    let granule = self.eval("kaslr.granule", &k.granule, Quantity::Size)?;
+                    let max = self.reference("image", "max_size")?;
+                    // Positions p = start + i * granule with p + max <= end.
+                    let slots = if granule == 0 || end < start + max {
+                        0
+                    } else {
+                        (end - start - max) / granule + 1
+                    };
+                    Ok(Some(Kaslr {
+                        start: start as u64,
+                        end: end.min(TOP - 1) as u64,
+                        granule: granule as u64,
+                        slots: slots as u64,
+                    }))
+                })()
+            }
+        };
+
+        let (ram, image_link, image, gp, kaslr) = match (ram, image_link, image, gp, kaslr) {
+            (Ok(a), Ok(b), Ok(c), Ok(d), Ok(e)) if diags.is_empty() => (a, b as u64, c, d, e),
+            (a, b, c, d, e) => {
+                diags.extend(a.err());
+                diags.extend(b.err());
+                diags.extend(c.err().into_iter().flatten());
+                diags.extend(d.err());
+                diags.extend(e.err());
+                return Err(diags
+                    .into_iter()
+                    .map(|d| {
+                        if d.mode.is_none() && d.rule == Rule::Wrap {
+                            d.in_mode(mode)
+                        } else {
+                            d
+                        }
+                    })
+                    .collect());
+            }
+        };
+        let linear = linear[0];
+        let in_linear_map = slot.is_some_and(|s| s.kind == RegionKind::LinearMap);
+        Ok((
+            ModeLayout {
+                mode,
+                va_bits: mode.va_bits(),
+                levels: mode.levels(),
+                satp_mode: mode.satp_mode(),
+                kernel_half: mode.kernel_half_start(),
+                page_offset: linear.start,
+                linear_offset: linear.start.wrapping_sub(ram.base),
+                image_link,
+                image_offset: image_link.wrapping_sub(ram.load),
+                image_in_linear_map: in_linear_map,
+                kaslr,
+                regions,
+            },
+            ram,
+            image,
+            gp,
+        ))
+    }
+
+    fn image(&mut self) -> Result<Image, Vec<Diagnostic>> {
+        let spec = self.spec;
+        let im = &spec.image;
+        let mut diags = Vec::new();
+        let get = |cx: &mut Self, diags: &mut Vec<Diagnostic>, key: &str, v: &Value| match cx.eval(
+            key,
+            v,
+            Quantity::Size,
+        ) {
+            Ok(x) => x as u64,
+            Err(d) => {
+                diags.push(d);
+                0
+            }
+        };
+        let max_size = get(self, &mut diags, "image.max_size", &im.max_size);
+        let section_align = get(self, &mut diags, "image.section_align", &im.section_align);
+        let stack_size = get(self, &mut diags, "image.stack_size", &im.stack_size);
+        let mut sections = Vec::new();
+        for s in &im.section {
+            let s = s.get_ref();
+            let name = s.name.get_ref().clone();
+            let perms = s.perms.get_ref();
+            let valid = !perms.is_empty()
+                && perms.chars().all(|c| matches!(c, 'r' | 'w' | 'x'))
+                && perms
+                    .chars()
+                    .collect::<std::collections::HashSet<_>>()
+                    .len()
+                    == perms.len();
+            if !valid {
+                diags.push(
+                    Diagnostic::new(
+                        Rule::Syntax,
+                        format!(
+                            "`image.section.{name}.perms` = \"{perms}\" is not a permission set"
+                        ),
+                    )
+                    .label(Label::primary(
+                        format!("image.section.{name}.perms"),
+                        s.perms.span(),
+                        "expected letters from `rwx`",
+                    ))
+                    .help("write e.g. \"rx\" for text, \"r\" for rodata, \"rw\" for data and bss"),
+                );
+            }
+            let align = match &s.align {
+                Some(v) => get(self, &mut diags, &format!("image.section.{name}.align"), v),
+                None => section_align,
+            };
+            let max_size = s.max_size.as_ref().map(|v| {
+                get(
+                    self,
+                    &mut diags,
+                    &format!("image.section.{name}.max_size"),
+                    v,
+                )
+            });
+            let input = if s.input.is_empty() {
+                vec![format!(".{name}"), format!(".{name}.*")]
+            } else {
+                s.input.iter().map(|p| p.get_ref().clone()).collect()
+            };
+            sections.push(Section {
+                nobits: s.nobits.unwrap_or(name == "bss"),
+                name,
+                read: perms.contains('r'),
+                write: perms.contains('w'),
+                execute: perms.contains('x'),
+                input,
+                align,
+                max_size,
+            });
+        }
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        Ok(Image {
+            slot: im.slot.get_ref().clone(),
+            max_size,
+            section_align,
+            stack_size,
+            entry: im.entry.get_ref().clone(),
+            sections,
+        })
+    }
+
+    fn gp(&mut self) -> Result<Gp, Diagnostic> {
+        let spec = self.spec;
+        let policy = *spec.gp.policy.get_ref();
+        let offset = match &spec.gp.offset {
+            Some(v) => self.eval("gp.offset", v, Quantity::Size)? as u64,
+            None => 0x800,
+        };
+        let section = match (&spec.gp.section, policy) {
+            (Some(s), _) => Some(s.get_ref().clone()),
+            // Linux puts small data at the start of .data's neighbourhood;
+            // default to the first writable section.
+            (None, GpPolicy::Relax) => spec
+                .image
+                .section
+                .iter()
+                .find(|s| s.get_ref().perms.get_ref().contains('w'))
+                .map(|s| s.get_ref().name.get_ref().clone()),
+            (None, _) => None,
+        };
+        Ok(Gp {
+            policy,
+            section,
+            offset,
+        })
+    }
+}
+
+fn hex_i128(v: i128) -> String {
+    format!("{v:#x}")
+}

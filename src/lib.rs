@@ -1,0 +1,150 @@
+//! layoutgen: one declarative TOML spec of a kernel's virtual memory layout,
+//! checked, and rendered into the linker script and constants a kernel uses.
+//!
+//! The flow is one direction: [`spec`] (TOML with spans) → [`layout`]
+//! (resolved per paging mode) → [`check`] (invariants) → [`emit`]
+//! (templates). [`Build`] wraps it for a kernel's `build.rs`:
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() {
+//!     layoutgen::Build::new()
+//!         .spec("../layouts/qemu-virt-sv39.toml")
+//!         .compile();
+//! }
+//! ```
+//! and in the kernel:
+//! ```ignore
+//! #[allow(dead_code)]
+//! mod layout {
+//!     include!(concat!(env!("OUT_DIR"), "/layout.rs"));
+//! }
+//! ```
+
+pub mod builder;
+pub mod check;
+pub mod diag;
+pub mod emit;
+pub mod layout;
+pub mod riscv;
+pub mod spec;
+
+pub use builder::Build;
+pub use diag::{Diagnostic, Report, Rule};
+pub use emit::{Output, Templates};
+pub use layout::Layout;
+
+use emit::write::{WriteOutcome, write_if_changed};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "cannot read spec {path}: {source}\nhelp: check the path; bundled layouts are in layouts/"
+    )]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The spec has errors or breaks invariants; render the report to show them.
+    #[error("{0}")]
+    Spec(Report),
+    #[error(transparent)]
+    Emit(#[from] emit::EmitError),
+    #[error(
+        "cannot write {path}: {source}\nhelp: check that the output directory exists and is writable; previous outputs are untouched"
+    )]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// 1 for invariant violations, 2 for unreadable or invalid input.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Spec(report) => report.exit_code(),
+            _ => 2,
+        }
+    }
+}
+
+/// Reads, parses and resolves a spec file without checking its invariants.
+pub fn load(path: &Path) -> Result<Layout, Error> {
+    let text = read_spec(path)?;
+    let source = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "spec".into());
+    let spec = spec::parse(&text).map_err(|d| Error::Spec(Report::new(path, &text, vec![d])))?;
+    layout::resolve(&spec, &source).map_err(|d| Error::Spec(Report::new(path, &text, d)))
+}
+
+/// Reads a spec file and checks every invariant: the layout is returned only
+/// when it is sound.
+pub fn load_checked(path: &Path) -> Result<Layout, Error> {
+    let layout = load(path)?;
+    let findings = check::check(&layout);
+    if findings.is_empty() {
+        Ok(layout)
+    } else {
+        let text = read_spec(path)?;
+        Err(Error::Spec(Report::new(path, &text, findings)))
+    }
+}
+
+fn read_spec(path: &Path) -> Result<String, Error> {
+    let read_err = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(read_err)?;
+    if meta.len() > spec::MAX_SPEC_BYTES as u64 {
+        return Err(read_err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "larger than {} KiB: not a layout spec",
+                spec::MAX_SPEC_BYTES >> 10
+            ),
+        )));
+    }
+    std::fs::read_to_string(path).map_err(read_err)
+}
+
+/// One generated file and whether it was (re)written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generated {
+    pub output: Output,
+    pub path: PathBuf,
+    pub outcome: WriteOutcome,
+}
+
+/// Renders `outputs` for a checked layout into `out_dir`. Everything is
+/// rendered before anything is written, so a template error leaves the
+/// previous outputs as they were.
+pub fn generate(
+    layout: &Layout,
+    templates: &Templates,
+    out_dir: &Path,
+    outputs: &[Output],
+) -> Result<Vec<Generated>, Error> {
+    let rendered = outputs
+        .iter()
+        .map(|&o| templates.render(layout, o).map(|text| (o, text)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut done = Vec::new();
+    for (output, text) in rendered {
+        let path = out_dir.join(output.file_name());
+        let outcome = write_if_changed(&path, text.as_bytes()).map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?;
+        done.push(Generated {
+            output,
+            path,
+            outcome,
+        });
+    }
+    Ok(done)
+}

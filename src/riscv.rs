@@ -1,0 +1,171 @@
+//! RISC-V facts the tool relies on (privileged spec, "Supervisor-Level ISA":
+//! Sv39/Sv48/Sv57 virtual-memory systems).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+pub const KIB: u64 = 1 << 10;
+pub const MIB: u64 = 1 << 20;
+pub const GIB: u64 = 1 << 30;
+pub const TIB: u64 = 1 << 40;
+
+/// One past the last address: 2^64.
+pub const TOP_U128: u128 = 1 << 64;
+
+/// Base page size in every mode.
+pub const PAGE_SIZE: u64 = 4 * KIB;
+/// Page-table entries per table page (4 KiB / 8 bytes).
+pub const PTES_PER_TABLE: u64 = 512;
+
+/// A paging mode a kernel image must run under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PagingMode {
+    Sv39,
+    Sv48,
+    Sv57,
+}
+
+impl PagingMode {
+    pub const ALL: [PagingMode; 3] = [PagingMode::Sv39, PagingMode::Sv48, PagingMode::Sv57];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PagingMode::Sv39 => "sv39",
+            PagingMode::Sv48 => "sv48",
+            PagingMode::Sv57 => "sv57",
+        }
+    }
+
+    /// Width of a virtual address.
+    pub fn va_bits(self) -> u32 {
+        match self {
+            PagingMode::Sv39 => 39,
+            PagingMode::Sv48 => 48,
+            PagingMode::Sv57 => 57,
+        }
+    }
+
+    /// Page-table levels (each resolves 9 bits).
+    pub fn levels(self) -> u32 {
+        (self.va_bits() - 12) / 9
+    }
+
+    /// The `satp.MODE` field value.
+    pub fn satp_mode(self) -> u64 {
+        match self {
+            PagingMode::Sv39 => 8,
+            PagingMode::Sv48 => 9,
+            PagingMode::Sv57 => 10,
+        }
+    }
+
+    /// First address of the upper (kernel) half: addresses are canonical when
+    /// bits 63..va_bits copy bit va_bits-1.
+    pub fn kernel_half_start(self) -> u64 {
+        (u64::MAX << (self.va_bits() - 1)) & u64::MAX
+    }
+
+    /// One past the last address of the lower (user) half.
+    pub fn user_half_end(self) -> u64 {
+        1u64 << (self.va_bits() - 1)
+    }
+
+    /// Whether every address of `[start, start + size)` is canonical and in one half.
+    pub fn is_canonical_range(self, start: u64, size: u64) -> bool {
+        let end = start as u128 + size as u128;
+        let user = end <= self.user_half_end() as u128;
+        let kernel = start >= self.kernel_half_start();
+        size > 0 && (user || kernel)
+    }
+
+    /// Leaf page sizes this mode can map, smallest first: a leaf PTE may sit
+    /// at any level (4 KiB, 2 MiB megapage, 1 GiB gigapage, 512 GiB terapage,
+    /// 256 TiB petapage).
+    pub fn leaf_sizes(self) -> Vec<u64> {
+        (0..self.levels())
+            .map(|level| PAGE_SIZE << (9 * level))
+            .collect()
+    }
+}
+
+impl fmt::Display for PagingMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The window that absolute `lui`/`R_RISCV_HI20` addressing reaches: a
+/// sign-extended 32-bit value, `[-2 GiB, +2 GiB)` wrapping through zero. A
+/// semi-PIC image must keep its symbols outside it, or they cannot move.
+pub const ABS32_WINDOW_LOW_END: u64 = 2 * GIB; // [0, 2 GiB)
+pub const ABS32_WINDOW_HIGH_START: u64 = 0u64.wrapping_sub(2 * GIB); // [-2 GiB, 2^64)
+
+/// Whether `[start, start + size)` touches the ±2 GiB absolute window.
+pub fn touches_abs32_window(start: u64, size: u64) -> bool {
+    let end = start as u128 + size as u128;
+    (start as u128) < ABS32_WINDOW_LOW_END as u128 || end > ABS32_WINDOW_HIGH_START as u128
+}
+
+/// Formats a size with the largest binary unit that divides it exactly.
+pub fn human_size(size: u128) -> String {
+    const UNITS: [(&str, u32); 6] = [
+        ("EiB", 60),
+        ("PiB", 50),
+        ("TiB", 40),
+        ("GiB", 30),
+        ("MiB", 20),
+        ("KiB", 10),
+    ];
+    for (name, shift) in UNITS {
+        if size >= 1 << shift && size % (1 << shift) == 0 {
+            return format!("{} {name}", size >> shift);
+        }
+    }
+    format!("{size} B")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_half_starts_match_the_privileged_spec() {
+        assert_eq!(PagingMode::Sv39.kernel_half_start(), 0xffff_ffc0_0000_0000);
+        assert_eq!(PagingMode::Sv48.kernel_half_start(), 0xffff_8000_0000_0000);
+        assert_eq!(PagingMode::Sv57.kernel_half_start(), 0xff00_0000_0000_0000);
+        assert_eq!(PagingMode::Sv39.user_half_end(), 0x40_0000_0000);
+    }
+
+    #[test]
+    fn leaf_sizes_per_mode() {
+        assert_eq!(PagingMode::Sv39.leaf_sizes(), vec![4 * KIB, 2 * MIB, GIB]);
+        assert_eq!(PagingMode::Sv48.leaf_sizes().last(), Some(&(512 * GIB)));
+        assert_eq!(PagingMode::Sv57.leaf_sizes().last(), Some(&(256 * TIB)));
+    }
+
+    #[test]
+    fn canonical_ranges() {
+        let m = PagingMode::Sv39;
+        assert!(m.is_canonical_range(0xffff_ffff_8000_0000, 2 * GIB));
+        assert!(!m.is_canonical_range(0xffff_ff00_0000_0000, GIB));
+        assert!(!m.is_canonical_range(0x3f_ffff_f000, 0x2000));
+        assert!(m.is_canonical_range(0x1000, 0x1000));
+    }
+
+    #[test]
+    fn abs32_window() {
+        assert!(touches_abs32_window(0xffff_ffff_8000_0000, 4096));
+        assert!(touches_abs32_window(0x7fff_f000, 4096));
+        assert!(!touches_abs32_window(0x8000_0000, 4096));
+        assert!(!touches_abs32_window(0xffff_ffff_0000_0000, 2 * GIB));
+        assert!(touches_abs32_window(0xffff_ffff_0000_0000, 2 * GIB + 1));
+    }
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human_size(2 * GIB as u128), "2 GiB");
+        assert_eq!(human_size(6 * MIB as u128), "6 MiB");
+        assert_eq!(human_size(4097), "4097 B");
+    }
+}

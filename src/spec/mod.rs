@@ -1,0 +1,391 @@
+//! The layout spec as written: TOML deserialized into typed structs that keep
+//! the byte span of every value, so later stages can point at the source.
+//! No logic beyond syntax lives here; see `layout` for resolution.
+
+pub mod expr;
+
+use crate::diag::{Diagnostic, Label, Rule};
+use crate::riscv::PagingMode;
+use expr::Expr;
+use indexmap::IndexMap;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::ops::Range;
+use toml::Spanned;
+
+pub type Span = Range<usize>;
+
+/// A whole spec file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Short identifier; it reaches generated comments and file headers.
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: String,
+    pub arch: Spanned<Arch>,
+    /// Paging modes the one image must run under.
+    pub modes: Spanned<Vec<Spanned<PagingMode>>>,
+    pub code_model: Spanned<CodeModel>,
+    pub ram: RamSpec,
+    pub image: ImageSpec,
+    #[serde(default)]
+    pub gp: GpSpec,
+    pub kaslr: Option<Spanned<KaslrSpec>>,
+    /// Regions by name, in declaration order.
+    #[serde(default)]
+    pub region: IndexMap<Spanned<String>, Spanned<RegionSpec>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    Riscv64,
+}
+
+/// How the image's code addresses itself, which decides where it may run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CodeModel {
+    /// medany code linked and run at one fixed virtual address.
+    Fixed,
+    /// medany code that may run at any granule-aligned offset inside its slot:
+    /// "pretending medany is PIC" (needs no symbol in [-2 GiB, +2 GiB)).
+    SemiPic,
+    /// Position-independent executable with dynamic relocations.
+    Pie,
+}
+
+impl CodeModel {
+    pub fn is_relocatable(self) -> bool {
+        !matches!(self, CodeModel::Fixed)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RamSpec {
+    /// Physical address of the first byte of RAM.
+    pub base: Value,
+    /// Smallest RAM the image must boot with (the image must fit in it).
+    pub min_size: Value,
+    /// Largest RAM the linear map must cover.
+    pub max_size: Value,
+    /// Physical address the loader places the image at.
+    pub load: Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageSpec {
+    /// Name of the region the image is linked into (a `kernel` region, or the
+    /// `linear_map` itself for the in-linear-map design).
+    pub slot: Spanned<String>,
+    /// Link (virtual) address of the first byte; default: the slot's start.
+    pub link: Option<Value>,
+    /// Upper bound of the image's size, checked at link time.
+    pub max_size: Value,
+    /// Alignment of each section start (Linux `SECTION_ALIGN`): the page size
+    /// the image is mapped with, so W^X boundaries need no smaller pages.
+    pub section_align: Value,
+    #[serde(default = "default_stack_size")]
+    pub stack_size: Value,
+    #[serde(default = "default_entry")]
+    pub entry: Spanned<String>,
+    /// Output sections in link order.
+    pub section: Vec<Spanned<SectionSpec>>,
+}
+
+fn default_stack_size() -> Value {
+    Value::number(64 << 10)
+}
+
+fn default_entry() -> Spanned<String> {
+    Spanned::new(0..0, "_start".into())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SectionSpec {
+    pub name: Spanned<String>,
+    pub perms: Spanned<String>,
+    /// Input-section patterns, in order; default `.NAME` and `.NAME.*`.
+    #[serde(default)]
+    pub input: Vec<Spanned<String>>,
+    /// Alignment of the section start; default `image.section_align`.
+    pub align: Option<Value>,
+    pub max_size: Option<Value>,
+    /// Occupies no file space (like `.bss`); default: true for `bss`.
+    pub nobits: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum GpPolicy {
+    /// The linker may relax accesses within ±2 KiB of `__global_pointer$`
+    /// into gp-relative form; startup code must load gp PC-relatively.
+    #[default]
+    Relax,
+    /// No gp relaxation; no `__global_pointer$` is defined.
+    Disabled,
+    /// gp holds the shadow call stack pointer, so relaxation must be off.
+    ShadowCallStack,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpSpec {
+    #[serde(default = "default_gp_policy")]
+    pub policy: Spanned<GpPolicy>,
+    /// Output section whose start `__global_pointer$` is placed relative to.
+    pub section: Option<Spanned<String>>,
+    /// `__global_pointer$ = section start + offset` (Linux: 0x800).
+    pub offset: Option<Value>,
+}
+
+impl Default for GpSpec {
+    fn default() -> Self {
+        GpSpec {
+            policy: default_gp_policy(),
+            section: None,
+            offset: None,
+        }
+    }
+}
+
+fn default_gp_policy() -> Spanned<GpPolicy> {
+    Spanned::new(0..0, GpPolicy::Relax)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KaslrSpec {
+    /// Lowest run-time address of the image.
+    pub start: Value,
+    /// One past the highest run-time address of the image's last byte.
+    pub end: Value,
+    /// The image moves in steps of this size.
+    pub granule: Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionSpec {
+    /// Default: the region's name when that is a known kind, else `custom`.
+    pub kind: Option<Spanned<RegionKind>>,
+    pub start: Value,
+    pub size: Option<Value>,
+    pub end: Option<Value>,
+    #[serde(default = "default_align")]
+    pub align: Value,
+    /// Largest leaf page the region is mapped with.
+    pub leaf: Option<Value>,
+    #[serde(default)]
+    pub description: String,
+    /// Modes the region exists in; default: all of the spec's modes.
+    pub modes: Option<Spanned<Vec<Spanned<PagingMode>>>>,
+}
+
+fn default_align() -> Value {
+    Value::number(4096)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegionKind {
+    LinearMap,
+    Vmalloc,
+    Vmemmap,
+    PciIo,
+    Fixmap,
+    Modules,
+    Kernel,
+    Kasan,
+    User,
+    Custom,
+}
+
+impl RegionKind {
+    pub fn from_name(name: &str) -> RegionKind {
+        match name {
+            "linear_map" => RegionKind::LinearMap,
+            "vmalloc" => RegionKind::Vmalloc,
+            "vmemmap" => RegionKind::Vmemmap,
+            "pci_io" => RegionKind::PciIo,
+            "fixmap" => RegionKind::Fixmap,
+            "modules" => RegionKind::Modules,
+            "kernel" => RegionKind::Kernel,
+            "kasan" => RegionKind::Kasan,
+            "user" => RegionKind::User,
+            _ => RegionKind::Custom,
+        }
+    }
+}
+
+/// An address or size: one expression, or one per paging mode
+/// (`{ sv39 = "...", sv48 = "..." }`).
+#[derive(Debug, Clone)]
+pub struct Value {
+    pub span: Span,
+    pub exprs: ModeExprs,
+}
+
+#[derive(Debug, Clone)]
+pub enum ModeExprs {
+    Same(Expr),
+    PerMode(Vec<(PagingMode, Span, Expr)>),
+}
+
+impl Value {
+    pub fn number(n: u64) -> Value {
+        Value {
+            span: 0..0,
+            exprs: ModeExprs::Same(Expr {
+                terms: vec![(expr::Sign::Plus, expr::Term::Number(n as u128))],
+            }),
+        }
+    }
+
+    /// The expression for `mode` and its span, or `None` when a per-mode
+    /// value does not list that mode.
+    pub fn for_mode(&self, mode: PagingMode) -> Option<(&Expr, &Span)> {
+        match &self.exprs {
+            ModeExprs::Same(e) => Some((e, &self.span)),
+            ModeExprs::PerMode(entries) => entries
+                .iter()
+                .find(|(m, _, _)| *m == mode)
+                .map(|(_, span, e)| (e, span)),
+        }
+    }
+
+    pub fn is_per_mode(&self) -> bool {
+        matches!(self.exprs, ModeExprs::PerMode(_))
+    }
+}
+
+/// One expression, written as a string in the grammar or a non-negative integer.
+struct ExprValue(Expr);
+
+struct ExprVisitor;
+
+impl<'de> Visitor<'de> for ExprVisitor {
+    type Value = ExprValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an address or size: a string such as \"0xffff_ffff_8000_0000\", \"2MiB\" or \"top - 2GiB\", or a non-negative integer")
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<ExprValue, E> {
+        Expr::parse(s)
+            .map(ExprValue)
+            .map_err(|e| E::custom(format!("in \"{s}\": {e}")))
+    }
+
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<ExprValue, E> {
+        if n < 0 {
+            return Err(E::custom(
+                "negative integers are not addresses: write \"top - N\" for an address below the end of the address space",
+            ));
+        }
+        self.visit_u64(n as u64)
+    }
+
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<ExprValue, E> {
+        Ok(ExprValue(Value::number(n).exprs_same()))
+    }
+}
+
+impl Value {
+    fn exprs_same(self) -> Expr {
+        match self.exprs {
+            ModeExprs::Same(e) => e,
+            ModeExprs::PerMode(_) => unreachable!("Value::number is never per-mode"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ExprValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ExprVisitor)
+    }
+}
+
+struct ModeExprsVisitor;
+
+impl<'de> Visitor<'de> for ModeExprsVisitor {
+    type Value = ModeExprs;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an address or size (a string, an integer, or a table keyed by paging mode such as { sv39 = \"...\", sv48 = \"...\" })")
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<ModeExprs, E> {
+        ExprVisitor.visit_str(s).map(|e| ModeExprs::Same(e.0))
+    }
+
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<ModeExprs, E> {
+        ExprVisitor.visit_i64(n).map(|e| ModeExprs::Same(e.0))
+    }
+
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<ModeExprs, E> {
+        ExprVisitor.visit_u64(n).map(|e| ModeExprs::Same(e.0))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ModeExprs, A::Error> {
+        let mut entries: Vec<(PagingMode, Span, Expr)> = Vec::new();
+        while let Some(mode) = map.next_key::<PagingMode>()? {
+            let value: Spanned<ExprValue> = map.next_value()?;
+            if entries.iter().any(|(m, _, _)| *m == mode) {
+                return Err(de::Error::custom(format!("mode `{mode}` is listed twice")));
+            }
+            let span = value.span();
+            entries.push((mode, span, value.into_inner().0));
+        }
+        if entries.is_empty() {
+            return Err(de::Error::custom(
+                "a per-mode table needs at least one mode",
+            ));
+        }
+        Ok(ModeExprs::PerMode(entries))
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Inner(ModeExprs);
+        impl<'de> Deserialize<'de> for Inner {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_any(ModeExprsVisitor).map(Inner)
+            }
+        }
+        let spanned = Spanned::<Inner>::deserialize(d)?;
+        Ok(Value {
+            span: spanned.span(),
+            exprs: spanned.into_inner().0,
+        })
+    }
+}
+
+/// Largest spec file accepted. Real specs are a few KiB; the bound keeps a
+/// wrong path (a disk image, a vmlinux) from being parsed as TOML.
+pub const MAX_SPEC_BYTES: usize = 1 << 20;
+
+/// Parses spec text. Syntax errors come back as one diagnostic with a span.
+pub fn parse(text: &str) -> Result<Spec, Diagnostic> {
+    if text.len() > MAX_SPEC_BYTES {
+        return Err(Diagnostic::new(
+            Rule::Syntax,
+            format!("spec is larger than {} KiB", MAX_SPEC_BYTES >> 10),
+        )
+        .help("a layout spec is a small TOML file; check the path"));
+    }
+    toml::from_str::<Spec>(text).map_err(|e| {
+        let message = e.message().trim_end().to_string();
+        let mut d = Diagnostic::new(Rule::Syntax, message);
+        if let Some(span) = e.span() {
+            d = d.label(Label::primary("", span, "here"));
+        }
+        d.help("see docs/spec.md for every key, its type and an example")
+    })
+}
