@@ -196,13 +196,9 @@ impl Report {
         let config = term::Config::default();
         let mut out = String::new();
         for d in &self.diagnostics {
-            let mut message = format!("{}", d.message);
-            if let Some(mode) = d.mode {
-                message = format!("{message} (in {mode})");
-            }
             let mut cd = cs::Diagnostic::error()
                 .with_code(d.rule.id())
-                .with_message(message);
+                .with_message(&d.message);
             let mut keys_without_span = Vec::new();
             for l in &d.labels {
                 if l.span.is_empty() && l.span.start == 0 {

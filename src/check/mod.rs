@@ -406,15 +406,21 @@ fn modules_reach(l: &Layout, f: &mut Findings) {
     const REACH: u128 = 2 << 30;
     for m in &l.modes {
         for r in m.regions.iter().filter(|r| r.kind == RegionKind::Modules) {
-            let img_lo = m.image_link as u128;
-            let img_hi = img_lo + l.image.max_size as u128;
+            // A relocatable image may run anywhere in its KASLR range.
+            let (img_lo, img_hi) = match &m.kaslr {
+                Some(k) => (k.start as u128, k.end as u128),
+                None => (
+                    m.image_link as u128,
+                    m.image_link as u128 + l.image.max_size as u128,
+                ),
+            };
             let lo = img_lo.min(r.start as u128);
             let hi = img_hi.max(r.end());
             if hi - lo > REACH {
                 f.at(Rule::ModulesReach, &region_key(r), "out of PC-relative reach",
                     format!(
-                        "region `{}` [{}, {:#x}) and the image [{}, {:#x}) span {}, beyond the ±2 GiB that auipc+jalr reaches, in {}",
-                        r.name, hex(r.start), r.end(), hex(m.image_link), img_hi, human_size(hi - lo), m.mode),
+                        "region `{}` [{}, {:#x}) and the image's range [{:#x}, {:#x}) span {}, beyond the ±2 GiB that auipc+jalr reaches, in {}",
+                        r.name, hex(r.start), r.end(), img_lo, img_hi, human_size(hi - lo), m.mode),
                     "place modules so that the modules region and the whole image fit in 2 GiB, e.g. start = \"image.end - 2GiB\", end = \"image.start\" (Linux: MODULES_VADDR = _end - 2G)".into())
                     .mode = Some(m.mode);
             }

@@ -252,7 +252,12 @@ fn collect_origins(spec: &Spec) -> Origins {
         let name = name.get_ref();
         let rs = r.get_ref();
         o.insert(format!("region.{name}"), r.span());
-        o.insert(format!("region.{name}.start"), rs.start.span.clone());
+        // A region without `start` is pointed at by the key that placed it.
+        let placed_by = rs.start.as_ref().or(rs.end.as_ref()).or(rs.size.as_ref());
+        o.insert(
+            format!("region.{name}.start"),
+            placed_by.map_or(r.span(), |v| v.span.clone()),
+        );
         if let Some(v) = &rs.size {
             o.insert(format!("region.{name}.size"), v.span.clone());
         }
@@ -441,9 +446,8 @@ impl<'s> ModeContext<'s> {
                     )
                     .help(format!("add {} to `region.{name}.modes`, or use a per-mode value", self.mode)));
                 }
-                let key = format!("region.{name}");
                 match field {
-                    "start" => self.eval(&format!("{key}.start"), &region.start, Quantity::Address),
+                    "start" => self.region_start(name, region),
                     "size" => self.region_size(name, region),
                     "end" => Ok(self.reference(name, "start")? + self.region_size(name, region)?),
                     _ => Err(unknown_field("`start`, `end` and `size`")),
@@ -452,22 +456,57 @@ impl<'s> ModeContext<'s> {
         }
     }
 
+    /// Exactly two of `start`, `size` and `end` place a region.
+    fn placement_error(name: &str) -> Diagnostic {
+        Diagnostic::new(
+            Rule::Syntax,
+            format!("`region.{name}` needs exactly two of `start`, `size` and `end`"),
+        )
+        .help("e.g. start = \"top - 2GiB\" and size = \"2GiB\", or size = \"64GiB\" and end = \"linear_map.start\"")
+    }
+
+    fn region_start(&mut self, name: &str, region: &RegionSpec) -> Result<u128, Diagnostic> {
+        let key = format!("region.{name}");
+        match (&region.start, &region.size, &region.end) {
+            (Some(start), _, _) if region.size.is_some() != region.end.is_some() => {
+                self.eval(&format!("{key}.start"), start, Quantity::Address)
+            }
+            (None, Some(size), Some(end)) => {
+                let size = self.eval(&format!("{key}.size"), size, Quantity::Size)?;
+                let end_v = self.eval(&format!("{key}.end"), end, Quantity::End)?;
+                end_v.checked_sub(size).ok_or_else(|| {
+                    Diagnostic::new(
+                        Rule::Wrap,
+                        format!("`{key}` ends at {end_v:#x} but is {size:#x} long: it would start below zero"),
+                    )
+                    .in_mode(self.mode)
+                    .label(Label::primary(format!("{key}.size"), region.size.as_ref().map_or(0..0, |v| v.span.clone()), "too large"))
+                    .help("regions may not wrap around 2^64")
+                })
+            }
+            _ => Err(Self::placement_error(name)),
+        }
+    }
+
     fn region_size(&mut self, name: &str, region: &RegionSpec) -> Result<u128, Diagnostic> {
         let key = format!("region.{name}");
-        match (&region.size, &region.end) {
-            (Some(size), None) => self.eval(&format!("{key}.size"), size, Quantity::Size),
-            (None, Some(end)) => {
+        match (&region.start, &region.size, &region.end) {
+            (_, Some(size), None) | (None, Some(size), Some(_)) => {
+                self.eval(&format!("{key}.size"), size, Quantity::Size)
+            }
+            (Some(_), None, Some(end)) => {
+                let end_span = end.span.clone();
                 let end = self.eval(&format!("{key}.end"), end, Quantity::End)?;
                 let start = self.reference(name, "start")?;
                 if end < start {
                     return Err(Diagnostic::new(
                         Rule::Wrap,
-                        format!("`{key}.end` ({:#x}) is below its start ({:#x})", end, start),
+                        format!("`{key}.end` ({end:#x}) is below its start ({start:#x})"),
                     )
                     .in_mode(self.mode)
                     .label(Label::primary(
                         format!("{key}.end"),
-                        region.end.as_ref().map(|v| v.span.clone()).unwrap_or(0..0),
+                        end_span,
                         "ends before it starts",
                     ))
                     .help(
@@ -476,11 +515,7 @@ impl<'s> ModeContext<'s> {
                 }
                 Ok(end - start)
             }
-            _ => Err(Diagnostic::new(
-                Rule::Syntax,
-                format!("`{key}` needs exactly one of `size` and `end`"),
-            )
-            .help("write `size = \"2GiB\"` or `end = \"top\"`")),
+            _ => Err(Self::placement_error(name)),
         }
     }
 
@@ -533,7 +568,10 @@ impl<'s> ModeContext<'s> {
                     .in_mode(mode)
                     .label(Label::primary(
                         format!("{key}.start"),
-                        rs.start.span.clone(),
+                        rs.start
+                            .as_ref()
+                            .or(rs.size.as_ref())
+                            .map_or(r.span(), |v| v.span.clone()),
                         "starts here",
                     ))
                     .help(

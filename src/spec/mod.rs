@@ -174,7 +174,8 @@ pub struct KaslrSpec {
 pub struct RegionSpec {
     /// Default: the region's name when that is a known kind, else `custom`.
     pub kind: Option<Spanned<RegionKind>>,
-    pub start: Value,
+    /// Two of `start`, `size` and `end` (exclusive) place the region.
+    pub start: Option<Value>,
     pub size: Option<Value>,
     pub end: Option<Value>,
     #[serde(default = "default_align")]
