@@ -12,8 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// Every rule a spec can break. The id is stable: tests, JSON output and
 /// documentation refer to it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rule {
     /// TOML syntax, unknown keys, wrong types, bad expressions.
     Syntax,
@@ -81,6 +80,12 @@ impl Rule {
     /// violations of an understood spec exit 1.
     pub fn is_input_error(self) -> bool {
         matches!(self, Rule::Syntax | Rule::Resolve)
+    }
+}
+
+impl Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
     }
 }
 

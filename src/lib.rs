@@ -21,6 +21,9 @@
 //! }
 //! ```
 
+// The examples show a build script, whose `fn main` is the point.
+#![allow(clippy::needless_doctest_main)]
+
 pub mod builder;
 pub mod check;
 pub mod diag;
@@ -73,25 +76,39 @@ impl Error {
 /// Reads, parses and resolves a spec file without checking its invariants.
 pub fn load(path: &Path) -> Result<Layout, Error> {
     let text = read_spec(path)?;
-    let source = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "spec".into());
-    let spec = spec::parse(&text).map_err(|d| Error::Spec(Report::new(path, &text, vec![d])))?;
-    layout::resolve(&spec, &source).map_err(|d| Error::Spec(Report::new(path, &text, d)))
+    resolve_text(&text, &source_name(path)).map_err(|d| Error::Spec(Report::new(path, &text, d)))
 }
 
 /// Reads a spec file and checks every invariant: the layout is returned only
 /// when it is sound.
 pub fn load_checked(path: &Path) -> Result<Layout, Error> {
-    let layout = load(path)?;
+    let text = read_spec(path)?;
+    check_text(&text, &source_name(path)).map_err(|d| Error::Spec(Report::new(path, &text, d)))
+}
+
+/// Parses and resolves spec text; `source` names it in generated headers.
+pub fn resolve_text(text: &str, source: &str) -> Result<Layout, Vec<Diagnostic>> {
+    let spec = spec::parse(text).map_err(|d| vec![d])?;
+    layout::resolve(&spec, source)
+}
+
+/// Parses, resolves and checks spec text: every diagnostic, or a sound layout.
+pub fn check_text(text: &str, source: &str) -> Result<Layout, Vec<Diagnostic>> {
+    let layout = resolve_text(text, source)?;
     let findings = check::check(&layout);
     if findings.is_empty() {
         Ok(layout)
     } else {
-        let text = read_spec(path)?;
-        Err(Error::Spec(Report::new(path, &text, findings)))
+        Err(findings)
     }
+}
+
+/// The spec's file name: generated files name their source without the
+/// directory, so they do not depend on where the spec lives.
+fn source_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "spec".into())
 }
 
 fn read_spec(path: &Path) -> Result<String, Error> {

@@ -63,7 +63,7 @@ impl PagingMode {
     /// First address of the upper (kernel) half: addresses are canonical when
     /// bits 63..va_bits copy bit va_bits-1.
     pub fn kernel_half_start(self) -> u64 {
-        (u64::MAX << (self.va_bits() - 1)) & u64::MAX
+        u64::MAX << (self.va_bits() - 1)
     }
 
     /// One past the last address of the lower (user) half.
@@ -118,7 +118,7 @@ pub fn human_size(size: u128) -> String {
         ("KiB", 10),
     ];
     for (name, shift) in UNITS {
-        if size >= 1 << shift && size % (1 << shift) == 0 {
+        if size >= 1 << shift && size.is_multiple_of(1 << shift) {
             return format!("{} {name}", size >> shift);
         }
     }

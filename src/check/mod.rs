@@ -289,7 +289,7 @@ fn align(l: &Layout, f: &mut Findings) {
             );
         }
     }
-    if l.ram.base % PAGE_SIZE != 0 {
+    if !l.ram.base.is_multiple_of(PAGE_SIZE) {
         f.at(
             Rule::Align,
             "ram.base",
@@ -298,7 +298,7 @@ fn align(l: &Layout, f: &mut Findings) {
             "RAM starts on a page boundary".into(),
         );
     }
-    if is_pow2(sa) && l.ram.load % sa != 0 {
+    if is_pow2(sa) && !l.ram.load.is_multiple_of(sa) {
         f.at(
             Rule::Align,
             "ram.load",
@@ -523,12 +523,12 @@ fn kaslr(l: &Layout, f: &mut Findings) {
                 format!("kaslr.start {} (and the link address {}) must be multiples of kaslr.granule {}", hex(k.start), hex(m.image_link), human_size(k.granule as u128)),
                 "align the KASLR range to the granule".into()).mode = Some(m.mode);
         }
-        if let Some(slot) = m.region(&l.image.slot) {
-            if (k.start as u128) < slot.start as u128 || k.end as u128 > slot.end() {
-                f.at(Rule::Kaslr, "kaslr.start", "outside the slot",
+        if let Some(slot) = m.region(&l.image.slot)
+            && ((k.start as u128) < slot.start as u128 || k.end as u128 > slot.end())
+        {
+            f.at(Rule::Kaslr, "kaslr.start", "outside the slot",
                     format!("KASLR range [{}, {}) is not inside slot `{}` [{}, {:#x}) in {}", hex(k.start), hex(k.end), slot.name, hex(slot.start), slot.end(), m.mode),
                     "keep kaslr.start and kaslr.end within the slot, e.g. start = \"kernel.start\", end = \"kernel.end\"".into()).mode = Some(m.mode);
-            }
         }
         if k.slots < 2 {
             f.at(Rule::Kaslr, "kaslr.end", "no room to move",

@@ -81,8 +81,8 @@ fn short_size(v: u128) -> String {
     ] {
         if v >= 1 << shift {
             let whole = v >> shift;
-            let tenths = (v % (1 << shift)) * 10 >> shift;
-            return if v % (1 << shift) == 0 {
+            let tenths = ((v % (1 << shift)) * 10) >> shift;
+            return if v.is_multiple_of(1 << shift) {
                 format!("{whole} {unit}")
             } else {
                 format!("{whole}.{tenths} {unit}")

@@ -14,10 +14,10 @@ pub enum WriteOutcome {
 
 /// Writes `contents` to `path` unless it already holds exactly that.
 pub fn write_if_changed(path: &Path, contents: &[u8]) -> io::Result<WriteOutcome> {
-    if let Ok(existing) = fs::read(path) {
-        if existing == contents {
-            return Ok(WriteOutcome::Unchanged);
-        }
+    if let Ok(existing) = fs::read(path)
+        && existing == contents
+    {
+        return Ok(WriteOutcome::Unchanged);
     }
     write_atomically(path, contents, |_| Ok(()))?;
     Ok(WriteOutcome::Written)

@@ -95,15 +95,15 @@ pub fn plan(
         maps.push(linear_piece(ram_start, ram_start + ram_len));
         maps.push(window);
     }
-    if device_pages > 0 {
-        if let Some(fixmap) = mode.region_of_kind(RegionKind::Fixmap) {
-            maps.push(Mapping {
-                va: fixmap.start,
-                pa: 0,
-                size: device_pages * PAGE_SIZE,
-                max_leaf: PAGE_SIZE,
-            });
-        }
+    if device_pages > 0
+        && let Some(fixmap) = mode.region_of_kind(RegionKind::Fixmap)
+    {
+        maps.push(Mapping {
+            va: fixmap.start,
+            pa: 0,
+            size: device_pages * PAGE_SIZE,
+            max_leaf: PAGE_SIZE,
+        });
     }
     maps.retain(|m| m.size > 0);
     maps
@@ -139,7 +139,7 @@ pub fn leaves(mode: &ModeLayout, m: &Mapping) -> Vec<(u64, u64)> {
         let leaf = sizes
             .iter()
             .copied()
-            .find(|&s| va % s == 0 && pa % s == 0 && size - off >= s)
+            .find(|&s| va.is_multiple_of(s) && pa.is_multiple_of(s) && size - off >= s)
             .unwrap_or(PAGE_SIZE);
         out.push((va, leaf));
         off += leaf;

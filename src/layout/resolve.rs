@@ -457,11 +457,18 @@ impl<'s> ModeContext<'s> {
     }
 
     /// Exactly two of `start`, `size` and `end` place a region.
-    fn placement_error(name: &str) -> Diagnostic {
+    fn placement_error(&self, name: &str) -> Diagnostic {
+        let span = self
+            .spec
+            .region
+            .iter()
+            .find(|(k, _)| k.get_ref() == name)
+            .map_or(0..0, |(k, _)| k.span());
         Diagnostic::new(
             Rule::Syntax,
             format!("`region.{name}` needs exactly two of `start`, `size` and `end`"),
         )
+        .label(Label::primary(format!("region.{name}"), span, "placed here"))
         .help("e.g. start = \"top - 2GiB\" and size = \"2GiB\", or size = \"64GiB\" and end = \"linear_map.start\"")
     }
 
@@ -484,7 +491,7 @@ impl<'s> ModeContext<'s> {
                     .help("regions may not wrap around 2^64")
                 })
             }
-            _ => Err(Self::placement_error(name)),
+            _ => Err(self.placement_error(name)),
         }
     }
 
@@ -515,7 +522,7 @@ impl<'s> ModeContext<'s> {
                 }
                 Ok(end - start)
             }
-            _ => Err(Self::placement_error(name)),
+            _ => Err(self.placement_error(name)),
         }
     }
 

@@ -124,7 +124,7 @@ impl Expr {
                     _ => {
                         return Err(ExprError {
                             offset: pos,
-                            message: "expected `+` or `-` between terms".into(),
+                            message: "expected `+` or `-` between terms (units follow the number directly, as in `2MiB`)".into(),
                         });
                     }
                 };
@@ -202,13 +202,14 @@ fn parse_term(tok: &str, offset: usize) -> Result<Term, ExprError> {
     if first.is_ascii_digit() {
         return parse_number(tok, offset).map(Term::Number);
     }
-    if let Some((object, field)) = tok.split_once('.') {
-        if is_identifier(object) && is_identifier(field) {
-            return Ok(Term::Ref {
-                object: object.into(),
-                field: field.into(),
-            });
-        }
+    if let Some((object, field)) = tok.split_once('.')
+        && is_identifier(object)
+        && is_identifier(field)
+    {
+        return Ok(Term::Ref {
+            object: object.into(),
+            field: field.into(),
+        });
     }
     Err(err(
         offset,
@@ -352,7 +353,7 @@ mod tests {
         assert!(error("2MB").contains("write `MiB`"), "{}", error("2MB"));
         assert!(error("2M").contains("write `MiB`"));
         assert!(error("2gb").contains("write `GiB`"));
-        assert!(error("2 MiB").contains("not a number"));
+        assert!(error("2 MiB").contains("units follow the number directly"));
     }
 
     #[test]
@@ -368,7 +369,7 @@ mod tests {
         assert!(error("top + - 1").contains("two operators"));
         assert!(error("").contains("empty"));
         assert!(error("Vmalloc.end").contains("not a number"));
-        assert!(error("16384PiB").contains("larger than 2^64"));
+        assert!(error("16385PiB").contains("larger than 2^64"));
     }
 
     #[test]

@@ -1,0 +1,110 @@
+//! The generated Rust module and C header compile, and the Rust one works
+//! in const context (conversions round-trip at compile time).
+
+use layoutgen::{Output, Templates, load_checked};
+use std::path::Path;
+use std::process::Command;
+
+fn render_all(dir: &Path, spec: &str) -> layoutgen::Layout {
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("layouts")
+        .join(spec);
+    let layout = load_checked(&spec).unwrap();
+    let templates = Templates::new(None).unwrap();
+    layoutgen::generate(&layout, &templates, dir, &Output::ALL).unwrap();
+    layout
+}
+
+const SPECS: [&str; 4] = [
+    "qemu-virt-sv39.toml",
+    "qemu-virt-multi.toml",
+    "qemu-virt-semipic.toml",
+    "qemu-virt-in-linear-map.toml",
+];
+
+#[test]
+fn rust_constants_compile_no_std_and_work_in_const_context() {
+    for spec in SPECS {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = render_all(dir.path(), spec);
+        let mut checks = String::new();
+        for m in &layout.modes {
+            let name = m.mode.name();
+            // The identity on the linear map and the image, evaluated by rustc.
+            checks += &format!(
+                "const _: () = {{
+                    let l = layout::layout_for(layout::PagingMode::{cap}).unwrap();
+                    assert!(l.virt_to_phys(l.phys_to_virt(layout::RAM_BASE)) == layout::RAM_BASE);
+                    assert!(layout::{name}::phys_to_virt(layout::RAM_BASE) == layout::{name}::PAGE_OFFSET);
+                    assert!(l.linear_map.contains(l.page_offset));
+                    assert!(layout::kernel_virt_to_phys(layout::IMAGE_LINK_ADDRESS) == layout::LOAD_ADDRESS);
+                    assert!(l.image_slot.contains(layout::IMAGE_LINK_ADDRESS));
+                    assert!(l.page_offset == {po:#x});
+                }};\n",
+                cap = match name { "sv39" => "Sv39", "sv48" => "Sv48", _ => "Sv57" },
+                po = m.page_offset,
+            );
+        }
+        let lib = format!(
+            "#![no_std]\n#![deny(warnings)]\n#[allow(dead_code)]\nmod layout {{ include!(\"layout.rs\"); }}\n{checks}"
+        );
+        std::fs::write(dir.path().join("lib.rs"), lib).unwrap();
+        let out = Command::new("rustc")
+            .args([
+                "--edition",
+                "2021",
+                "--crate-type",
+                "lib",
+                "--emit",
+                "metadata",
+                "-o",
+            ])
+            .arg(dir.path().join("out.rmeta"))
+            .arg(dir.path().join("lib.rs"))
+            .output()
+            .expect("run rustc");
+        assert!(
+            out.status.success(),
+            "{spec}: generated layout.rs does not compile:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn c_header_compiles_for_c_and_assembly() {
+    for spec in SPECS {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = render_all(dir.path(), spec);
+        let m = &layout.modes[0];
+        let mode = m.mode.name().to_uppercase();
+        let c = format!(
+            "#include \"layout.h\"\n\
+             _Static_assert(LAYOUTGEN_{mode}_PAGE_OFFSET == {po:#x}ULL, \"page offset\");\n\
+             _Static_assert(LAYOUTGEN_LOAD_ADDRESS == {load:#x}ULL, \"load\");\n\
+             unsigned long long f(void) {{ return LAYOUTGEN_IMAGE_LINK_ADDRESS; }}\n",
+            po = m.page_offset,
+            load = layout.ram.load
+        );
+        std::fs::write(dir.path().join("t.c"), c).unwrap();
+        std::fs::write(
+            dir.path().join("t.S"),
+            "#include \"layout.h\"\n.quad LAYOUTGEN_IMAGE_LINK_ADDRESS\n",
+        )
+        .unwrap();
+        for (file, lang) in [("t.c", "c"), ("t.S", "assembler-with-cpp")] {
+            let out = Command::new("cc")
+                .args(["-std=c11", "-Wall", "-Werror", "-c", "-x", lang])
+                .arg(dir.path().join(file))
+                .arg("-o")
+                .arg(dir.path().join(format!("{file}.o")))
+                .output()
+                .expect("cc is needed for this test (gcc is on the CI machine)");
+            assert!(
+                out.status.success(),
+                "{spec}: layout.h fails as {lang}:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}

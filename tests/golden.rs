@@ -1,0 +1,63 @@
+//! Golden files: every bundled layout × every output, so that a template or
+//! resolver change shows up as a reviewable snapshot diff
+//! (`cargo insta review`, or INSTA_UPDATE=always to accept).
+
+use layoutgen::{Output, Templates, load_checked};
+use std::path::{Path, PathBuf};
+
+fn bundled_layouts() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("layouts");
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("layouts/ exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    specs.sort();
+    specs
+}
+
+#[test]
+fn bundled_layouts_pass_their_checks() {
+    let specs = bundled_layouts();
+    assert!(
+        specs.len() >= 4,
+        "expected the bundled layouts, found {specs:?}"
+    );
+    for spec in specs {
+        if let Err(e) = load_checked(&spec) {
+            panic!("{} fails its own checks:\n{e}", spec.display());
+        }
+    }
+}
+
+#[test]
+fn generated_outputs_match_snapshots() {
+    let templates = Templates::new(None).unwrap();
+    for spec in bundled_layouts() {
+        let layout = load_checked(&spec).unwrap();
+        for output in Output::ALL {
+            let text = templates.render(&layout, output).unwrap();
+            let name = format!(
+                "{}__{}",
+                spec.file_stem().unwrap().to_string_lossy(),
+                output.file_name()
+            );
+            insta::assert_snapshot!(name, text);
+        }
+    }
+}
+
+#[test]
+fn show_tables_match_snapshots() {
+    for spec in bundled_layouts() {
+        let layout = load_checked(&spec).unwrap();
+        let mut text = String::new();
+        for mode in &layout.modes {
+            text += &layoutgen::emit::table::render(&layout, mode);
+            let cost = layoutgen::layout::pagetable::cost(&layout, mode, 1 << 30, 1);
+            text += &layoutgen::emit::table::render_cost(&cost);
+        }
+        let name = format!("{}__show", spec.file_stem().unwrap().to_string_lossy());
+        insta::assert_snapshot!(name, text);
+    }
+}

@@ -1,0 +1,488 @@
+//! One negative test per invariant: the smallest change to a sound spec that
+//! breaks it, and an assertion that the error names the rule and the key.
+
+use layoutgen::{Diagnostic, Rule, check_text};
+
+/// A sound spec; every test changes one thing.
+const BASE: &str = r#"
+name = "base"
+arch = "riscv64"
+modes = ["sv39"]
+code_model = "fixed"
+
+[ram]
+base = "0x8000_0000"
+min_size = "128MiB"
+max_size = "4GiB"
+load = "0x8020_0000"
+
+[image]
+slot = "kernel"
+link = "kernel.start + 0x20_0000"
+max_size = "32MiB"
+section_align = "2MiB"
+
+[[image.section]]
+name = "text"
+perms = "rx"
+input = [".text.entry", ".text", ".text.*"]
+
+[[image.section]]
+name = "rodata"
+perms = "r"
+
+[[image.section]]
+name = "data"
+perms = "rw"
+
+[[image.section]]
+name = "bss"
+perms = "rw"
+
+[gp]
+policy = "relax"
+
+[region.kernel]
+start = "top - 2GiB"
+end = "top"
+align = "2MiB"
+leaf = "2MiB"
+
+[region.modules]
+start = "image.end - 2GiB"
+end = "kernel.start"
+
+[region.linear_map]
+start = "0xffff_ffd6_0000_0000"
+size = "128GiB"
+align = "1GiB"
+leaf = "1GiB"
+
+[region.vmalloc]
+size = "64GiB"
+end = "linear_map.start"
+"#;
+
+/// BASE with `from` replaced by `to` (which must occur exactly once).
+fn edit(from: &str, to: &str) -> String {
+    assert_eq!(
+        BASE.matches(from).count(),
+        1,
+        "`{from}` must occur once in BASE"
+    );
+    BASE.replace(from, to)
+}
+
+fn errors(text: &str) -> Vec<Diagnostic> {
+    match check_text(text, "test.toml") {
+        Ok(_) => Vec::new(),
+        Err(d) => d,
+    }
+}
+
+/// Asserts that `text` fails with `rule` at `key` (and returns that finding).
+#[track_caller]
+fn assert_fails(text: &str, rule: Rule, key: &str) -> Diagnostic {
+    let errs = errors(text);
+    let found = errs.iter().find(|d| d.rule == rule && d.key() == Some(key));
+    match found {
+        Some(d) => {
+            assert!(d.help.is_some(), "finding without a fix: {d:?}");
+            let primary = d.labels.iter().find(|l| l.primary).unwrap();
+            if !primary.span.is_empty() {
+                let _ = &text[primary.span.clone()]; // the span lies inside the text
+            }
+            d.clone()
+        }
+        None => panic!("expected {rule} at `{key}`, got: {errs:#?}"),
+    }
+}
+
+#[test]
+fn base_spec_is_sound() {
+    assert_eq!(errors(BASE), vec![]);
+}
+
+#[test]
+fn rejects_non_canonical_region() {
+    let text =
+        format!("{BASE}\n[region.odd]\nstart = \"0xffff_ff00_0000_0000\"\nsize = \"1GiB\"\n");
+    let d = assert_fails(&text, Rule::Canonical, "region.odd.start");
+    assert!(d.message.contains("not canonical in sv39"), "{}", d.message);
+}
+
+#[test]
+fn canonical_in_every_listed_mode() {
+    // Canonical in Sv48 but not in Sv39.
+    let text = edit(r#"modes = ["sv39"]"#, r#"modes = ["sv39", "sv48"]"#)
+        + "\n[region.wide]\nstart = \"0xffff_8000_0000_0000\"\nsize = \"1GiB\"\n";
+    let d = assert_fails(&text, Rule::Canonical, "region.wide.start");
+    assert_eq!(d.mode, Some(layoutgen::riscv::PagingMode::Sv39));
+}
+
+#[test]
+fn rejects_kernel_region_in_user_half() {
+    let text = format!("{BASE}\n[region.low]\nstart = \"0x1000_0000\"\nsize = \"1GiB\"\n");
+    assert_fails(&text, Rule::KernelHalf, "region.low.start");
+}
+
+#[test]
+fn rejects_user_region_in_kernel_half() {
+    let text = format!("{BASE}\n[region.user]\nstart = \"kernel_half\"\nsize = \"1GiB\"\n");
+    assert_fails(&text, Rule::KernelHalf, "region.user.start");
+}
+
+#[test]
+fn rejects_overlapping_regions_and_points_at_both() {
+    let text = edit(
+        r#"end = "linear_map.start""#,
+        r#"end = "linear_map.start + 4KiB""#,
+    );
+    let d = assert_fails(&text, Rule::Overlap, "region.linear_map.start");
+    assert!(d.message.contains("`vmalloc`") && d.message.contains("`linear_map`"));
+    let keys: Vec<&str> = d.labels.iter().map(|l| l.key.as_str()).collect();
+    assert!(keys.contains(&"region.vmalloc.start"), "{keys:?}");
+}
+
+#[test]
+fn rejects_region_wrapping_past_top() {
+    let text = edit(r#"end = "top""#, r#"end = "top - 4GiB""#);
+    let d = assert_fails(&text, Rule::Wrap, "region.kernel.end");
+    assert!(d.message.contains("below its start"), "{}", d.message);
+    let text = format!("{BASE}\n[region.past]\nstart = \"top - 1GiB\"\nsize = \"2GiB\"\n");
+    let d = assert_fails(&text, Rule::Wrap, "region.past.start");
+    assert!(d.message.contains("wraps"), "{}", d.message);
+}
+
+#[test]
+fn rejects_expression_below_zero() {
+    let text = edit(r#"base = "0x8000_0000""#, r#"base = "0x1000 - 0x2000""#);
+    let errs = errors(&text);
+    assert!(
+        errs.iter()
+            .any(|d| d.rule == Rule::Wrap && d.key() == Some("ram.base")),
+        "{errs:#?}"
+    );
+}
+
+#[test]
+fn rejects_misaligned_region() {
+    let text = edit(r#"size = "64GiB""#, r#"size = "64GiB - 4KiB""#)
+        .replace("[region.vmalloc]", "[region.vmalloc]\nalign = \"2MiB\"");
+    assert_fails(&text, Rule::Align, "region.vmalloc.start");
+}
+
+#[test]
+fn rejects_non_power_of_two_alignment() {
+    let text = edit(r#"section_align = "2MiB""#, r#"section_align = "3MiB""#);
+    assert_fails(&text, Rule::Align, "image.section_align");
+}
+
+#[test]
+fn rejects_linear_map_leaf_when_va_and_pa_disagree() {
+    // VA - PA must be a multiple of 1 GiB for gigapages.
+    let text = edit(
+        r#"start = "0xffff_ffd6_0000_0000""#,
+        r#"start = "0xffff_ffd6_0020_0000""#,
+    )
+    .replace(
+        "size = \"128GiB\"\nalign = \"1GiB\"",
+        "size = \"127GiB\"\nalign = \"2MiB\"",
+    );
+    let d = assert_fails(&text, Rule::Leaf, "region.linear_map.leaf");
+    assert!(d.message.contains("VA−PA offset"), "{}", d.message);
+}
+
+#[test]
+fn rejects_image_offset_not_congruent_to_section_align() {
+    let text = edit(
+        r#"link = "kernel.start + 0x20_0000""#,
+        r#"link = "kernel.start + 0x10_0000""#,
+    );
+    assert_fails(&text, Rule::Leaf, "image.link");
+}
+
+#[test]
+fn rejects_leaf_size_the_mode_cannot_map() {
+    let text = edit(r#"leaf = "1GiB""#, r#"leaf = "512GiB""#);
+    let d = assert_fails(&text, Rule::Leaf, "region.linear_map.leaf");
+    assert!(d.help.as_deref().unwrap().contains("4 KiB, 2 MiB, 1 GiB"));
+}
+
+#[test]
+fn rejects_kernel_slot_that_moves_between_modes() {
+    let text = edit(r#"modes = ["sv39"]"#, r#"modes = ["sv39", "sv48"]"#).replace(
+        r#"start = "top - 2GiB""#,
+        r#"start = { sv39 = "top - 2GiB", sv48 = "top - 4GiB" }"#,
+    );
+    let text = text.replace(
+        "end = \"top\"\nalign = \"2MiB\"",
+        "size = \"2GiB\"\nalign = \"2MiB\"",
+    );
+    assert_fails(&text, Rule::SlotPerMode, "image.slot");
+}
+
+#[test]
+fn rejects_modules_out_of_reach() {
+    let text = edit(
+        r#"start = "image.end - 2GiB""#,
+        r#"start = "kernel.start - 4GiB""#,
+    );
+    let d = assert_fails(&text, Rule::ModulesReach, "region.modules.start");
+    assert!(d.message.contains("±2 GiB"));
+}
+
+#[test]
+fn rejects_semi_pic_slot_in_the_abs32_window() {
+    let text = edit(r#"code_model = "fixed""#, r#"code_model = "semi-pic""#);
+    let d = assert_fails(&text, Rule::SemiPicWindow, "region.kernel.start");
+    assert!(d.message.contains("[-2 GiB, +2 GiB)"));
+}
+
+#[test]
+fn rejects_gp_relaxation_in_a_pie() {
+    let text = edit(r#"code_model = "fixed""#, r#"code_model = "pie""#);
+    assert_fails(&text, Rule::GpPolicy, "gp.policy");
+}
+
+#[test]
+fn rejects_gp_in_a_read_only_section() {
+    let text = edit(
+        r#"policy = "relax""#,
+        "policy = \"relax\"\nsection = \"rodata\"",
+    );
+    assert_fails(&text, Rule::GpPolicy, "gp.section");
+}
+
+#[test]
+fn rejects_kaslr_for_a_fixed_image() {
+    let text = format!(
+        "{BASE}\n[kaslr]\nstart = \"kernel.start\"\nend = \"kernel.end\"\ngranule = \"2MiB\"\n"
+    );
+    assert_fails(&text, Rule::Kaslr, "kaslr");
+}
+
+/// A semi-PIC variant of BASE with its slot outside the ±2 GiB window.
+fn semi_pic(kaslr: &str) -> String {
+    edit(r#"code_model = "fixed""#, r#"code_model = "semi-pic""#)
+        .replace(r#"policy = "relax""#, r#"policy = "disabled""#)
+        .replace(
+            "start = \"top - 2GiB\"\nend = \"top\"",
+            "size = \"1GiB\"\nend = \"vmalloc.start\"",
+        )
+        .replace(
+            r#"start = "image.end - 2GiB""#,
+            r#"start = "kernel.end - 2GiB""#,
+        )
+        + "\n[kaslr]\n"
+        + kaslr
+}
+
+#[test]
+fn semi_pic_with_kaslr_is_sound() {
+    let text = semi_pic("start = \"kernel.start\"\nend = \"kernel.end\"\ngranule = \"2MiB\"\n");
+    assert_eq!(errors(&text), vec![]);
+}
+
+#[test]
+fn rejects_kaslr_range_outside_the_slot() {
+    let text =
+        semi_pic("start = \"kernel.start\"\nend = \"kernel.end + 2MiB\"\ngranule = \"2MiB\"\n");
+    assert_fails(&text, Rule::Kaslr, "kaslr.start");
+}
+
+#[test]
+fn rejects_kaslr_granule_smaller_than_section_align() {
+    let text = semi_pic("start = \"kernel.start\"\nend = \"kernel.end\"\ngranule = \"4KiB\"\n");
+    assert_fails(&text, Rule::Kaslr, "kaslr.granule");
+}
+
+#[test]
+fn rejects_kaslr_range_not_granule_aligned() {
+    let text =
+        semi_pic("start = \"kernel.start + 1MiB\"\nend = \"kernel.end\"\ngranule = \"2MiB\"\n");
+    assert_fails(&text, Rule::Kaslr, "kaslr.start");
+}
+
+#[test]
+fn rejects_image_larger_than_its_slot() {
+    let text = edit(r#"max_size = "32MiB""#, r#"max_size = "3GiB""#)
+        .replace(r#"min_size = "128MiB""#, r#"min_size = "4GiB""#)
+        .replace(
+            r#"start = "image.end - 2GiB""#,
+            r#"start = "kernel.start - 1GiB""#,
+        );
+    assert_fails(&text, Rule::ImageFits, "image.max_size");
+}
+
+#[test]
+fn rejects_sections_that_cannot_fit_the_image() {
+    // Four 2 MiB-aligned sections need at least 8 MiB plus the stack.
+    let text = edit(r#"max_size = "32MiB""#, r#"max_size = "6MiB""#);
+    let d = assert_fails(&text, Rule::ImageFits, "image.max_size");
+    assert!(
+        d.message.contains("sections need at least"),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
+fn rejects_load_address_outside_ram() {
+    let text = edit(r#"load = "0x8020_0000""#, r#"load = "0x7000_0000""#);
+    assert_fails(&text, Rule::Ram, "ram.load");
+}
+
+#[test]
+fn rejects_linear_map_smaller_than_ram() {
+    let text = edit(r#"max_size = "4GiB""#, r#"max_size = "256GiB""#);
+    assert_fails(&text, Rule::Ram, "region.linear_map.size");
+}
+
+#[test]
+fn rejects_writable_executable_section() {
+    let text = edit(r#"perms = "rx""#, r#"perms = "rwx""#);
+    assert_fails(&text, Rule::WriteXorExecute, "image.section.text.perms");
+}
+
+#[test]
+fn rejects_names_that_would_inject_into_generated_code() {
+    let text =
+        format!("{BASE}\n[region.\"evil;name\"]\nstart = \"kernel_half\"\nsize = \"4KiB\"\n");
+    assert_fails(&text, Rule::Identifier, "region.evil;name");
+    let text = edit(
+        r#"input = [".text.entry", ".text", ".text.*"]"#,
+        r#"input = [".text) } INCLUDE evil.ld { *(.x"]"#,
+    );
+    assert_fails(&text, Rule::Identifier, "image.section.text.input");
+    let text = edit(
+        r#"name = "base""#,
+        "name = \"base\"\ndescription = \"*/ evil\"",
+    );
+    assert_fails(&text, Rule::Identifier, "description");
+    let text = edit(r#"name = "base""#, r#"name = "Base Layout""#);
+    assert_fails(&text, Rule::Identifier, "name");
+}
+
+#[test]
+fn rejects_unknown_keys_with_their_location() {
+    let text = edit(
+        r#"section_align = "2MiB""#,
+        "section_align = \"2MiB\"\nsection_alignment = 4",
+    );
+    let errs = errors(&text);
+    assert_eq!(errs.len(), 1);
+    assert_eq!(errs[0].rule, Rule::Syntax);
+    assert!(
+        errs[0].message.contains("section_alignment"),
+        "{}",
+        errs[0].message
+    );
+    let span = errs[0].labels[0].span.clone();
+    assert!(text[span].contains("section_alignment"));
+}
+
+#[test]
+fn rejects_ambiguous_units_with_a_fix() {
+    let text = edit(r#"max_size = "32MiB""#, r#"max_size = "32MB""#);
+    let errs = errors(&text);
+    assert_eq!(errs[0].rule, Rule::Syntax);
+    assert!(
+        errs[0].message.contains("write `MiB`"),
+        "{}",
+        errs[0].message
+    );
+}
+
+#[test]
+fn rejects_unknown_references_and_cycles() {
+    let text = edit(r#"end = "linear_map.start""#, r#"end = "linearmap.start""#);
+    let errs = errors(&text);
+    assert!(
+        errs.iter()
+            .any(|d| d.rule == Rule::Resolve && d.message.contains("no region `linearmap`")),
+        "{errs:#?}"
+    );
+    let text = edit(
+        r#"start = "0xffff_ffd6_0000_0000""#,
+        r#"start = "vmalloc.end""#,
+    );
+    let errs = errors(&text);
+    assert!(
+        errs.iter()
+            .any(|d| d.rule == Rule::Resolve && d.message.contains("circular reference")),
+        "{errs:#?}"
+    );
+}
+
+#[test]
+fn rejects_region_without_exactly_two_placements() {
+    let text = edit(
+        "size = \"64GiB\"\nend = \"linear_map.start\"",
+        "size = \"64GiB\"",
+    );
+    let errs = errors(&text);
+    assert!(
+        errs.iter().any(|d| d
+            .message
+            .contains("exactly two of `start`, `size` and `end`")),
+        "{errs:#?}"
+    );
+}
+
+#[test]
+fn rejects_per_mode_value_missing_a_mode() {
+    let text = edit(r#"modes = ["sv39"]"#, r#"modes = ["sv39", "sv48"]"#).replace(
+        r#"start = "0xffff_ffd6_0000_0000""#,
+        r#"start = { sv39 = "0xffff_ffd6_0000_0000" }"#,
+    );
+    let errs = errors(&text);
+    assert!(
+        errs.iter()
+            .any(|d| d.rule == Rule::Resolve && d.message.contains("no value for sv48")),
+        "{errs:#?}"
+    );
+}
+
+#[test]
+fn every_rule_has_a_negative_test_here() {
+    // Keeps this file honest when a rule is added: list the ids tested above.
+    let tested = [
+        Rule::Syntax,
+        Rule::Resolve,
+        Rule::Identifier,
+        Rule::Canonical,
+        Rule::KernelHalf,
+        Rule::Overlap,
+        Rule::Wrap,
+        Rule::Align,
+        Rule::Leaf,
+        Rule::SlotPerMode,
+        Rule::ModulesReach,
+        Rule::SemiPicWindow,
+        Rule::GpPolicy,
+        Rule::Kaslr,
+        Rule::ImageFits,
+        Rule::Ram,
+        Rule::WriteXorExecute,
+        Rule::Structure,
+    ];
+    let source = include_str!("invariants.rs");
+    for rule in tested {
+        let name = format!("Rule::{rule:?}");
+        assert!(source.matches(&name).count() >= 2, "{name} has no test");
+    }
+}
+
+#[test]
+fn rejects_missing_linear_map_and_bad_slot() {
+    let text = edit("[region.linear_map]", "[region.direct]");
+    let errs = errors(&text);
+    assert!(
+        errs.iter()
+            .any(|d| d.rule == Rule::Structure && d.message.contains("exactly one `linear_map`")),
+        "{errs:#?}"
+    );
+    let text = edit(r#"slot = "kernel""#, r#"slot = "vmalloc""#);
+    assert_fails(&text, Rule::Structure, "image.slot");
+}
