@@ -67,8 +67,8 @@ fn offset(start: u64) -> String {
     }
 }
 
-/// A size in the largest unit that keeps it at least 1, with one decimal
-/// when it is not whole (vm-layout.rst writes e.g. "-114.5 TB"). Like
+/// A size in the largest unit that keeps it at least 1, with one rounded
+/// decimal when it is not whole (vm-layout.rst writes e.g. "-114.5 TB"). Like
 /// vm-layout.rst, "GB" here means 2^30 bytes.
 fn short_size(v: u128) -> String {
     for (unit, shift) in [
@@ -80,12 +80,14 @@ fn short_size(v: u128) -> String {
         ("KB", 10),
     ] {
         if v >= 1 << shift {
-            let whole = v >> shift;
-            let tenths = ((v % (1 << shift)) * 10) >> shift;
-            return if v.is_multiple_of(1 << shift) {
-                format!("{whole} {unit}")
-            } else {
-                format!("{whole}.{tenths} {unit}")
+            if v.is_multiple_of(1 << shift) {
+                return format!("{} {unit}", v >> shift);
+            }
+            // Round to the nearest tenth, as vm-layout.rst does ("16.5 TB").
+            let tenths = (v * 10 + (1 << (shift - 1))) >> shift;
+            return match tenths % 10 {
+                0 => format!("{} {unit}", tenths / 10),
+                t => format!("{}.{t} {unit}", tenths / 10),
             };
         }
     }
