@@ -200,7 +200,7 @@ impl Report {
         let file = SimpleFile::new(self.path.display().to_string(), self.text.as_str());
         let config = term::Config::default();
         let mut out = String::new();
-        for d in &self.diagnostics {
+        for d in self.diagnostics.iter().take(MAX_RENDERED) {
             let mut cd = cs::Diagnostic::error()
                 .with_code(d.rule.id())
                 .with_message(&d.message);
@@ -239,9 +239,19 @@ impl Report {
                 )),
             }
         }
+        if self.diagnostics.len() > MAX_RENDERED {
+            out.push_str(&format!(
+                "... and {} more errors in {} (`layoutgen check --format json` lists all)\n",
+                self.diagnostics.len() - MAX_RENDERED,
+                self.path.display()
+            ));
+        }
         out
     }
 }
+
+/// Past this many, more diagnostics only bury the first (usually the cause).
+const MAX_RENDERED: usize = 50;
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

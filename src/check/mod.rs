@@ -153,35 +153,38 @@ fn kernel_half(l: &Layout, f: &mut Findings) {
 
 fn overlap(l: &Layout, f: &mut Findings) {
     for m in &l.modes {
-        // Regions are sorted by start; compare each with every earlier region
-        // that is still open.
-        for (i, b) in m.regions.iter().enumerate() {
-            for a in &m.regions[..i] {
-                if a.end() > b.start as u128 {
-                    let d = f.at(
-                        Rule::Overlap,
-                        &region_key(b),
-                        &format!("`{}` starts here", b.name),
-                        format!(
-                            "regions `{}` [{}, {:#x}) and `{}` [{}, {:#x}) overlap in {}",
-                            a.name,
-                            hex(a.start),
-                            a.end(),
-                            b.name,
-                            hex(b.start),
-                            b.end(),
-                            m.mode
-                        ),
-                        format!(
-                            "move `{}` to start at or after {:#x}, or shrink `{}`",
-                            b.name,
-                            a.end(),
-                            a.name
-                        ),
-                    );
-                    d.mode = Some(m.mode);
-                    Findings::also(d, l, &region_key(a), &format!("`{}` covers this", a.name));
-                }
+        // Regions are sorted by start: each one is compared with the earlier
+        // region that reaches furthest, so every overlapping region is
+        // reported once (linear in the number of regions).
+        let mut furthest: Option<&Region> = None;
+        for b in &m.regions {
+            if let Some(a) = furthest.filter(|a| a.end() > b.start as u128) {
+                let d = f.at(
+                    Rule::Overlap,
+                    &region_key(b),
+                    &format!("`{}` starts here", b.name),
+                    format!(
+                        "regions `{}` [{}, {:#x}) and `{}` [{}, {:#x}) overlap in {}",
+                        a.name,
+                        hex(a.start),
+                        a.end(),
+                        b.name,
+                        hex(b.start),
+                        b.end(),
+                        m.mode
+                    ),
+                    format!(
+                        "move `{}` to start at or after {:#x}, or shrink `{}`",
+                        b.name,
+                        a.end(),
+                        a.name
+                    ),
+                );
+                d.mode = Some(m.mode);
+                Findings::also(d, l, &region_key(a), &format!("`{}` covers this", a.name));
+            }
+            if furthest.is_none_or(|a| b.end() > a.end()) {
+                furthest = Some(b);
             }
         }
     }

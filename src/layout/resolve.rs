@@ -284,6 +284,10 @@ fn value_at<'s>(spec: &'s Spec, key: &str) -> Option<&'s Value> {
     }
 }
 
+/// Real specs chain a handful of references; the bound keeps evaluation
+/// (which recurses) far from the stack limit on hostile input.
+const MAX_REFERENCE_DEPTH: usize = 64;
+
 /// Evaluation state for one paging mode.
 struct ModeContext<'s> {
     spec: &'s Spec,
@@ -315,11 +319,7 @@ impl<'s> ModeContext<'s> {
     }
 
     fn region_spec(&self, name: &str) -> Option<&'s RegionSpec> {
-        self.spec
-            .region
-            .iter()
-            .find(|(k, _)| k.get_ref() == name)
-            .map(|(_, v)| v.get_ref())
+        self.spec.region.get(name).map(|v| v.get_ref())
     }
 
     fn region_in_mode(&self, name: &str) -> Option<&'s RegionSpec> {
@@ -378,6 +378,17 @@ impl<'s> ModeContext<'s> {
         let memo_key = (object.to_string(), field.to_string());
         if let Some(v) = self.memo.get(&memo_key) {
             return Ok(*v);
+        }
+        if self.active.len() >= MAX_REFERENCE_DEPTH {
+            return Err(Diagnostic::new(
+                Rule::Resolve,
+                format!(
+                    "references nest deeper than {MAX_REFERENCE_DEPTH} (at `{object}.{field}`)"
+                ),
+            )
+            .help(
+                "refer to fewer values in a chain, e.g. place regions relative to a common anchor",
+            ));
         }
         if self.active.contains(&memo_key) {
             let chain: Vec<String> = self
