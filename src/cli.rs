@@ -59,6 +59,46 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Lint linked riscv64 ELF files (kernels, PIEs, objects, modules) against a spec.
+    ///
+    /// Exit status: 0 clean, 1 findings at or above the failing severity
+    /// (errors; warnings too with --deny warnings), 2 bad usage or unreadable input.
+    /// Checks and output formats are documented in docs/lint.md.
+    Lint {
+        /// Layout spec the ELF was built from (default: layouts/qemu-virt-sv39.toml).
+        #[arg(long, default_value = DEFAULT_SPEC)]
+        spec: PathBuf,
+        /// Check against this paging mode only (default: every mode the spec lists).
+        #[arg(long, value_enum)]
+        mode: Option<ModeArg>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = LintFormat::Human)]
+        format: LintFormat,
+        /// Treat warnings as failures (`--deny warnings`).
+        #[arg(long, value_enum)]
+        deny: Vec<DenyLevel>,
+        /// ELF files to lint.
+        #[arg(required = true)]
+        elf: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// Findings grouped by severity, with a one-line summary.
+    Human,
+    /// A stable JSON document (schema layoutgen-lint/1).
+    Json,
+    /// GitHub Actions workflow commands (::error/::warning/::notice).
+    Github,
+    /// SARIF 2.1.0, for code-scanning uploads.
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DenyLevel {
+    /// Warnings fail the run (exit 1).
+    Warnings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -14,7 +14,7 @@
 //! }
 //! ```
 //! and in the kernel:
-//! ```ignore
+//! ```text
 //! #[allow(dead_code)]
 //! mod layout {
 //!     include!(concat!(env!("OUT_DIR"), "/layout.rs"));
@@ -27,6 +27,7 @@
 pub mod builder;
 pub mod check;
 pub mod diag;
+pub mod elf;
 pub mod emit;
 pub mod layout;
 pub mod riscv;

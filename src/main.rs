@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod cli;
-use cli::{Cli, Command, EmitKind, Format, ModeArg};
+use cli::{Cli, Command, EmitKind, Format, LintFormat, ModeArg};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -44,7 +44,66 @@ fn run(command: Command) -> Result<u8, Error> {
             device_pages,
             format,
         } => show(&spec, mode, ram.as_deref(), device_pages, format),
+        Command::Lint {
+            spec,
+            mode,
+            format,
+            deny,
+            elf,
+        } => lint(&spec, mode, format, !deny.is_empty(), &elf),
     }
+}
+
+fn lint(
+    spec: &Path,
+    mode: Option<ModeArg>,
+    format: LintFormat,
+    deny_warnings: bool,
+    files: &[PathBuf],
+) -> Result<u8, Error> {
+    use layoutgen::elf::{self, render::Outcome};
+    // A spec that cannot be loaded or breaks invariants is bad input here:
+    // there is nothing sound to lint against (exit 2, not 1).
+    let layout = match load_checked(spec) {
+        Ok(layout) => layout,
+        Err(e) => {
+            eprint!("{}", render_error(&e));
+            return Ok(2);
+        }
+    };
+    let mode = mode.map(|m| match m {
+        ModeArg::Sv39 => PagingMode::Sv39,
+        ModeArg::Sv48 => PagingMode::Sv48,
+        ModeArg::Sv57 => PagingMode::Sv57,
+    });
+    if let Some(m) = mode
+        && layout.mode(m).is_none()
+    {
+        let listed: Vec<&str> = layout.modes.iter().map(|m| m.mode.name()).collect();
+        return usage(&format!(
+            "{} does not support {m}; it lists {}",
+            spec.display(),
+            listed.join(", ")
+        ));
+    }
+    let outcomes: Vec<Outcome> = files
+        .iter()
+        .map(|path| Outcome {
+            path: path.clone(),
+            result: elf::lint(&layout, mode, path),
+        })
+        .collect();
+    let format = match format {
+        LintFormat::Human => elf::Format::Human,
+        LintFormat::Json => elf::Format::Json,
+        LintFormat::Github => elf::Format::Github,
+        LintFormat::Sarif => elf::Format::Sarif,
+    };
+    print!(
+        "{}",
+        elf::render(format, spec, &layout, &outcomes, deny_warnings)
+    );
+    Ok(elf::render::exit_code(&outcomes, deny_warnings))
 }
 
 fn build(
@@ -101,12 +160,10 @@ fn check_specs(mut specs: Vec<PathBuf>, format: Format) -> u8 {
         worst = worst.max(code);
         match format {
             Format::Human => match &result {
-                Ok(l) => println!(
-                    "{}: ok ({}, {} modes)",
-                    spec.display(),
-                    l.name,
-                    l.modes.len()
-                ),
+                Ok(l) => {
+                    let modes: Vec<&str> = l.modes.iter().map(|m| m.mode.name()).collect();
+                    println!("{}: ok ({}: {})", spec.display(), l.name, modes.join(", "));
+                }
                 Err(e) => eprint!("{}", render_error(e)),
             },
             Format::Json => json.push(match &result {
