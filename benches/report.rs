@@ -13,11 +13,15 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 fn time_runs(n: usize, mut f: impl FnMut()) -> Duration {
     f(); // warm the page cache
-    median((0..n).map(|_| {
-        let t = Instant::now();
-        f();
-        t.elapsed()
-    }).collect())
+    median(
+        (0..n)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect(),
+    )
 }
 
 fn ms(d: Duration) -> String {
@@ -30,7 +34,11 @@ fn root() -> &'static Path {
 
 fn run(cmd: &mut Command) {
     let out = cmd.output().expect("spawn");
-    assert!(out.status.success(), "{cmd:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn bundled_layouts() -> Vec<PathBuf> {
@@ -44,7 +52,9 @@ fn bundled_layouts() -> Vec<PathBuf> {
 }
 
 fn generation() {
-    println!("## layoutgen build, per bundled layout (median of 30 process runs; target < 10 ms)\n");
+    println!(
+        "## layoutgen build, per bundled layout (median of 30 process runs; target < 10 ms)\n"
+    );
     println!("| layout | process wall time | in-process (load+check+render, median of 200) |");
     println!("|---|---|---|");
     let exe = env!("CARGO_BIN_EXE_layoutgen");
@@ -52,7 +62,11 @@ fn generation() {
     let templates = layoutgen::Templates::new(None).unwrap();
     for spec in bundled_layouts() {
         let process = time_runs(30, || {
-            run(Command::new(exe).args(["build", "--spec"]).arg(&spec).arg("--out-dir").arg(&out));
+            run(Command::new(exe)
+                .args(["build", "--spec"])
+                .arg(&spec)
+                .arg("--out-dir")
+                .arg(&out));
         });
         let in_process = time_runs(200, || {
             let layout = layoutgen::load_checked(&spec).unwrap();
@@ -61,10 +75,10 @@ fn generation() {
             }
         });
         println!(
-            "| {} | {} | {} |",
+            "| {} | {} | {:.1} µs |",
             spec.file_name().unwrap().to_string_lossy(),
             ms(process),
-            format!("{:.1} µs", in_process.as_secs_f64() * 1e6)
+            in_process.as_secs_f64() * 1e6
         );
     }
     println!();
@@ -81,7 +95,9 @@ fn tempfile_dir(name: &str) -> PathBuf {
 /// hand-written build script that passes a committed linker script (what a
 /// kernel does without layoutgen).
 fn build_rs_overhead() {
-    println!("## build.rs no-op overhead (median of 15 no-op `cargo build`s; target ratio <= 1.05)\n");
+    println!(
+        "## build.rs no-op overhead (median of 15 no-op `cargo build`s; target ratio <= 1.05)\n"
+    );
     let base = tempfile_dir("noop");
     let spec = root().join("layouts/qemu-virt-sv39.toml");
     let make = |name: &str, build_rs: Option<String>, dep: bool| -> PathBuf {
@@ -115,8 +131,18 @@ fn build_rs_overhead() {
     );
     let variants = [
         ("none", "no build script", None, false),
-        ("by-hand", "hand-written build.rs + committed linker script", Some(by_hand), false),
-        ("layoutgen", "layoutgen::Build (default-features = false)", Some(with_layoutgen), true),
+        (
+            "by-hand",
+            "hand-written build.rs + committed linker script",
+            Some(by_hand),
+            false,
+        ),
+        (
+            "layoutgen",
+            "layoutgen::Build (default-features = false)",
+            Some(with_layoutgen),
+            true,
+        ),
     ];
     let mut noop = Vec::new();
     for (name, what, code, dep) in variants {
@@ -145,7 +171,11 @@ fn build_rs_overhead() {
 fn external(script: &str) {
     let path = root().join("scripts").join(script);
     if path.exists() {
-        let status = Command::new("bash").arg(&path).current_dir(root()).status().expect("run script");
+        let status = Command::new("bash")
+            .arg(&path)
+            .current_dir(root())
+            .status()
+            .expect("run script");
         assert!(status.success(), "{script} failed");
         println!();
     } else {

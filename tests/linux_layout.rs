@@ -51,26 +51,49 @@ const SV57: &[Row] = &[
 fn linux_layout_matches_vm_layout_rst() {
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("layouts/linux-riscv64.toml");
     let layout = layoutgen::load_checked(&spec).unwrap_or_else(|e| panic!("{e}"));
-    for (mode, rows) in [(PagingMode::Sv39, SV39), (PagingMode::Sv48, SV48), (PagingMode::Sv57, SV57)] {
+    for (mode, rows) in [
+        (PagingMode::Sv39, SV39),
+        (PagingMode::Sv48, SV48),
+        (PagingMode::Sv57, SV57),
+    ] {
         let m = layout.mode(mode).unwrap();
         assert_eq!(m.regions.len(), rows.len(), "{mode}: region count");
         for &(name, first, last) in rows {
-            let r = m.region(name).unwrap_or_else(|| panic!("{mode}: no region {name}"));
+            let r = m
+                .region(name)
+                .unwrap_or_else(|| panic!("{mode}: no region {name}"));
             if name == "modules" {
                 // The table's fixed 2 GB row is an upper bound: Linux sets
                 // MODULES_VADDR = PFN_ALIGN(_end) - 2 GiB at run time
                 // (asm/pgtable.h). The spec writes exactly that with the
                 // largest image (image.end - 2GiB), so it starts
                 // image.max_size above the table's row and ends where it does.
-                assert_eq!(r.start, first + layout.image.max_size, "{mode}: modules start");
+                assert_eq!(
+                    r.start,
+                    first + layout.image.max_size,
+                    "{mode}: modules start"
+                );
                 assert_eq!(r.last, last, "{mode}: modules end");
                 continue;
             }
-            assert_eq!((r.start, r.last), (first, last), "{mode}: {name} differs from vm-layout.rst");
+            assert_eq!(
+                (r.start, r.last),
+                (first, last),
+                "{mode}: {name} differs from vm-layout.rst"
+            );
         }
         assert_eq!(m.image_link, 0xffff_ffff_8000_0000, "KERNEL_LINK_ADDR");
     }
-    assert_eq!(layout.mode(PagingMode::Sv39).unwrap().page_offset, 0xffff_ffd6_0000_0000); // PAGE_OFFSET_L3
-    assert_eq!(layout.mode(PagingMode::Sv48).unwrap().page_offset, 0xffff_af80_0000_0000); // PAGE_OFFSET_L4
-    assert_eq!(layout.mode(PagingMode::Sv57).unwrap().page_offset, 0xff60_0000_0000_0000); // PAGE_OFFSET_L5
+    assert_eq!(
+        layout.mode(PagingMode::Sv39).unwrap().page_offset,
+        0xffff_ffd6_0000_0000
+    ); // PAGE_OFFSET_L3
+    assert_eq!(
+        layout.mode(PagingMode::Sv48).unwrap().page_offset,
+        0xffff_af80_0000_0000
+    ); // PAGE_OFFSET_L4
+    assert_eq!(
+        layout.mode(PagingMode::Sv57).unwrap().page_offset,
+        0xff60_0000_0000_0000
+    ); // PAGE_OFFSET_L5
 }

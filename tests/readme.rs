@@ -20,7 +20,11 @@ fn run(args: &str) -> String {
         .current_dir(root)
         .output()
         .unwrap();
-    assert!(out.status.success(), "layoutgen {args}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "layoutgen {args}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -39,7 +43,9 @@ fn readme_examples_are_current() {
         let end_marker = from_marker.find(" -->\n").expect("marker ends with -->");
         let args = &from_marker[marker.len()..end_marker];
         let after_marker = &from_marker[end_marker + 5..];
-        let body = after_marker.strip_prefix("```text\n").expect("a ```text block follows the marker");
+        let body = after_marker
+            .strip_prefix("```text\n")
+            .expect("a ```text block follows the marker");
         let close = body.find("```\n").expect("the block is closed");
         let expected = run(args);
         if body[..close] != expected {
@@ -58,5 +64,8 @@ fn readme_examples_are_current() {
         std::fs::write(&path, updated).unwrap();
         return;
     }
-    assert!(stale.is_empty(), "README examples are stale for: {stale:?}; run UPDATE_README=1 cargo test --test readme");
+    assert!(
+        stale.is_empty(),
+        "README examples are stale for: {stale:?}; run UPDATE_README=1 cargo test --test readme"
+    );
 }
