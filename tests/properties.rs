@@ -7,6 +7,9 @@ use layoutgen::riscv::{GIB, MIB, PagingMode};
 use layoutgen::{Rule, check_text};
 use proptest::prelude::*;
 
+#[allow(dead_code)] // shared with tests/lint.rs; this file uses the linker only
+mod fixtures;
+
 #[derive(Debug, Clone)]
 struct Params {
     modes: Vec<PagingMode>,
@@ -278,6 +281,28 @@ fn generated_rust_of_random_specs_compiles() {
                 .output()
                 .unwrap();
             prop_assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// A tiny riscv64 object linked with the generated script of random valid
+/// specs passes `layoutgen lint` against the same spec (a few cases: each
+/// runs rust-lld).
+#[test]
+fn objects_linked_with_random_specs_lint_clean() {
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: cases(256).min(16),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    runner
+        .run(&params(), |p| {
+            let layout = check_text(&spec(&p), "prop.toml").unwrap();
+            let linked = fixtures::link_layout(&layout, "prop", &fixtures::LinkOpts::default());
+            let report = layoutgen::elf::lint(&layout, None, &linked.elf).unwrap();
+            prop_assert_eq!(report.counts.errors, 0, "{:#?}", report.findings);
+            prop_assert_eq!(report.counts.warnings, 0, "{:#?}", report.findings);
             Ok(())
         })
         .unwrap();
