@@ -1,0 +1,94 @@
+//! Output over the SBI legacy console, and the way out: the `virt` machine's
+//! test finisher (it can report a failure status, SBI SRST on QEMU 7.2 with
+//! OpenSBI 1.1 cannot).
+//!
+//! `puts`/`put_hex` are plain byte loops, safe before paging: they read
+//! nothing but PC-relatively addressed bytes. `Console` implements
+//! `core::fmt::Write` and is only used once paging is on, since `core::fmt`
+//! follows absolute pointers (vtables) that are valid only at the kernel's
+//! virtual address.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+/// The QEMU `virt` test finisher, used only when the device tree does not
+/// name one (a device address, not part of the layout spec).
+pub const VIRT_TEST_FINISHER: u64 = 0x10_0000;
+
+/// Where the finisher is reachable now: its physical address before paging,
+/// its fixmap address after.
+pub static FINISHER: AtomicU64 = AtomicU64::new(0);
+
+fn sbi_call(eid: usize, fid: usize, a0: usize, a1: usize) -> usize {
+    let ret;
+    // SAFETY: an SBI call clobbers only a0/a1.
+    unsafe {
+        core::arch::asm!("ecall", inlateout("a0") a0 => ret, inlateout("a1") a1 => _,
+            in("a6") fid, in("a7") eid, options(nostack));
+    }
+    ret
+}
+
+pub fn putc(c: u8) {
+    // Legacy console putchar (EID 0x01); OpenSBI 1.1 has no DBCN.
+    sbi_call(0x01, 0, c as usize, 0);
+}
+
+pub fn puts(s: &[u8]) {
+    let mut i = 0;
+    while i < s.len() {
+        putc(s[i]);
+        i += 1;
+    }
+}
+
+pub fn put_hex(v: u64) {
+    puts(b"0x");
+    let mut shift = 60i32;
+    let mut started = false;
+    while shift >= 0 {
+        let d = ((v >> shift) & 0xf) as u8;
+        if d != 0 || started || shift == 0 {
+            started = true;
+            putc(if d < 10 { b'0' + d } else { b'a' + d - 10 });
+        }
+        shift -= 4;
+    }
+}
+
+pub struct Console;
+
+impl core::fmt::Write for Console {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        puts(s.as_bytes());
+        Ok(())
+    }
+}
+
+#[macro_export]
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use core::fmt::Write as _;
+        let _ = writeln!($crate::console::Console, $($arg)*);
+    }};
+}
+
+/// Powers off: status 0 for `code == 0`, else `code` (QEMU's exit status).
+pub fn exit(code: u16) -> ! {
+    let finisher = FINISHER.load(Ordering::Relaxed);
+    if finisher != 0 {
+        let value = if code == 0 {
+            0x5555
+        } else {
+            ((code as u32) << 16) | 0x3333
+        };
+        // SAFETY: the finisher's register is mapped (identity before paging,
+        // the fixmap page after).
+        unsafe { core::ptr::write_volatile(finisher as *mut u32, value) };
+    }
+    // No finisher: SBI system reset (shutdown; the status is lost).
+    sbi_call(0x5352_5354, 0, 0, if code == 0 { 0 } else { 1 });
+    loop {
+        // SAFETY: waiting for an interrupt that never comes.
+        unsafe { core::arch::asm!("wfi") };
+    }
+}

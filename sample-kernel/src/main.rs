@@ -1,0 +1,229 @@
+//! A small riscv64 kernel whose every address comes from a layoutgen spec.
+//!
+//! Boot path: `_start` (below, MMU off) -> `early::early_main` (device tree,
+//! paging mode, KASLR, page tables, relocation) -> `enter_virtual` (satp,
+//! jump to the image's virtual address) -> `kmain` (self-checks, summary
+//! line, power off through the test finisher).
+
+#![no_std]
+#![no_main]
+
+#[allow(dead_code, clippy::all)]
+mod layout {
+    include!(concat!(env!("OUT_DIR"), "/layout.rs"));
+}
+
+mod checks;
+mod console;
+mod early;
+mod fdt;
+mod paging;
+#[cfg(relocatable)]
+mod reloc;
+
+use console::{FINISHER, exit, put_hex, puts};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use layout::SECTIONS;
+
+/// The address of a linker symbol, computed PC-relatively: the physical
+/// address before paging, the virtual one after.
+#[macro_export]
+macro_rules! sym {
+    ($name:literal) => {{
+        let a: u64;
+        // SAFETY: only computes an address.
+        unsafe {
+            core::arch::asm!(concat!("lla {0}, ", $name), out(reg) a,
+                options(nomem, nostack, pure, preserves_flags))
+        };
+        a
+    }};
+}
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+// The kernel names the sections' start symbols; the spec must agree.
+const _: () = assert!(
+    SECTIONS.len() == 4
+        && same(SECTIONS[0].name, "text")
+        && same(SECTIONS[1].name, "rodata")
+        && same(SECTIONS[2].name, "data")
+        && same(SECTIONS[3].name, "bss"),
+    "the sample kernel expects image sections text, rodata, data, bss"
+);
+
+// gp per the spec's GP policy: with `relax` it must hold `__global_pointer$`
+// (loaded PC-relatively, with relaxation off so this very instruction is
+// not turned into a gp-relative one); otherwise nothing may rely on it.
+#[cfg(gp_relax)]
+macro_rules! load_gp {
+    () => {
+        ".option push\n.option norelax\nlla gp, __global_pointer$\n.option pop"
+    };
+}
+#[cfg(not(gp_relax))]
+macro_rules! load_gp {
+    () => {
+        "li gp, 0"
+    };
+}
+
+core::arch::global_asm!(
+    // The first input section of the first output section: the image's
+    // first byte, where OpenSBI enters with a0 = hart id, a1 = DTB.
+    ".section .text.entry, \"ax\"",
+    ".globl _start",
+    "_start:",
+    load_gp!(),
+    "csrw sie, zero",
+    "lla sp, __stack_top",
+    "lla t0, __bss_start",
+    "lla t1, __bss_end",
+    "1: bgeu t0, t1, 2f",
+    "sd zero, 0(t0)",
+    "addi t0, t0, 8",
+    "j 1b",
+    "2: lla t0, trap_entry",
+    "csrw stvec, t0",
+    "call early_main",
+    "3: wfi",
+    "j 3b",
+    "",
+    // enter_virtual(satp, va - pa): turn paging on and continue at the
+    // virtual address. The fetch after the satp write faults (the physical
+    // address is not mapped) and the trap lands on `1f` at its virtual
+    // address; the `jr` gets there too if it does not.
+    ".section .text",
+    ".globl enter_virtual",
+    ".balign 4",
+    "enter_virtual:",
+    "lla t0, 1f",
+    "add t0, t0, a1",
+    "csrw stvec, t0",
+    "sfence.vma",
+    "csrw satp, a0",
+    "sfence.vma",
+    "jr t0",
+    ".balign 4",
+    "1: add sp, sp, a1",
+    load_gp!(),
+    "lla t0, trap_entry",
+    "csrw stvec, t0",
+    "call kmain",
+    "",
+    // Save every register, let Rust look at the trap, restore, sret.
+    ".balign 4",
+    ".globl trap_entry",
+    "trap_entry:",
+    "addi sp, sp, -272",
+    ".irp n, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
+    "sd x\\n, \\n*8(sp)",
+    ".endr",
+    "addi t0, sp, 272",
+    "sd t0, 16(sp)",
+    "csrr t0, sepc",
+    "sd t0, 256(sp)",
+    "mv a0, sp",
+    "call trap_handler",
+    "ld t0, 256(sp)",
+    "csrw sepc, t0",
+    ".irp n, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
+    "ld x\\n, \\n*8(sp)",
+    ".endr",
+    "addi sp, sp, 272",
+    "sret",
+);
+
+unsafe extern "C" {
+    fn enter_virtual(satp: u64, va_minus_pa: u64) -> !;
+}
+
+/// Registers at a trap; `x[2]` is the interrupted `sp`.
+#[repr(C)]
+pub struct TrapFrame {
+    pub x: [u64; 32],
+    pub sepc: u64,
+    _pad: u64,
+}
+
+/// Set once `kmain` runs: `core::fmt` is usable from then on.
+static PAGING: AtomicBool = AtomicBool::new(false);
+static TRAP_DEPTH: AtomicU32 = AtomicU32::new(0);
+
+#[unsafe(no_mangle)]
+extern "C" fn trap_handler(f: &mut TrapFrame) {
+    let (scause, stval): (u64, u64);
+    // SAFETY: reading trap CSRs.
+    unsafe {
+        core::arch::asm!("csrr {0}, scause", "csrr {1}, stval", out(reg) scause, out(reg) stval)
+    };
+    if TRAP_DEPTH.fetch_add(1, Ordering::Relaxed) > 0 {
+        puts(b"\ntrap inside the trap handler\nRESULT: FAIL nested trap\n");
+        FINISHER.store(0, Ordering::Relaxed);
+        exit(2);
+    }
+    if checks::expected_fault(f, scause, stval) {
+        TRAP_DEPTH.fetch_sub(1, Ordering::Relaxed);
+        return;
+    }
+    puts(b"\nunexpected trap: scause=");
+    put_hex(scause);
+    puts(b" sepc=");
+    put_hex(f.sepc);
+    puts(b" stval=");
+    put_hex(stval);
+    puts(b"\nRESULT: FAIL unexpected trap\n");
+    exit(2)
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    if PAGING.load(Ordering::Relaxed) {
+        println!("panic: {info}");
+    } else {
+        puts(b"panic before paging\n");
+    }
+    puts(b"RESULT: FAIL panic\n");
+    exit(3)
+}
+
+/// Runs at the image's virtual address with paging on.
+#[unsafe(no_mangle)]
+extern "C" fn kmain() -> ! {
+    // SAFETY: written only by the early boot, read-only from here on.
+    #[allow(clippy::deref_addrof)] // `&BOOT` is a static-mut reference
+    let boot = unsafe { &*(&raw const early::BOOT) };
+    FINISHER.store(boot.finisher_va, Ordering::Relaxed);
+    PAGING.store(true, Ordering::Relaxed);
+    // Exercise the failure paths on request (the tests use these).
+    match fdt::arg(boot.info.bootargs(), b"fail") {
+        Some(b"panic") => panic!("requested by bootargs fail=panic"),
+        Some(b"trap") => {
+            // SAFETY: not safe at all: a load from an unmapped address.
+            let v = unsafe { core::ptr::read_volatile(core::ptr::dangling::<u64>()) };
+            println!("read {v:#x} from an unmapped address");
+        }
+        _ => {}
+    }
+    let failures = checks::run(boot);
+    if failures == 0 {
+        println!("RESULT: PASS");
+        exit(0)
+    } else {
+        println!("RESULT: FAIL {failures} check(s) failed");
+        exit(1)
+    }
+}

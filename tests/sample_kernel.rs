@@ -1,0 +1,681 @@
+//! Builds `sample-kernel/` for each bundled QEMU layout, boots it under
+//! `qemu-system-riscv64 -machine virt -bios default` and checks what it
+//! prints against the layout and against layoutgen's page-table prediction.
+//!
+//! These tests fail (they do not skip) when QEMU or the riscv64 target is
+//! missing, and say how to install them.
+
+use layoutgen::Layout;
+use layoutgen::layout::pagetable;
+use layoutgen::riscv::PagingMode;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+const TARGET: &str = "riscv64gc-unknown-none-elf";
+const QEMU: &str = "qemu-system-riscv64";
+const BOOT_TIMEOUT: Duration = Duration::from_secs(20);
+const MIB: u64 = 1 << 20;
+const GIB: u64 = 1 << 30;
+/// QEMU `virt` RAM size when `-m` is not given.
+const DEFAULT_RAM: u64 = 128 * MIB;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn spec_path(layout: &str) -> PathBuf {
+    root().join("layouts").join(format!("{layout}.toml"))
+}
+
+fn load(layout: &str) -> Layout {
+    layoutgen::load_checked(&spec_path(layout)).expect("bundled layout is valid")
+}
+
+/// QEMU and the target must be installed: fail with the install command.
+fn preflight() {
+    static CHECKED: OnceLock<Result<(), String>> = OnceLock::new();
+    let result = CHECKED.get_or_init(|| {
+        let mut missing = Vec::new();
+        let qemu_ok = Command::new(QEMU)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !qemu_ok {
+            missing.push(format!(
+                "{QEMU} not found: install it with `apt-get install -y qemu-system-misc`"
+            ));
+        }
+        let libdir = Command::new("rustc")
+            .args(["--print", "target-libdir", "--target", TARGET])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+        if !libdir.is_some_and(|d| d.is_dir()) {
+            missing.push(format!(
+                "Rust target {TARGET} not installed: install it with `rustup target add {TARGET}`"
+            ));
+        }
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(missing.join("\n"))
+        }
+    });
+    if let Err(e) = result {
+        panic!("the sample-kernel tests need QEMU and the riscv64 target:\n{e}");
+    }
+}
+
+/// The kernel ELF built from `layout` (None: the crate's default spec, with
+/// LAYOUTGEN_SPEC unset). Built once per layout, in its own target dir;
+/// concurrent tests wait for the same build.
+fn kernel(layout: Option<&str>) -> PathBuf {
+    preflight();
+    type Slot = Arc<OnceLock<Result<PathBuf, String>>>;
+    static BUILDS: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
+    let key = layout.unwrap_or("default").to_string();
+    let slot = BUILDS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap()
+        .entry(key.clone())
+        .or_default()
+        .clone();
+    let result = slot.get_or_init(|| build(layout, &key));
+    match result {
+        Ok(p) => p.clone(),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn build(layout: Option<&str>, key: &str) -> Result<PathBuf, String> {
+    let target_dir = root().join("target").join("sample-kernel").join(key);
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root().join("sample-kernel"))
+        .args(["build", "--release", "--quiet"])
+        .env("CARGO_TARGET_DIR", &target_dir)
+        // The kernel's own .cargo/config.toml sets the target and its
+        // rustflags; flags meant for the host build must not override them.
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET");
+    match layout {
+        Some(l) => cmd.env("LAYOUTGEN_SPEC", spec_path(l)),
+        None => cmd.env_remove("LAYOUTGEN_SPEC"),
+    };
+    let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "building sample-kernel for {key} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(target_dir
+        .join(TARGET)
+        .join("release")
+        .join("sample-kernel"))
+}
+
+/// One boot: the console output and QEMU's exit status.
+struct Boot {
+    output: String,
+    status: i32,
+}
+
+impl Boot {
+    fn context(&self) -> String {
+        let start = self.output.find("sample-kernel:").unwrap_or(0);
+        format!(
+            "QEMU exit status {}, kernel output:\n{}",
+            self.status,
+            &self.output[start..]
+        )
+    }
+
+    fn assert_pass(&self) {
+        assert!(
+            self.output.contains("\nRESULT: PASS"),
+            "no RESULT: PASS\n{}",
+            self.context()
+        );
+        assert_eq!(self.status, 0, "QEMU exit status\n{}", self.context());
+        let checks: Vec<&str> = self
+            .output
+            .lines()
+            .filter(|l| l.starts_with("check "))
+            .collect();
+        assert!(checks.len() >= 9, "too few checks ran\n{}", self.context());
+        for c in checks {
+            assert!(c.ends_with(": ok"), "{c}\n{}", self.context());
+        }
+    }
+
+    /// The summary line's fields, after checking its exact shape.
+    fn summary(&self) -> Summary {
+        let line = self
+            .output
+            .lines()
+            .find(|l| l.starts_with("layout: "))
+            .unwrap_or_else(|| panic!("no summary line\n{}", self.context()))
+            .trim_end_matches('\r');
+        let keys = [
+            "spec",
+            "mode",
+            "page_offset",
+            "linear_map",
+            "kernel_link",
+            "kernel_run",
+            "ram",
+            "pt_pages",
+            "leaves_1g",
+            "leaves_2m",
+            "leaves_4k",
+        ];
+        let fields: Vec<&str> = line["layout: ".len()..].split(' ').collect();
+        let mut map = HashMap::new();
+        assert_eq!(fields.len(), keys.len(), "summary line shape: {line}");
+        for (field, key) in fields.iter().zip(keys) {
+            let (k, v) = field
+                .split_once('=')
+                .unwrap_or_else(|| panic!("bad field {field:?} in {line}"));
+            assert_eq!(k, key, "summary line field order: {line}");
+            map.insert(k.to_string(), v.to_string());
+        }
+        Summary {
+            line: line.to_string(),
+            fields: map,
+        }
+    }
+}
+
+struct Summary {
+    line: String,
+    fields: HashMap<String, String>,
+}
+
+impl Summary {
+    fn str(&self, key: &str) -> &str {
+        &self.fields[key]
+    }
+
+    fn num(&self, key: &str) -> u64 {
+        let v = self.str(key);
+        let parsed = match v.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16),
+            None => v.parse(),
+        };
+        parsed.unwrap_or_else(|_| panic!("{key}={v} is not a number in {}", self.line))
+    }
+
+    fn range(&self, key: &str) -> (u128, u128) {
+        let (a, b) = self.str(key).split_once('-').expect("a range");
+        let hex = |s: &str| u128::from_str_radix(s.trim_start_matches("0x"), 16).unwrap();
+        (hex(a), hex(b))
+    }
+}
+
+/// Boots `elf` with `ram` bytes and `-append args`; kills QEMU after
+/// BOOT_TIMEOUT and fails with what it printed.
+fn boot(elf: &Path, ram: u64, args: &str) -> Boot {
+    boot_with(elf, ram, args, &[])
+}
+
+fn boot_with(elf: &Path, ram: u64, args: &str, extra: &[&str]) -> Boot {
+    let mut cmd = Command::new(QEMU);
+    cmd.args(["-machine", "virt", "-nographic", "-bios", "default"])
+        .args(["-m", &format!("{}M", ram / MIB)])
+        .arg("-kernel")
+        .arg(elf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .args(extra);
+    if !args.is_empty() {
+        cmd.args(["-append", args]);
+    }
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {QEMU}: {e}"));
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.read_to_end(&mut out);
+        let _ = stderr.read_to_end(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for QEMU") {
+            break status;
+        }
+        if start.elapsed() > BOOT_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            let output = reader.join().unwrap_or_default();
+            panic!(
+                "QEMU did not power off within {BOOT_TIMEOUT:?} (killed); {QEMU} -m {}M -append {args:?} -kernel {}\noutput so far:\n{output}",
+                ram / MIB,
+                elf.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Boot {
+        output: reader.join().expect("reader thread"),
+        status: status.code().unwrap_or(-1),
+    }
+}
+
+fn mode_named(name: &str) -> PagingMode {
+    match name {
+        "sv39" => PagingMode::Sv39,
+        "sv48" => PagingMode::Sv48,
+        "sv57" => PagingMode::Sv57,
+        other => panic!("unknown mode {other}"),
+    }
+}
+
+/// Boots, asserts PASS, and checks the summary line against the layout and
+/// layoutgen's page-table prediction for this RAM size and mode.
+fn boot_and_check(layout: Option<&str>, ram: u64, args: &str) -> Summary {
+    let name = layout.unwrap_or("qemu-virt-sv39");
+    let spec = load(name);
+    let b = boot(&kernel(layout), ram, args);
+    b.assert_pass();
+    let s = b.summary();
+    let ctx = b.context();
+    assert_eq!(s.str("spec"), spec.name, "{ctx}");
+    let mode = mode_named(s.str("mode"));
+    let ml = spec
+        .mode(mode)
+        .unwrap_or_else(|| panic!("kernel chose {mode}, which {name} does not list\n{ctx}"));
+    assert_eq!(s.num("page_offset"), ml.page_offset, "page_offset\n{ctx}");
+    let lm = ml.linear_map();
+    assert_eq!(s.range("linear_map"), (lm.start as u128, lm.end()), "{ctx}");
+    assert_eq!(s.num("kernel_link"), ml.image_link, "kernel_link\n{ctx}");
+    let base = spec.ram.base as u128;
+    assert_eq!(s.range("ram"), (base, base + ram as u128), "ram\n{ctx}");
+
+    // The prediction `layoutgen show --ram SIZE --device-pages 1` prints.
+    let predicted = pagetable::cost(&spec, ml, ram, 1);
+    let got = [
+        ("pt_pages", s.num("pt_pages"), predicted.pt_pages),
+        ("leaves_1g", s.num("leaves_1g"), predicted.leaves_of(GIB)),
+        (
+            "leaves_2m",
+            s.num("leaves_2m"),
+            predicted.leaves_of(2 * MIB),
+        ),
+        ("leaves_4k", s.num("leaves_4k"), predicted.leaves_of(4096)),
+    ];
+    for (key, kernel, model) in got {
+        assert_eq!(
+            kernel, model,
+            "{key}: kernel vs layoutgen prediction\n{ctx}"
+        );
+    }
+    // And the same model with the image where it actually runs (KASLR).
+    let run = s.num("kernel_run");
+    let maps = pagetable::plan(&spec, ml, ram, run, 1);
+    assert_eq!(
+        pagetable::cost_of(ml, &maps, ram),
+        predicted,
+        "cost at the run address\n{ctx}"
+    );
+    s
+}
+
+// --- Sv39, the default layout ---------------------------------------------------
+
+#[test]
+fn sv39_default_layout_boots() {
+    let s = boot_and_check(None, DEFAULT_RAM, "");
+    assert_eq!(s.str("mode"), "sv39");
+    assert_eq!(s.num("kernel_run"), s.num("kernel_link"));
+}
+
+#[test]
+fn sv39_ram_128mib() {
+    boot_and_check(Some("qemu-virt-sv39"), 128 * MIB, "");
+}
+
+#[test]
+fn sv39_ram_1gib() {
+    let s = boot_and_check(Some("qemu-virt-sv39"), GIB, "");
+    assert_eq!(s.num("leaves_1g"), 1, "{}", s.line);
+}
+
+#[test]
+fn sv39_ram_3gib() {
+    let s = boot_and_check(Some("qemu-virt-sv39"), 3 * GIB, "");
+    assert_eq!(s.num("leaves_1g"), 3, "{}", s.line);
+}
+
+#[test]
+fn failure_exits_nonzero() {
+    // sv48 is not in the sv39-only spec: the kernel must refuse and QEMU
+    // must report it through its exit status.
+    let b = boot(&kernel(Some("qemu-virt-sv39")), DEFAULT_RAM, "mode=sv48");
+    assert!(b.output.contains("RESULT: FAIL"), "{}", b.context());
+    assert_ne!(b.status, 0, "{}", b.context());
+}
+
+#[test]
+fn panic_prints_cause_and_exits_nonzero() {
+    let b = boot(&kernel(Some("qemu-virt-sv39")), DEFAULT_RAM, "fail=panic");
+    assert!(b.output.contains("panic: panicked at"), "{}", b.context());
+    assert!(b.output.contains("RESULT: FAIL panic"), "{}", b.context());
+    assert_ne!(b.status, 0, "{}", b.context());
+}
+
+#[test]
+fn unexpected_trap_prints_cause_and_exits_nonzero() {
+    let b = boot(&kernel(Some("qemu-virt-sv39")), DEFAULT_RAM, "fail=trap");
+    // A load page fault (scause 13) at the dangling pointer.
+    assert!(
+        b.output.contains("unexpected trap: scause=0xd"),
+        "{}",
+        b.context()
+    );
+    assert!(
+        b.output.contains("RESULT: FAIL unexpected trap"),
+        "{}",
+        b.context()
+    );
+    assert_ne!(b.status, 0, "{}", b.context());
+}
+
+// --- one image, three paging modes ------------------------------------------
+
+fn multi(mode: &str, ram: u64) {
+    let s = boot_and_check(Some("qemu-virt-multi"), ram, &format!("mode={mode}"));
+    assert_eq!(s.str("mode"), mode, "{}", s.line);
+}
+
+#[test]
+fn multi_sv39() {
+    multi("sv39", DEFAULT_RAM);
+}
+
+#[test]
+fn multi_sv48() {
+    multi("sv48", DEFAULT_RAM);
+}
+
+#[test]
+fn multi_sv57() {
+    multi("sv57", DEFAULT_RAM);
+}
+
+#[test]
+fn multi_sv48_3gib() {
+    multi("sv48", 3 * GIB);
+}
+
+#[test]
+fn multi_modes_report_their_own_page_offsets() {
+    let offsets: Vec<u64> = ["sv39", "sv48", "sv57"]
+        .iter()
+        .map(|m| boot_and_check(Some("qemu-virt-multi"), DEFAULT_RAM, &format!("mode={m}")))
+        .map(|s| s.num("page_offset"))
+        .collect();
+    assert!(
+        offsets[0] != offsets[1] && offsets[1] != offsets[2] && offsets[0] != offsets[2],
+        "{offsets:x?}"
+    );
+}
+
+#[test]
+fn multi_without_override_uses_highest_supported_mode() {
+    // QEMU 7.2's default hart accepts all three modes.
+    let s = boot_and_check(Some("qemu-virt-multi"), DEFAULT_RAM, "");
+    assert_eq!(s.str("mode"), "sv57", "{}", s.line);
+}
+
+// --- semi-PIC with KASLR ----------------------------------------------------
+
+const SEMIPIC: &str = "qemu-virt-semipic";
+
+fn semipic_run(args: &str, ram: u64) -> u64 {
+    let s = boot_and_check(Some(SEMIPIC), ram, args);
+    let spec = load(SEMIPIC);
+    let k = spec.modes[0]
+        .kaslr
+        .clone()
+        .expect("semipic has a KASLR range");
+    let run = s.num("kernel_run");
+    assert!(
+        run >= k.start && run + spec.image.max_size <= k.end,
+        "{run:#x} outside the KASLR range\n{}",
+        s.line
+    );
+    assert_eq!((run - k.start) % k.granule, 0, "{}", s.line);
+    run
+}
+
+#[test]
+fn semipic_two_seeds_two_addresses() {
+    let link = load(SEMIPIC).modes[0].image_link;
+    let a = semipic_run("kaslr_seed=42", DEFAULT_RAM);
+    let b = semipic_run("kaslr_seed=0x10", DEFAULT_RAM);
+    assert_ne!(a, link, "seed 42 runs at the link address");
+    assert_ne!(b, link, "seed 0x10 runs at the link address");
+    assert_ne!(a, b, "two seeds, one address");
+}
+
+#[test]
+fn semipic_same_seed_same_address() {
+    let a = semipic_run("kaslr_seed=123456789", DEFAULT_RAM);
+    let b = semipic_run("kaslr_seed=123456789", DEFAULT_RAM);
+    assert_eq!(a, b);
+    assert_ne!(a, load(SEMIPIC).modes[0].image_link);
+}
+
+#[test]
+fn semipic_nokaslr_runs_at_link_address() {
+    let run = semipic_run("nokaslr", DEFAULT_RAM);
+    assert_eq!(run, load(SEMIPIC).modes[0].image_link);
+}
+
+#[test]
+fn semipic_without_seed_is_randomised() {
+    // No kaslr_seed=: the device tree's kaslr-seed if QEMU provides one,
+    // else the time CSR. Either way not the link address.
+    let run = semipic_run("", DEFAULT_RAM);
+    assert_ne!(run, load(SEMIPIC).modes[0].image_link);
+}
+
+/// QEMU 7.2's `virt` device tree has no `/chosen/kaslr-seed`: dump it, add
+/// one, and boot with `-dtb`.
+fn dtb_with_kaslr_seed(seed: u64) -> PathBuf {
+    let dir = root().join("target").join("sample-kernel");
+    std::fs::create_dir_all(&dir).unwrap();
+    let plain = dir.join(format!("virt-{}.dtb", std::process::id()));
+    let out = Command::new(QEMU)
+        .args(["-machine"])
+        .arg(format!("virt,dumpdtb={}", plain.display()))
+        .args(["-nographic", "-bios", "default", "-m", "128M"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("running QEMU to dump its device tree");
+    assert!(
+        out.status.success(),
+        "dumpdtb: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut dtb = std::fs::read(&plain).unwrap();
+    let _ = std::fs::remove_file(&plain);
+    let be32 =
+        |dtb: &[u8], off: usize| u32::from_be_bytes(dtb[off..off + 4].try_into().unwrap()) as usize;
+    // QEMU pads the dump; the header knows the real size.
+    dtb.truncate(be32(&dtb, 4));
+    let be32 = |off: usize| be32(&dtb, off);
+    let (off_struct, off_strings) = (be32(8), be32(12));
+    let (size_strings, size_struct) = (be32(32), be32(36));
+    assert!(
+        off_strings >= off_struct + size_struct,
+        "strings after the structure block"
+    );
+    // Find `/chosen` (a child of the root) and insert the property right
+    // after its name: properties come before subnodes.
+    let (mut off, mut depth, mut insert) = (off_struct, 0, None);
+    while off < off_struct + size_struct {
+        let token = be32(off);
+        off += 4;
+        match token {
+            1 => {
+                let name_end = off + dtb[off..].iter().position(|&b| b == 0).unwrap();
+                depth += 1;
+                let is_chosen = depth == 2 && &dtb[off..name_end] == b"chosen";
+                off = (name_end + 1 + 3) & !3;
+                if is_chosen {
+                    insert = Some(off);
+                    break;
+                }
+            }
+            2 => depth -= 1,
+            3 => off = (off + 8 + be32(off) + 3) & !3,
+            4 => {}
+            _ => break,
+        }
+    }
+    let insert = insert.expect("QEMU's device tree has /chosen");
+    let mut prop = Vec::new();
+    for word in [3u32, 8, size_strings as u32] {
+        prop.extend_from_slice(&word.to_be_bytes());
+    }
+    prop.extend_from_slice(&seed.to_be_bytes());
+    let mut out = dtb[..insert].to_vec();
+    out.extend_from_slice(&prop);
+    out.extend_from_slice(&dtb[insert..off_struct + size_struct]);
+    let new_strings = out.len();
+    out.extend_from_slice(&dtb[off_strings..off_strings + size_strings]);
+    out.extend_from_slice(b"kaslr-seed\0");
+    let set = |out: &mut Vec<u8>, off: usize, v: usize| {
+        out[off..off + 4].copy_from_slice(&(v as u32).to_be_bytes())
+    };
+    let len = out.len();
+    set(&mut out, 4, len);
+    set(&mut out, 12, new_strings);
+    set(&mut out, 32, size_strings + b"kaslr-seed\0".len());
+    set(&mut out, 36, size_struct + prop.len());
+    let path = dir.join(format!(
+        "virt-kaslr-seed-{seed:x}-{}.dtb",
+        std::process::id()
+    ));
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+#[test]
+fn semipic_seed_from_device_tree() {
+    let seed = 0x5eed_1234_abcd_0042u64;
+    let dtb = dtb_with_kaslr_seed(seed);
+    let elf = kernel(Some(SEMIPIC));
+    let runs: Vec<u64> = (0..2)
+        .map(|_| {
+            let b = boot_with(&elf, DEFAULT_RAM, "", &["-dtb", dtb.to_str().unwrap()]);
+            b.assert_pass();
+            assert!(
+                b.output
+                    .contains(&format!("kaslr: seed {seed:#x} from /chosen/kaslr-seed")),
+                "{}",
+                b.context()
+            );
+            b.summary().num("kernel_run")
+        })
+        .collect();
+    let _ = std::fs::remove_file(&dtb);
+    assert_eq!(
+        runs[0], runs[1],
+        "the same device-tree seed moved the kernel"
+    );
+    // The same seed from bootargs gives the same address.
+    assert_eq!(
+        runs[0],
+        semipic_run(&format!("kaslr_seed={seed:#x}"), DEFAULT_RAM)
+    );
+    assert_ne!(runs[0], load(SEMIPIC).modes[0].image_link);
+}
+
+#[test]
+fn semipic_3gib() {
+    semipic_run("kaslr_seed=7", 3 * GIB);
+}
+
+// --- the image inside the linear map ------------------------------------------
+
+#[test]
+fn in_linear_map_boots() {
+    let s = boot_and_check(Some("qemu-virt-in-linear-map"), DEFAULT_RAM, "");
+    let spec = load("qemu-virt-in-linear-map");
+    let ml = &spec.modes[0];
+    assert!(ml.image_in_linear_map);
+    // It runs at the linear-map address of its load address.
+    let run = s.num("kernel_run");
+    assert_eq!(run, spec.ram.load.wrapping_add(ml.linear_offset));
+    assert!(ml.linear_map().contains(run));
+}
+
+#[test]
+fn in_linear_map_costs_more_than_a_separate_slot() {
+    // With 1 GiB of RAM the separate-slot design maps RAM with one gigapage
+    // and the image window with 2 MiB pages; inside the linear map, the
+    // W^X window splits that gigapage, so all of it becomes 2 MiB pages.
+    // (With 128 MiB neither design can use a gigapage, so the split costs
+    // nothing there: the slot even costs 16 more megapages for its window.)
+    let ram = GIB;
+    let slot = boot_and_check(Some("qemu-virt-sv39"), ram, "");
+    let inside = boot_and_check(Some("qemu-virt-in-linear-map"), ram, "");
+    let small = |s: &Summary| s.num("leaves_2m") + s.num("leaves_4k");
+    assert!(
+        small(&inside) > small(&slot),
+        "in-linear-map: {}\nseparate slot: {}",
+        inside.line,
+        slot.line
+    );
+    assert!(inside.num("leaves_1g") < slot.num("leaves_1g"));
+    assert!(inside.num("pt_pages") >= slot.num("pt_pages"));
+}
+
+#[test]
+fn in_linear_map_3gib() {
+    boot_and_check(Some("qemu-virt-in-linear-map"), 3 * GIB, "");
+}
+
+/// Every bundled QEMU layout's kernel passes `layoutgen lint` against its
+/// own spec with no error and no warning (issue 4: the lint on real links).
+#[test]
+fn every_layout_kernel_is_lint_clean() {
+    for name in [
+        "qemu-virt-sv39",
+        "qemu-virt-multi",
+        "qemu-virt-semipic",
+        "qemu-virt-in-linear-map",
+    ] {
+        let elf = kernel(Some(name));
+        let report = layoutgen::elf::lint(&load(name), None, &elf)
+            .unwrap_or_else(|e| panic!("{name}: lint could not read {}: {e}", elf.display()));
+        let bad: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.severity >= layoutgen::elf::Severity::Warning)
+            .collect();
+        assert!(bad.is_empty(), "{name}: {bad:#?}");
+        // The kernel keeps its static relocations (--emit-relocs), so the
+        // relocation audit saw real ones.
+        assert!(
+            report.stats.static_relocations > 0,
+            "{name}: {:?}",
+            report.stats
+        );
+    }
+}
