@@ -27,6 +27,7 @@
 pub mod builder;
 pub mod check;
 pub mod diag;
+#[cfg(feature = "lint")]
 pub mod elf;
 pub mod emit;
 pub mod layout;
