@@ -7,7 +7,7 @@ use layoutgen::riscv::{GIB, MIB, PagingMode};
 use layoutgen::{Rule, check_text};
 use proptest::prelude::*;
 
-#[allow(dead_code)] // shared with tests/lint.rs; this file uses the linker only
+// Shared with tests/lint.rs; this file uses its linker helper only.
 mod fixtures;
 
 #[derive(Debug, Clone)]
