@@ -34,6 +34,9 @@ pub enum Command {
         /// Directory of templates that replace the built-in ones of the same name.
         #[arg(long)]
         templates: Option<PathBuf>,
+        /// Also check the layout against the RAM of this flattened device tree (.dtb).
+        #[arg(long)]
+        dtb: Option<PathBuf>,
     },
     /// Check specs against every invariant, without generating anything.
     Check {
@@ -41,6 +44,9 @@ pub enum Command {
         specs: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Also check against the RAM of this flattened device tree (.dtb).
+        #[arg(long)]
+        dtb: Option<PathBuf>,
     },
     /// Show the memory map per paging mode, like Linux's vm-layout.rst.
     Show {
@@ -56,8 +62,71 @@ pub enum Command {
         /// 4 KiB device pages mapped in the fixmap (the sample kernel maps 1).
         #[arg(long, default_value_t = 0)]
         device_pages: u64,
+        #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
+        format: ShowFormat,
+        /// Check against the RAM of this flattened device tree (.dtb); its RAM
+        /// size is the default for --ram.
+        #[arg(long)]
+        dtb: Option<PathBuf>,
+    },
+    /// Compare two specs: regions moved, grown, shrunk, realigned, added or removed, per mode.
+    ///
+    /// Exit status: 0 identical layouts, 1 differences, 2 bad usage or input.
+    Diff {
+        /// The spec before the change.
+        old: PathBuf,
+        /// The spec after the change.
+        new: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+    },
+    /// Write a starting spec that passes `layoutgen check`, and print the build.rs lines that use it.
+    ///
+    /// Either copies a bundled layout (--from) or generates one from the
+    /// machine's RAM and paging modes (Linux's arrangement, kernel in the top 2 GiB).
+    /// Existing files are kept unless --force.
+    Init {
+        /// Where to write the spec.
+        #[arg(default_value = "layout.toml")]
+        path: PathBuf,
+        /// Start from this bundled layout.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(layoutgen::init::BUNDLED_NAMES))]
+        from: Option<String>,
+        /// Layout name (default: the file name, or `my-kernel`; with --from, the bundled name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Paging modes the image must run under, comma-separated.
+        #[arg(long, value_enum, value_delimiter = ',', default_values = ["sv39"], conflicts_with = "from")]
+        modes: Vec<ModeArg>,
+        /// Physical address of the first byte of RAM.
+        #[arg(long, default_value = "0x8000_0000", conflicts_with = "from")]
+        ram_base: String,
+        /// The most RAM the linear map must cover.
+        #[arg(long, default_value = "16GiB", conflicts_with = "from")]
+        ram_size: String,
+        /// Physical address the loader puts the image at (default: 2 MiB into RAM).
+        #[arg(long, conflicts_with = "from")]
+        load_addr: Option<String>,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the JSON Schema of the spec (the one in docs/spec.schema.json), for editors.
+    Schema,
+    /// Print a shell completion script.
+    ///
+    /// bash: `layoutgen completions bash > ~/.local/share/bash-completion/completions/layoutgen`;
+    /// zsh: into a directory on $fpath as `_layoutgen`; fish: `~/.config/fish/completions/layoutgen.fish`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per command into a directory.
+    Man {
+        /// Write layoutgen.1 and layoutgen-<command>.1 here instead of printing layoutgen.1.
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
     },
     /// Lint linked riscv64 ELF files (kernels, PIEs, objects, modules) against a spec.
     ///
@@ -113,6 +182,21 @@ pub enum EmitKind {
 pub enum Format {
     Human,
     Json,
+}
+
+/// `layoutgen show --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    /// A terminal table in the columns of Linux's vm-layout.rst.
+    Human,
+    /// The resolved layout (and page-table cost) as JSON.
+    Json,
+    /// A Markdown section per mode, to paste into documentation.
+    Markdown,
+    /// A reStructuredText section per mode (Sphinx, kernel-doc).
+    Rst,
+    /// An SVG memory-map picture, one column per mode.
+    Svg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

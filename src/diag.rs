@@ -195,8 +195,23 @@ impl Report {
     }
 
     /// Renders every diagnostic like a compiler: file:line:col, the source
-    /// line with a caret under the key, and a `help:` line.
+    /// line with a caret under the key, and a `help:` line. Plain text.
     pub fn render(&self) -> String {
+        self.render_with(false)
+    }
+
+    /// As [`Report::render`], with ANSI colours when `color` is true.
+    pub fn render_colored(&self, color: bool) -> String {
+        self.render_with(color)
+    }
+
+    /// Rendered for standard error: coloured only when stderr is a terminal
+    /// and `NO_COLOR` is unset or empty (<https://no-color.org>).
+    pub fn render_for_stderr(&self) -> String {
+        self.render_with(stderr_wants_color())
+    }
+
+    fn render_with(&self, color: bool) -> String {
         let file = SimpleFile::new(self.path.display().to_string(), self.text.as_str());
         let config = term::Config::default();
         let mut out = String::new();
@@ -207,7 +222,15 @@ impl Report {
             let mut keys_without_span = Vec::new();
             for l in &d.labels {
                 if l.span.is_empty() && l.span.start == 0 {
-                    keys_without_span.push(format!("key `{}`: {}", l.key, l.message));
+                    if l.key.is_empty() {
+                        // About the whole file (a missing top-level key):
+                        // point at its start, so the location is still given.
+                        cd = cd.with_labels(vec![
+                            cs::Label::primary((), 0..0).with_message("in this spec's top level"),
+                        ]);
+                    } else {
+                        keys_without_span.push(format!("key `{}`: {}", l.key, l.message));
+                    }
                     continue;
                 }
                 let label = if l.primary {
@@ -227,7 +250,14 @@ impl Report {
                 notes.push(format!("help: {help}"));
             }
             cd = cd.with_notes(notes);
-            match term::emit_into_string(&config, &file, &cd) {
+            let rendered = if color {
+                let mut buffer = termcolor::Buffer::ansi();
+                term::emit_to_write_style(&mut buffer, &config, &file, &cd)
+                    .map(|()| String::from_utf8_lossy(buffer.as_slice()).into_owned())
+            } else {
+                term::emit_into_string(&config, &file, &cd)
+            };
+            match rendered {
                 Ok(s) => out.push_str(&s),
                 // A span past the text (cannot happen for spans from the
                 // parser) must still not lose the message.
@@ -248,6 +278,13 @@ impl Report {
         }
         out
     }
+}
+
+/// Colour on stderr: only on a terminal, and never when `NO_COLOR` is set
+/// to a non-empty value.
+pub fn stderr_wants_color() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }
 
 /// Past this many, more diagnostics only bury the first (usually the cause).

@@ -27,11 +27,16 @@
 pub mod builder;
 pub mod check;
 pub mod diag;
+pub mod diff;
+pub mod dtb;
 #[cfg(feature = "lint")]
 pub mod elf;
 pub mod emit;
+pub mod init;
 pub mod layout;
 pub mod riscv;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod spec;
 
 pub use builder::Build;
@@ -56,6 +61,9 @@ pub enum Error {
     Spec(Report),
     #[error(transparent)]
     Emit(#[from] emit::EmitError),
+    /// A `--dtb` file that cannot be read or parsed.
+    #[error(transparent)]
+    Dtb(#[from] dtb::DtbError),
     #[error(
         "cannot write {path}: {source}\nhelp: check that the output directory exists and is writable; previous outputs are untouched"
     )]

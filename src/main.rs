@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod cli;
-use cli::{Cli, Command, EmitKind, Format, LintFormat, ModeArg};
+use cli::{Cli, Command, EmitKind, Format, LintFormat, ModeArg, ShowFormat};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -23,8 +23,18 @@ fn main() -> ExitCode {
 
 fn render_error(e: &Error) -> String {
     match e {
-        Error::Spec(report) => report.render(),
-        other => format!("error: {other}\n"),
+        Error::Spec(report) => report.render_for_stderr(),
+        other => format!("{}: {other}\n", error_label()),
+    }
+}
+
+/// `error`, in bold red when stderr is a terminal and NO_COLOR is unset, as
+/// codespan-reporting colours it in diagnostics.
+fn error_label() -> &'static str {
+    if layoutgen::diag::stderr_wants_color() {
+        "\x1b[1;31merror\x1b[0m"
+    } else {
+        "error"
     }
 }
 
@@ -35,15 +45,57 @@ fn run(command: Command) -> Result<u8, Error> {
             out_dir,
             emit,
             templates,
-        } => build(&spec, out_dir, &emit, templates.as_deref()),
-        Command::Check { specs, format } => Ok(check_specs(specs, format)),
+            dtb,
+        } => build(&spec, out_dir, &emit, templates.as_deref(), dtb.as_deref()),
+        Command::Check { specs, format, dtb } => Ok(check_specs(specs, format, dtb.as_deref())),
         Command::Show {
             spec,
             mode,
             ram,
             device_pages,
             format,
-        } => show(&spec, mode, ram.as_deref(), device_pages, format),
+            dtb,
+        } => show(
+            &spec,
+            mode,
+            ram.as_deref(),
+            device_pages,
+            format,
+            dtb.as_deref(),
+        ),
+        Command::Diff { old, new, format } => diff(&old, &new, format),
+        Command::Schema => {
+            print!("{}", layoutgen::schema::schema_text());
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "layoutgen",
+                &mut std::io::stdout(),
+            );
+            Ok(0)
+        }
+        Command::Man { out_dir } => man(out_dir.as_deref()),
+        Command::Init {
+            path,
+            from,
+            name,
+            modes,
+            ram_base,
+            ram_size,
+            load_addr,
+            force,
+        } => init(
+            &path,
+            from.as_deref(),
+            name,
+            &modes,
+            (&ram_base, &ram_size, load_addr.as_deref()),
+            force,
+        ),
         Command::Lint {
             spec,
             mode,
@@ -111,8 +163,9 @@ fn build(
     out_dir: Option<PathBuf>,
     emit: &[EmitKind],
     templates: Option<&Path>,
+    dtb: Option<&Path>,
 ) -> Result<u8, Error> {
-    let layout = load_checked(spec)?;
+    let layout = load_checked_with_dtb(spec, dtb)?;
     let templates = Templates::new(templates)?;
     let out_dir =
         out_dir.unwrap_or_else(|| Path::new("target").join("layoutgen").join(&layout.name));
@@ -148,14 +201,14 @@ fn build(
     Ok(0)
 }
 
-fn check_specs(mut specs: Vec<PathBuf>, format: Format) -> u8 {
+fn check_specs(mut specs: Vec<PathBuf>, format: Format, dtb: Option<&Path>) -> u8 {
     if specs.is_empty() {
         specs.push(PathBuf::from(cli::DEFAULT_SPEC));
     }
     let mut worst = 0u8;
     let mut json = Vec::new();
     for spec in &specs {
-        let result = load_checked(spec);
+        let result = load_checked_with_dtb(spec, dtb);
         let code = result.as_ref().map_or_else(|e| e.exit_code(), |_| 0);
         worst = worst.max(code);
         match format {
@@ -189,13 +242,23 @@ fn show(
     mode: Option<ModeArg>,
     ram: Option<&str>,
     device_pages: u64,
-    format: Format,
+    format: ShowFormat,
+    dtb: Option<&Path>,
 ) -> Result<u8, Error> {
     let layout = load(spec)?;
     // Show what is there even when invariants fail, but say so.
-    let findings = check::check(&layout);
+    let mut findings = check::check(&layout);
+    let machine = dtb.map(layoutgen::dtb::read).transpose()?;
+    if let (Some(dtb), Some(ranges)) = (dtb, &machine) {
+        findings.extend(layoutgen::dtb::check(
+            &layout,
+            ranges,
+            &dtb.display().to_string(),
+        ));
+    }
     let ram = match ram {
-        None => None,
+        // The machine's RAM, when a device tree says how much.
+        None => machine.as_deref().map(layoutgen::dtb::total),
         Some(text) => match layoutgen::spec::expr::parse_size(text) {
             Ok(v) if v > 0 => Some(v),
             Ok(_) => return usage("--ram must be larger than zero"),
@@ -221,8 +284,36 @@ fn show(
             listed.join(", ")
         ));
     }
+    let costs: Vec<_> = match ram {
+        Some(r) => modes
+            .iter()
+            .map(|m| pagetable::cost(&layout, m, r, device_pages))
+            .collect(),
+        None => Vec::new(),
+    };
     match format {
-        Format::Human => {
+        ShowFormat::Markdown | ShowFormat::Rst => {
+            let markdown = format == ShowFormat::Markdown;
+            for (i, m) in modes.iter().enumerate() {
+                if i > 0 {
+                    println!();
+                }
+                if markdown {
+                    print!("{}", table::render_markdown(&layout, m));
+                } else {
+                    print!("{}", table::render_rst(&layout, m));
+                }
+                if let Some(cost) = costs.get(i) {
+                    if markdown {
+                        print!("{}", table::render_cost_markdown(cost));
+                    } else {
+                        print!("{}", table::render_cost_rst(cost));
+                    }
+                }
+            }
+        }
+        ShowFormat::Svg => print!("{}", layoutgen::emit::svg::render(&layout, &modes, &costs)),
+        ShowFormat::Human => {
             for (i, m) in modes.iter().enumerate() {
                 if i > 0 {
                     println!();
@@ -236,7 +327,7 @@ fn show(
                 }
             }
         }
-        Format::Json => {
+        ShowFormat::Json => {
             let out: Vec<_> = modes
                 .iter()
                 .map(|m| {
@@ -257,13 +348,177 @@ fn show(
     }
     if !findings.is_empty() {
         let text = std::fs::read_to_string(spec).unwrap_or_default();
-        eprint!("{}", layoutgen::Report::new(spec, &text, findings).render());
+        eprint!(
+            "{}",
+            layoutgen::Report::new(spec, &text, findings).render_for_stderr()
+        );
         return Ok(1);
     }
     Ok(0)
 }
 
+/// `layoutgen diff`: 0 identical, 1 different; a spec that cannot be
+/// resolved is an input error (2). Invariant violations do not stop a diff.
+fn diff(old: &Path, new: &Path, format: Format) -> Result<u8, Error> {
+    let (a, b) = (load(old)?, load(new)?);
+    let changes = layoutgen::diff::diff(&a, &b);
+    let name = |p: &Path, l: &layoutgen::Layout| format!("{} ({})", p.display(), l.name);
+    let (old_name, new_name) = (name(old, &a), name(new, &b));
+    match format {
+        Format::Human => print!(
+            "{}",
+            layoutgen::diff::render(&old_name, &new_name, &changes)
+        ),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&layoutgen::diff::to_json(
+                &old.display().to_string(),
+                &new.display().to_string(),
+                &changes
+            ))
+            .expect("JSON")
+        ),
+    }
+    Ok(u8::from(!changes.is_empty()))
+}
+
+/// `layoutgen init`: writes a checked starting spec (never over an existing
+/// file without --force) and prints the build.rs lines that use it.
+fn init(
+    path: &Path,
+    from: Option<&str>,
+    name: Option<String>,
+    modes: &[ModeArg],
+    (ram_base, ram_size, load): (&str, &str, Option<&str>),
+    force: bool,
+) -> Result<u8, Error> {
+    use layoutgen::init::{self, InitError, Options};
+    let number = |flag: &str, text: &str| {
+        layoutgen::spec::expr::parse_size(text).map_err(|e| format!("{flag} {e}"))
+    };
+    let text = match from {
+        Some(from) => init::bundled(from, name.as_deref()),
+        None => {
+            let options = (|| {
+                Ok::<_, String>(Options {
+                    name: name
+                        .or_else(|| init::name_from_path(path))
+                        .unwrap_or_else(|| Options::default().name),
+                    modes: modes
+                        .iter()
+                        .map(|m| match m {
+                            ModeArg::Sv39 => PagingMode::Sv39,
+                            ModeArg::Sv48 => PagingMode::Sv48,
+                            ModeArg::Sv57 => PagingMode::Sv57,
+                        })
+                        .collect(),
+                    ram_base: number("--ram-base", ram_base)?,
+                    ram_size: number("--ram-size", ram_size)?,
+                    load: load.map(|l| number("--load-addr", l)).transpose()?,
+                })
+            })();
+            match options {
+                Ok(options) => init::generate(&options),
+                Err(message) => return usage(&message),
+            }
+        }
+    };
+    let text = match text {
+        Ok(text) => text,
+        Err(InitError::Check(report)) => {
+            eprint!("{}", report.render_for_stderr());
+            return usage(
+                "these options give a layout that fails its checks (above); nothing was written",
+            );
+        }
+        Err(e) => return usage(&e.to_string()),
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| Error::Write {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true);
+    if force {
+        file.create(true).truncate(true);
+    } else {
+        file.create_new(true);
+    }
+    let written = file.open(path).and_then(|mut f| {
+        use std::io::Write;
+        f.write_all(text.as_bytes())
+    });
+    match written {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return usage(&format!(
+                "{} exists; pass --force to overwrite it",
+                path.display()
+            ));
+        }
+        Err(source) => {
+            return Err(Error::Write {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    }
+    println!(
+        "wrote {}: it passes `layoutgen check {}`; edit it, then use it from build.rs:\n",
+        path.display(),
+        path.display()
+    );
+    print!("{}", init::build_rs_snippet(&path.display().to_string()));
+    Ok(0)
+}
+
+/// `layoutgen man`: the top-level page on stdout, or every page into a directory.
+fn man(out_dir: Option<&Path>) -> Result<u8, Error> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    match out_dir {
+        None => {
+            // As generate_to does, so the page equals the committed layoutgen.1.
+            let mut command = command.disable_help_subcommand(true);
+            command.build();
+            let mut page = Vec::new();
+            clap_mangen::Man::new(command)
+                .render(&mut page)
+                .expect("rendering into memory");
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(&page);
+        }
+        Some(dir) => {
+            let write_err = |source| Error::Write {
+                path: dir.to_path_buf(),
+                source,
+            };
+            std::fs::create_dir_all(dir).map_err(write_err)?;
+            clap_mangen::generate_to(command, dir).map_err(write_err)?;
+        }
+    }
+    Ok(0)
+}
+
+/// `load_checked`, and with `--dtb` the layout checked against the
+/// machine's RAM too; findings are reported like the spec's own (exit 1).
+fn load_checked_with_dtb(spec: &Path, dtb: Option<&Path>) -> Result<layoutgen::Layout, Error> {
+    let layout = load_checked(spec)?;
+    let Some(dtb) = dtb else {
+        return Ok(layout);
+    };
+    let ranges = layoutgen::dtb::read(dtb)?;
+    let findings = layoutgen::dtb::check(&layout, &ranges, &dtb.display().to_string());
+    if findings.is_empty() {
+        return Ok(layout);
+    }
+    let text = std::fs::read_to_string(spec).unwrap_or_default();
+    Err(Error::Spec(layoutgen::Report::new(spec, &text, findings)))
+}
+
 fn usage(message: &str) -> Result<u8, Error> {
-    eprintln!("error: {message}");
+    eprintln!("{}: {message}", error_label());
     Ok(2)
 }

@@ -18,6 +18,7 @@ pub const PAGE_SIZE: u64 = 4 * KIB;
 pub const PTES_PER_TABLE: u64 = 512;
 
 /// A paging mode a kernel image must run under.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PagingMode {

@@ -17,27 +17,38 @@ use toml::Spanned;
 pub type Span = Range<usize>;
 
 /// A whole spec file.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
     /// Short identifier; it reaches generated comments and file headers.
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub name: Spanned<String>,
     #[serde(default)]
     pub description: String,
+    #[cfg_attr(feature = "schema", schemars(with = "Arch"))]
     pub arch: Spanned<Arch>,
     /// Paging modes the one image must run under.
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<PagingMode>"))]
     pub modes: Spanned<Vec<Spanned<PagingMode>>>,
+    #[cfg_attr(feature = "schema", schemars(with = "CodeModel"))]
     pub code_model: Spanned<CodeModel>,
     pub ram: RamSpec,
     pub image: ImageSpec,
     #[serde(default)]
     pub gp: GpSpec,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<KaslrSpec>"))]
     pub kaslr: Option<Spanned<KaslrSpec>>,
     /// Regions by name, in declaration order.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "std::collections::BTreeMap<String, RegionSpec>")
+    )]
     pub region: IndexMap<Spanned<String>, Spanned<RegionSpec>>,
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Arch {
@@ -45,6 +56,7 @@ pub enum Arch {
 }
 
 /// How the image's code addresses itself, which decides where it may run.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CodeModel {
@@ -63,6 +75,7 @@ impl CodeModel {
     }
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RamSpec {
@@ -76,11 +89,13 @@ pub struct RamSpec {
     pub load: Value,
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImageSpec {
     /// Name of the region the image is linked into (a `kernel` region, or the
     /// `linear_map` itself for the in-linear-map design).
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub slot: Spanned<String>,
     /// Link (virtual) address of the first byte; default: the slot's start.
     pub link: Option<Value>,
@@ -92,8 +107,10 @@ pub struct ImageSpec {
     #[serde(default = "default_stack_size")]
     pub stack_size: Value,
     #[serde(default = "default_entry")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub entry: Spanned<String>,
     /// Output sections in link order.
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<SectionSpec>"))]
     pub section: Vec<Spanned<SectionSpec>>,
 }
 
@@ -105,13 +122,17 @@ fn default_entry() -> Spanned<String> {
     Spanned::new(0..0, "_start".into())
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SectionSpec {
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub name: Spanned<String>,
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub perms: Spanned<String>,
     /// Input-section patterns, in order; default `.NAME` and `.NAME.*`.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>"))]
     pub input: Vec<Spanned<String>>,
     /// Alignment of the section start; default `image.section_align`.
     pub align: Option<Value>,
@@ -120,6 +141,7 @@ pub struct SectionSpec {
     pub nobits: Option<bool>,
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum GpPolicy {
@@ -133,12 +155,15 @@ pub enum GpPolicy {
     ShadowCallStack,
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GpSpec {
     #[serde(default = "default_gp_policy")]
+    #[cfg_attr(feature = "schema", schemars(with = "GpPolicy"))]
     pub policy: Spanned<GpPolicy>,
     /// Output section whose start `__global_pointer$` is placed relative to.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub section: Option<Spanned<String>>,
     /// `__global_pointer$ = section start + offset` (Linux: 0x800).
     pub offset: Option<Value>,
@@ -158,6 +183,7 @@ fn default_gp_policy() -> Spanned<GpPolicy> {
     Spanned::new(0..0, GpPolicy::Relax)
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KaslrSpec {
@@ -169,10 +195,12 @@ pub struct KaslrSpec {
     pub granule: Value,
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegionSpec {
     /// Default: the region's name when that is a known kind, else `custom`.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<RegionKind>"))]
     pub kind: Option<Spanned<RegionKind>>,
     /// Two of `start`, `size` and `end` (exclusive) place the region.
     pub start: Option<Value>,
@@ -185,6 +213,7 @@ pub struct RegionSpec {
     #[serde(default)]
     pub description: String,
     /// Modes the region exists in; default: all of the spec's modes.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<PagingMode>>"))]
     pub modes: Option<Spanned<Vec<Spanned<PagingMode>>>>,
 }
 
@@ -192,6 +221,7 @@ fn default_align() -> Value {
     Value::number(4096)
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RegionKind {

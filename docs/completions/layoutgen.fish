@@ -1,0 +1,105 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_layoutgen_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_layoutgen_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_layoutgen_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_layoutgen_using_subcommand
+    set -l cmd (__fish_layoutgen_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c layoutgen -n "__fish_layoutgen_needs_command" -s h -l help -d 'Print help'
+complete -c layoutgen -n "__fish_layoutgen_needs_command" -s V -l version -d 'Print version'
+complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "build" -d 'Check a spec and generate its linker script, Rust constants, C header and JSON'
+complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "check" -d 'Check specs against every invariant, without generating anything'
+complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "show" -d 'Show the memory map per paging mode, like Linux\'s vm-layout.rst'
+complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "diff" -d 'Compare two specs: regions moved, grown, shrunk, realigned, added or removed, per mode'
+complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "init" -d 'Write a starting spec that passes `layoutgen check`, and print the build.rs lines that use it'
+complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "schema" -d 'Print the JSON Schema of the spec (the one in docs/spec.schema.json), for editors'
+complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "man" -d 'Print the man page (roff), or write one page per command into a directory'
+complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "lint" -d 'Lint linked riscv64 ELF files (kernels, PIEs, objects, modules) against a spec'
+complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand build" -l spec -d 'Layout spec (default: layouts/qemu-virt-sv39.toml)' -r -F
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand build" -l out-dir -d 'Output directory (default: target/layoutgen/<layout name>)' -r -F
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand build" -l emit -d 'Outputs to generate, comma-separated' -r -f -a "ld\t''
+rs\t''
+h\t''
+json\t''"
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand build" -l templates -d 'Directory of templates that replace the built-in ones of the same name' -r -F
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand build" -l dtb -d 'Also check the layout against the RAM of this flattened device tree (.dtb)' -r -F
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand build" -s h -l help -d 'Print help'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand check" -l format -r -f -a "human\t''
+json\t''"
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand check" -l dtb -d 'Also check against the RAM of this flattened device tree (.dtb)' -r -F
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand check" -s h -l help -d 'Print help'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand show" -l spec -d 'Layout spec (default: layouts/qemu-virt-sv39.toml)' -r -F
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand show" -l mode -d 'Only this paging mode' -r -f -a "sv39\t''
+sv48\t''
+sv57\t''"
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand show" -l ram -d 'Also show the page-table cost of mapping this much RAM (e.g. 2GiB)' -r
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand show" -l device-pages -d '4 KiB device pages mapped in the fixmap (the sample kernel maps 1)' -r
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand show" -l format -r -f -a "human\t'A terminal table in the columns of Linux\'s vm-layout.rst'
+json\t'The resolved layout (and page-table cost) as JSON'
+markdown\t'A Markdown section per mode, to paste into documentation'
+rst\t'A reStructuredText section per mode (Sphinx, kernel-doc)'
+svg\t'An SVG memory-map picture, one column per mode'"
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand show" -l dtb -d 'Check against the RAM of this flattened device tree (.dtb); its RAM size is the default for --ram' -r -F
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand diff" -l format -r -f -a "human\t''
+json\t''"
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l from -d 'Start from this bundled layout' -r -f -a "qemu-virt-sv39\t''
+qemu-virt-multi\t''
+qemu-virt-semipic\t''
+qemu-virt-in-linear-map\t''
+linux-riscv64\t''"
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l name -d 'Layout name (default: the file name, or `my-kernel`; with --from, the bundled name)' -r
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l modes -d 'Paging modes the image must run under, comma-separated' -r -f -a "sv39\t''
+sv48\t''
+sv57\t''"
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l ram-base -d 'Physical address of the first byte of RAM' -r
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l ram-size -d 'The most RAM the linear map must cover' -r
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l load-addr -d 'Physical address the loader puts the image at (default: 2 MiB into RAM)' -r
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l force -d 'Overwrite an existing file'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand schema" -s h -l help -d 'Print help'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand man" -l out-dir -d 'Write layoutgen.1 and layoutgen-<command>.1 here instead of printing layoutgen.1' -r -F
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand man" -s h -l help -d 'Print help'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand lint" -l spec -d 'Layout spec the ELF was built from (default: layouts/qemu-virt-sv39.toml)' -r -F
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand lint" -l mode -d 'Check against this paging mode only (default: every mode the spec lists)' -r -f -a "sv39\t''
+sv48\t''
+sv57\t''"
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand lint" -l format -d 'Output format' -r -f -a "human\t'Findings grouped by severity, with a one-line summary'
+json\t'A stable JSON document (schema layoutgen-lint/1)'
+github\t'GitHub Actions workflow commands (::error/::warning/::notice)'
+sarif\t'SARIF 2.1.0, for code-scanning uploads'"
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand lint" -l deny -d 'Treat warnings as failures (`--deny warnings`)' -r -f -a "warnings\t'Warnings fail the run (exit 1)'"
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand lint" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "build" -d 'Check a spec and generate its linker script, Rust constants, C header and JSON'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "check" -d 'Check specs against every invariant, without generating anything'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "show" -d 'Show the memory map per paging mode, like Linux\'s vm-layout.rst'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "diff" -d 'Compare two specs: regions moved, grown, shrunk, realigned, added or removed, per mode'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "init" -d 'Write a starting spec that passes `layoutgen check`, and print the build.rs lines that use it'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "schema" -d 'Print the JSON Schema of the spec (the one in docs/spec.schema.json), for editors'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "completions" -d 'Print a shell completion script'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "man" -d 'Print the man page (roff), or write one page per command into a directory'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "lint" -d 'Lint linked riscv64 ELF files (kernels, PIEs, objects, modules) against a spec'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,229 @@
+//! `layoutgen init`: every spec it writes passes `layoutgen check`, for the
+//! bundled layouts and for combinations of flags; it never overwrites a file
+//! without --force and writes nothing when the options do not make a sound
+//! layout.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn layoutgen(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_layoutgen"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run layoutgen")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Runs `init ARGS` in a fresh directory, asserts success and that
+/// `layoutgen check` accepts the spec; returns the spec text and stdout.
+fn init_ok(args: &[&str], file: &str) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut argv = vec!["init", file];
+    argv.extend_from_slice(args);
+    let o = layoutgen(&argv, dir.path());
+    assert_eq!(o.status.code(), Some(0), "{argv:?}: {}", text(&o.stderr));
+    let check = layoutgen(&["check", file], dir.path());
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{argv:?} wrote a spec that fails check:\n{}",
+        text(&check.stderr)
+    );
+    let spec = std::fs::read_to_string(dir.path().join(file)).unwrap();
+    (spec, text(&o.stdout))
+}
+
+#[test]
+fn default_spec_passes_check_and_build_rs_lines_are_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = layoutgen(&["init"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.starts_with("wrote layout.toml"), "{out}");
+    assert!(out.contains(".spec(\"layout.toml\")"), "{out}");
+    assert!(out.contains("default-features = false"), "{out}");
+    assert!(
+        out.contains("include!(concat!(env!(\"OUT_DIR\"), \"/layout.rs\"))"),
+        "{out}"
+    );
+    let check = layoutgen(&["check", "layout.toml"], dir.path());
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
+    assert!(text(&check.stdout).contains("ok (my-kernel: sv39)"));
+    // And it generates.
+    let build = layoutgen(
+        &["build", "--spec", "layout.toml", "--out-dir", "out"],
+        dir.path(),
+    );
+    assert_eq!(build.status.code(), Some(0), "{}", text(&build.stderr));
+    assert!(dir.path().join("out/layout.ld").exists());
+}
+
+#[test]
+fn flag_combinations_pass_check() {
+    let cases: &[&[&str]] = &[
+        &["--modes", "sv39"],
+        &["--modes", "sv48"],
+        &["--modes", "sv57"],
+        &["--modes", "sv39,sv48"],
+        &["--modes", "sv48,sv57"],
+        &["--modes", "sv57,sv39,sv48"],
+        &["--ram-base", "0x4000_0000"],
+        &["--ram-base", "0x1_0000_0000", "--modes", "sv48"],
+        // Only 2 MiB-aligned: the linear map falls back to 2 MiB leaves.
+        &["--ram-base", "0x8020_0000"],
+        &["--ram-size", "2GiB"],
+        &["--ram-size", "128GiB"],
+        &["--ram-size", "1TiB", "--modes", "sv48,sv57"],
+        &["--load-addr", "0x8040_0000"],
+        &["--load-addr", "0x8000_0000", "--ram-size", "1GiB"],
+        &[
+            "--ram-base",
+            "0x2000_0000",
+            "--ram-size",
+            "512MiB",
+            "--load-addr",
+            "0x2020_0000",
+            "--modes",
+            "sv39,sv48,sv57",
+            "--name",
+            "board-7",
+        ],
+    ];
+    for args in cases {
+        let (spec, _) = init_ok(args, "spec.toml");
+        assert!(spec.contains("name = \""), "{args:?}");
+    }
+}
+
+#[test]
+fn flags_reach_the_spec() {
+    let (spec, _) = init_ok(
+        &[
+            "--ram-base",
+            "0x4000_0000",
+            "--ram-size",
+            "64GiB",
+            "--modes",
+            "sv48,sv39",
+        ],
+        "board.toml",
+    );
+    assert!(spec.contains("name = \"board\""), "{spec}");
+    assert!(spec.contains("modes = [\"sv39\", \"sv48\"]"), "{spec}");
+    assert!(spec.contains("base = \"0x4000_0000\""), "{spec}");
+    assert!(spec.contains("max_size = \"64GiB\""), "{spec}");
+    assert!(spec.contains("load = \"0x4020_0000\""), "{spec}");
+    assert!(
+        spec.contains("size = { sv39 = \"128GiB\", sv48 = \"64TiB\" }"),
+        "{spec}"
+    );
+    let (spec, _) = init_ok(&["--ram-base", "0x8020_0000"], "spec.toml");
+    assert!(
+        spec.contains("leaf = \"2MiB\"\ndescription = \"direct mapping"),
+        "{spec}"
+    );
+}
+
+#[test]
+fn every_bundled_layout_can_start_a_spec() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for name in [
+        "qemu-virt-sv39",
+        "qemu-virt-multi",
+        "qemu-virt-semipic",
+        "qemu-virt-in-linear-map",
+        "linux-riscv64",
+    ] {
+        let (spec, _) = init_ok(&["--from", name], "spec.toml");
+        let bundled =
+            std::fs::read_to_string(root.join("layouts").join(format!("{name}.toml"))).unwrap();
+        assert_eq!(spec, bundled, "{name}");
+        let (renamed, _) = init_ok(&["--from", name, "--name", "mine"], "spec.toml");
+        assert!(renamed.contains("\nname = \"mine\"\n"), "{name}");
+    }
+}
+
+#[test]
+fn existing_files_are_kept_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("layout.toml"), "# mine\n").unwrap();
+    let o = layoutgen(&["init"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("layout.toml exists; pass --force"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("layout.toml")).unwrap(),
+        "# mine\n"
+    );
+    let o = layoutgen(&["init", "--force"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let spec = std::fs::read_to_string(dir.path().join("layout.toml")).unwrap();
+    assert!(
+        spec.starts_with("# Generated by `layoutgen init`"),
+        "{spec}"
+    );
+}
+
+#[test]
+fn unsound_options_write_nothing_and_exit_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--ram-size", "1TiB"], "does not fit the sv39 linear map"),
+        (&["--load-addr", "0x8010_0000"], "not a multiple of 2 MiB"),
+        (
+            &["--load-addr", "0x1_8000_0000", "--ram-size", "1GiB"],
+            "outside RAM",
+        ),
+        (&["--ram-base", "0x8000_0800"], "not 4 KiB-aligned"),
+        (&["--ram-size", "16GB"], "--ram-size"),
+        (&["--ram-base", "vmalloc.start"], "--ram-base"),
+        (&["--ram-size", "0"], "larger than zero"),
+        // The name reaches generated code: the checks reject it, pointing into the spec.
+        (&["--name", "My Kernel"], "<generated spec>:"),
+        (&["--modes", "sv64"], "sv64"),
+        (
+            &["--from", "qemu-virt-sv39", "--modes", "sv48"],
+            "cannot be used with",
+        ),
+        (&["--from", "no-such-layout"], "qemu-virt-sv39"),
+    ];
+    for (args, message) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let mut argv = vec!["init"];
+        argv.extend_from_slice(args);
+        let o = layoutgen(&argv, dir.path());
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{argv:?}: {err}");
+        assert!(err.contains(message), "{argv:?}: {err}");
+        assert!(
+            !dir.path().join("layout.toml").exists(),
+            "{argv:?} wrote a file"
+        );
+    }
+}
+
+#[test]
+fn missing_directories_are_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = layoutgen(&["init", "boards/virt/board.toml"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let spec = std::fs::read_to_string(dir.path().join("boards/virt/board.toml")).unwrap();
+    assert!(spec.contains("name = \"board\""), "{spec}");
+}
+
+#[test]
+fn an_unwritable_path_is_reported_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("file"), "").unwrap();
+    let o = layoutgen(&["init", "file/layout.toml"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(err.contains("cannot write file"), "{err}");
+}
