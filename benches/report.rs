@@ -168,8 +168,10 @@ fn build_rs_overhead() {
 }
 
 /// Other parts of the report live in their own scripts (kernel, lint).
-fn external(script: &str) {
+fn external(script: &str, title: &str) {
     let path = root().join("scripts").join(script);
+    println!("## {title} (`scripts/{script}`)\n");
+    println!("```text");
     if path.exists() {
         let status = Command::new("bash")
             .arg(&path)
@@ -177,9 +179,9 @@ fn external(script: &str) {
             .status()
             .expect("run script");
         assert!(status.success(), "{script} failed");
-        println!();
+        println!("```\n");
     } else {
-        println!("## {script}: not present\n");
+        panic!("scripts/{script} is missing");
     }
 }
 
@@ -190,6 +192,12 @@ fn main() {
     }
     generation();
     build_rs_overhead();
-    external("bench-kernel");
-    external("bench-lint");
+    external(
+        "bench-kernel",
+        "Sample kernel: cold and no-op build, QEMU boot to RESULT (medians)",
+    );
+    external(
+        "bench-lint",
+        "layoutgen lint on a distro-sized synthetic vmlinux vs nm -n",
+    );
 }

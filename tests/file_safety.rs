@@ -99,3 +99,104 @@ fn outputs_have_fixed_names_inside_the_output_directory() {
         assert_eq!(g.path.parent(), Some(dir.path()));
     }
 }
+
+/// A read-only output directory: the build fails naming the file, and the
+/// previous outputs stay as they were. Root ignores permission bits, so as
+/// root the binary runs as `nobody` (setpriv, util-linux).
+#[test]
+fn a_read_only_output_directory_fails_and_keeps_previous_outputs() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Everything the unprivileged run needs, readable by anyone.
+    let exe = dir.path().join("layoutgen");
+    std::fs::copy(env!("CARGO_BIN_EXE_layoutgen"), &exe).unwrap();
+    let spec_text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("layouts/qemu-virt-sv39.toml"),
+    )
+    .unwrap();
+    let spec = dir.path().join("spec.toml");
+    std::fs::write(&spec, &spec_text).unwrap();
+    let out = dir.path().join("out");
+    let run = |args: &[&std::ffi::OsStr], unprivileged: bool| {
+        let mut cmd = if unprivileged && is_root() {
+            let mut c = std::process::Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+                .arg(&exe);
+            c
+        } else {
+            std::process::Command::new(&exe)
+        };
+        cmd.args(args)
+            .current_dir(dir.path())
+            .output()
+            .expect("run layoutgen")
+    };
+    let args = |spec: &Path| -> Vec<std::ffi::OsString> {
+        vec![
+            "build".into(),
+            "--spec".into(),
+            spec.into(),
+            "--out-dir".into(),
+            out.clone().into(),
+        ]
+    };
+    let first = run(
+        &args(&spec)
+            .iter()
+            .map(|a| a.as_os_str())
+            .collect::<Vec<_>>(),
+        false,
+    );
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let before: Vec<Vec<u8>> = ["layout.ld", "layout.rs", "layout.h", "layout.json"]
+        .iter()
+        .map(|f| std::fs::read(out.join(f)).unwrap())
+        .collect();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o555)).unwrap();
+    for f in ["layout.ld", "layout.rs", "layout.h", "layout.json"] {
+        std::fs::set_permissions(out.join(f), std::fs::Permissions::from_mode(0o444)).unwrap();
+    }
+    // A changed spec, so that every output must be rewritten.
+    let changed = dir.path().join("changed.toml");
+    std::fs::write(
+        &changed,
+        spec_text.replace("description = \"", "description = \"changed: "),
+    )
+    .unwrap();
+    let o = run(
+        &args(&changed)
+            .iter()
+            .map(|a| a.as_os_str())
+            .collect::<Vec<_>>(),
+        true,
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot write") && stderr.contains(&out.display().to_string()),
+        "{stderr}"
+    );
+    let after: Vec<Vec<u8>> = ["layout.ld", "layout.rs", "layout.h", "layout.json"]
+        .iter()
+        .map(|f| std::fs::read(out.join(f)).unwrap())
+        .collect();
+    assert!(before == after, "previous outputs changed");
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn is_root() -> bool {
+    // The effective uid, without a libc dependency: /proc/self/status.
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|u| u == "0"))
+        })
+        .unwrap_or(false)
+}
