@@ -80,17 +80,9 @@ pub enum InitError {
     Check(Report),
 }
 
-/// `0x8000_0000`-style, as the bundled specs write addresses.
+/// `"0x8000_0000"`: a quoted spec value, grouped as the bundled specs write it.
 fn hex(v: u64) -> String {
-    let digits = format!("{v:x}");
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 4 == 0 {
-            out.push('_');
-        }
-        out.push(c);
-    }
-    format!("\"0x{out}\"")
+    format!("\"{}\"", crate::emit::rust_hex(v))
 }
 
 /// `"16GiB"` when exact, else hex.

@@ -156,8 +156,9 @@ impl Templates {
     }
 }
 
-/// `0xffff_ffff_8000_0000`: Rust hex literal grouped by 16 bits.
-fn rust_hex(v: u64) -> String {
+/// `0xffff_ffff_8000_0000`: hex grouped by 16 bits, as Rust literals and
+/// the spec grammar write it.
+pub(crate) fn rust_hex(v: u64) -> String {
     let digits = format!("{v:x}");
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
