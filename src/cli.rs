@@ -205,3 +205,13 @@ pub enum ModeArg {
     Sv48,
     Sv57,
 }
+
+impl From<ModeArg> for layoutgen::riscv::PagingMode {
+    fn from(m: ModeArg) -> Self {
+        match m {
+            ModeArg::Sv39 => Self::Sv39,
+            ModeArg::Sv48 => Self::Sv48,
+            ModeArg::Sv57 => Self::Sv57,
+        }
+    }
+}

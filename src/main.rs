@@ -123,11 +123,7 @@ fn lint(
             return Ok(2);
         }
     };
-    let mode = mode.map(|m| match m {
-        ModeArg::Sv39 => PagingMode::Sv39,
-        ModeArg::Sv48 => PagingMode::Sv48,
-        ModeArg::Sv57 => PagingMode::Sv57,
-    });
+    let mode = mode.map(PagingMode::from);
     if let Some(m) = mode
         && layout.mode(m).is_none()
     {
@@ -265,11 +261,7 @@ fn show(
             Err(e) => return usage(&format!("--ram {e}")),
         },
     };
-    let want = mode.map(|m| match m {
-        ModeArg::Sv39 => PagingMode::Sv39,
-        ModeArg::Sv48 => PagingMode::Sv48,
-        ModeArg::Sv57 => PagingMode::Sv57,
-    });
+    let want = mode.map(PagingMode::from);
     let modes: Vec<_> = layout
         .modes
         .iter()
@@ -404,14 +396,7 @@ fn init(
                     name: name
                         .or_else(|| init::name_from_path(path))
                         .unwrap_or_else(|| Options::default().name),
-                    modes: modes
-                        .iter()
-                        .map(|m| match m {
-                            ModeArg::Sv39 => PagingMode::Sv39,
-                            ModeArg::Sv48 => PagingMode::Sv48,
-                            ModeArg::Sv57 => PagingMode::Sv57,
-                        })
-                        .collect(),
+                    modes: modes.iter().map(|&m| PagingMode::from(m)).collect(),
                     ram_base: number("--ram-base", ram_base)?,
                     ram_size: number("--ram-size", ram_size)?,
                     load: load.map(|l| number("--load-addr", l)).transpose()?,
