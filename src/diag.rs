@@ -50,6 +50,11 @@ pub enum Rule {
     Ram,
     /// No image section is both writable and executable.
     WriteXorExecute,
+    /// Segments: contiguous, one permission set, start on a mapping boundary;
+    /// section names and ids unique.
+    Segment,
+    /// The load rule: where the image's bytes are physically.
+    Load,
 }
 
 impl Rule {
@@ -73,6 +78,8 @@ impl Rule {
             Rule::ImageFits => "image-fits",
             Rule::Ram => "ram",
             Rule::WriteXorExecute => "w-xor-x",
+            Rule::Segment => "segment",
+            Rule::Load => "load",
         }
     }
 

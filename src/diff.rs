@@ -198,7 +198,13 @@ fn region_text(r: &Region) -> String {
 }
 
 fn section_text(s: &Section) -> String {
-    format!("{}, aligned to {}", s.perms(), size(s.align))
+    format!(
+        "{} {}, segment {}, aligned to {}",
+        s.name,
+        s.perms(),
+        s.segment,
+        size(s.align)
+    )
 }
 
 /// Every difference from `old` to `new`, mode-independent ones first, then
@@ -231,11 +237,30 @@ pub fn diff(old: &Layout, new: &Layout) -> Vec<Change> {
     d.alignment("image.section_align", oi.section_align, ni.section_align);
     d.size("image.stack_size", oi.stack_size, ni.stack_size);
     d.other("image.entry", &oi.entry, &ni.entry);
+    d.address("image.lma", oi.lma, ni.lma);
+    d.other("image.phys_align", &oi.phys_align, &ni.phys_align);
+    d.alignment("image.end_align", oi.end_align, ni.end_align);
+    d.other("image.start_symbols", &oi.start_symbols, &ni.start_symbols);
+    d.other("image.end_symbols", &oi.end_symbols, &ni.end_symbols);
+    // Sections are matched by their ELF name and reported by id (ELF
+    // names contain dots, which would blur the dotted key).
     for s in &ni.sections {
-        let key = format!("image.section.{}", s.name);
+        let key = format!("image.section.{}", s.id);
         match oi.sections.iter().find(|o| o.name == s.name) {
             None => d.added(&key, section_text(s), json!(s)),
             Some(o) => {
+                d.other(&format!("{key}.segment"), &o.segment, &s.segment);
+                d.other(
+                    &format!("{key}.start_symbols"),
+                    &o.start_symbols,
+                    &s.start_symbols,
+                );
+                d.other(
+                    &format!("{key}.end_symbols"),
+                    &o.end_symbols,
+                    &s.end_symbols,
+                );
+                d.other(&format!("{key}.optional"), &o.optional, &s.optional);
                 d.other(&format!("{key}.perms"), &o.perms(), &s.perms());
                 d.other(&format!("{key}.input"), &o.input, &s.input);
                 d.alignment(&format!("{key}.align"), o.align, s.align);
@@ -247,7 +272,7 @@ pub fn diff(old: &Layout, new: &Layout) -> Vec<Change> {
     for o in &oi.sections {
         if !ni.sections.iter().any(|s| s.name == o.name) {
             d.removed(
-                &format!("image.section.{}", o.name),
+                &format!("image.section.{}", o.id),
                 section_text(o),
                 json!(o),
             );

@@ -225,28 +225,28 @@ stack_size = "64KiB"
 entry = "_start"
 
 [[image.section]]
-name = "text"
+name = ".text"
 perms = "rx"
 input = [".text.entry", ".text", ".text.*"]
 
 [[image.section]]
-name = "rodata"
+name = ".rodata"
 perms = "r"
 input = [".rodata", ".rodata.*"]
 
 [[image.section]]
-name = "data"
+name = ".data"
 perms = "rw"
 input = [".data", ".data.*"]
 
 [[image.section]]
-name = "bss"
+name = ".bss"
 perms = "rw"
 input = [".bss", ".bss.*"]
 
 [gp]
 policy = "relax"
-section = "data"
+section = ".data"
 
 [region.kernel]
 start = "top - 2GiB"

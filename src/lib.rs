@@ -96,6 +96,16 @@ pub fn load_checked(path: &Path) -> Result<Layout, Error> {
     check_text(&text, &source_name(path)).map_err(|d| Error::Spec(Report::new(path, &text, d)))
 }
 
+/// Like `load_checked`, but resolved against a linked image whose real end
+/// is `linked_end` (rounded up to 4 KiB here): `image.end` in the spec then
+/// means that address (Linux's `PFN_ALIGN(_end)`).
+pub fn load_checked_linked(path: &Path, linked_end: Option<u64>) -> Result<Layout, Error> {
+    let text = read_spec(path)?;
+    let end = linked_end.map(|e| e.wrapping_add(riscv::PAGE_SIZE - 1) & !(riscv::PAGE_SIZE - 1));
+    check_text_linked(&text, &source_name(path), end)
+        .map_err(|d| Error::Spec(Report::new(path, &text, d)))
+}
+
 /// Parses and resolves spec text; `source` names it in generated headers.
 pub fn resolve_text(text: &str, source: &str) -> Result<Layout, Vec<Diagnostic>> {
     let spec = spec::parse(text).map_err(|d| vec![d])?;
@@ -104,7 +114,16 @@ pub fn resolve_text(text: &str, source: &str) -> Result<Layout, Vec<Diagnostic>>
 
 /// Parses, resolves and checks spec text: every diagnostic, or a sound layout.
 pub fn check_text(text: &str, source: &str) -> Result<Layout, Vec<Diagnostic>> {
-    let layout = resolve_text(text, source)?;
+    check_text_linked(text, source, None)
+}
+
+fn check_text_linked(
+    text: &str,
+    source: &str,
+    linked_end: Option<u64>,
+) -> Result<Layout, Vec<Diagnostic>> {
+    let spec = spec::parse(text).map_err(|d| vec![d])?;
+    let layout = layout::resolve_linked(&spec, source, linked_end)?;
     let findings = check::check(&layout);
     if findings.is_empty() {
         Ok(layout)

@@ -220,11 +220,11 @@ fn image_link_offset_and_sections() {
     let new = replace(
         &replace(
             &sv39,
-            "name = \"rodata\"\nperms = \"r\"",
-            "name = \"rodata\"\nperms = \"rx\"",
+            "name = \".rodata\"\nperms = \"r\"",
+            "name = \".rodata\"\nperms = \"rx\"",
         ),
-        "[[image.section]]\nname = \"bss\"",
-        "[[image.section]]\nname = \"tdata\"\nperms = \"rw\"\n\n[[image.section]]\nname = \"bss\"",
+        "[[image.section]]\nname = \".bss\"",
+        "[[image.section]]\nname = \".tdata\"\nperms = \"rw\"\n\n[[image.section]]\nname = \".bss\"",
     );
     let new = replace(
         &new,
@@ -238,7 +238,7 @@ fn image_link_offset_and_sections() {
         "{out}"
     );
     assert!(
-        out.contains("+ image.section.tdata: added rw-, aligned to 2 MiB"),
+        out.contains("+ image.section.tdata: added .tdata rw-, segment tdata, aligned to 2 MiB"),
         "{out}"
     );
     assert!(
@@ -349,14 +349,14 @@ fn a_spec_breaking_invariants_can_still_be_compared() {
 fn reordered_sections_are_reported() {
     let sv39 = bundled("qemu-virt-sv39.toml");
     let data =
-        "[[image.section]]\nname = \"data\"\nperms = \"rw\"\ninput = [\".data\", \".data.*\"]\n\n";
+        "[[image.section]]\nname = \".data\"\nperms = \"rw\"\ninput = [\".data\", \".data.*\"]\n\n";
     let bss =
-        "[[image.section]]\nname = \"bss\"\nperms = \"rw\"\ninput = [\".bss\", \".bss.*\"]\n\n";
+        "[[image.section]]\nname = \".bss\"\nperms = \"rw\"\ninput = [\".bss\", \".bss.*\"]\n\n";
     let swapped = replace(&sv39, &format!("{data}{bss}"), &format!("{bss}{data}"));
     let out = Pair::new(&sv39, &swapped).human(1);
     assert!(
         out.contains(
-            "image.section_order: [\"text\",\"rodata\",\"data\",\"bss\"] → [\"text\",\"rodata\",\"bss\",\"data\"]"
+            "image.section_order: [\".text\",\".rodata\",\".data\",\".bss\"] → [\".text\",\".rodata\",\".bss\",\".data\"]"
         ),
         "{out}"
     );

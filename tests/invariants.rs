@@ -23,20 +23,20 @@ max_size = "32MiB"
 section_align = "2MiB"
 
 [[image.section]]
-name = "text"
+name = ".text"
 perms = "rx"
 input = [".text.entry", ".text", ".text.*"]
 
 [[image.section]]
-name = "rodata"
+name = ".rodata"
 perms = "r"
 
 [[image.section]]
-name = "data"
+name = ".data"
 perms = "rw"
 
 [[image.section]]
-name = "bss"
+name = ".bss"
 perms = "rw"
 
 [gp]
@@ -249,7 +249,7 @@ fn rejects_gp_relaxation_in_a_pie() {
 fn rejects_gp_in_a_read_only_section() {
     let text = edit(
         r#"policy = "relax""#,
-        "policy = \"relax\"\nsection = \"rodata\"",
+        "policy = \"relax\"\nsection = \".rodata\"",
     );
     assert_fails(&text, Rule::GpPolicy, "gp.section");
 }

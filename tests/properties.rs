@@ -102,20 +102,20 @@ max_size = "{image}MiB"
 section_align = "2MiB"
 
 [[image.section]]
-name = "text"
+name = ".text"
 perms = "rx"
 input = [".text.entry", ".text", ".text.*"]
 
 [[image.section]]
-name = "rodata"
+name = ".rodata"
 perms = "r"
 
 [[image.section]]
-name = "data"
+name = ".data"
 perms = "rw"
 
 [[image.section]]
-name = "bss"
+name = ".bss"
 perms = "rw"
 
 [gp]

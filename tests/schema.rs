@@ -111,8 +111,8 @@ fn unknown_keys_and_wrong_types_are_rejected_by_both() {
         ),
         (
             "unknown section key",
-            "name = \"text\"\nperms = \"rx\"",
-            "name = \"text\"\nperms = \"rx\"\nflags = \"ax\"",
+            "name = \".text\"\nperms = \"rx\"",
+            "name = \".text\"\nperms = \"rx\"\nflags = \"ax\"",
         ),
         (
             "unknown [gp] key",
@@ -189,8 +189,8 @@ fn unknown_keys_and_wrong_types_are_rejected_by_both() {
         ),
         (
             "nobits is a string",
-            "name = \"bss\"\nperms = \"rw\"",
-            "name = \"bss\"\nperms = \"rw\"\nnobits = \"yes\"",
+            "name = \".bss\"\nperms = \"rw\"",
+            "name = \".bss\"\nperms = \"rw\"\nnobits = \"yes\"",
         ),
         (
             "input is a string",
@@ -233,7 +233,7 @@ fn valid_variations_are_accepted_by_both() {
             "start = \"kernel_half + 256GiB - 2GiB\"",
         ),
         (
-            "[gp]\npolicy = \"relax\"\nsection = \"data\"\noffset = \"0x800\"\n",
+            "[gp]\npolicy = \"relax\"\nsection = \".data\"\noffset = \"0x800\"\n",
             "",
         ),
         (
@@ -241,8 +241,8 @@ fn valid_variations_are_accepted_by_both() {
             "description = \"fixmap\"\nkind = \"fixmap\"\nmodes = [\"sv39\"]",
         ),
         (
-            "name = \"bss\"\nperms = \"rw\"",
-            "name = \"bss\"\nperms = \"rw\"\nnobits = true\nmax_size = \"1MiB\"",
+            "name = \".bss\"\nperms = \"rw\"",
+            "name = \".bss\"\nperms = \"rw\"\nnobits = true\nmax_size = \"1MiB\"",
         ),
     ];
     for (from, to) in cases {

@@ -58,10 +58,10 @@ const fn same(a: &str, b: &str) -> bool {
 // The kernel names the sections' start symbols; the spec must agree.
 const _: () = assert!(
     SECTIONS.len() == 4
-        && same(SECTIONS[0].name, "text")
-        && same(SECTIONS[1].name, "rodata")
-        && same(SECTIONS[2].name, "data")
-        && same(SECTIONS[3].name, "bss"),
+        && same(SECTIONS[0].id, "text")
+        && same(SECTIONS[1].id, "rodata")
+        && same(SECTIONS[2].id, "data")
+        && same(SECTIONS[3].id, "bss"),
     "the sample kernel expects image sections text, rodata, data, bss"
 );
 

@@ -23,6 +23,8 @@ const RULES: &[fn(&Layout, &mut Findings)] = &[
     image_fits,
     ram,
     write_xor_execute,
+    segments,
+    load,
 ];
 
 /// Runs every invariant; an empty result means the layout is sound.
@@ -278,17 +280,17 @@ fn align(l: &Layout, f: &mut Findings) {
         );
     }
     for s in &l.image.sections {
-        if !is_pow2(s.align) || s.align < PAGE_SIZE {
+        if !is_pow2(s.align) {
             f.at(
                 Rule::Align,
-                &format!("image.section.{}.align", s.name),
-                "not a power of two ≥ 4 KiB",
+                &format!("image.section.{}.align", s.id),
+                "not a power of two",
                 format!(
-                    "section `{}` align {} is not a power of two of at least 4 KiB",
+                    "section `{}` align {} is not a power of two",
                     s.name,
                     hex(s.align)
                 ),
-                "sections start on page boundaries so each can get its own permissions".into(),
+                "use a power of two: \"8\", \"4KiB\", \"2MiB\"".into(),
             );
         }
     }
@@ -466,7 +468,7 @@ fn gp_policy(l: &Layout, f: &mut Findings) {
                         "gp.policy = \"relax\" needs a writable section to place __global_pointer$ in".into(),
                         "add a writable section (e.g. data with perms = \"rw\") or set gp.section".into());
                 }
-                Some(name) => match l.image.sections.iter().find(|s| &s.name == name) {
+                Some(name) => match l.image.section(name) {
                     None => {
                         f.at(
                             Rule::GpPolicy,
@@ -483,11 +485,6 @@ fn gp_policy(l: &Layout, f: &mut Findings) {
                     }
                     Some(_) => {}
                 },
-            }
-            if l.gp.offset >= 1 << 12 {
-                f.at(Rule::GpPolicy, "gp.offset", "out of range",
-                    format!("gp.offset {} puts __global_pointer$ beyond the 12-bit reach of its own section start", hex(l.gp.offset)),
-                    "use 0x800 so gp-relative accesses reach the first 4 KiB of small data".into());
             }
         }
         GpPolicy::Disabled | GpPolicy::ShadowCallStack => {
@@ -650,11 +647,92 @@ fn write_xor_execute(l: &Layout, f: &mut Findings) {
         if s.write && s.execute {
             f.at(
                 Rule::WriteXorExecute,
-                &format!("image.section.{}.perms", s.name),
+                &format!("image.section.{}.perms", s.id),
                 "writable and executable",
                 format!("section `{}` is both writable and executable", s.name),
                 "split it: code goes into an \"rx\" section, data into an \"rw\" one (W^X)".into(),
             );
+        }
+    }
+}
+
+fn segments(l: &Layout, f: &mut Findings) {
+    let sections = &l.image.sections;
+    for (i, s) in sections.iter().enumerate() {
+        let key = format!("image.section.{}", s.id);
+        if let Some(first) = sections[..i].iter().find(|o| o.name == s.name) {
+            f.at(Rule::Segment, &format!("{key}.name"), "duplicate name",
+                format!("section name `{}` is used twice: a linker script places an output section once, and GNU ld rejects the second", s.name),
+                format!("merge the two entries, or rename one (the first is image.section.{})", first.id));
+        } else if sections[..i].iter().any(|o| o.id == s.id) {
+            f.at(Rule::Segment, &key, "duplicate id",
+                format!("two sections have the id `{}`: their boundary symbols and generated constants would collide", s.id),
+                "set a distinct `id` on one of them".into());
+        }
+        if s.segment_start {
+            if let Some(prev) = sections[..i].iter().rfind(|o| o.segment == s.segment) {
+                f.at(Rule::Segment, &format!("{key}.segment"), "segment not contiguous",
+                    format!("section `{}` joins segment `{}` again after other segments (its last section was `{}`)", s.name, s.segment, prev.name),
+                    "keep a segment's sections together, or give this run its own segment name".into());
+            }
+            if s.align < l.image.section_align && is_pow2(l.image.section_align) {
+                f.at(Rule::Segment, &format!("{key}.align"), "segment start below section_align",
+                    format!("section `{}` starts segment `{}` but is aligned to {} only, below image.section_align {}: the permission change would fall inside one {} page", s.name, s.segment, human_size(s.align as u128), human_size(l.image.section_align as u128), human_size(l.image.section_align as u128)),
+                    "remove its `align` (a segment's first section defaults to image.section_align), or lower image.section_align".into());
+            }
+        } else {
+            let first = sections[..i]
+                .iter()
+                .rfind(|o| o.segment_start)
+                .expect("a segment has a first section");
+            if (s.read, s.write, s.execute) != (first.read, first.write, first.execute) {
+                f.at(Rule::Segment, &format!("{key}.perms"), "perms differ within the segment",
+                    format!("section `{}` is {} but segment `{}` (from `{}`) is {}: one segment is mapped with one set of permissions", s.name, s.perms(), s.segment, first.name, first.perms()),
+                    "give it the segment's perms, or start a new segment (`segment = \"...\"`)".into());
+            }
+        }
+    }
+}
+
+fn load(l: &Layout, f: &mut Findings) {
+    let im = &l.image;
+    match im.phys_align {
+        None if im.lma != l.ram.load => {
+            f.at(Rule::Load, "image.lma", "not where the image runs",
+                format!("image.lma {} differs from ram.load {}, but without image.phys_align the image runs where it is loaded", hex(im.lma), hex(l.ram.load)),
+                "remove image.lma, or set image.phys_align if the boot code chooses the physical address (Linux: \"2MiB\")".into());
+        }
+        None => {}
+        Some(pa) => {
+            let slot_leaf = l
+                .modes
+                .iter()
+                .filter_map(|m| m.region(&im.slot))
+                .map(|r| r.leaf)
+                .max()
+                .unwrap_or(PAGE_SIZE);
+            let need = im.section_align.max(slot_leaf);
+            if !is_pow2(pa) || !pa.is_multiple_of(need) {
+                f.at(Rule::Load, "image.phys_align", "cannot be mapped",
+                    format!("image.phys_align {} must be a power of two and a multiple of image.section_align and of the slot's leaf ({}): otherwise a placement the boot code accepts cannot be mapped", hex(pa), human_size(need as u128)),
+                    format!("use \"{}\" or a larger power of two", human_size(need as u128)))
+                ;
+            } else if !l.ram.load.is_multiple_of(pa) {
+                f.at(
+                    Rule::Load,
+                    "ram.load",
+                    "not a boot-time placement",
+                    format!(
+                        "ram.load {} is not a multiple of image.phys_align {}",
+                        hex(l.ram.load),
+                        human_size(pa as u128)
+                    ),
+                    format!(
+                        "use a multiple of {} (OpenSBI on QEMU virt: 0x8020_0000)",
+                        human_size(pa as u128)
+                    ),
+                );
+            }
         }
     }
 }

@@ -183,9 +183,20 @@ struct Context<'a> {
     relocatable: bool,
     semi_pic: bool,
     gp_relax: bool,
-    /// Section after which read-only / writable dynamic-linking tables go.
+    /// `image.link - image.lma`: VA minus LMA for every section.
+    lma_offset: u64,
+    /// Symbols at the image's start and end; the first of each is what the
+    /// `ASSERT`s use, so a spec that lists none gets a private one.
+    image_start_symbols: Vec<String>,
+    image_end_symbols: Vec<String>,
+    /// Small data goes into `gp.section` unless the spec places it itself.
+    fold_small_data: bool,
+    /// Section after which read-only / writable dynamic-linking tables go,
+    /// and the tables the spec does not place itself.
     ro_tables_after: Option<String>,
     rw_tables_after: Option<String>,
+    ro_tables: Vec<&'static str>,
+    rw_tables: Vec<&'static str>,
     /// Section the stack is placed at the end of.
     stack_section: Option<String>,
     /// Regions whose address is the same in every mode.
@@ -211,7 +222,22 @@ impl<'a> Context<'a> {
             .iter()
             .rfind(|s| s.write && s.nobits)
             .or_else(|| sections.iter().rfind(|s| s.write))
+            .filter(|_| layout.image.stack_size > 0)
             .map(|s| s.name.clone());
+        let or_private = |list: &[String], private: &str| {
+            if list.is_empty() {
+                vec![private.to_string()]
+            } else {
+                list.to_vec()
+            }
+        };
+        let undeclared = |tables: &[&'static str]| {
+            tables
+                .iter()
+                .copied()
+                .filter(|t| layout.image.section(t).is_none())
+                .collect::<Vec<_>>()
+        };
         let common_regions = first
             .regions
             .iter()
@@ -235,8 +261,14 @@ impl<'a> Context<'a> {
             relocatable: layout.code_model.is_relocatable(),
             semi_pic: layout.code_model == CodeModel::SemiPic,
             gp_relax: layout.gp.policy == GpPolicy::Relax,
+            lma_offset: first.image_link.wrapping_sub(layout.image.lma),
+            image_start_symbols: or_private(&layout.image.start_symbols, "__layoutgen_image_start"),
+            image_end_symbols: or_private(&layout.image.end_symbols, "__layoutgen_image_end"),
+            fold_small_data: !layout.image.places_small_data(),
             ro_tables_after,
             rw_tables_after,
+            ro_tables: undeclared(&[".dynsym", ".dynstr", ".hash", ".gnu.hash", ".rela.dyn"]),
+            rw_tables: undeclared(&[".dynamic", ".got"]),
             stack_section,
             common_regions,
             single_mode: (layout.modes.len() == 1).then(|| first.mode.name()),

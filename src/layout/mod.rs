@@ -5,7 +5,7 @@
 pub mod pagetable;
 mod resolve;
 
-pub use resolve::resolve;
+pub use resolve::{resolve, resolve_linked};
 
 use crate::riscv::PagingMode;
 use crate::spec::{CodeModel, GpPolicy, RegionKind, Span};
@@ -53,21 +53,68 @@ pub struct Image {
     pub slot: String,
     pub max_size: u64,
     pub section_align: u64,
+    /// Load address (ELF p_paddr) of the first byte; every section's LMA is
+    /// its VA − (link − lma).
+    pub lma: u64,
+    /// `Some`: the physical address is chosen at boot, at a multiple of this.
+    pub phys_align: Option<u64>,
+    /// The end symbols are the last section's end rounded up to this.
+    pub end_align: u64,
     pub stack_size: u64,
     pub entry: String,
+    pub start_symbols: Vec<String>,
+    pub end_symbols: Vec<String>,
     pub sections: Vec<Section>,
+    /// The image's real end (rounded up to 4 KiB) when the layout was
+    /// resolved against a linked ELF; `image.end` then means this.
+    pub linked_end: Option<u64>,
+}
+
+impl Image {
+    /// Sections grouped into segments, in link order.
+    pub fn segments(&self) -> impl Iterator<Item = &[Section]> {
+        self.sections.chunk_by(|a, b| a.segment == b.segment)
+    }
+
+    pub fn section(&self, name: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| s.name == name)
+    }
+
+    /// Whether some section places small data itself (by name or input
+    /// pattern); otherwise the generated script folds it into `gp.section`.
+    pub fn places_small_data(&self) -> bool {
+        let small = |p: &str| {
+            [".sdata", ".srodata", ".sbss"]
+                .iter()
+                .any(|s| p.starts_with(s))
+        };
+        self.sections
+            .iter()
+            .any(|s| small(&s.name) || s.input.iter().any(|p| small(p)))
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Section {
+    /// The ELF output section's name (`.text`, `.data..percpu`).
     pub name: String,
+    /// Identifier in generated code (`text`, `data_percpu`).
+    pub id: String,
+    /// The segment (permission group) it belongs to.
+    pub segment: String,
+    /// First section of its segment: starts on a mapping boundary.
+    pub segment_start: bool,
     pub read: bool,
     pub write: bool,
     pub execute: bool,
     pub input: Vec<String>,
+    /// Alignment of the start; 1 when the spec asks for none.
     pub align: u64,
     pub max_size: Option<u64>,
     pub nobits: bool,
+    pub optional: bool,
+    pub start_symbols: Vec<String>,
+    pub end_symbols: Vec<String>,
 }
 
 impl Section {

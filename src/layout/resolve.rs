@@ -16,6 +16,17 @@ use std::collections::HashMap;
 /// Resolves a parsed spec. `source` is the spec's file name, recorded in
 /// generated headers.
 pub fn resolve(spec: &Spec, source: &str) -> Result<Layout, Vec<Diagnostic>> {
+    resolve_linked(spec, source, None)
+}
+
+/// Resolves a spec against a linked image whose real end (rounded up to
+/// 4 KiB) is `linked_end`: `image.end` then means that address, so windows
+/// relative to it (Linux's modules area) are the ones that kernel gets.
+pub fn resolve_linked(
+    spec: &Spec,
+    source: &str,
+    linked_end: Option<u64>,
+) -> Result<Layout, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let origins = collect_origins(spec);
 
@@ -44,6 +55,7 @@ pub fn resolve(spec: &Spec, source: &str) -> Result<Layout, Vec<Diagnostic>> {
     let mut scalars: Option<(Ram, Image, Gp)> = None;
     for &mode in &modes {
         let mut cx = ModeContext::new(spec, mode);
+        cx.linked_end = linked_end;
         match cx.resolve_mode() {
             Ok((ml, ram, image, gp)) => {
                 mode_layouts.push(ml);
@@ -158,31 +170,113 @@ fn check_names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
             "use a C identifier: [A-Za-z_][A-Za-z0-9_]*",
         );
     }
+    let symbol_lists = [
+        ("image.start_symbols", &spec.image.start_symbols),
+        ("image.end_symbols", &spec.image.end_symbols),
+    ];
+    for (key, list) in symbol_lists {
+        check_symbol_list(key, list.as_deref(), &mut bad);
+    }
     for s in &spec.image.section {
         let s = s.get_ref();
         let sname = s.name.get_ref();
-        if !crate::spec::expr::is_identifier(sname) {
+        let id = s.id();
+        if !is_section_name(sname) {
             bad(
-                format!("image.section.{sname}"),
+                format!("image.section.{id}.name"),
                 s.name.span(),
-                "is not a valid section name",
-                "section names are lower-case identifiers: [a-z_][a-z0-9_]*; the output section is `.NAME`",
+                "is not a valid ELF section name",
+                "section names use letters, digits and `_ . $ -` only, at most 128 characters (e.g. \".text\", \".data..percpu\", \"__ksymtab\")",
+            );
+        } else if !sname.starts_with(['.', '_']) {
+            // The pre-0.2 grammar wrote `text` for `.text`; taking it
+            // literally would silently rename the output section.
+            bad(
+                format!("image.section.{id}.name"),
+                s.name.span(),
+                &format!("`{sname}` has no leading `.` or `_`"),
+                &format!("`name` is the output section's real ELF name: write name = \".{sname}\""),
             );
         }
-        for pat in &s.input {
+        if !crate::spec::expr::is_identifier(&id) {
+            let span = s.id.as_ref().map_or(s.name.span(), |i| i.span());
+            bad(
+                format!("image.section.{id}.id"),
+                span,
+                &format!("`{id}` is not a valid identifier for generated code"),
+                "set `id` to a lower-case identifier: [a-z_][a-z0-9_]*, at most 64 characters",
+            );
+        }
+        if let Some(seg) = &s.segment
+            && !crate::spec::expr::is_identifier(seg.get_ref())
+        {
+            bad(
+                format!("image.section.{id}.segment"),
+                seg.span(),
+                "is not a valid segment name",
+                "segment names are lower-case identifiers: [a-z_][a-z0-9_]*",
+            );
+        }
+        check_symbol_list(
+            &format!("image.section.{id}.start_symbols"),
+            s.start_symbols.as_deref(),
+            &mut bad,
+        );
+        check_symbol_list(
+            &format!("image.section.{id}.end_symbols"),
+            s.end_symbols.as_deref(),
+            &mut bad,
+        );
+        let Some(input) = &s.input else { continue };
+        if input.get_ref().is_empty() {
+            bad(
+                format!("image.section.{id}.input"),
+                input.span(),
+                "is empty: the section would collect no input",
+                &format!(
+                    "list the input sections, or leave `input` out for the default [\"{sname}\", \"{sname}.*\"]"
+                ),
+            );
+        }
+        for pat in input.get_ref() {
             if !is_input_pattern(pat.get_ref()) {
                 bad(
-                    format!("image.section.{sname}.input"),
+                    format!("image.section.{id}.input"),
                     pat.span(),
                     &format!(
                         "pattern `{}` has characters a linker script would misread",
                         pat.get_ref()
                     ),
-                    "input patterns may use letters, digits, `_`, `.`, `$` and `*` only",
+                    "input patterns may use letters, digits, `_`, `.`, `$`, `-` and `*` only",
                 );
             }
         }
     }
+}
+
+fn check_symbol_list(
+    key: &str,
+    list: Option<&[toml::Spanned<String>]>,
+    bad: &mut impl FnMut(String, crate::spec::Span, &str, &str),
+) {
+    for sym in list.unwrap_or_default() {
+        if !is_symbol(sym.get_ref()) {
+            bad(
+                key.to_string(),
+                sym.span(),
+                &format!("`{}` is not a valid symbol name", sym.get_ref()),
+                "use a C identifier: [A-Za-z_][A-Za-z0-9_]*",
+            );
+        }
+    }
+}
+
+/// ELF output-section names a linker script can write unquoted.
+fn is_section_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '$' | '-'))
 }
 
 fn is_spec_name(s: &str) -> bool {
@@ -204,7 +298,7 @@ fn is_input_pattern(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 128
         && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '$' | '*'))
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '$' | '*' | '-'))
 }
 
 pub(crate) fn is_safe_text(s: &str) -> bool {
@@ -227,15 +321,31 @@ fn collect_origins(spec: &Spec) -> Origins {
     o.insert("image.max_size", spec.image.max_size.span.clone());
     o.insert("image.section_align", spec.image.section_align.span.clone());
     o.insert("image.stack_size", spec.image.stack_size.span.clone());
+    for key in ["lma", "phys_align", "end_align"] {
+        let v = match key {
+            "lma" => &spec.image.lma,
+            "phys_align" => &spec.image.phys_align,
+            _ => &spec.image.end_align,
+        };
+        if let Some(v) = v {
+            o.insert(format!("image.{key}"), v.span.clone());
+        }
+    }
+    // Sections are keyed by id: ELF names contain dots.
     for s in &spec.image.section {
-        let name = s.get_ref().name.get_ref();
-        o.insert(format!("image.section.{name}"), s.span());
-        o.insert(
-            format!("image.section.{name}.perms"),
-            s.get_ref().perms.span(),
-        );
-        if let Some(a) = &s.get_ref().align {
-            o.insert(format!("image.section.{name}.align"), a.span.clone());
+        let sec = s.get_ref();
+        let id = sec.id();
+        o.insert(format!("image.section.{id}"), s.span());
+        o.insert(format!("image.section.{id}.name"), sec.name.span());
+        o.insert(format!("image.section.{id}.perms"), sec.perms.span());
+        if let Some(seg) = &sec.segment {
+            o.insert(format!("image.section.{id}.segment"), seg.span());
+        }
+        if let Some(a) = &sec.align {
+            o.insert(format!("image.section.{id}.align"), a.span.clone());
+        }
+        if let Some(v) = &sec.max_size {
+            o.insert(format!("image.section.{id}.max_size"), v.span.clone());
         }
     }
     o.insert("gp.policy", spec.gp.policy.span());
@@ -295,6 +405,8 @@ struct ModeContext<'s> {
     memo: HashMap<(String, String), u128>,
     /// References being evaluated, to detect cycles.
     active: Vec<(String, String)>,
+    /// The real end of a linked image, when resolving against one.
+    linked_end: Option<u64>,
 }
 
 /// What a value means, which decides its valid range.
@@ -315,6 +427,7 @@ impl<'s> ModeContext<'s> {
             mode,
             memo: HashMap::new(),
             active: Vec::new(),
+            linked_end: None,
         }
     }
 
@@ -434,7 +547,10 @@ impl<'s> ModeContext<'s> {
             "image" => match field {
                 "start" => self.image_link(),
                 "max_size" => self.eval("image.max_size", &spec.image.max_size, Quantity::Size),
-                "end" => Ok(self.image_link()? + self.reference("image", "max_size")?),
+                "end" => match self.linked_end {
+                    Some(end) => Ok(end as u128),
+                    None => Ok(self.image_link()? + self.reference("image", "max_size")?),
+                },
                 _ => Err(unknown_field("`start`, `end` and `max_size`")),
             },
             name => {
@@ -771,10 +887,44 @@ impl<'s> ModeContext<'s> {
         let max_size = get(self, &mut diags, "image.max_size", &im.max_size);
         let section_align = get(self, &mut diags, "image.section_align", &im.section_align);
         let stack_size = get(self, &mut diags, "image.stack_size", &im.stack_size);
-        let mut sections = Vec::new();
+        let end_align = match &im.end_align {
+            Some(v) => get(self, &mut diags, "image.end_align", v),
+            None => section_align,
+        };
+        let phys_align = im
+            .phys_align
+            .as_ref()
+            .map(|v| get(self, &mut diags, "image.phys_align", v));
+        let lma = match &im.lma {
+            Some(v) => match self.eval("image.lma", v, Quantity::Address) {
+                Ok(x) => x as u64,
+                Err(d) => {
+                    diags.push(d);
+                    0
+                }
+            },
+            None => match self.reference("ram", "load") {
+                Ok(x) => x as u64,
+                Err(d) => {
+                    diags.push(d);
+                    0
+                }
+            },
+        };
+        let symbols = |list: &Option<Vec<toml::Spanned<String>>>, default: String| match list {
+            Some(list) => list.iter().map(|s| s.get_ref().clone()).collect(),
+            None => vec![default],
+        };
+        let mut sections: Vec<Section> = Vec::new();
         for s in &im.section {
             let s = s.get_ref();
             let name = s.name.get_ref().clone();
+            let id = s.id();
+            let segment = s
+                .segment
+                .as_ref()
+                .map_or(id.clone(), |g| g.get_ref().clone());
+            let segment_start = sections.last().is_none_or(|p| p.segment != segment);
             let perms = s.perms.get_ref();
             let valid = !perms.is_empty()
                 && perms.chars().all(|c| matches!(c, 'r' | 'w' | 'x'))
@@ -787,12 +937,10 @@ impl<'s> ModeContext<'s> {
                 diags.push(
                     Diagnostic::new(
                         Rule::Syntax,
-                        format!(
-                            "`image.section.{name}.perms` = \"{perms}\" is not a permission set"
-                        ),
+                        format!("`image.section.{id}.perms` = \"{perms}\" is not a permission set"),
                     )
                     .label(Label::primary(
-                        format!("image.section.{name}.perms"),
+                        format!("image.section.{id}.perms"),
                         s.perms.span(),
                         "expected letters from `rwx`",
                     ))
@@ -800,28 +948,30 @@ impl<'s> ModeContext<'s> {
                 );
             }
             let align = match &s.align {
-                Some(v) => get(self, &mut diags, &format!("image.section.{name}.align"), v),
-                None => section_align,
+                Some(v) => get(self, &mut diags, &format!("image.section.{id}.align"), v),
+                None if segment_start => section_align,
+                None => 1,
             };
-            let max_size = s.max_size.as_ref().map(|v| {
-                get(
-                    self,
-                    &mut diags,
-                    &format!("image.section.{name}.max_size"),
-                    v,
-                )
-            });
-            let input = if s.input.is_empty() {
-                vec![format!(".{name}"), format!(".{name}.*")]
-            } else {
-                s.input.iter().map(|p| p.get_ref().clone()).collect()
+            let max_size = s
+                .max_size
+                .as_ref()
+                .map(|v| get(self, &mut diags, &format!("image.section.{id}.max_size"), v));
+            let input = match &s.input {
+                Some(list) => list.get_ref().iter().map(|p| p.get_ref().clone()).collect(),
+                None => vec![name.clone(), format!("{name}.*")],
             };
             sections.push(Section {
-                nobits: s.nobits.unwrap_or(name == "bss"),
-                name,
+                nobits: s.nobits.unwrap_or(name == ".bss" || name == ".sbss"),
+                start_symbols: symbols(&s.start_symbols, format!("__{id}_start")),
+                end_symbols: symbols(&s.end_symbols, format!("__{id}_end")),
+                optional: s.optional,
                 read: perms.contains('r'),
                 write: perms.contains('w'),
                 execute: perms.contains('x'),
+                name,
+                id,
+                segment,
+                segment_start,
                 input,
                 align,
                 max_size,
@@ -834,9 +984,15 @@ impl<'s> ModeContext<'s> {
             slot: im.slot.get_ref().clone(),
             max_size,
             section_align,
+            lma,
+            phys_align,
+            end_align,
             stack_size,
             entry: im.entry.get_ref().clone(),
+            start_symbols: symbols(&im.start_symbols, "__image_start".into()),
+            end_symbols: symbols(&im.end_symbols, "__image_end".into()),
             sections,
+            linked_end: self.linked_end,
         })
     }
 

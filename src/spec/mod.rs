@@ -99,6 +99,20 @@ pub struct ImageSpec {
     pub slot: Spanned<String>,
     /// Link (virtual) address of the first byte; default: the slot's start.
     pub link: Option<Value>,
+    /// Load address (ELF p_paddr) of the first byte; default `ram.load`.
+    pub lma: Option<Value>,
+    /// The physical address is chosen at boot, at any multiple of this
+    /// inside RAM; without it the image runs at its load address.
+    pub phys_align: Option<Value>,
+    /// The end-of-image symbols are the last section's end rounded up to
+    /// this; default `section_align`.
+    pub end_align: Option<Value>,
+    /// Symbols at the image's first byte; default `["__image_start"]`.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<String>>"))]
+    pub start_symbols: Option<Vec<Spanned<String>>>,
+    /// Symbols at the image's end; default `["__image_end"]`.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<String>>"))]
+    pub end_symbols: Option<Vec<Spanned<String>>>,
     /// Upper bound of the image's size, checked at link time.
     pub max_size: Value,
     /// Alignment of each section start (Linux `SECTION_ALIGN`): the page size
@@ -126,19 +140,64 @@ fn default_entry() -> Spanned<String> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SectionSpec {
+    /// The ELF output section's name, exactly (`.text`, `.data..percpu`).
     #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub name: Spanned<String>,
+    /// The identifier in generated code; default: derived from `name`.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
+    pub id: Option<Spanned<String>>,
+    /// The segment (permission group) the section belongs to; default: its id.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
+    pub segment: Option<Spanned<String>>,
     #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub perms: Spanned<String>,
-    /// Input-section patterns, in order; default `.NAME` and `.NAME.*`.
-    #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>"))]
-    pub input: Vec<Spanned<String>>,
-    /// Alignment of the section start; default `image.section_align`.
+    /// Input-section patterns, in order; default `NAME` and `NAME.*`.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<String>>"))]
+    pub input: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Alignment of the section start; default `image.section_align` for a
+    /// segment's first section, none for the others.
     pub align: Option<Value>,
     pub max_size: Option<Value>,
-    /// Occupies no file space (like `.bss`); default: true for `bss`.
+    /// Occupies no file space (like `.bss`); default: true for `.bss`, `.sbss`.
     pub nobits: Option<bool>,
+    /// May be absent from a linked ELF (configuration-dependent).
+    #[serde(default)]
+    pub optional: bool,
+    /// Symbols at the section's start; default `["__ID_start"]`.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<String>>"))]
+    pub start_symbols: Option<Vec<Spanned<String>>>,
+    /// Symbols at the section's end; default `["__ID_end"]`.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<String>>"))]
+    pub end_symbols: Option<Vec<Spanned<String>>>,
+}
+
+impl SectionSpec {
+    /// The identifier generated code uses: `id`, or one derived from `name`.
+    pub fn id(&self) -> String {
+        match &self.id {
+            Some(id) => id.get_ref().clone(),
+            None => derive_id(self.name.get_ref()),
+        }
+    }
+}
+
+/// `.head.text` → `head_text`, `.data..percpu` → `data_percpu`,
+/// `__ksymtab` → `ksymtab`: lower-case, runs of anything else become one `_`,
+/// no leading or trailing `_`. May come out empty or start with a digit;
+/// the identifier check then asks for an explicit `id`.
+pub fn derive_id(name: &str) -> String {
+    let mut id = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            id.push(c.to_ascii_lowercase());
+        } else if !id.is_empty() && !id.ends_with('_') {
+            id.push('_');
+        }
+    }
+    while id.ends_with('_') {
+        id.pop();
+    }
+    id
 }
 
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
