@@ -1,0 +1,58 @@
+//! LG022: the entry point.
+
+use super::{Collector, Ctx};
+use crate::elf::read::Symbol;
+use crate::elf::{Check, Finding, SymbolSource};
+use std::collections::HashMap;
+
+/// LG022: the entry point.
+pub(super) fn check_entry(ctx: &Ctx, wanted: &HashMap<String, Symbol>, c: &mut Collector) {
+    let elf = ctx.elf;
+    let name = &ctx.layout.image.entry;
+    if elf.symbols_from == SymbolSource::Symtab {
+        match wanted.get(name) {
+            None => c.push(
+                Finding::new(
+                    Check::Entry,
+                    "image.entry",
+                    format!("the entry symbol `{name}` (image.entry) is not defined"),
+                    "define the entry symbol in the first image section, or fix image.entry",
+                )
+                .symbol(name.clone())
+                .address(elf.entry),
+            ),
+            Some(s) if s.value != elf.entry => c.push(
+                Finding::new(
+                    Check::Entry,
+                    "image.entry",
+                    format!(
+                        "the ELF entry point {:#x} is not `{name}` ({:#x})",
+                        elf.entry, s.value
+                    ),
+                    "link with the generated linker script, whose ENTRY() names image.entry",
+                )
+                .symbol(name.clone())
+                .address(elf.entry),
+            ),
+            _ => {}
+        }
+    }
+    if !elf.sections.is_empty() {
+        let in_exec = elf.section_at(elf.entry).is_some_and(|s| s.exec());
+        if !in_exec {
+            c.push(
+                Finding::new(
+                    Check::Entry,
+                    "image.entry",
+                    format!(
+                        "the ELF entry point {:#x} is not in an executable section",
+                        elf.entry
+                    ),
+                    "the entry symbol must be code in an executable image section",
+                )
+                .symbol(name.clone())
+                .address(elf.entry),
+            );
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! The checks, one file per rule family. One pass over the symbols, one over
+//! the program headers and section headers, one over relocation sections
+//! that target allocated sections. Everything is compared with the resolved
+//! layout, never the spec.
+//!
+//! This module holds what the families share: the per-group context
+//! ([`Ctx`]), the capped [`Collector`], [`run`] (which groups modes, calls
+//! each family and merges their findings) and small helpers.
+
+mod boundaries;
+mod entry;
+mod gp;
+mod relocations;
+mod sections;
+mod segments;
+mod source;
+mod symbols;
+
+use super::read::{Elf, Section};
+use super::{Check, Counts, Finding, LintError, LintReport, MAX_PER_CHECK, Stats};
+use crate::layout::{Layout, ModeLayout, Region};
+use crate::riscv::PagingMode;
+use crate::spec::{CodeModel, GpPolicy};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+const SMALL_DATA_PREFIXES: [&str; 3] = [".sdata", ".sbss", ".srodata"];
+
+/// `.sdata`, `.sdata.*`, `.sbss…`, `.srodata…`: small data the linker may
+/// reach gp-relatively.
+fn is_small_data(s: &Section) -> bool {
+    SMALL_DATA_PREFIXES.iter().any(|p| {
+        s.name
+            .strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+    })
+}
+
+fn hex(v: u64) -> String {
+    format!("{v:#x}")
+}
+
+/// Collects findings, keeping at most `MAX_PER_CHECK` per check.
+#[derive(Default)]
+struct Collector {
+    findings: Vec<Finding>,
+    kept: HashMap<Check, usize>,
+    over: BTreeMap<Check, u64>,
+}
+
+impl Collector {
+    fn push(&mut self, f: Finding) {
+        let n = self.kept.entry(f.id).or_default();
+        if *n < MAX_PER_CHECK {
+            *n += 1;
+            self.findings.push(f);
+        } else {
+            *self.over.entry(f.id).or_default() += 1;
+        }
+    }
+}
+
+/// Everything one group of modes (same slot, link address and offset) shares.
+struct Ctx<'a> {
+    layout: &'a Layout,
+    mode: &'a ModeLayout,
+    slot: Option<&'a Region>,
+    elf: &'a Elf<'a>,
+    relocatable: bool,
+    linked: bool,
+}
+
+pub(crate) fn run(
+    layout: &Layout,
+    modes: &[PagingMode],
+    path: &Path,
+    elf: &Elf<'_>,
+) -> Result<LintReport, LintError> {
+    let malformed = |what: String| LintError::Malformed {
+        path: path.to_path_buf(),
+        what,
+    };
+    let linked = matches!(elf.kind, super::ElfKind::Exec | super::ElfKind::Dyn);
+    if linked && let Some(e) = &elf.segment_error {
+        return Err(malformed(format!("program headers: {e}")));
+    }
+
+    // Modes whose slot, link address and offset agree are checked once.
+    let mut groups: Vec<(&ModeLayout, Vec<PagingMode>)> = Vec::new();
+    for &m in modes {
+        let Some(ml) = layout.mode(m) else { continue };
+        let key = |x: &ModeLayout| {
+            let slot = x.region(&layout.image.slot).map(|r| (r.start, r.size));
+            (slot, x.image_link, x.image_offset)
+        };
+        match groups.iter_mut().find(|(g, _)| key(g) == key(ml)) {
+            Some((_, ms)) => ms.push(m),
+            None => groups.push((ml, vec![m])),
+        }
+    }
+
+    let mut merged: Vec<Finding> = Vec::new();
+    let mut over: BTreeMap<Check, u64> = BTreeMap::new();
+    let mut stats = Stats::default();
+    let several = groups.len() > 1;
+    for (mode, ms) in &groups {
+        let ctx = Ctx {
+            layout,
+            mode,
+            slot: mode.region(&layout.image.slot),
+            elf,
+            relocatable: layout.code_model.is_relocatable(),
+            linked,
+        };
+        let mut c = Collector::default();
+        stats = Stats {
+            sections: elf.sections.len() as u64,
+            load_segments: elf.segments.len() as u64,
+            ..Stats::default()
+        };
+        source::check_source(&ctx, &mut c);
+        let wanted = symbols::check_symbols(&ctx, &mut c, &mut stats);
+        if linked {
+            segments::check_segments(&ctx, &mut c);
+            sections::check_sections(&ctx, &mut c);
+            boundaries::check_boundaries(&ctx, &wanted, &mut c);
+            entry::check_entry(&ctx, &wanted, &mut c);
+        }
+        gp::check_gp(&ctx, &wanted, &mut c, &mut stats);
+        relocations::check_relocations(&ctx, &mut c, &mut stats).map_err(malformed)?;
+        for (k, n) in c.over {
+            let e = over.entry(k).or_default();
+            *e = (*e).max(n);
+        }
+        for mut f in c.findings {
+            match merged
+                .iter_mut()
+                .find(|g| g.id == f.id && g.message == f.message)
+            {
+                Some(g) => {
+                    if several {
+                        g.modes.extend(ms.iter().copied());
+                    }
+                }
+                None => {
+                    if several {
+                        f.modes = ms.clone();
+                    }
+                    merged.push(f);
+                }
+            }
+        }
+    }
+    // A finding seen in every group applies to every mode: say nothing.
+    if several {
+        for f in &mut merged {
+            if f.modes.len() == modes.len() {
+                f.modes.clear();
+            }
+        }
+    }
+
+    let mut counts = Counts::default();
+    for f in &merged {
+        counts.add(f.severity, 1);
+    }
+    for (&check, &n) in &over {
+        counts.add(check.severity(), n);
+        merged.push(Finding::new(
+            check,
+            "",
+            format!(
+                "{n} more {} finding(s) like the ones above are not shown",
+                check.id()
+            ),
+            format!(
+                "at most {MAX_PER_CHECK} findings per check are listed; fix those and run lint again"
+            ),
+        ));
+    }
+    // Most severe first, stable within a severity (check order, then address).
+    merged.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
+
+    Ok(LintReport {
+        path: path.to_path_buf(),
+        elf_kind: elf.kind,
+        symbols_from: elf.symbols_from,
+        modes: modes.to_vec(),
+        findings: merged,
+        counts,
+        stats,
+    })
+}
+
+fn slot_key(ctx: &Ctx) -> String {
+    format!("region.{}", ctx.layout.image.slot)
+}
+
+fn slot_desc(slot: &Region) -> String {
+    format!("`{}` [{:#x}, {:#x}]", slot.name, slot.start, slot.last)
+}
+
+fn code_model_name(layout: &Layout) -> &'static str {
+    match layout.code_model {
+        CodeModel::Fixed => "fixed",
+        CodeModel::SemiPic => "semi-PIC",
+        CodeModel::Pie => "PIE",
+    }
+}
+
+fn gp_policy_name(layout: &Layout) -> &'static str {
+    match layout.gp.policy {
+        GpPolicy::Relax => "relax",
+        GpPolicy::Disabled => "disabled",
+        GpPolicy::ShadowCallStack => "shadow-call-stack",
+    }
+}

@@ -1,0 +1,281 @@
+//! LG014 (gp-relative relocations), LG015–LG019: the relocation audit.
+
+use super::{Collector, Ctx, code_model_name, gp_policy_name};
+use crate::elf::read::{Elf, Section, SymTab, Symbol};
+use crate::elf::{Check, ElfKind, Finding, Stats};
+use crate::spec::GpPolicy;
+use object::elf;
+
+const R_RISCV_GPREL_I: u32 = 47;
+const R_RISCV_GPREL_S: u32 = 48;
+
+fn reloc_name(t: u32) -> String {
+    match t {
+        2 => "R_RISCV_64".into(),
+        3 => "R_RISCV_RELATIVE".into(),
+        5 => "R_RISCV_JUMP_SLOT".into(),
+        4 => "R_RISCV_COPY".into(),
+        20 => "R_RISCV_GOT_HI20".into(),
+        26 => "R_RISCV_HI20".into(),
+        27 => "R_RISCV_LO12_I".into(),
+        28 => "R_RISCV_LO12_S".into(),
+        47 => "R_RISCV_GPREL_I".into(),
+        48 => "R_RISCV_GPREL_S".into(),
+        t => format!("relocation type {t}"),
+    }
+}
+
+/// Relocation audit: LG014 (gp-relative), LG015–LG019.
+pub(super) fn check_relocations(
+    ctx: &Ctx,
+    c: &mut Collector,
+    stats: &mut Stats,
+) -> Result<(), String> {
+    let elf = ctx.elf;
+    let gp_off = ctx.layout.gp.policy != GpPolicy::Relax;
+    let mut static_sections = 0u64;
+    let mut abs_hilo = 0u64;
+    let mut abs64 = 0u64;
+    let mut got_relocs = 0u64;
+    let mut nonrel = 0u64;
+    let mut text = 0u64;
+    let mut ro_data = 0u64;
+    for (i, rs) in elf.sections.iter().enumerate() {
+        if rs.sh_type == elf::SHT_RELR.0 && rs.alloc() {
+            let n = elf.relr_count(i).map_err(|e| format!("{}: {e}", rs.name))?;
+            stats.dynamic_relocations += n;
+            stats.relative_relocations += n;
+            continue;
+        }
+        if rs.sh_type != elf::SHT_RELA.0 {
+            continue;
+        }
+        let dynamic = rs.alloc();
+        let target = elf.section(rs.info);
+        if !dynamic && !target.is_some_and(|t| t.alloc()) {
+            // Relocations of debug (non-allocated) sections: never read.
+            continue;
+        }
+        let relas = elf.rela(i).map_err(|e| format!("{}: {e}", rs.name))?;
+        let other_table = elf.symbol_table_at(rs.link);
+        let table: &SymTab = other_table.as_ref().unwrap_or(&elf.symtab);
+        if dynamic {
+            for r in relas {
+                let (off, typ, symi, _) = elf.rela_fields(r);
+                stats.dynamic_relocations += 1;
+                let at = elf.section_at(off);
+                let at_name = at.map(|s| s.name.clone()).unwrap_or_default();
+                if typ == elf::R_RISCV_RELATIVE.0 {
+                    stats.relative_relocations += 1;
+                } else if typ != elf::R_RISCV_NONE.0 {
+                    nonrel += 1;
+                    if ctx.relocatable {
+                        let sym = elf.symbol_of(table, symi as usize);
+                        let name = sym.map(|s| s.name_lossy()).unwrap_or_default();
+                        c.push(
+                            Finding::new(
+                                Check::DynamicRelocationType,
+                                "code_model",
+                                format!(
+                                    "{} has a {} at {:#x} ({at_name}) against `{name}`: a {} kernel applies only R_RISCV_RELATIVE at boot",
+                                    rs.name,
+                                    reloc_name(typ),
+                                    off,
+                                    code_model_name(ctx.layout)
+                                ),
+                                "the image must not need symbol lookups to relocate: make the symbol hidden/defined (-fvisibility=hidden, link with -pie -z notext and no shared libraries), or drop the reference",
+                            )
+                            .symbol(name)
+                            .section(rs.name.clone())
+                            .address(off),
+                        );
+                    }
+                }
+                if at.is_some_and(|s| s.exec()) {
+                    text += 1;
+                    if ctx.relocatable {
+                        c.push(
+                            Finding::new(
+                                Check::TextRelocation,
+                                "code_model",
+                                format!(
+                                    "text relocation: {} {} patches {:#x} in executable section {at_name}",
+                                    rs.name,
+                                    reloc_name(typ),
+                                    off
+                                ),
+                                "code must reach addresses PC-relatively (medany/-fPIE): find the object with absolute code references (e.g. .word sym in .text)",
+                            )
+                            .section(at_name.clone())
+                            .address(off),
+                        );
+                    }
+                } else if at.is_some_and(|s| !s.write()) {
+                    ro_data += 1;
+                }
+                if at_name == ".got" || at_name == ".got.plt" {
+                    got_relocs += 1;
+                }
+            }
+            continue;
+        }
+        let Some(target) = target else { continue };
+        static_sections += 1;
+        for r in relas {
+            let (off, typ, symi, addend) = elf.rela_fields(r);
+            stats.static_relocations += 1;
+            match typ {
+                26..=28 => {
+                    let Some(sym) = elf.symbol_of(table, symi as usize) else {
+                        continue;
+                    };
+                    if !is_image_symbol(elf, &sym, symi) {
+                        continue;
+                    }
+                    abs_hilo += 1;
+                    if ctx.relocatable {
+                        let name = symbol_display(elf, &sym, addend);
+                        let (sec_name, addr) = place(elf, target, off);
+                        c.push(
+                            Finding::new(
+                                Check::AbsoluteRelocation,
+                                "code_model",
+                                format!(
+                                    "absolute {} against image symbol `{name}` at {addr:#x} ({sec_name}): lui/absolute addressing bakes in the link address, so it does not move with a {} image",
+                                    reloc_name(typ),
+                                    code_model_name(ctx.layout)
+                                ),
+                                "compile with -mcmodel=medany (Rust: code-model=medium) so the reference is PC-relative (auipc), or use `lla` instead of `la`/`lui` in assembly",
+                            )
+                            .symbol(name)
+                            .section(sec_name)
+                            .address(addr),
+                        );
+                    }
+                }
+                2 => {
+                    if let Some(sym) = elf.symbol_of(table, symi as usize)
+                        && is_image_symbol(elf, &sym, symi)
+                    {
+                        abs64 += 1;
+                    }
+                }
+                20 => got_relocs += 1,
+                R_RISCV_GPREL_I | R_RISCV_GPREL_S if gp_off => {
+                    let (sec_name, addr) = place(elf, target, off);
+                    let name = elf
+                        .symbol_of(table, symi as usize)
+                        .map(|s| symbol_display(elf, &s, addend))
+                        .unwrap_or_default();
+                    c.push(
+                        Finding::new(
+                            Check::GpForbidden,
+                            "gp.policy",
+                            format!(
+                                "gp-relative {} at {addr:#x} ({sec_name}) against `{name}`, but gp.policy is `{}`: gp does not hold the global pointer",
+                                reloc_name(typ),
+                                gp_policy_name(ctx.layout)
+                            ),
+                            "link without gp relaxation (no __global_pointer$, --no-relax-gp for lld, --no-relax for GNU ld), or set gp.policy = \"relax\"",
+                        )
+                        .symbol(name)
+                        .section(sec_name)
+                        .address(addr),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    let got = elf
+        .section_by_name(".got")
+        .map(|(_, s)| s)
+        .filter(|s| s.size > 0);
+    if got.is_some() || got_relocs > 0 {
+        let mut f = Finding::new(
+            Check::GotUse,
+            "code_model",
+            format!(
+                "GOT use: {}{got_relocs} GOT relocation(s) (R_RISCV_GOT_HI20 or dynamic relocations of .got)",
+                got.map(|g| format!(".got of {} bytes at {:#x}, ", g.size, g.addr))
+                    .unwrap_or_default()
+            ),
+            "every GOT load is an extra memory access (and the GOT needs relocating when the image moves): compile kernel code without -fPIC/-fPIE GOT indirection where possible",
+        );
+        if let Some(g) = got {
+            f = f.section(".got").address(g.addr);
+        }
+        c.push(f);
+    }
+    if ctx.linked || stats.static_relocations > 0 {
+        let mut msg = format!(
+            "relocation audit ({}): {} static relocation(s) in {static_sections} --emit-relocs section(s), {abs_hilo} absolute HI20/LO12 and {abs64} absolute 64-bit word(s) against image symbols; {} dynamic relocation(s): {} R_RISCV_RELATIVE, {nonrel} other, {text} in executable and {ro_data} in read-only sections",
+            code_model_name(ctx.layout),
+            stats.static_relocations,
+            stats.dynamic_relocations,
+            stats.relative_relocations,
+        );
+        if elf.has_textrel() {
+            msg.push_str("; DT_TEXTREL is set");
+        }
+        let help = if ctx.relocatable && ctx.linked && static_sections == 0 {
+            msg.push_str(
+                "; no --emit-relocs sections, so absolute HI20/LO12 references were not audited",
+            );
+            "link with --emit-relocs (-C link-arg=--emit-relocs) so lint can audit code references"
+        } else if ctx.relocatable {
+            "a relocatable image needs only R_RISCV_RELATIVE fix-ups, applied at boot"
+        } else {
+            "code_model = fixed: the image never moves, so these figures are informational"
+        };
+        c.push(Finding::new(
+            Check::RelocationAudit,
+            "code_model",
+            msg,
+            help,
+        ));
+    }
+    Ok(())
+}
+
+/// A symbol a relocation may not reference absolutely: defined in the image
+/// (an allocated section), or, in an object file, any non-absolute symbol
+/// (an undefined one resolves to the kernel image or another module).
+fn is_image_symbol(elf: &Elf, sym: &Symbol, index: u32) -> bool {
+    if index == 0 || sym.is_absolute() {
+        return false;
+    }
+    if elf.kind == ElfKind::Rel {
+        return sym.in_section() || (sym.is_undefined() && sym.bind != elf::STB_WEAK.0);
+    }
+    sym.in_section() && elf.section(sym.shndx).is_some_and(Section::alloc)
+}
+
+fn symbol_display(elf: &Elf, sym: &Symbol, addend: i64) -> String {
+    let base = if sym.st_type == elf::STT_SECTION.0 || sym.name.is_empty() {
+        elf.section(sym.shndx)
+            .map(|s| s.name.clone())
+            .unwrap_or_else(|| "<section>".into())
+    } else {
+        sym.name_lossy()
+    };
+    if (sym.st_type == elf::STT_SECTION.0 || sym.name.is_empty()) && addend != 0 {
+        format!("{base}{addend:+#x}")
+    } else {
+        base
+    }
+}
+
+/// The section and address of a relocation: linked files have VAs in
+/// r_offset; objects have an offset into the target section.
+fn place(elf: &Elf, target: &Section, off: u64) -> (String, u64) {
+    if elf.kind == ElfKind::Rel {
+        (target.name.clone(), off)
+    } else {
+        let name = elf
+            .section_at(off)
+            .map(|s| s.name.clone())
+            .unwrap_or_else(|| target.name.clone());
+        (name, off)
+    }
+}

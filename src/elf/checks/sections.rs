@@ -1,0 +1,165 @@
+//! LG007, LG008, LG021: output sections against `image.section`.
+
+use super::{Collector, Ctx};
+use crate::elf::{Check, Finding};
+use crate::riscv::human_size;
+
+/// Sections a relocatable image's generated script adds besides the spec's.
+const DYNAMIC_TABLES: [&str; 9] = [
+    ".dynsym",
+    ".dynstr",
+    ".hash",
+    ".gnu.hash",
+    ".rela.dyn",
+    ".relr.dyn",
+    ".dynamic",
+    ".got",
+    ".got.plt",
+];
+
+/// LG007, LG008, LG021: sections against `image.section`.
+pub(super) fn check_sections(ctx: &Ctx, c: &mut Collector) {
+    let elf = ctx.elf;
+    if elf.sections.is_empty() {
+        return;
+    }
+    let image = &ctx.layout.image;
+    let link = ctx.mode.image_link;
+    let image_end = link as u128 + image.max_size as u128;
+    let mut prev: Option<(&str, u64)> = None;
+    for s in &image.sections {
+        let key = format!("image.section.{}", s.name);
+        let ename = format!(".{}", s.name);
+        let Some((_, sec)) = elf.section_by_name(&ename) else {
+            c.push(
+                Finding::new(
+                    Check::SectionMissing,
+                    key,
+                    format!("section {ename} that the spec lists is not in the ELF"),
+                    "link with the generated linker script; an output section with no input is still emitted because the script defines its boundary symbols",
+                )
+                .section(ename),
+            );
+            continue;
+        };
+        let mut bad = |what: String, key: String, help: String| {
+            c.push(
+                Finding::new(Check::SectionPlacement, key, what, help)
+                    .section(ename.clone())
+                    .address(sec.addr),
+            )
+        };
+        if !sec.alloc() {
+            bad(
+                format!("section {ename} is not allocated (no SHF_ALLOC)"),
+                key.clone(),
+                "image sections must be loaded: link with the generated linker script".into(),
+            );
+            continue;
+        }
+        if sec.addr % s.align.max(1) != 0 {
+            bad(
+                format!(
+                    "section {ename} starts at {:#x}, not aligned to {} (image.section.{}.align)",
+                    sec.addr,
+                    human_size(s.align as u128),
+                    s.name
+                ),
+                format!("{key}.align"),
+                "link with the generated linker script, whose ALIGN() places each section".into(),
+            );
+        }
+        if (sec.addr as u128) < link as u128 || sec.end() > image_end {
+            bad(
+                format!(
+                    "section {ename} [{:#x}, {:#x}) lies outside the image [{:#x}, {:#x}) (image.link + image.max_size)",
+                    sec.addr,
+                    sec.end(),
+                    link,
+                    image_end
+                ),
+                "image.max_size".into(),
+                format!(
+                    "raise image.max_size in {} or shrink the kernel",
+                    ctx.layout.source
+                ),
+            );
+        }
+        if let Some((pname, paddr)) = prev
+            && sec.addr < paddr
+        {
+            bad(
+                format!(
+                    "section {ename} at {:#x} comes before .{pname} at {:#x}, but the spec orders .{pname} first",
+                    sec.addr, paddr
+                ),
+                "image.section".into(),
+                "sections must be in the order the spec lists them: link with the generated linker script".into(),
+            );
+        }
+        prev = Some((s.name.as_str(), sec.addr));
+        if sec.write() != s.write || sec.exec() != s.execute {
+            bad(
+                format!(
+                    "section {ename} has permissions {}{}{}, the spec says {}",
+                    'r',
+                    if sec.write() { 'w' } else { '-' },
+                    if sec.exec() { 'x' } else { '-' },
+                    s.perms()
+                ),
+                format!("{key}.perms"),
+                "an input section with other flags was merged into it: check the section's input patterns".into(),
+            );
+        }
+        if sec.nobits() != s.nobits && sec.size > 0 {
+            bad(
+                format!(
+                    "section {ename} is {}, the spec says {}",
+                    if sec.nobits() { "NOBITS" } else { "PROGBITS" },
+                    if s.nobits { "nobits" } else { "progbits" }
+                ),
+                format!("{key}.nobits"),
+                "set image.section.<name>.nobits to match, or move the initialised input sections out of it".into(),
+            );
+        }
+        if let Some(max) = s.max_size
+            && sec.size > max
+        {
+            bad(
+                format!(
+                    "section {ename} is {} bytes, larger than its max_size {}",
+                    sec.size,
+                    human_size(max as u128)
+                ),
+                format!("{key}.max_size"),
+                format!("raise {key}.max_size in {}", ctx.layout.source),
+            );
+        }
+    }
+    // Orphans: allocated, non-empty, neither a spec section nor a dynamic table.
+    for sec in &elf.sections {
+        if !sec.alloc() || sec.size == 0 {
+            continue;
+        }
+        let known = image
+            .sections
+            .iter()
+            .any(|s| sec.name == format!(".{}", s.name))
+            || DYNAMIC_TABLES.contains(&sec.name.as_str());
+        if !known {
+            c.push(
+                Finding::new(
+                    Check::OrphanSection,
+                    "image.section",
+                    format!(
+                        "allocated section {} [{:#x}, +{:#x}] is not one the spec lists: the linker placed it on its own",
+                        sec.name, sec.addr, sec.size
+                    ),
+                    "add its input sections to an image.section's input list, or discard them",
+                )
+                .section(sec.name.clone())
+                .address(sec.addr),
+            );
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! LG003–LG006: PT_LOAD segments.
+
+use super::{Collector, Ctx, slot_desc, slot_key};
+use crate::elf::read::Elf;
+use crate::elf::{Check, Finding};
+use crate::riscv::human_size;
+
+/// LG003–LG006: PT_LOAD segments.
+pub(super) fn check_segments(ctx: &Ctx, c: &mut Collector) {
+    let elf = ctx.elf;
+    let align = ctx.layout.image.section_align.max(1);
+    let offset = ctx.mode.image_offset;
+    let load = ctx.layout.ram.load;
+    let first = elf
+        .segments
+        .iter()
+        .filter(|s| s.memsz > 0)
+        .min_by_key(|s| s.vaddr)
+        .map(|s| s.index);
+    for seg in elf.segments.iter().filter(|s| s.memsz > 0) {
+        let name = format!("segment {}", seg.index);
+        let last = (seg.end() - 1) as u64;
+        if let Some(slot) = ctx.slot
+            && (!slot.contains(seg.vaddr) || !slot.contains(last))
+        {
+            c.push(
+                Finding::new(
+                    Check::SegmentOutsideSlot,
+                    slot_key(ctx),
+                    format!(
+                        "PT_LOAD {name} [{:#x}, {:#x}] ({}) lies outside the image's slot {}",
+                        seg.vaddr,
+                        last,
+                        sections_in(elf, seg.vaddr, seg.end()),
+                        slot_desc(slot)
+                    ),
+                    format!(
+                        "link with the generated linker script, or move/grow region.{} in {}",
+                        slot.name, ctx.layout.source
+                    ),
+                )
+                .section(name.clone())
+                .address(seg.vaddr),
+            );
+        }
+        let delta = seg.vaddr.wrapping_sub(seg.paddr);
+        if delta % align != 0 {
+            c.push(
+                Finding::new(
+                    Check::SegmentVaPaCongruence,
+                    "image.section_align",
+                    format!(
+                        "PT_LOAD {name} has VA {:#x} and PA {:#x}: VA - PA = {:#x} is not a multiple of image.section_align ({}), so it cannot be mapped with {} pages",
+                        seg.vaddr,
+                        seg.paddr,
+                        delta,
+                        human_size(align as u128),
+                        human_size(align as u128)
+                    ),
+                    format!(
+                        "load addresses must be AT(VA - image.link + ram.load): link with the generated linker script; VA - PA should be {:#x}",
+                        offset
+                    ),
+                )
+                .section(name.clone())
+                .address(seg.vaddr),
+            );
+        } else if delta != offset {
+            c.push(
+                Finding::new(
+                    Check::SegmentLoadAddress,
+                    "ram.load",
+                    format!(
+                        "PT_LOAD {name} at VA {:#x} is loaded at PA {:#x}: VA - PA = {:#x}, but the spec's image offset (image.link - ram.load) is {:#x}",
+                        seg.vaddr, seg.paddr, delta, offset
+                    ),
+                    format!(
+                        "link with the generated linker script (its AT() puts every section at VA - {:#x} + ram.load {:#x}), or fix ram.load/image.link in {}",
+                        ctx.mode.image_link, load, ctx.layout.source
+                    ),
+                )
+                .section(name.clone())
+                .address(seg.vaddr),
+            );
+        } else if Some(seg.index) == first && seg.paddr != load {
+            c.push(
+                Finding::new(
+                    Check::SegmentLoadAddress,
+                    "ram.load",
+                    format!(
+                        "the first PT_LOAD ({name}) is loaded at PA {:#x}, not at ram.load {:#x}: the loader jumps to ram.load",
+                        seg.paddr, load
+                    ),
+                    "put the entry code's input section first in the first image section and link at image.link",
+                )
+                .section(name.clone())
+                .address(seg.vaddr),
+            );
+        }
+        if seg.write() && seg.exec() {
+            let inside = sections_in(elf, seg.vaddr, seg.end());
+            c.push(
+                Finding::new(
+                    Check::SegmentWriteExecute,
+                    "image.section",
+                    format!(
+                        "PT_LOAD {name} [{:#x}, {:#x}] is writable and executable ({}); it holds {}",
+                        seg.vaddr,
+                        last,
+                        seg.perms(),
+                        inside
+                    ),
+                    format!(
+                        "keep writable and executable sections in separate segments: separate them by image.section_align ({}) as the generated script does, and do not link with -N/--omagic",
+                        human_size(ctx.layout.image.section_align as u128)
+                    ),
+                )
+                .section(name)
+                .address(seg.vaddr),
+            );
+        }
+    }
+}
+
+/// Names of the allocated sections inside `[start, end)`.
+fn sections_in(elf: &Elf, start: u64, end: u128) -> String {
+    let v: Vec<&str> = elf
+        .sections
+        .iter()
+        .filter(|s| s.alloc() && s.size > 0 && s.addr >= start && s.end() <= end)
+        .map(|s| s.name.as_str())
+        .collect();
+    if v.is_empty() {
+        "no sections".into()
+    } else {
+        format!("sections {}", v.join(", "))
+    }
+}

@@ -1,0 +1,176 @@
+//! LG001, LG002: symbols against the slot, the image and the ±2 GiB window.
+
+use super::{Collector, Ctx, code_model_name, hex, is_small_data, slot_desc, slot_key};
+use crate::elf::read::Symbol;
+use crate::elf::{Check, Finding, Stats};
+use crate::layout::Layout;
+use crate::riscv::{ABS32_WINDOW_HIGH_START, ABS32_WINDOW_LOW_END};
+use object::elf;
+use std::collections::HashMap;
+
+fn in_abs32_window(addr: u64) -> bool {
+    !(ABS32_WINDOW_LOW_END..ABS32_WINDOW_HIGH_START).contains(&addr)
+}
+
+/// Symbols the generated linker script defines, plus the entry symbol.
+fn wanted_names(layout: &Layout) -> Vec<String> {
+    let mut v: Vec<String> = [
+        "__image_start",
+        "__image_end",
+        "__global_pointer$",
+        "__stack_bottom",
+        "__stack_top",
+        "__rela_dyn_start",
+        "__rela_dyn_end",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for s in &layout.image.sections {
+        v.push(format!("__{}_start", s.name));
+        v.push(format!("__{}_end", s.name));
+    }
+    v.push(layout.image.entry.clone());
+    v
+}
+
+/// LG001, LG002 and the symbol pass that finds the boundary symbols and
+/// small-data symbols.
+pub(super) fn check_symbols<'d>(
+    ctx: &Ctx<'d>,
+    c: &mut Collector,
+    stats: &mut Stats,
+) -> HashMap<String, Symbol<'d>> {
+    let elf = ctx.elf;
+    let names = wanted_names(ctx.layout);
+    let mut wanted: HashMap<String, Symbol<'d>> = HashMap::new();
+    let entry = ctx.layout.image.entry.as_bytes();
+    let semi_pic_window = ctx.relocatable;
+    let slot = ctx.slot;
+    // Section index -> (alloc, small data), computed once.
+    let sec_info: Vec<(bool, bool)> = elf
+        .sections
+        .iter()
+        .map(|s| (s.alloc(), is_small_data(s)))
+        .collect();
+    let mut small = 0u64;
+    for sym in elf.symbols() {
+        stats.symbols += 1;
+        if (sym.name.starts_with(b"__") || sym.name == entry)
+            && !sym.is_undefined()
+            && let Ok(n) = std::str::from_utf8(sym.name)
+            && names.iter().any(|w| w == n)
+        {
+            // A global definition wins over a local one of the same name.
+            let keep = wanted
+                .get(n)
+                .is_none_or(|old| old.bind == elf::STB_LOCAL.0 && sym.bind != elf::STB_LOCAL.0);
+            if keep {
+                wanted.insert(n.to_string(), sym);
+            }
+        }
+        if !sym.in_section()
+            || sym.st_type == elf::STT_TLS.0
+            || sym.st_type == elf::STT_SECTION.0
+            || sym.st_type == elf::STT_FILE.0
+        {
+            continue;
+        }
+        let Some(&(alloc, is_small)) = sec_info.get(sym.shndx as usize) else {
+            continue;
+        };
+        if !alloc {
+            continue;
+        }
+        if is_small {
+            small += 1;
+        }
+        if !ctx.linked {
+            continue;
+        }
+        stats.symbols_checked += 1;
+        let last = sym.value.wrapping_add(sym.size.saturating_sub(1));
+        let sec_name = || {
+            elf.section(sym.shndx)
+                .map(|s| s.name.clone())
+                .unwrap_or_default()
+        };
+        if semi_pic_window && (in_abs32_window(sym.value) || in_abs32_window(last)) {
+            c.push(
+                Finding::new(
+                    Check::SymbolInAbs32Window,
+                    "code_model",
+                    format!(
+                        "symbol `{}` at {} (section {}) lies in the ±2 GiB absolute window [{:#x}, {:#x}] (wrapping), where absolute lui/R_RISCV_HI20 addresses reach: references to it cannot move with a {} image",
+                        sym.name_lossy(),
+                        hex(sym.value),
+                        sec_name(),
+                        ABS32_WINDOW_HIGH_START,
+                        ABS32_WINDOW_LOW_END - 1,
+                        code_model_name(ctx.layout)
+                    ),
+                    "place every image symbol in the slot (link with the generated linker script; remove --defsym/--section-start or custom script lines that put it in the window)",
+                )
+                .symbol(sym.name_lossy())
+                .section(sec_name())
+                .address(sym.value),
+            );
+            continue;
+        }
+        if let Some(slot) = slot
+            && (!slot.contains(sym.value) || !slot.contains(last))
+        {
+            c.push(
+                Finding::new(
+                    Check::SymbolOutsideSlot,
+                    slot_key(ctx),
+                    format!(
+                        "symbol `{}` at {} (section {}) lies outside the image's slot {}",
+                        sym.name_lossy(),
+                        hex(sym.value),
+                        sec_name(),
+                        slot_desc(slot)
+                    ),
+                    format!(
+                        "link the image with the generated linker script (image.link {}), or move/grow region.{} in {}",
+                        hex(ctx.mode.image_link),
+                        slot.name,
+                        ctx.layout.source
+                    ),
+                )
+                .symbol(sym.name_lossy())
+                .section(sec_name())
+                .address(sym.value),
+            );
+            continue;
+        }
+        // Inside the slot but outside the image's extent at its link address.
+        let link = ctx.mode.image_link;
+        let image_end = link as u128 + ctx.layout.image.max_size as u128;
+        if (sym.value as u128) < link as u128 || (last as u128) >= image_end {
+            c.push(
+                Finding::new(
+                    Check::SymbolOutsideSlot,
+                    "image.max_size",
+                    format!(
+                        "symbol `{}` at {} (section {}) lies outside the image [{:#x}, {:#x}) (image.link + image.max_size)",
+                        sym.name_lossy(),
+                        hex(sym.value),
+                        sec_name(),
+                        link,
+                        image_end
+                    ),
+                    format!(
+                        "link the image with the generated linker script, or raise image.max_size in {}",
+                        ctx.layout.source
+                    ),
+                )
+                .symbol(sym.name_lossy())
+                .section(sec_name())
+                .address(sym.value),
+            );
+        }
+    }
+    stats.small_data_symbols = small;
+    wanted
+}
