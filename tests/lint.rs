@@ -284,7 +284,7 @@ fn segment_loaded_at_the_wrong_physical_address() {
     set_p_paddr(&mut d, data.0, data.4 + 0x20_0000);
     let r = lint_bytes(name, &k, "pa.elf", &d);
     let f = expect(&r, Check::SegmentLoadAddress);
-    assert_eq!(f[0].spec_key, "ram.load");
+    assert_eq!(f[0].spec_key, "image.lma");
     only_errors(&r, Check::SegmentLoadAddress);
 
     // The first segment not at ram.load, with VA - PA still consistent.
@@ -294,7 +294,7 @@ fn segment_loaded_at_the_wrong_physical_address() {
     set_p_paddr(&mut d, first.0, first.4 + 0x1000);
     let r = lint_bytes(name, &k, "pa0.elf", &d);
     let f = expect(&r, Check::SegmentLoadAddress);
-    assert!(f[0].message.contains("not at ram.load"), "{}", f[0].message);
+    assert!(f[0].message.contains("not at image.lma 0x80200000"), "{}", f[0].message);
 }
 
 #[test]
@@ -358,7 +358,7 @@ fn boundary_symbol_disagrees_with_the_generated_constants() {
     let r = lint_bytes(name, &k, "bound.elf", &d);
     let f = expect(&r, Check::BoundarySymbol);
     assert_eq!(f[0].symbol.as_deref(), Some("__image_start"));
-    assert_eq!(f[0].spec_key, "image.link");
+    assert_eq!(f[0].spec_key, "image.start_symbols");
     only_errors(&r, Check::BoundarySymbol);
 }
 

@@ -29,39 +29,52 @@ pub(super) fn check_boundaries(ctx: &Ctx, wanted: &HashMap<String, Symbol>, c: &
                 .address(sym.value),
         )
     };
-    const RELINK: &str = "the ELF was not linked with the script generated from this spec: regenerate it (layoutgen build) and relink";
-    if let Some(s) = get("__image_start")
-        && s.value != link
-    {
-        bad(
-            &s,
-            "image.link",
-            format!(
-                "__image_start is {:#x}, the generated constant IMAGE_LINK_ADDRESS is {:#x}",
-                s.value, link
-            ),
-            RELINK,
-        );
-    }
-    if let Some(e) = get("__image_end") {
-        if e.value % image.section_align.max(1) != 0 {
+    const RELINK: &str = "the ELF was not linked with the script generated from this spec: regenerate it (layoutgen build) and relink, or correct the symbol names in the spec";
+    for name in &image.start_symbols {
+        if let Some(s) = get(name)
+            && s.value != link
+        {
             bad(
-                &e,
-                "image.section_align",
-                format!(
-                    "__image_end {:#x} is not aligned to image.section_align ({})",
-                    e.value,
-                    human_size(image.section_align as u128)
-                ),
+                &s,
+                "image.start_symbols",
+                format!("{name} is {:#x}, but the image starts at image.link {:#x}", s.value, link),
                 RELINK,
             );
+        }
+    }
+    // The image ends where its last section present in the ELF ends,
+    // rounded up to image.end_align.
+    let last_end = image
+        .sections
+        .iter()
+        .filter_map(|s| elf.section_by_name(&s.name).map(|(_, x)| x.end()))
+        .max();
+    for name in &image.end_symbols {
+        let Some(e) = get(name) else { continue };
+        if let Some(last_end) = last_end {
+            let a = image.end_align.max(1) as u128;
+            let want = last_end.div_ceil(a) * a;
+            if e.value as u128 != want {
+                bad(
+                    &e,
+                    "image.end_symbols",
+                    format!(
+                        "{name} is {:#x}, but the image's last section ends at {:#x}, which rounded up to image.end_align ({}) is {:#x}",
+                        e.value,
+                        last_end,
+                        human_size(a),
+                        want
+                    ),
+                    RELINK,
+                );
+            }
         }
         if (e.value.wrapping_sub(link)) > image.max_size {
             bad(
                 &e,
                 "image.max_size",
                 format!(
-                    "the image is {:#x} bytes (__image_end {:#x} - image.link {:#x}), larger than image.max_size {}",
+                    "the image is {:#x} bytes ({name} {:#x} - image.link {:#x}), larger than image.max_size {}",
                     e.value.wrapping_sub(link),
                     e.value,
                     link,
@@ -73,21 +86,21 @@ pub(super) fn check_boundaries(ctx: &Ctx, wanted: &HashMap<String, Symbol>, c: &
     }
     let mut prev: Option<(String, u64)> = None;
     for s in &image.sections {
-        let key = format!("image.section.{}", s.name);
-        let sec = elf.section_by_name(&format!(".{}", s.name)).map(|(_, x)| x);
-        let start = get(&format!("__{}_start", s.name));
-        let end = get(&format!("__{}_end", s.name));
-        if let Some(st) = start {
+        let key = format!("image.section.{}", s.id);
+        let sec = elf.section_by_name(&s.name).map(|(_, x)| x);
+        if sec.is_none() && s.optional {
+            continue;
+        }
+        for name in &s.start_symbols {
+            let Some(st) = get(name) else { continue };
             if st.value % s.align.max(1) != 0 {
                 bad(
                     &st,
                     &format!("{key}.align"),
                     format!(
-                        "__{}_start {:#x} is not aligned to {} (image.section.{}.align)",
-                        s.name,
+                        "{name} {:#x} is not aligned to {} ({key}.align)",
                         st.value,
                         human_size(s.align as u128),
-                        s.name
                     ),
                     RELINK,
                 );
@@ -97,10 +110,10 @@ pub(super) fn check_boundaries(ctx: &Ctx, wanted: &HashMap<String, Symbol>, c: &
             {
                 bad(
                     &st,
-                    &key,
+                    &format!("{key}.start_symbols"),
                     format!(
-                        "__{}_start {:#x} is not the start of section .{} ({:#x})",
-                        s.name, st.value, s.name, sec.addr
+                        "{name} {:#x} is not the start of section {} ({:#x})",
+                        st.value, s.name, sec.addr
                     ),
                     RELINK,
                 );
@@ -112,32 +125,34 @@ pub(super) fn check_boundaries(ctx: &Ctx, wanted: &HashMap<String, Symbol>, c: &
                     &st,
                     "image.section",
                     format!(
-                        "__{}_start {:#x} is below __{pn}_start {:#x}: sections are not in spec order",
-                        s.name, st.value, pv
+                        "{name} {:#x} is below {pn} {:#x}: sections are not in spec order",
+                        st.value, pv
                     ),
                     RELINK,
                 );
             }
-            prev = Some((s.name.clone(), st.value));
+            prev = Some((name.clone(), st.value));
         }
-        if let (Some(en), Some(sec)) = (end, sec)
-            && en.value as u128 != sec.end()
-        {
-            bad(
-                &en,
-                &key,
-                format!(
-                    "__{}_end {:#x} is not the end of section .{} ({:#x})",
-                    s.name,
-                    en.value,
-                    s.name,
-                    sec.end()
-                ),
-                RELINK,
-            );
+        for name in &s.end_symbols {
+            if let (Some(en), Some(sec)) = (get(name), sec)
+                && en.value as u128 != sec.end()
+            {
+                bad(
+                    &en,
+                    &format!("{key}.end_symbols"),
+                    format!(
+                        "{name} {:#x} is not the end of section {} ({:#x})",
+                        en.value,
+                        s.name,
+                        sec.end()
+                    ),
+                    RELINK,
+                );
+            }
         }
     }
-    if let (Some(b), Some(t)) = (get("__stack_bottom"), get("__stack_top"))
+    if image.stack_size > 0
+        && let (Some(b), Some(t)) = (get("__stack_bottom"), get("__stack_top"))
         && t.value.wrapping_sub(b.value) != image.stack_size
     {
         bad(

@@ -53,23 +53,32 @@ pub(super) fn check_gp(
                     .address(gp.value),
                 );
             } else if let Some(name) = &ctx.layout.gp.section
-                && let Some((_, sec)) = elf.section_by_name(&format!(".{name}"))
+                && let Some((_, sec)) = elf.section_by_name(name)
                 && gp.value.wrapping_sub(sec.addr) != ctx.layout.gp.offset
             {
+                // Say where the symbol really is: the section its st_shndx
+                // names when that is allocated, else the one holding it.
+                let actual = elf
+                    .sections
+                    .get(gp.shndx as usize)
+                    .filter(|s| s.alloc())
+                    .or_else(|| elf.section_at(gp.value));
+                let place = match actual {
+                    Some(s) => format!("{} + {:#x}", s.name, gp.value.wrapping_sub(s.addr)),
+                    None => "in no allocated section".into(),
+                };
                 c.push(
                     Finding::new(
                         Check::GpPlacement,
                         "gp.offset",
                         format!(
-                            "__global_pointer$ {:#x} is .{name} + {:#x}, the spec says .{name} + {:#x} (gp.section + gp.offset)",
-                            gp.value,
-                            gp.value.wrapping_sub(sec.addr),
-                            ctx.layout.gp.offset
+                            "__global_pointer$ {:#x} is {place}, the spec says {name} + {:#x} (gp.section + gp.offset)",
+                            gp.value, ctx.layout.gp.offset
                         ),
-                        "link with the generated linker script",
+                        "link with the generated linker script, or set gp.section/gp.offset to where the kernel's own script puts it (Linux: .sdata + 0x800)",
                     )
                     .symbol("__global_pointer$")
-                    .section(format!(".{name}"))
+                    .section(name.clone())
                     .address(gp.value),
                 );
             }

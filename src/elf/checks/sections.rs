@@ -28,15 +28,18 @@ pub(super) fn check_sections(ctx: &Ctx, c: &mut Collector) {
     let image_end = link as u128 + image.max_size as u128;
     let mut prev: Option<(&str, u64)> = None;
     for s in &image.sections {
-        let key = format!("image.section.{}", s.name);
-        let ename = format!(".{}", s.name);
+        let key = format!("image.section.{}", s.id);
+        let ename = s.name.clone();
         let Some((_, sec)) = elf.section_by_name(&ename) else {
+            if s.optional {
+                continue;
+            }
             c.push(
                 Finding::new(
                     Check::SectionMissing,
                     key,
                     format!("section {ename} that the spec lists is not in the ELF"),
-                    "link with the generated linker script; an output section with no input is still emitted because the script defines its boundary symbols",
+                    "link with the generated linker script, or mark it `optional = true` if the kernel's configuration decides whether it exists",
                 )
                 .section(ename),
             );
@@ -60,10 +63,11 @@ pub(super) fn check_sections(ctx: &Ctx, c: &mut Collector) {
         if sec.addr % s.align.max(1) != 0 {
             bad(
                 format!(
-                    "section {ename} starts at {:#x}, not aligned to {} (image.section.{}.align)",
+                    "section {ename} starts at {:#x}, not aligned to {} (image.section.{}.align{})",
                     sec.addr,
                     human_size(s.align as u128),
-                    s.name
+                    s.id,
+                    if s.segment_start { ", the start of segment ".to_string() + &s.segment } else { String::new() }
                 ),
                 format!("{key}.align"),
                 "link with the generated linker script, whose ALIGN() places each section".into(),
@@ -90,7 +94,7 @@ pub(super) fn check_sections(ctx: &Ctx, c: &mut Collector) {
         {
             bad(
                 format!(
-                    "section {ename} at {:#x} comes before .{pname} at {:#x}, but the spec orders .{pname} first",
+                    "section {ename} at {:#x} comes before {pname} at {:#x}, but the spec orders {pname} first",
                     sec.addr, paddr
                 ),
                 "image.section".into(),
@@ -119,7 +123,7 @@ pub(super) fn check_sections(ctx: &Ctx, c: &mut Collector) {
                     if s.nobits { "nobits" } else { "progbits" }
                 ),
                 format!("{key}.nobits"),
-                "set image.section.<name>.nobits to match, or move the initialised input sections out of it".into(),
+                format!("set {key}.nobits to match, or move the initialised input sections out of it"),
             );
         }
         if let Some(max) = s.max_size
@@ -144,7 +148,7 @@ pub(super) fn check_sections(ctx: &Ctx, c: &mut Collector) {
         let known = image
             .sections
             .iter()
-            .any(|s| sec.name == format!(".{}", s.name))
+            .any(|s| sec.name == s.name)
             || DYNAMIC_TABLES.contains(&sec.name.as_str());
         if !known {
             c.push(

@@ -9,8 +9,9 @@ use crate::riscv::human_size;
 pub(super) fn check_segments(ctx: &Ctx, c: &mut Collector) {
     let elf = ctx.elf;
     let align = ctx.layout.image.section_align.max(1);
-    let offset = ctx.mode.image_offset;
-    let load = ctx.layout.ram.load;
+    // The load rule: every byte's LMA is its VA minus (image.link - image.lma).
+    let load = ctx.layout.image.lma;
+    let offset = ctx.mode.image_link.wrapping_sub(load);
     let first = elf
         .segments
         .iter()
@@ -58,7 +59,7 @@ pub(super) fn check_segments(ctx: &Ctx, c: &mut Collector) {
                         human_size(align as u128)
                     ),
                     format!(
-                        "load addresses must be AT(VA - image.link + ram.load): link with the generated linker script; VA - PA should be {:#x}",
+                        "load addresses must be AT(VA - image.link + image.lma): link with the generated linker script; VA - PA should be {:#x}",
                         offset
                     ),
                 )
@@ -69,13 +70,13 @@ pub(super) fn check_segments(ctx: &Ctx, c: &mut Collector) {
             c.push(
                 Finding::new(
                     Check::SegmentLoadAddress,
-                    "ram.load",
+                    "image.lma",
                     format!(
-                        "PT_LOAD {name} at VA {:#x} is loaded at PA {:#x}: VA - PA = {:#x}, but the spec's image offset (image.link - ram.load) is {:#x}",
+                        "PT_LOAD {name} at VA {:#x} is loaded at PA {:#x}: VA - PA = {:#x}, but the spec's load rule (image.link - image.lma) is {:#x}",
                         seg.vaddr, seg.paddr, delta, offset
                     ),
                     format!(
-                        "link with the generated linker script (its AT() puts every section at VA - {:#x} + ram.load {:#x}), or fix ram.load/image.link in {}",
+                        "link with the generated linker script (its AT() puts every section at VA - {:#x} + image.lma {:#x}), or fix image.lma/image.link in {}",
                         ctx.mode.image_link, load, ctx.layout.source
                     ),
                 )
@@ -86,9 +87,9 @@ pub(super) fn check_segments(ctx: &Ctx, c: &mut Collector) {
             c.push(
                 Finding::new(
                     Check::SegmentLoadAddress,
-                    "ram.load",
+                    "image.lma",
                     format!(
-                        "the first PT_LOAD ({name}) is loaded at PA {:#x}, not at ram.load {:#x}: the loader jumps to ram.load",
+                        "the first PT_LOAD ({name}) is loaded at PA {:#x}, not at image.lma {:#x}: the loader places the image by its first byte",
                         seg.paddr, load
                     ),
                     "put the entry code's input section first in the first image section and link at image.link",

@@ -14,23 +14,21 @@ fn in_abs32_window(addr: u64) -> bool {
 
 /// Symbols the generated linker script defines, plus the entry symbol.
 fn wanted_names(layout: &Layout) -> Vec<String> {
-    let mut v: Vec<String> = [
-        "__image_start",
-        "__image_end",
-        "__global_pointer$",
-        "__stack_bottom",
-        "__stack_top",
-        "__rela_dyn_start",
-        "__rela_dyn_end",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    for s in &layout.image.sections {
-        v.push(format!("__{}_start", s.name));
-        v.push(format!("__{}_end", s.name));
+    let image = &layout.image;
+    let mut v: Vec<String> = ["__global_pointer$", "__rela_dyn_start", "__rela_dyn_end"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if image.stack_size > 0 {
+        v.extend(["__stack_bottom".to_string(), "__stack_top".to_string()]);
     }
-    v.push(layout.image.entry.clone());
+    v.extend(image.start_symbols.iter().cloned());
+    v.extend(image.end_symbols.iter().cloned());
+    for s in &image.sections {
+        v.extend(s.start_symbols.iter().cloned());
+        v.extend(s.end_symbols.iter().cloned());
+    }
+    v.push(image.entry.clone());
     v
 }
 
@@ -43,8 +41,9 @@ pub(super) fn check_symbols<'d>(
 ) -> HashMap<String, Symbol<'d>> {
     let elf = ctx.elf;
     let names = wanted_names(ctx.layout);
+    // Looked up by bytes: no UTF-8 decoding for the symbols no check needs.
+    let names: std::collections::HashSet<&[u8]> = names.iter().map(|n| n.as_bytes()).collect();
     let mut wanted: HashMap<String, Symbol<'d>> = HashMap::new();
-    let entry = ctx.layout.image.entry.as_bytes();
     let semi_pic_window = ctx.relocatable;
     let slot = ctx.slot;
     // Section index -> (alloc, small data), computed once.
@@ -56,10 +55,9 @@ pub(super) fn check_symbols<'d>(
     let mut small = 0u64;
     for sym in elf.symbols() {
         stats.symbols += 1;
-        if (sym.name.starts_with(b"__") || sym.name == entry)
-            && !sym.is_undefined()
+        if !sym.is_undefined()
+            && names.contains(sym.name)
             && let Ok(n) = std::str::from_utf8(sym.name)
-            && names.iter().any(|w| w == n)
         {
             // A global definition wins over a local one of the same name.
             let keep = wanted
