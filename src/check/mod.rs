@@ -643,6 +643,25 @@ fn ram(l: &Layout, f: &mut Findings) {
 }
 
 fn write_xor_execute(l: &Layout, f: &mut Findings) {
+    // A segment is mapped with the union of its sections' permissions (that
+    // is what its PT_LOAD gets), so W^X holds per segment, not per section.
+    for seg in l.image.segments() {
+        let (w, x) = (seg.iter().find(|s| s.write), seg.iter().find(|s| s.execute));
+        if let (Some(w), Some(x)) = (w, x)
+            && !(w.write && w.execute)
+        {
+            f.at(
+                Rule::WriteXorExecute,
+                &format!("image.section.{}.segment", x.id),
+                "writable and executable segment",
+                format!(
+                    "segment `{}` holds the writable section `{}` and the executable section `{}`: its pages would be mapped writable and executable",
+                    x.segment, w.name, x.name
+                ),
+                "start a new segment between them (`segment = \"...\"`), so a mapping boundary separates code from data".into(),
+            );
+        }
+    }
     for s in &l.image.sections {
         if s.write && s.execute {
             f.at(
@@ -679,16 +698,6 @@ fn segments(l: &Layout, f: &mut Findings) {
                 f.at(Rule::Segment, &format!("{key}.align"), "segment start below section_align",
                     format!("section `{}` starts segment `{}` but is aligned to {} only, below image.section_align {}: the permission change would fall inside one {} page", s.name, s.segment, human_size(s.align as u128), human_size(l.image.section_align as u128), human_size(l.image.section_align as u128)),
                     "remove its `align` (a segment's first section defaults to image.section_align), or lower image.section_align".into());
-            }
-        } else {
-            let first = sections[..i]
-                .iter()
-                .rfind(|o| o.segment_start)
-                .expect("a segment has a first section");
-            if (s.read, s.write, s.execute) != (first.read, first.write, first.execute) {
-                f.at(Rule::Segment, &format!("{key}.perms"), "perms differ within the segment",
-                    format!("section `{}` is {} but segment `{}` (from `{}`) is {}: one segment is mapped with one set of permissions", s.name, s.perms(), s.segment, first.name, first.perms()),
-                    "give it the segment's perms, or start a new segment (`segment = \"...\"`)".into());
             }
         }
     }
