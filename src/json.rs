@@ -106,6 +106,6 @@ mod tests {
                 minijinja::context! { v },
             )
             .unwrap();
-        assert_eq!(out, "18446744071562067968 2097152 none 4097");
+        assert_eq!(out, "18446744071562067968 2097152 None 4097");
     }
 }
