@@ -5,6 +5,7 @@
 //! Layouts are compared after resolution, so a spec rewritten with other
 //! expressions that place everything at the same addresses is identical.
 
+use crate::json::hex;
 use crate::layout::{Layout, ModeLayout, Region, Section};
 use crate::riscv::{PagingMode, human_size};
 use serde::Serialize;
@@ -54,10 +55,6 @@ pub struct Change {
     pub new: Value,
     /// One line for people: `moved down 64 GiB: 0x… → 0x…`.
     pub summary: String,
-}
-
-fn hex(v: u64) -> String {
-    format!("{v:#x}")
 }
 
 fn size(v: u64) -> String {
@@ -110,8 +107,8 @@ impl Differ {
             self.push(
                 key.into(),
                 ChangeKind::Moved,
-                json!(old),
-                json!(new),
+                json!(hex(old)),
+                json!(hex(new)),
                 format!(
                     "{key}: moved {}: {} → {}",
                     direction(old, new),
@@ -133,8 +130,8 @@ impl Differ {
             self.push(
                 key.into(),
                 kind,
-                json!(old),
-                json!(new),
+                json!(hex(old)),
+                json!(hex(new)),
                 format!("{key}: {} {} → {}", kind.id(), size(old), size(new)),
             );
         }
@@ -146,8 +143,8 @@ impl Differ {
             self.push(
                 key.into(),
                 ChangeKind::Realigned,
-                json!(old),
-                json!(new),
+                json!(hex(old)),
+                json!(hex(new)),
                 format!("{key}: {} → {}", size(old), size(new)),
             );
         }
@@ -264,7 +261,11 @@ pub fn diff(old: &Layout, new: &Layout) -> Vec<Change> {
                 d.other(&format!("{key}.perms"), &o.perms(), &s.perms());
                 d.other(&format!("{key}.input"), &o.input, &s.input);
                 d.alignment(&format!("{key}.align"), o.align, s.align);
-                d.other(&format!("{key}.max_size"), &o.max_size, &s.max_size);
+                d.other(
+                    &format!("{key}.max_size"),
+                    &o.max_size.map(hex),
+                    &s.max_size.map(hex),
+                );
                 d.other(&format!("{key}.nobits"), &o.nobits, &s.nobits);
             }
         }
@@ -398,6 +399,7 @@ pub fn render(old_name: &str, new_name: &str, changes: &[Change]) -> String {
 /// The changes as one JSON document (`layoutgen diff --format json`).
 pub fn to_json(old_name: &str, new_name: &str, changes: &[Change]) -> Value {
     json!({
+        "format_version": crate::json::FORMAT_VERSION,
         "old": old_name,
         "new": new_name,
         "identical": changes.is_empty(),

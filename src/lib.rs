@@ -33,6 +33,7 @@ pub mod dtb;
 pub mod elf;
 pub mod emit;
 pub mod init;
+pub mod json;
 pub mod layout;
 pub mod riscv;
 #[cfg(feature = "schema")]

@@ -330,6 +330,7 @@ fn show(
             println!(
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({
+                    "format_version": layoutgen::json::FORMAT_VERSION,
                     "name": layout.name,
                     "modes": out,
                     "findings": findings,

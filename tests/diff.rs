@@ -89,6 +89,7 @@ fn same_spec_is_identical_and_exits_0() {
     assert!(out.contains("identical layouts"), "{out}");
     let json = pair.json();
     assert_eq!(json["identical"], true);
+    assert_eq!(json["format_version"], 1);
     assert_eq!(json["changes"], serde_json::json!([]));
 }
 
@@ -138,8 +139,13 @@ fn a_region_that_grows_downwards_moves_and_grows() {
     assert_eq!(json["identical"], false);
     let grew = change(&json, Some("sv39"), "region.vmalloc.size");
     assert_eq!(grew["kind"], "grew");
-    assert_eq!(grew["old"], 64u64 << 30);
-    assert_eq!(grew["new"], 96u64 << 30);
+    // Sizes and addresses are hex strings, exact beyond 2^53.
+    assert_eq!(grew["old"], "0x1000000000");
+    assert_eq!(grew["new"], "0x1800000000");
+    assert_eq!(
+        change(&json, Some("sv39"), "region.vmalloc.start")["new"],
+        "0xffffffbe00000000"
+    );
     assert_eq!(
         change(&json, Some("sv39"), "region.vmalloc.start")["kind"],
         "moved"
@@ -207,7 +213,8 @@ fn regions_added_and_removed() {
     let added = change(&json, Some("sv39"), "region.kasan");
     assert_eq!(added["kind"], "added");
     assert_eq!(added["old"], serde_json::Value::Null);
-    assert_eq!(added["new"]["size"], 8u64 << 30);
+    assert_eq!(added["new"]["size"], "0x200000000");
+    assert_eq!(added["new"]["start"], "0xfffffff800000000");
     assert_eq!(
         change(&json, Some("sv39"), "region.pci_io")["kind"],
         "removed"

@@ -294,7 +294,11 @@ fn segment_loaded_at_the_wrong_physical_address() {
     set_p_paddr(&mut d, first.0, first.4 + 0x1000);
     let r = lint_bytes(name, &k, "pa0.elf", &d);
     let f = expect(&r, Check::SegmentLoadAddress);
-    assert!(f[0].message.contains("not at image.lma 0x80200000"), "{}", f[0].message);
+    assert!(
+        f[0].message.contains("not at image.lma 0x80200000"),
+        "{}",
+        f[0].message
+    );
 }
 
 #[test]

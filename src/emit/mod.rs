@@ -143,7 +143,11 @@ impl Templates {
     /// Renders one output for a checked layout.
     pub fn render(&self, layout: &Layout, output: Output) -> Result<String, EmitError> {
         let Some(name) = output.template() else {
-            let mut json = serde_json::to_string_pretty(layout).expect("Layout serialises");
+            let document = JsonDocument {
+                format_version: crate::json::FORMAT_VERSION,
+                layout,
+            };
+            let mut json = serde_json::to_string_pretty(&document).expect("Layout serialises");
             json.push('\n');
             return Ok(json);
         };
@@ -154,6 +158,14 @@ impl Templates {
         tmpl.render(minijinja::value::Serde(Context::new(layout)))
             .map_err(|e| EmitError::template(name, e))
     }
+}
+
+/// `layout.json`: the resolved layout, its format version first.
+#[derive(Serialize)]
+struct JsonDocument<'a> {
+    format_version: u32,
+    #[serde(flatten)]
+    layout: &'a Layout,
 }
 
 /// `0xffff_ffff_8000_0000`: hex grouped by 16 bits, as Rust literals and

@@ -32,10 +32,14 @@ pub struct Layout {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Ram {
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub base: u64,
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub min_size: u64,
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub max_size: u64,
     /// Physical load address of the image.
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub load: u64,
 }
 
@@ -45,21 +49,28 @@ pub struct Gp {
     /// Output section `__global_pointer$` is placed in (relax only).
     pub section: Option<String>,
     /// Offset of `__global_pointer$` from that section's start.
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub offset: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Image {
     pub slot: String,
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub max_size: u64,
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub section_align: u64,
     /// Load address (ELF p_paddr) of the first byte; every section's LMA is
     /// its VA − (link − lma).
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub lma: u64,
     /// `Some`: the physical address is chosen at boot, at a multiple of this.
+    #[serde(serialize_with = "crate::json::hex_opt_u64")]
     pub phys_align: Option<u64>,
     /// The end symbols are the last section's end rounded up to this.
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub end_align: u64,
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub stack_size: u64,
     pub entry: String,
     pub start_symbols: Vec<String>,
@@ -67,6 +78,7 @@ pub struct Image {
     pub sections: Vec<Section>,
     /// The image's real end (rounded up to 4 KiB) when the layout was
     /// resolved against a linked ELF; `image.end` then means this.
+    #[serde(serialize_with = "crate::json::hex_opt_u64")]
     pub linked_end: Option<u64>,
 }
 
@@ -109,7 +121,9 @@ pub struct Section {
     pub execute: bool,
     pub input: Vec<String>,
     /// Alignment of the start; 1 when the spec asks for none.
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub align: u64,
+    #[serde(serialize_with = "crate::json::hex_opt_u64")]
     pub max_size: Option<u64>,
     pub nobits: bool,
     pub optional: bool,
@@ -136,14 +150,19 @@ pub struct ModeLayout {
     pub va_bits: u32,
     pub levels: u32,
     pub satp_mode: u64,
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub kernel_half: u64,
     /// Start of the linear map (Linux `PAGE_OFFSET`).
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub page_offset: u64,
     /// `virt = phys + linear_offset` (mod 2^64) inside the linear map.
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub linear_offset: u64,
     /// Link address of the image's first byte.
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub image_link: u64,
     /// `virt = phys + image_offset` (mod 2^64) inside the image at its link address.
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub image_offset: u64,
     /// The image is linked inside the linear map (no slot of its own).
     pub image_in_linear_map: bool,
@@ -169,9 +188,12 @@ impl ModeLayout {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Kaslr {
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub start: u64,
     /// One past the highest address the image's last byte may occupy.
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub end: u64,
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub granule: u64,
     /// Number of granule-aligned positions for an image of `image.max_size`.
     pub slots: u64,
@@ -181,11 +203,16 @@ pub struct Kaslr {
 pub struct Region {
     pub name: String,
     pub kind: RegionKind,
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub start: u64,
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub size: u64,
     /// Last byte (inclusive), so a region ending at 2^64 still fits in u64.
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub last: u64,
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub align: u64,
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub leaf: u64,
     pub description: String,
 }

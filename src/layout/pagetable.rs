@@ -23,20 +23,26 @@ use std::collections::BTreeSet;
 /// One contiguous mapping request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Mapping {
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub va: u64,
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub pa: u64,
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub size: u64,
     /// Largest leaf this mapping may use.
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub max_leaf: u64,
 }
 
 /// What mapping a given RAM size costs in one mode.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Cost {
+    #[serde(serialize_with = "crate::json::hex_u64")]
     pub ram_size: u64,
     /// Page-table pages, the root included.
     pub pt_pages: u64,
     /// Leaves per size in bytes, smallest first: (leaf size, count).
+    #[serde(serialize_with = "crate::json::hex_size_counts")]
     pub leaves: Vec<(u64, u64)>,
 }
 

@@ -37,7 +37,10 @@ pub(super) fn check_boundaries(ctx: &Ctx, wanted: &HashMap<String, Symbol>, c: &
             bad(
                 &s,
                 "image.start_symbols",
-                format!("{name} is {:#x}, but the image starts at image.link {:#x}", s.value, link),
+                format!(
+                    "{name} is {:#x}, but the image starts at image.link {:#x}",
+                    s.value, link
+                ),
                 RELINK,
             );
         }

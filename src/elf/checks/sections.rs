@@ -67,7 +67,11 @@ pub(super) fn check_sections(ctx: &Ctx, c: &mut Collector) {
                     sec.addr,
                     human_size(s.align as u128),
                     s.id,
-                    if s.segment_start { ", the start of segment ".to_string() + &s.segment } else { String::new() }
+                    if s.segment_start {
+                        ", the start of segment ".to_string() + &s.segment
+                    } else {
+                        String::new()
+                    }
                 ),
                 format!("{key}.align"),
                 "link with the generated linker script, whose ALIGN() places each section".into(),
@@ -123,7 +127,9 @@ pub(super) fn check_sections(ctx: &Ctx, c: &mut Collector) {
                     if s.nobits { "nobits" } else { "progbits" }
                 ),
                 format!("{key}.nobits"),
-                format!("set {key}.nobits to match, or move the initialised input sections out of it"),
+                format!(
+                    "set {key}.nobits to match, or move the initialised input sections out of it"
+                ),
             );
         }
         if let Some(max) = s.max_size
@@ -145,10 +151,7 @@ pub(super) fn check_sections(ctx: &Ctx, c: &mut Collector) {
         if !sec.alloc() || sec.size == 0 {
             continue;
         }
-        let known = image
-            .sections
-            .iter()
-            .any(|s| sec.name == s.name)
+        let known = image.sections.iter().any(|s| sec.name == s.name)
             || DYNAMIC_TABLES.contains(&sec.name.as_str());
         if !known {
             c.push(
