@@ -68,6 +68,11 @@ pub enum Command {
         /// size is the default for --ram.
         #[arg(long)]
         dtb: Option<PathBuf>,
+        /// Resolve against this linked kernel: `image.end` becomes its real end
+        /// (rounded up to 4 KiB), so windows such as Linux's modules area
+        /// (`PFN_ALIGN(_end) - 2 GiB`) are the ones it really gets.
+        #[arg(long)]
+        elf: Option<PathBuf>,
     },
     /// Compare two specs: regions moved, grown, shrunk, realigned, added or removed, per mode.
     ///

@@ -55,6 +55,7 @@ fn run(command: Command) -> Result<u8, Error> {
             device_pages,
             format,
             dtb,
+            elf,
         } => show(
             &spec,
             mode,
@@ -62,6 +63,7 @@ fn run(command: Command) -> Result<u8, Error> {
             device_pages,
             format,
             dtb.as_deref(),
+            elf.as_deref(),
         ),
         Command::Diff { old, new, format } => diff(&old, &new, format),
         Command::Schema => {
@@ -240,8 +242,19 @@ fn show(
     device_pages: u64,
     format: ShowFormat,
     dtb: Option<&Path>,
+    elf: Option<&Path>,
 ) -> Result<u8, Error> {
-    let layout = load(spec)?;
+    let mut layout = load(spec)?;
+    if let Some(elf) = elf {
+        let end = match layoutgen::elf::linked_end(&layout, elf) {
+            Ok(end) => end,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(2);
+            }
+        };
+        layout = layoutgen::load_linked(spec, end)?;
+    }
     // Show what is there even when invariants fail, but say so.
     let mut findings = check::check(&layout);
     let machine = dtb.map(layoutgen::dtb::read).transpose()?;

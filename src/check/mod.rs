@@ -414,9 +414,12 @@ fn modules_reach(l: &Layout, f: &mut Findings) {
             // A relocatable image may run anywhere in its KASLR range.
             let (img_lo, img_hi) = match &m.kaslr {
                 Some(k) => (k.start as u128, k.end as u128),
+                // Resolved against a linked ELF: the image's real end.
                 None => (
                     m.image_link as u128,
-                    m.image_link as u128 + l.image.max_size as u128,
+                    l.image
+                        .linked_end
+                        .map_or(m.image_link as u128 + l.image.max_size as u128, u128::from),
                 ),
             };
             let lo = img_lo.min(r.start as u128);

@@ -483,6 +483,31 @@ pub fn lint(
     lint_bytes(layout, mode, path, &map)
 }
 
+/// The real end of the image linked into the ELF at `path`: the value of
+/// the spec's first end-of-image symbol, or else the end of the highest
+/// allocated section. `None` when the file has neither. `image.end` in a
+/// spec resolved against this file is this rounded up to 4 KiB.
+pub fn linked_end(layout: &Layout, path: &Path) -> Result<Option<u64>, LintError> {
+    let data = std::fs::read(path).map_err(|source| LintError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let elf = read::Elf::parse(&data).map_err(|e| e.with_path(path))?;
+    let wanted = layout.image.end_symbols.first().map(|s| s.as_bytes());
+    let by_symbol = wanted.and_then(|w| {
+        elf.symbols()
+            .find(|s| s.name == w && !s.is_undefined())
+            .map(|s| s.value)
+    });
+    let by_sections = elf
+        .sections
+        .iter()
+        .filter(|s| s.alloc() && s.size > 0)
+        .map(|s| s.end().min(u64::MAX as u128) as u64)
+        .max();
+    Ok(by_symbol.or(by_sections))
+}
+
 /// Lints an ELF image already in memory; `path` only names it in messages.
 /// Never panics, whatever the bytes.
 pub fn lint_bytes(

@@ -167,6 +167,21 @@ fn image_lines(layout: &Layout, mode: &ModeLayout, code: &dyn Fn(String) -> Stri
         code(format!("{:#x}", layout.ram.load)),
         human_size(layout.image.max_size as u128)
     )];
+    if let Some(pa) = layout.image.phys_align {
+        lines.push(format!(
+            "load: physical address chosen at boot, {}-aligned (ELF load address of the first byte {})",
+            human_size(pa as u128),
+            code(format!("{:#x}", layout.image.lma))
+        ));
+    }
+    if let Some(end) = layout.image.linked_end {
+        lines.push(format!(
+            "linked image: ends at {} (page-aligned): {} of {}",
+            code(format!("{end:#x}")),
+            human_size(end.wrapping_sub(mode.image_link) as u128),
+            human_size(layout.image.max_size as u128)
+        ));
+    }
     if let Some(k) = &mode.kaslr {
         lines.push(format!(
             "kaslr: [{}, {}) in {} steps: {} positions",

@@ -76,6 +76,9 @@ pub struct Image {
     pub start_symbols: Vec<String>,
     pub end_symbols: Vec<String>,
     pub sections: Vec<Section>,
+    /// The boot code's relocator, when the spec declares one or the code
+    /// model is relocatable.
+    pub relocator: Option<Relocator>,
     /// The image's real end (rounded up to 4 KiB) when the layout was
     /// resolved against a linked ELF; `image.end` then means this.
     #[serde(serialize_with = "crate::json::hex_opt_u64")]
@@ -104,6 +107,14 @@ impl Image {
             .iter()
             .any(|s| small(&s.name) || s.input.iter().any(|p| small(p)))
     }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Relocator {
+    /// Relocation type numbers it applies, and their names.
+    pub types: Vec<u32>,
+    pub type_names: Vec<String>,
+    pub unmoved_below_link: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

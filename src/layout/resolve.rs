@@ -331,6 +331,9 @@ fn collect_origins(spec: &Spec) -> Origins {
             o.insert(format!("image.{key}"), v.span.clone());
         }
     }
+    if let Some(r) = &spec.image.relocator {
+        o.insert("image.relocator", r.span());
+    }
     // Sections are keyed by id: ELF names contain dots.
     for s in &spec.image.section {
         let sec = s.get_ref();
@@ -977,10 +980,57 @@ impl<'s> ModeContext<'s> {
                 max_size,
             });
         }
+        let relocator = match &im.relocator {
+            Some(r) => {
+                let mut types = Vec::new();
+                let mut type_names = Vec::new();
+                for name in &r.get_ref().types {
+                    match crate::riscv::DYNAMIC_RELOCATION_TYPES
+                        .iter()
+                        .find(|(n, _)| n == name.get_ref())
+                    {
+                        Some((n, v)) => {
+                            types.push(*v);
+                            type_names.push(n.to_string());
+                        }
+                        None => diags.push(
+                            Diagnostic::new(
+                                Rule::Syntax,
+                                format!("`{}` is not a dynamic relocation type", name.get_ref()),
+                            )
+                            .label(Label::primary(
+                                "image.relocator.types",
+                                name.span(),
+                                "unknown type",
+                            ))
+                            .help(format!(
+                                "use one of {}",
+                                crate::riscv::DYNAMIC_RELOCATION_TYPES
+                                    .map(|(n, _)| n)
+                                    .join(", ")
+                            )),
+                        ),
+                    }
+                }
+                Some(super::Relocator {
+                    types,
+                    type_names,
+                    unmoved_below_link: r.get_ref().unmoved_below_link,
+                })
+            }
+            // A relocatable image's boot code applies R_RISCV_RELATIVE.
+            None if spec.code_model.get_ref().is_relocatable() => Some(super::Relocator {
+                types: vec![3],
+                type_names: vec!["R_RISCV_RELATIVE".into()],
+                unmoved_below_link: false,
+            }),
+            None => None,
+        };
         if !diags.is_empty() {
             return Err(diags);
         }
         Ok(Image {
+            relocator,
             slot: im.slot.get_ref().clone(),
             max_size,
             section_align,

@@ -123,9 +123,27 @@ pub struct ImageSpec {
     #[serde(default = "default_entry")]
     #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub entry: Spanned<String>,
+    /// The boot code's own relocator (Linux: relocate_kernel()).
+    #[cfg_attr(feature = "schema", schemars(with = "Option<RelocatorSpec>"))]
+    pub relocator: Option<Spanned<RelocatorSpec>>,
     /// Output sections in link order.
     #[cfg_attr(feature = "schema", schemars(with = "Vec<SectionSpec>"))]
     pub section: Vec<Spanned<SectionSpec>>,
+}
+
+/// What the kernel's boot code does with the image's dynamic relocations.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelocatorSpec {
+    /// Relocation types it applies (`R_RISCV_RELATIVE`); `R_RISCV_NONE` is
+    /// always a no-op, every other type is left as linked.
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>"))]
+    pub types: Vec<Spanned<String>>,
+    /// Entries whose addend is below `image.link` are written without the
+    /// load offset (Linux: vDSO symbol offsets).
+    #[serde(default)]
+    pub unmoved_below_link: bool,
 }
 
 fn default_stack_size() -> Value {

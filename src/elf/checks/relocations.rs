@@ -11,6 +11,7 @@ const R_RISCV_GPREL_S: u32 = 48;
 
 fn reloc_name(t: u32) -> String {
     match t {
+        0 => "R_RISCV_NONE".into(),
         2 => "R_RISCV_64".into(),
         3 => "R_RISCV_RELATIVE".into(),
         5 => "R_RISCV_JUMP_SLOT".into(),
@@ -40,6 +41,17 @@ pub(super) fn check_relocations(
     let mut nonrel = 0u64;
     let mut text = 0u64;
     let mut ro_data = 0u64;
+    // Dynamic relocations by type, and RELATIVE entries the relocator
+    // writes without the load offset.
+    let mut by_type: std::collections::BTreeMap<u32, u64> = std::collections::BTreeMap::new();
+    let mut unmoved = 0u64;
+    let relocator = ctx.layout.image.relocator.as_ref();
+    let relocator_key = if ctx.layout.origins.span("image.relocator") != (0..0) {
+        "image.relocator.types"
+    } else {
+        "code_model"
+    };
+    let link = ctx.mode.image_link;
     for (i, rs) in elf.sections.iter().enumerate() {
         if rs.sh_type == elf::SHT_RELR.0 && rs.alloc() {
             let n = elf.relr_count(i).map_err(|e| format!("{}: {e}", rs.name))?;
@@ -61,27 +73,37 @@ pub(super) fn check_relocations(
         let table: &SymTab = other_table.as_ref().unwrap_or(&elf.symtab);
         if dynamic {
             for r in relas {
-                let (off, typ, symi, _) = elf.rela_fields(r);
+                let (off, typ, symi, addend) = elf.rela_fields(r);
                 stats.dynamic_relocations += 1;
+                *by_type.entry(typ).or_default() += 1;
                 let at = elf.section_at(off);
                 let at_name = at.map(|s| s.name.clone()).unwrap_or_default();
                 if typ == elf::R_RISCV_RELATIVE.0 {
                     stats.relative_relocations += 1;
+                }
+                let applied = relocator.is_some_and(|rl| rl.types.contains(&typ));
+                if applied {
+                    if relocator.is_some_and(|rl| rl.unmoved_below_link) && (addend as u64) < link {
+                        unmoved += 1;
+                    }
                 } else if typ != elf::R_RISCV_NONE.0 {
                     nonrel += 1;
-                    if ctx.relocatable {
+                    if let Some(rl) = relocator {
                         let sym = elf.symbol_of(table, symi as usize);
                         let name = sym.map(|s| s.name_lossy()).unwrap_or_default();
+                        let weak_undef =
+                            sym.is_some_and(|s| s.is_undefined() && s.bind == elf::STB_WEAK.0);
                         c.push(
                             Finding::new(
                                 Check::DynamicRelocationType,
-                                "code_model",
+                                relocator_key,
                                 format!(
-                                    "{} has a {} at {:#x} ({at_name}) against `{name}`: a {} kernel applies only R_RISCV_RELATIVE at boot",
+                                    "{} has a {} at {:#x} ({at_name}) against `{name}`{}: the kernel's boot-time relocator applies only {}, so this entry is skipped and the word keeps its link-time contents",
                                     rs.name,
                                     reloc_name(typ),
                                     off,
-                                    code_model_name(ctx.layout)
+                                    if weak_undef { " (an undefined weak symbol)" } else { "" },
+                                    rl.type_names.join(", "),
                                 ),
                                 "the image must not need symbol lookups to relocate: make the symbol hidden/defined (-fvisibility=hidden, link with -pie -z notext and no shared libraries), or drop the reference",
                             )
@@ -217,6 +239,31 @@ pub(super) fn check_relocations(
         );
         if elf.has_textrel() {
             msg.push_str("; DT_TEXTREL is set");
+        }
+        if !by_type.is_empty() {
+            // How the boot code treats each type found.
+            let parts: Vec<String> = by_type
+                .iter()
+                .map(|(&typ, &n)| {
+                    let what = if typ == elf::R_RISCV_NONE.0 {
+                        "no-op".to_string()
+                    } else if relocator.is_some_and(|rl| rl.types.contains(&typ)) {
+                        if relocator.is_some_and(|rl| rl.unmoved_below_link) {
+                            format!(
+                                "applied at boot; {unmoved} with an addend below image.link written without the offset"
+                            )
+                        } else {
+                            "applied at boot".into()
+                        }
+                    } else if relocator.is_some() {
+                        "not applied by the kernel's relocator (LG017)".into()
+                    } else {
+                        "no relocator declared".into()
+                    };
+                    format!("{} {n} ({what})", reloc_name(typ))
+                })
+                .collect();
+            msg.push_str(&format!("; by type: {}", parts.join(", ")));
         }
         let help = if ctx.relocatable && ctx.linked && static_sections == 0 {
             msg.push_str(

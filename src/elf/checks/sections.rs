@@ -106,7 +106,9 @@ pub(super) fn check_sections(ctx: &Ctx, c: &mut Collector) {
             );
         }
         prev = Some((s.name.as_str(), sec.addr));
-        if sec.write() != s.write || sec.exec() != s.execute {
+        // perms are an upper bound: a section with fewer permissions than
+        // declared is harmless, one with more is what W^X is about.
+        if (sec.write() && !s.write) || (sec.exec() && !s.execute) {
             bad(
                 format!(
                     "section {ename} has permissions {}{}{}, the spec says {}",
