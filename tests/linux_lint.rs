@@ -1,0 +1,163 @@
+//! Lints the two Linux 6.12 kernels built by `scripts/linux-kernel` against
+//! `layouts/linux-riscv64.toml` and asserts the exact set of findings. Each
+//! expected finding is a true property of that kernel (checked with
+//! `riscv64-linux-gnu-readelf -W -S -l -r`), never something the spec cannot
+//! express; anything else is a false finding and fails the test.
+
+use layoutgen::elf::{Check, Finding, Severity};
+use std::path::{Path, PathBuf};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The directory `scripts/linux-kernel` wrote the kernels to.
+fn linux_dir() -> PathBuf {
+    std::env::var_os("LAYOUTGEN_LINUX_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target").join("linux"))
+}
+
+fn kernel_file(kernel: &str, file: &str) -> PathBuf {
+    let path = linux_dir().join(kernel).join(file);
+    assert!(
+        path.is_file(),
+        "{} is missing: build the Linux kernels with `scripts/linux-kernel` (scripts/test does), \
+         and point LAYOUTGEN_LINUX_DIR at its cache directory",
+        path.display()
+    );
+    path
+}
+
+/// (check, the section or symbol it names) of every error and warning, and
+/// of every info finding, sorted.
+fn lint(file: &Path) -> (Vec<(Check, String)>, Vec<Check>) {
+    let spec = root().join("layouts/linux-riscv64.toml");
+    let end = layoutgen::elf::linked_end(&layoutgen::load_checked(&spec).unwrap(), file)
+        .unwrap()
+        .expect("the kernel has an _end");
+    let layout = layoutgen::load_checked_linked(&spec, Some(end)).unwrap();
+    let report = layoutgen::elf::lint(&layout, None, file).unwrap();
+    let subject = |f: &Finding| {
+        f.section
+            .clone()
+            .or_else(|| f.symbol.clone())
+            .unwrap_or_default()
+    };
+    let mut findings: Vec<(Check, String)> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity != Severity::Info)
+        .map(|f| (f.id, subject(f)))
+        .collect();
+    findings.sort();
+    let mut infos: Vec<Check> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Info)
+        .map(|f| f.id)
+        .collect();
+    infos.sort();
+    (findings, infos)
+}
+
+fn named(v: &[(Check, &str)]) -> Vec<(Check, String)> {
+    let mut v: Vec<(Check, String)> = v.iter().map(|(c, s)| (*c, s.to_string())).collect();
+    v.sort();
+    v
+}
+
+/// The defect both kernels share: arch/riscv/kernel/vmlinux.lds.S puts
+/// `.init.pi` (early-boot position-independent code, flags WAX) between
+/// `.init.data` and `.init.bss`, so its PT_LOAD is RWX.
+fn init_pi_rwx() -> Vec<(Check, &'static str)> {
+    vec![
+        // PT_LOAD 2 [0xffffffff80400000, …] has flags RWE (readelf -l).
+        (Check::SegmentWriteExecute, "segment 2"),
+        // .init.pi is WAX (readelf -S); the spec allows it rw only.
+        (Check::SectionPlacement, ".init.pi"),
+    ]
+}
+
+#[test]
+fn fixed_linux_kernel_has_only_its_true_findings() {
+    let (findings, infos) = lint(&kernel_file("fixed", "vmlinux"));
+    assert_eq!(findings, named(&init_pi_rwx()), "errors and warnings");
+    // LG013: most small data lies outside gp ± 2 KiB (a figure);
+    // LG016: the relocation audit of a fixed image (informational).
+    assert_eq!(infos, vec![Check::GpSmallDataWindow, Check::RelocationAudit]);
+}
+
+#[test]
+fn relocatable_linux_kernel_has_only_its_true_findings() {
+    // vmlinux of a RELOCATABLE build has its relocations stripped
+    // (scripts/Makefile.vmlinux, "STRIPREL"); it is an ET_DYN with a .got.
+    let (findings, infos) = lint(&kernel_file("reloc", "vmlinux"));
+    assert_eq!(findings, named(&init_pi_rwx()), "errors and warnings");
+    // LG019: the -fPIE build has a .got of 2928 bytes (readelf -S).
+    assert_eq!(
+        infos,
+        vec![Check::GpSmallDataWindow, Check::RelocationAudit, Check::GotUse]
+    );
+}
+
+#[test]
+fn relocatable_linux_relocs_are_explained_as_relocate_kernel_treats_them() {
+    // vmlinux.relocs keeps .rela.dyn and the --emit-relocs sections.
+    let file = kernel_file("reloc", "vmlinux.relocs");
+    let (findings, infos) = lint(&file);
+    let mut expected = init_pi_rwx();
+    // .rela.dyn holds one R_RISCV_64, in .got, against the undefined weak
+    // symbol efi_arch_tables (readelf -r): relocate_kernel() skips every
+    // type but R_RISCV_RELATIVE, so the word keeps what the linker wrote.
+    expected.push((Check::DynamicRelocationType, ".rela.dyn"));
+    assert_eq!(findings, named(&expected), "errors and warnings");
+    assert_eq!(
+        infos,
+        vec![Check::GpSmallDataWindow, Check::RelocationAudit, Check::GotUse]
+    );
+
+    let spec = root().join("layouts/linux-riscv64.toml");
+    let layout = layoutgen::load_checked(&spec).unwrap();
+    let report = layoutgen::elf::lint(&layout, None, &file).unwrap();
+    let audit = report
+        .findings
+        .iter()
+        .find(|f| f.id == Check::RelocationAudit)
+        .unwrap();
+    // Every type found is explained: R_RISCV_NONE entries are no-ops,
+    // R_RISCV_RELATIVE is applied (none has an addend below
+    // KERNEL_LINK_ADDR in this configuration: no vDSO), R_RISCV_64 is not.
+    for part in [
+        "R_RISCV_NONE 7041 (no-op)",
+        "R_RISCV_RELATIVE 5056 (applied at boot; 0 with an addend below image.link written without the offset)",
+        "R_RISCV_64 1 (not applied by the kernel's relocator (LG017))",
+    ] {
+        assert!(audit.message.contains(part), "{part}\nin: {}", audit.message);
+    }
+    let skipped = report
+        .findings
+        .iter()
+        .find(|f| f.id == Check::DynamicRelocationType)
+        .unwrap();
+    assert_eq!(skipped.symbol.as_deref(), Some("efi_arch_tables"));
+    assert_eq!(skipped.spec_key, "image.relocator.types");
+}
+
+#[test]
+fn modules_window_follows_the_kernels_real_end() {
+    // MODULES_VADDR = PFN_ALIGN(_end) - 2 GiB (asm/pgtable.h): show --elf
+    // resolves image.end from the vmlinux's _end.
+    let vmlinux = kernel_file("fixed", "vmlinux");
+    let spec = root().join("layouts/linux-riscv64.toml");
+    let layout = layoutgen::load_checked(&spec).unwrap();
+    let end = layoutgen::elf::linked_end(&layout, &vmlinux).unwrap().unwrap();
+    let linked = layoutgen::load_checked_linked(&spec, Some(end)).unwrap();
+    let pfn_end = (end + 0xfff) & !0xfff;
+    for m in &linked.modes {
+        let modules = m.region("modules").unwrap();
+        assert_eq!(modules.start, pfn_end - (2 << 30), "{}", m.mode);
+        assert_eq!(modules.end(), 0xffff_ffff_8000_0000, "{}", m.mode);
+    }
+    assert_eq!(linked.image.linked_end, Some(pfn_end));
+}
