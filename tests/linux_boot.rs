@@ -108,8 +108,9 @@ impl Spec {
     }
 }
 
-/// `layoutgen show --spec layouts/linux-riscv64.toml --mode MODE --format json`.
-fn show(mode: &str) -> Spec {
+/// `layoutgen show --spec layouts/linux-riscv64.toml --mode MODE --elf VMLINUX
+/// --format json`: the layout resolved against that kernel's real `_end`.
+fn show(mode: &str, vmlinux: &Path) -> Spec {
     let out = Command::new(env!("CARGO_BIN_EXE_layoutgen"))
         .current_dir(root())
         .args([
@@ -119,6 +120,8 @@ fn show(mode: &str) -> Spec {
             "--mode",
             mode,
         ])
+        .arg("--elf")
+        .arg(vmlinux)
         .args(["--format", "json"])
         .output()
         .expect("run layoutgen");
@@ -166,11 +169,7 @@ fn pfn_align(addr: u64) -> u64 {
 
 /// The modules window Linux computes for this vmlinux (asm/pgtable.h):
 /// [PFN_ALIGN(_end) - 2 GiB, PFN_ALIGN(_start)), as (start, exclusive end).
-///
-/// The spec's `modules` region is derived from `image.max_size` (the smallest
-/// window any image up to that size gets), not from a real `_end`. Once
-/// `layoutgen show --elf vmlinux` resolves `image.end` from the ELF, this
-/// becomes one line: `show_elf(mode, vmlinux).region("modules")` → (start, last + 1).
+/// An independent cross-check of what `show --elf` resolves, from the symbols.
 fn expected_modules_window(vmlinux: &Path) -> (u64, u64) {
     let start = symbol(vmlinux, "_start");
     let end = symbol(vmlinux, "_end");
@@ -292,8 +291,8 @@ fn boot(extra: &str) -> (Vec<ReportLine>, String) {
 /// Boots in `mode` and compares every report line with the spec; collects
 /// every mismatch before failing.
 fn check_mode(mode: &str, extra: &str) {
-    let spec = show(mode);
     let vmlinux = kernel_file("fixed", "vmlinux");
+    let spec = show(mode, &vmlinux);
     let (report, output) = boot(extra);
     let mut mismatches = Vec::new();
     let mut mismatch = |name: &str, line: &str, spec: String| {
@@ -325,15 +324,11 @@ fn check_mode(mode: &str, extra: &str) {
                         ),
                     );
                 }
-                // The spec's window (from image.max_size) is the smallest one
-                // Linux gives an image up to that size: it must lie inside.
+                // The spec's window, resolved by `show --elf` from the same
+                // _end, is exactly what this kernel printed.
                 let r = spec.region("modules");
-                if !(line.start <= r.start && r.last < line.end) {
-                    mismatch(
-                        "modules (spec window inside the real one)",
-                        text,
-                        r.to_string(),
-                    );
+                if (line.start, line.end) != (r.start, r.last.wrapping_add(1)) {
+                    mismatch("modules (show --elf)", text, r.to_string());
                 }
             }
             "lowmem" => {
