@@ -50,6 +50,8 @@ pub enum Rule {
     Ram,
     /// No image section is both writable and executable.
     WriteXorExecute,
+    /// The `[lint]` table: known checks, known levels, a reason for each.
+    LintConfig,
 }
 
 impl Rule {
@@ -73,13 +75,14 @@ impl Rule {
             Rule::ImageFits => "image-fits",
             Rule::Ram => "ram",
             Rule::WriteXorExecute => "w-xor-x",
+            Rule::LintConfig => "lint-config",
         }
     }
 
     /// Input errors (the spec cannot be understood) exit 2; invariant
     /// violations of an understood spec exit 1.
     pub fn is_input_error(self) -> bool {
-        matches!(self, Rule::Syntax | Rule::Resolve)
+        matches!(self, Rule::Syntax | Rule::Resolve | Rule::LintConfig)
     }
 }
 

@@ -34,6 +34,7 @@ pub mod elf;
 pub mod emit;
 pub mod init;
 pub mod layout;
+pub mod lints;
 pub mod riscv;
 #[cfg(feature = "schema")]
 pub mod schema;
