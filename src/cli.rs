@@ -1,6 +1,7 @@
 //! Command-line definitions (clap only; the work is in `main.rs`).
 
 use clap::{Parser, Subcommand, ValueEnum};
+use layoutgen::lints::Check;
 use std::path::PathBuf;
 
 /// The layout every command uses when no spec is given.
@@ -148,9 +149,15 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = LintFormat::Human)]
         format: LintFormat,
-        /// Treat warnings as failures (`--deny warnings`).
-        #[arg(long, value_enum)]
-        deny: Vec<DenyLevel>,
+        /// Suppress a check's findings (still counted): a check id (LG006) or name. Repeatable; overrides the spec's [lint] table.
+        #[arg(long, value_name = "CHECK", value_parser = parse_check)]
+        allow: Vec<Check>,
+        /// Report a check's findings as warnings: a check id or name. Repeatable; overrides the spec.
+        #[arg(long, value_name = "CHECK", value_parser = parse_check)]
+        warn: Vec<Check>,
+        /// Report a check's findings as errors (a check id or name), or `warnings`: treat every warning as a failure. Repeatable; overrides the spec.
+        #[arg(long, value_name = "CHECK|warnings", value_parser = parse_deny)]
+        deny: Vec<DenyArg>,
         /// ELF files to lint.
         #[arg(required = true)]
         elf: Vec<PathBuf>,
@@ -169,10 +176,29 @@ pub enum LintFormat {
     Sarif,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DenyLevel {
-    /// Warnings fail the run (exit 1).
+/// One `--deny` value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DenyArg {
+    /// `--deny warnings`: warnings fail the run (exit 1).
     Warnings,
+    /// `--deny LG006`: the check's findings are errors.
+    Check(Check),
+}
+
+fn parse_check(s: &str) -> Result<Check, String> {
+    Check::parse(s).ok_or_else(|| {
+        format!(
+            "unknown lint check `{s}`: use an id (LG001…LG022) or a name such as segment-write-execute (docs/lint.md lists them)"
+        )
+    })
+}
+
+fn parse_deny(s: &str) -> Result<DenyArg, String> {
+    if s == "warnings" {
+        Ok(DenyArg::Warnings)
+    } else {
+        parse_check(s).map(DenyArg::Check)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

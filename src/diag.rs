@@ -50,11 +50,13 @@ pub enum Rule {
     Ram,
     /// No image section is both writable and executable.
     WriteXorExecute,
-    /// Segments: contiguous, one permission set, start on a mapping boundary;
+    /// Segments: contiguous, start on a mapping boundary;
     /// section names and ids unique.
     Segment,
     /// The load rule: where the image's bytes are physically.
     Load,
+    /// The `[lint]` table: known checks, known levels, a reason for each.
+    LintConfig,
 }
 
 impl Rule {
@@ -80,13 +82,14 @@ impl Rule {
             Rule::WriteXorExecute => "w-xor-x",
             Rule::Segment => "segment",
             Rule::Load => "load",
+            Rule::LintConfig => "lint-config",
         }
     }
 
     /// Input errors (the spec cannot be understood) exit 2; invariant
     /// violations of an understood spec exit 1.
     pub fn is_input_error(self) -> bool {
-        matches!(self, Rule::Syntax | Rule::Resolve)
+        matches!(self, Rule::Syntax | Rule::Resolve | Rule::LintConfig)
     }
 }
 

@@ -35,6 +35,7 @@ pub mod emit;
 pub mod init;
 pub mod json;
 pub mod layout;
+pub mod lints;
 pub mod riscv;
 #[cfg(feature = "schema")]
 pub mod schema;

@@ -2,13 +2,14 @@ use clap::Parser;
 use layoutgen::emit::table;
 use layoutgen::emit::write::WriteOutcome;
 use layoutgen::layout::pagetable;
+use layoutgen::lints::{Check, Level, LintConfig};
 use layoutgen::riscv::PagingMode;
 use layoutgen::{Error, Output, Templates, check, generate, load, load_checked};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod cli;
-use cli::{Cli, Command, EmitKind, Format, LintFormat, ModeArg, ShowFormat};
+use cli::{Cli, Command, DenyArg, EmitKind, Format, LintFormat, ModeArg, ShowFormat};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -102,9 +103,11 @@ fn run(command: Command) -> Result<u8, Error> {
             spec,
             mode,
             format,
+            allow,
+            warn,
             deny,
             elf,
-        } => lint(&spec, mode, format, !deny.is_empty(), &elf),
+        } => lint(&spec, mode, format, (&allow, &warn, &deny), &elf),
     }
 }
 
@@ -112,10 +115,35 @@ fn lint(
     spec: &Path,
     mode: Option<ModeArg>,
     format: LintFormat,
-    deny_warnings: bool,
+    (allow, warn, deny): (&[Check], &[Check], &[DenyArg]),
     files: &[PathBuf],
 ) -> Result<u8, Error> {
     use layoutgen::elf::{self, render::Outcome};
+    let deny_warnings = deny.contains(&DenyArg::Warnings);
+    // Command-line levels, checked for contradictions before anything runs.
+    let mut levels: Vec<(Check, Level)> = Vec::new();
+    let denied = deny.iter().filter_map(|d| match d {
+        DenyArg::Check(c) => Some(*c),
+        DenyArg::Warnings => None,
+    });
+    let given = allow
+        .iter()
+        .map(|&c| (c, Level::Allow))
+        .chain(warn.iter().map(|&c| (c, Level::Warn)))
+        .chain(denied.map(|c| (c, Level::Deny)));
+    for (check, level) in given {
+        match levels.iter().find(|(c, _)| *c == check) {
+            Some((_, other)) if *other != level => {
+                return usage(&format!(
+                    "{} {} is given both --{other} and --{level}; give one level per check",
+                    check.id(),
+                    check.name()
+                ));
+            }
+            Some(_) => {}
+            None => levels.push((check, level)),
+        }
+    }
     // A spec that cannot be loaded or breaks invariants is bad input here:
     // there is nothing sound to lint against (exit 2, not 1).
     let layout = match load_checked(spec) {
@@ -136,11 +164,15 @@ fn lint(
             listed.join(", ")
         ));
     }
+    let mut config = LintConfig::from_layout(&layout);
+    for (check, level) in levels {
+        config.set_from_command_line(check, level);
+    }
     let outcomes: Vec<Outcome> = files
         .iter()
         .map(|path| Outcome {
             path: path.clone(),
-            result: elf::lint(&layout, mode, path),
+            result: elf::lint_with(&layout, &config, mode, path),
         })
         .collect();
     let format = match format {
@@ -151,7 +183,7 @@ fn lint(
     };
     print!(
         "{}",
-        elf::render(format, spec, &layout, &outcomes, deny_warnings)
+        elf::render::render_with(format, spec, &layout, &config, &outcomes, deny_warnings)
     );
     Ok(elf::render::exit_code(&outcomes, deny_warnings))
 }

@@ -7,6 +7,7 @@
 //!
 //! Draft-07, which every TOML language server understands.
 
+use crate::lints::{Check, Level};
 use crate::spec::{Spec, Value};
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -68,6 +69,47 @@ impl JsonSchema for Value {
                     "minProperties": 1,
                 },
             ]
+        })
+    }
+}
+
+/// The `[lint]` table: keys are check ids or names, each entry a level and
+/// a required, non-empty reason.
+pub struct LintTable;
+
+impl JsonSchema for LintTable {
+    fn schema_name() -> Cow<'static, str> {
+        "LintTable".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let mut keys: Vec<&str> = Vec::new();
+        for c in Check::ALL {
+            keys.push(c.id());
+            keys.push(c.name());
+        }
+        let levels: Vec<&str> = Level::ALL.iter().map(|l| l.name()).collect();
+        json_schema!({
+            "description": "`layoutgen lint` levels per check (docs/lint.md), keyed by id (LG006) or name (segment-write-execute).",
+            "type": "object",
+            "propertyNames": { "enum": keys },
+            "additionalProperties": {
+                "type": "object",
+                "properties": {
+                    "level": {
+                        "description": "allow: suppress the check's findings (still counted); warn: report them as warnings; deny: as errors.",
+                        "enum": levels,
+                    },
+                    "reason": {
+                        "description": "Why the check is configured (required, shown with suppressed findings).",
+                        "type": "string",
+                        "minLength": 1,
+                        "pattern": "\\S",
+                    },
+                },
+                "required": ["level", "reason"],
+                "additionalProperties": false,
+            },
         })
     }
 }

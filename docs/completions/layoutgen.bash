@@ -377,7 +377,7 @@ _layoutgen() {
             return 0
             ;;
         layoutgen__subcmd__lint)
-            opts="-h --spec --mode --format --deny --help"
+            opts="-h --spec --mode --format --allow --warn --deny --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -395,8 +395,16 @@ _layoutgen() {
                     COMPREPLY=($(compgen -W "human json github sarif" -- "${cur}"))
                     return 0
                     ;;
+                --allow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --deny)
-                    COMPREPLY=($(compgen -W "warnings" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

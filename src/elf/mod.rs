@@ -20,230 +20,11 @@ pub mod render;
 use crate::layout::Layout;
 use crate::riscv::PagingMode;
 use serde::Serialize;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use render::{Format, render};
 
-/// How bad a finding is. Ordered: `Info < Warning < Error`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn name(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// Every check the lint runs. Ids are stable: JSON, SARIF, tests and
-/// `docs/lint.md` refer to them. Each check has one severity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Check {
-    SymbolOutsideSlot,
-    SymbolInAbs32Window,
-    SegmentOutsideSlot,
-    SegmentVaPaCongruence,
-    SegmentLoadAddress,
-    SegmentWriteExecute,
-    SectionMissing,
-    SectionPlacement,
-    BoundarySymbol,
-    BoundarySymbolMissing,
-    GpMissing,
-    GpPlacement,
-    GpSmallDataWindow,
-    GpForbidden,
-    AbsoluteRelocation,
-    RelocationAudit,
-    DynamicRelocationType,
-    TextRelocation,
-    GotUse,
-    SymbolSource,
-    OrphanSection,
-    Entry,
-}
-
-impl Check {
-    pub const ALL: [Check; 22] = [
-        Check::SymbolOutsideSlot,
-        Check::SymbolInAbs32Window,
-        Check::SegmentOutsideSlot,
-        Check::SegmentVaPaCongruence,
-        Check::SegmentLoadAddress,
-        Check::SegmentWriteExecute,
-        Check::SectionMissing,
-        Check::SectionPlacement,
-        Check::BoundarySymbol,
-        Check::BoundarySymbolMissing,
-        Check::GpMissing,
-        Check::GpPlacement,
-        Check::GpSmallDataWindow,
-        Check::GpForbidden,
-        Check::AbsoluteRelocation,
-        Check::RelocationAudit,
-        Check::DynamicRelocationType,
-        Check::TextRelocation,
-        Check::GotUse,
-        Check::SymbolSource,
-        Check::OrphanSection,
-        Check::Entry,
-    ];
-
-    /// `LG001`…: the stable id.
-    pub fn id(self) -> &'static str {
-        match self {
-            Check::SymbolOutsideSlot => "LG001",
-            Check::SymbolInAbs32Window => "LG002",
-            Check::SegmentOutsideSlot => "LG003",
-            Check::SegmentVaPaCongruence => "LG004",
-            Check::SegmentLoadAddress => "LG005",
-            Check::SegmentWriteExecute => "LG006",
-            Check::SectionMissing => "LG007",
-            Check::SectionPlacement => "LG008",
-            Check::BoundarySymbol => "LG009",
-            Check::BoundarySymbolMissing => "LG010",
-            Check::GpMissing => "LG011",
-            Check::GpPlacement => "LG012",
-            Check::GpSmallDataWindow => "LG013",
-            Check::GpForbidden => "LG014",
-            Check::AbsoluteRelocation => "LG015",
-            Check::RelocationAudit => "LG016",
-            Check::DynamicRelocationType => "LG017",
-            Check::TextRelocation => "LG018",
-            Check::GotUse => "LG019",
-            Check::SymbolSource => "LG020",
-            Check::OrphanSection => "LG021",
-            Check::Entry => "LG022",
-        }
-    }
-
-    /// A short kebab-case name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Check::SymbolOutsideSlot => "symbol-outside-slot",
-            Check::SymbolInAbs32Window => "symbol-in-abs32-window",
-            Check::SegmentOutsideSlot => "segment-outside-slot",
-            Check::SegmentVaPaCongruence => "segment-va-pa-congruence",
-            Check::SegmentLoadAddress => "segment-load-address",
-            Check::SegmentWriteExecute => "segment-write-execute",
-            Check::SectionMissing => "section-missing",
-            Check::SectionPlacement => "section-placement",
-            Check::BoundarySymbol => "boundary-symbol",
-            Check::BoundarySymbolMissing => "boundary-symbol-missing",
-            Check::GpMissing => "gp-missing",
-            Check::GpPlacement => "gp-placement",
-            Check::GpSmallDataWindow => "gp-small-data-window",
-            Check::GpForbidden => "gp-forbidden",
-            Check::AbsoluteRelocation => "absolute-relocation",
-            Check::RelocationAudit => "relocation-audit",
-            Check::DynamicRelocationType => "dynamic-relocation-type",
-            Check::TextRelocation => "text-relocation",
-            Check::GotUse => "got-use",
-            Check::SymbolSource => "symbol-source",
-            Check::OrphanSection => "orphan-section",
-            Check::Entry => "entry",
-        }
-    }
-
-    pub fn severity(self) -> Severity {
-        match self {
-            Check::SectionMissing
-            | Check::BoundarySymbolMissing
-            | Check::TextRelocation
-            | Check::OrphanSection => Severity::Warning,
-            Check::GpSmallDataWindow
-            | Check::RelocationAudit
-            | Check::GotUse
-            | Check::SymbolSource => Severity::Info,
-            _ => Severity::Error,
-        }
-    }
-
-    /// One sentence: what the check enforces.
-    pub fn description(self) -> &'static str {
-        match self {
-            Check::SymbolOutsideSlot => {
-                "Every defined, non-absolute symbol in an allocated section lies inside the image's slot and inside the image (image.link + image.max_size)."
-            }
-            Check::SymbolInAbs32Window => {
-                "Semi-PIC/PIE: no symbol lies in [-2 GiB, +2 GiB), where absolute lui/HI20 addressing reaches."
-            }
-            Check::SegmentOutsideSlot => "Every PT_LOAD segment lies inside the image's slot.",
-            Check::SegmentVaPaCongruence => {
-                "Every PT_LOAD segment has VA ≡ PA modulo image.section_align (the hugepage the image is mapped with)."
-            }
-            Check::SegmentLoadAddress => {
-                "PT_LOAD physical addresses are the spec's: p_vaddr - p_paddr is the image offset, the first segment is at ram.load."
-            }
-            Check::SegmentWriteExecute => "No PT_LOAD segment is both writable and executable.",
-            Check::SectionMissing => "Every section the spec lists is in the ELF.",
-            Check::SectionPlacement => {
-                "Sections are in spec order, aligned, inside the image, with the spec's permissions, type and size."
-            }
-            Check::BoundarySymbol => {
-                "Symbols the generated linker script defines agree with the generated constants and the section headers."
-            }
-            Check::BoundarySymbolMissing => {
-                "Symbols the generated linker script defines are present (else the image was not linked with it)."
-            }
-            Check::GpMissing => "gp.policy = relax: __global_pointer$ is defined.",
-            Check::GpPlacement => {
-                "gp.policy = relax: __global_pointer$ is at gp.section + gp.offset, inside the image."
-            }
-            Check::GpSmallDataWindow => {
-                "gp.policy = relax: how many small-data symbols lie outside __global_pointer$ ± 2 KiB (a figure, not an error)."
-            }
-            Check::GpForbidden => {
-                "gp.policy = disabled/shadow-call-stack: no __global_pointer$ and no gp-relative relocation."
-            }
-            Check::AbsoluteRelocation => {
-                "Semi-PIC/PIE: no absolute R_RISCV_HI20/LO12_I/LO12_S relocation against an image symbol."
-            }
-            Check::RelocationAudit => {
-                "Counts of the relocations found (--emit-relocs sections and .rela.dyn) by kind."
-            }
-            Check::DynamicRelocationType => "Semi-PIC/PIE: .rela.dyn holds only R_RISCV_RELATIVE.",
-            Check::TextRelocation => {
-                "Dynamic relocations that patch executable sections (text relocations)."
-            }
-            Check::GotUse => "GOT use: a .got section or GOT-indirect relocations.",
-            Check::SymbolSource => {
-                "Where symbols came from (.symtab, .dynsym of a stripped file, none) and which checks that limits."
-            }
-            Check::OrphanSection => {
-                "Allocated sections that the spec does not list (placed by the linker on its own)."
-            }
-            Check::Entry => {
-                "The ELF entry point is image.entry and lies in an executable section of the image."
-            }
-        }
-    }
-
-    pub fn from_id(id: &str) -> Option<Check> {
-        Check::ALL.into_iter().find(|c| c.id() == id)
-    }
-}
-
-impl Serialize for Check {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.id())
-    }
-}
+pub use crate::lints::{Check, ConfigSource, Level, LintConfig, LintSetting, Severity};
 
 /// One finding: a check that failed (or reports a figure), what it is about,
 /// the spec key it breaks and how to fix it.
@@ -267,6 +48,10 @@ pub struct Finding {
     pub help: String,
     /// Paging modes the finding applies to (empty: every mode of the layout).
     pub modes: Vec<PagingMode>,
+    /// Set when the check is configured `allow` (in the spec's `[lint]`
+    /// table or with `--allow`): the finding is reported but does not count
+    /// towards the exit code.
+    pub suppressed: Option<LintSetting>,
 }
 
 fn ser_hex_opt<S: serde::Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
@@ -294,6 +79,7 @@ impl Finding {
             spec_key: spec_key.into(),
             help: help.into(),
             modes: Vec::new(),
+            suppressed: None,
         }
     }
 
@@ -313,13 +99,15 @@ impl Finding {
     }
 }
 
-/// Findings per severity, including those left out of `findings` by the
-/// per-check cap.
+/// Findings per (configured) severity, including those left out of
+/// `findings` by the per-check cap. Suppressed (`allow`ed) findings count
+/// only in `suppressed`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
     pub errors: u64,
     pub warnings: u64,
     pub infos: u64,
+    pub suppressed: u64,
 }
 
 impl Counts {
@@ -335,6 +123,7 @@ impl Counts {
         self.errors += other.errors;
         self.warnings += other.warnings;
         self.infos += other.infos;
+        self.suppressed += other.suppressed;
     }
 }
 
@@ -390,6 +179,10 @@ pub struct LintReport {
     /// Every finding counted, including those over the cap.
     pub counts: Counts,
     pub stats: Stats,
+    /// Findings per check, over the cap and suppressed ones included
+    /// (whatever their configured level).
+    #[serde(skip)]
+    pub by_check: std::collections::BTreeMap<Check, u64>,
 }
 
 /// Findings kept per check; the rest are counted and summarised.
@@ -453,9 +246,21 @@ impl LintError {
 }
 
 /// Lints the ELF file at `path` against `layout`, in `mode` or (with
-/// `None`) every mode the layout lists. The file is memory-mapped.
+/// `None`) every mode the layout lists, with the levels of the layout's
+/// `[lint]` table. The file is memory-mapped.
 pub fn lint(
     layout: &Layout,
+    mode: Option<PagingMode>,
+    path: &Path,
+) -> Result<LintReport, LintError> {
+    lint_with(layout, &LintConfig::from_layout(layout), mode, path)
+}
+
+/// As [`lint`], with the check levels in `config` (the spec's, with
+/// command-line levels applied on top: [`LintConfig::set_from_command_line`]).
+pub fn lint_with(
+    layout: &Layout,
+    config: &LintConfig,
     mode: Option<PagingMode>,
     path: &Path,
 ) -> Result<LintReport, LintError> {
@@ -472,7 +277,7 @@ pub fn lint(
         )));
     }
     if meta.len() == 0 {
-        return lint_bytes(layout, mode, path, &[]);
+        return lint_bytes_with(layout, config, mode, path, &[]);
     }
     // SAFETY: the map is read-only and private to this call. If another
     // process truncates the file while we read it, accesses past the new end
@@ -480,7 +285,7 @@ pub fn lint(
     // hundreds-of-megabytes vmlinux (mostly debug info we never look at)
     // into memory.
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(read_err)?;
-    lint_bytes(layout, mode, path, &map)
+    lint_bytes_with(layout, config, mode, path, &map)
 }
 
 /// The real end of the image linked into the ELF at `path`: the value of
@@ -516,6 +321,17 @@ pub fn lint_bytes(
     path: &Path,
     data: &[u8],
 ) -> Result<LintReport, LintError> {
+    lint_bytes_with(layout, &LintConfig::from_layout(layout), mode, path, data)
+}
+
+/// As [`lint_bytes`], with the check levels in `config`.
+pub fn lint_bytes_with(
+    layout: &Layout,
+    config: &LintConfig,
+    mode: Option<PagingMode>,
+    path: &Path,
+    data: &[u8],
+) -> Result<LintReport, LintError> {
     let modes: Vec<PagingMode> = match mode {
         Some(m) => {
             if layout.mode(m).is_none() {
@@ -535,7 +351,7 @@ pub fn lint_bytes(
         None => layout.modes.iter().map(|m| m.mode).collect(),
     };
     let elf = read::Elf::parse(data).map_err(|e| e.with_path(path))?;
-    checks::run(layout, &modes, path, &elf)
+    checks::run(layout, config, &modes, path, &elf)
 }
 
 /// Parse failures before a path is attached.

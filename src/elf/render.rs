@@ -2,7 +2,7 @@
 //! `layoutgen-lint/1`), GitHub workflow commands and SARIF 2.1.0. All four
 //! are documented in `docs/lint.md`.
 
-use super::{Check, Counts, Finding, LintError, LintReport, Severity};
+use super::{Check, Counts, Finding, LintConfig, LintError, LintReport, Severity};
 use crate::layout::Layout;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -48,7 +48,8 @@ fn totals(outcomes: &[Outcome]) -> Counts {
     c
 }
 
-/// Renders every outcome in `format`. `spec` names the spec file.
+/// Renders every outcome in `format`. `spec` names the spec file. Check
+/// levels are the layout's `[lint]` table; see [`render_with`].
 pub fn render(
     format: Format,
     spec: &Path,
@@ -56,18 +57,37 @@ pub fn render(
     outcomes: &[Outcome],
     deny_warnings: bool,
 ) -> String {
+    let config = LintConfig::from_layout(layout);
+    render_with(format, spec, layout, &config, outcomes, deny_warnings)
+}
+
+/// As [`render`], with the check levels the outcomes were linted with
+/// (they appear in the JSON `lint_config` and SARIF rule overrides).
+pub fn render_with(
+    format: Format,
+    spec: &Path,
+    layout: &Layout,
+    config: &LintConfig,
+    outcomes: &[Outcome],
+    deny_warnings: bool,
+) -> String {
     match format {
         Format::Human => human(spec, layout, outcomes, deny_warnings),
         Format::Json => {
-            let mut s =
-                serde_json::to_string_pretty(&json_value(spec, layout, outcomes, deny_warnings))
-                    .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+            let mut s = serde_json::to_string_pretty(&json_value_with(
+                spec,
+                layout,
+                config,
+                outcomes,
+                deny_warnings,
+            ))
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
             s.push('\n');
             s
         }
         Format::Github => github(outcomes, deny_warnings),
         Format::Sarif => {
-            let mut s = serde_json::to_string_pretty(&sarif(spec, outcomes))
+            let mut s = serde_json::to_string_pretty(&sarif(spec, config, outcomes))
                 .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
             s.push('\n');
             s
@@ -112,16 +132,22 @@ fn human(spec: &Path, layout: &Layout, outcomes: &[Outcome], deny_warnings: bool
                     modes.join(", ")
                 );
                 for sev in [Severity::Error, Severity::Warning, Severity::Info] {
-                    for f in r.findings.iter().filter(|f| f.severity == sev) {
+                    for f in r
+                        .findings
+                        .iter()
+                        .filter(|f| f.severity == sev && f.suppressed.is_none())
+                    {
                         human_finding(&mut out, f);
                     }
                 }
+                let _ = writeln!(out, "  {}", facts(layout, r));
                 let _ = writeln!(
                     out,
-                    "  {}, {}, {}",
+                    "  {}, {}, {}{}",
                     plural(r.counts.errors, "error"),
                     plural(r.counts.warnings, "warning"),
-                    plural(r.counts.infos, "info")
+                    plural(r.counts.infos, "info"),
+                    allowed(r)
                 );
             }
         }
@@ -137,11 +163,16 @@ fn human(spec: &Path, layout: &Layout, outcomes: &[Outcome], deny_warnings: bool
     };
     let _ = writeln!(
         out,
-        "layoutgen lint: {}, {}, {}, {}{}: {verdict}",
+        "layoutgen lint: {}, {}, {}, {}{}{}: {verdict}",
         plural(outcomes.len() as u64, "file"),
         plural(t.errors, "error"),
         plural(t.warnings, "warning"),
         plural(t.infos, "info"),
+        if t.suppressed > 0 {
+            format!(", {} allowed", t.suppressed)
+        } else {
+            String::new()
+        },
         if unreadable > 0 {
             format!(", {unreadable} unreadable")
         } else {
@@ -149,6 +180,105 @@ fn human(spec: &Path, layout: &Layout, outcomes: &[Outcome], deny_warnings: bool
         }
     );
     out
+}
+
+/// `, 1 allowed (LG006: reason)`: suppressed findings, by check, with the
+/// reason each check is allowed; empty when none.
+fn allowed(r: &LintReport) -> String {
+    if r.counts.suppressed == 0 {
+        return String::new();
+    }
+    let mut parts: Vec<String> = Vec::new();
+    let mut seen: Vec<Check> = Vec::new();
+    for f in &r.findings {
+        if let Some(s) = &f.suppressed
+            && !seen.contains(&f.id)
+        {
+            seen.push(f.id);
+            parts.push(format!("{}: {}", f.id.id(), s.reason));
+        }
+    }
+    format!(", {} allowed ({})", r.counts.suppressed, parts.join("; "))
+}
+
+/// `179712` → `179,712`.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// One line of what was checked and held, whatever the findings: symbols
+/// against the slot, segments against W^X, relocations.
+fn facts(layout: &Layout, r: &LintReport) -> String {
+    let n = |c: Check| r.by_check.get(&c).copied().unwrap_or(0);
+    let mut v: Vec<String> = Vec::new();
+    let linked = matches!(r.elf_kind, super::ElfKind::Exec | super::ElfKind::Dyn);
+    if linked {
+        let slot = &layout.image.slot;
+        let outside = n(Check::SymbolOutsideSlot) + n(Check::SymbolInAbs32Window);
+        let checked = r.stats.symbols_checked;
+        v.push(match (checked, outside) {
+            (0, _) => "no symbols checked".to_string(),
+            (_, 0) => format!(
+                "{} checked, all inside `{slot}`",
+                plural_g(checked, "symbol")
+            ),
+            (_, k) => format!(
+                "{} checked, {} outside `{slot}` or in the ±2 GiB window",
+                plural_g(checked, "symbol"),
+                grouped(k)
+            ),
+        });
+        let wx = n(Check::SegmentWriteExecute);
+        let segs = r.stats.load_segments;
+        v.push(format!(
+            "{}, {}",
+            plural_g(segs, "PT_LOAD segment"),
+            match wx {
+                0 => "none W+X".to_string(),
+                k => format!("{k} W+X"),
+            }
+        ));
+        let outside_segs = n(Check::SegmentOutsideSlot);
+        if segs > 0 && outside_segs == 0 {
+            v.push(format!("all segments inside `{slot}`"));
+        }
+    }
+    let absolute = n(Check::AbsoluteRelocation);
+    let stat = r.stats.static_relocations;
+    let dynamic = r.stats.dynamic_relocations;
+    if stat > 0 || dynamic > 0 {
+        let mut s = format!(
+            "{} static and {} dynamic relocations",
+            grouped(stat),
+            grouped(dynamic)
+        );
+        if layout.code_model.is_relocatable() && stat > 0 {
+            match absolute {
+                0 => s.push_str(", no absolute HI20/LO12 against image symbols"),
+                k => s.push_str(&format!(", {} absolute HI20/LO12", grouped(k))),
+            }
+        }
+        v.push(s);
+    } else {
+        v.push("no relocations".to_string());
+    }
+    format!("checked: {}", v.join("; "))
+}
+
+fn plural_g(n: u64, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{} {one}s", grouped(n))
+    }
 }
 
 fn human_finding(out: &mut String, f: &Finding) {
@@ -197,13 +327,39 @@ fn error_kind(e: &LintError) -> &'static str {
     }
 }
 
-/// The `--format json` document (schema `layoutgen-lint/1`).
+/// The `--format json` document (schema `layoutgen-lint/1`), with the
+/// layout's `[lint]` levels.
 pub fn json_value(
     spec: &Path,
     layout: &Layout,
     outcomes: &[Outcome],
     deny_warnings: bool,
 ) -> Value {
+    let config = LintConfig::from_layout(layout);
+    json_value_with(spec, layout, &config, outcomes, deny_warnings)
+}
+
+/// The `--format json` document, with the levels the outcomes were linted with.
+pub fn json_value_with(
+    spec: &Path,
+    layout: &Layout,
+    config: &LintConfig,
+    outcomes: &[Outcome],
+    deny_warnings: bool,
+) -> Value {
+    let lint_config: Vec<Value> = config
+        .settings
+        .iter()
+        .map(|(c, s)| {
+            json!({
+                "id": c.id(),
+                "check": c.name(),
+                "level": s.level,
+                "reason": s.reason,
+                "source": s.source,
+            })
+        })
+        .collect();
     let files: Vec<Value> = outcomes
         .iter()
         .map(|o| match &o.result {
@@ -239,6 +395,7 @@ pub fn json_value(
         "code_model": layout.code_model,
         "gp_policy": layout.gp.policy,
         "deny_warnings": deny_warnings,
+        "lint_config": lint_config,
         "files": files,
         "summary": {
             "files": outcomes.len(),
@@ -275,7 +432,7 @@ fn github(outcomes: &[Outcome], deny_warnings: bool) -> String {
                 );
             }
             Ok(r) => {
-                for f in &r.findings {
+                for f in r.findings.iter().filter(|f| f.suppressed.is_none()) {
                     let level = match f.severity {
                         Severity::Error => "error",
                         Severity::Warning if deny_warnings => "error",
@@ -308,7 +465,7 @@ fn sarif_level(s: Severity) -> &'static str {
     }
 }
 
-fn sarif(spec: &Path, outcomes: &[Outcome]) -> Value {
+fn sarif(spec: &Path, config: &LintConfig, outcomes: &[Outcome]) -> Value {
     let rules: Vec<Value> = Check::ALL
         .iter()
         .map(|c| {
@@ -319,6 +476,23 @@ fn sarif(spec: &Path, outcomes: &[Outcome]) -> Value {
                 "defaultConfiguration": { "level": sarif_level(c.severity()) },
                 "helpUri": format!("docs/lint.md#{}", c.id().to_lowercase()),
             })
+        })
+        .collect();
+    // Configured levels (SARIF 2.1.0 §3.51): `warn`/`deny` change the
+    // level; `allow` keeps it and marks results suppressed instead.
+    let overrides: Vec<Value> = config
+        .settings
+        .iter()
+        .filter_map(|(c, s)| {
+            let level = sarif_level(s.level.severity()?);
+            Some(json!({
+                "descriptor": {
+                    "id": c.id(),
+                    "index": Check::ALL.iter().position(|x| x == c).unwrap_or(0),
+                },
+                "configuration": { "level": level },
+                "properties": { "reason": s.reason, "source": s.source },
+            }))
         })
         .collect();
     let mut results = Vec::new();
@@ -346,7 +520,7 @@ fn sarif(spec: &Path, outcomes: &[Outcome]) -> Value {
                     if !logical.is_empty() {
                         loc["logicalLocations"] = Value::Array(logical);
                     }
-                    results.push(json!({
+                    let mut result = json!({
                         "ruleId": f.id.id(),
                         "ruleIndex": Check::ALL.iter().position(|c| *c == f.id).unwrap_or(0),
                         "level": sarif_level(f.severity),
@@ -358,7 +532,17 @@ fn sarif(spec: &Path, outcomes: &[Outcome]) -> Value {
                             "spec": spec,
                             "modes": f.modes,
                         },
-                    }));
+                    });
+                    if let Some(s) = &f.suppressed {
+                        // SARIF 2.1.0 §3.35: suppressed outside the
+                        // analysed artifact (the spec or the command line).
+                        result["suppressions"] = json!([{
+                            "kind": "external",
+                            "justification": s.reason,
+                            "properties": { "level": s.level, "source": s.source },
+                        }]);
+                    }
+                    results.push(result);
                 }
             }
         }
@@ -374,6 +558,7 @@ fn sarif(spec: &Path, outcomes: &[Outcome]) -> Value {
             }},
             "invocations": [{
                 "executionSuccessful": outcomes.iter().all(|o| o.result.is_ok()),
+                "ruleConfigurationOverrides": overrides,
                 "toolExecutionNotifications": notifications,
             }],
             "results": results,

@@ -7,6 +7,7 @@ mod resolve;
 
 pub use resolve::{resolve, resolve_linked};
 
+use crate::lints::{Check, Level};
 use crate::riscv::PagingMode;
 use crate::spec::{CodeModel, GpPolicy, RegionKind, Span};
 use serde::Serialize;
@@ -25,6 +26,10 @@ pub struct Layout {
     pub ram: Ram,
     pub image: Image,
     pub modes: Vec<ModeLayout>,
+    /// The spec's `[lint]` table: a level and its reason per check. Read by
+    /// `layoutgen lint`; no generated file depends on it.
+    #[serde(skip)]
+    pub lint: BTreeMap<Check, (Level, String)>,
     /// Where each dotted key came from in the spec text.
     #[serde(skip)]
     pub origins: Origins,

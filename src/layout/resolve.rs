@@ -8,10 +8,11 @@
 
 use super::{Gp, Image, Kaslr, Layout, ModeLayout, Origins, Ram, Region, Section};
 use crate::diag::{Diagnostic, Label, Rule};
+use crate::lints::{Check, Level};
 use crate::riscv::{PAGE_SIZE, PagingMode};
 use crate::spec::expr::{TOP, Term};
 use crate::spec::{GpPolicy, RegionKind, RegionSpec, Spec, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Resolves a parsed spec. `source` is the spec's file name, recorded in
 /// generated headers.
@@ -32,6 +33,7 @@ pub fn resolve_linked(
 
     let modes = spec_modes(spec, &mut diags);
     check_names(spec, &mut diags);
+    let lint = resolve_lint(spec, &mut diags);
     for key in [
         "ram.base",
         "ram.min_size",
@@ -79,8 +81,107 @@ pub fn resolve_linked(
         ram,
         image,
         modes: mode_layouts,
+        lint,
         origins,
     })
+}
+
+/// The `[lint]` table: every key a known check (id or name, each check at
+/// most once), every level `allow`/`warn`/`deny`, every reason non-empty.
+fn resolve_lint(spec: &Spec, diags: &mut Vec<Diagnostic>) -> BTreeMap<Check, (Level, String)> {
+    let mut out: BTreeMap<Check, (Level, String)> = BTreeMap::new();
+    let mut seen: BTreeMap<Check, String> = BTreeMap::new();
+    let levels = || {
+        Level::ALL
+            .iter()
+            .map(|l| format!("\"{l}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for (key, entry) in &spec.lint {
+        let name = key.get_ref();
+        let dotted = format!("lint.{name}");
+        let Some(check) = Check::parse(name) else {
+            diags.push(
+                Diagnostic::new(Rule::LintConfig, format!("`{dotted}`: unknown lint check `{name}`"))
+                    .label(Label::primary(&dotted, key.span(), "not a layoutgen lint check"))
+                    .help("use a check id (LG001…LG022) or its name (e.g. segment-write-execute); docs/lint.md lists them"),
+            );
+            continue;
+        };
+        if let Some(first) = seen.get(&check) {
+            diags.push(
+                Diagnostic::new(
+                    Rule::LintConfig,
+                    format!(
+                        "`{dotted}`: {} is already configured as `lint.{first}`",
+                        check.id()
+                    ),
+                )
+                .label(Label::primary(&dotted, key.span(), "configured twice"))
+                .help("keep one entry per check (by id or by name, not both)"),
+            );
+            continue;
+        }
+        seen.insert(check, name.clone());
+        let entry_span = entry.span();
+        let level = match &entry.get_ref().level {
+            None => {
+                diags.push(
+                    Diagnostic::new(Rule::LintConfig, format!("`{dotted}` has no `level`"))
+                        .label(Label::primary(&dotted, key.span(), "level missing"))
+                        .help(format!("add level = one of {}", levels())),
+                );
+                None
+            }
+            Some(l) => match Level::parse(l.get_ref()) {
+                Some(level) => Some(level),
+                None => {
+                    diags.push(
+                        Diagnostic::new(
+                            Rule::LintConfig,
+                            format!("`{dotted}.level`: unknown level \"{}\"", l.get_ref()),
+                        )
+                        .label(Label::primary(
+                            format!("{dotted}.level"),
+                            l.span(),
+                            "not a lint level",
+                        ))
+                        .help(format!("a lint level is one of {}", levels())),
+                    );
+                    None
+                }
+            },
+        };
+        let reason = match &entry.get_ref().reason {
+            Some(r) if !r.get_ref().trim().is_empty() => Some(r.get_ref().trim().to_string()),
+            Some(r) => {
+                diags.push(
+                    Diagnostic::new(Rule::LintConfig, format!("`{dotted}.reason` is empty"))
+                        .label(Label::primary(format!("{dotted}.reason"), r.span(), "empty reason"))
+                        .help("say why the check is configured, e.g. reason = \"Linux 6.12 puts .init.pi code in the RW init segment\""),
+                );
+                None
+            }
+            None => {
+                let span = if key.span().is_empty() {
+                    entry_span
+                } else {
+                    key.span()
+                };
+                diags.push(
+                    Diagnostic::new(Rule::LintConfig, format!("`{dotted}` has no `reason`"))
+                        .label(Label::primary(&dotted, span, "reason missing"))
+                        .help("every configured check needs a reason (a non-empty string): reason = \"...\""),
+                );
+                None
+            }
+        };
+        if let (Some(level), Some(reason)) = (level, reason) {
+            out.insert(check, (level, reason));
+        }
+    }
+    out
 }
 
 /// The same mistake found in every mode is reported once.

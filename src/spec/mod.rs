@@ -46,6 +46,22 @@ pub struct Spec {
         schemars(with = "std::collections::BTreeMap<String, RegionSpec>")
     )]
     pub region: IndexMap<Spanned<String>, Spanned<RegionSpec>>,
+    /// `layoutgen lint` levels per check, keyed by id (`LG006`) or name
+    /// (`segment-write-execute`): `{ level = "warn", reason = "..." }`.
+    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::LintTable"))]
+    pub lint: IndexMap<Spanned<String>, Spanned<LintSpec>>,
+}
+
+/// One `[lint.<check>]` entry. The level is kept as text (and checked when
+/// the layout is resolved) so an unknown level is reported with its key.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintSpec {
+    /// `allow`, `warn` or `deny`.
+    pub level: Option<Spanned<String>>,
+    /// Why the check is configured; required and non-empty.
+    pub reason: Option<Spanned<String>>,
 }
 
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

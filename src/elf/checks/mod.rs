@@ -17,7 +17,7 @@ mod source;
 mod symbols;
 
 use super::read::{Elf, Section};
-use super::{Check, Counts, Finding, LintError, LintReport, MAX_PER_CHECK, Stats};
+use super::{Check, Counts, Finding, LintConfig, LintError, LintReport, MAX_PER_CHECK, Stats};
 use crate::layout::{Layout, ModeLayout, Region};
 use crate::riscv::PagingMode;
 use crate::spec::{CodeModel, GpPolicy};
@@ -72,6 +72,7 @@ struct Ctx<'a> {
 
 pub(crate) fn run(
     layout: &Layout,
+    config: &LintConfig,
     modes: &[PagingMode],
     path: &Path,
     elf: &Elf<'_>,
@@ -160,12 +161,13 @@ pub(crate) fn run(
         }
     }
 
-    let mut counts = Counts::default();
+    // Every finding per check, before any is suppressed.
+    let mut by_check: BTreeMap<Check, u64> = BTreeMap::new();
     for f in &merged {
-        counts.add(f.severity, 1);
+        *by_check.entry(f.id).or_default() += 1;
     }
     for (&check, &n) in &over {
-        counts.add(check.severity(), n);
+        *by_check.entry(check).or_default() += n;
         merged.push(Finding::new(
             check,
             "",
@@ -178,8 +180,39 @@ pub(crate) fn run(
             ),
         ));
     }
-    // Most severe first, stable within a severity (check order, then address).
-    merged.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
+    // The configured levels: `warn`/`deny` change the severity, `allow`
+    // suppresses (the finding stays, counted apart).
+    for f in &mut merged {
+        if let Some(setting) = config.get(f.id) {
+            match setting.level.severity() {
+                Some(severity) => f.severity = severity,
+                None => f.suppressed = Some(setting.clone()),
+            }
+        }
+    }
+    let mut counts = Counts::default();
+    for f in &merged {
+        // An "N more" finding stands for the `over` count of its check.
+        let n = if f.spec_key.is_empty() {
+            over.get(&f.id).copied().unwrap_or(1)
+        } else {
+            1
+        };
+        if f.suppressed.is_some() {
+            counts.suppressed += n;
+        } else {
+            counts.add(f.severity, n);
+        }
+    }
+    // Most severe first, suppressed last, stable within a severity (check
+    // order, then address).
+    merged.sort_by(|a, b| {
+        a.suppressed
+            .is_some()
+            .cmp(&b.suppressed.is_some())
+            .then(b.severity.cmp(&a.severity))
+            .then(a.id.cmp(&b.id))
+    });
 
     Ok(LintReport {
         path: path.to_path_buf(),
@@ -189,6 +222,7 @@ pub(crate) fn run(
         findings: merged,
         counts,
         stats,
+        by_check,
     })
 }
 

@@ -231,9 +231,10 @@ pub(super) fn check_relocations(
     }
     if ctx.linked || stats.static_relocations > 0 {
         let mut msg = format!(
-            "relocation audit ({}): {} static relocation(s) in {static_sections} --emit-relocs section(s), {abs_hilo} absolute HI20/LO12 and {abs64} absolute 64-bit word(s) against image symbols; {} dynamic relocation(s): {} R_RISCV_RELATIVE, {nonrel} other, {text} in executable and {ro_data} in read-only sections",
+            "relocation audit ({}): {} static relocation(s) in {static_sections} {}, {abs_hilo} absolute HI20/LO12 and {abs64} absolute 64-bit word(s) against image symbols; {} dynamic relocation(s): {} R_RISCV_RELATIVE, {nonrel} other, {text} in executable and {ro_data} in read-only sections",
             code_model_name(ctx.layout),
             stats.static_relocations,
+            static_sections_kind(elf.kind),
             stats.dynamic_relocations,
             stats.relative_relocations,
         );
@@ -283,6 +284,17 @@ pub(super) fn check_relocations(
         ));
     }
     Ok(())
+}
+
+/// What a file's static relocation sections are: in a linked image they
+/// exist only because of `--emit-relocs`; in an object or module they are
+/// its ordinary `.rela.*` sections.
+fn static_sections_kind(kind: ElfKind) -> &'static str {
+    match kind {
+        ElfKind::Exec | ElfKind::Dyn => "--emit-relocs section(s)",
+        ElfKind::Rel => "relocation section(s) of the object file (ET_REL .rela.*)",
+        ElfKind::Other => "relocation section(s)",
+    }
 }
 
 /// A symbol a relocation may not reference absolutely: defined in the image

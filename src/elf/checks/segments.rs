@@ -1,7 +1,7 @@
 //! LG003–LG006: PT_LOAD segments.
 
 use super::{Collector, Ctx, slot_desc, slot_key};
-use crate::elf::read::Elf;
+use crate::elf::read::{Elf, Section};
 use crate::elf::{Check, Finding};
 use crate::riscv::human_size;
 
@@ -99,17 +99,16 @@ pub(super) fn check_segments(ctx: &Ctx, c: &mut Collector) {
             );
         }
         if seg.write() && seg.exec() {
-            let inside = sections_in(elf, seg.vaddr, seg.end());
             c.push(
                 Finding::new(
                     Check::SegmentWriteExecute,
                     "image.section",
                     format!(
-                        "PT_LOAD {name} [{:#x}, {:#x}] is writable and executable ({}); it holds {}",
+                        "PT_LOAD {name} [{:#x}, {:#x}) is {}: {}",
                         seg.vaddr,
-                        last,
-                        seg.perms(),
-                        inside
+                        seg.end(),
+                        seg.perms().to_uppercase(),
+                        wx_culprits(elf, seg.vaddr, seg.end())
                     ),
                     format!(
                         "keep writable and executable sections in separate segments: separate them by image.section_align ({}) as the generated script does, and do not link with -N/--omagic",
@@ -120,6 +119,79 @@ pub(super) fn check_segments(ctx: &Ctx, c: &mut Collector) {
                 .address(seg.vaddr),
             );
         }
+    }
+}
+
+/// Which allocated sections make a segment W+X: the executable ones inside
+/// a writable segment, and the writable ones they share it with.
+fn wx_culprits(elf: &Elf, start: u64, end: u128) -> String {
+    let inside: Vec<&Section> = elf
+        .sections
+        .iter()
+        .filter(|s| s.alloc() && s.size > 0 && s.addr >= start && s.end() <= end)
+        .collect();
+    let names = |v: &[&Section]| {
+        v.iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let both: Vec<&Section> = inside
+        .iter()
+        .copied()
+        .filter(|s| s.write() && s.exec())
+        .collect();
+    let exec: Vec<&Section> = inside
+        .iter()
+        .copied()
+        .filter(|s| s.exec() && !s.write())
+        .collect();
+    let write: Vec<&Section> = inside
+        .iter()
+        .copied()
+        .filter(|s| s.write() && !s.exec())
+        .collect();
+    let is = |v: &[&Section]| if v.len() == 1 { "is" } else { "are" };
+    let mut parts: Vec<String> = Vec::new();
+    if !both.is_empty() {
+        parts.push(format!(
+            "{} {} writable and executable (WAX)",
+            names(&both),
+            is(&both)
+        ));
+    }
+    if !exec.is_empty() {
+        parts.push(if write.is_empty() {
+            format!(
+                "{} {} executable (AX) inside a segment marked writable that holds no writable section",
+                names(&exec),
+                is(&exec)
+            )
+        } else {
+            format!(
+                "{} {} executable (AX) inside a writable segment with {}",
+                names(&exec),
+                is(&exec),
+                names(&write)
+            )
+        });
+    } else if !write.is_empty() && both.is_empty() {
+        parts.push(format!(
+            "no section is executable, but the segment is marked executable and holds writable {}",
+            names(&write)
+        ));
+    }
+    if parts.is_empty() {
+        if inside.is_empty() {
+            "it holds no allocated section; only its flags are wrong".into()
+        } else {
+            format!(
+                "no section in it is writable or executable ({}); only the segment's flags are wrong",
+                names(&inside)
+            )
+        }
+    } else {
+        parts.join("; ")
     }
 }
 

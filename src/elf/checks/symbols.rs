@@ -77,10 +77,30 @@ pub(super) fn check_symbols<'d>(
         let Some(&(alloc, is_small)) = sec_info.get(sym.shndx as usize) else {
             continue;
         };
-        if !alloc {
-            continue;
-        }
-        if is_small {
+        // The section named in findings: the symbol's own (allocated)
+        // section; when st_shndx points at a non-allocated one (OpenSBI
+        // 1.1's .dynsym entries point at .dynstr), the allocated section
+        // that contains its address, or none. Such a symbol is checked only
+        // when its value looks like an image address (inside an allocated
+        // section, a PT_LOAD segment or the slot), not an offset into a
+        // non-allocated section.
+        let section: Option<&str> = if alloc {
+            elf.section(sym.shndx).map(|s| s.name.as_str())
+        } else {
+            if !ctx.linked {
+                continue;
+            }
+            let at = elf.section_at(sym.value);
+            let in_segment = elf
+                .segments
+                .iter()
+                .any(|s| s.memsz > 0 && sym.value >= s.vaddr && (sym.value as u128) < s.end());
+            if at.is_none() && !in_segment && !slot.is_some_and(|s| s.contains(sym.value)) {
+                continue;
+            }
+            at.map(|s| s.name.as_str())
+        };
+        if is_small && alloc {
             small += 1;
         }
         if !ctx.linked {
@@ -88,21 +108,24 @@ pub(super) fn check_symbols<'d>(
         }
         stats.symbols_checked += 1;
         let last = sym.value.wrapping_add(sym.size.saturating_sub(1));
-        let sec_name = || {
-            elf.section(sym.shndx)
-                .map(|s| s.name.clone())
-                .unwrap_or_default()
+        let where_ = match section {
+            Some(n) => format!("section {n}"),
+            None => "no section".to_string(),
+        };
+        let located = |f: Finding| match section {
+            Some(n) => f.section(n),
+            None => f,
         };
         if semi_pic_window && (in_abs32_window(sym.value) || in_abs32_window(last)) {
-            c.push(
+            c.push(located(
                 Finding::new(
                     Check::SymbolInAbs32Window,
                     "code_model",
                     format!(
-                        "symbol `{}` at {} (section {}) lies in the ±2 GiB absolute window [{:#x}, {:#x}] (wrapping), where absolute lui/R_RISCV_HI20 addresses reach: references to it cannot move with a {} image",
+                        "symbol `{}` at {} ({}) lies in the ±2 GiB absolute window [{:#x}, {:#x}] (wrapping), where absolute lui/R_RISCV_HI20 addresses reach: references to it cannot move with a {} image",
                         sym.name_lossy(),
                         hex(sym.value),
-                        sec_name(),
+                        where_,
                         ABS32_WINDOW_HIGH_START,
                         ABS32_WINDOW_LOW_END - 1,
                         code_model_name(ctx.layout)
@@ -110,23 +133,22 @@ pub(super) fn check_symbols<'d>(
                     "place every image symbol in the slot (link with the generated linker script; remove --defsym/--section-start or custom script lines that put it in the window)",
                 )
                 .symbol(sym.name_lossy())
-                .section(sec_name())
                 .address(sym.value),
-            );
+            ));
             continue;
         }
         if let Some(slot) = slot
             && (!slot.contains(sym.value) || !slot.contains(last))
         {
-            c.push(
+            c.push(located(
                 Finding::new(
                     Check::SymbolOutsideSlot,
                     slot_key(ctx),
                     format!(
-                        "symbol `{}` at {} (section {}) lies outside the image's slot {}",
+                        "symbol `{}` at {} ({}) lies outside the image's slot {}",
                         sym.name_lossy(),
                         hex(sym.value),
-                        sec_name(),
+                        where_,
                         slot_desc(slot)
                     ),
                     format!(
@@ -137,24 +159,23 @@ pub(super) fn check_symbols<'d>(
                     ),
                 )
                 .symbol(sym.name_lossy())
-                .section(sec_name())
                 .address(sym.value),
-            );
+            ));
             continue;
         }
         // Inside the slot but outside the image's extent at its link address.
         let link = ctx.mode.image_link;
         let image_end = link as u128 + ctx.layout.image.max_size as u128;
         if (sym.value as u128) < link as u128 || (last as u128) >= image_end {
-            c.push(
+            c.push(located(
                 Finding::new(
                     Check::SymbolOutsideSlot,
                     "image.max_size",
                     format!(
-                        "symbol `{}` at {} (section {}) lies outside the image [{:#x}, {:#x}) (image.link + image.max_size)",
+                        "symbol `{}` at {} ({}) lies outside the image [{:#x}, {:#x}) (image.link + image.max_size)",
                         sym.name_lossy(),
                         hex(sym.value),
-                        sec_name(),
+                        where_,
                         link,
                         image_end
                     ),
@@ -164,9 +185,8 @@ pub(super) fn check_symbols<'d>(
                     ),
                 )
                 .symbol(sym.name_lossy())
-                .section(sec_name())
                 .address(sym.value),
-            );
+            ));
         }
     }
     stats.small_data_symbols = small;

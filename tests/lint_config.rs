@@ -1,0 +1,494 @@
+//! Per-check lint levels (`[lint]` in the spec, `--allow/--warn/--deny` on
+//! the command line) and the wording of findings met on real kernels:
+//! W+X sections named, relocation sections worded by file type, symbols
+//! whose st_shndx points at a non-allocated section, and the facts line.
+
+mod fixtures;
+
+use fixtures::*;
+use layoutgen::elf::{self, Check, LintReport};
+use object::elf as e;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const SPEC: &str = "qemu-virt-sv39";
+const REASON: &str = "Linux 6.12 puts .init.pi code in the RW init segment";
+
+fn cli(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_layoutgen"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn le64(d: &mut [u8], at: usize, v: u64) {
+    d[at..at + 8].copy_from_slice(&v.to_le_bytes());
+}
+
+/// The bundled spec with `extra` appended, written next to the fixture.
+/// Returns its path and the 1-based line where `extra` starts.
+fn spec_with(k: &Linked, file: &str, extra: &str) -> (PathBuf, usize) {
+    let base = std::fs::read_to_string(layout_path(SPEC)).unwrap();
+    let first_line = base.lines().count() + 2;
+    let p = k.dir.path().join(file);
+    std::fs::write(&p, format!("{base}\n{extra}")).unwrap();
+    (p, first_line)
+}
+
+/// A fixture whose text segment is also writable: LG006, an error.
+fn wx(k: &Linked) -> PathBuf {
+    let mut d = k.bytes();
+    let text = loads(&d)
+        .into_iter()
+        .find(|p| p.2 & e::PF_X.0 != 0)
+        .unwrap();
+    set_p_flags(&mut d, text.0, text.2 | e::PF_W.0);
+    k.write_variant("wx.elf", &d)
+}
+
+/// A fixture missing a boundary symbol: LG010, a warning.
+fn warn_fixture(k: &Linked) -> PathBuf {
+    let mut d = k.bytes();
+    replace_in_section(&mut d, ".strtab", b"__stack_top\0", b"__stack_toq\0");
+    k.write_variant("warn.elf", &d)
+}
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+fn json(args: &[&str]) -> (i32, serde_json::Value) {
+    let mut a = args.to_vec();
+    a.extend(["--format", "json"]);
+    let (code, out, err) = cli(&a);
+    (
+        code,
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}")),
+    )
+}
+
+fn findings_of<'a>(v: &'a serde_json::Value, id: &str) -> Vec<&'a serde_json::Value> {
+    v["files"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == id)
+        .collect()
+}
+
+// ---- levels from the spec ---------------------------------------------------
+
+#[test]
+fn allowed_in_the_spec_exits_0_and_is_still_reported() {
+    let k = link(SPEC, &LinkOpts::default());
+    let elf = wx(&k);
+    let (spec, _) = spec_with(
+        &k,
+        "allow.toml",
+        &format!("[lint.LG006]\nlevel = \"allow\"\nreason = \"{REASON}\"\n"),
+    );
+    // Without the table it fails.
+    let (code, _, _) = cli(&["lint", "--spec", &s(&layout_path(SPEC)), &s(&elf)]);
+    assert_eq!(code, 1);
+
+    let (code, out, _) = cli(&["lint", "--spec", &s(&spec), &s(&elf)]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("error[LG006"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "0 errors, 0 warnings, 1 info, 1 allowed (LG006: {REASON})"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("1 allowed: clean"), "{out}");
+
+    let (code, v) = json(&["lint", "--spec", &s(&spec), &s(&elf)]);
+    assert_eq!(code, 0);
+    let f = findings_of(&v, "LG006");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["severity"], "error");
+    assert_eq!(f[0]["suppressed"]["level"], "allow");
+    assert_eq!(f[0]["suppressed"]["reason"], REASON);
+    assert_eq!(f[0]["suppressed"]["source"], "spec");
+    assert_eq!(v["files"][0]["counts"]["suppressed"], 1);
+    assert_eq!(v["files"][0]["counts"]["errors"], 0);
+    assert_eq!(v["files"][0]["ok"], true);
+    assert_eq!(v["summary"]["counts"]["suppressed"], 1);
+    assert_eq!(v["lint_config"][0]["id"], "LG006");
+    assert_eq!(v["lint_config"][0]["level"], "allow");
+    // Findings of other checks are not suppressed.
+    for f in findings_of(&v, "LG016") {
+        assert!(f["suppressed"].is_null(), "{f}");
+    }
+
+    let (code, out, _) = cli(&["lint", "--spec", &s(&spec), "--format", "sarif", &s(&elf)]);
+    assert_eq!(code, 0);
+    let sarif: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let r = results.iter().find(|r| r["ruleId"] == "LG006").unwrap();
+    assert_eq!(r["suppressions"][0]["kind"], "external");
+    assert_eq!(r["suppressions"][0]["justification"], REASON);
+    let other = results.iter().find(|r| r["ruleId"] == "LG016").unwrap();
+    assert!(other.get("suppressions").is_none(), "{other}");
+
+    // GitHub annotations leave suppressed findings out.
+    let (_, out, _) = cli(&["lint", "--spec", &s(&spec), "--format", "github", &s(&elf)]);
+    assert!(!out.contains("LG006"), "{out}");
+}
+
+#[test]
+fn warn_turns_an_error_into_a_warning() {
+    let k = link(SPEC, &LinkOpts::default());
+    let elf = wx(&k);
+    let (spec, _) = spec_with(
+        &k,
+        "warn.toml",
+        &format!("[lint]\nsegment-write-execute = {{ level = \"warn\", reason = \"{REASON}\" }}\n"),
+    );
+    let (code, out, _) = cli(&["lint", "--spec", &s(&spec), &s(&elf)]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("warning[LG006 segment-write-execute]"),
+        "{out}"
+    );
+    assert!(out.contains("0 errors, 1 warning"), "{out}");
+    let (code, out, _) = cli(&["lint", "--spec", &s(&spec), "--deny", "warnings", &s(&elf)]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("failed (warnings denied)"), "{out}");
+
+    let (_, out, _) = cli(&["lint", "--spec", &s(&spec), "--format", "sarif", &s(&elf)]);
+    let sarif: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let run = &sarif["runs"][0];
+    let r = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "LG006")
+        .unwrap();
+    assert_eq!(r["level"], "warning");
+    let o = &run["invocations"][0]["ruleConfigurationOverrides"][0];
+    assert_eq!(o["descriptor"]["id"], "LG006");
+    assert_eq!(o["configuration"]["level"], "warning");
+}
+
+#[test]
+fn deny_turns_a_warning_into_an_error() {
+    let k = link(SPEC, &LinkOpts::default());
+    let elf = warn_fixture(&k);
+    let (code, _, _) = cli(&["lint", "--spec", &s(&layout_path(SPEC)), &s(&elf)]);
+    assert_eq!(code, 0);
+    let (spec, _) = spec_with(
+        &k,
+        "deny.toml",
+        "[lint.boundary-symbol-missing]\nlevel = \"deny\"\nreason = \"our kernel is always linked with the generated script\"\n",
+    );
+    let (code, out, _) = cli(&["lint", "--spec", &s(&spec), &s(&elf)]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("error[LG010 boundary-symbol-missing]"),
+        "{out}"
+    );
+    // The library applies the spec's levels too.
+    let layout = layoutgen::load_checked(&spec).unwrap();
+    let r: LintReport = elf::lint(&layout, None, &elf).unwrap();
+    assert_eq!(r.exit_code(false), 1);
+}
+
+#[test]
+fn command_line_overrides_the_spec() {
+    let k = link(SPEC, &LinkOpts::default());
+    let elf = wx(&k);
+    let (allow, _) = spec_with(
+        &k,
+        "allow.toml",
+        &format!("[lint.LG006]\nlevel = \"allow\"\nreason = \"{REASON}\"\n"),
+    );
+    let (code, out, _) = cli(&["lint", "--spec", &s(&allow), "--deny", "LG006", &s(&elf)]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error[LG006"), "{out}");
+    let (code, out, _) = cli(&["lint", "--spec", &s(&allow), "--warn", "LG006", &s(&elf)]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("warning[LG006"), "{out}");
+
+    // Allowed on the command line (by name), over the bundled spec.
+    let (code, v) = json(&[
+        "lint",
+        "--spec",
+        &s(&layout_path(SPEC)),
+        "--allow",
+        "segment-write-execute",
+        &s(&elf),
+    ]);
+    assert_eq!(code, 0);
+    let f = findings_of(&v, "LG006");
+    assert_eq!(f[0]["suppressed"]["source"], "command line");
+    assert!(
+        f[0]["suppressed"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("--allow LG006"),
+        "{}",
+        f[0]
+    );
+    // Info checks can be denied too.
+    let clean = k.elf.clone();
+    let (code, _, _) = cli(&["lint", "--spec", &s(&layout_path(SPEC)), &s(&clean)]);
+    assert_eq!(code, 0);
+    let (code, out, _) = cli(&[
+        "lint",
+        "--spec",
+        &s(&layout_path(SPEC)),
+        "--deny",
+        "relocation-audit",
+        &s(&clean),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error[LG016"), "{out}");
+
+    // Bad command-line levels are usage errors.
+    let (code, _, err) = cli(&["lint", "--spec", &s(&allow), "--allow", "LG999", &s(&elf)]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown lint check `LG999`"), "{err}");
+    let (code, _, err) = cli(&[
+        "lint",
+        "--spec",
+        &s(&allow),
+        "--allow",
+        "LG006",
+        "--deny",
+        "LG006",
+        &s(&elf),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("both --allow and --deny"), "{err}");
+}
+
+// ---- spec errors -------------------------------------------------------------
+
+/// Lints the clean fixture with `extra` in the spec: exit 2, and stderr
+/// names the key and the line.
+fn spec_error(extra: &str, key: &str, line_offset: usize, what: &str) {
+    let k = link(SPEC, &LinkOpts::default());
+    let (spec, first) = spec_with(&k, "bad.toml", extra);
+    let (code, out, err) = cli(&["lint", "--spec", &s(&spec), &s(&k.elf)]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("lint-config"), "{err}");
+    assert!(err.contains(&format!("`{key}`")), "{err}");
+    assert!(err.contains(what), "{err}");
+    let line = first + line_offset;
+    assert!(
+        err.contains(&format!("bad.toml:{line}:")),
+        "expected line {line}:\n{err}"
+    );
+    // `layoutgen check` reports the same spec error.
+    let (code, _, err) = cli(&["check", &s(&spec)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(&format!("`{key}`")), "{err}");
+}
+
+#[test]
+fn unknown_check_in_the_spec_is_an_error_at_its_key() {
+    spec_error(
+        "[lint]\nLG999 = { level = \"allow\", reason = \"x\" }\n",
+        "lint.LG999",
+        1,
+        "unknown lint check",
+    );
+}
+
+#[test]
+fn missing_or_empty_reason_is_an_error_at_its_key() {
+    spec_error(
+        "[lint.LG006]\nlevel = \"allow\"\n",
+        "lint.LG006",
+        0,
+        "has no `reason`",
+    );
+    spec_error(
+        "[lint]\nLG021 = { level = \"allow\", reason = \"  \" }\n",
+        "lint.LG021.reason",
+        1,
+        "is empty",
+    );
+}
+
+#[test]
+fn bad_level_is_an_error_at_its_key() {
+    spec_error(
+        "[lint.LG006]\nreason = \"x\"\nlevel = \"error\"\n",
+        "lint.LG006.level",
+        2,
+        "unknown level \"error\"",
+    );
+}
+
+#[test]
+fn a_check_configured_twice_is_an_error() {
+    spec_error(
+        "[lint]\nLG006 = { level = \"allow\", reason = \"x\" }\nsegment-write-execute = { level = \"warn\", reason = \"y\" }\n",
+        "lint.segment-write-execute",
+        2,
+        "already configured",
+    );
+}
+
+// ---- wording -----------------------------------------------------------------
+
+#[test]
+fn write_execute_names_the_sections_responsible() {
+    let k = link(SPEC, &LinkOpts::default());
+    let mut d = k.bytes();
+    // The text segment made writable and stretched over the data sections:
+    // .text is then executable inside a writable segment with .data/.bss.
+    let text = loads(&d)
+        .into_iter()
+        .find(|p| p.2 & e::PF_X.0 != 0)
+        .unwrap();
+    set_p_flags(&mut d, text.0, text.2 | e::PF_W.0);
+    let last_end = loads(&d).iter().map(|p| p.3 + p.5).max().unwrap();
+    le64(&mut d, text.0 + 40, last_end - text.3);
+    let p = k.write_variant("wx-all.elf", &d);
+    let layout = layoutgen::load_checked(&layout_path(SPEC)).unwrap();
+    let r = elf::lint(&layout, None, &p).unwrap();
+    let f: Vec<_> = r.by_check(Check::SegmentWriteExecute).collect();
+    assert!(!f.is_empty());
+    let m = &f[0].message;
+    assert!(m.contains("is RWX"), "{m}");
+    assert!(
+        m.contains(".text is executable (AX) inside a writable segment with"),
+        "{m}"
+    );
+    assert!(m.contains(".data"), "{m}");
+    assert!(m.contains(".bss"), "{m}");
+    // Read-only data is neither cause.
+    assert!(!m.contains(".rodata"), "{m}");
+
+    // Only the flag: the section is named and the segment blamed.
+    let r = elf::lint(&layout, None, &wx(&k)).unwrap();
+    let m = &r
+        .by_check(Check::SegmentWriteExecute)
+        .next()
+        .unwrap()
+        .message;
+    assert!(
+        m.contains(".text is executable (AX) inside a segment marked writable"),
+        "{m}"
+    );
+}
+
+#[test]
+fn object_relocations_are_not_called_emit_relocs() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("module.ko");
+    std::fs::write(&p, object(&ObjOpts::default())).unwrap();
+    let layout = layoutgen::load_checked(&layout_path("qemu-virt-semipic")).unwrap();
+    let r = elf::lint(&layout, None, &p).unwrap();
+    let a = &r.by_check(Check::RelocationAudit).next().unwrap().message;
+    assert!(!a.contains("--emit-relocs"), "{a}");
+    assert!(
+        a.contains("relocation section(s) of the object file"),
+        "{a}"
+    );
+
+    // A linked image's static relocations do come from --emit-relocs.
+    let k = link(SPEC, &LinkOpts::default());
+    let layout = layoutgen::load_checked(&layout_path(SPEC)).unwrap();
+    let r = elf::lint(&layout, None, &k.elf).unwrap();
+    let a = &r.by_check(Check::RelocationAudit).next().unwrap().message;
+    assert!(a.contains("--emit-relocs section(s)"), "{a}");
+}
+
+#[test]
+fn symbol_pointing_at_a_non_allocated_section_is_reported_where_it_is() {
+    let k = link(SPEC, &LinkOpts::default());
+    let layout = layoutgen::load_checked(&layout_path(SPEC)).unwrap();
+    let slot = layout.modes[0].region(&layout.image.slot).unwrap().clone();
+    let d0 = k.bytes();
+    let sh = shdrs(&d0);
+    let nonalloc = sh
+        .iter()
+        .position(|s| s.1 == ".shstrtab" || s.1 == ".strtab")
+        .unwrap() as u16;
+    let bss = sh.iter().find(|s| s.1 == ".bss").unwrap().0;
+
+    // `buffer` (in .bss) patched to point at a non-allocated section, and
+    // .bss moved into the slot below the image: the finding names .bss,
+    // the section that contains the address.
+    let mut d = d0.clone();
+    let entry = symbol_entry(&d, "buffer");
+    d[entry + 6..entry + 8].copy_from_slice(&nonalloc.to_le_bytes());
+    le64(&mut d, bss + 16, slot.start);
+    set_symbol_value(&mut d, "buffer", slot.start);
+    let p = k.write_variant("shndx.elf", &d);
+    let r = elf::lint(&layout, None, &p).unwrap();
+    let f = r
+        .by_check(Check::SymbolOutsideSlot)
+        .find(|f| f.symbol.as_deref() == Some("buffer"))
+        .expect("buffer reported");
+    assert_eq!(f.section.as_deref(), Some(".bss"), "{}", f.message);
+    assert!(f.message.contains("(section .bss)"), "{}", f.message);
+    assert!(!f.message.contains("strtab"), "{}", f.message);
+
+    // At an address no allocated section holds: "no section".
+    let mut d = d0.clone();
+    let entry = symbol_entry(&d, "buffer");
+    d[entry + 6..entry + 8].copy_from_slice(&nonalloc.to_le_bytes());
+    set_symbol_value(&mut d, "buffer", slot.start + 0x100);
+    let p = k.write_variant("shndx-none.elf", &d);
+    let r = elf::lint(&layout, None, &p).unwrap();
+    let f = r
+        .by_check(Check::SymbolOutsideSlot)
+        .find(|f| f.symbol.as_deref() == Some("buffer"))
+        .expect("buffer reported");
+    assert_eq!(f.section, None);
+    assert!(f.message.contains("(no section)"), "{}", f.message);
+
+    // An offset into the non-allocated section (not an address) is skipped.
+    let mut d = d0.clone();
+    let entry = symbol_entry(&d, "buffer");
+    d[entry + 6..entry + 8].copy_from_slice(&nonalloc.to_le_bytes());
+    set_symbol_value(&mut d, "buffer", 0x10);
+    let p = k.write_variant("shndx-offset.elf", &d);
+    let r = elf::lint(&layout, None, &p).unwrap();
+    assert_eq!(r.counts.errors, 0, "{:?}", r.findings);
+}
+
+#[test]
+fn human_summary_states_the_facts() {
+    let k = link(SPEC, &LinkOpts::default());
+    let spec = s(&layout_path(SPEC));
+    let (code, out, _) = cli(&["lint", "--spec", &spec, &s(&k.elf)]);
+    assert_eq!(code, 0, "{out}");
+    let facts = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("checked: "))
+        .unwrap_or_else(|| panic!("no facts line:\n{out}"));
+    assert!(
+        facts.contains("symbols checked, all inside `kernel`"),
+        "{facts}"
+    );
+    assert!(facts.contains("PT_LOAD segments, none W+X"), "{facts}");
+    assert!(facts.contains("static and"), "{facts}");
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.trim_start().starts_with("checked: "))
+            .count(),
+        1
+    );
+
+    // The same line states what failed.
+    let (_, out, _) = cli(&["lint", "--spec", &spec, &s(&wx(&k))]);
+    assert!(out.contains(", 1 W+X"), "{out}");
+    let mut d = k.bytes();
+    set_symbol_value(&mut d, "buffer", 0x1000);
+    let bad = k.write_variant("bad.elf", &d);
+    let (_, out, _) = cli(&["lint", "--spec", &spec, &s(&bad)]);
+    assert!(out.contains(", 1 outside `kernel`"), "{out}");
+    assert!(!out.contains("all inside"), "{out}");
+}
