@@ -163,6 +163,12 @@ pub struct Stats {
     pub relative_relocations: u64,
     pub small_data_symbols: u64,
     pub small_data_outside_gp_window: u64,
+    /// The linked image's link address and real end (its end symbol, else
+    /// its last allocated section's end); null for objects.
+    #[serde(serialize_with = "ser_hex_opt")]
+    pub image_start: Option<u64>,
+    #[serde(serialize_with = "ser_hex_opt")]
+    pub image_end: Option<u64>,
 }
 
 /// The result of linting one ELF file.

@@ -122,6 +122,21 @@ pub(crate) fn run(
         source::check_source(&ctx, &mut c);
         let wanted = symbols::check_symbols(&ctx, &mut c, &mut stats);
         if linked {
+            // The image's real extent: its end symbol, else its last section.
+            stats.image_start = Some(mode.image_link);
+            stats.image_end = layout
+                .image
+                .end_symbols
+                .first()
+                .and_then(|n| wanted.get(n))
+                .map(|s| s.value)
+                .or_else(|| {
+                    elf.sections
+                        .iter()
+                        .filter(|s| s.alloc() && s.size > 0)
+                        .map(|s| s.end().min(u64::MAX as u128) as u64)
+                        .max()
+                });
             segments::check_segments(&ctx, &mut c);
             sections::check_sections(&ctx, &mut c);
             boundaries::check_boundaries(&ctx, &wanted, &mut c);
