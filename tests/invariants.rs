@@ -466,6 +466,8 @@ fn every_rule_has_a_negative_test_here() {
         Rule::Ram,
         Rule::WriteXorExecute,
         Rule::Structure,
+        Rule::Segment,
+        Rule::Load,
     ];
     let source = include_str!("invariants.rs");
     for rule in tested {
@@ -485,4 +487,166 @@ fn rejects_missing_linear_map_and_bad_slot() {
     );
     let text = edit(r#"slot = "kernel""#, r#"slot = "vmalloc""#);
     assert_fails(&text, Rule::Structure, "image.slot");
+}
+
+// The image model (docs/spec.md, `[image]`): sections by ELF name, segments,
+// boundary symbols, the load rule.
+
+#[test]
+fn rejects_duplicate_section_names() {
+    let text = edit(
+        "[[image.section]]\nname = \".rodata\"",
+        "[[image.section]]\nname = \".text\"\nid = \"text2\"",
+    );
+    let d = assert_fails(&text, Rule::Segment, "image.section.text2.name");
+    assert!(d.message.contains("`.text` is used twice"), "{}", d.message);
+}
+
+#[test]
+fn rejects_duplicate_section_ids() {
+    // `.data` and `_data` both derive the id `data`.
+    let text = edit(
+        "[[image.section]]\nname = \".bss\"",
+        "[[image.section]]\nname = \"_data\"\nperms = \"rw\"\n\n[[image.section]]\nname = \".bss\"",
+    );
+    let d = assert_fails(&text, Rule::Segment, "image.section.data");
+    assert!(d.message.contains("the id `data`"), "{}", d.message);
+}
+
+#[test]
+fn rejects_a_segment_split_by_another() {
+    let text = edit(
+        "name = \".text\"\nperms = \"rx\"",
+        "name = \".text\"\nsegment = \"core\"\nperms = \"rx\"",
+    );
+    let text = text.replace(
+        "name = \".data\"\nperms = \"rw\"",
+        "name = \".data\"\nsegment = \"core\"\nperms = \"rw\"",
+    );
+    let d = assert_fails(&text, Rule::Segment, "image.section.data.segment");
+    assert!(
+        d.message.contains("joins segment `core` again"),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
+fn rejects_a_segment_start_below_section_align() {
+    let text = edit(
+        "name = \".rodata\"\nperms = \"r\"",
+        "name = \".rodata\"\nperms = \"r\"\nalign = \"4KiB\"",
+    );
+    assert_fails(&text, Rule::Segment, "image.section.rodata.align");
+}
+
+#[test]
+fn accepts_sections_inside_a_segment_at_their_own_alignment() {
+    // Linux: .head.text then .text at 4 KiB inside one 2 MiB text segment.
+    let text = edit(
+        "[[image.section]]\nname = \".text\"\nperms = \"rx\"\ninput = [\".text.entry\", \".text\", \".text.*\"]",
+        "[[image.section]]\nname = \".head.text\"\nsegment = \"text\"\nperms = \"rx\"\ninput = [\".text.entry\"]\n\n[[image.section]]\nname = \".text\"\nsegment = \"text\"\nperms = \"rx\"\nalign = \"8\"\nstart_symbols = [\"_stext\"]\nend_symbols = [\"_etext\"]",
+    );
+    let layout = check_text(&text, "t.toml").unwrap_or_else(|d| panic!("{d:#?}"));
+    let text_sec = layout.image.section(".text").unwrap();
+    assert_eq!((text_sec.align, text_sec.segment_start), (8, false));
+    assert_eq!(text_sec.start_symbols, ["_stext"]);
+    assert_eq!(layout.image.segments().count(), 4);
+}
+
+#[test]
+fn rejects_a_segment_mixing_writable_and_executable_sections() {
+    let text = edit(
+        "name = \".data\"\nperms = \"rw\"",
+        "name = \".data\"\nsegment = \"rodata\"\nperms = \"rw\"",
+    )
+    .replace(
+        "name = \".rodata\"\nperms = \"r\"",
+        "name = \".rodata\"\nperms = \"rx\"",
+    );
+    let d = assert_fails(&text, Rule::WriteXorExecute, "image.section.rodata.segment");
+    assert!(
+        d.message.contains("writable section `.data`"),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
+fn rejects_section_names_in_the_old_grammar_and_unsafe_ones() {
+    let text = edit("name = \".rodata\"", "name = \"rodata\"");
+    let d = assert_fails(&text, Rule::Identifier, "image.section.rodata.name");
+    assert!(d.help.as_deref().unwrap().contains("name = \".rodata\""));
+    let text = edit("name = \".rodata\"", "name = \".rodata) }\"");
+    assert_fails(&text, Rule::Identifier, "image.section.rodata.name");
+    // A name whose derived id is empty needs an explicit one.
+    let text = edit("name = \".rodata\"", "name = \"...\"");
+    assert_fails(&text, Rule::Identifier, "image.section..id");
+}
+
+#[test]
+fn rejects_bad_boundary_symbol_names_and_empty_input() {
+    let text = edit(
+        "name = \".rodata\"\nperms = \"r\"",
+        "name = \".rodata\"\nperms = \"r\"\nstart_symbols = [\"a b\"]",
+    );
+    assert_fails(
+        &text,
+        Rule::Identifier,
+        "image.section.rodata.start_symbols",
+    );
+    let text = edit(
+        "name = \".rodata\"\nperms = \"r\"",
+        "name = \".rodata\"\nperms = \"r\"\ninput = []",
+    );
+    assert_fails(&text, Rule::Identifier, "image.section.rodata.input");
+}
+
+#[test]
+fn rejects_an_lma_the_image_does_not_run_at() {
+    let text = edit(
+        "max_size = \"32MiB\"",
+        "max_size = \"32MiB\"\nlma = \"0x8040_0000\"",
+    );
+    let d = assert_fails(&text, Rule::Load, "image.lma");
+    assert!(d.help.as_deref().unwrap().contains("phys_align"));
+}
+
+#[test]
+fn accepts_linux_load_offset_rule_with_boot_placement() {
+    let text = edit(
+        "max_size = \"32MiB\"",
+        "max_size = \"32MiB\"\nlma = \"image.start - 0xffff_ffff_8000_0000\"\nphys_align = \"2MiB\"",
+    );
+    let layout = check_text(&text, "t.toml").unwrap_or_else(|d| panic!("{d:#?}"));
+    assert_eq!(layout.image.lma, 0x20_0000);
+    assert_eq!(layout.image.phys_align, Some(2 << 20));
+}
+
+#[test]
+fn rejects_a_phys_align_that_cannot_be_mapped() {
+    let text = edit(
+        "max_size = \"32MiB\"",
+        "max_size = \"32MiB\"\nlma = \"0\"\nphys_align = \"4KiB\"",
+    );
+    assert_fails(&text, Rule::Load, "image.phys_align");
+    let text = edit(
+        "max_size = \"32MiB\"",
+        "max_size = \"32MiB\"\nlma = \"0\"\nphys_align = \"1GiB\"",
+    );
+    let d = assert_fails(&text, Rule::Load, "ram.load");
+    assert!(
+        d.message.contains("not a multiple of image.phys_align"),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
+fn rejects_an_unknown_relocation_type() {
+    let text = edit(
+        "max_size = \"32MiB\"",
+        "max_size = \"32MiB\"\nrelocator = { types = [\"R_RISCV_HI20\"] }",
+    );
+    assert_fails(&text, Rule::Syntax, "image.relocator.types");
 }
