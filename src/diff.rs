@@ -235,7 +235,11 @@ pub fn diff(old: &Layout, new: &Layout) -> Vec<Change> {
     d.size("image.stack_size", oi.stack_size, ni.stack_size);
     d.other("image.entry", &oi.entry, &ni.entry);
     d.address("image.lma", oi.lma, ni.lma);
-    d.other("image.phys_align", &oi.phys_align, &ni.phys_align);
+    d.other(
+        "image.phys_align",
+        &oi.phys_align.map(crate::json::hex),
+        &ni.phys_align.map(crate::json::hex),
+    );
     d.alignment("image.end_align", oi.end_align, ni.end_align);
     d.other("image.start_symbols", &oi.start_symbols, &ni.start_symbols);
     d.other("image.end_symbols", &oi.end_symbols, &ni.end_symbols);

@@ -447,7 +447,7 @@ _layoutgen() {
             return 0
             ;;
         layoutgen__subcmd__show)
-            opts="-h --spec --mode --ram --device-pages --format --dtb --help"
+            opts="-h --spec --mode --ram --device-pages --format --dtb --elf --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -474,6 +474,10 @@ _layoutgen() {
                     return 0
                     ;;
                 --dtb)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --elf)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -116,7 +116,8 @@ impl Image {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Relocator {
-    /// Relocation type numbers it applies, and their names.
+    /// Relocation type numbers it applies (JSON has the names).
+    #[serde(skip)]
     pub types: Vec<u32>,
     pub type_names: Vec<String>,
     pub unmoved_below_link: bool,
