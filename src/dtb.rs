@@ -367,7 +367,9 @@ pub fn check(layout: &Layout, ranges: &[RamRange], dtb: &str) -> Vec<Diagnostic>
     let last = ranges.iter().map(|r| r.end()).max().unwrap_or(0);
     let needed = last.saturating_sub(first.min(ram.base) as u128);
     for mode in &layout.modes {
-        let linear = mode.linear_map();
+        let Some(linear) = mode.linear_map() else {
+            continue;
+        };
         if needed > linear.size as u128 {
             out.push(
                 Diagnostic::new(

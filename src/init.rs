@@ -121,6 +121,8 @@ fn linear_start(m: PagingMode) -> u64 {
         PagingMode::Sv39 => 0xffff_ffd6_0000_0000,
         PagingMode::Sv48 => 0xffff_af80_0000_0000,
         PagingMode::Sv57 => 0xff60_0000_0000_0000,
+        // Never reached: the CLI offers no `bare` mode here (`--shape bare`).
+        PagingMode::Bare => 0,
     }
 }
 
@@ -129,6 +131,7 @@ fn linear_size(m: PagingMode) -> u64 {
         PagingMode::Sv39 => 128 * GIB,
         PagingMode::Sv48 => 64 << 40,
         PagingMode::Sv57 => 32 << 50,
+        PagingMode::Bare => 0,
     }
 }
 

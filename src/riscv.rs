@@ -25,31 +25,51 @@ pub enum PagingMode {
     Sv39,
     Sv48,
     Sv57,
+    /// No paging (`satp = 0`): M-mode firmware, or an S-mode kernel before
+    /// it turns paging on. Addresses are physical.
+    Bare,
 }
 
+/// Width of a riscv64 physical address (Sv39/48/57 PTEs hold 44-bit PPNs).
+pub const PHYS_ADDR_BITS: u32 = 56;
+
 impl PagingMode {
-    pub const ALL: [PagingMode; 3] = [PagingMode::Sv39, PagingMode::Sv48, PagingMode::Sv57];
+    pub const ALL: [PagingMode; 4] = [
+        PagingMode::Sv39,
+        PagingMode::Sv48,
+        PagingMode::Sv57,
+        PagingMode::Bare,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             PagingMode::Sv39 => "sv39",
             PagingMode::Sv48 => "sv48",
             PagingMode::Sv57 => "sv57",
+            PagingMode::Bare => "bare",
         }
     }
 
-    /// Width of a virtual address.
+    pub fn is_bare(self) -> bool {
+        self == PagingMode::Bare
+    }
+
+    /// Width of an address: virtual, or physical without paging.
     pub fn va_bits(self) -> u32 {
         match self {
             PagingMode::Sv39 => 39,
             PagingMode::Sv48 => 48,
             PagingMode::Sv57 => 57,
+            PagingMode::Bare => PHYS_ADDR_BITS,
         }
     }
 
-    /// Page-table levels (each resolves 9 bits).
+    /// Page-table levels (each resolves 9 bits); none without paging.
     pub fn levels(self) -> u32 {
-        (self.va_bits() - 12) / 9
+        match self {
+            PagingMode::Bare => 0,
+            _ => (self.va_bits() - 12) / 9,
+        }
     }
 
     /// The `satp.MODE` field value.
@@ -58,33 +78,43 @@ impl PagingMode {
             PagingMode::Sv39 => 8,
             PagingMode::Sv48 => 9,
             PagingMode::Sv57 => 10,
+            PagingMode::Bare => 0,
         }
     }
 
     /// First address of the upper (kernel) half: addresses are canonical when
-    /// bits 63..va_bits copy bit va_bits-1.
+    /// bits 63..va_bits copy bit va_bits-1. Without paging there is no upper
+    /// half: every physical address is in the "lower" one.
     pub fn kernel_half_start(self) -> u64 {
-        u64::MAX << (self.va_bits() - 1)
+        match self {
+            PagingMode::Bare => 1u64 << PHYS_ADDR_BITS,
+            _ => u64::MAX << (self.va_bits() - 1),
+        }
     }
 
-    /// One past the last address of the lower (user) half.
+    /// One past the last address of the lower (user) half; without paging,
+    /// one past the last physical address.
     pub fn user_half_end(self) -> u64 {
-        1u64 << (self.va_bits() - 1)
+        match self {
+            PagingMode::Bare => 1u64 << PHYS_ADDR_BITS,
+            _ => 1u64 << (self.va_bits() - 1),
+        }
     }
 
     /// Whether every address of `[start, start + size)` is canonical and in one half.
     pub fn is_canonical_range(self, start: u64, size: u64) -> bool {
         let end = start as u128 + size as u128;
         let user = end <= self.user_half_end() as u128;
-        let kernel = start >= self.kernel_half_start();
+        let kernel = !self.is_bare() && start >= self.kernel_half_start();
         size > 0 && (user || kernel)
     }
 
     /// Leaf page sizes this mode can map, smallest first: a leaf PTE may sit
     /// at any level (4 KiB, 2 MiB megapage, 1 GiB gigapage, 512 GiB terapage,
-    /// 256 TiB petapage).
+    /// 256 TiB petapage). Without paging only the 4 KiB granule is
+    /// meaningful (alignment, PMP-friendly boundaries).
     pub fn leaf_sizes(self) -> Vec<u64> {
-        (0..self.levels())
+        (0..self.levels().max(1))
             .map(|level| PAGE_SIZE << (9 * level))
             .collect()
     }

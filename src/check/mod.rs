@@ -5,7 +5,7 @@
 use crate::diag::{Diagnostic, Label, Rule};
 use crate::layout::{Layout, Region};
 use crate::riscv::{self, PAGE_SIZE, human_size};
-use crate::spec::{CodeModel, GpPolicy, RegionKind};
+use crate::spec::{CodeModel, GpPolicy, Half, RegionKind};
 
 /// Every rule, in the order findings are reported.
 const RULES: &[fn(&Layout, &mut Findings)] = &[
@@ -121,31 +121,37 @@ fn kernel_half(l: &Layout, f: &mut Findings) {
             if !m.mode.is_canonical_range(r.start, r.size) {
                 continue; // reported by `canonical`
             }
+            // Without paging there are no halves: addresses are physical.
+            if m.mode.is_bare() {
+                continue;
+            }
             let in_kernel_half = r.start >= m.kernel_half;
-            if r.kind == RegionKind::User && in_kernel_half {
-                f.at(
+            let key = region_key(r);
+            let kind = if r.kind == RegionKind::User { "user region" } else { "region" };
+            if r.half == Half::Lower && in_kernel_half {
+                let d = f.at(
                     Rule::KernelHalf,
-                    &region_key(r),
-                    "user region in the kernel half",
+                    &key,
+                    "in the kernel half",
                     format!(
-                        "user region `{}` starts at {} in the kernel half of {}",
+                        "{kind} `{}` starts at {} in the kernel half of {}, but it is a lower-half region",
                         r.name,
                         hex(r.start),
                         m.mode
                     ),
                     format!(
-                        "user regions end at or below {}",
+                        "lower-half regions end at or below {}; for a kernel region in the upper half remove `half = \"lower\"`",
                         hex(m.mode.user_half_end())
                     ),
-                )
-                .mode = Some(m.mode);
-            } else if r.kind != RegionKind::User && !in_kernel_half {
+                );
+                d.mode = Some(m.mode);
+            } else if r.half == Half::Upper && !in_kernel_half {
                 f.at(
                     Rule::KernelHalf,
-                    &region_key(r),
+                    &key,
                     "below the kernel half",
                     format!("region `{}` starts at {}, below the kernel half of {} ({})", r.name, hex(r.start), m.mode, hex(m.kernel_half)),
-                    format!("kernel regions start at or above {} in {}; use `kernel_half + N` or `top - N`, or declare kind = \"user\"", hex(m.kernel_half), m.mode),
+                    format!("kernel regions start at or above {} in {}; use `kernel_half + N` or `top - N`, or declare half = \"lower\" for an identity-mapped or lower-half kernel (kind = \"user\" for user space)", hex(m.kernel_half), m.mode),
                 )
                 .mode = Some(m.mode);
             }
@@ -342,12 +348,14 @@ fn leaf(l: &Layout, f: &mut Findings) {
                 .mode = Some(m.mode);
             }
         }
-        let linear = m.linear_map();
-        if sizes.contains(&linear.leaf) && m.linear_offset % linear.leaf != 0 {
-            f.at(Rule::Leaf, "region.linear_map.leaf", "VA ≢ PA modulo the leaf",
+        if let (Some(linear), Some(linear_offset)) = (m.linear_map(), m.linear_offset)
+            && sizes.contains(&linear.leaf)
+            && linear_offset % linear.leaf != 0
+        {
+            f.at(Rule::Leaf, &format!("region.{}.leaf", linear.name), "VA ≢ PA modulo the leaf",
                 format!(
                     "the linear map cannot use {} leaves in {}: its VA−PA offset {} (linear_map.start − ram.base) is not a multiple of {}",
-                    human_size(linear.leaf as u128), m.mode, hex(m.linear_offset), human_size(linear.leaf as u128)),
+                    human_size(linear.leaf as u128), m.mode, hex(linear_offset), human_size(linear.leaf as u128)),
                 format!("align linear_map.start so that linear_map.start − ram.base is a multiple of {}, or declare a smaller leaf", human_size(linear.leaf as u128)))
                 .mode = Some(m.mode);
         }
@@ -373,8 +381,10 @@ fn leaf(l: &Layout, f: &mut Findings) {
                         human_size(slot.leaf as u128), hex(m.image_link - m.image_offset % slot.leaf)))
                     .mode = Some(m.mode);
             }
-            if slot.kind == RegionKind::LinearMap {
-                let expected = l.ram.load.wrapping_add(m.linear_offset);
+            if slot.kind == RegionKind::LinearMap
+                && let Some(linear_offset) = m.linear_offset
+            {
+                let expected = l.ram.load.wrapping_add(linear_offset);
                 if m.image_link != expected {
                     f.at(Rule::Leaf, "image.link", "not the linear-map address of ram.load",
                         format!("an image inside the linear map must be linked at linear_map.start + (ram.load − ram.base) = {} in {}, not {}", hex(expected), m.mode, hex(m.image_link)),
@@ -626,7 +636,9 @@ fn ram(l: &Layout, f: &mut Findings) {
             "load the image inside RAM (QEMU virt with OpenSBI: 0x8020_0000), or raise ram.min_size".into());
     }
     for m in &l.modes {
-        let linear = m.linear_map();
+        let Some(linear) = m.linear_map() else {
+            continue;
+        };
         if (linear.size) < r.max_size {
             f.at(
                 Rule::Ram,

@@ -214,6 +214,10 @@ struct Context<'a> {
     /// Regions whose address is the same in every mode.
     common_regions: Vec<&'a Region>,
     single_mode: Option<&'static str>,
+    /// Every mode has a linear map (the generated `phys_to_virt` exists).
+    linear_map: bool,
+    /// A layout without paging (`PagingMode::Bare` is generated).
+    bare: bool,
     abs32_window: (u64, u64),
 }
 
@@ -284,6 +288,8 @@ impl<'a> Context<'a> {
             stack_section,
             common_regions,
             single_mode: (layout.modes.len() == 1).then(|| first.mode.name()),
+            linear_map: layout.modes.iter().all(|m| m.page_offset.is_some()),
+            bare: layout.modes.iter().any(|m| m.mode.is_bare()),
             abs32_window: (
                 crate::riscv::ABS32_WINDOW_HIGH_START,
                 crate::riscv::ABS32_WINDOW_LOW_END,

@@ -233,7 +233,11 @@ fn column(
         x0,
         y + 31,
         11.0,
-        format!("PAGE_OFFSET {}", addr(mode.page_offset)),
+        match (mode.mode.is_bare(), mode.page_offset) {
+            (true, _) => "no paging".to_string(),
+            (false, Some(p)) => format!("PAGE_OFFSET {}", addr(p)),
+            (false, None) => "no linear map".to_string(),
+        },
     );
     offset.fill = "#444444";
     offset.write(out);

@@ -107,8 +107,10 @@ pub fn render(layout: &Layout, mode: &ModeLayout) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} ({}), {}-bit virtual addresses, {}-level page tables, PAGE_OFFSET {:#x}",
-        layout.name, mode.mode, mode.va_bits, mode.levels, mode.page_offset
+        "{} ({}), {}",
+        layout.name,
+        mode.mode,
+        mode_summary(mode, " ", &|s| s)
     );
     let _ = writeln!(
         out,
@@ -214,8 +216,8 @@ pub fn render_markdown(layout: &Layout, mode: &ModeLayout) -> String {
     let _ = writeln!(out, "### {} ({})\n", md_escape(&layout.name), mode.mode);
     let _ = writeln!(
         out,
-        "{}-bit virtual addresses, {}-level page tables, `PAGE_OFFSET` = `{:#x}`.\n",
-        mode.va_bits, mode.levels, mode.page_offset
+        "{}.\n",
+        mode_summary(mode, " = ", &|s| format!("`{s}`"))
     );
     let _ = writeln!(
         out,
@@ -320,8 +322,8 @@ pub fn render_rst(layout: &Layout, mode: &ModeLayout) -> String {
     let _ = writeln!(out, "{title}\n{}\n", "-".repeat(title.chars().count()));
     let _ = writeln!(
         out,
-        "{}-bit virtual addresses, {}-level page tables, ``PAGE_OFFSET`` = ``{:#x}``.\n",
-        mode.va_bits, mode.levels, mode.page_offset
+        "{}.\n",
+        mode_summary(mode, " = ", &|s| format!("``{s}``"))
     );
     let rows: Vec<Vec<String>> = rows(mode)
         .into_iter()
@@ -372,4 +374,24 @@ pub fn render_cost_rst(cost: &Cost) -> String {
         .collect();
     out.push_str(&rst_table(&["leaf size", "leaves"], &rows));
     out
+}
+
+/// "39-bit virtual addresses, 3-level page tables, PAGE_OFFSET 0x…", with
+/// `code` formatting names and numbers; what a layout without a linear map
+/// or without paging has instead.
+fn mode_summary(mode: &ModeLayout, sep: &str, code: &dyn Fn(String) -> String) -> String {
+    if mode.mode.is_bare() {
+        return format!(
+            "no paging: {}-bit physical addresses",
+            mode.va_bits
+        );
+    }
+    let offset = match mode.page_offset {
+        Some(p) => format!("{}{sep}{}", code("PAGE_OFFSET".into()), code(format!("{p:#x}"))),
+        None => "no linear map".into(),
+    };
+    format!(
+        "{}-bit virtual addresses, {}-level page tables, {offset}",
+        mode.va_bits, mode.levels
+    )
 }

@@ -9,7 +9,7 @@ pub use resolve::{resolve, resolve_linked};
 
 use crate::lints::{Check, Level};
 use crate::riscv::PagingMode;
-use crate::spec::{CodeModel, GpPolicy, RegionKind, Span};
+use crate::spec::{CodeModel, GpPolicy, Half, RegionKind, Span};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -169,12 +169,13 @@ pub struct ModeLayout {
     pub satp_mode: u64,
     #[serde(serialize_with = "crate::json::hex_u64")]
     pub kernel_half: u64,
-    /// Start of the linear map (Linux `PAGE_OFFSET`).
-    #[serde(serialize_with = "crate::json::hex_u64")]
-    pub page_offset: u64,
+    /// Start of the linear map (Linux `PAGE_OFFSET`); `None` for a layout
+    /// without one (an identity-mapped or bare kernel).
+    #[serde(serialize_with = "crate::json::hex_opt_u64")]
+    pub page_offset: Option<u64>,
     /// `virt = phys + linear_offset` (mod 2^64) inside the linear map.
-    #[serde(serialize_with = "crate::json::hex_u64")]
-    pub linear_offset: u64,
+    #[serde(serialize_with = "crate::json::hex_opt_u64")]
+    pub linear_offset: Option<u64>,
     /// Link address of the image's first byte.
     #[serde(serialize_with = "crate::json::hex_u64")]
     pub image_link: u64,
@@ -197,9 +198,8 @@ impl ModeLayout {
         self.regions.iter().find(|r| r.kind == kind)
     }
 
-    pub fn linear_map(&self) -> &Region {
+    pub fn linear_map(&self) -> Option<&Region> {
         self.region_of_kind(RegionKind::LinearMap)
-            .expect("resolve guarantees a linear map")
     }
 }
 
@@ -220,6 +220,8 @@ pub struct Kaslr {
 pub struct Region {
     pub name: String,
     pub kind: RegionKind,
+    /// The half of the address space it must lie in.
+    pub half: Half,
     #[serde(serialize_with = "crate::json::hex_u64")]
     pub start: u64,
     #[serde(serialize_with = "crate::json::hex_u64")]

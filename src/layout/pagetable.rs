@@ -64,9 +64,10 @@ pub fn plan(
     image_va: u64,
     device_pages: u64,
 ) -> Vec<Mapping> {
-    let linear = mode.linear_map();
-    let ram_start = layout.ram.base;
-    let ram_len = ram_size.min(linear.size);
+    // Without paging nothing is mapped.
+    if mode.mode.is_bare() {
+        return Vec::new();
+    }
     let window = Mapping {
         va: image_va,
         pa: layout.ram.load,
@@ -74,8 +75,17 @@ pub fn plan(
         max_leaf: largest_leaf_within(mode, layout.image.section_align),
     };
     let mut maps = Vec::new();
+    // A kernel without a linear map maps its image (and devices) only.
+    let (Some(linear), Some(linear_offset)) = (mode.linear_map(), mode.linear_offset) else {
+        maps.push(window);
+        push_devices(mode, device_pages, &mut maps);
+        maps.retain(|m| m.size > 0);
+        return maps;
+    };
+    let ram_start = layout.ram.base;
+    let ram_len = ram_size.min(linear.size);
     let linear_piece = |pa: u64, end: u64| Mapping {
-        va: pa.wrapping_add(mode.linear_offset),
+        va: pa.wrapping_add(linear_offset),
         pa,
         size: end - pa,
         max_leaf: largest_leaf_within(mode, linear.leaf),
@@ -88,7 +98,7 @@ pub fn plan(
         }
         if win_end > win_start {
             maps.push(Mapping {
-                va: win_start.wrapping_add(mode.linear_offset),
+                va: win_start.wrapping_add(linear_offset),
                 pa: win_start,
                 size: win_end - win_start,
                 max_leaf: window.max_leaf,
@@ -101,6 +111,13 @@ pub fn plan(
         maps.push(linear_piece(ram_start, ram_start + ram_len));
         maps.push(window);
     }
+    push_devices(mode, device_pages, &mut maps);
+    maps.retain(|m| m.size > 0);
+    maps
+}
+
+/// `device_pages` 4 KiB pages at the start of the fixmap, if there is one.
+fn push_devices(mode: &ModeLayout, device_pages: u64, maps: &mut Vec<Mapping>) {
     if device_pages > 0
         && let Some(fixmap) = mode.region_of_kind(RegionKind::Fixmap)
     {
@@ -111,8 +128,6 @@ pub fn plan(
             max_leaf: PAGE_SIZE,
         });
     }
-    maps.retain(|m| m.size > 0);
-    maps
 }
 
 /// The largest leaf size of `mode` that is at most `limit`.
@@ -170,7 +185,7 @@ pub fn cost_of(mode: &ModeLayout, maps: &[Mapping], ram_size: u64) -> Cost {
             // leaves); it needs a table at every level from k up to just
             // below the root.
             let k = (leaf.trailing_zeros() - 12) / 9;
-            for j in k..levels - 1 {
+            for j in k..levels.saturating_sub(1) {
                 tables.insert((j, (va & va_mask) >> (12 + 9 * (j + 1))));
             }
         }
@@ -183,7 +198,8 @@ pub fn cost_of(mode: &ModeLayout, maps: &[Mapping], ram_size: u64) -> Cost {
         .collect();
     Cost {
         ram_size,
-        pt_pages: 1 + tables.len() as u64,
+        // No root table without paging.
+        pt_pages: if levels == 0 { 0 } else { 1 + tables.len() as u64 },
         leaves,
     }
 }

@@ -206,6 +206,13 @@ fn spec_modes(spec: &Spec, diags: &mut Vec<Diagnostic>) -> Vec<PagingMode> {
             modes.push(*m.get_ref());
         }
     }
+    if modes.contains(&PagingMode::Bare) && modes.len() > 1 {
+        diags.push(
+            Diagnostic::new(Rule::Structure, "`bare` (no paging) is listed with paging modes")
+                .label(Label::primary("modes", spec.modes.span(), "bare and paged"))
+                .help("one image runs with paging (modes = [\"sv39\", ...]) or without it (modes = [\"bare\"]); describe the two with two specs"),
+        );
+    }
     if modes.is_empty() {
         diags.push(
             Diagnostic::new(Rule::Structure, "no paging mode listed")
@@ -821,13 +828,20 @@ impl<'s> ModeContext<'s> {
                     Some(v) => self.eval(&format!("{key}.leaf"), v, Quantity::Size)? as u64,
                     None => PAGE_SIZE,
                 };
+                let kind = rs
+                    .kind
+                    .as_ref()
+                    .map(|k| *k.get_ref())
+                    .unwrap_or_else(|| RegionKind::from_name(name));
+                let half = match (&rs.half, kind) {
+                    (Some(h), _) => *h.get_ref(),
+                    (None, RegionKind::User) => crate::spec::Half::Lower,
+                    (None, _) => crate::spec::Half::Upper,
+                };
                 Ok(Region {
                     name: name.clone(),
-                    kind: rs
-                        .kind
-                        .as_ref()
-                        .map(|k| *k.get_ref())
-                        .unwrap_or_else(|| RegionKind::from_name(name)),
+                    kind,
+                    half,
                     start,
                     size: size as u64,
                     last: (end - 1) as u64,
@@ -847,17 +861,27 @@ impl<'s> ModeContext<'s> {
             .iter()
             .filter(|r| r.kind == RegionKind::LinearMap)
             .collect();
-        if linear.len() != 1 {
+        if linear.len() > 1 {
             diags.push(
                 Diagnostic::new(
                     Rule::Structure,
                     format!(
-                        "a layout needs exactly one `linear_map` region, found {}",
+                        "a layout has at most one `linear_map` region, found {}",
                         linear.len()
                     ),
                 )
                 .in_mode(mode)
-                .help("declare [region.linear_map] (the direct map of all RAM, Linux PAGE_OFFSET)"),
+                .help("keep one direct map of all RAM (Linux PAGE_OFFSET); give the others another kind"),
+            );
+        }
+        if mode.is_bare() && !linear.is_empty() {
+            diags.push(
+                Diagnostic::new(
+                    Rule::Structure,
+                    "a layout without paging (`bare`) has no linear map",
+                )
+                .in_mode(mode)
+                .help("addresses are physical without paging: remove the linear_map region"),
             );
         }
         let slot_name = spec.image.slot.get_ref();
@@ -950,7 +974,7 @@ impl<'s> ModeContext<'s> {
                     .collect());
             }
         };
-        let linear = linear[0];
+        let linear = linear.first().copied();
         let in_linear_map = slot.is_some_and(|s| s.kind == RegionKind::LinearMap);
         Ok((
             ModeLayout {
@@ -959,8 +983,8 @@ impl<'s> ModeContext<'s> {
                 levels: mode.levels(),
                 satp_mode: mode.satp_mode(),
                 kernel_half: mode.kernel_half_start(),
-                page_offset: linear.start,
-                linear_offset: linear.start.wrapping_sub(ram.base),
+                page_offset: linear.map(|l| l.start),
+                linear_offset: linear.map(|l| l.start.wrapping_sub(ram.base)),
                 image_link,
                 image_offset: image_link.wrapping_sub(ram.load),
                 image_in_linear_map: in_linear_map,

@@ -308,6 +308,21 @@ pub struct RegionSpec {
     /// Modes the region exists in; default: all of the spec's modes.
     #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<PagingMode>>"))]
     pub modes: Option<Spanned<Vec<Spanned<PagingMode>>>>,
+    /// The half of the address space it lives in; default `lower` for kind
+    /// `user`, `upper` otherwise.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Half>"))]
+    pub half: Option<Spanned<Half>>,
+}
+
+/// A half of a paging mode's address space.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Half {
+    /// From 0: user space, or an identity-mapped/lower-half kernel.
+    Lower,
+    /// The kernel half, up to 2^64.
+    Upper,
 }
 
 fn default_align() -> Value {
