@@ -48,7 +48,8 @@ pub(crate) fn rows(mode: &ModeLayout) -> Vec<Row> {
         });
         cursor = cursor.max(r.end());
     }
-    if cursor < TOP_U128 {
+    // Without paging there is no kernel half to show holes in.
+    if cursor < TOP_U128 && !mode.mode.is_bare() {
         rows.push(Row {
             start: cursor as u64,
             last: u64::MAX,

@@ -146,6 +146,18 @@ pub struct Section {
     pub optional: bool,
     pub start_symbols: Vec<String>,
     pub end_symbols: Vec<String>,
+    /// Aligned spots of exact size at the end of its inputs.
+    pub inserts: Vec<Insert>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Insert {
+    pub input: Vec<String>,
+    #[serde(serialize_with = "crate::json::hex_u64")]
+    pub align: u64,
+    #[serde(serialize_with = "crate::json::hex_u64")]
+    pub size: u64,
+    pub symbol: String,
 }
 
 impl Section {

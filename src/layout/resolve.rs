@@ -335,6 +335,33 @@ fn check_names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
             s.end_symbols.as_deref(),
             &mut bad,
         );
+        for (n, ins) in s.insert.iter().enumerate() {
+            let ins = ins.get_ref();
+            let key = format!("image.section.{id}.insert.{n}");
+            check_symbol_list(
+                &format!("{key}.symbol"),
+                Some(std::slice::from_ref(&ins.symbol)),
+                &mut bad,
+            );
+            if ins.input.is_empty() {
+                bad(
+                    format!("{key}.input"),
+                    ins.symbol.span(),
+                    "is empty: the insert would place nothing",
+                    "list the input sections to place, e.g. input = [\"trampsec\"]",
+                );
+            }
+            for pat in &ins.input {
+                if !is_input_pattern(pat.get_ref()) {
+                    bad(
+                        format!("{key}.input"),
+                        pat.span(),
+                        &format!("pattern `{}` has characters a linker script would misread", pat.get_ref()),
+                        "input patterns may use letters, digits, `_`, `.`, `$`, `-` and `*` only",
+                    );
+                }
+            }
+        }
         let Some(input) = &s.input else { continue };
         if input.get_ref().is_empty() {
             bad(
@@ -457,6 +484,12 @@ fn collect_origins(spec: &Spec) -> Origins {
         }
         if let Some(v) = &sec.max_size {
             o.insert(format!("image.section.{id}.max_size"), v.span.clone());
+        }
+        for (n, ins) in sec.insert.iter().enumerate() {
+            let key = format!("image.section.{id}.insert.{n}");
+            o.insert(key.clone(), ins.span());
+            o.insert(format!("{key}.align"), ins.get_ref().align.span.clone());
+            o.insert(format!("{key}.size"), ins.get_ref().size.span.clone());
         }
     }
     o.insert("gp.policy", spec.gp.policy.span());
@@ -1088,7 +1121,19 @@ impl<'s> ModeContext<'s> {
                 Some(list) => list.get_ref().iter().map(|p| p.get_ref().clone()).collect(),
                 None => vec![name.clone(), format!("{name}.*")],
             };
+            let mut inserts = Vec::new();
+            for (n, ins) in s.insert.iter().enumerate() {
+                let ins = ins.get_ref();
+                let key = format!("image.section.{id}.insert.{n}");
+                inserts.push(super::Insert {
+                    input: ins.input.iter().map(|p| p.get_ref().clone()).collect(),
+                    align: get(self, &mut diags, &format!("{key}.align"), &ins.align),
+                    size: get(self, &mut diags, &format!("{key}.size"), &ins.size),
+                    symbol: ins.symbol.get_ref().clone(),
+                });
+            }
             sections.push(Section {
+                inserts,
                 nobits: s.nobits.unwrap_or(name == ".bss" || name == ".sbss"),
                 start_symbols: symbols(&s.start_symbols, format!("__{id}_start")),
                 end_symbols: symbols(&s.end_symbols, format!("__{id}_end")),

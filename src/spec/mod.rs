@@ -203,6 +203,27 @@ pub struct SectionSpec {
     /// Symbols at the section's end; default `["__ID_end"]`.
     #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<String>>"))]
     pub end_symbols: Option<Vec<Spanned<String>>>,
+    /// Input sections placed at an aligned spot of exact size at the end of
+    /// the section's inputs (xv6's `trampsec`).
+    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<InsertSpec>"))]
+    pub insert: Vec<Spanned<InsertSpec>>,
+}
+
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InsertSpec {
+    /// Input-section patterns to place there.
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>"))]
+    pub input: Vec<Spanned<String>>,
+    /// Alignment of the spot.
+    pub align: Value,
+    /// The exact size the spot occupies; its inputs must fit.
+    pub size: Value,
+    /// Symbol defined at the spot's start.
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
+    pub symbol: Spanned<String>,
 }
 
 impl SectionSpec {

@@ -136,6 +136,44 @@ pub(super) fn check_boundaries(ctx: &Ctx, wanted: &HashMap<String, Symbol>, c: &
             }
             prev = Some((name.clone(), st.value));
         }
+        for (n, ins) in s.inserts.iter().enumerate() {
+            let key = format!("{key}.insert.{n}");
+            let Some(at) = get(&ins.symbol) else { continue };
+            let fits = sec.is_some_and(|sec| {
+                at.value >= sec.addr && at.value as u128 + ins.size as u128 <= sec.end()
+            });
+            if at.value % ins.align.max(1) != 0 || !fits {
+                bad(
+                    &at,
+                    &key,
+                    format!(
+                        "{} {:#x} is not a {}-aligned spot of {} inside section {}",
+                        ins.symbol,
+                        at.value,
+                        human_size(ins.align as u128),
+                        human_size(ins.size as u128),
+                        s.name
+                    ),
+                    RELINK,
+                );
+            }
+            // Generated scripts mark how far the inputs reached.
+            if let Some(filled) = wanted.get(&format!("__layoutgen_{}_filled", ins.symbol))
+                && filled.value.wrapping_sub(at.value) > ins.size
+            {
+                bad(
+                    &at,
+                    &format!("{key}.size"),
+                    format!(
+                        "the inputs at {} take {:#x} bytes, more than its {}",
+                        ins.symbol,
+                        filled.value.wrapping_sub(at.value),
+                        human_size(ins.size as u128)
+                    ),
+                    "shrink the inserted input sections or raise the insert's size",
+                );
+            }
+        }
         for name in &s.end_symbols {
             if let (Some(en), Some(sec)) = (get(name), sec)
                 && en.value as u128 != sec.end()

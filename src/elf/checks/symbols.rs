@@ -27,6 +27,10 @@ fn wanted_names(layout: &Layout) -> Vec<String> {
     for s in &image.sections {
         v.extend(s.start_symbols.iter().cloned());
         v.extend(s.end_symbols.iter().cloned());
+        for ins in &s.inserts {
+            v.push(ins.symbol.clone());
+            v.push(format!("__layoutgen_{}_filled", ins.symbol));
+        }
     }
     v.push(image.entry.clone());
     v
