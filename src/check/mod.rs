@@ -127,7 +127,11 @@ fn kernel_half(l: &Layout, f: &mut Findings) {
             }
             let in_kernel_half = r.start >= m.kernel_half;
             let key = region_key(r);
-            let kind = if r.kind == RegionKind::User { "user region" } else { "region" };
+            let kind = if r.kind == RegionKind::User {
+                "user region"
+            } else {
+                "region"
+            };
             if r.half == Half::Lower && in_kernel_half {
                 let d = f.at(
                     Rule::KernelHalf,

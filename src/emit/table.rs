@@ -382,13 +382,14 @@ pub fn render_cost_rst(cost: &Cost) -> String {
 /// or without paging has instead.
 fn mode_summary(mode: &ModeLayout, sep: &str, code: &dyn Fn(String) -> String) -> String {
     if mode.mode.is_bare() {
-        return format!(
-            "no paging: {}-bit physical addresses",
-            mode.va_bits
-        );
+        return format!("no paging: {}-bit physical addresses", mode.va_bits);
     }
     let offset = match mode.page_offset {
-        Some(p) => format!("{}{sep}{}", code("PAGE_OFFSET".into()), code(format!("{p:#x}"))),
+        Some(p) => format!(
+            "{}{sep}{}",
+            code("PAGE_OFFSET".into()),
+            code(format!("{p:#x}"))
+        ),
         None => "no linear map".into(),
     };
     format!(

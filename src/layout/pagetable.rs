@@ -199,7 +199,11 @@ pub fn cost_of(mode: &ModeLayout, maps: &[Mapping], ram_size: u64) -> Cost {
     Cost {
         ram_size,
         // No root table without paging.
-        pt_pages: if levels == 0 { 0 } else { 1 + tables.len() as u64 },
+        pt_pages: if levels == 0 {
+            0
+        } else {
+            1 + tables.len() as u64
+        },
         leaves,
     }
 }

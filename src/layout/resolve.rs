@@ -356,7 +356,10 @@ fn check_names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
                     bad(
                         format!("{key}.input"),
                         pat.span(),
-                        &format!("pattern `{}` has characters a linker script would misread", pat.get_ref()),
+                        &format!(
+                            "pattern `{}` has characters a linker script would misread",
+                            pat.get_ref()
+                        ),
                         "input patterns may use letters, digits, `_`, `.`, `$`, `-` and `*` only",
                     );
                 }

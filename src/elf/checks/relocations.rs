@@ -81,19 +81,22 @@ pub(super) fn check_relocations(
                 if typ == elf::R_RISCV_RELATIVE.0 {
                     stats.relative_relocations += 1;
                 }
+                if typ != elf::R_RISCV_RELATIVE.0 && typ != elf::R_RISCV_NONE.0 {
+                    nonrel += 1;
+                }
                 let applied = relocator.is_some_and(|rl| rl.types.contains(&typ));
                 if applied {
                     if relocator.is_some_and(|rl| rl.unmoved_below_link) && (addend as u64) < link {
                         unmoved += 1;
                     }
-                } else if typ != elf::R_RISCV_NONE.0 {
-                    nonrel += 1;
-                    if let Some(rl) = relocator {
-                        let sym = elf.symbol_of(table, symi as usize);
-                        let name = sym.map(|s| s.name_lossy()).unwrap_or_default();
-                        let weak_undef =
-                            sym.is_some_and(|s| s.is_undefined() && s.bind == elf::STB_WEAK.0);
-                        c.push(
+                } else if typ != elf::R_RISCV_NONE.0
+                    && let Some(rl) = relocator
+                {
+                    let sym = elf.symbol_of(table, symi as usize);
+                    let name = sym.map(|s| s.name_lossy()).unwrap_or_default();
+                    let weak_undef =
+                        sym.is_some_and(|s| s.is_undefined() && s.bind == elf::STB_WEAK.0);
+                    c.push(
                             Finding::new(
                                 Check::DynamicRelocationType,
                                 relocator_key,
@@ -111,7 +114,6 @@ pub(super) fn check_relocations(
                             .section(rs.name.clone())
                             .address(off),
                         );
-                    }
                 }
                 if at.is_some_and(|s| s.exec()) {
                     text += 1;
