@@ -85,7 +85,10 @@ fn fixed_linux_kernel_has_only_its_true_findings() {
     assert_eq!(findings, named(&init_pi_rwx()), "errors and warnings");
     // LG013: most small data lies outside gp ± 2 KiB (a figure);
     // LG016: the relocation audit of a fixed image (informational).
-    assert_eq!(infos, vec![Check::GpSmallDataWindow, Check::RelocationAudit]);
+    assert_eq!(
+        infos,
+        vec![Check::GpSmallDataWindow, Check::RelocationAudit]
+    );
 }
 
 #[test]
@@ -97,7 +100,11 @@ fn relocatable_linux_kernel_has_only_its_true_findings() {
     // LG019: the -fPIE build has a .got of 2928 bytes (readelf -S).
     assert_eq!(
         infos,
-        vec![Check::GpSmallDataWindow, Check::RelocationAudit, Check::GotUse]
+        vec![
+            Check::GpSmallDataWindow,
+            Check::RelocationAudit,
+            Check::GotUse
+        ]
     );
 }
 
@@ -114,7 +121,11 @@ fn relocatable_linux_relocs_are_explained_as_relocate_kernel_treats_them() {
     assert_eq!(findings, named(&expected), "errors and warnings");
     assert_eq!(
         infos,
-        vec![Check::GpSmallDataWindow, Check::RelocationAudit, Check::GotUse]
+        vec![
+            Check::GpSmallDataWindow,
+            Check::RelocationAudit,
+            Check::GotUse
+        ]
     );
 
     let spec = root().join("layouts/linux-riscv64.toml");
@@ -133,7 +144,11 @@ fn relocatable_linux_relocs_are_explained_as_relocate_kernel_treats_them() {
         "R_RISCV_RELATIVE 5056 (applied at boot; 0 with an addend below image.link written without the offset)",
         "R_RISCV_64 1 (not applied by the kernel's relocator (LG017))",
     ] {
-        assert!(audit.message.contains(part), "{part}\nin: {}", audit.message);
+        assert!(
+            audit.message.contains(part),
+            "{part}\nin: {}",
+            audit.message
+        );
     }
     let skipped = report
         .findings
@@ -151,7 +166,9 @@ fn modules_window_follows_the_kernels_real_end() {
     let vmlinux = kernel_file("fixed", "vmlinux");
     let spec = root().join("layouts/linux-riscv64.toml");
     let layout = layoutgen::load_checked(&spec).unwrap();
-    let end = layoutgen::elf::linked_end(&layout, &vmlinux).unwrap().unwrap();
+    let end = layoutgen::elf::linked_end(&layout, &vmlinux)
+        .unwrap()
+        .unwrap();
     let linked = layoutgen::load_checked_linked(&spec, Some(end)).unwrap();
     let pfn_end = (end + 0xfff) & !0xfff;
     for m in &linked.modes {

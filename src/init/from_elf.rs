@@ -340,11 +340,30 @@ pub fn generate(path: &Path, name: &str, defaults: ArchDefaults) -> Result<Strin
     };
 
     // The slot.
+    // max_size: the image's span is not enough for `check`, which rounds
+    // every section up to its alignment and adds the stack; the sum of those,
+    // rounded up to a power of two, is.
     let span = (round_up(last_end, end_align) - link as u128) as u64;
-    let max_size = span.next_power_of_two().max(section_align);
+    let need = outs
+        .iter()
+        .enumerate()
+        .fold(span + stack_size, |n, (i, o)| {
+            let a = o.align.map(|(a, _)| a).unwrap_or(1);
+            let first = i == 0 || outs[i - 1].segment != o.segment;
+            n.saturating_add(if first { section_align.max(a) } else { a })
+        });
+    let max_size = need.next_power_of_two().max(section_align);
     let in_top = link >= TOP_2GIB;
-    let in_linear =
-        !in_top && (SV39_LINEAR..SV39_LINEAR + SV39_LINEAR_SIZE).contains(&link) && !linux;
+    // A fixed-address image outside the top 2 GiB is taken to run inside
+    // the linear map (PAGE_OFFSET + its offset into RAM), as old Linux and
+    // teaching kernels do; a relocatable one to have a slot of its own.
+    let in_linear = !in_top && !linux && elf.kind == ElfKind::Exec && plausible;
+    let linear_start = if in_linear {
+        link.wrapping_sub(ram_load - ram_base)
+    } else {
+        SV39_LINEAR
+    };
+    let linear_size = SV39_LINEAR_SIZE.min(linear_start.wrapping_neg().max(PAGE_SIZE));
     let code_model = match elf.kind {
         ElfKind::Dyn if !linux => "semi-pic",
         _ => "fixed",
@@ -444,6 +463,8 @@ pub fn generate(path: &Path, name: &str, defaults: ArchDefaults) -> Result<Strin
     );
     if in_top && link == TOP_2GIB {
         let _ = writeln!(s, "link = \"kernel.start\"");
+    } else if in_linear {
+        let _ = writeln!(s, "link = \"linear_map.start + ram.load - ram.base\"");
     } else {
         let _ = writeln!(s, "link = {}", hex(link));
     }
@@ -628,12 +649,12 @@ pub fn generate(path: &Path, name: &str, defaults: ArchDefaults) -> Result<Strin
         } else {
             let _ = writeln!(
                 s,
-                "{TODO} the image is linked inside Linux's Sv39 linear map, assumed to be its slot; the map's size is a guess"
+                "{TODO} a fixed image outside the top 2 GiB is assumed to run in the linear map at\n# PAGE_OFFSET + (PA - ram.base); the map's start follows from ram.base, its size is a guess"
             );
         }
         let _ = writeln!(s, "[region.linear_map]");
-        let _ = writeln!(s, "start = {}", hex(SV39_LINEAR));
-        let _ = writeln!(s, "size = {}", size(SV39_LINEAR_SIZE));
+        let _ = writeln!(s, "start = {}", hex(linear_start));
+        let _ = writeln!(s, "size = {}", size(linear_size));
         let _ = writeln!(s, "align = \"1GiB\"");
         let _ = writeln!(
             s,
