@@ -274,7 +274,15 @@ pub fn generate(path: &Path, name: &str, defaults: ArchDefaults) -> Result<Strin
     let mut image_end_symbols = Vec::new();
     for (n, v) in &edge {
         let v = *v;
-        if v == link {
+        // At the first byte: the image's own names (`_start`,
+        // `__image_start`) are the image's, the rest (`__text_start`) the
+        // first section's.
+        if v == link
+            && matches!(
+                n.trim_start_matches('_'),
+                "start" | "image_start" | "kernel_start"
+            )
+        {
             image_start_symbols.push(n.clone());
             continue;
         }
@@ -513,7 +521,7 @@ pub fn generate(path: &Path, name: &str, defaults: ArchDefaults) -> Result<Strin
         if stack_size == 0 {
             "\"0\"".to_string()
         } else {
-            hex(stack_size)
+            size(stack_size)
         }
     );
     let _ = writeln!(s, "entry = \"{entry}\"");
