@@ -8,6 +8,7 @@ use crate::{Report, check_text};
 use std::fmt::Write;
 use std::path::Path;
 
+#[cfg(feature = "lint")]
 pub mod from_elf;
 
 /// The bundled layouts, by name, compiled into the binary.
