@@ -126,6 +126,17 @@ pub fn human_size(size: u128) -> String {
     format!("{size} B")
 }
 
+/// Dynamic relocation types a boot-time relocator may apply, by name
+/// (psABI numbering).
+pub const DYNAMIC_RELOCATION_TYPES: [(&str, u32); 6] = [
+    ("R_RISCV_32", 1),
+    ("R_RISCV_64", 2),
+    ("R_RISCV_RELATIVE", 3),
+    ("R_RISCV_COPY", 4),
+    ("R_RISCV_JUMP_SLOT", 5),
+    ("R_RISCV_IRELATIVE", 58),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,14 +181,3 @@ mod tests {
         assert_eq!(human_size(4097), "4097 B");
     }
 }
-
-/// Dynamic relocation types a boot-time relocator may apply, by name
-/// (psABI numbering).
-pub const DYNAMIC_RELOCATION_TYPES: [(&str, u32); 6] = [
-    ("R_RISCV_32", 1),
-    ("R_RISCV_64", 2),
-    ("R_RISCV_RELATIVE", 3),
-    ("R_RISCV_COPY", 4),
-    ("R_RISCV_JUMP_SLOT", 5),
-    ("R_RISCV_IRELATIVE", 58),
-];
