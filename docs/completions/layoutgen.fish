@@ -61,10 +61,14 @@ markdown\t'A Markdown section per mode, to paste into documentation'
 rst\t'A reStructuredText section per mode (Sphinx, kernel-doc)'
 svg\t'An SVG memory-map picture, one column per mode'"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand show" -l dtb -d 'Check against the RAM of this flattened device tree (.dtb); its RAM size is the default for --ram' -r -F
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand show" -l elf -d 'Resolve against this linked kernel: `image.end` becomes its real end (rounded up to 4 KiB), so windows such as Linux\'s modules area (`PFN_ALIGN(_end) - 2 GiB`) are the ones it really gets' -r -F
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand diff" -l format -r -f -a "human\t''
 json\t''"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l from-elf -d 'Describe this linked riscv64 kernel ELF (sections, segments, load rule, boundary symbols, gp), so `layoutgen lint --spec` reports only its true defects' -r -F
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l arch-defaults -d 'With --from-elf: whose conventions fill in what the ELF does not say' -r -f -a "linux\t'Linux riscv64 on QEMU virt: Linux\'s regions, QEMU\'s RAM, a 2 MiB physical alignment'
+plain\t'Only what the ELF says; everything else is marked TODO'"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l from -d 'Start from this bundled layout' -r -f -a "qemu-virt-sv39\t''
 qemu-virt-multi\t''
 qemu-virt-semipic\t''
