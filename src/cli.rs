@@ -95,6 +95,13 @@ pub enum Command {
         /// Where to write the spec.
         #[arg(default_value = "layout.toml")]
         path: PathBuf,
+        /// Describe this linked riscv64 kernel ELF (sections, segments, load rule,
+        /// boundary symbols, gp), so `layoutgen lint --spec` reports only its true defects.
+        #[arg(long, value_name = "ELF", conflicts_with_all = ["from", "modes", "ram_base", "ram_size", "load_addr"])]
+        from_elf: Option<PathBuf>,
+        /// With --from-elf: whose conventions fill in what the ELF does not say.
+        #[arg(long, value_enum, default_value_t = ArchDefaultsArg::Plain, requires = "from_elf")]
+        arch_defaults: ArchDefaultsArg,
         /// Start from this bundled layout.
         #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(layoutgen::init::BUNDLED_NAMES))]
         from: Option<String>,
@@ -162,6 +169,15 @@ pub enum Command {
         #[arg(required = true)]
         elf: Vec<PathBuf>,
     },
+}
+
+/// `layoutgen init --arch-defaults`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArchDefaultsArg {
+    /// Linux riscv64 on QEMU virt: Linux's regions, QEMU's RAM, a 2 MiB physical alignment.
+    Linux,
+    /// Only what the ELF says; everything else is marked TODO.
+    Plain,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,6 +8,9 @@ use crate::{Report, check_text};
 use std::fmt::Write;
 use std::path::Path;
 
+#[cfg(feature = "lint")]
+pub mod from_elf;
+
 /// The bundled layouts, by name, compiled into the binary.
 pub const BUNDLED: [(&str, &str); 5] = [
     (
@@ -75,6 +78,9 @@ pub enum InitError {
     UnknownBundled(String),
     #[error("{0}")]
     Options(String),
+    /// The ELF given to `--from-elf` cannot be read or described.
+    #[error("{0}")]
+    Elf(String),
     /// The generated spec fails its checks: the report points into it.
     #[error("{0}")]
     Check(Report),

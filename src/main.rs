@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod cli;
-use cli::{Cli, Command, DenyArg, EmitKind, Format, LintFormat, ModeArg, ShowFormat};
+use cli::{
+    ArchDefaultsArg, Cli, Command, DenyArg, EmitKind, Format, LintFormat, ModeArg, ShowFormat,
+};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -84,6 +86,8 @@ fn run(command: Command) -> Result<u8, Error> {
         Command::Man { out_dir } => man(out_dir.as_deref()),
         Command::Init {
             path,
+            from_elf,
+            arch_defaults,
             from,
             name,
             modes,
@@ -93,6 +97,7 @@ fn run(command: Command) -> Result<u8, Error> {
             force,
         } => init(
             &path,
+            from_elf.as_deref().map(|e| (e, arch_defaults)),
             from.as_deref(),
             name,
             &modes,
@@ -424,6 +429,7 @@ fn diff(old: &Path, new: &Path, format: Format) -> Result<u8, Error> {
 /// file without --force) and prints the build.rs lines that use it.
 fn init(
     path: &Path,
+    from_elf: Option<(&Path, ArchDefaultsArg)>,
     from: Option<&str>,
     name: Option<String>,
     modes: &[ModeArg],
@@ -434,9 +440,19 @@ fn init(
     let number = |flag: &str, text: &str| {
         layoutgen::spec::expr::parse_size(text).map_err(|e| format!("{flag} {e}"))
     };
-    let text = match from {
-        Some(from) => init::bundled(from, name.as_deref()),
-        None => {
+    let text = match (from_elf, from) {
+        (Some((elf, defaults)), _) => {
+            let name = name
+                .or_else(|| init::name_from_path(path))
+                .unwrap_or_else(|| Options::default().name);
+            let defaults = match defaults {
+                ArchDefaultsArg::Linux => init::from_elf::ArchDefaults::Linux,
+                ArchDefaultsArg::Plain => init::from_elf::ArchDefaults::Plain,
+            };
+            init::from_elf::generate(elf, &name, defaults)
+        }
+        (None, Some(from)) => init::bundled(from, name.as_deref()),
+        (None, None) => {
             let options = (|| {
                 Ok::<_, String>(Options {
                     name: name

@@ -15,11 +15,13 @@ fn render_all(dir: &Path, spec: &str) -> layoutgen::Layout {
     layout
 }
 
-const SPECS: [&str; 4] = [
+const SPECS: [&str; 6] = [
     "qemu-virt-sv39.toml",
     "qemu-virt-multi.toml",
     "qemu-virt-semipic.toml",
     "qemu-virt-in-linear-map.toml",
+    "qemu-virt-identity.toml",
+    "qemu-virt-bare.toml",
 ];
 
 #[test]
@@ -31,18 +33,32 @@ fn rust_constants_compile_no_std_and_work_in_const_context() {
         for m in &layout.modes {
             let name = m.mode.name();
             // The identity on the linear map and the image, evaluated by rustc.
+            let cap = match name {
+                "sv39" => "Sv39",
+                "sv48" => "Sv48",
+                "sv57" => "Sv57",
+                _ => "Bare",
+            };
+            // The identity on the linear map, when the layout has one.
+            let linear = match m.page_offset {
+                Some(po) => format!(
+                    "assert!(l.virt_to_phys(l.phys_to_virt(layout::RAM_BASE)) == layout::RAM_BASE);
+                    assert!(layout::{name}::phys_to_virt(layout::RAM_BASE) == layout::{name}::PAGE_OFFSET);
+                    assert!(l.linear_map.contains(l.page_offset));
+                    assert!(l.page_offset == {po:#x});"
+                ),
+                None => String::new(),
+            };
+            // ... and on the image, evaluated by rustc.
             checks += &format!(
                 "const _: () = {{
                     let l = layout::layout_for(layout::PagingMode::{cap}).unwrap();
-                    assert!(l.virt_to_phys(l.phys_to_virt(layout::RAM_BASE)) == layout::RAM_BASE);
-                    assert!(layout::{name}::phys_to_virt(layout::RAM_BASE) == layout::{name}::PAGE_OFFSET);
-                    assert!(l.linear_map.contains(l.page_offset));
+                    {linear}
                     assert!(layout::kernel_virt_to_phys(layout::IMAGE_LINK_ADDRESS) == layout::LOAD_ADDRESS);
                     assert!(l.image_slot.contains(layout::IMAGE_LINK_ADDRESS));
-                    assert!(l.page_offset == {po:#x});
+                    assert!(l.mode.levels() == {levels});
                 }};\n",
-                cap = match name { "sv39" => "Sv39", "sv48" => "Sv48", _ => "Sv57" },
-                po = m.page_offset,
+                levels = m.levels,
             );
         }
         let lib = format!(
@@ -78,12 +94,17 @@ fn c_header_compiles_for_c_and_assembly() {
         let layout = render_all(dir.path(), spec);
         let m = &layout.modes[0];
         let mode = m.mode.name().to_uppercase();
+        // Without a linear map the header must not define one.
+        let linear = match m.page_offset {
+            Some(po) => format!(
+                "_Static_assert(LAYOUTGEN_{mode}_PAGE_OFFSET == {po:#x}ULL, \"page offset\");\n"
+            ),
+            None => format!("#ifdef LAYOUTGEN_{mode}_PAGE_OFFSET\n#error no linear map\n#endif\n"),
+        };
         let c = format!(
-            "#include \"layout.h\"\n\
-             _Static_assert(LAYOUTGEN_{mode}_PAGE_OFFSET == {po:#x}ULL, \"page offset\");\n\
+            "#include \"layout.h\"\n{linear}\
              _Static_assert(LAYOUTGEN_LOAD_ADDRESS == {load:#x}ULL, \"load\");\n\
              unsigned long long f(void) {{ return LAYOUTGEN_IMAGE_LINK_ADDRESS; }}\n",
-            po = m.page_offset,
             load = layout.ram.load
         );
         std::fs::write(dir.path().join("t.c"), c).unwrap();

@@ -86,14 +86,14 @@ fn linux_layout_matches_vm_layout_rst() {
     }
     assert_eq!(
         layout.mode(PagingMode::Sv39).unwrap().page_offset,
-        0xffff_ffd6_0000_0000
+        Some(0xffff_ffd6_0000_0000)
     ); // PAGE_OFFSET_L3
     assert_eq!(
         layout.mode(PagingMode::Sv48).unwrap().page_offset,
-        0xffff_af80_0000_0000
+        Some(0xffff_af80_0000_0000)
     ); // PAGE_OFFSET_L4
     assert_eq!(
         layout.mode(PagingMode::Sv57).unwrap().page_offset,
-        0xff60_0000_0000_0000
+        Some(0xff60_0000_0000_0000)
     ); // PAGE_OFFSET_L5
 }

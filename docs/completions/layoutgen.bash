@@ -339,12 +339,20 @@ _layoutgen() {
             return 0
             ;;
         layoutgen__subcmd__init)
-            opts="-h --from --name --modes --ram-base --ram-size --load-addr --force --help"
+            opts="-h --from-elf --arch-defaults --from --name --modes --ram-base --ram-size --load-addr --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --from-elf)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --arch-defaults)
+                    COMPREPLY=($(compgen -W "linux plain" -- "${cur}"))
+                    return 0
+                    ;;
                 --from)
                     COMPREPLY=($(compgen -W "qemu-virt-sv39 qemu-virt-multi qemu-virt-semipic qemu-virt-in-linear-map linux-riscv64" -- "${cur}"))
                     return 0

@@ -66,6 +66,9 @@ complete -c layoutgen -n "__fish_layoutgen_using_subcommand show" -s h -l help -
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand diff" -l format -r -f -a "human\t''
 json\t''"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l from-elf -d 'Describe this linked riscv64 kernel ELF (sections, segments, load rule, boundary symbols, gp), so `layoutgen lint --spec` reports only its true defects' -r -F
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l arch-defaults -d 'With --from-elf: whose conventions fill in what the ELF does not say' -r -f -a "linux\t'Linux riscv64 on QEMU virt: Linux\'s regions, QEMU\'s RAM, a 2 MiB physical alignment'
+plain\t'Only what the ELF says; everything else is marked TODO'"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l from -d 'Start from this bundled layout' -r -f -a "qemu-virt-sv39\t''
 qemu-virt-multi\t''
 qemu-virt-semipic\t''

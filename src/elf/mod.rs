@@ -14,7 +14,7 @@
 //! `docs/lint.md`.
 
 mod checks;
-mod read;
+pub(crate) mod read;
 pub mod render;
 
 use crate::layout::Layout;
@@ -366,6 +366,16 @@ pub(crate) enum ParseError {
     NotElf(String),
     NotRiscv64(String),
     Malformed(String),
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParseError::NotElf(r) => write!(f, "not an ELF file ({r})"),
+            ParseError::NotRiscv64(found) => write!(f, "not a riscv64 ELF ({found})"),
+            ParseError::Malformed(what) => write!(f, "malformed ELF: {what}"),
+        }
+    }
 }
 
 impl ParseError {

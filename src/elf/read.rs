@@ -53,6 +53,7 @@ pub(crate) struct Section {
     pub flags: u64,
     pub addr: u64,
     pub size: u64,
+    pub addralign: u64,
     pub link: u32,
     pub info: u32,
 }
@@ -215,6 +216,7 @@ impl<'d> Elf<'d> {
                 flags: sh.sh_flags(endian).0,
                 addr: sh.sh_addr(endian),
                 size: sh.sh_size(endian),
+                addralign: sh.sh_addralign(endian),
                 link: sh.sh_link(endian),
                 info: sh.sh_info(endian),
             });
