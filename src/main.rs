@@ -10,7 +10,8 @@ use std::process::ExitCode;
 
 mod cli;
 use cli::{
-    ArchDefaultsArg, Cli, Command, DenyArg, EmitKind, Format, LintFormat, ModeArg, ShowFormat,
+    ArchDefaultsArg, Cli, Command, DenyArg, EmitKind, Format, LintFormat, ModeArg, ShapeArg,
+    ShowFormat,
 };
 
 fn main() -> ExitCode {
@@ -89,6 +90,7 @@ fn run(command: Command) -> Result<u8, Error> {
             from_elf,
             arch_defaults,
             from,
+            shape,
             name,
             modes,
             ram_base,
@@ -98,7 +100,7 @@ fn run(command: Command) -> Result<u8, Error> {
         } => init(
             &path,
             from_elf.as_deref().map(|e| (e, arch_defaults)),
-            from.as_deref(),
+            from.as_deref().or(shape.map(ShapeArg::bundled)),
             name,
             &modes,
             (&ram_base, &ram_size, load_addr.as_deref()),

@@ -73,7 +73,12 @@ complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l from -d 'St
 qemu-virt-multi\t''
 qemu-virt-semipic\t''
 qemu-virt-in-linear-map\t''
-linux-riscv64\t''"
+linux-riscv64\t''
+qemu-virt-identity\t''
+qemu-virt-bare\t''"
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l shape -d 'Start from the bundled layout of a kernel shape: `identity` (S-mode, paging on, VA = PA), `bare` (no paging: firmware), `linux` (higher half)' -r -f -a "identity\t''
+bare\t''
+linux\t''"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l name -d 'Layout name (default: the file name, or `my-kernel`; with --from, the bundled name)' -r
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l modes -d 'Paging modes the image must run under, comma-separated' -r -f -a "sv39\t''
 sv48\t''
