@@ -392,7 +392,7 @@ fn show(
         }
     }
     if !findings.is_empty() {
-        let text = std::fs::read_to_string(spec).unwrap_or_default();
+        let text = layoutgen::spec_text_for_report(spec);
         eprint!(
             "{}",
             layoutgen::Report::new(spec, &text, findings).render_for_stderr()
@@ -563,7 +563,7 @@ fn load_checked_with_dtb(spec: &Path, dtb: Option<&Path>) -> Result<layoutgen::L
     if findings.is_empty() {
         return Ok(layout);
     }
-    let text = std::fs::read_to_string(spec).unwrap_or_default();
+    let text = layoutgen::spec_text_for_report(spec);
     Err(Error::Spec(layoutgen::Report::new(spec, &text, findings)))
 }
 

@@ -288,6 +288,10 @@ fn semi_pic_with_kaslr_is_sound() {
 fn rejects_kaslr_range_outside_the_slot() {
     let text =
         semi_pic("start = \"kernel.start\"\nend = \"kernel.end + 2MiB\"\ngranule = \"2MiB\"\n");
+    // The end is what is wrong, so the finding points there.
+    assert_fails(&text, Rule::Kaslr, "kaslr.end");
+    let text =
+        semi_pic("start = \"kernel.start - 2MiB\"\nend = \"kernel.end\"\ngranule = \"2MiB\"\n");
     assert_fails(&text, Rule::Kaslr, "kaslr.start");
 }
 
@@ -511,8 +515,8 @@ fn rejects_duplicate_section_ids() {
         "[[image.section]]\nname = \".bss\"",
         "[[image.section]]\nname = \"_data\"\nperms = \"rw\"\n\n[[image.section]]\nname = \".bss\"",
     );
-    let d = assert_fails(&text, Rule::Segment, "image.section.data");
-    assert!(d.message.contains("the id `data`"), "{}", d.message);
+    let d = assert_fails(&text, Rule::Identifier, "image.section.data.id");
+    assert!(d.message.contains("id of `.data` too"), "{}", d.message);
 }
 
 #[test]

@@ -65,6 +65,9 @@ impl Output {
     }
 }
 
+/// Largest template file read from an override directory.
+pub const MAX_TEMPLATE_BYTES: usize = 1 << 20;
+
 /// Templates compiled into the binary, by file name.
 pub const BUILTIN_TEMPLATES: [(&str, &str); 3] = [
     ("linker.ld.j2", include_str!("../../templates/linker.ld.j2")),
@@ -123,11 +126,13 @@ impl Templates {
         for (name, builtin) in BUILTIN_TEMPLATES {
             let source = match override_dir.map(|d| d.join(name)) {
                 Some(path) if path.exists() => {
-                    let text = std::fs::read_to_string(&path).map_err(|source| {
-                        EmitError::ReadTemplate {
-                            path: path.clone(),
-                            source,
-                        }
+                    let read_err = |source| EmitError::ReadTemplate {
+                        path: path.clone(),
+                        source,
+                    };
+                    let bytes = crate::read_capped(&path, MAX_TEMPLATE_BYTES).map_err(read_err)?;
+                    let text = String::from_utf8(bytes).map_err(|e| {
+                        read_err(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
                     })?;
                     overrides.push(path);
                     text
