@@ -279,6 +279,8 @@ pub enum ModeArg {
     Sv39,
     Sv48,
     Sv57,
+    /// No paging (a `modes = ["bare"]` layout).
+    Bare,
 }
 
 impl From<ModeArg> for layoutgen::riscv::PagingMode {
@@ -286,6 +288,7 @@ impl From<ModeArg> for layoutgen::riscv::PagingMode {
         match m {
             ModeArg::Sv39 => Self::Sv39,
             ModeArg::Sv48 => Self::Sv48,
+            ModeArg::Bare => Self::Bare,
             ModeArg::Sv57 => Self::Sv57,
         }
     }

@@ -12,7 +12,7 @@ use std::path::Path;
 pub mod from_elf;
 
 /// The bundled layouts, by name, compiled into the binary.
-pub const BUNDLED: [(&str, &str); 7] = [
+pub const BUNDLED: [(&str, &str); 8] = [
     (
         "qemu-virt-sv39",
         include_str!("../layouts/qemu-virt-sv39.toml"),
@@ -41,10 +41,14 @@ pub const BUNDLED: [(&str, &str); 7] = [
         "qemu-virt-bare",
         include_str!("../layouts/qemu-virt-bare.toml"),
     ),
+    (
+        "qemu-virt-multi-onemap",
+        include_str!("../layouts/qemu-virt-multi-onemap.toml"),
+    ),
 ];
 
 /// Names `--from` accepts.
-pub const BUNDLED_NAMES: [&str; 7] = [
+pub const BUNDLED_NAMES: [&str; 8] = [
     BUNDLED[0].0,
     BUNDLED[1].0,
     BUNDLED[2].0,
@@ -52,6 +56,7 @@ pub const BUNDLED_NAMES: [&str; 7] = [
     BUNDLED[4].0,
     BUNDLED[5].0,
     BUNDLED[6].0,
+    BUNDLED[7].0,
 ];
 
 /// The kernel shapes `init --shape` starts from (docs/spec.md, "Kernel
@@ -94,7 +99,7 @@ impl Default for Options {
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
     #[error(
-        "no bundled layout `{0}`; bundled: qemu-virt-sv39, qemu-virt-multi, qemu-virt-semipic, qemu-virt-in-linear-map, linux-riscv64, qemu-virt-identity, qemu-virt-bare"
+        "no bundled layout `{0}`; bundled: qemu-virt-sv39, qemu-virt-multi, qemu-virt-semipic, qemu-virt-in-linear-map, linux-riscv64, qemu-virt-identity, qemu-virt-bare, qemu-virt-multi-onemap"
     )]
     UnknownBundled(String),
     #[error("{0}")]
@@ -416,6 +421,16 @@ mod tests {
     fn every_bundled_layout_is_embedded_and_sound() {
         for name in BUNDLED_NAMES {
             bundled(name, None).unwrap();
+        }
+        // Every file in layouts/ is embedded.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("layouts");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
+            assert!(
+                BUNDLED_NAMES.contains(&stem.as_str()),
+                "{stem} is not in BUNDLED"
+            );
         }
         assert!(matches!(
             bundled("nope", None),

@@ -385,6 +385,7 @@ fn show(
                     "format_version": layoutgen::json::FORMAT_VERSION,
                     "name": layout.name,
                     "modes": out,
+                    "conversions": layoutgen::layout::conversions::summary(&layout),
                     "findings": findings,
                 }))
                 .expect("JSON")
@@ -455,6 +456,9 @@ fn init(
         }
         (None, Some(from)) => init::bundled(from, name.as_deref()),
         (None, None) => {
+            if modes.contains(&ModeArg::Bare) {
+                return usage("--modes bare: start a layout without paging with `--shape bare`");
+            }
             let options = (|| {
                 Ok::<_, String>(Options {
                     name: name

@@ -402,7 +402,9 @@ fn the_name_rules_in_docs_are_the_ones_the_code_uses() {
         if std::env::var_os("UPDATE_DOCS").is_some() {
             std::fs::write(&path, format!("{}{want}{}", &doc[..start], &doc[stop..])).unwrap();
         } else {
-            panic!("docs/spec.md's name table is stale: run UPDATE_DOCS=1 cargo test --test hostile_specs");
+            panic!(
+                "docs/spec.md's name table is stale: run UPDATE_DOCS=1 cargo test --test hostile_specs"
+            );
         }
     }
 }

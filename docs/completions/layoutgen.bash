@@ -354,7 +354,7 @@ _layoutgen() {
                     return 0
                     ;;
                 --from)
-                    COMPREPLY=($(compgen -W "qemu-virt-sv39 qemu-virt-multi qemu-virt-semipic qemu-virt-in-linear-map linux-riscv64 qemu-virt-identity qemu-virt-bare" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "qemu-virt-sv39 qemu-virt-multi qemu-virt-semipic qemu-virt-in-linear-map linux-riscv64 qemu-virt-identity qemu-virt-bare qemu-virt-multi-onemap" -- "${cur}"))
                     return 0
                     ;;
                 --shape)
@@ -366,7 +366,7 @@ _layoutgen() {
                     return 0
                     ;;
                 --modes)
-                    COMPREPLY=($(compgen -W "sv39 sv48 sv57" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "sv39 sv48 sv57 bare" -- "${cur}"))
                     return 0
                     ;;
                 --ram-base)
@@ -400,7 +400,7 @@ _layoutgen() {
                     return 0
                     ;;
                 --mode)
-                    COMPREPLY=($(compgen -W "sv39 sv48 sv57" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "sv39 sv48 sv57 bare" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -470,7 +470,7 @@ _layoutgen() {
                     return 0
                     ;;
                 --mode)
-                    COMPREPLY=($(compgen -W "sv39 sv48 sv57" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "sv39 sv48 sv57 bare" -- "${cur}"))
                     return 0
                     ;;
                 --ram)

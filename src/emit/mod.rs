@@ -221,6 +221,9 @@ struct Context<'a> {
     single_mode: Option<&'static str>,
     /// Every mode has a linear map (the generated `phys_to_virt` exists).
     linear_map: bool,
+    /// The linear map's VA−PA offset when it is the same in every mode:
+    /// then the conversions are emitted mode-free.
+    common_linear_offset: Option<u64>,
     /// A layout without paging (`PagingMode::Bare` is generated).
     bare: bool,
     abs32_window: (u64, u64),
@@ -294,6 +297,7 @@ impl<'a> Context<'a> {
             common_regions,
             single_mode: (layout.modes.len() == 1).then(|| first.mode.name()),
             linear_map: layout.modes.iter().all(|m| m.page_offset.is_some()),
+            common_linear_offset: crate::layout::conversions::common_linear_offset(layout),
             bare: layout.modes.iter().any(|m| m.mode.is_bare()),
             abs32_window: (
                 crate::riscv::ABS32_WINDOW_HIGH_START,
