@@ -86,7 +86,9 @@ pub(super) fn check_symbols<'d>(
         // linked file, when st_shndx names a section that does not
         // (OpenSBI 1.1's .dynsym entries point at .dynstr, allocated in
         // Debian's build and non-allocated in others), the allocated
-        // section that contains the address, or none. A symbol whose
+        // section that contains the address; at an address no section
+        // holds, its own (allocated) section, or none for a non-allocated
+        // one. A symbol whose
         // st_shndx names a non-allocated section is checked only when its
         // value looks like an image address (inside an allocated section, a
         // PT_LOAD segment or the slot), not an offset into that section.
@@ -98,7 +100,8 @@ pub(super) fn check_symbols<'d>(
             if holds {
                 own.map(|s| s.name.as_str())
             } else {
-                elf.section_at(sym.value).map(|s| s.name.as_str())
+                // At no section's address, the ELF's own attribution stays.
+                elf.section_at(sym.value).or(own).map(|s| s.name.as_str())
             }
         } else {
             if !ctx.linked {
