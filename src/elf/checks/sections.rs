@@ -193,7 +193,7 @@ pub(super) fn check_sections(ctx: &Ctx, provenance: &Provenance, c: &mut Collect
             names.join(", ")
         ),
         Provenance::Unknown => {
-            "it has no .symtab, so the boundary symbols that show which script linked it cannot be read"
+            "it has no .symtab, whose boundary symbols would show which script linked it"
                 .to_string()
         }
     };
@@ -205,7 +205,7 @@ pub(super) fn check_sections(ctx: &Ctx, provenance: &Provenance, c: &mut Collect
         Check::OrphanSection,
         "image.section",
         format!(
-            "{} allocated section(s) the spec does not list: {}; {why}, so whether its own linker script placed them or the linker did cannot be told (a figure, not a warning)",
+            "{} allocated section(s) the spec does not list: {}; whether the file's own linker script placed them or the linker did cannot be told: {why} (a figure, not a warning)",
             unlisted.len(),
             list.join(", "),
         ),
