@@ -105,6 +105,10 @@ pub enum Command {
         /// Start from this bundled layout.
         #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(layoutgen::init::BUNDLED_NAMES))]
         from: Option<String>,
+        /// Start from the bundled layout of a kernel shape: `identity` (S-mode,
+        /// paging on, VA = PA), `bare` (no paging: firmware), `linux` (higher half).
+        #[arg(long, value_enum, conflicts_with_all = ["from", "from_elf", "modes", "ram_base", "ram_size", "load_addr"])]
+        shape: Option<ShapeArg>,
         /// Layout name (default: the file name, or `my-kernel`; with --from, the bundled name).
         #[arg(long)]
         name: Option<String>,
@@ -172,6 +176,30 @@ pub enum Command {
 }
 
 /// `layoutgen init --arch-defaults`.
+/// `init --shape`: a kernel shape (docs/spec.md, "Kernel shapes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShapeArg {
+    Identity,
+    Bare,
+    Linux,
+}
+
+impl ShapeArg {
+    /// The bundled layout that starts this shape.
+    pub fn bundled(self) -> &'static str {
+        let name = match self {
+            ShapeArg::Identity => "identity",
+            ShapeArg::Bare => "bare",
+            ShapeArg::Linux => "linux",
+        };
+        layoutgen::init::SHAPES
+            .iter()
+            .find(|(shape, _)| *shape == name)
+            .map(|(_, layout)| *layout)
+            .expect("every shape has a bundled layout")
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ArchDefaultsArg {
     /// Linux riscv64 on QEMU virt: Linux's regions, QEMU's RAM, a 2 MiB physical alignment.
@@ -251,6 +279,8 @@ pub enum ModeArg {
     Sv39,
     Sv48,
     Sv57,
+    /// No paging (a `modes = ["bare"]` layout).
+    Bare,
 }
 
 impl From<ModeArg> for layoutgen::riscv::PagingMode {
@@ -258,6 +288,7 @@ impl From<ModeArg> for layoutgen::riscv::PagingMode {
         match m {
             ModeArg::Sv39 => Self::Sv39,
             ModeArg::Sv48 => Self::Sv48,
+            ModeArg::Bare => Self::Bare,
             ModeArg::Sv57 => Self::Sv57,
         }
     }

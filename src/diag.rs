@@ -8,6 +8,7 @@ use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term;
 use serde::Serialize;
 use std::fmt;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 /// Every rule a spec can break. The id is stable: tests, JSON output and
@@ -86,10 +87,15 @@ impl Rule {
         }
     }
 
-    /// Input errors (the spec cannot be understood) exit 2; invariant
-    /// violations of an understood spec exit 1.
+    /// Input errors exit 2: the spec cannot be understood or turned into
+    /// outputs (syntax, references, a missing/duplicate/empty part, names
+    /// that cannot reach generated code, the lint table). Invariant
+    /// violations of a well-formed spec (where things are) exit 1.
     pub fn is_input_error(self) -> bool {
-        matches!(self, Rule::Syntax | Rule::Resolve | Rule::LintConfig)
+        matches!(
+            self,
+            Rule::Syntax | Rule::Resolve | Rule::LintConfig | Rule::Structure | Rule::Identifier
+        )
     }
 }
 
@@ -222,10 +228,17 @@ impl Report {
     }
 
     fn render_with(&self, color: bool) -> String {
-        let file = SimpleFile::new(self.path.display().to_string(), self.text.as_str());
         let config = term::Config::default();
         let mut out = String::new();
         for d in self.diagnostics.iter().take(MAX_RENDERED) {
+            // Very long source lines are shown as a window around the spans.
+            let spans: Vec<Span> = d.labels.iter().map(|l| l.span.clone()).collect();
+            let shown = Shortened::new(&self.text, &spans);
+            let file = ShownFile {
+                inner: SimpleFile::new(self.path.display().to_string(), shown.text.as_str()),
+                shown: &shown,
+                original: &self.text,
+            };
             let mut cd = cs::Diagnostic::error()
                 .with_code(d.rule.id())
                 .with_message(&d.message);
@@ -243,10 +256,11 @@ impl Report {
                     }
                     continue;
                 }
+                let span = shown.map(l.span.clone());
                 let label = if l.primary {
-                    cs::Label::primary((), l.span.clone())
+                    cs::Label::primary((), span)
                 } else {
-                    cs::Label::secondary((), l.span.clone())
+                    cs::Label::secondary((), span)
                 };
                 let text = if l.key.is_empty() {
                     l.message.clone()
@@ -304,4 +318,135 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.render())
     }
+}
+
+/// Source lines longer than this are cut to a window around the spans.
+const MAX_SHOWN_LINE: usize = 160;
+
+/// The text as rendered: long lines shortened, with the offsets mapped.
+struct Shortened {
+    text: String,
+    /// Kept pieces: (original start, original end, start in `text`).
+    pieces: Vec<(usize, usize, usize)>,
+}
+
+impl Shortened {
+    fn new(text: &str, spans: &[Span]) -> Shortened {
+        let mut out = String::with_capacity(text.len().min(1 << 16));
+        let mut pieces = Vec::new();
+        let mut start = 0;
+        for line in text.split_inclusive('\n') {
+            let end = start + line.len();
+            if line.len() <= MAX_SHOWN_LINE {
+                pieces.push((start, end, out.len()));
+                out.push_str(line);
+            } else {
+                // The window: the spans that start on this line, widened by
+                // some context and cut to the limit, on char boundaries.
+                let on_line: Vec<&Span> = spans
+                    .iter()
+                    .filter(|s| s.start >= start && s.start < end)
+                    .collect();
+                let from = on_line.iter().map(|s| s.start).min().unwrap_or(start);
+                let lo = floor_char(text, from.saturating_sub(40).max(start));
+                let hi = floor_char(text, (lo + MAX_SHOWN_LINE).min(end));
+                if lo > start {
+                    out.push_str("… ");
+                }
+                pieces.push((lo, hi, out.len()));
+                out.push_str(&text[lo..hi]);
+                if hi < end {
+                    out.push_str(" …");
+                }
+                if line.ends_with('\n') {
+                    out.push('\n');
+                }
+            }
+            start = end;
+        }
+        Shortened { text: out, pieces }
+    }
+
+    /// An original span in the shortened text (clamped to what is shown).
+    fn map(&self, span: Span) -> Span {
+        let one = |off: usize| {
+            match self.pieces.iter().find(|(a, b, _)| off >= *a && off <= *b) {
+                Some((a, _, n)) => n + (off - a),
+                // Cut away: the nearest shown position before it.
+                None => self
+                    .pieces
+                    .iter()
+                    .rfind(|(a, _, _)| *a <= off)
+                    .map_or(0, |(a, b, n)| n + (b - a)),
+            }
+        };
+        let s = one(span.start);
+        let e = one(span.end).max(s);
+        s..e
+    }
+}
+
+/// The shortened text for display, but locations (`file:line:col`) in the
+/// original file.
+struct ShownFile<'a> {
+    inner: SimpleFile<String, &'a str>,
+    shown: &'a Shortened,
+    original: &'a str,
+}
+
+impl<'a> codespan_reporting::files::Files<'a> for ShownFile<'a> {
+    type FileId = ();
+    type Name = String;
+    type Source = &'a str;
+
+    fn name(&'a self, id: ()) -> Result<String, codespan_reporting::files::Error> {
+        codespan_reporting::files::Files::name(&self.inner, id)
+    }
+
+    fn source(&'a self, id: ()) -> Result<&'a str, codespan_reporting::files::Error> {
+        codespan_reporting::files::Files::source(&self.inner, id)
+    }
+
+    fn line_index(
+        &'a self,
+        id: (),
+        byte: usize,
+    ) -> Result<usize, codespan_reporting::files::Error> {
+        codespan_reporting::files::Files::line_index(&self.inner, id, byte)
+    }
+
+    fn line_range(
+        &'a self,
+        id: (),
+        line: usize,
+    ) -> Result<Range<usize>, codespan_reporting::files::Error> {
+        codespan_reporting::files::Files::line_range(&self.inner, id, line)
+    }
+
+    fn column_number(
+        &'a self,
+        _id: (),
+        _line: usize,
+        byte: usize,
+    ) -> Result<usize, codespan_reporting::files::Error> {
+        // Back to the original offset, then count characters from the
+        // start of its line.
+        let original = self
+            .shown
+            .pieces
+            .iter()
+            .find(|(a, b, n)| byte >= *n && byte <= n + (b - a))
+            .map_or(byte, |(a, _, n)| a + (byte - n))
+            .min(self.original.len());
+        let original = floor_char(self.original, original);
+        let line_start = self.original[..original].rfind('\n').map_or(0, |i| i + 1);
+        Ok(self.original[line_start..original].chars().count() + 1)
+    }
+}
+
+fn floor_char(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }

@@ -272,11 +272,13 @@ pub fn read(path: &Path) -> Result<Vec<RamRange>, DtbError> {
         path: path.display().to_string(),
         message,
     };
-    let meta = std::fs::metadata(path).map_err(|e| read_err(e.to_string()))?;
-    if meta.len() > MAX_DTB_BYTES as u64 {
-        return Err(read_err("larger than 16 MiB: not a device tree".into()));
-    }
-    let bytes = std::fs::read(path).map_err(|e| read_err(e.to_string()))?;
+    let bytes = crate::read_capped(path, MAX_DTB_BYTES).map_err(|e| {
+        read_err(if e.kind() == std::io::ErrorKind::InvalidData {
+            "larger than 16 MiB: not a device tree".into()
+        } else {
+            e.to_string()
+        })
+    })?;
     parse(&bytes).map_err(|e| read_err(e.to_string()))
 }
 

@@ -12,7 +12,7 @@ use std::path::Path;
 pub mod from_elf;
 
 /// The bundled layouts, by name, compiled into the binary.
-pub const BUNDLED: [(&str, &str); 5] = [
+pub const BUNDLED: [(&str, &str); 8] = [
     (
         "qemu-virt-sv39",
         include_str!("../layouts/qemu-virt-sv39.toml"),
@@ -33,15 +33,41 @@ pub const BUNDLED: [(&str, &str); 5] = [
         "linux-riscv64",
         include_str!("../layouts/linux-riscv64.toml"),
     ),
+    (
+        "qemu-virt-identity",
+        include_str!("../layouts/qemu-virt-identity.toml"),
+    ),
+    (
+        "qemu-virt-bare",
+        include_str!("../layouts/qemu-virt-bare.toml"),
+    ),
+    (
+        "qemu-virt-multi-onemap",
+        include_str!("../layouts/qemu-virt-multi-onemap.toml"),
+    ),
 ];
 
 /// Names `--from` accepts.
-pub const BUNDLED_NAMES: [&str; 5] = [
+pub const BUNDLED_NAMES: [&str; 8] = [
     BUNDLED[0].0,
     BUNDLED[1].0,
     BUNDLED[2].0,
     BUNDLED[3].0,
     BUNDLED[4].0,
+    BUNDLED[5].0,
+    BUNDLED[6].0,
+    BUNDLED[7].0,
+];
+
+/// The kernel shapes `init --shape` starts from (docs/spec.md, "Kernel
+/// shapes"), each with the bundled layout that shows it.
+pub const SHAPES: [(&str, &str); 3] = [
+    // S-mode, paging on, VA = PA (xv6-riscv, rCore-Tutorial).
+    ("identity", "qemu-virt-identity"),
+    // No paging: M-mode firmware, or a kernel before paging.
+    ("bare", "qemu-virt-bare"),
+    // Higher half, Linux's own layout and image.
+    ("linux", "linux-riscv64"),
 ];
 
 /// What a spec is generated from when it is not copied from a bundled one.
@@ -73,7 +99,7 @@ impl Default for Options {
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
     #[error(
-        "no bundled layout `{0}`; bundled: qemu-virt-sv39, qemu-virt-multi, qemu-virt-semipic, qemu-virt-in-linear-map, linux-riscv64"
+        "no bundled layout `{0}`; bundled: qemu-virt-sv39, qemu-virt-multi, qemu-virt-semipic, qemu-virt-in-linear-map, linux-riscv64, qemu-virt-identity, qemu-virt-bare, qemu-virt-multi-onemap"
     )]
     UnknownBundled(String),
     #[error("{0}")]
@@ -395,6 +421,16 @@ mod tests {
     fn every_bundled_layout_is_embedded_and_sound() {
         for name in BUNDLED_NAMES {
             bundled(name, None).unwrap();
+        }
+        // Every file in layouts/ is embedded.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("layouts");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
+            assert!(
+                BUNDLED_NAMES.contains(&stem.as_str()),
+                "{stem} is not in BUNDLED"
+            );
         }
         assert!(matches!(
             bundled("nope", None),

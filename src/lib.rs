@@ -36,6 +36,7 @@ pub mod init;
 pub mod json;
 pub mod layout;
 pub mod lints;
+pub mod names;
 pub mod riscv;
 #[cfg(feature = "schema")]
 pub mod schema;
@@ -162,17 +163,47 @@ fn read_spec(path: &Path) -> Result<String, Error> {
         path: path.to_path_buf(),
         source,
     };
-    let meta = std::fs::metadata(path).map_err(read_err)?;
-    if meta.len() > spec::MAX_SPEC_BYTES as u64 {
-        return Err(read_err(std::io::Error::new(
+    let bytes = read_capped(path, spec::MAX_SPEC_BYTES).map_err(read_err)?;
+    String::from_utf8(bytes).map_err(|e| {
+        // Point at the first bad byte in a lossy copy of the text.
+        let at = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+        let d = Diagnostic::new(
+            diag::Rule::Syntax,
+            format!("the spec is not UTF-8: invalid byte at offset {at}"),
+        )
+        .label(diag::Label::primary("", at..at + 1, "not UTF-8"))
+        .help("a spec is UTF-8 text; check the path, or re-save the file as UTF-8");
+        Error::Spec(Report::new(path, &text, vec![d]))
+    })
+}
+
+/// The spec's text for rendering diagnostics against (capped, lossy):
+/// empty when it cannot be read again.
+pub fn spec_text_for_report(path: &Path) -> String {
+    read_capped(path, spec::MAX_SPEC_BYTES)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
+}
+
+/// Reads at most `limit` bytes of `path`, whatever its reported size: a
+/// device, a pipe or a file that grows is cut off at the cap with an error
+/// instead of filling memory.
+pub fn read_capped(path: &Path, limit: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(limit as u64 + 1).read_to_end(&mut bytes)?;
+    if bytes.len() > limit {
+        return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             format!(
-                "larger than {} KiB: not a layout spec",
-                spec::MAX_SPEC_BYTES >> 10
+                "larger than {} KiB: not a layout spec (stopped reading there)",
+                limit >> 10
             ),
-        )));
+        ));
     }
-    std::fs::read_to_string(path).map_err(read_err)
+    Ok(bytes)
 }
 
 /// One generated file and whether it was (re)written.

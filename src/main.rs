@@ -10,7 +10,8 @@ use std::process::ExitCode;
 
 mod cli;
 use cli::{
-    ArchDefaultsArg, Cli, Command, DenyArg, EmitKind, Format, LintFormat, ModeArg, ShowFormat,
+    ArchDefaultsArg, Cli, Command, DenyArg, EmitKind, Format, LintFormat, ModeArg, ShapeArg,
+    ShowFormat,
 };
 
 fn main() -> ExitCode {
@@ -89,6 +90,7 @@ fn run(command: Command) -> Result<u8, Error> {
             from_elf,
             arch_defaults,
             from,
+            shape,
             name,
             modes,
             ram_base,
@@ -98,7 +100,7 @@ fn run(command: Command) -> Result<u8, Error> {
         } => init(
             &path,
             from_elf.as_deref().map(|e| (e, arch_defaults)),
-            from.as_deref(),
+            from.as_deref().or(shape.map(ShapeArg::bundled)),
             name,
             &modes,
             (&ram_base, &ram_size, load_addr.as_deref()),
@@ -383,6 +385,7 @@ fn show(
                     "format_version": layoutgen::json::FORMAT_VERSION,
                     "name": layout.name,
                     "modes": out,
+                    "conversions": layoutgen::layout::conversions::summary(&layout),
                     "findings": findings,
                 }))
                 .expect("JSON")
@@ -390,7 +393,7 @@ fn show(
         }
     }
     if !findings.is_empty() {
-        let text = std::fs::read_to_string(spec).unwrap_or_default();
+        let text = layoutgen::spec_text_for_report(spec);
         eprint!(
             "{}",
             layoutgen::Report::new(spec, &text, findings).render_for_stderr()
@@ -453,6 +456,9 @@ fn init(
         }
         (None, Some(from)) => init::bundled(from, name.as_deref()),
         (None, None) => {
+            if modes.contains(&ModeArg::Bare) {
+                return usage("--modes bare: start a layout without paging with `--shape bare`");
+            }
             let options = (|| {
                 Ok::<_, String>(Options {
                     name: name
@@ -561,7 +567,7 @@ fn load_checked_with_dtb(spec: &Path, dtb: Option<&Path>) -> Result<layoutgen::L
     if findings.is_empty() {
         return Ok(layout);
     }
-    let text = std::fs::read_to_string(spec).unwrap_or_default();
+    let text = layoutgen::spec_text_for_report(spec);
     Err(Error::Spec(layoutgen::Report::new(spec, &text, findings)))
 }
 

@@ -15,13 +15,14 @@ fn render_all(dir: &Path, spec: &str) -> layoutgen::Layout {
     layout
 }
 
-const SPECS: [&str; 6] = [
+const SPECS: [&str; 7] = [
     "qemu-virt-sv39.toml",
     "qemu-virt-multi.toml",
     "qemu-virt-semipic.toml",
     "qemu-virt-in-linear-map.toml",
     "qemu-virt-identity.toml",
     "qemu-virt-bare.toml",
+    "qemu-virt-multi-onemap.toml",
 ];
 
 #[test]
@@ -59,6 +60,31 @@ fn rust_constants_compile_no_std_and_work_in_const_context() {
                     assert!(l.mode.levels() == {levels});
                 }};\n",
                 levels = m.levels,
+            );
+        }
+        // Where the linear map is at one address in every mode, the
+        // conversions exist without a mode, and agree with every mode's.
+        if let Some(off) = layoutgen::layout::conversions::common_linear_offset(&layout) {
+            checks += &format!(
+                "const _: () = {{
+                    assert!(layout::LINEAR_OFFSET == {off:#x});
+                    assert!(layout::phys_to_virt(layout::RAM_BASE) == layout::PAGE_OFFSET);
+                    assert!(layout::virt_to_phys(layout::PAGE_OFFSET) == layout::RAM_BASE);
+                }};\n"
+            );
+            for m in &layout.modes {
+                checks += &format!(
+                    "const _: () = assert!(layout::{0}::phys_to_virt(0x1234_5000) == layout::phys_to_virt(0x1234_5000));\n",
+                    m.mode.name()
+                );
+            }
+        } else {
+            // ... and do not exist where it moves: a mode is needed.
+            let rs = std::fs::read_to_string(dir.path().join("layout.rs")).unwrap();
+            assert!(
+                !rs.lines()
+                    .any(|l| l.starts_with("pub const fn phys_to_virt")),
+                "{spec}: a mode-free phys_to_virt where the linear map moves"
             );
         }
         let lib = format!(

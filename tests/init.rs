@@ -227,3 +227,51 @@ fn an_unwritable_path_is_reported_with_its_path() {
     let err = text(&o.stderr);
     assert!(err.contains("cannot write file"), "{err}");
 }
+
+#[test]
+fn every_shape_starts_a_sound_spec_of_that_shape() {
+    let layout_of = |spec: &str| layoutgen::check_text(spec, "s.toml").unwrap();
+
+    let (spec, _) = init_ok(&["--shape", "bare"], "fw.toml");
+    let l = layout_of(&spec);
+    assert_eq!(l.modes.len(), 1);
+    assert!(l.modes[0].mode.is_bare(), "bare: no paging");
+    assert_eq!(l.modes[0].page_offset, None, "bare: no linear map");
+    assert_eq!(l.modes[0].image_link, l.ram.load, "bare: runs where loaded");
+
+    let (spec, _) = init_ok(&["--shape", "identity"], "xv6.toml");
+    let l = layout_of(&spec);
+    let m = &l.modes[0];
+    assert_eq!(m.image_offset, 0, "identity: VA = PA");
+    assert!(
+        m.image_link < m.mode.user_half_end(),
+        "identity: lower half"
+    );
+    assert_eq!(m.page_offset, Some(l.ram.base), "identity map of RAM");
+
+    let (spec, _) = init_ok(&["--shape", "linux"], "vmlinux.toml");
+    let l = layout_of(&spec);
+    assert!(
+        l.modes
+            .iter()
+            .all(|m| m.image_link == 0xffff_ffff_8000_0000)
+    );
+    assert_eq!(l.image.phys_align, Some(2 << 20));
+}
+
+#[test]
+fn shape_conflicts_with_the_other_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    for extra in [
+        &["--from", "qemu-virt-sv39"][..],
+        &["--modes", "sv48"],
+        &["--from-elf", "vmlinux"],
+    ] {
+        let mut argv = vec!["init", "x.toml", "--shape", "bare"];
+        argv.extend_from_slice(extra);
+        let o = layoutgen(&argv, dir.path());
+        assert_eq!(o.status.code(), Some(2), "{argv:?}");
+        assert!(text(&o.stderr).contains("cannot be used with"), "{argv:?}");
+    }
+    assert!(!dir.path().join("x.toml").exists());
+}

@@ -288,6 +288,10 @@ fn semi_pic_with_kaslr_is_sound() {
 fn rejects_kaslr_range_outside_the_slot() {
     let text =
         semi_pic("start = \"kernel.start\"\nend = \"kernel.end + 2MiB\"\ngranule = \"2MiB\"\n");
+    // The end is what is wrong, so the finding points there.
+    assert_fails(&text, Rule::Kaslr, "kaslr.end");
+    let text =
+        semi_pic("start = \"kernel.start - 2MiB\"\nend = \"kernel.end\"\ngranule = \"2MiB\"\n");
     assert_fails(&text, Rule::Kaslr, "kaslr.start");
 }
 
@@ -477,12 +481,14 @@ fn every_rule_has_a_negative_test_here() {
 }
 
 #[test]
-fn rejects_missing_linear_map_and_bad_slot() {
-    let text = edit("[region.linear_map]", "[region.direct]");
+fn rejects_two_linear_maps_and_bad_slot() {
+    let text = format!(
+        "{BASE}\n[region.direct]\nkind = \"linear_map\"\nstart = \"kernel_half\"\nsize = \"1GiB\"\n"
+    );
     let errs = errors(&text);
     assert!(
         errs.iter()
-            .any(|d| d.rule == Rule::Structure && d.message.contains("exactly one `linear_map`")),
+            .any(|d| d.rule == Rule::Structure && d.message.contains("at most one `linear_map`")),
         "{errs:#?}"
     );
     let text = edit(r#"slot = "kernel""#, r#"slot = "vmalloc""#);
@@ -509,8 +515,8 @@ fn rejects_duplicate_section_ids() {
         "[[image.section]]\nname = \".bss\"",
         "[[image.section]]\nname = \"_data\"\nperms = \"rw\"\n\n[[image.section]]\nname = \".bss\"",
     );
-    let d = assert_fails(&text, Rule::Segment, "image.section.data");
-    assert!(d.message.contains("the id `data`"), "{}", d.message);
+    let d = assert_fails(&text, Rule::Identifier, "image.section.data.id");
+    assert!(d.message.contains("id of `.data` too"), "{}", d.message);
 }
 
 #[test]
@@ -649,4 +655,63 @@ fn rejects_an_unknown_relocation_type() {
         "max_size = \"32MiB\"\nrelocator = { types = [\"R_RISCV_HI20\"] }",
     );
     assert_fails(&text, Rule::Syntax, "image.relocator.types");
+}
+
+// Kernel shapes: no paging, lower-half regions, inserts.
+
+#[test]
+fn rejects_bare_mixed_with_paging_modes_and_a_linear_map_without_paging() {
+    let text = edit(r#"modes = ["sv39"]"#, r#"modes = ["sv39", "bare"]"#);
+    let d = assert_fails(&text, Rule::Structure, "modes");
+    assert!(d.message.contains("`bare`"), "{}", d.message);
+    let errs = errors(&edit(r#"modes = ["sv39"]"#, r#"modes = ["bare"]"#));
+    assert!(
+        errs.iter().any(|d| d.rule == Rule::Structure
+            && d.message
+                .contains("without paging (`bare`) has no linear map")),
+        "{errs:#?}"
+    );
+}
+
+#[test]
+fn accepts_a_lower_half_kernel_and_rejects_one_left_in_the_upper_half_rule() {
+    // An identity-mapped slot at the RAM base: lower half.
+    let lower = edit(
+        "[region.kernel]\nstart = \"top - 2GiB\"\nend = \"top\"",
+        "[region.kernel]\nhalf = \"lower\"\nstart = \"ram.base\"\nend = \"ram.base + 2GiB\"",
+    )
+    .replace("link = \"kernel.start + 0x20_0000\"", "link = \"ram.load\"")
+    .replace(
+        "[region.modules]\nstart = \"image.end - 2GiB\"\nend = \"kernel.start\"\n",
+        "",
+    );
+    let layout = check_text(&lower, "t.toml").unwrap_or_else(|d| panic!("{d:#?}"));
+    assert_eq!(layout.modes[0].image_offset, 0);
+    // The same region without `half = "lower"` is an upper-half region.
+    let upper = lower.replace("half = \"lower\"\n", "");
+    let d = assert_fails(&upper, Rule::KernelHalf, "region.kernel.start");
+    assert!(d.help.as_deref().unwrap().contains("half = \"lower\""));
+    // A lower-half region must stay below the user-half end.
+    let high = format!(
+        "{BASE}\n[region.tramp]\nhalf = \"lower\"\nstart = \"kernel_half\"\nsize = \"4KiB\"\n"
+    );
+    assert_fails(&high, Rule::KernelHalf, "region.tramp.start");
+}
+
+#[test]
+fn rejects_an_insert_with_a_bad_symbol_or_no_input() {
+    let text = edit(
+        "input = [\".text.entry\", \".text\", \".text.*\"]",
+        "input = [\".text.entry\", \".text\", \".text.*\"]\n\n[[image.section.insert]]\ninput = [\"trampsec\"]\nalign = \"4KiB\"\nsize = \"4KiB\"\nsymbol = \"tramp oline\"",
+    );
+    assert_fails(
+        &text,
+        Rule::Identifier,
+        "image.section.text.insert.0.symbol",
+    );
+    let text = edit(
+        "input = [\".text.entry\", \".text\", \".text.*\"]",
+        "input = [\".text.entry\", \".text\", \".text.*\"]\n\n[[image.section.insert]]\ninput = []\nalign = \"4KiB\"\nsize = \"4KiB\"\nsymbol = \"trampoline\"",
+    );
+    assert_fails(&text, Rule::Identifier, "image.section.text.insert.0.input");
 }

@@ -339,7 +339,7 @@ _layoutgen() {
             return 0
             ;;
         layoutgen__subcmd__init)
-            opts="-h --from-elf --arch-defaults --from --name --modes --ram-base --ram-size --load-addr --force --help"
+            opts="-h --from-elf --arch-defaults --from --shape --name --modes --ram-base --ram-size --load-addr --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -354,7 +354,11 @@ _layoutgen() {
                     return 0
                     ;;
                 --from)
-                    COMPREPLY=($(compgen -W "qemu-virt-sv39 qemu-virt-multi qemu-virt-semipic qemu-virt-in-linear-map linux-riscv64" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "qemu-virt-sv39 qemu-virt-multi qemu-virt-semipic qemu-virt-in-linear-map linux-riscv64 qemu-virt-identity qemu-virt-bare qemu-virt-multi-onemap" -- "${cur}"))
+                    return 0
+                    ;;
+                --shape)
+                    COMPREPLY=($(compgen -W "identity bare linux" -- "${cur}"))
                     return 0
                     ;;
                 --name)
@@ -362,7 +366,7 @@ _layoutgen() {
                     return 0
                     ;;
                 --modes)
-                    COMPREPLY=($(compgen -W "sv39 sv48 sv57" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "sv39 sv48 sv57 bare" -- "${cur}"))
                     return 0
                     ;;
                 --ram-base)
@@ -396,7 +400,7 @@ _layoutgen() {
                     return 0
                     ;;
                 --mode)
-                    COMPREPLY=($(compgen -W "sv39 sv48 sv57" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "sv39 sv48 sv57 bare" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -466,7 +470,7 @@ _layoutgen() {
                     return 0
                     ;;
                 --mode)
-                    COMPREPLY=($(compgen -W "sv39 sv48 sv57" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "sv39 sv48 sv57 bare" -- "${cur}"))
                     return 0
                     ;;
                 --ram)

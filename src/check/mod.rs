@@ -406,10 +406,26 @@ fn slot_per_mode(l: &Layout, f: &mut Findings) {
         let a = first.region(&l.image.slot).map(|r| (r.start, r.size));
         let b = m.region(&l.image.slot).map(|r| (r.start, r.size));
         if a != b || first.image_link != m.image_link {
+            // Say which of the three differs, with both values.
+            let (what, show): (&str, &dyn Fn(&crate::layout::ModeLayout) -> String) =
+                if first.image_link != m.image_link {
+                    ("the link address", &|ml| hex(ml.image_link))
+                } else if a.map(|x| x.0) != b.map(|x| x.0) {
+                    ("the slot's start", &|ml| {
+                        ml.region(&l.image.slot)
+                            .map_or("none".into(), |r| hex(r.start))
+                    })
+                } else {
+                    ("the slot's size", &|ml| {
+                        ml.region(&l.image.slot)
+                            .map_or("none".into(), |r| human_size(r.size as u128))
+                    })
+                };
+            let what = format!("{what} (slot `{}`)", l.image.slot);
             let d = f.at(Rule::SlotPerMode, "image.slot", "differs between modes",
                 format!(
-                    "one image must serve {} and {}, but its slot `{}` or link address differs: {} vs {}",
-                    first.mode, m.mode, l.image.slot, hex(first.image_link), hex(m.image_link)),
+                    "one image must serve {} and {}, but {} differs: {} vs {}",
+                    first.mode, m.mode, what, show(first), show(m)),
                 "put the kernel slot at an address canonical in every mode, e.g. the top 2 GiB (`top - 2GiB`), as Linux riscv does; an image inside the linear map can serve one mode only".into());
             Findings::also(
                 d,
@@ -543,7 +559,13 @@ fn kaslr(l: &Layout, f: &mut Findings) {
         if let Some(slot) = m.region(&l.image.slot)
             && ((k.start as u128) < slot.start as u128 || k.end as u128 > slot.end())
         {
-            f.at(Rule::Kaslr, "kaslr.start", "outside the slot",
+            // Point at the end that is out of the slot.
+            let key = if (k.start as u128) < slot.start as u128 {
+                "kaslr.start"
+            } else {
+                "kaslr.end"
+            };
+            f.at(Rule::Kaslr, key, "outside the slot",
                     format!("KASLR range [{}, {}) is not inside slot `{}` [{}, {:#x}) in {}", hex(k.start), hex(k.end), slot.name, hex(slot.start), slot.end(), m.mode),
                     "keep kaslr.start and kaslr.end within the slot, e.g. start = \"kernel.start\", end = \"kernel.end\"".into()).mode = Some(m.mode);
         }
@@ -702,10 +724,6 @@ fn segments(l: &Layout, f: &mut Findings) {
             f.at(Rule::Segment, &format!("{key}.name"), "duplicate name",
                 format!("section name `{}` is used twice: a linker script places an output section once, and GNU ld rejects the second", s.name),
                 format!("merge the two entries, or rename one (the first is image.section.{})", first.id));
-        } else if sections[..i].iter().any(|o| o.id == s.id) {
-            f.at(Rule::Segment, &key, "duplicate id",
-                format!("two sections have the id `{}`: their boundary symbols and generated constants would collide", s.id),
-                "set a distinct `id` on one of them".into());
         }
         if s.segment_start {
             if let Some(prev) = sections[..i].iter().rfind(|o| o.segment == s.segment) {

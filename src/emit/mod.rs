@@ -65,6 +65,9 @@ impl Output {
     }
 }
 
+/// Largest template file read from an override directory.
+pub const MAX_TEMPLATE_BYTES: usize = 1 << 20;
+
 /// Templates compiled into the binary, by file name.
 pub const BUILTIN_TEMPLATES: [(&str, &str); 3] = [
     ("linker.ld.j2", include_str!("../../templates/linker.ld.j2")),
@@ -123,11 +126,13 @@ impl Templates {
         for (name, builtin) in BUILTIN_TEMPLATES {
             let source = match override_dir.map(|d| d.join(name)) {
                 Some(path) if path.exists() => {
-                    let text = std::fs::read_to_string(&path).map_err(|source| {
-                        EmitError::ReadTemplate {
-                            path: path.clone(),
-                            source,
-                        }
+                    let read_err = |source| EmitError::ReadTemplate {
+                        path: path.clone(),
+                        source,
+                    };
+                    let bytes = crate::read_capped(&path, MAX_TEMPLATE_BYTES).map_err(read_err)?;
+                    let text = String::from_utf8(bytes).map_err(|e| {
+                        read_err(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
                     })?;
                     overrides.push(path);
                     text
@@ -216,6 +221,9 @@ struct Context<'a> {
     single_mode: Option<&'static str>,
     /// Every mode has a linear map (the generated `phys_to_virt` exists).
     linear_map: bool,
+    /// The linear map's VA−PA offset when it is the same in every mode:
+    /// then the conversions are emitted mode-free.
+    common_linear_offset: Option<u64>,
     /// A layout without paging (`PagingMode::Bare` is generated).
     bare: bool,
     abs32_window: (u64, u64),
@@ -289,6 +297,7 @@ impl<'a> Context<'a> {
             common_regions,
             single_mode: (layout.modes.len() == 1).then(|| first.mode.name()),
             linear_map: layout.modes.iter().all(|m| m.page_offset.is_some()),
+            common_linear_offset: crate::layout::conversions::common_linear_offset(layout),
             bare: layout.modes.iter().any(|m| m.mode.is_bare()),
             abs32_window: (
                 crate::riscv::ABS32_WINDOW_HIGH_START,

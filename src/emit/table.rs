@@ -185,6 +185,7 @@ fn image_lines(layout: &Layout, mode: &ModeLayout, code: &dyn Fn(String) -> Stri
             human_size(layout.image.max_size as u128)
         ));
     }
+    lines.push(crate::layout::conversions::summary(layout));
     if let Some(k) = &mode.kaslr {
         lines.push(format!(
             "kaslr: [{}, {}) in {} steps: {} positions",

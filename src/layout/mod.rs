@@ -2,6 +2,7 @@
 //! lint read this and never the spec. Spans survive only in `origins`, for
 //! diagnostics.
 
+pub mod conversions;
 pub mod pagetable;
 mod resolve;
 

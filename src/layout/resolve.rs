@@ -34,21 +34,7 @@ pub fn resolve_linked(
     let modes = spec_modes(spec, &mut diags);
     check_names(spec, &mut diags);
     let lint = resolve_lint(spec, &mut diags);
-    for key in [
-        "ram.base",
-        "ram.min_size",
-        "ram.max_size",
-        "ram.load",
-        "image.max_size",
-    ] {
-        if value_at(spec, key).is_some_and(Value::is_per_mode) {
-            diags.push(
-                Diagnostic::new(Rule::Resolve, format!("`{key}` cannot differ per paging mode"))
-                    .label(Label::primary(key, origins.span(key), "per-mode table here"))
-                    .help("write one value; only addresses of regions, the image link address and KASLR may be per mode"),
-            );
-        }
-    }
+    check_per_mode_values(spec, &modes, &mut diags);
     if !diags.is_empty() || modes.is_empty() {
         return Err(diags);
     }
@@ -259,6 +245,13 @@ fn check_names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
                 "is not a valid region name",
                 "region names are lower-case identifiers: [a-z_][a-z0-9_]*, at most 64 characters",
             );
+        } else if let Some(why) = crate::names::reserved_region_name(rname.get_ref()) {
+            bad(
+                format!("region.{}", rname.get_ref()),
+                rname.span(),
+                &format!("is a reserved name: {why}"),
+                "rename the region (docs/spec.md, \"Names\", lists the reserved names)",
+            );
         }
         if !is_safe_text(&region.get_ref().description) {
             bad(
@@ -269,15 +262,12 @@ fn check_names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
             );
         }
     }
-    let entry = &spec.image.entry;
-    if !is_symbol(entry.get_ref()) {
-        bad(
-            "image.entry".into(),
-            entry.span(),
-            "is not a valid symbol name",
-            "use a C identifier: [A-Za-z_][A-Za-z0-9_]*",
-        );
-    }
+    check_symbol_list(
+        "image.entry",
+        Some(std::slice::from_ref(&spec.image.entry)),
+        &mut bad,
+    );
+    check_symbols_unique(spec, &mut bad);
     let symbol_lists = [
         ("image.start_symbols", &spec.image.start_symbols),
         ("image.end_symbols", &spec.image.end_symbols),
@@ -398,12 +388,119 @@ fn check_symbol_list(
     bad: &mut impl FnMut(String, crate::spec::Span, &str, &str),
 ) {
     for sym in list.unwrap_or_default() {
-        if !is_symbol(sym.get_ref()) {
+        let name = sym.get_ref();
+        if !is_symbol(name) {
             bad(
                 key.to_string(),
                 sym.span(),
-                &format!("`{}` is not a valid symbol name", sym.get_ref()),
+                &format!("`{name}` is not a valid symbol name"),
                 "use a C identifier: [A-Za-z_][A-Za-z0-9_]*",
+            );
+        } else if crate::names::is_script_keyword(name) {
+            bad(
+                key.to_string(),
+                sym.span(),
+                &format!("`{name}` is a linker-script keyword"),
+                "the script would read it as the command; choose another name",
+            );
+        } else if name.starts_with(crate::names::PRIVATE_PREFIX)
+            || (crate::names::SCRIPT_SYMBOLS.contains(&name.as_str())
+                && !name.starts_with("__rela_dyn"))
+        {
+            bad(
+                key.to_string(),
+                sym.span(),
+                &format!("`{name}` is a symbol the generated linker script defines itself"),
+                "choose another name (docs/spec.md, \"Names\")",
+            );
+        }
+    }
+}
+
+/// Every symbol the generated script would define from the spec, once:
+/// a second definition breaks the link (lld) or silently moves the first
+/// (GNU ld).
+fn check_symbols_unique(spec: &Spec, bad: &mut impl FnMut(String, crate::spec::Span, &str, &str)) {
+    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut define =
+        |name: String,
+         key: String,
+         span: crate::spec::Span,
+         bad: &mut dyn FnMut(String, crate::spec::Span, &str, &str)| {
+            if let Some(first) = seen.get(&name) {
+                bad(
+                    key,
+                    span,
+                    &format!("defines the symbol `{name}` again (first at `{first}`)"),
+                    "each boundary symbol names one place: remove one, or rename it",
+                );
+            } else {
+                seen.insert(name, key);
+            }
+        };
+    let im = &spec.image;
+    let list = |l: &Option<Vec<toml::Spanned<String>>>,
+                default: &str|
+     -> Vec<(String, crate::spec::Span)> {
+        match l {
+            Some(l) => l.iter().map(|s| (s.get_ref().clone(), s.span())).collect(),
+            None => vec![(default.to_string(), 0..0)],
+        }
+    };
+    for (name, span) in list(&im.start_symbols, "__image_start") {
+        define(name, "image.start_symbols".into(), span, bad);
+    }
+    for (name, span) in list(&im.end_symbols, "__image_end") {
+        define(name, "image.end_symbols".into(), span, bad);
+    }
+    let mut ids: HashMap<String, String> = HashMap::new();
+    for s in &im.section {
+        let sec = s.get_ref();
+        let id = sec.id();
+        // Two sections with one id would also define the same default
+        // symbols: say so once, about the ids.
+        if let Some(first) = ids.get(&id) {
+            bad(
+                format!("image.section.{id}.id"),
+                sec.id.as_ref().map_or(sec.name.span(), |i| i.span()),
+                &format!("is the id of `{first}` too: ids name boundary symbols and spec keys"),
+                "set a distinct `id` on one of them",
+            );
+            continue;
+        }
+        ids.insert(id.clone(), sec.name.get_ref().clone());
+        let at = |span: crate::spec::Span| {
+            if span.is_empty() {
+                sec.name.span()
+            } else {
+                span
+            }
+        };
+        let rela = sec.name.get_ref() == ".rela.dyn";
+        for (which, l, default) in [
+            ("start_symbols", &sec.start_symbols, format!("__{id}_start")),
+            ("end_symbols", &sec.end_symbols, format!("__{id}_end")),
+        ] {
+            for (name, span) in list(l, &default) {
+                // Only the spec's own .rela.dyn may carry the relocator's bounds.
+                if name.starts_with("__rela_dyn") && !rela {
+                    bad(
+                        format!("image.section.{id}.{which}"),
+                        at(span),
+                        &format!("`{name}` is a symbol the generated linker script defines itself"),
+                        "only a section named `.rela.dyn` may define __rela_dyn_start/_end; rename the section's id or its symbols",
+                    );
+                    continue;
+                }
+                define(name, format!("image.section.{id}.{which}"), at(span), bad);
+            }
+        }
+        for (n, ins) in sec.insert.iter().enumerate() {
+            define(
+                ins.get_ref().symbol.get_ref().clone(),
+                format!("image.section.{id}.insert.{n}.symbol"),
+                ins.get_ref().symbol.span(),
+                bad,
             );
         }
     }
@@ -411,7 +508,7 @@ fn check_symbol_list(
 
 /// ELF output-section names a linker script can write unquoted.
 fn is_section_name(s: &str) -> bool {
-    !s.is_empty()
+    s.chars().any(|c| c.is_ascii_alphanumeric())
         && s.len() <= 128
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '$' | '-'))
@@ -433,7 +530,8 @@ fn is_symbol(s: &str) -> bool {
 }
 
 fn is_input_pattern(s: &str) -> bool {
-    !s.is_empty()
+    !crate::names::is_script_keyword(s)
+        && !s.is_empty()
         && s.len() <= 128
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '$' | '*' | '-'))
@@ -529,15 +627,162 @@ fn collect_origins(spec: &Spec) -> Origins {
     o
 }
 
-/// The `Value` at a dotted key, for the keys that can hold one.
-fn value_at<'s>(spec: &'s Spec, key: &str) -> Option<&'s Value> {
-    match key {
-        "ram.base" => Some(&spec.ram.base),
-        "ram.min_size" => Some(&spec.ram.min_size),
-        "ram.max_size" => Some(&spec.ram.max_size),
-        "ram.load" => Some(&spec.ram.load),
-        "image.max_size" => Some(&spec.image.max_size),
-        _ => None,
+/// Every value of the spec with its dotted key, and whether it may differ
+/// per paging mode (region placement, the link address and KASLR may).
+fn all_values(spec: &Spec) -> Vec<(String, &Value, bool)> {
+    let mut v: Vec<(String, &Value, bool)> = vec![
+        ("ram.base".into(), &spec.ram.base, false),
+        ("ram.min_size".into(), &spec.ram.min_size, false),
+        ("ram.max_size".into(), &spec.ram.max_size, false),
+        ("ram.load".into(), &spec.ram.load, false),
+        ("image.max_size".into(), &spec.image.max_size, false),
+        (
+            "image.section_align".into(),
+            &spec.image.section_align,
+            false,
+        ),
+        ("image.stack_size".into(), &spec.image.stack_size, false),
+    ];
+    let im = &spec.image;
+    let optional = [
+        ("image.link", &im.link, true),
+        ("image.lma", &im.lma, false),
+        ("image.phys_align", &im.phys_align, false),
+        ("image.end_align", &im.end_align, false),
+        ("gp.offset", &spec.gp.offset, false),
+    ];
+    for (key, value, per_mode) in optional {
+        if let Some(value) = value {
+            v.push((key.into(), value, per_mode));
+        }
+    }
+    for s in &im.section {
+        let sec = s.get_ref();
+        let id = sec.id();
+        for (field, value) in [("align", &sec.align), ("max_size", &sec.max_size)] {
+            if let Some(value) = value {
+                v.push((format!("image.section.{id}.{field}"), value, false));
+            }
+        }
+        for (n, ins) in sec.insert.iter().enumerate() {
+            let ins = ins.get_ref();
+            v.push((
+                format!("image.section.{id}.insert.{n}.align"),
+                &ins.align,
+                false,
+            ));
+            v.push((
+                format!("image.section.{id}.insert.{n}.size"),
+                &ins.size,
+                false,
+            ));
+        }
+    }
+    if let Some(k) = &spec.kaslr {
+        let k = k.get_ref();
+        v.push(("kaslr.start".into(), &k.start, true));
+        v.push(("kaslr.end".into(), &k.end, true));
+        v.push(("kaslr.granule".into(), &k.granule, true));
+    }
+    for (name, r) in &spec.region {
+        let r = r.get_ref();
+        let name = name.get_ref();
+        for (field, value) in [
+            ("start", &r.start),
+            ("size", &r.size),
+            ("end", &r.end),
+            ("leaf", &r.leaf),
+        ] {
+            if let Some(value) = value {
+                v.push((format!("region.{name}.{field}"), value, true));
+            }
+        }
+        v.push((format!("region.{name}.align"), &r.align, true));
+    }
+    v
+}
+
+/// Per-mode tables only where a value may differ per mode, and only for
+/// modes the spec lists (a value for another mode would be ignored).
+fn check_per_mode_values(spec: &Spec, modes: &[PagingMode], diags: &mut Vec<Diagnostic>) {
+    for (key, value, may) in all_values(spec) {
+        let crate::spec::ModeExprs::PerMode(entries) = &value.exprs else {
+            continue;
+        };
+        if !may {
+            diags.push(
+                Diagnostic::new(Rule::Resolve, format!("`{key}` cannot differ per paging mode"))
+                    .label(Label::primary(&key, value.span.clone(), "per-mode table here"))
+                    .help("write one value; only region placement, the image link address and KASLR may be per mode"),
+            );
+            continue;
+        }
+        for (mode, span, _) in entries {
+            if !modes.contains(mode) {
+                diags.push(
+                    Diagnostic::new(
+                        Rule::Resolve,
+                        format!("`{key}` has a value for {mode}, which `modes` does not list"),
+                    )
+                    .label(Label::primary(&key, span.clone(), "never used"))
+                    .help(format!(
+                        "remove the {mode} entry, or add \"{mode}\" to `modes`"
+                    )),
+                );
+            }
+        }
+    }
+    // Without paging there are no halves.
+    if modes == [PagingMode::Bare] {
+        for (name, r) in &spec.region {
+            if let Some(h) = &r.get_ref().half {
+                let key = format!("region.{}.half", name.get_ref());
+                diags.push(
+                    Diagnostic::new(
+                        Rule::Resolve,
+                        format!("`{key}` means nothing without paging"),
+                    )
+                    .label(Label::primary(&key, h.span(), "ignored in a bare layout"))
+                    .help("addresses are physical with modes = [\"bare\"]: remove `half`"),
+                );
+            }
+        }
+    }
+    // A region limited to modes the spec does not list would vanish.
+    for (name, r) in &spec.region {
+        let Some(region_modes) = &r.get_ref().modes else {
+            continue;
+        };
+        for m in region_modes.get_ref() {
+            if !modes.contains(m.get_ref()) {
+                let key = format!("region.{}.modes", name.get_ref());
+                diags.push(
+                    Diagnostic::new(
+                        Rule::Resolve,
+                        format!(
+                            "`{key}` lists {}, which the spec's `modes` does not",
+                            m.get_ref()
+                        ),
+                    )
+                    .label(Label::primary(&key, m.span(), "not a mode of this spec"))
+                    .help(format!(
+                        "remove it, or add \"{}\" to the top-level `modes`",
+                        m.get_ref()
+                    )),
+                );
+            }
+        }
+        if region_modes.get_ref().is_empty() {
+            let key = format!("region.{}.modes", name.get_ref());
+            diags.push(
+                Diagnostic::new(
+                    Rule::Resolve,
+                    format!("`{key}` is empty: the region would exist in no mode"),
+                )
+                .label(Label::primary(&key, region_modes.span(), "empty"))
+                .help("remove `modes` to have the region in every mode, or delete the region"),
+            );
+        }
     }
 }
 
@@ -939,6 +1184,8 @@ impl<'s> ModeContext<'s> {
                 ))
                 .help("the image goes into a region of kind `kernel`, or into `linear_map` itself"),
             ),
+            // A declared slot that failed to resolve is already reported.
+            None if self.region_in_mode(slot_name).is_some() && !diags.is_empty() => {}
             None => diags.push(
                 Diagnostic::new(
                     Rule::Structure,

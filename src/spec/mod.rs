@@ -541,11 +541,31 @@ pub fn parse(text: &str) -> Result<Spec, Diagnostic> {
         .help("a layout spec is a small TOML file; check the path"));
     }
     toml::from_str::<Spec>(text).map_err(|e| {
-        let message = e.message().trim_end().to_string();
+        let mut message = e.message().trim_end().to_string();
+        if let Some(span) = e.span()
+            && message == "duplicate key"
+        {
+            // Name the key and the table it is repeated in.
+            let key = text.get(span.clone()).unwrap_or("").trim();
+            let table = enclosing_table(text, span.start);
+            message = format!("duplicate key `{key}` in {table}");
+        }
         let mut d = Diagnostic::new(Rule::Syntax, message);
         if let Some(span) = e.span() {
             d = d.label(Label::primary("", span, "here"));
         }
         d.help("see docs/spec.md for every key, its type and an example")
     })
+}
+
+/// The `[table]` header a byte offset lies under (`the top level` if none).
+fn enclosing_table(text: &str, offset: usize) -> String {
+    text.get(..offset)
+        .unwrap_or("")
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.split('#').next().unwrap_or(l).trim().to_string())
+        .unwrap_or_else(|| "the top level".into())
 }
