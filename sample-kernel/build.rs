@@ -50,7 +50,7 @@ fn linker() -> Linker {
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    for cfg in ["gp_relax", "relocatable", "bare", "trampoline"] {
+    for cfg in ["gp_relax", "relocatable", "bare", "trampoline", "mode_free_linear"] {
         println!("cargo::rustc-check-cfg=cfg({cfg})");
     }
 
@@ -82,6 +82,12 @@ fn main() {
     writeln!(shape, "pub const LINKER: &str = \"{linker:?}\";").unwrap();
     let out_dir = std::path::PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
     std::fs::write(out_dir.join("shape.rs"), shape).unwrap();
+
+    // One linear-map offset in every mode: layout.rs has mode-free
+    // `phys_to_virt`/`virt_to_phys` (src/probe.rs uses them).
+    if layoutgen::layout::conversions::common_linear_offset(layout).is_some() {
+        println!("cargo:rustc-cfg=mode_free_linear");
+    }
 
     match layout.gp.policy {
         // The entry code loads gp from `__global_pointer$`.

@@ -7,7 +7,7 @@
 //!
 //! Runs before paging: each word is written through its physical address.
 
-use crate::layout::{IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, LOAD_ADDRESS};
+use crate::layout::{IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE};
 use crate::sym;
 
 const R_RISCV_NONE: u64 = 0;
@@ -25,6 +25,7 @@ struct Rela {
 pub fn relocate(delta: u64) -> Result<u64, &'static [u8]> {
     let (start, end) = (sym!("__rela_dyn_start"), sym!("__rela_dyn_end"));
     let mut count = 0;
+    let load = crate::placement::load_pa();
     let mut p = start;
     while p + core::mem::size_of::<Rela>() as u64 <= end {
         // SAFETY: `.rela.dyn` lies between the two linker-script symbols.
@@ -34,8 +35,8 @@ pub fn relocate(delta: u64) -> Result<u64, &'static [u8]> {
             let at = r
                 .offset
                 .wrapping_sub(IMAGE_LINK_ADDRESS)
-                .wrapping_add(LOAD_ADDRESS);
-            if at < LOAD_ADDRESS || at + 8 > LOAD_ADDRESS + IMAGE_MAX_SIZE {
+                .wrapping_add(load);
+            if at < load || at + 8 > load + IMAGE_MAX_SIZE {
                 return Err(b"dynamic relocation outside the image");
             }
             // SAFETY: the word lies inside the loaded image.
