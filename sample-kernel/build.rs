@@ -50,7 +50,13 @@ fn linker() -> Linker {
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    for cfg in ["gp_relax", "relocatable", "bare", "trampoline", "mode_free_linear"] {
+    for cfg in [
+        "gp_relax",
+        "relocatable",
+        "bare",
+        "trampoline",
+        "mode_free_linear",
+    ] {
         println!("cargo::rustc-check-cfg=cfg({cfg})");
     }
 

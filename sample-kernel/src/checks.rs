@@ -153,7 +153,7 @@ fn symbols(c: &mut Checks, boot: &Boot, ml: &ModeLayout) {
             run == IMAGE_LINK_ADDRESS
         }
         (_, Kaslr::Physical, Some(k)) => {
-            run == ml.phys_to_virt(crate::placement::load_pa())
+            crate::placement::runs_at_its_linear_address(ml, run)
                 && run >= k.start
                 && (run - k.start).is_multiple_of(k.granule)
                 && run + IMAGE_MAX_SIZE <= k.end
@@ -352,8 +352,13 @@ mod paged {
         for (name, va) in probe_symbols() {
             let pa = va_to_pa(va);
             let good = (load..load + IMAGE_MAX_SIZE).contains(&pa)
-                && layout::kernel_virt_to_phys(va.wrapping_sub(shift)).wrapping_sub(LOAD_ADDRESS).wrapping_add(load) == pa
-                && layout::kernel_phys_to_virt(pa.wrapping_sub(load).wrapping_add(LOAD_ADDRESS)).wrapping_add(shift) == va
+                && layout::kernel_virt_to_phys(va.wrapping_sub(shift))
+                    .wrapping_sub(LOAD_ADDRESS)
+                    .wrapping_add(load)
+                    == pa
+                && layout::kernel_phys_to_virt(pa.wrapping_sub(load).wrapping_add(LOAD_ADDRESS))
+                    .wrapping_add(shift)
+                    == va
                 && translate(boot, ml, va) == Some(pa)
                 && ml.virt_to_phys(ml.phys_to_virt(pa)) == pa
                 && translate(boot, ml, ml.phys_to_virt(pa)) == Some(pa);

@@ -13,8 +13,8 @@ use crate::fdt::{self, BootInfo};
 use crate::layout::PagingMode;
 #[cfg(not(bare))]
 use crate::layout::{
-    self, CODE_MODEL, CodeModel, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, MODES,
-    PAGE_SIZE, RAM_BASE, Region, SECTION_ALIGN, SECTIONS,
+    self, CODE_MODEL, CodeModel, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, MODES, PAGE_SIZE, RAM_BASE,
+    Region, SECTION_ALIGN, SECTIONS,
 };
 #[cfg(not(bare))]
 use crate::paging::{Builder, PTE_R, PTE_W, PTE_X, Table};
@@ -102,7 +102,8 @@ const ALL_MODES: [PagingMode; 3] = [PagingMode::Sv39, PagingMode::Sv48, PagingMo
 #[cfg(not(bare))]
 fn early_addr(ptr: u64, run: u64) -> u64 {
     if ptr.wrapping_sub(run) < IMAGE_MAX_SIZE {
-        ptr.wrapping_sub(run).wrapping_add(crate::placement::load_pa())
+        ptr.wrapping_sub(run)
+            .wrapping_add(crate::placement::load_pa())
     } else {
         ptr
     }

@@ -14,6 +14,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 static LOAD_PA: AtomicU64 = AtomicU64::new(0);
 
 /// Physical address of the image's first byte.
+#[cfg_attr(bare, allow(dead_code))]
 pub fn load_pa() -> u64 {
     match PHYS_ALIGN {
         None => LOAD_ADDRESS,
@@ -52,4 +53,15 @@ pub fn follow_physical(boot: &mut crate::early::Boot, ml: &crate::layout::ModeLa
     }
     boot.run = ml.phys_to_virt(load_pa());
     boot.kaslr = crate::early::Kaslr::Physical;
+}
+
+/// `run` is where the linear map maps the image's physical address.
+pub fn runs_at_its_linear_address(ml: &crate::layout::ModeLayout, run: u64) -> bool {
+    #[cfg(not(bare))]
+    return ml.image_in_linear_map && run == ml.phys_to_virt(load_pa());
+    #[cfg(bare)]
+    {
+        let _ = (ml, run);
+        false
+    }
 }

@@ -20,6 +20,7 @@ use crate::layout;
 #[cfg(not(mode_free_linear))]
 fn current() -> &'static layout::ModeLayout {
     // SAFETY: BOOT is written before paging and only read afterwards.
+    #[allow(clippy::deref_addrof)] // `BOOT` is a static mut
     let mode = unsafe { (*(&raw const crate::early::BOOT)).mode };
     match layout::layout_for(mode) {
         Some(l) => l,
@@ -55,9 +56,11 @@ pub extern "C" fn probe_kernel_virt_to_phys(va: u64) -> u64 {
     return layout::kernel_virt_to_phys(va);
     #[cfg(relocatable)]
     {
-        // SAFETY: as in `current`.
+        // SAFETY: BOOT is written before paging and only read afterwards.
+        #[allow(clippy::deref_addrof)] // `BOOT` is a static mut
         let b = unsafe { &*(&raw const crate::early::BOOT) };
-        va.wrapping_sub(b.run).wrapping_add(crate::placement::load_pa())
+        va.wrapping_sub(b.run)
+            .wrapping_add(crate::placement::load_pa())
     }
 }
 
@@ -74,7 +77,10 @@ pub fn check(boot: &Boot) -> u32 {
     }
     let here = crate::sym!("kmain");
     let pa = black_box(probe_kernel_virt_to_phys)(black_box(here));
-    ok &= pa == here.wrapping_sub(boot.run).wrapping_add(crate::placement::load_pa());
+    ok &= pa
+        == here
+            .wrapping_sub(boot.run)
+            .wrapping_add(crate::placement::load_pa());
     crate::println!("check probes: {}", if ok { "ok" } else { "FAIL" });
     u32::from(!ok)
 }

@@ -32,10 +32,7 @@ pub fn relocate(delta: u64) -> Result<u64, &'static [u8]> {
         let r = unsafe { (p as *const Rela).read() };
         let kind = r.info & 0xffff_ffff;
         if kind == R_RISCV_RELATIVE {
-            let at = r
-                .offset
-                .wrapping_sub(IMAGE_LINK_ADDRESS)
-                .wrapping_add(load);
+            let at = r.offset.wrapping_sub(IMAGE_LINK_ADDRESS).wrapping_add(load);
             if at < load || at + 8 > load + IMAGE_MAX_SIZE {
                 return Err(b"dynamic relocation outside the image");
             }
