@@ -1,0 +1,567 @@
+//! The build-script half of layoutgen's ahead-of-time mode, with no
+//! dependencies.
+//!
+//! `layoutgen build --spec SPEC --out-dir DIR` writes the linker script, the
+//! Rust constants and a `layout.stamp` into the kernel's tree, where they are
+//! committed like any other source. The kernel's `build.rs` then only checks
+//! that they are still what the spec says:
+//!
+//! ```no_run
+//! // build.rs of a kernel crate
+//! fn main() {
+//!     let layout = layoutgen_build::Check::new("layout")
+//!         .spec("../layouts/qemu-virt-sv39.toml")
+//!         // `LAYOUTGEN_OUT=dir cargo build` uses outputs generated elsewhere.
+//!         .dir_env("LAYOUTGEN_OUT")
+//!         .run();
+//!     // `include!(concat!(env!("LAYOUTGEN_DIR"), "/layout.rs"))` in the kernel.
+//!     assert_eq!(layout.fact("code_model"), Some("fixed"));
+//! }
+//! ```
+//!
+//! The check hashes the spec text (and the override templates, if any) and
+//! compares it with the stamp; it also hashes each generated file, so a
+//! hand-edited output is caught too. On a mismatch the build fails with the
+//! exact `layoutgen build` command that brings the files up to date. This
+//! crate never parses the spec: diagnostics for it come from `layoutgen
+//! build`/`layoutgen check`.
+//!
+//! The hash is FNV-1a 64: change detection, not security. `layoutgen` itself
+//! uses this crate to write the stamp, so both sides hash the same way.
+
+#![forbid(unsafe_code)]
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// The stamp's file name, next to the generated files.
+pub const STAMP_FILE: &str = "layout.stamp";
+
+/// Version of the stamp format (the first hashed field, and a stamp line).
+pub const STAMP_FORMAT: u32 = 1;
+
+/// The generated files `layoutgen build --emit` can write, by `--emit` id.
+pub const OUTPUTS: [(&str, &str); 4] = [
+    ("ld", "layout.ld"),
+    ("rs", "layout.rs"),
+    ("h", "layout.h"),
+    ("json", "layout.json"),
+];
+
+/// FNV-1a, 64 bits, over a sequence of length-prefixed fields (so that
+/// moving bytes from one field to the next changes the hash).
+#[derive(Debug, Clone)]
+pub struct Hasher(u64);
+
+impl Default for Hasher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Hasher {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+
+    pub fn new() -> Hasher {
+        Hasher(Self::OFFSET)
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(Self::PRIME);
+        }
+    }
+
+    /// Adds one field: its length (u64, little endian), then its bytes.
+    pub fn field(&mut self, bytes: &[u8]) -> &mut Hasher {
+        self.bytes(&(bytes.len() as u64).to_le_bytes());
+        self.bytes(bytes);
+        self
+    }
+
+    pub fn finish(&self) -> u64 {
+        self.0
+    }
+
+    /// `fnv1a64:` and 16 hex digits, as stamps write hashes.
+    pub fn hex(&self) -> String {
+        format!("fnv1a64:{:016x}", self.0)
+    }
+}
+
+/// The hash of one generated file's bytes.
+pub fn file_hash(bytes: &[u8]) -> String {
+    Hasher::new().field(bytes).hex()
+}
+
+/// The inputs of a generation: the generator (`layoutgen <version>`), the
+/// spec's bytes and the override templates (name and bytes, sorted by name).
+pub fn inputs_hash(generator: &str, spec: &[u8], templates: &[(String, Vec<u8>)]) -> String {
+    let mut h = Hasher::new();
+    h.field(format!("layoutgen-stamp/{STAMP_FORMAT}").as_bytes())
+        .field(generator.as_bytes())
+        .field(spec);
+    for (name, bytes) in templates {
+        h.field(name.as_bytes()).field(bytes);
+    }
+    h.hex()
+}
+
+/// The override templates in `dir` that a generation may read: every
+/// regular file whose name ends in `.j2`, sorted by name.
+pub fn template_files(dir: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".j2") && entry.file_type()?.is_file() {
+            files.push((name, std::fs::read(entry.path())?));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The contents of `layout.stamp`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Stamp {
+    /// `layoutgen <version>`: hashed into `inputs`.
+    pub generator: String,
+    /// The spec path as given to `layoutgen build` (informational).
+    pub spec: String,
+    /// The templates directory as given, if any (informational).
+    pub templates: Option<String>,
+    /// [`inputs_hash`] of the spec text and templates.
+    pub inputs: String,
+    /// Generated file name and its [`file_hash`].
+    pub outputs: Vec<(String, String)>,
+    /// Facts about the layout a build script may need without parsing the
+    /// spec (`code_model`, `gp_policy`, `modes`, `insert`, ...), in order;
+    /// a key may repeat.
+    pub facts: Vec<(String, String)>,
+}
+
+impl Stamp {
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        s.push_str(
+            "# Written by `layoutgen build`; checked by layoutgen-build in build.rs.\n\
+             # Do not edit: regenerate with `layoutgen build`.\n",
+        );
+        let mut line = |k: &str, v: &str| writeln!(s, "{k} = {v}").unwrap();
+        line("format", &STAMP_FORMAT.to_string());
+        line("generator", &self.generator);
+        line("spec", &self.spec);
+        if let Some(t) = &self.templates {
+            line("templates", t);
+        }
+        line("inputs", &self.inputs);
+        for (file, hash) in &self.outputs {
+            line(&format!("output {file}"), hash);
+        }
+        for (key, value) in &self.facts {
+            line(&format!("fact {key}"), value);
+        }
+        s
+    }
+
+    pub fn parse(text: &str) -> Result<Stamp, String> {
+        let mut stamp = Stamp::default();
+        let mut format = None;
+        for (n, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let Some((key, value)) = line.split_once(" = ") else {
+                return Err(format!("line {}: expected `key = value`", n + 1));
+            };
+            let value = value.to_string();
+            match key.split_once(' ') {
+                Some(("output", file)) => stamp.outputs.push((file.to_string(), value)),
+                Some(("fact", fact)) => stamp.facts.push((fact.to_string(), value)),
+                _ => match key {
+                    "format" => format = Some(value),
+                    "generator" => stamp.generator = value,
+                    "spec" => stamp.spec = value,
+                    "templates" => stamp.templates = Some(value),
+                    "inputs" => stamp.inputs = value,
+                    _ => return Err(format!("line {}: unknown key `{key}`", n + 1)),
+                },
+            }
+        }
+        match format {
+            Some(f) if f == STAMP_FORMAT.to_string() => Ok(stamp),
+            Some(f) => Err(format!(
+                "stamp format {f}, this layoutgen-build reads format {STAMP_FORMAT}"
+            )),
+            None => Err("no `format` line".to_string()),
+        }
+    }
+
+    /// The first value of a fact.
+    pub fn fact(&self, key: &str) -> Option<&str> {
+        self.facts
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a fact, in order.
+    pub fn facts_named<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.facts
+            .iter()
+            .filter(move |(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The command that (re)generates the outputs.
+pub fn command(spec: &str, out_dir: &str, templates: Option<&str>, emit: Option<&[&str]>) -> String {
+    let quote = |s: &str| {
+        if !s.is_empty()
+            && s
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/._-+=:,@".contains(&b))
+        {
+            s.to_string()
+        } else {
+            format!("'{}'", s.replace('\'', r"'\''"))
+        }
+    };
+    let mut cmd = format!("layoutgen build --spec {} --out-dir {}", quote(spec), quote(out_dir));
+    if let Some(t) = templates {
+        write!(cmd, " --templates {}", quote(t)).unwrap();
+    }
+    if let Some(e) = emit.filter(|e| e.len() < OUTPUTS.len()) {
+        write!(cmd, " --emit {}", e.join(",")).unwrap();
+    }
+    cmd
+}
+
+/// Checks a kernel's committed layoutgen outputs from its `build.rs`.
+#[derive(Debug, Clone)]
+pub struct Check {
+    dir: PathBuf,
+    dir_env: Option<String>,
+    spec: Option<PathBuf>,
+    templates: Option<PathBuf>,
+    emit: Vec<&'static str>,
+    cargo_metadata: bool,
+    link_script: bool,
+}
+
+/// What a successful check found.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The directory of the generated files (absolute).
+    pub dir: PathBuf,
+    pub linker_script: PathBuf,
+    pub rust: PathBuf,
+    pub stamp: Stamp,
+}
+
+impl Checked {
+    /// The first value of a fact about the layout (see [`Stamp::facts`]).
+    pub fn fact(&self, key: &str) -> Option<&str> {
+        self.stamp.fact(key)
+    }
+}
+
+/// Why the check failed; `Display` says what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stale {
+    pub reason: String,
+    /// The `layoutgen build` command that fixes it.
+    pub command: String,
+    /// Where to run the command.
+    pub cwd: PathBuf,
+}
+
+impl std::fmt::Display for Stale {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}\nregenerate the layout files, in {}:\n\n    {}\n",
+            self.reason,
+            self.cwd.display(),
+            self.command
+        )
+    }
+}
+
+impl std::error::Error for Stale {}
+
+impl Check {
+    /// `dir`: where `layoutgen build --out-dir` wrote the outputs, relative
+    /// to the crate root (where cargo runs build scripts).
+    pub fn new(dir: impl AsRef<Path>) -> Check {
+        Check {
+            dir: dir.as_ref().to_path_buf(),
+            dir_env: None,
+            spec: None,
+            templates: None,
+            emit: vec!["ld", "rs"],
+            cargo_metadata: true,
+            link_script: true,
+        }
+    }
+
+    /// The layout spec the outputs must come from (relative to the crate
+    /// root). Required unless the directory comes from `dir_env`, where the
+    /// stamp's own spec path is checked.
+    pub fn spec(&mut self, path: impl AsRef<Path>) -> &mut Check {
+        self.spec = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// An environment variable that, when set and not empty, names another
+    /// directory of outputs (made by `layoutgen build --out-dir`), checked
+    /// against the spec its stamp names. Emits `cargo:rerun-if-env-changed`.
+    pub fn dir_env(&mut self, var: &str) -> &mut Check {
+        self.dir_env = Some(var.to_string());
+        self
+    }
+
+    /// The templates directory passed to `layoutgen build --templates`.
+    pub fn templates(&mut self, dir: impl AsRef<Path>) -> &mut Check {
+        self.templates = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// The `--emit` ids the fix command should name (default `ld`, `rs`:
+    /// what a Rust kernel needs). `ld` and `rs` must be among them.
+    pub fn emit(&mut self, ids: &[&'static str]) -> &mut Check {
+        self.emit = ids.to_vec();
+        self
+    }
+
+    /// Print `cargo:` lines (default true).
+    pub fn cargo_metadata(&mut self, on: bool) -> &mut Check {
+        self.cargo_metadata = on;
+        self
+    }
+
+    /// Pass the linker script with `cargo:rustc-link-arg=-T...` (default true).
+    pub fn link_script(&mut self, on: bool) -> &mut Check {
+        self.link_script = on;
+        self
+    }
+
+    /// Checks, or prints why not and the command that fixes it to stderr and
+    /// exits the build script with a failure.
+    pub fn run(&self) -> Checked {
+        match self.try_run() {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("error: layoutgen outputs are out of date\n{e}");
+                std::process::exit(1);
+            }
+        }
+    }
+
+    pub fn try_run(&self) -> Result<Checked, Stale> {
+        let cwd = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_default();
+        let meta = |line: std::fmt::Arguments| {
+            if self.cargo_metadata {
+                println!("cargo:{line}");
+            }
+        };
+        let mut from_env = None;
+        if let Some(var) = &self.dir_env {
+            meta(format_args!("rerun-if-env-changed={var}"));
+            from_env = std::env::var_os(var).filter(|v| !v.is_empty());
+        }
+        let dir_arg = from_env.map(PathBuf::from).unwrap_or_else(|| self.dir.clone());
+        let by_env = dir_arg != self.dir;
+        let dir = cwd.join(&dir_arg);
+        let stamp_path = dir.join(STAMP_FILE);
+        meta(format_args!("rerun-if-changed={}", stamp_path.display()));
+
+        let text = |p: &Path| p.to_string_lossy().into_owned();
+        let read = std::fs::read_to_string(&stamp_path);
+        let stamp = read.as_ref().ok().map(|t| Stamp::parse(t));
+        let spec_arg = match (&self.spec, &stamp) {
+            (Some(s), _) if !by_env => s.clone(),
+            (_, Some(Ok(st))) if !st.spec.is_empty() => PathBuf::from(&st.spec),
+            (Some(s), _) => s.clone(),
+            (None, _) => PathBuf::from("<spec.toml>"),
+        };
+        let templates_arg = if by_env {
+            stamp
+                .as_ref()
+                .and_then(|s| s.as_ref().ok())
+                .and_then(|s| s.templates.clone())
+                .map(PathBuf::from)
+        } else {
+            self.templates.clone()
+        };
+        let emit: Vec<&str> = match &stamp {
+            Some(Ok(st)) if by_env => OUTPUTS
+                .iter()
+                .filter(|(_, f)| st.outputs.iter().any(|(o, _)| o == f))
+                .map(|(id, _)| *id)
+                .collect(),
+            _ => self.emit.clone(),
+        };
+        let stale = |reason: String| Stale {
+            reason,
+            command: command(
+                &text(&spec_arg),
+                &text(&dir_arg),
+                templates_arg.as_deref().map(text).as_deref(),
+                Some(&emit),
+            ),
+            cwd: cwd.clone(),
+        };
+
+        let stamp = match (read, stamp) {
+            (Err(e), _) => {
+                return Err(stale(format!("cannot read {}: {e}", stamp_path.display())));
+            }
+            (_, Some(Err(e))) => {
+                return Err(stale(format!("{}: {e}", stamp_path.display())));
+            }
+            (_, Some(Ok(s))) => s,
+            (Ok(_), None) => unreachable!("a read stamp is parsed"),
+        };
+
+        let spec_path = cwd.join(&spec_arg);
+        meta(format_args!("rerun-if-changed={}", spec_path.display()));
+        let spec = std::fs::read(&spec_path)
+            .map_err(|e| stale(format!("cannot read the spec {}: {e}", spec_path.display())))?;
+        let templates = match &templates_arg {
+            Some(t) => {
+                let t = cwd.join(t);
+                meta(format_args!("rerun-if-changed={}", t.display()));
+                let files = template_files(&t).map_err(|e| {
+                    stale(format!("cannot read the templates {}: {e}", t.display()))
+                })?;
+                for (name, _) in &files {
+                    meta(format_args!("rerun-if-changed={}", t.join(name).display()));
+                }
+                files
+            }
+            None => Vec::new(),
+        };
+        if inputs_hash(&stamp.generator, &spec, &templates) != stamp.inputs {
+            let what = if templates_arg.is_some() || stamp.templates.is_some() {
+                "the spec or the templates changed"
+            } else {
+                "the spec changed"
+            };
+            return Err(stale(format!(
+                "{} was generated from other inputs than {} ({what} since `layoutgen build` wrote it)",
+                dir.display(),
+                spec_path.display()
+            )));
+        }
+        for required in ["layout.ld", "layout.rs"] {
+            if !stamp.outputs.iter().any(|(f, _)| f == required) {
+                return Err(stale(format!(
+                    "{} has no {required}: generate it with `--emit ld,rs`",
+                    dir.display()
+                )));
+            }
+        }
+        for (file, hash) in &stamp.outputs {
+            let path = dir.join(file);
+            meta(format_args!("rerun-if-changed={}", path.display()));
+            let bytes = std::fs::read(&path)
+                .map_err(|e| stale(format!("cannot read {}: {e}", path.display())))?;
+            if &file_hash(&bytes) != hash {
+                return Err(stale(format!(
+                    "{} is not what `layoutgen build` wrote (edited by hand?)",
+                    path.display()
+                )));
+            }
+        }
+        let linker_script = dir.join("layout.ld");
+        if self.link_script {
+            meta(format_args!("rustc-link-arg=-T{}", linker_script.display()));
+        }
+        meta(format_args!("rustc-env=LAYOUTGEN_DIR={}", dir.display()));
+        Ok(Checked {
+            rust: dir.join("layout.rs"),
+            linker_script,
+            dir,
+            stamp,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a64_reference_values() {
+        // The published FNV-1a 64 test vectors (raw bytes, no length prefix).
+        let raw = |s: &str| {
+            let mut h = Hasher::new();
+            h.bytes(s.as_bytes());
+            h.finish()
+        };
+        assert_eq!(raw(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(raw("a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(raw("foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn fields_are_length_prefixed() {
+        let a = Hasher::new().field(b"ab").field(b"c").finish();
+        let b = Hasher::new().field(b"a").field(b"bc").finish();
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn inputs_hash_covers_generator_spec_and_templates() {
+        let t = vec![("linker.ld.j2".to_string(), b"x".to_vec())];
+        let base = inputs_hash("layoutgen 0.1.0", b"spec", &[]);
+        assert_ne!(base, inputs_hash("layoutgen 0.2.0", b"spec", &[]));
+        assert_ne!(base, inputs_hash("layoutgen 0.1.0", b"spec ", &[]));
+        assert_ne!(base, inputs_hash("layoutgen 0.1.0", b"spec", &t));
+        assert_eq!(base, inputs_hash("layoutgen 0.1.0", b"spec", &[]));
+    }
+
+    #[test]
+    fn stamp_round_trips() {
+        let stamp = Stamp {
+            generator: "layoutgen 0.1.0".into(),
+            spec: "../layouts/a b.toml".into(),
+            templates: Some("tmpl".into()),
+            inputs: "fnv1a64:0123456789abcdef".into(),
+            outputs: vec![("layout.ld".into(), file_hash(b"ld"))],
+            facts: vec![
+                ("code_model".into(), "fixed".into()),
+                ("insert".into(), ".text a".into()),
+                ("insert".into(), ".text b".into()),
+            ],
+        };
+        let parsed = Stamp::parse(&stamp.render()).unwrap();
+        assert_eq!(parsed, stamp);
+        assert_eq!(
+            parsed.facts_named("insert").collect::<Vec<_>>(),
+            [".text a", ".text b"]
+        );
+        assert!(Stamp::parse("format = 2\n").unwrap_err().contains("format 2"));
+        assert!(Stamp::parse("nonsense\n").is_err());
+    }
+
+    #[test]
+    fn command_quotes_only_when_needed() {
+        assert_eq!(
+            command("../l/x.toml", "layout", None, Some(&["ld", "rs"])),
+            "layoutgen build --spec ../l/x.toml --out-dir layout --emit ld,rs"
+        );
+        assert_eq!(
+            command("my spec.toml", "out", Some("t"), Some(&["ld", "rs", "h", "json"])),
+            "layoutgen build --spec 'my spec.toml' --out-dir out --templates t"
+        );
+    }
+}
