@@ -41,6 +41,7 @@ pub mod riscv;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod spec;
+pub mod stamp;
 
 pub use builder::Build;
 pub use diag::{Diagnostic, Report, Rule};

@@ -203,6 +203,7 @@ fn build(
     dtb: Option<&Path>,
 ) -> Result<u8, Error> {
     let layout = load_checked_with_dtb(spec, dtb)?;
+    let templates_dir = templates;
     let templates = Templates::new(templates)?;
     let out_dir =
         out_dir.unwrap_or_else(|| Path::new("target").join("layoutgen").join(&layout.name));
@@ -228,13 +229,22 @@ fn build(
         spec.display(),
         modes.join(", ")
     );
+    let what = |o: WriteOutcome| match o {
+        WriteOutcome::Written => "wrote    ",
+        WriteOutcome::Unchanged => "unchanged",
+    };
     for g in generate(&layout, &templates, &out_dir, &outputs)? {
-        let what = match g.outcome {
-            WriteOutcome::Written => "wrote    ",
-            WriteOutcome::Unchanged => "unchanged",
-        };
-        println!("  {what} {}", g.path.display());
+        println!("  {} {}", what(g.outcome), g.path.display());
     }
+    // The stamp the dependency-free layoutgen-build crate checks in a
+    // kernel's build.rs (ahead-of-time mode: the outputs live in its tree).
+    let stamp = layoutgen::stamp::stamp(&layout, spec, templates_dir, &out_dir, &outputs)?;
+    let outcome = layoutgen::stamp::write(&out_dir, &stamp)?;
+    println!(
+        "  {} {}",
+        what(outcome),
+        out_dir.join(layoutgen_build::STAMP_FILE).display()
+    );
     Ok(0)
 }
 

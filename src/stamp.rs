@@ -1,0 +1,118 @@
+//! `layout.stamp`: what `layoutgen build` writes next to its outputs so that
+//! a kernel's build.rs can check them with the dependency-free
+//! `layoutgen-build` crate (the ahead-of-time mode). The hash and the file
+//! format live in that crate, so the CLI and the build script agree by
+//! construction; this module only gathers the inputs and the layout's facts.
+
+use crate::spec::{CodeModel, GpPolicy};
+use crate::{Error, Layout, Output};
+use layoutgen_build::{STAMP_FILE, Stamp, file_hash, inputs_hash, template_files};
+use std::path::Path;
+
+/// `layoutgen <version>`, hashed into every stamp: outputs made by another
+/// version do not pass as fresh.
+pub fn generator() -> String {
+    format!("layoutgen {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Facts a build script may need without parsing the spec: the layout's
+/// name, code model, gp policy, paging modes, the linear-map offset when all
+/// modes share one, and each section insert.
+pub fn facts(layout: &Layout) -> Vec<(String, String)> {
+    let mut facts = vec![
+        ("name".to_string(), layout.name.clone()),
+        ("arch".to_string(), layout.arch.to_string()),
+        (
+            "code_model".to_string(),
+            match layout.code_model {
+                CodeModel::Fixed => "fixed",
+                CodeModel::SemiPic => "semi-pic",
+                CodeModel::Pie => "pie",
+            }
+            .to_string(),
+        ),
+        (
+            "gp_policy".to_string(),
+            match layout.gp.policy {
+                GpPolicy::Relax => "relax",
+                GpPolicy::Disabled => "disabled",
+                GpPolicy::ShadowCallStack => "shadow-call-stack",
+            }
+            .to_string(),
+        ),
+        (
+            "modes".to_string(),
+            layout
+                .modes
+                .iter()
+                .map(|m| m.mode.name())
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+    ];
+    if let Some(offset) = crate::layout::conversions::common_linear_offset(layout) {
+        facts.push(("common_linear_offset".to_string(), format!("{offset:#x}")));
+    }
+    for section in &layout.image.sections {
+        for insert in &section.inserts {
+            facts.push((
+                "insert".to_string(),
+                format!(
+                    "{} {} align={:#x} size={:#x} input={}",
+                    section.name,
+                    insert.symbol,
+                    insert.align,
+                    insert.size,
+                    insert.input.join(",")
+                ),
+            ));
+        }
+    }
+    facts
+}
+
+/// The stamp of outputs just written to `out_dir` from `spec` (the path as
+/// the user gave it) and the override templates in `templates`.
+pub fn stamp(
+    layout: &Layout,
+    spec: &Path,
+    templates: Option<&Path>,
+    out_dir: &Path,
+    outputs: &[Output],
+) -> Result<Stamp, Error> {
+    let read = |path: &Path| {
+        std::fs::read(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    let spec_bytes = read(spec)?;
+    let template_bytes = match templates {
+        Some(dir) => template_files(dir).map_err(|source| Error::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?,
+        None => Vec::new(),
+    };
+    let generator = generator();
+    let mut files = Vec::new();
+    for &o in outputs {
+        let bytes = read(&out_dir.join(o.file_name()))?;
+        files.push((o.file_name().to_string(), file_hash(&bytes)));
+    }
+    Ok(Stamp {
+        inputs: inputs_hash(&generator, &spec_bytes, &template_bytes),
+        generator,
+        spec: spec.to_string_lossy().into_owned(),
+        templates: templates.map(|t| t.to_string_lossy().into_owned()),
+        outputs: files,
+        facts: facts(layout),
+    })
+}
+
+/// Writes `layout.stamp` into `out_dir` (only when it changed).
+pub fn write(out_dir: &Path, stamp: &Stamp) -> Result<crate::emit::write::WriteOutcome, Error> {
+    let path = out_dir.join(STAMP_FILE);
+    crate::emit::write::write_if_changed(&path, stamp.render().as_bytes())
+        .map_err(|source| Error::Write { path, source })
+}
