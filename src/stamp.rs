@@ -103,11 +103,34 @@ pub fn stamp(
     Ok(Stamp {
         inputs: inputs_hash(&generator, &spec_bytes, &template_bytes),
         generator,
-        spec: spec.to_string_lossy().into_owned(),
-        templates: templates.map(|t| t.to_string_lossy().into_owned()),
+        spec: relative_to(spec, out_dir).to_string_lossy().into_owned(),
+        templates: templates.map(|t| relative_to(t, out_dir).to_string_lossy().into_owned()),
         outputs: files,
         facts: facts(layout),
     })
+}
+
+/// `path` relative to the directory `base` (both exist), so that a stamp
+/// names its spec wherever the tree is checked out; absolute when they share
+/// nothing below the root.
+fn relative_to(path: &Path, base: &Path) -> std::path::PathBuf {
+    let (Ok(path_abs), Ok(base_abs)) = (path.canonicalize(), base.canonicalize()) else {
+        return path.to_path_buf();
+    };
+    let p: Vec<_> = path_abs.components().collect();
+    let b: Vec<_> = base_abs.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if common <= 1 {
+        return path_abs;
+    }
+    let mut rel = std::path::PathBuf::new();
+    for _ in common..b.len() {
+        rel.push("..");
+    }
+    for c in &p[common..] {
+        rel.push(c);
+    }
+    rel
 }
 
 /// Writes `layout.stamp` into `out_dir` (only when it changed).

@@ -9,6 +9,8 @@
 //! Like tests/sample_kernel.rs these fail (they do not skip) when QEMU, the
 //! riscv64 target or riscv64-linux-gnu binutils are missing.
 
+mod common;
+
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -67,10 +69,7 @@ fn kernel(name: &str, layout: &str, flags: &[&str]) -> PathBuf {
             .args(["rustc", "--release", "--quiet", "--"])
             .args(flags)
             .env("CARGO_TARGET_DIR", &target_dir)
-            .env(
-                "LAYOUTGEN_SPEC",
-                root().join("layouts").join(format!("{layout}.toml")),
-            )
+            .env("LAYOUTGEN_OUT", common::kernel_layout(layout))
             .env_remove("RUSTFLAGS")
             .env_remove("CARGO_ENCODED_RUSTFLAGS")
             .env_remove("CARGO_BUILD_RUSTFLAGS")

@@ -4,6 +4,8 @@
 //! exactly those `tests/linux_lint.rs` lists for the Linux kernels. Missing
 //! kernels fail these tests (they do not skip).
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -47,10 +49,7 @@ fn sample_kernel(layout: &str) -> PathBuf {
             .current_dir(root().join("sample-kernel"))
             .args(["build", "--release", "--quiet"])
             .env("CARGO_TARGET_DIR", &target_dir)
-            .env(
-                "LAYOUTGEN_SPEC",
-                root().join("layouts").join(format!("{layout}.toml")),
-            )
+            .env("LAYOUTGEN_OUT", common::kernel_layout(layout))
             .env_remove("RUSTFLAGS")
             .env_remove("CARGO_ENCODED_RUSTFLAGS")
             .env_remove("CARGO_BUILD_RUSTFLAGS")

@@ -5,6 +5,8 @@
 //! These tests fail (they do not skip) when QEMU or the riscv64 target is
 //! missing, and say how to install them.
 
+mod common;
+
 use layoutgen::Layout;
 use layoutgen::layout::pagetable;
 use layoutgen::riscv::PagingMode;
@@ -72,7 +74,7 @@ fn preflight() {
 }
 
 /// The kernel ELF built from `layout` (None: the crate's default spec, with
-/// LAYOUTGEN_SPEC unset). Built once per layout, in its own target dir;
+/// LAYOUTGEN_OUT unset: the committed sample-kernel/layout/). Built once per layout, in its own target dir;
 /// concurrent tests wait for the same build.
 fn kernel(layout: Option<&str>) -> PathBuf {
     preflight();
@@ -106,9 +108,10 @@ fn build(layout: Option<&str>, key: &str) -> Result<PathBuf, String> {
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("CARGO_BUILD_RUSTFLAGS")
         .env_remove("CARGO_BUILD_TARGET");
+    // None: the generated files committed in sample-kernel/layout/.
     match layout {
-        Some(l) => cmd.env("LAYOUTGEN_SPEC", spec_path(l)),
-        None => cmd.env_remove("LAYOUTGEN_SPEC"),
+        Some(l) => cmd.env("LAYOUTGEN_OUT", common::kernel_layout(l)),
+        None => cmd.env_remove("LAYOUTGEN_OUT"),
     };
     let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
     if !out.status.success() {

@@ -129,9 +129,10 @@ pub fn template_files(dir: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
 pub struct Stamp {
     /// `layoutgen <version>`: hashed into `inputs`.
     pub generator: String,
-    /// The spec path as given to `layoutgen build` (informational).
+    /// The spec, relative to the stamp's directory (checked when the
+    /// directory comes from [`Check::dir_env`]).
     pub spec: String,
-    /// The templates directory as given, if any (informational).
+    /// The templates directory, relative to the stamp's directory, if any.
     pub templates: Option<String>,
     /// [`inputs_hash`] of the spec text and templates.
     pub inputs: String,
@@ -219,11 +220,15 @@ impl Stamp {
 }
 
 /// The command that (re)generates the outputs.
-pub fn command(spec: &str, out_dir: &str, templates: Option<&str>, emit: Option<&[&str]>) -> String {
+pub fn command(
+    spec: &str,
+    out_dir: &str,
+    templates: Option<&str>,
+    emit: Option<&[&str]>,
+) -> String {
     let quote = |s: &str| {
         if !s.is_empty()
-            && s
-                .bytes()
+            && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"/._-+=:,@".contains(&b))
         {
             s.to_string()
@@ -231,7 +236,11 @@ pub fn command(spec: &str, out_dir: &str, templates: Option<&str>, emit: Option<
             format!("'{}'", s.replace('\'', r"'\''"))
         }
     };
-    let mut cmd = format!("layoutgen build --spec {} --out-dir {}", quote(spec), quote(out_dir));
+    let mut cmd = format!(
+        "layoutgen build --spec {} --out-dir {}",
+        quote(spec),
+        quote(out_dir)
+    );
     if let Some(t) = templates {
         write!(cmd, " --templates {}", quote(t)).unwrap();
     }
@@ -377,7 +386,9 @@ impl Check {
             meta(format_args!("rerun-if-env-changed={var}"));
             from_env = std::env::var_os(var).filter(|v| !v.is_empty());
         }
-        let dir_arg = from_env.map(PathBuf::from).unwrap_or_else(|| self.dir.clone());
+        let dir_arg = from_env
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.dir.clone());
         let by_env = dir_arg != self.dir;
         let dir = cwd.join(&dir_arg);
         let stamp_path = dir.join(STAMP_FILE);
@@ -388,7 +399,7 @@ impl Check {
         let stamp = read.as_ref().ok().map(|t| Stamp::parse(t));
         let spec_arg = match (&self.spec, &stamp) {
             (Some(s), _) if !by_env => s.clone(),
-            (_, Some(Ok(st))) if !st.spec.is_empty() => PathBuf::from(&st.spec),
+            (_, Some(Ok(st))) if !st.spec.is_empty() => dir_arg.join(&st.spec),
             (Some(s), _) => s.clone(),
             (None, _) => PathBuf::from("<spec.toml>"),
         };
@@ -396,8 +407,8 @@ impl Check {
             stamp
                 .as_ref()
                 .and_then(|s| s.as_ref().ok())
-                .and_then(|s| s.templates.clone())
-                .map(PathBuf::from)
+                .and_then(|s| s.templates.as_ref())
+                .map(|t| dir_arg.join(t))
         } else {
             self.templates.clone()
         };
@@ -456,9 +467,10 @@ impl Check {
                 "the spec changed"
             };
             return Err(stale(format!(
-                "{} was generated from other inputs than {} ({what} since `layoutgen build` wrote it)",
-                dir.display(),
-                spec_path.display()
+                "{} is out of date: {what} since `layoutgen build` wrote it (spec {}, stamp {})",
+                dir_arg.display(),
+                spec_path.display(),
+                stamp_path.display()
             )));
         }
         for required in ["layout.ld", "layout.rs"] {
@@ -549,7 +561,11 @@ mod tests {
             parsed.facts_named("insert").collect::<Vec<_>>(),
             [".text a", ".text b"]
         );
-        assert!(Stamp::parse("format = 2\n").unwrap_err().contains("format 2"));
+        assert!(
+            Stamp::parse("format = 2\n")
+                .unwrap_err()
+                .contains("format 2")
+        );
         assert!(Stamp::parse("nonsense\n").is_err());
     }
 
@@ -560,7 +576,12 @@ mod tests {
             "layoutgen build --spec ../l/x.toml --out-dir layout --emit ld,rs"
         );
         assert_eq!(
-            command("my spec.toml", "out", Some("t"), Some(&["ld", "rs", "h", "json"])),
+            command(
+                "my spec.toml",
+                "out",
+                Some("t"),
+                Some(&["ld", "rs", "h", "json"])
+            ),
             "layoutgen build --spec 'my spec.toml' --out-dir out --templates t"
         );
     }

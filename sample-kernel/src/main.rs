@@ -14,7 +14,8 @@
 
 #[allow(dead_code, clippy::all)]
 mod layout {
-    include!(concat!(env!("OUT_DIR"), "/layout.rs"));
+    // layout/layout.rs, or the directory LAYOUTGEN_OUT names (build.rs).
+    include!(concat!(env!("LAYOUTGEN_DIR"), "/layout.rs"));
 }
 
 /// What build.rs found out about the layout's shape and the linker.

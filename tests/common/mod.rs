@@ -1,0 +1,29 @@
+//! Shared by the tests that build sample-kernel for other layouts.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// What the sample kernel's README tells a user to do for another layout:
+/// `layoutgen build --spec layouts/<layout>.toml --out-dir <dir> --emit
+/// ld,rs`, then `LAYOUTGEN_OUT=<dir> cargo build`. Returns the directory
+/// (under `target/kernel-layouts/`) to pass as `LAYOUTGEN_OUT`.
+#[allow(dead_code)]
+pub fn kernel_layout(layout: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("target").join("kernel-layouts").join(layout);
+    let out = Command::new(env!("CARGO_BIN_EXE_layoutgen"))
+        .arg("build")
+        .arg("--spec")
+        .arg(root.join("layouts").join(format!("{layout}.toml")))
+        .arg("--out-dir")
+        .arg(&dir)
+        .args(["--emit", "ld,rs"])
+        .output()
+        .expect("run layoutgen");
+    assert!(
+        out.status.success(),
+        "layoutgen build for {layout} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}

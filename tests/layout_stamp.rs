@@ -1,0 +1,184 @@
+//! The ahead-of-time mode as the sample kernel uses it: `layoutgen build`
+//! writes layout/{layout.ld,layout.rs,layout.stamp} into the kernel's tree,
+//! and its build.rs checks them with the dependency-free `layoutgen-build`.
+//!
+//! These build the sample kernel (riscv64 target needed, as in
+//! tests/sample_kernel.rs); they fail, not skip, without it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+const SPEC: &str = "qemu-virt-sv39.toml";
+/// The command the kernel's build.rs must print, run in sample-kernel/.
+const FIX: &str =
+    "layoutgen build --spec ../layouts/qemu-virt-sv39.toml --out-dir layout --emit ld,rs";
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == "target" {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to.join(&name));
+        } else {
+            std::fs::copy(entry.path(), to.join(&name)).unwrap();
+        }
+    }
+}
+
+/// A copy of sample-kernel/ and its spec, laid out as in this repository
+/// (`<tmp>/sample-kernel`, `<tmp>/layouts/qemu-virt-sv39.toml`), its
+/// layoutgen-build dependency pointing back here.
+fn kernel_copy(tmp: &Path) -> PathBuf {
+    let kernel = tmp.join("sample-kernel");
+    copy_dir(&root().join("sample-kernel"), &kernel);
+    std::fs::create_dir_all(tmp.join("layouts")).unwrap();
+    std::fs::copy(
+        root().join("layouts").join(SPEC),
+        tmp.join("layouts").join(SPEC),
+    )
+    .unwrap();
+    let manifest = kernel.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let dep = r#"path = "../layoutgen-build""#;
+    assert!(
+        text.contains(dep),
+        "sample-kernel/Cargo.toml changed: {dep}"
+    );
+    let here = root().join("layoutgen-build");
+    std::fs::write(
+        &manifest,
+        text.replace(dep, &format!("path = {:?}", here.display().to_string())),
+    )
+    .unwrap();
+    kernel
+}
+
+fn cargo_build(kernel: &Path) -> Output {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    Command::new(cargo)
+        .current_dir(kernel)
+        .args(["build", "--release", "--quiet"])
+        .env(
+            "CARGO_TARGET_DIR",
+            root().join("target").join("layout-stamp-kernel"),
+        )
+        .env_remove("LAYOUTGEN_OUT")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .output()
+        .expect("run cargo")
+}
+
+/// Runs `command` (a `layoutgen build ...` line) with this build's layoutgen.
+fn layoutgen(cwd: &Path, command: &str) -> Output {
+    let args: Vec<&str> = command.split(' ').collect();
+    assert_eq!(args[0], "layoutgen");
+    Command::new(env!("CARGO_BIN_EXE_layoutgen"))
+        .current_dir(cwd)
+        .args(&args[1..])
+        .output()
+        .expect("run layoutgen")
+}
+
+/// The committed sample-kernel/layout/ is exactly what this layoutgen
+/// generates from layouts/qemu-virt-sv39.toml: the templates, the spec or
+/// the tool did not change without the files being regenerated.
+#[test]
+fn committed_layout_is_fresh() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kernel = kernel_copy(tmp.path());
+    let out = layoutgen(&kernel, FIX);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for file in ["layout.ld", "layout.rs", "layout.stamp"] {
+        let committed = std::fs::read_to_string(root().join("sample-kernel/layout").join(file))
+            .unwrap_or_else(|e| panic!("sample-kernel/layout/{file}: {e}"));
+        let fresh = std::fs::read_to_string(kernel.join("layout").join(file)).unwrap();
+        assert!(
+            committed == fresh,
+            "sample-kernel/layout/{file} is stale: run `{FIX}` in sample-kernel/"
+        );
+    }
+}
+
+/// Editing the spec makes the kernel's build fail with the command that
+/// regenerates the files; running that command makes it build again. A
+/// hand-edited generated file fails the build too.
+#[test]
+fn stale_layout_fails_the_build_with_the_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kernel = kernel_copy(tmp.path());
+    let spec = tmp.path().join("layouts").join(SPEC);
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, text + "\n# edited after layoutgen build\n").unwrap();
+
+    let out = cargo_build(&kernel);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "built with a stale layout:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("error: layoutgen outputs are out of date"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("the spec changed"), "{stderr}");
+    assert!(stderr.contains(&format!("    {FIX}\n")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("in {}:", kernel.display())),
+        "{stderr}"
+    );
+
+    // The printed command fixes it.
+    let fix = layoutgen(&kernel, FIX);
+    assert!(
+        fix.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fix.stderr)
+    );
+    let out = cargo_build(&kernel);
+    assert!(
+        out.status.success(),
+        "still failing after `{FIX}`:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A generated file edited by hand.
+    let ld = kernel.join("layout/layout.ld");
+    let script = std::fs::read_to_string(&ld).unwrap();
+    std::fs::write(&ld, script + "/* tweak */\n").unwrap();
+    let out = cargo_build(&kernel);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "built with an edited layout.ld");
+    assert!(
+        stderr.contains("layout.ld is not what `layoutgen build` wrote"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("    {FIX}\n")), "{stderr}");
+}
+
+/// Without the stamp, the build says how to make one.
+#[test]
+fn missing_stamp_fails_the_build_with_the_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kernel = kernel_copy(tmp.path());
+    std::fs::remove_file(kernel.join("layout/layout.stamp")).unwrap();
+    let out = cargo_build(&kernel);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("cannot read"), "{stderr}");
+    assert!(stderr.contains(&format!("    {FIX}\n")), "{stderr}");
+}
