@@ -61,7 +61,7 @@ pub fn resolve_linked(
         name: spec.name.get_ref().clone(),
         description: spec.description.clone(),
         source: source.to_string(),
-        arch: "riscv64",
+        arch: *spec.arch.get_ref(),
         code_model: *spec.code_model.get_ref(),
         gp,
         ram,
@@ -190,6 +190,37 @@ fn spec_modes(spec: &Spec, diags: &mut Vec<Diagnostic>) -> Vec<PagingMode> {
             );
         } else {
             modes.push(*m.get_ref());
+        }
+    }
+    let arch = *spec.arch.get_ref();
+    if *spec.code_model.get_ref() == crate::spec::CodeModel::SemiPic && !arch.facts().semi_pic {
+        diags.push(
+            Diagnostic::new(
+                Rule::Structure,
+                format!("code_model \"semi-pic\" is the riscv medany scheme; {arch} has no such code model"),
+            )
+            .label(Label::primary("code_model", spec.code_model.span(), "riscv only"))
+            .help("use code_model = \"pie\" for a relocatable image (arm64 KASLR links -pie and applies R_AARCH64_RELATIVE at boot), or \"fixed\""),
+        );
+    }
+    for m in spec.modes.get_ref() {
+        if !arch.facts().modes.contains(m.get_ref()) {
+            diags.push(
+                Diagnostic::new(
+                    Rule::Structure,
+                    format!("mode `{}` is not a paging mode of {arch}", m.get_ref()),
+                )
+                .label(Label::primary("modes", m.span(), "other architecture"))
+                .help(format!(
+                    "{arch} modes are {}",
+                    arch.facts()
+                        .modes
+                        .iter()
+                        .map(|m| m.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            );
         }
     }
     if modes.contains(&PagingMode::Bare) && modes.len() > 1 {
@@ -1264,7 +1295,7 @@ impl<'s> ModeContext<'s> {
                 mode,
                 va_bits: mode.va_bits(),
                 levels: mode.levels(),
-                satp_mode: mode.satp_mode(),
+                mode_register: mode.mode_register(),
                 kernel_half: mode.kernel_half_start(),
                 page_offset: linear.map(|l| l.start),
                 linear_offset: linear.map(|l| l.start.wrapping_sub(ram.base)),
@@ -1400,12 +1431,17 @@ impl<'s> ModeContext<'s> {
                 max_size,
             });
         }
+        let facts = spec.arch.get_ref().facts();
         let relocator = match &im.relocator {
             Some(r) => {
                 let mut types = Vec::new();
                 let mut type_names = Vec::new();
                 for name in &r.get_ref().types {
-                    match crate::riscv::DYNAMIC_RELOCATION_TYPES
+                    match spec
+                        .arch
+                        .get_ref()
+                        .facts()
+                        .dynamic_relocations
                         .iter()
                         .find(|(n, _)| n == name.get_ref())
                     {
@@ -1425,8 +1461,13 @@ impl<'s> ModeContext<'s> {
                             ))
                             .help(format!(
                                 "use one of {}",
-                                crate::riscv::DYNAMIC_RELOCATION_TYPES
-                                    .map(|(n, _)| n)
+                                spec.arch
+                                    .get_ref()
+                                    .facts()
+                                    .dynamic_relocations
+                                    .iter()
+                                    .map(|(n, _)| *n)
+                                    .collect::<Vec<_>>()
                                     .join(", ")
                             )),
                         ),
@@ -1440,8 +1481,13 @@ impl<'s> ModeContext<'s> {
             }
             // A relocatable image's boot code applies R_RISCV_RELATIVE.
             None if spec.code_model.get_ref().is_relocatable() => Some(super::Relocator {
-                types: vec![3],
-                type_names: vec!["R_RISCV_RELATIVE".into()],
+                types: vec![facts.relative_relocation],
+                type_names: facts
+                    .dynamic_relocations
+                    .iter()
+                    .filter(|(_, v)| *v == facts.relative_relocation)
+                    .map(|(n, _)| n.to_string())
+                    .collect(),
                 unmoved_below_link: false,
             }),
             None => None,
@@ -1468,6 +1514,31 @@ impl<'s> ModeContext<'s> {
 
     fn gp(&mut self) -> Result<Gp, Diagnostic> {
         let spec = self.spec;
+        let arch = *spec.arch.get_ref();
+        if !arch.facts().global_pointer {
+            // No global pointer in this ABI: `[gp]` may only say so.
+            let explicit = !spec.gp.policy.span().is_empty();
+            if (explicit && *spec.gp.policy.get_ref() != GpPolicy::Disabled)
+                || spec.gp.section.is_some()
+                || spec.gp.offset.is_some()
+            {
+                return Err(Diagnostic::new(
+                    Rule::Structure,
+                    format!("{arch} has no global pointer: `[gp]` means nothing here"),
+                )
+                .label(Label::primary(
+                    "gp.policy",
+                    spec.gp.policy.span(),
+                    "riscv only",
+                ))
+                .help("remove the [gp] table (or write policy = \"disabled\")"));
+            }
+            return Ok(Gp {
+                policy: GpPolicy::Disabled,
+                section: None,
+                offset: 0,
+            });
+        }
         let policy = *spec.gp.policy.get_ref();
         let offset = match &spec.gp.offset {
             Some(v) => self.eval("gp.offset", v, Quantity::Size)? as u64,
