@@ -703,6 +703,24 @@ fn write_xor_execute(l: &Layout, f: &mut Findings) {
             );
         }
     }
+    // Linkers lay PT_LOADs out assuming code comes before writable data:
+    // GNU ld keeps appending to a writable segment, so an executable
+    // section after a writable one ends up in an RWX PT_LOAD.
+    if let Some(w) = l.image.sections.iter().position(|s| s.write)
+        && let Some(x) = l.image.sections[w..].iter().find(|s| s.execute)
+    {
+        let first = &l.image.sections[w];
+        f.at(
+            Rule::WriteXorExecute,
+            &format!("image.section.{}.perms", x.id),
+            "code after writable data",
+            format!(
+                "executable section `{}` follows writable section `{}`: linkers (GNU ld) merge them into one writable and executable PT_LOAD",
+                x.name, first.name
+            ),
+            "order the image code first, then read-only data, then writable data (as Linux's vmlinux.lds.S does)".into(),
+        );
+    }
     for s in &l.image.sections {
         if s.write && s.execute {
             f.at(

@@ -206,8 +206,10 @@ struct Context<'a> {
     /// `ASSERT`s use, so a spec that lists none gets a private one.
     image_start_symbols: Vec<String>,
     image_end_symbols: Vec<String>,
-    /// Small data goes into `gp.section` unless the spec places it itself.
-    fold_small_data: bool,
+    /// The section small data is folded into, unless the spec places it
+    /// itself: `gp.section` under relax, else the first writable section
+    /// with file contents.
+    small_data_section: Option<String>,
     /// Section after which read-only / writable dynamic-linking tables go,
     /// and the tables the spec does not place itself.
     ro_tables_after: Option<String>,
@@ -293,7 +295,20 @@ impl<'a> Context<'a> {
             lma_offset: first.image_link.wrapping_sub(layout.image.lma),
             image_start_symbols: or_private(&layout.image.start_symbols, "__layoutgen_image_start"),
             image_end_symbols: or_private(&layout.image.end_symbols, "__layoutgen_image_end"),
-            fold_small_data: !layout.image.places_small_data(),
+            // Small data is a riscv ABI matter (.sdata/.sbss/.srodata).
+            small_data_section: if layout.image.places_small_data()
+                || !layout.arch.facts().global_pointer
+            {
+                None
+            } else if layout.gp.policy == GpPolicy::Relax {
+                layout.gp.section.clone()
+            } else {
+                sections
+                    .iter()
+                    .find(|s| s.write && !s.nobits)
+                    .or_else(|| sections.iter().find(|s| s.write))
+                    .map(|s| s.name.clone())
+            },
             ro_tables_after,
             rw_tables_after,
             ro_tables: undeclared(&[".dynsym", ".dynstr", ".hash", ".gnu.hash", ".rela.dyn"]),

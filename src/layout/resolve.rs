@@ -288,7 +288,7 @@ fn check_names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
             bad(
                 format!("region.{}.description", rname.get_ref()),
                 region.span(),
-                "contains a line break, control character or `*/`",
+                "contains a line break, control character, `/*` or `*/`",
                 "keep descriptions to one line of plain text",
             );
         }
@@ -296,15 +296,17 @@ fn check_names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
     check_symbol_list(
         "image.entry",
         Some(std::slice::from_ref(&spec.image.entry)),
+        false,
         &mut bad,
     );
     check_symbols_unique(spec, &mut bad);
+    check_entry_not_redefined(spec, &mut bad);
     let symbol_lists = [
         ("image.start_symbols", &spec.image.start_symbols),
         ("image.end_symbols", &spec.image.end_symbols),
     ];
     for (key, list) in symbol_lists {
-        check_symbol_list(key, list.as_deref(), &mut bad);
+        check_symbol_list(key, list.as_deref(), false, &mut bad);
     }
     for s in &spec.image.section {
         let s = s.get_ref();
@@ -316,6 +318,13 @@ fn check_names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
                 s.name.span(),
                 "is not a valid ELF section name",
                 "section names use letters, digits and `_ . $ -` only, at most 128 characters (e.g. \".text\", \".data..percpu\", \"__ksymtab\")",
+            );
+        } else if let Some(why) = crate::names::reserved_section_name(sname) {
+            bad(
+                format!("image.section.{id}.name"),
+                s.name.span(),
+                &format!("`{sname}` is {why}"),
+                "name the output section something else",
             );
         } else if !sname.starts_with(['.', '_']) {
             // The pre-0.2 grammar wrote `text` for `.text`; taking it
@@ -346,14 +355,35 @@ fn check_names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
                 "segment names are lower-case identifiers: [a-z_][a-z0-9_]*",
             );
         }
+        if crate::names::LINKER_FILLED_SECTIONS.contains(&sname.as_str()) {
+            for (which, list) in [
+                ("start_symbols", &s.start_symbols),
+                ("end_symbols", &s.end_symbols),
+            ] {
+                if let Some(sym) = list.iter().flatten().next() {
+                    bad(
+                        format!("image.section.{id}.{which}"),
+                        sym.span(),
+                        &format!(
+                            "`{sname}` is filled by the linker after its inputs: a symbol there would not mark its edge"
+                        ),
+                        "remove the symbols (its bounds are its section header)",
+                    );
+                }
+            }
+        }
+        // Only the spec's own .rela.dyn may carry the relocator's bounds.
+        let rela_dyn = sname == ".rela.dyn";
         check_symbol_list(
             &format!("image.section.{id}.start_symbols"),
             s.start_symbols.as_deref(),
+            rela_dyn,
             &mut bad,
         );
         check_symbol_list(
             &format!("image.section.{id}.end_symbols"),
             s.end_symbols.as_deref(),
+            rela_dyn,
             &mut bad,
         );
         for (n, ins) in s.insert.iter().enumerate() {
@@ -362,6 +392,7 @@ fn check_names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
             check_symbol_list(
                 &format!("{key}.symbol"),
                 Some(std::slice::from_ref(&ins.symbol)),
+                false,
                 &mut bad,
             );
             if ins.input.is_empty() {
@@ -398,7 +429,17 @@ fn check_names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
             );
         }
         for pat in input.get_ref() {
-            if !is_input_pattern(pat.get_ref()) {
+            if crate::names::reserved_section_name(pat.get_ref()).is_some() {
+                bad(
+                    format!("image.section.{id}.input"),
+                    pat.span(),
+                    &format!(
+                        "pattern `{}` names a section the linker writes itself or the generated script discards",
+                        pat.get_ref()
+                    ),
+                    "leave symbol tables, notes, .eh_frame and debug info to the linker",
+                );
+            } else if !is_input_pattern(pat.get_ref()) {
                 bad(
                     format!("image.section.{id}.input"),
                     pat.span(),
@@ -416,6 +457,7 @@ fn check_names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
 fn check_symbol_list(
     key: &str,
     list: Option<&[toml::Spanned<String>]>,
+    rela_dyn_ok: bool,
     bad: &mut impl FnMut(String, crate::spec::Span, &str, &str),
 ) {
     for sym in list.unwrap_or_default() {
@@ -436,7 +478,7 @@ fn check_symbol_list(
             );
         } else if name.starts_with(crate::names::PRIVATE_PREFIX)
             || (crate::names::SCRIPT_SYMBOLS.contains(&name.as_str())
-                && !name.starts_with("__rela_dyn"))
+                && !(rela_dyn_ok && name.starts_with("__rela_dyn")))
         {
             bad(
                 key.to_string(),
@@ -444,6 +486,35 @@ fn check_symbol_list(
                 &format!("`{name}` is a symbol the generated linker script defines itself"),
                 "choose another name (docs/spec.md, \"Names\")",
             );
+        }
+    }
+}
+
+/// The entry symbol may be a boundary symbol only where the entry is: the
+/// image's start, or the start of an executable section (Linux's `_start`).
+fn check_entry_not_redefined(
+    spec: &Spec,
+    bad: &mut impl FnMut(String, crate::spec::Span, &str, &str),
+) {
+    let entry = spec.image.entry.get_ref();
+    for s in &spec.image.section {
+        let sec = s.get_ref();
+        let executable = sec.perms.get_ref().contains('x');
+        let lists = [
+            ("start_symbols", &sec.start_symbols, executable),
+            ("end_symbols", &sec.end_symbols, false),
+        ];
+        for (which, list, allowed) in lists {
+            for sym in list.iter().flatten() {
+                if sym.get_ref() == entry && !allowed {
+                    bad(
+                        format!("image.section.{}.{which}", sec.id()),
+                        sym.span(),
+                        &format!("defines the entry symbol `{entry}` where no code can start"),
+                        "the script's definition would move the entry: define the entry symbol at the image start or at the start of an executable section, or set image.entry",
+                    );
+                }
+            }
         }
     }
 }
@@ -513,8 +584,9 @@ fn check_symbols_unique(spec: &Spec, bad: &mut impl FnMut(String, crate::spec::S
             ("end_symbols", &sec.end_symbols, format!("__{id}_end")),
         ] {
             for (name, span) in list(l, &default) {
-                // Only the spec's own .rela.dyn may carry the relocator's bounds.
-                if name.starts_with("__rela_dyn") && !rela {
+                // A default `__ID_start` may land on the relocator's bounds
+                // (explicit names are checked with the others).
+                if name.starts_with("__rela_dyn") && !rela && l.is_none() {
                     bad(
                         format!("image.section.{id}.{which}"),
                         at(span),
@@ -568,8 +640,10 @@ fn is_input_pattern(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '$' | '*' | '-'))
 }
 
+/// One-line text that can sit inside a C/linker-script comment: no
+/// comment opener or closer (`-Werror=comment` rejects a nested `/*`).
 pub(crate) fn is_safe_text(s: &str) -> bool {
-    s.len() <= 200 && !s.contains("*/") && !s.chars().any(char::is_control)
+    s.len() <= 200 && !s.contains("*/") && !s.contains("/*") && !s.chars().any(char::is_control)
 }
 
 fn collect_origins(spec: &Spec) -> Origins {
@@ -1413,6 +1487,15 @@ impl<'s> ModeContext<'s> {
                     symbol: ins.symbol.get_ref().clone(),
                 });
             }
+            // The linker appends to these: no default edge symbols.
+            let filled = crate::names::LINKER_FILLED_SECTIONS.contains(&name.as_str());
+            let symbols = |list: &Option<Vec<toml::Spanned<String>>>, default: String| {
+                if filled {
+                    Vec::new()
+                } else {
+                    symbols(list, default)
+                }
+            };
             sections.push(Section {
                 inserts,
                 nobits: s.nobits.unwrap_or(name == ".bss" || name == ".sbss"),
