@@ -52,6 +52,9 @@ pub struct ArchFacts {
     pub absolute_relocations: &'static [(&'static str, u32)],
     /// Relocations that go through the GOT.
     pub got_relocations: &'static [u32],
+    /// How far PC-relative code reaches: modules must lie within it of
+    /// every kernel symbol (riscv auipc+jalr: ±2 GiB; arm64 ADRP: ±4 GiB).
+    pub pc_relative_reach: u64,
 }
 
 pub static RISCV64: ArchFacts = ArchFacts {
@@ -83,6 +86,7 @@ pub static RISCV64: ArchFacts = ArchFacts {
         ("R_RISCV_LO12_S", 28),
     ],
     got_relocations: &[20],
+    pc_relative_reach: 2 << 30,
 };
 
 pub static AARCH64: ArchFacts = ArchFacts {
@@ -114,6 +118,7 @@ pub static AARCH64: ArchFacts = ArchFacts {
         ("R_AARCH64_MOVW_UABS_G3", 269),
     ],
     got_relocations: &[311, 312],
+    pc_relative_reach: 4 << 30,
 };
 
 /// A paging mode a kernel image must run under.

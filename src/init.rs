@@ -12,7 +12,7 @@ use std::path::Path;
 pub mod from_elf;
 
 /// The bundled layouts, by name, compiled into the binary.
-pub const BUNDLED: [(&str, &str); 9] = [
+pub const BUNDLED: [(&str, &str); 10] = [
     (
         "qemu-virt-sv39",
         include_str!("../layouts/qemu-virt-sv39.toml"),
@@ -49,10 +49,11 @@ pub const BUNDLED: [(&str, &str); 9] = [
         "qemu-virt-aarch64",
         include_str!("../layouts/qemu-virt-aarch64.toml"),
     ),
+    ("linux-arm64", include_str!("../layouts/linux-arm64.toml")),
 ];
 
 /// Names `--from` accepts.
-pub const BUNDLED_NAMES: [&str; 9] = [
+pub const BUNDLED_NAMES: [&str; 10] = [
     BUNDLED[0].0,
     BUNDLED[1].0,
     BUNDLED[2].0,
@@ -62,6 +63,7 @@ pub const BUNDLED_NAMES: [&str; 9] = [
     BUNDLED[6].0,
     BUNDLED[7].0,
     BUNDLED[8].0,
+    BUNDLED[9].0,
 ];
 
 /// The kernel shapes `init --shape` starts from (docs/spec.md, "Kernel
@@ -104,7 +106,7 @@ impl Default for Options {
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
     #[error(
-        "no bundled layout `{0}`; bundled: qemu-virt-sv39, qemu-virt-multi, qemu-virt-semipic, qemu-virt-in-linear-map, linux-riscv64, qemu-virt-identity, qemu-virt-bare, qemu-virt-multi-onemap, qemu-virt-aarch64"
+        "no bundled layout `{0}`; bundled: qemu-virt-sv39, qemu-virt-multi, qemu-virt-semipic, qemu-virt-in-linear-map, linux-riscv64, qemu-virt-identity, qemu-virt-bare, qemu-virt-multi-onemap, qemu-virt-aarch64, linux-arm64"
     )]
     UnknownBundled(String),
     #[error("{0}")]

@@ -78,7 +78,8 @@ linux-riscv64\t''
 qemu-virt-identity\t''
 qemu-virt-bare\t''
 qemu-virt-multi-onemap\t''
-qemu-virt-aarch64\t''"
+qemu-virt-aarch64\t''
+linux-arm64\t''"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l shape -d 'Start from the bundled layout of a kernel shape: `identity` (S-mode, paging on, VA = PA), `bare` (no paging: firmware), `linux` (higher half)' -r -f -a "identity\t''
 bare\t''
 linux\t''"
