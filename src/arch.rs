@@ -52,6 +52,16 @@ pub struct ArchFacts {
     pub absolute_relocations: &'static [(&'static str, u32)],
     /// Relocations that go through the GOT.
     pub got_relocations: &'static [u32],
+    /// The absolute 64-bit data word relocation (`R_RISCV_64`, `R_AARCH64_ABS64`).
+    pub abs64_relocation: u32,
+    /// gp-relative relocations (riscv `GPREL_I/S`); none elsewhere.
+    pub gp_relative_relocations: &'static [u32],
+    /// Names of the other relocation types lint prints.
+    pub other_relocations: &'static [(&'static str, u32)],
+    /// What the audit calls the absolute code relocations.
+    pub absolute_kind: &'static str,
+    /// How to avoid an absolute code relocation, for the finding's help.
+    pub absolute_help: &'static str,
     /// How far PC-relative code reaches: modules must lie within it of
     /// every kernel symbol (riscv auipc+jalr: ±2 GiB; arm64 ADRP: ±4 GiB).
     pub pc_relative_reach: u64,
@@ -86,6 +96,16 @@ pub static RISCV64: ArchFacts = ArchFacts {
         ("R_RISCV_LO12_S", 28),
     ],
     got_relocations: &[20],
+    abs64_relocation: 2,
+    gp_relative_relocations: &[47, 48],
+    other_relocations: &[
+        ("R_RISCV_NONE", 0),
+        ("R_RISCV_GOT_HI20", 20),
+        ("R_RISCV_GPREL_I", 47),
+        ("R_RISCV_GPREL_S", 48),
+    ],
+    absolute_kind: "HI20/LO12",
+    absolute_help: "compile with -mcmodel=medany (Rust: code-model=medium) so the reference is PC-relative (auipc), or use `lla` instead of `la`/`lui` in assembly",
     pc_relative_reach: 2 << 30,
 };
 
@@ -118,6 +138,15 @@ pub static AARCH64: ArchFacts = ArchFacts {
         ("R_AARCH64_MOVW_UABS_G3", 269),
     ],
     got_relocations: &[311, 312],
+    abs64_relocation: 257,
+    gp_relative_relocations: &[],
+    other_relocations: &[
+        ("R_AARCH64_NONE", 0),
+        ("R_AARCH64_ADR_GOT_PAGE", 311),
+        ("R_AARCH64_LD64_GOT_LO12_NC", 312),
+    ],
+    absolute_kind: "MOVW_UABS",
+    absolute_help: "build addresses PC-relatively (adrp/add, or `adr_l`), not with movz/movk of an absolute address (arm64's relacheck rejects MOVW_UABS against kernel symbols)",
     pc_relative_reach: 4 << 30,
 };
 
@@ -264,6 +293,18 @@ impl PagingMode {
 impl fmt::Display for PagingMode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+impl ArchFacts {
+    /// The name of relocation type `t`, or its number.
+    pub fn relocation_name(&self, t: u32) -> String {
+        self.dynamic_relocations
+            .iter()
+            .chain(self.absolute_relocations)
+            .chain(self.other_relocations)
+            .find(|(_, v)| *v == t)
+            .map_or_else(|| format!("relocation type {t}"), |(n, _)| n.to_string())
     }
 }
 

@@ -111,7 +111,9 @@ pub fn generate(path: &Path, name: &str, defaults: ArchDefaults) -> Result<Strin
     let shown = path.display();
     let data =
         std::fs::read(path).map_err(|e| InitError::Elf(format!("cannot read {shown}: {e}")))?;
-    let elf = Elf::parse(&data).map_err(|e| InitError::Elf(format!("{shown}: {e}")))?;
+    // `init --from-elf` describes riscv64 kernels (aarch64: not yet).
+    let elf = Elf::parse(&data, crate::arch::Arch::Riscv64)
+        .map_err(|e| InitError::Elf(format!("{shown}: {e}")))?;
     if !matches!(elf.kind, ElfKind::Exec | ElfKind::Dyn) {
         return Err(InitError::Elf(format!(
             "{shown}: not a linked kernel (ET_EXEC or ET_DYN); an object file has no layout to describe"
