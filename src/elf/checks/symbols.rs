@@ -48,7 +48,8 @@ pub(super) fn check_symbols<'d>(
     // Looked up by bytes: no UTF-8 decoding for the symbols no check needs.
     let names: std::collections::HashSet<&[u8]> = names.iter().map(|n| n.as_bytes()).collect();
     let mut wanted: HashMap<String, Symbol<'d>> = HashMap::new();
-    let semi_pic_window = ctx.relocatable;
+    // The ±2 GiB absolute window is riscv's (lui/HI20); arm64 has none.
+    let semi_pic_window = ctx.relocatable && ctx.layout.arch.facts().semi_pic;
     let slot = ctx.slot;
     // Section index -> (alloc, small data), computed once.
     let sec_info: Vec<(bool, bool)> = elf
