@@ -88,7 +88,11 @@ impl PagingMode {
 
     /// Page-table levels.
     pub const fn levels(self) -> u32 {
-        (self.va_bits() - 12) / 9
+        match self {
+            PagingMode::Sv39 => 3,
+            PagingMode::Sv48 => 4,
+            PagingMode::Sv57 => 5,
+        }
     }
 
     pub const fn name(self) -> &'static str {
