@@ -90,30 +90,35 @@ fn tempfile_dir(name: &str) -> PathBuf {
     d
 }
 
-/// A no-op `cargo build` of a crate that uses the build.rs API, against the
-/// same crate without it: once with no build script at all, and once with a
-/// hand-written build script that passes a committed linker script (what a
-/// kernel does without layoutgen).
+/// What a kernel's build script costs, against the same crate with a
+/// hand-written build.rs that passes a committed linker script (what a kernel
+/// does without layoutgen, and about what riscv-rt/cortex-m-rt cost): cold
+/// builds (fresh target dir) and no-op `cargo build`s, in paired rounds that
+/// run every variant once each, in a rotating order, so that load from other
+/// processes hits all of them alike. Medians, and the median of the paired
+/// ratios.
 fn build_rs_overhead() {
+    const COLD_ROUNDS: usize = 3;
+    const NOOP_ROUNDS: usize = 31;
     println!(
-        "## build.rs no-op overhead (median of 15 no-op `cargo build`s; target ratio <= 1.05)\n"
+        "## build.rs cost: ahead-of-time (layoutgen-build) and layoutgen::Build against a hand-written build.rs\n"
+    );
+    println!(
+        "Paired, interleaved rounds: {COLD_ROUNDS} cold builds (fresh target dir) and {NOOP_ROUNDS} no-op `cargo build`s per variant, \
+         in a rotating order; medians. Targets: AOT no-op <= 1.10x hand-written, AOT cold build <= 4 s.\n"
     );
     let base = tempfile_dir("noop");
     let spec = root().join("layouts/qemu-virt-sv39.toml");
-    let make = |name: &str, build_rs: Option<String>, dep: bool| -> PathBuf {
+    let make = |name: &str, build_rs: Option<String>, deps: &str| -> PathBuf {
         let dir = base.join(name);
-        let _ = std::fs::remove_dir_all(dir.join("src"));
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("src")).unwrap();
         let mut manifest = format!(
             "[package]\nname = \"noop-{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n"
         );
-        if dep {
-            manifest += &format!(
-                "\n[build-dependencies]\nlayoutgen = {{ path = {:?}, default-features = false }}\n",
-                root().display().to_string()
-            );
+        if !deps.is_empty() {
+            manifest += &format!("\n[build-dependencies]\n{deps}\n");
         }
-        let _ = std::fs::remove_file(dir.join("build.rs"));
         if let Some(code) = build_rs {
             std::fs::write(dir.join("build.rs"), code).unwrap();
         }
@@ -124,60 +129,152 @@ fn build_rs_overhead() {
         std::fs::copy(root().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
         dir
     };
-    let by_hand = "/// A script that prints its own markdown sections (headings included).
-fn external_markdown(script: &str, args: &[&str]) {
-    let path = root().join("scripts").join(script);
-    assert!(path.exists(), "scripts/{script} is missing");
-    let status = Command::new("bash")
-        .arg(&path)
-        .args(args)
-        .current_dir(root())
-        .status()
-        .expect("run script");
-    assert!(status.success(), "{script} failed");
-}
-
-fn main() {\n    println!(\"cargo:rerun-if-changed=link.ld\");\n    println!(\"cargo:rustc-link-arg=-Tlink.ld\");\n}\n".to_string();
-    let with_layoutgen = format!(
-        "fn main() {{ layoutgen::Build::new().spec({:?}).compile(); }}\n",
-        spec.display().to_string()
+    let path_of = |p: &Path| format!("{:?}", p.display().to_string());
+    let by_hand = "fn main() {\n    println!(\"cargo:rerun-if-changed=link.ld\");\n    println!(\"cargo:rustc-link-arg=-Tlink.ld\");\n}\n".to_string();
+    let aot = format!(
+        "fn main() {{\n    layoutgen_build::Check::new(\"layout\")\n        .spec({})\n        .dir_env(\"LAYOUTGEN_OUT\")\n        .run();\n}}\n",
+        path_of(&spec)
     );
-    let variants = [
-        ("none", "no build script", None, false),
+    let with_layoutgen = format!(
+        "fn main() {{ layoutgen::Build::new().spec({}).compile(); }}\n",
+        path_of(&spec)
+    );
+    struct Variant {
+        what: &'static str,
+        dir: PathBuf,
+        cold: Vec<Duration>,
+        noop: Vec<Duration>,
+    }
+    let mut variants: Vec<Variant> = [
+        ("none", "no build script", None, String::new()),
         (
             "by-hand",
-            "hand-written build.rs + committed linker script",
+            "hand-written build.rs + committed linker script (baseline)",
             Some(by_hand),
-            false,
+            String::new(),
+        ),
+        (
+            "aot",
+            "ahead-of-time: committed `layoutgen build` outputs + layoutgen-build check",
+            Some(aot),
+            format!(
+                "layoutgen-build = {{ path = {} }}",
+                path_of(&root().join("layoutgen-build"))
+            ),
         ),
         (
             "layoutgen",
             "layoutgen::Build (default-features = false)",
             Some(with_layoutgen),
-            true,
+            format!(
+                "layoutgen = {{ path = {}, default-features = false }}",
+                path_of(root())
+            ),
         ),
-    ];
-    let mut noop = Vec::new();
-    for (name, what, code, dep) in variants {
-        let dir = make(name, code, dep);
-        let cargo = || {
-            let mut c = Command::new(env!("CARGO"));
-            c.args(["build", "-q", "--offline"]).current_dir(&dir);
-            c
-        };
-        let cold = Instant::now();
-        run(&mut cargo());
-        let cold = cold.elapsed();
-        let t = time_runs(15, || run(&mut cargo()));
-        println!("- {what}: first build {}, no-op build {}", ms(cold), ms(t));
-        noop.push(t);
+    ]
+    .into_iter()
+    .map(|(name, what, code, deps)| Variant {
+        what,
+        dir: make(name, code, &deps),
+        cold: Vec::new(),
+        noop: Vec::new(),
+    })
+    .collect();
+    // The AOT crate's committed outputs, as its README says to make them.
+    run(Command::new(env!("CARGO_BIN_EXE_layoutgen"))
+        .args(["build", "--spec"])
+        .arg(&spec)
+        .args(["--out-dir", "layout", "--emit", "ld,rs"])
+        .current_dir(&variants[2].dir));
+
+    let cargo = |dir: &Path| {
+        let mut c = Command::new(env!("CARGO"));
+        c.args(["build", "-q", "--offline"])
+            .current_dir(dir)
+            .env_remove("LAYOUTGEN_OUT")
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS");
+        c
+    };
+    let n = variants.len();
+    for round in 0..COLD_ROUNDS {
+        for k in 0..n {
+            let v = &mut variants[(round + k) % n];
+            let _ = std::fs::remove_dir_all(v.dir.join("target"));
+            let t = Instant::now();
+            run(&mut cargo(&v.dir));
+            v.cold.push(t.elapsed());
+        }
     }
-    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
+    for round in 0..NOOP_ROUNDS {
+        for k in 0..n {
+            let v = &mut variants[(round + k) % n];
+            let t = Instant::now();
+            run(&mut cargo(&v.dir));
+            v.noop.push(t.elapsed());
+        }
+    }
+    let s = |d: Duration| format!("{:.2} s", d.as_secs_f64());
     println!(
-        "- ratio layoutgen / hand-written build.rs: {:.3}\n- ratio layoutgen / no build script: {:.3}\n",
-        ratio(noop[2], noop[1]),
-        ratio(noop[2], noop[0])
+        "| build script | cold build | no-op build | no-op / hand-written (median of paired ratios) |"
     );
+    println!("|---|---|---|---|");
+    let baseline = variants[1].noop.clone();
+    for v in &variants {
+        let ratios: Vec<f64> = v
+            .noop
+            .iter()
+            .zip(&baseline)
+            .map(|(a, b)| a.as_secs_f64() / b.as_secs_f64())
+            .collect();
+        println!(
+            "| {} | {} | {} | {:.3} |",
+            v.what,
+            s(median(v.cold.clone())),
+            ms(median(v.noop.clone())),
+            median_f64(ratios)
+        );
+    }
+    let ratio = |i: usize| {
+        median(variants[i].noop.clone()).as_secs_f64() / median(baseline.clone()).as_secs_f64()
+    };
+    println!();
+    println!(
+        "- ratio of medians, no-op build: ahead-of-time / hand-written {:.3} (target <= 1.10); layoutgen::Build / hand-written {:.3}",
+        ratio(2),
+        ratio(3)
+    );
+    println!(
+        "- cold build, ahead-of-time crate (layoutgen-build compiled + check run): {} (target <= 4 s); layoutgen::Build: {}",
+        s(median(variants[2].cold.clone())),
+        s(median(variants[3].cold.clone()))
+    );
+    let packages = |dir: &Path| {
+        let out = Command::new(env!("CARGO"))
+            .args(["tree", "-q", "--offline", "-e", "build", "--prefix", "none"])
+            .current_dir(dir)
+            .output()
+            .expect("cargo tree");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let mut names: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        names.sort();
+        names.dedup();
+        names.len().saturating_sub(1) // the crate itself
+    };
+    println!(
+        "- build-dependency packages (`cargo tree -e build`): ahead-of-time {}, layoutgen::Build {}, hand-written 0\n",
+        packages(&variants[2].dir),
+        packages(&variants[3].dir)
+    );
+}
+
+fn median_f64(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 /// Other parts of the report live in their own scripts (kernel, lint).
@@ -198,20 +295,52 @@ fn external(script: &str, title: &str) {
     }
 }
 
+/// A script that prints its own markdown sections (headings included).
+fn external_markdown(script: &str, args: &[&str]) {
+    let path = root().join("scripts").join(script);
+    assert!(path.exists(), "scripts/{script} is missing");
+    let status = Command::new("bash")
+        .arg(&path)
+        .args(args)
+        .current_dir(root())
+        .status()
+        .expect("run script");
+    assert!(status.success(), "{script} failed");
+}
+
 fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` does not run this.
-    if !std::env::args().any(|a| a == "--bench") {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if !args.iter().any(|a| a == "--bench") {
         return;
     }
-    generation();
-    build_rs_overhead();
-    external(
-        "bench-kernel",
-        "Sample kernel: cold and no-op build, QEMU boot to RESULT (medians)",
-    );
-    external(
-        "bench-lint",
-        "layoutgen lint on a distro-sized synthetic vmlinux vs nm -n",
-    );
-    external_markdown("bench-code-models", &[]);
+    // `cargo bench --bench report -- build-rs` runs one section (while
+    // working on it); scripts/bench runs them all.
+    let only: Vec<&str> = args
+        .iter()
+        .filter(|a| !a.starts_with('-'))
+        .map(String::as_str)
+        .collect();
+    let on = |name: &str| only.is_empty() || only.contains(&name);
+    if on("generation") {
+        generation();
+    }
+    if on("build-rs") {
+        build_rs_overhead();
+    }
+    if on("kernel") {
+        external(
+            "bench-kernel",
+            "Sample kernel: cold and no-op build, QEMU boot to RESULT (medians)",
+        );
+    }
+    if on("lint") {
+        external(
+            "bench-lint",
+            "layoutgen lint on a distro-sized synthetic vmlinux vs nm -n",
+        );
+    }
+    if on("code-models") {
+        external_markdown("bench-code-models", &[]);
+    }
 }
