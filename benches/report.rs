@@ -99,7 +99,7 @@ fn tempfile_dir(name: &str) -> PathBuf {
 /// ratios.
 fn build_rs_overhead() {
     const COLD_ROUNDS: usize = 3;
-    const NOOP_ROUNDS: usize = 31;
+    const NOOP_ROUNDS: usize = 41;
     println!(
         "## build.rs cost: ahead-of-time (layoutgen-build) and layoutgen::Build against a hand-written build.rs\n"
     );
@@ -144,6 +144,7 @@ fn build_rs_overhead() {
         dir: PathBuf,
         cold: Vec<Duration>,
         noop: Vec<Duration>,
+        noop_cpu: Vec<Duration>,
     }
     let mut variants: Vec<Variant> = [
         ("none", "no build script", None, String::new()),
@@ -178,6 +179,7 @@ fn build_rs_overhead() {
         dir: make(name, code, &deps),
         cold: Vec::new(),
         noop: Vec::new(),
+        noop_cpu: Vec::new(),
     })
     .collect();
     // The AOT crate's committed outputs, as its README says to make them.
@@ -210,45 +212,51 @@ fn build_rs_overhead() {
     for round in 0..NOOP_ROUNDS {
         for k in 0..n {
             let v = &mut variants[(round + k) % n];
-            let t = Instant::now();
-            run(&mut cargo(&v.dir));
-            v.noop.push(t.elapsed());
+            let (wall, cpu) = run_timed(&mut cargo(&v.dir));
+            v.noop.push(wall);
+            v.noop_cpu.push(cpu);
         }
     }
     let s = |d: Duration| format!("{:.2} s", d.as_secs_f64());
+    let paired = |a: &[Duration], b: &[Duration]| {
+        median_f64(
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| x.as_secs_f64() / y.as_secs_f64())
+                .collect(),
+        )
+    };
     println!(
-        "| build script | cold build | no-op build | no-op / hand-written (median of paired ratios) |"
+        "| build script | cold build | no-op build, wall | no-op / hand-written, wall | no-op build, CPU | no-op / hand-written, CPU |"
     );
-    println!("|---|---|---|---|");
-    let baseline = variants[1].noop.clone();
+    println!("|---|---|---|---|---|---|");
+    let (base_wall, base_cpu) = (variants[1].noop.clone(), variants[1].noop_cpu.clone());
     for v in &variants {
-        let ratios: Vec<f64> = v
-            .noop
-            .iter()
-            .zip(&baseline)
-            .map(|(a, b)| a.as_secs_f64() / b.as_secs_f64())
-            .collect();
         println!(
-            "| {} | {} | {} | {:.3} |",
+            "| {} | {} | {} | {:.3} | {} | {:.3} |",
             v.what,
             s(median(v.cold.clone())),
             ms(median(v.noop.clone())),
-            median_f64(ratios)
+            paired(&v.noop, &base_wall),
+            ms(median(v.noop_cpu.clone())),
+            paired(&v.noop_cpu, &base_cpu),
         );
     }
-    let ratio = |i: usize| {
-        median(variants[i].noop.clone()).as_secs_f64() / median(baseline.clone()).as_secs_f64()
-    };
-    println!();
     println!(
-        "- ratio of medians, no-op build: ahead-of-time / hand-written {:.3} (target <= 1.10); layoutgen::Build / hand-written {:.3}",
-        ratio(2),
-        ratio(3)
+        "\nRatios are medians of the paired per-round ratios. CPU: user + system time of cargo and the processes it waited for (wait4), which other load on the machine does not inflate.\n"
     );
     println!(
-        "- cold build, ahead-of-time crate (layoutgen-build compiled + check run): {} (target <= 4 s); layoutgen::Build: {}",
+        "- no-op build, ahead-of-time / hand-written: wall {:.3}, CPU {:.3} (target <= 1.10); layoutgen::Build / hand-written: wall {:.3}, CPU {:.3}",
+        paired(&variants[2].noop, &base_wall),
+        paired(&variants[2].noop_cpu, &base_cpu),
+        paired(&variants[3].noop, &base_wall),
+        paired(&variants[3].noop_cpu, &base_cpu),
+    );
+    println!(
+        "- cold build, ahead-of-time crate (layoutgen-build compiled + check run): {} (target <= 4 s); layoutgen::Build: {}; hand-written: {}",
         s(median(variants[2].cold.clone())),
-        s(median(variants[3].cold.clone()))
+        s(median(variants[3].cold.clone())),
+        s(median(variants[1].cold.clone()))
     );
     let packages = |dir: &Path| {
         let out = Command::new(env!("CARGO"))
@@ -270,6 +278,31 @@ fn build_rs_overhead() {
         packages(&variants[2].dir),
         packages(&variants[3].dir)
     );
+}
+
+/// Runs `cmd` to completion: its wall time, and the CPU time (user + system)
+/// of it and the children it waited for, which load from other processes
+/// on the machine does not inflate.
+#[allow(clippy::zombie_processes)] // reaped by wait4, not Child::wait
+fn run_timed(cmd: &mut Command) -> (Duration, Duration) {
+    let t = Instant::now();
+    let child = cmd
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid; wait4 writes it for our child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: plain syscall on our own child's pid with valid out pointers.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let wall = t.elapsed();
+    assert_eq!(pid, child.id() as libc::pid_t, "wait4 failed");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{cmd:?} failed"
+    );
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    (wall, tv(usage.ru_utime) + tv(usage.ru_stime))
 }
 
 fn median_f64(mut v: Vec<f64>) -> f64 {
