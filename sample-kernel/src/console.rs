@@ -1,6 +1,8 @@
-//! Output over the SBI legacy console, and the way out: the `virt` machine's
-//! test finisher (it can report a failure status, SBI SRST on QEMU 7.2 with
-//! OpenSBI 1.1 cannot).
+//! Output over the SBI legacy console (or, in M-mode firmware with no SBI
+//! below it, `cfg(bare)`, straight to the ns16550a UART of the layout's
+//! `uart` region), and the way out: the `virt` machine's test finisher (it
+//! can report a failure status, SBI SRST on QEMU 7.2 with OpenSBI 1.1
+//! cannot).
 //!
 //! `puts`/`put_hex` are plain byte loops, safe before paging: they read
 //! nothing but PC-relatively addressed bytes. `Console` implements
@@ -12,12 +14,14 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 /// The QEMU `virt` test finisher, used only when the device tree does not
 /// name one (a device address, not part of the layout spec).
+#[cfg(not(bare))]
 pub const VIRT_TEST_FINISHER: u64 = 0x10_0000;
 
 /// Where the finisher is reachable now: its physical address before paging,
 /// its fixmap address after.
 pub static FINISHER: AtomicU64 = AtomicU64::new(0);
 
+#[cfg(not(bare))]
 fn sbi_call(eid: usize, fid: usize, a0: usize, a1: usize) -> usize {
     let ret;
     // SAFETY: an SBI call clobbers only a0/a1.
@@ -28,9 +32,30 @@ fn sbi_call(eid: usize, fid: usize, a0: usize, a1: usize) -> usize {
     ret
 }
 
+#[cfg(not(bare))]
 pub fn putc(c: u8) {
     // Legacy console putchar (EID 0x01); OpenSBI 1.1 has no DBCN.
     sbi_call(0x01, 0, c as usize, 0);
+}
+
+/// ns16550a registers (byte offsets): transmit holding, line status.
+#[cfg(bare)]
+const UART_THR: u64 = 0;
+#[cfg(bare)]
+const UART_LSR: u64 = 5;
+#[cfg(bare)]
+const UART_LSR_THRE: u8 = 1 << 5;
+
+/// Straight to the UART at the layout's `uart` region (QEMU needs no
+/// initialisation of it).
+#[cfg(bare)]
+pub fn putc(c: u8) {
+    let base = crate::layout::bare::UART.start;
+    // SAFETY: the UART's registers, physical addresses, no paging.
+    unsafe {
+        while ((base + UART_LSR) as *const u8).read_volatile() & UART_LSR_THRE == 0 {}
+        ((base + UART_THR) as *mut u8).write_volatile(c);
+    }
 }
 
 pub fn puts(s: &[u8]) {
@@ -85,7 +110,9 @@ pub fn exit(code: u16) -> ! {
         // the fixmap page after).
         unsafe { core::ptr::write_volatile(finisher as *mut u32, value) };
     }
-    // No finisher: SBI system reset (shutdown; the status is lost).
+    // No finisher: SBI system reset (shutdown; the status is lost). M-mode
+    // firmware has no SBI below it: just stop.
+    #[cfg(not(bare))]
     sbi_call(0x5352_5354, 0, 0, if code == 0 { 0 } else { 1 });
     loop {
         // SAFETY: waiting for an interrupt that never comes.

@@ -4,19 +4,26 @@
 //! no vtables (`dyn`), no `core::fmt`, no jump tables. The one place that
 //! must follow an absolute pointer from the image (the generated region
 //! table) translates it with [`early_addr`].
+//!
+//! M-mode firmware (`cfg(bare)`) only reads the device tree here and goes on
+//! to `kmain`: it runs where it is linked, there is nothing to map.
 
-use crate::console::{self, FINISHER, VIRT_TEST_FINISHER, put_hex, puts};
+use crate::console::{self, FINISHER, put_hex, puts};
 use crate::fdt::{self, BootInfo};
+use crate::layout::PagingMode;
+#[cfg(not(bare))]
 use crate::layout::{
     self, CODE_MODEL, CodeModel, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, LOAD_ADDRESS, MODES,
-    PAGE_SIZE, PagingMode, RAM_BASE, Region, SECTION_ALIGN, SECTIONS,
+    PAGE_SIZE, RAM_BASE, Region, SECTION_ALIGN, SECTIONS,
 };
+#[cfg(not(bare))]
 use crate::paging::{Builder, PTE_R, PTE_W, PTE_X, Table};
 use crate::sym;
 use core::sync::atomic::Ordering;
 
 /// How the run address was chosen.
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(bare, allow(dead_code))]
 pub enum Kaslr {
     /// The layout has no KASLR range (or the code model is fixed).
     None,
@@ -31,13 +38,16 @@ pub enum Kaslr {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(bare, allow(dead_code))]
 pub enum SeedSource {
     Bootargs,
     DeviceTree,
     Timer,
 }
 
-/// What the early boot found and did, for `kmain`.
+/// What the early boot found and did, for `kmain`. (M-mode firmware leaves
+/// the paging fields at zero.)
+#[cfg_attr(bare, allow(dead_code))]
 pub struct Boot {
     pub info: BootInfo,
     pub hartid: u64,
@@ -76,17 +86,20 @@ pub static mut BOOT: Boot = Boot {
     finisher_va: 0,
 };
 
+#[cfg(not(bare))]
 const ALL_MODES: [PagingMode; 3] = [PagingMode::Sv39, PagingMode::Sv48, PagingMode::Sv57];
 
 /// A usable address, before paging, for a pointer into the image. A pointer
-/// loaded from the image's data holds the link-time virtual address (there
-/// are no relocations applied yet); one the compiler materialised itself
-/// (`lla`, e.g. after constant-folding a `const`) is already physical. Which
-/// one a given pointer is depends on the optimiser, so look at the value.
-fn early_addr(ptr: u64) -> u64 {
-    if ptr.wrapping_sub(IMAGE_LINK_ADDRESS) < IMAGE_MAX_SIZE {
-        ptr.wrapping_sub(IMAGE_LINK_ADDRESS)
-            .wrapping_add(LOAD_ADDRESS)
+/// loaded from the image's data holds the run-time virtual address `run`
+/// (the link address, or for a relocatable image the address its
+/// relocations were applied for: they are applied before anything follows
+/// such a pointer); one the compiler materialised itself (`lla`, e.g. after
+/// constant-folding a `const`) is already physical. Which one a given pointer
+/// is depends on the optimiser, so look at the value.
+#[cfg(not(bare))]
+fn early_addr(ptr: u64, run: u64) -> u64 {
+    if ptr.wrapping_sub(run) < IMAGE_MAX_SIZE {
+        ptr.wrapping_sub(run).wrapping_add(LOAD_ADDRESS)
     } else {
         ptr
     }
@@ -102,7 +115,13 @@ pub fn fail(msg: &[u8]) -> ! {
 /// Called from `_start` with the MMU off, BSS cleared and a stack.
 #[unsafe(no_mangle)]
 pub extern "C" fn early_main(hartid: u64, dtb: u64) -> ! {
-    FINISHER.store(VIRT_TEST_FINISHER, Ordering::Relaxed);
+    // M-mode firmware writes the finisher at the layout's `test` region;
+    // an S-mode kernel uses the device tree's (below) or QEMU's default.
+    #[cfg(bare)]
+    let finisher = crate::layout::bare::TEST.start;
+    #[cfg(not(bare))]
+    let finisher = console::VIRT_TEST_FINISHER;
+    FINISHER.store(finisher, Ordering::Relaxed);
     // SAFETY: single hart, nothing else uses BOOT before `kmain`.
     #[allow(clippy::deref_addrof)] // `&mut BOOT` is a static-mut reference
     let boot = unsafe { &mut *(&raw mut BOOT) };
@@ -110,6 +129,9 @@ pub extern "C" fn early_main(hartid: u64, dtb: u64) -> ! {
     boot.dtb = dtb;
     puts(b"sample-kernel: entered at ");
     put_hex(sym!("_start"));
+    #[cfg(bare)]
+    puts(b" (M-mode, no paging), dtb ");
+    #[cfg(not(bare))]
     puts(b" (MMU off), dtb ");
     put_hex(dtb);
     puts(b"\n");
@@ -118,25 +140,38 @@ pub extern "C" fn early_main(hartid: u64, dtb: u64) -> ! {
     if let Err(e) = unsafe { fdt::parse(dtb, &mut boot.info) } {
         fail(e);
     }
-    boot.finisher_pa = boot.info.finisher.unwrap_or(VIRT_TEST_FINISHER);
-    FINISHER.store(boot.finisher_pa, Ordering::Relaxed);
-
-    choose_mode(boot);
-    let mode = layout::layout_for(boot.mode).unwrap_or_else(|| fail(b"no layout for mode"));
-    choose_run_address(boot, mode.kaslr);
-    build_page_tables(boot, mode);
-    #[cfg(relocatable)]
+    #[cfg(bare)]
     {
-        // Last: from here on absolute words hold run-time addresses, which
-        // are only valid once paging is on.
-        boot.relocations = crate::reloc::relocate(boot.run.wrapping_sub(IMAGE_LINK_ADDRESS))
-            .unwrap_or_else(|e| fail(e));
+        boot.mode = PagingMode::Bare;
+        boot.run = crate::layout::LOAD_ADDRESS;
+        boot.finisher_pa = finisher;
+        boot.finisher_va = finisher;
+        crate::kmain()
     }
-    let satp = (boot.mode.satp_mode() << 60) | (boot.root_pa >> 12);
-    // SAFETY: the tables map the image at `run` and the stack with it.
-    unsafe { crate::enter_virtual(satp, boot.run.wrapping_sub(LOAD_ADDRESS)) }
+    #[cfg(not(bare))]
+    {
+        boot.finisher_pa = boot.info.finisher.unwrap_or(finisher);
+        FINISHER.store(boot.finisher_pa, Ordering::Relaxed);
+        choose_mode(boot);
+        let mode = layout::layout_for(boot.mode).unwrap_or_else(|| fail(b"no layout for mode"));
+        choose_run_address(boot, mode.kaslr);
+        #[cfg(relocatable)]
+        {
+            // Before anything follows an absolute word of the image: GNU ld
+            // leaves those words zero (it has no --apply-dynamic-relocs), lld
+            // writes the link address. From here on they hold run-time
+            // addresses, which `early_addr` translates until paging is on.
+            boot.relocations = crate::reloc::relocate(boot.run.wrapping_sub(IMAGE_LINK_ADDRESS))
+                .unwrap_or_else(|e| fail(e));
+        }
+        build_page_tables(boot, mode);
+        let satp = (boot.mode.satp_mode() << 60) | (boot.root_pa >> 12);
+        // SAFETY: the tables map the image at `run` and the stack with it.
+        unsafe { crate::enter_virtual(satp, boot.run.wrapping_sub(LOAD_ADDRESS)) }
+    }
 }
 
+#[cfg(not(bare))]
 fn mode_index(m: PagingMode) -> usize {
     match m {
         PagingMode::Sv39 => 0,
@@ -145,8 +180,10 @@ fn mode_index(m: PagingMode) -> usize {
     }
 }
 
+#[cfg(not(bare))]
 static mut PROBE: [Table; 3] = [const { Table([0; 512]) }; 3];
 
+#[cfg(not(bare))]
 /// Does the hart accept `mode` in `satp`? (WARL: an unsupported mode leaves
 /// `satp` unchanged.) The probe tables map the 1 GiB around this code to
 /// itself in every mode, so the instructions after the write still fetch.
@@ -175,6 +212,7 @@ fn probe(mode: PagingMode) -> bool {
     }
 }
 
+#[cfg(not(bare))]
 fn choose_mode(boot: &mut Boot) {
     for m in ALL_MODES {
         boot.accepted[mode_index(m)] = probe(m);
@@ -211,6 +249,7 @@ fn choose_mode(boot: &mut Boot) {
     fail(b"the hart supports none of the layout's paging modes")
 }
 
+#[cfg(not(bare))]
 /// splitmix64: a seed to a well-mixed 64-bit value.
 fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -219,6 +258,7 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+#[cfg(not(bare))]
 fn choose_run_address(boot: &mut Boot, kaslr: Option<layout::Kaslr>) {
     boot.run = IMAGE_LINK_ADDRESS;
     let Some(k) = kaslr else { return };
@@ -251,6 +291,7 @@ fn choose_run_address(boot: &mut Boot, kaslr: Option<layout::Kaslr>) {
     boot.kaslr = Kaslr::Random { seed, source, slot };
 }
 
+#[cfg(not(bare))]
 /// Physical start of each image section, in `SECTIONS` order, then the
 /// image end. Section names are checked against `SECTIONS` at compile time
 /// (main.rs).
@@ -264,6 +305,7 @@ fn section_bounds() -> [u64; 5] {
     ]
 }
 
+#[cfg(not(bare))]
 /// Leaf permissions inside the image window: each section's, and R+W for
 /// the rest of the window (free memory after the image).
 fn image_flags(bounds: &[u64; 5], pa: u64) -> u64 {
@@ -280,14 +322,15 @@ fn image_flags(bounds: &[u64; 5], pa: u64) -> u64 {
     PTE_R | PTE_W
 }
 
+#[cfg(not(bare))]
 /// The region called `name` in `mode`, read through [`early_addr`].
-fn find_region(mode: &layout::ModeLayout, name: &[u8]) -> Option<Region> {
-    let base = early_addr(mode.regions.as_ptr() as u64) as *const Region;
+fn find_region(mode: &layout::ModeLayout, name: &[u8], run: u64) -> Option<Region> {
+    let base = early_addr(mode.regions.as_ptr() as u64, run) as *const Region;
     let mut i = 0;
     while i < mode.regions.len() {
         // SAFETY: the generated region table, at its load address.
         let r = unsafe { base.add(i).read() };
-        let n = early_addr(r.name.as_ptr() as u64) as *const u8;
+        let n = early_addr(r.name.as_ptr() as u64, run) as *const u8;
         let mut same = r.name.len() == name.len();
         let mut j = 0;
         while same && j < name.len() {
@@ -303,6 +346,7 @@ fn find_region(mode: &layout::ModeLayout, name: &[u8]) -> Option<Region> {
     None
 }
 
+#[cfg(not(bare))]
 fn build_page_tables(boot: &mut Boot, mode: &layout::ModeLayout) {
     // SAFETY: the pool is in BSS (zeroed) and only used here.
     let mut b = unsafe { Builder::new(boot.mode.levels()) };
@@ -359,7 +403,7 @@ fn build_page_tables(boot: &mut Boot, mode: &layout::ModeLayout) {
         ok(b.map(run, win_pa, IMAGE_MAX_SIZE, win_leaf, win_flags));
     }
     // One device page at the start of the fixmap: the test finisher.
-    if let Some(fixmap) = find_region(mode, b"fixmap") {
+    if let Some(fixmap) = find_region(mode, b"fixmap", run) {
         let page = boot.finisher_pa & !(PAGE_SIZE - 1);
         ok(b.map(fixmap.start, page, PAGE_SIZE, PAGE_SIZE, |_| PTE_R | PTE_W));
         boot.finisher_va = fixmap.start + (boot.finisher_pa - page);

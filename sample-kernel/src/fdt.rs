@@ -1,5 +1,6 @@
 //! A minimal flattened-device-tree reader, enough for this kernel: the RAM
-//! ranges, `/chosen/bootargs`, `/chosen/kaslr-seed` and the test finisher.
+//! ranges, `/chosen/bootargs`, `/chosen/kaslr-seed`, the test finisher and
+//! the ns16550a UART.
 //!
 //! It runs before paging, at the physical load address, so it is written to
 //! need no absolute pointers: no `&str` from tables, no `core::str`, no
@@ -18,6 +19,8 @@ pub struct BootInfo {
     pub kaslr_seed: Option<u64>,
     /// Physical address of a `sifive,test0`/`sifive,test1` finisher.
     pub finisher: Option<u64>,
+    /// Physical address of an `ns16550a` UART.
+    pub uart: Option<u64>,
 }
 
 impl BootInfo {
@@ -29,6 +32,7 @@ impl BootInfo {
             bootargs_len: 0,
             kaslr_seed: None,
             finisher: None,
+            uart: None,
         }
     }
 
@@ -104,6 +108,7 @@ pub unsafe fn parse(dtb: u64, info: &mut BootInfo) -> Result<(), Error> {
     let mut kind = Node::Other;
     // Per innermost node: is it a test finisher, and its first reg address.
     let mut is_finisher = false;
+    let mut is_uart = false;
     let mut first_reg: Option<u64> = None;
 
     let mut off = struct_off;
@@ -129,12 +134,17 @@ pub unsafe fn parse(dtb: u64, info: &mut BootInfo) -> Result<(), Error> {
                 kind = Node::Chosen;
             }
             is_finisher = false;
+            is_uart = false;
             first_reg = None;
         } else if token == END_NODE {
             if is_finisher && info.finisher.is_none() {
                 info.finisher = first_reg;
             }
+            if is_uart && info.uart.is_none() {
+                info.uart = first_reg;
+            }
             is_finisher = false;
+            is_uart = false;
             first_reg = None;
             kind = Node::Other;
             if depth == 0 {
@@ -178,6 +188,9 @@ pub unsafe fn parse(dtb: u64, info: &mut BootInfo) -> Result<(), Error> {
                 while s < val + len {
                     if str_is(s, b"sifive,test0", false) || str_is(s, b"sifive,test1", false) {
                         is_finisher = true;
+                    }
+                    if str_is(s, b"ns16550a", false) {
+                        is_uart = true;
                     }
                     while s < val + len && byte(s) != 0 {
                         s += 1;
@@ -231,6 +244,7 @@ pub fn arg<'a>(cmdline: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
 }
 
 /// Is the bare word `flag` on the command line?
+#[cfg_attr(bare, allow(dead_code))] // KASLR's `nokaslr`
 pub fn flag(cmdline: &[u8], flag: &[u8]) -> bool {
     let mut i = 0;
     while i < cmdline.len() {
@@ -249,6 +263,7 @@ pub fn flag(cmdline: &[u8], flag: &[u8]) -> bool {
 }
 
 /// Decimal or 0x-hex; `None` on anything else or on overflow.
+#[cfg_attr(bare, allow(dead_code))] // KASLR's `kaslr_seed=`
 pub fn parse_u64(s: &[u8]) -> Option<u64> {
     let (digits, radix) = if s.len() > 2 && s[0] == b'0' && (s[1] == b'x' || s[1] == b'X') {
         (&s[2..], 16u64)
