@@ -311,7 +311,10 @@ pub fn run(boot: &Boot) -> u32 {
     c.report(
         "tcr",
         tcr >> 16 & 0x3f == ml.mode.t1sz() && tcr & (1 << 7) != 0,
-        format_args!("TCR_EL1 {tcr:#x}: T1SZ is not {} or TTBR0 walks are on", ml.mode.t1sz()),
+        format_args!(
+            "TCR_EL1 {tcr:#x}: T1SZ is not {} or TTBR0 walks are on",
+            ml.mode.t1sz()
+        ),
     );
 
     // --- W^X for real: these must trap ------------------------------------

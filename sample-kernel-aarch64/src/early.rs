@@ -9,8 +9,8 @@
 use crate::console::{self, VIRT_PL011, put_hex, puts};
 use crate::fdt::{self, BootInfo};
 use crate::layout::{
-    self, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, LOAD_ADDRESS, MODES, PAGE_SIZE, PagingMode,
-    RAM_BASE, RAM_MAX_SIZE, Region, SECTION_ALIGN, SECTIONS,
+    self, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, LOAD_ADDRESS, MODES, PAGE_SIZE, PagingMode, RAM_BASE,
+    RAM_MAX_SIZE, Region, SECTION_ALIGN, SECTIONS,
 };
 use crate::paging::{self, Builder, DEVICE, R, Table, W, X};
 use crate::sym;
@@ -94,7 +94,7 @@ pub fn fail(msg: &[u8]) -> ! {
     console::exit(1)
 }
 
-fn read_sysreg_el() -> u64 {
+fn current_el() -> u64 {
     let v: u64;
     // SAFETY: reads a register.
     unsafe { core::arch::asm!("mrs {0}, CurrentEL", out(reg) v) };
@@ -113,17 +113,20 @@ fn dtb_at(pa: u64) -> bool {
 }
 
 /// Called from `_start` at EL1 with the MMU off, BSS cleared and a stack;
-/// `x0` is what the loader left there.
+/// `x0` is what the loader left there, `entry_el` the EL `_start` ran at.
 #[unsafe(no_mangle)]
-pub extern "C" fn early_main(x0: u64) -> ! {
+pub extern "C" fn early_main(x0: u64, entry_el: u64) -> ! {
     console::set_uart(VIRT_PL011);
     // SAFETY: single CPU, nothing else uses BOOT before `kmain`.
     #[allow(clippy::deref_addrof)] // `&mut BOOT` is a static-mut reference
     let boot = unsafe { &mut *(&raw mut BOOT) };
-    boot.entry_el = read_sysreg_el();
-    // QEMU loads an ELF `-kernel` at its segments' physical addresses,
-    // enters at e_entry with x0 = 0 and puts the device tree at the start
-    // of RAM when the image leaves room there (hw/arm/boot.c).
+    boot.entry_el = entry_el;
+    // QEMU loads an ELF `-kernel` at its segments' physical addresses
+    // (p_paddr), enters at e_entry translated to its segment's physical
+    // address, with x0 = 0, and puts the device tree at the start of RAM
+    // when the image leaves room below itself (QEMU 7.2, hw/arm/boot.c).
+    // A loader that passes the device tree in x0 (as for a Linux Image)
+    // is honoured too.
     (boot.dtb, boot.dtb_source) = if dtb_at(x0) {
         (x0, DtbSource::X0)
     } else {
@@ -131,7 +134,7 @@ pub extern "C" fn early_main(x0: u64) -> ! {
     };
     puts(b"sample-kernel-aarch64: entered at ");
     put_hex(sym!("_start"));
-    puts(b" (EL1, MMU off), dtb ");
+    puts(b" (MMU off), dtb ");
     put_hex(boot.dtb);
     puts(if boot.dtb_source == DtbSource::X0 {
         b" (from x0)\n"
@@ -149,7 +152,7 @@ pub extern "C" fn early_main(x0: u64) -> ! {
         Some(c) => console::set_psci(c),
         None => fail(b"the device tree has no /psci method (hvc or smc)"),
     }
-    if read_sysreg_el() != 1 {
+    if current_el() != 1 {
         fail(b"not running at EL1");
     }
 
@@ -298,9 +301,7 @@ fn build_page_tables(boot: &mut Boot, mode: &layout::ModeLayout) {
     // One device page at the start of the fixmap: the UART.
     if let Some(fixmap) = find_region(mode, b"fixmap") {
         let page = boot.uart_pa & !(PAGE_SIZE - 1);
-        ok(b.map(fixmap.start, page, PAGE_SIZE, PAGE_SIZE, |_| {
-            R | W | DEVICE
-        }));
+        ok(b.map(fixmap.start, page, PAGE_SIZE, PAGE_SIZE, |_| R | W | DEVICE));
         boot.uart_va = fixmap.start + (boot.uart_pa - page);
     }
     boot.root_pa = b.root_pa();
@@ -319,7 +320,10 @@ fn build_idmap(boot: &mut Boot) {
             fail(b"the load address is beyond the identity map's 39 bits");
         }
         // SAFETY: IDMAP is ours; the index is below 512.
-        unsafe { t.add((pa >> 30) as usize & 511).write(pa | paging::leaf_attrs(R | X)) };
+        unsafe {
+            t.add((pa >> 30) as usize & 511)
+                .write(pa | paging::leaf_attrs(R | X))
+        };
         boot.idmap_blocks += 1;
         pa += gib;
     }

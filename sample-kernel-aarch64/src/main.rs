@@ -80,8 +80,9 @@ core::arch::global_asm!(
     "msr daifset, #0xf",
     "mov x19, x0",
     // At EL2 (`-machine virt,virtualization=on`): continue at EL1.
-    "mrs x9, CurrentEL",
-    "cmp x9, #(2 << 2)",
+    "mrs x20, CurrentEL",
+    "lsr x20, x20, #2",
+    "cmp x20, #2",
     "b.ne 1f",
     "mov x9, #(1 << 31)", // HCR_EL2.RW: EL1 is AArch64
     "msr hcr_el2, x9",
@@ -115,6 +116,7 @@ core::arch::global_asm!(
     "msr vbar_el1, x9",
     "isb",
     "mov x0, x19",
+    "mov x1, x20",
     "bl early_main",
     "4: wfe",
     "b 4b",
