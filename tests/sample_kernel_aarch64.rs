@@ -324,8 +324,13 @@ fn default_mode_is_the_largest_listed() {
 fn failure_exits_nonzero() {
     // An unknown mode: the early boot refuses, before paging.
     let b = boot_semihosting(128 * MIB, "mode=va52");
-    assert!(b.output.contains("RESULT: FAIL"), "{}", b.context());
-    assert_ne!(b.status, 0, "{}", b.context());
+    assert!(
+        b.output
+            .contains("RESULT: FAIL bootargs: mode= must be va39 or va48"),
+        "{}",
+        b.context()
+    );
+    assert_eq!(b.status, 1, "{}", b.context());
 }
 
 #[test]
