@@ -25,7 +25,7 @@ pub(super) fn check_boundaries(ctx: &Ctx, wanted: &HashMap<String, Symbol>, c: &
     let mut bad = |sym: &Symbol, key: &str, what: String, help: &str| {
         c.push(
             Finding::new(Check::BoundarySymbol, key, what, help)
-                .symbol(sym.name_lossy())
+                .symbol(sym.name(elf))
                 .address(sym.value),
         )
     };
