@@ -182,7 +182,8 @@ pub(super) fn check_symbols(
         }
         stats.symbols_checked += 1;
         let last = sym.value.wrapping_add(sym.size.saturating_sub(1));
-        let where_ = match section {
+        // Formatted only for a finding: not once per symbol.
+        let where_ = || match section {
             Some(n) => format!("section {n}"),
             None => "no section".to_string(),
         };
@@ -199,7 +200,7 @@ pub(super) fn check_symbols(
                         "symbol `{}` at {} ({}) lies in the ±2 GiB absolute window [{:#x}, {:#x}] (wrapping), where absolute lui/R_RISCV_HI20 addresses reach: references to it cannot move with a {} image",
                         sym.name(elf),
                         hex(sym.value),
-                        where_,
+                        where_(),
                         ABS32_WINDOW_HIGH_START,
                         ABS32_WINDOW_LOW_END - 1,
                         code_model_name(ctx.layout)
@@ -222,7 +223,7 @@ pub(super) fn check_symbols(
                         "symbol `{}` at {} ({}) lies outside the image's slot {}",
                         sym.name(elf),
                         hex(sym.value),
-                        where_,
+                        where_(),
                         slot_desc(slot)
                     ),
                     format!(
@@ -249,7 +250,7 @@ pub(super) fn check_symbols(
                         "symbol `{}` at {} ({}) lies outside the image [{:#x}, {:#x}) (image.link + image.max_size)",
                         sym.name(elf),
                         hex(sym.value),
-                        where_,
+                        where_(),
                         link,
                         image_end
                     ),
