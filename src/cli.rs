@@ -105,6 +105,10 @@ pub enum Command {
         /// Start from this bundled layout.
         #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(layoutgen::init::BUNDLED_NAMES))]
         from: Option<String>,
+        /// The architecture: `aarch64` starts from the bundled qemu-virt-aarch64
+        /// layout (QEMU virt, 39/48-bit VA, 4 KiB granule).
+        #[arg(long, value_enum, default_value_t = ArchArg::Riscv64, conflicts_with_all = ["from", "shape", "from_elf", "modes", "ram_base", "ram_size", "load_addr"])]
+        arch: ArchArg,
         /// Start from the bundled layout of a kernel shape: `identity` (S-mode,
         /// paging on, VA = PA), `bare` (no paging: firmware), `linux` (higher half).
         #[arg(long, value_enum, conflicts_with_all = ["from", "from_elf", "modes", "ram_base", "ram_size", "load_addr"])]
@@ -176,6 +180,13 @@ pub enum Command {
 }
 
 /// `layoutgen init --arch-defaults`.
+/// `init --arch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArchArg {
+    Riscv64,
+    Aarch64,
+}
+
 /// `init --shape`: a kernel shape (docs/spec.md, "Kernel shapes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ShapeArg {

@@ -12,7 +12,7 @@ use std::path::Path;
 pub mod from_elf;
 
 /// The bundled layouts, by name, compiled into the binary.
-pub const BUNDLED: [(&str, &str); 8] = [
+pub const BUNDLED: [(&str, &str); 10] = [
     (
         "qemu-virt-sv39",
         include_str!("../layouts/qemu-virt-sv39.toml"),
@@ -45,10 +45,15 @@ pub const BUNDLED: [(&str, &str); 8] = [
         "qemu-virt-multi-onemap",
         include_str!("../layouts/qemu-virt-multi-onemap.toml"),
     ),
+    (
+        "qemu-virt-aarch64",
+        include_str!("../layouts/qemu-virt-aarch64.toml"),
+    ),
+    ("linux-arm64", include_str!("../layouts/linux-arm64.toml")),
 ];
 
 /// Names `--from` accepts.
-pub const BUNDLED_NAMES: [&str; 8] = [
+pub const BUNDLED_NAMES: [&str; 10] = [
     BUNDLED[0].0,
     BUNDLED[1].0,
     BUNDLED[2].0,
@@ -57,6 +62,8 @@ pub const BUNDLED_NAMES: [&str; 8] = [
     BUNDLED[5].0,
     BUNDLED[6].0,
     BUNDLED[7].0,
+    BUNDLED[8].0,
+    BUNDLED[9].0,
 ];
 
 /// The kernel shapes `init --shape` starts from (docs/spec.md, "Kernel
@@ -99,7 +106,7 @@ impl Default for Options {
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
     #[error(
-        "no bundled layout `{0}`; bundled: qemu-virt-sv39, qemu-virt-multi, qemu-virt-semipic, qemu-virt-in-linear-map, linux-riscv64, qemu-virt-identity, qemu-virt-bare, qemu-virt-multi-onemap"
+        "no bundled layout `{0}`; bundled: qemu-virt-sv39, qemu-virt-multi, qemu-virt-semipic, qemu-virt-in-linear-map, linux-riscv64, qemu-virt-identity, qemu-virt-bare, qemu-virt-multi-onemap, qemu-virt-aarch64, linux-arm64"
     )]
     UnknownBundled(String),
     #[error("{0}")]
@@ -153,8 +160,9 @@ fn linear_start(m: PagingMode) -> u64 {
         PagingMode::Sv39 => 0xffff_ffd6_0000_0000,
         PagingMode::Sv48 => 0xffff_af80_0000_0000,
         PagingMode::Sv57 => 0xff60_0000_0000_0000,
-        // Never reached: the CLI offers no `bare` mode here (`--shape bare`).
-        PagingMode::Bare => 0,
+        // Never reached: `init` generates riscv64 paged layouts only
+        // (`--shape bare` starts a bare one).
+        PagingMode::Bare | PagingMode::Va39 | PagingMode::Va48 => 0,
     }
 }
 
@@ -163,7 +171,7 @@ fn linear_size(m: PagingMode) -> u64 {
         PagingMode::Sv39 => 128 * GIB,
         PagingMode::Sv48 => 64 << 40,
         PagingMode::Sv57 => 32 << 50,
-        PagingMode::Bare => 0,
+        PagingMode::Bare | PagingMode::Va39 | PagingMode::Va48 => 0,
     }
 }
 

@@ -24,6 +24,7 @@
 // The examples show a build script, whose `fn main` is the point.
 #![allow(clippy::needless_doctest_main)]
 
+pub mod arch;
 pub mod builder;
 pub mod check;
 pub mod diag;

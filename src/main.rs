@@ -10,8 +10,8 @@ use std::process::ExitCode;
 
 mod cli;
 use cli::{
-    ArchDefaultsArg, Cli, Command, DenyArg, EmitKind, Format, LintFormat, ModeArg, ShapeArg,
-    ShowFormat,
+    ArchArg, ArchDefaultsArg, Cli, Command, DenyArg, EmitKind, Format, LintFormat, ModeArg,
+    ShapeArg, ShowFormat,
 };
 
 fn main() -> ExitCode {
@@ -90,6 +90,7 @@ fn run(command: Command) -> Result<u8, Error> {
             from_elf,
             arch_defaults,
             from,
+            arch,
             shape,
             name,
             modes,
@@ -100,7 +101,13 @@ fn run(command: Command) -> Result<u8, Error> {
         } => init(
             &path,
             from_elf.as_deref().map(|e| (e, arch_defaults)),
-            from.as_deref().or(shape.map(ShapeArg::bundled)),
+            from.as_deref()
+                .or(shape.map(ShapeArg::bundled))
+                .or(match arch {
+                    // The aarch64 starting point is the bundled QEMU virt layout.
+                    ArchArg::Aarch64 => Some("qemu-virt-aarch64"),
+                    ArchArg::Riscv64 => None,
+                }),
             name,
             &modes,
             (&ram_base, &ram_size, load_addr.as_deref()),

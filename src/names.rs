@@ -89,7 +89,7 @@ pub const PRIVATE_PREFIX: &str = "__layoutgen_";
 
 /// GNU ld / lld linker-script keywords: as a symbol or an input pattern
 /// they would be read as the command, not as the name.
-pub const SCRIPT_KEYWORDS: [&str; 75] = [
+pub const SCRIPT_KEYWORDS: [&str; 76] = [
     "ABSOLUTE",
     "ADDR",
     "ALIGN",
@@ -107,6 +107,7 @@ pub const SCRIPT_KEYWORDS: [&str; 75] = [
     "DATA_SEGMENT_END",
     "DATA_SEGMENT_RELRO_END",
     "DEFINED",
+    "DISCARD",
     "DSECT",
     "ENTRY",
     "EXCLUDE_FILE",
@@ -167,6 +168,35 @@ pub const SCRIPT_KEYWORDS: [&str; 75] = [
     "VERSION",
 ];
 
+/// Output sections the linker makes itself or the generated script
+/// discards: a spec section of that name fights the linker.
+pub const RESERVED_SECTION_NAMES: [&str; 9] = [
+    ".symtab",
+    ".strtab",
+    ".shstrtab",
+    ".symtab_shndx",
+    ".comment",
+    ".eh_frame",
+    ".eh_frame_hdr",
+    ".interp",
+    ".riscv.attributes",
+];
+
+/// Sections the linker fills itself after the script's inputs (GOT and
+/// PLT entries): a symbol at their end would not be their end.
+pub const LINKER_FILLED_SECTIONS: [&str; 3] = [".got", ".got.plt", ".plt"];
+
+/// Why `name` cannot be an output section of the image, if it cannot.
+pub fn reserved_section_name(name: &str) -> Option<&'static str> {
+    if RESERVED_SECTION_NAMES.contains(&name) || name.starts_with(".debug") {
+        Some(
+            "a section the linker writes itself (symbol table, notes, debug info) or the generated script discards",
+        )
+    } else {
+        None
+    }
+}
+
 /// Why `name` cannot be a region name, if it cannot.
 pub fn reserved_region_name(name: &str) -> Option<&'static str> {
     RESERVED_REGION_NAMES
@@ -192,6 +222,10 @@ pub fn markdown() -> String {
     out += &format!(
         "\nSymbols the generated script defines itself (no spec symbol may repeat them): {}, and every name starting with `{PRIVATE_PREFIX}`.\n",
         SCRIPT_SYMBOLS.map(|s| format!("`{s}`")).join(", ")
+    );
+    out += &format!(
+        "\nReserved output-section names (the linker writes them itself, or the script discards them): {}, and `.debug*`.\n",
+        RESERVED_SECTION_NAMES.map(|s| format!("`{s}`")).join(", ")
     );
     out += &format!(
         "\nLinker-script keywords, refused as symbols and input patterns: {}.\n",

@@ -1,8 +1,6 @@
 //! RISC-V facts the tool relies on (privileged spec, "Supervisor-Level ISA":
-//! Sv39/Sv48/Sv57 virtual-memory systems).
-
-use serde::{Deserialize, Serialize};
-use std::fmt;
+//! Sv39/Sv48/Sv57 virtual-memory systems), and sizes shared by every
+//! architecture. What differs per architecture is described in `crate::arch`.
 
 pub const KIB: u64 = 1 << 10;
 pub const MIB: u64 = 1 << 20;
@@ -17,114 +15,7 @@ pub const PAGE_SIZE: u64 = 4 * KIB;
 /// Page-table entries per table page (4 KiB / 8 bytes).
 pub const PTES_PER_TABLE: u64 = 512;
 
-/// A paging mode a kernel image must run under.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PagingMode {
-    Sv39,
-    Sv48,
-    Sv57,
-    /// No paging (`satp = 0`): M-mode firmware, or an S-mode kernel before
-    /// it turns paging on. Addresses are physical.
-    Bare,
-}
-
-/// Width of a riscv64 physical address (Sv39/48/57 PTEs hold 44-bit PPNs).
-pub const PHYS_ADDR_BITS: u32 = 56;
-
-impl PagingMode {
-    pub const ALL: [PagingMode; 4] = [
-        PagingMode::Sv39,
-        PagingMode::Sv48,
-        PagingMode::Sv57,
-        PagingMode::Bare,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            PagingMode::Sv39 => "sv39",
-            PagingMode::Sv48 => "sv48",
-            PagingMode::Sv57 => "sv57",
-            PagingMode::Bare => "bare",
-        }
-    }
-
-    pub fn is_bare(self) -> bool {
-        self == PagingMode::Bare
-    }
-
-    /// Width of an address: virtual, or physical without paging.
-    pub fn va_bits(self) -> u32 {
-        match self {
-            PagingMode::Sv39 => 39,
-            PagingMode::Sv48 => 48,
-            PagingMode::Sv57 => 57,
-            PagingMode::Bare => PHYS_ADDR_BITS,
-        }
-    }
-
-    /// Page-table levels (each resolves 9 bits); none without paging.
-    pub fn levels(self) -> u32 {
-        match self {
-            PagingMode::Bare => 0,
-            _ => (self.va_bits() - 12) / 9,
-        }
-    }
-
-    /// The `satp.MODE` field value.
-    pub fn satp_mode(self) -> u64 {
-        match self {
-            PagingMode::Sv39 => 8,
-            PagingMode::Sv48 => 9,
-            PagingMode::Sv57 => 10,
-            PagingMode::Bare => 0,
-        }
-    }
-
-    /// First address of the upper (kernel) half: addresses are canonical when
-    /// bits 63..va_bits copy bit va_bits-1. Without paging there is no upper
-    /// half: every physical address is in the "lower" one.
-    pub fn kernel_half_start(self) -> u64 {
-        match self {
-            PagingMode::Bare => 1u64 << PHYS_ADDR_BITS,
-            _ => u64::MAX << (self.va_bits() - 1),
-        }
-    }
-
-    /// One past the last address of the lower (user) half; without paging,
-    /// one past the last physical address.
-    pub fn user_half_end(self) -> u64 {
-        match self {
-            PagingMode::Bare => 1u64 << PHYS_ADDR_BITS,
-            _ => 1u64 << (self.va_bits() - 1),
-        }
-    }
-
-    /// Whether every address of `[start, start + size)` is canonical and in one half.
-    pub fn is_canonical_range(self, start: u64, size: u64) -> bool {
-        let end = start as u128 + size as u128;
-        let user = end <= self.user_half_end() as u128;
-        let kernel = !self.is_bare() && start >= self.kernel_half_start();
-        size > 0 && (user || kernel)
-    }
-
-    /// Leaf page sizes this mode can map, smallest first: a leaf PTE may sit
-    /// at any level (4 KiB, 2 MiB megapage, 1 GiB gigapage, 512 GiB terapage,
-    /// 256 TiB petapage). Without paging only the 4 KiB granule is
-    /// meaningful (alignment, PMP-friendly boundaries).
-    pub fn leaf_sizes(self) -> Vec<u64> {
-        (0..self.levels().max(1))
-            .map(|level| PAGE_SIZE << (9 * level))
-            .collect()
-    }
-}
-
-impl fmt::Display for PagingMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use crate::arch::PagingMode;
 
 /// The window that absolute `lui`/`R_RISCV_HI20` addressing reaches: a
 /// sign-extended 32-bit value, `[-2 GiB, +2 GiB)` wrapping through zero. A
@@ -155,17 +46,6 @@ pub fn human_size(size: u128) -> String {
     }
     format!("{size} B")
 }
-
-/// Dynamic relocation types a boot-time relocator may apply, by name
-/// (psABI numbering).
-pub const DYNAMIC_RELOCATION_TYPES: [(&str, u32); 6] = [
-    ("R_RISCV_32", 1),
-    ("R_RISCV_64", 2),
-    ("R_RISCV_RELATIVE", 3),
-    ("R_RISCV_COPY", 4),
-    ("R_RISCV_JUMP_SLOT", 5),
-    ("R_RISCV_IRELATIVE", 58),
-];
 
 #[cfg(test)]
 mod tests {

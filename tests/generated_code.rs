@@ -15,7 +15,7 @@ fn render_all(dir: &Path, spec: &str) -> layoutgen::Layout {
     layout
 }
 
-const SPECS: [&str; 7] = [
+const SPECS: [&str; 8] = [
     "qemu-virt-sv39.toml",
     "qemu-virt-multi.toml",
     "qemu-virt-semipic.toml",
@@ -23,6 +23,7 @@ const SPECS: [&str; 7] = [
     "qemu-virt-identity.toml",
     "qemu-virt-bare.toml",
     "qemu-virt-multi-onemap.toml",
+    "qemu-virt-aarch64.toml",
 ];
 
 #[test]
@@ -34,12 +35,7 @@ fn rust_constants_compile_no_std_and_work_in_const_context() {
         for m in &layout.modes {
             let name = m.mode.name();
             // The identity on the linear map and the image, evaluated by rustc.
-            let cap = match name {
-                "sv39" => "Sv39",
-                "sv48" => "Sv48",
-                "sv57" => "Sv57",
-                _ => "Bare",
-            };
+            let cap = name[..1].to_uppercase() + &name[1..];
             // The identity on the linear map, when the layout has one.
             let linear = match m.page_offset {
                 Some(po) => format!(

@@ -275,3 +275,21 @@ fn shape_conflicts_with_the_other_sources() {
     }
     assert!(!dir.path().join("x.toml").exists());
 }
+
+#[test]
+fn arch_aarch64_starts_an_aarch64_spec() {
+    let (spec, _) = init_ok(&["--arch", "aarch64"], "a64.toml");
+    let l = layoutgen::check_text(&spec, "a64.toml").unwrap();
+    assert_eq!(l.arch, layoutgen::arch::Arch::Aarch64);
+    assert!(
+        l.modes
+            .iter()
+            .all(|m| m.mode.arch() == Some(layoutgen::arch::Arch::Aarch64))
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let o = layoutgen(
+        &["init", "x.toml", "--arch", "aarch64", "--shape", "bare"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+}

@@ -4,6 +4,8 @@
 //! exactly those `tests/linux_lint.rs` lists for the Linux kernels. Missing
 //! kernels fail these tests (they do not skip).
 
+mod linux;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -69,20 +71,6 @@ fn sample_kernel(layout: &str) -> PathBuf {
         Ok(p) => p.clone(),
         Err(e) => panic!("{e}"),
     }
-}
-
-fn linux_kernel(kernel: &str, file: &str) -> PathBuf {
-    let dir = std::env::var_os("LAYOUTGEN_LINUX_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target").join("linux"));
-    let path = dir.join(kernel).join(file);
-    assert!(
-        path.is_file(),
-        "{} is missing: build the Linux kernels with `scripts/linux-kernel` (scripts/test does), \
-         and point LAYOUTGEN_LINUX_DIR at its cache directory",
-        path.display()
-    );
-    path
 }
 
 /// `init --from-elf ELF EXTRA` into a fresh directory; asserts it succeeded
@@ -185,20 +173,20 @@ fn sample_kernels_lint_clean_against_their_derived_specs() {
 
 #[test]
 fn fixed_linux_kernel_lints_with_only_its_true_findings() {
-    let elf = linux_kernel("fixed", "vmlinux");
+    let elf = linux::kernel_file("fixed", "vmlinux");
     let (dir, _) = derive(&elf, &["--arch-defaults", "linux"]);
     assert_eq!(lint_findings(dir.path(), &elf), expected(&INIT_PI));
 }
 
 #[test]
 fn relocatable_linux_kernels_lint_with_only_their_true_findings() {
-    let elf = linux_kernel("reloc", "vmlinux");
+    let elf = linux::kernel_file("reloc", "vmlinux");
     let (dir, spec) = derive(&elf, &["--arch-defaults", "linux"]);
     assert_eq!(lint_findings(dir.path(), &elf), expected(&INIT_PI));
     // Linux's relocatable vmlinux is still linked at KERNEL_LINK_ADDR.
     assert!(spec.contains("code_model = \"fixed\""), "{spec}");
 
-    let elf = linux_kernel("reloc", "vmlinux.relocs");
+    let elf = linux::kernel_file("reloc", "vmlinux.relocs");
     let (dir, spec) = derive(&elf, &["--arch-defaults", "linux"]);
     let mut want = INIT_PI.to_vec();
     // The one R_RISCV_64 in .rela.dyn, which relocate_kernel() skips.
@@ -223,7 +211,7 @@ fn section<'a>(spec: &'a str, name: &str) -> &'a str {
 
 #[test]
 fn fixed_linux_kernel_inferred_values() {
-    let elf = linux_kernel("fixed", "vmlinux");
+    let elf = linux::kernel_file("fixed", "vmlinux");
     let (_dir, spec) = derive(&elf, &["--arch-defaults", "linux"]);
     for line in [
         "link = \"kernel.start\"",
@@ -268,7 +256,7 @@ fn fixed_linux_kernel_inferred_values() {
 
 #[test]
 fn plain_defaults_mark_guesses_as_todo() {
-    let elf = linux_kernel("fixed", "vmlinux");
+    let elf = linux::kernel_file("fixed", "vmlinux");
     let (_dir, spec) = derive(&elf, &[]);
     // LMA 0 is no RAM: the physical alignment and RAM are guesses.
     assert!(

@@ -715,3 +715,54 @@ fn rejects_an_insert_with_a_bad_symbol_or_no_input() {
     );
     assert_fails(&text, Rule::Identifier, "image.section.text.insert.0.input");
 }
+
+// A second architecture: aarch64 rules come from its ArchFacts.
+
+fn aarch64() -> String {
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("layouts/qemu-virt-aarch64.toml"),
+    )
+    .unwrap()
+}
+
+#[test]
+fn rejects_modes_of_another_architecture() {
+    let text = edit(r#"modes = ["sv39"]"#, r#"modes = ["va48"]"#);
+    let d = assert_fails(&text, Rule::Structure, "modes");
+    assert!(
+        d.message.contains("not a paging mode of riscv64"),
+        "{}",
+        d.message
+    );
+    let text = aarch64().replace(r#"modes = ["va39", "va48"]"#, r#"modes = ["sv39"]"#);
+    let d = assert_fails(&text, Rule::Structure, "modes");
+    assert!(d.help.as_deref().unwrap().contains("va39, va48"), "{d:?}");
+}
+
+#[test]
+fn rejects_riscv_only_concepts_on_aarch64() {
+    let gp = aarch64() + "\n[gp]\npolicy = \"relax\"\n";
+    let d = assert_fails(&gp, Rule::Structure, "gp.policy");
+    assert!(d.message.contains("no global pointer"), "{}", d.message);
+    let semi = aarch64().replace(r#"code_model = "fixed""#, r#"code_model = "semi-pic""#);
+    let d = assert_fails(&semi, Rule::Structure, "code_model");
+    assert!(d.help.as_deref().unwrap().contains("pie"), "{d:?}");
+    let reloc = aarch64().replace(
+        "entry = \"_start\"",
+        "entry = \"_start\"\nrelocator = { types = [\"R_RISCV_RELATIVE\"] }",
+    );
+    assert_fails(&reloc, Rule::Syntax, "image.relocator.types");
+}
+
+#[test]
+fn aarch64_layout_uses_ttbr1_and_4k_granule_blocks() {
+    let layout = check_text(&aarch64(), "a.toml").unwrap_or_else(|d| panic!("{d:#?}"));
+    let va48 = layout.mode(layoutgen::riscv::PagingMode::Va48).unwrap();
+    assert_eq!(va48.kernel_half, 0xffff_0000_0000_0000);
+    assert_eq!(va48.page_offset, Some(0xffff_0000_0000_0000));
+    assert_eq!(va48.mode_register, 16, "TCR_EL1.T1SZ = 64 - 48");
+    assert_eq!(layout.gp.policy, layoutgen::spec::GpPolicy::Disabled);
+    // No 512 GiB leaf with the 4 KiB granule.
+    let big = aarch64().replace("leaf = \"1GiB\"", "leaf = \"512GiB\"");
+    assert_fails(&big, Rule::Leaf, "region.linear_map.leaf");
+}

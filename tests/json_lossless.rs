@@ -54,7 +54,7 @@ fn bundled_layouts() -> Vec<PathBuf> {
 const CHECKER: &str = r#"
 import json, sys
 
-COUNTS = {"format_version", "va_bits", "levels", "satp_mode", "slots", "pt_pages"}
+COUNTS = {"format_version", "va_bits", "levels", "mode_register", "slots", "pt_pages"}
 text = sys.stdin.read()
 exact = json.loads(text)
 lossy = json.loads(text, parse_int=float)
@@ -281,5 +281,5 @@ fn layout_json_writes_the_kernel_slot_as_a_hex_string() {
     // Counts stay numbers.
     assert_eq!(sv39["va_bits"], 39);
     assert_eq!(sv39["levels"], 3);
-    assert_eq!(sv39["satp_mode"], 8);
+    assert_eq!(sv39["mode_register"], 8);
 }

@@ -1,6 +1,7 @@
 //! `layoutgen lint` against real linked riscv64 ELFs: a clean fixture per
-//! bundled QEMU layout (linked by rust-lld with the generated linker
-//! script), negative fixtures that each break one rule, the CLI's output
+//! bundled QEMU layout (linked with the generated linker script by rust-lld
+//! and by GNU ld), negative fixtures that each break one rule (linked by
+//! rust-lld only: their byte patches assume lld's segment layout), the CLI's output
 //! formats and exit codes, and a bounded mutation fuzz of the reader.
 
 mod fixtures;
@@ -67,24 +68,38 @@ fn slot(name: &str) -> layoutgen::layout::Region {
 
 #[test]
 fn clean_fixture_for_every_bundled_qemu_layout_has_no_errors_or_warnings() {
-    for name in LAYOUTS {
-        let k = link(name, &LinkOpts::default());
+    // Linked by both linkers: the generated script is for GNU ld and lld.
+    for (name, linker) in LAYOUTS
+        .into_iter()
+        .flat_map(|n| Linker::ALL.map(|l| (n, l)))
+    {
+        let k = link(
+            name,
+            &LinkOpts {
+                linker,
+                ..LinkOpts::default()
+            },
+        );
+        let what = format!("{name} ({})", linker.name());
+        assert_eq!(k.stderr, "", "{what}: the linker warned");
         let r = lint_path(name, &k.elf);
-        assert_eq!(r.counts.errors, 0, "{name}:\n{}", show(&r));
-        assert_eq!(r.counts.warnings, 0, "{name}:\n{}", show(&r));
-        assert_eq!(r.exit_code(true), 0, "{name}");
+        assert_eq!(r.counts.errors, 0, "{what}:\n{}", show(&r));
+        assert_eq!(r.counts.warnings, 0, "{what}:\n{}", show(&r));
+        assert_eq!(r.exit_code(true), 0, "{what}");
         assert_eq!(r.symbols_from, elf::SymbolSource::Symtab);
-        assert!(r.stats.symbols_checked >= 6, "{name}: {:?}", r.stats);
+        assert!(r.stats.symbols_checked >= 6, "{what}: {:?}", r.stats);
         // The relocation audit always reports its figures.
         expect(&r, Check::RelocationAudit);
         let l = layout(name);
         assert_eq!(r.modes.len(), l.modes.len());
-        let kind = if l.code_model.is_relocatable() {
+        // GNU ld writes a `-pie` image linked at a non-zero address as
+        // ET_EXEC (with DF_1_PIE); lld as ET_DYN. Lint treats both alike.
+        let kind = if l.code_model.is_relocatable() && linker == Linker::Lld {
             elf::ElfKind::Dyn
         } else {
             elf::ElfKind::Exec
         };
-        assert_eq!(r.elf_kind, kind, "{name}");
+        assert_eq!(r.elf_kind, kind, "{what}");
     }
 }
 
@@ -105,7 +120,13 @@ fn semi_pic_clean_fixture_reports_its_relative_relocations() {
 fn every_mode_of_a_multi_mode_layout_and_one_mode_on_request() {
     let k = link("qemu-virt-multi", &LinkOpts::default());
     let l = layout("qemu-virt-multi");
-    for m in PagingMode::ALL {
+    // Every mode the layout lists (PagingMode::ALL also has `bare`, which a
+    // paged layout cannot list).
+    assert_eq!(
+        l.modes.iter().map(|m| m.mode).collect::<Vec<_>>(),
+        [PagingMode::Sv39, PagingMode::Sv48, PagingMode::Sv57]
+    );
+    for m in [PagingMode::Sv39, PagingMode::Sv48, PagingMode::Sv57] {
         let r = elf::lint(&l, Some(m), &k.elf).unwrap();
         assert_eq!(r.modes, vec![m]);
         assert_eq!(r.counts.errors, 0, "{}", show(&r));
@@ -317,6 +338,76 @@ fn missing_spec_section() {
     assert_eq!(r.counts.errors, 0, "{}", show(&r));
     assert_eq!(r.exit_code(false), 0);
     assert_eq!(r.exit_code(true), 1, "--deny warnings fails on warnings");
+}
+
+#[test]
+fn orphan_of_a_file_linked_with_the_specs_script_is_a_warning() {
+    // The fixture's .symtab has every boundary symbol of the generated
+    // script (no LG010): an unlisted section is the linker's own placement.
+    let name = "qemu-virt-sv39";
+    let k = link(name, &LinkOpts::default());
+    let mut d = k.bytes();
+    replace_in_section(&mut d, ".shstrtab", b".rodata\0", b".rodatx\0");
+    let r = lint_bytes(name, &k, "orphan.elf", &d);
+    assert!(r.by_check(Check::BoundarySymbolMissing).next().is_none());
+    let o = expect(&r, Check::OrphanSection);
+    assert_eq!(o.len(), 1, "{}", show(&r));
+    assert_eq!(o[0].severity, Severity::Warning);
+    assert_eq!(o[0].section.as_deref(), Some(".rodatx"));
+    assert!(
+        o[0].message.contains("the linker placed it on its own"),
+        "{}",
+        o[0].message
+    );
+}
+
+#[test]
+fn unlisted_sections_of_a_file_the_spec_does_not_describe_are_one_figure() {
+    let name = "qemu-virt-sv39";
+    let k = link(name, &LinkOpts::default());
+    let mut base = k.bytes();
+    replace_in_section(&mut base, ".shstrtab", b".rodata\0", b".rodatx\0");
+
+    // Linked with another script: a boundary symbol of the generated one
+    // is missing (LG010), so which script placed .rodatx cannot be told.
+    let mut d = base.clone();
+    replace_in_section(&mut d, ".strtab", b"__image_start\0", b"__image_stXrt\0");
+    let r = lint_bytes(name, &k, "foreign.elf", &d);
+    expect(&r, Check::BoundarySymbolMissing);
+    let o = expect(&r, Check::OrphanSection);
+    assert_eq!(o.len(), 1, "{}", show(&r));
+    assert_eq!(o[0].severity, Severity::Info);
+    assert_eq!(o[0].section, None);
+    assert!(
+        o[0].message
+            .starts_with("1 allocated section(s) the spec does not list: .rodatx [0x"),
+        "{}",
+        o[0].message
+    );
+    assert!(o[0].message.contains("__image_start"), "{}", o[0].message);
+    assert!(
+        !o[0].message.contains("placed it on its own"),
+        "{}",
+        o[0].message
+    );
+    assert_eq!(r.counts.warnings, 2, "LG007 and LG010:\n{}", show(&r));
+
+    // Stripped: no .symtab, so no evidence either way.
+    let mut d = base.clone();
+    strip(&mut d);
+    let r = lint_bytes(name, &k, "foreign-stripped.elf", &d);
+    let o = expect(&r, Check::OrphanSection);
+    assert_eq!(o.len(), 1, "{}", show(&r));
+    assert_eq!(o[0].severity, Severity::Info);
+    assert!(o[0].message.contains("no .symtab"), "{}", o[0].message);
+
+    // `warn` makes the figure a warning again, as for any check.
+    let mut config = elf::LintConfig::from_layout(&layout(name));
+    config.set_from_command_line(Check::OrphanSection, elf::Level::Warn);
+    let p = k.write_variant("foreign-stripped-warn.elf", &d);
+    let r = elf::lint_with(&layout(name), &config, None, &p).unwrap();
+    let o = expect(&r, Check::OrphanSection);
+    assert_eq!(o[0].severity, Severity::Warning);
 }
 
 #[test]
@@ -627,7 +718,11 @@ fn other_machines_classes_and_non_elf_files_are_clear_errors() {
     let exe = std::env::current_exe().unwrap();
     let err = elf::lint(&l, None, &exe).unwrap_err();
     assert!(matches!(err, LintError::NotRiscv64 { .. }), "{err}");
-    assert!(err.to_string().contains("not a riscv64 ELF"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("x86-64, 64-bit; the spec is for riscv64"),
+        "{err}"
+    );
     assert_eq!(err.exit_code(), 2);
 
     let dir = tempfile::tempdir().unwrap();

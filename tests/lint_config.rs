@@ -460,6 +460,75 @@ fn symbol_pointing_at_a_non_allocated_section_is_reported_where_it_is() {
 }
 
 #[test]
+fn symbol_pointing_at_an_allocated_section_that_does_not_hold_it_is_reported_where_it_is() {
+    // Debian's OpenSBI 1.1 (tests/firmware_lint.rs): .dynstr is allocated
+    // (flags A) and .dynsym entries of .data objects have st_shndx = .dynstr.
+    let k = link(SPEC, &LinkOpts::default());
+    let layout = layoutgen::load_checked(&layout_path(SPEC)).unwrap();
+    let slot = layout.modes[0].region(&layout.image.slot).unwrap().clone();
+    let d0 = k.bytes();
+    let sh = shdrs(&d0);
+    let text = sh.iter().position(|s| s.1 == ".text").unwrap() as u16;
+    let bss_index = sh.iter().position(|s| s.1 == ".bss").unwrap() as u16;
+    let bss = sh.iter().find(|s| s.1 == ".bss").unwrap().0;
+
+    // `buffer` patched to point at .text while its address is in .bss,
+    // moved into the slot below the image: the finding names .bss.
+    let mut d = d0.clone();
+    let entry = symbol_entry(&d, "buffer");
+    d[entry + 6..entry + 8].copy_from_slice(&text.to_le_bytes());
+    le64(&mut d, bss + 16, slot.start);
+    set_symbol_value(&mut d, "buffer", slot.start);
+    let p = k.write_variant("shndx-alloc.elf", &d);
+    let r = elf::lint(&layout, None, &p).unwrap();
+    let f = r
+        .by_check(Check::SymbolOutsideSlot)
+        .find(|f| f.symbol.as_deref() == Some("buffer"))
+        .expect("buffer reported");
+    assert_eq!(f.section.as_deref(), Some(".bss"), "{}", f.message);
+    assert!(f.message.contains("(section .bss)"), "{}", f.message);
+    assert!(!f.message.contains(".text"), "{}", f.message);
+
+    // At an address no allocated section holds, the ELF's own attribution
+    // (st_shndx) is all there is: .text.
+    let mut d = d0.clone();
+    let entry = symbol_entry(&d, "buffer");
+    d[entry + 6..entry + 8].copy_from_slice(&text.to_le_bytes());
+    set_symbol_value(&mut d, "buffer", slot.start + 0x100);
+    let p = k.write_variant("shndx-alloc-none.elf", &d);
+    let r = elf::lint(&layout, None, &p).unwrap();
+    let f = r
+        .by_check(Check::SymbolOutsideSlot)
+        .find(|f| f.symbol.as_deref() == Some("buffer"))
+        .expect("buffer reported");
+    assert_eq!(f.section.as_deref(), Some(".text"), "{}", f.message);
+
+    // Negative: a symbol whose own section holds it keeps that section,
+    // and so does one at its section's end (an end marker).
+    let mut d = d0.clone();
+    le64(&mut d, bss + 16, slot.start);
+    set_symbol_value(&mut d, "buffer", slot.start);
+    let bss_size = sh.iter().find(|s| s.1 == ".bss").unwrap().4;
+    let entry = symbol_entry(&d, "buffer");
+    assert_eq!(u16::from_le_bytes([d[entry + 6], d[entry + 7]]), bss_index);
+    let p = k.write_variant("shndx-own.elf", &d);
+    let r = elf::lint(&layout, None, &p).unwrap();
+    let f = r
+        .by_check(Check::SymbolOutsideSlot)
+        .find(|f| f.symbol.as_deref() == Some("buffer"))
+        .expect("buffer reported");
+    assert_eq!(f.section.as_deref(), Some(".bss"), "{}", f.message);
+    set_symbol_value(&mut d, "buffer", slot.start + bss_size);
+    let p = k.write_variant("shndx-end.elf", &d);
+    let r = elf::lint(&layout, None, &p).unwrap();
+    let f = r
+        .by_check(Check::SymbolOutsideSlot)
+        .find(|f| f.symbol.as_deref() == Some("buffer"))
+        .expect("buffer reported");
+    assert_eq!(f.section.as_deref(), Some(".bss"), "{}", f.message);
+}
+
+#[test]
 fn human_summary_states_the_facts() {
     let k = link(SPEC, &LinkOpts::default());
     let spec = s(&layout_path(SPEC));

@@ -19,11 +19,14 @@
 //!   kasan    KASAN_SHADOW_START - KASAN_SHADOW_END (CONFIG_KASAN only)
 //!   kernel   kernel_map.virt_addr - ADDRESS_SPACE_END (inclusive: UL(-1))
 
+mod linux;
+
+use linux::kernel_file;
 use object::{Object, ObjectSymbol};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -39,28 +42,6 @@ const REPORT_HEADER: &str = "Virtual kernel memory layout:";
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The directory `scripts/linux-kernel` wrote the kernels to.
-fn linux_dir() -> PathBuf {
-    std::env::var_os("LAYOUTGEN_LINUX_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target").join("linux"))
-}
-
-/// A file of one kernel (`fixed` or `reloc`); panics, naming the script that
-/// builds it, when it is missing.
-fn kernel_file(kernel: &str, file: &str) -> PathBuf {
-    let path = linux_dir().join(kernel).join(file);
-    assert!(
-        path.is_file(),
-        "{} is missing: build the Linux kernels with `scripts/linux-kernel` \
-         (scripts/test does), and point LAYOUTGEN_LINUX_DIR at its cache directory \
-         (default target/linux; now {})",
-        path.display(),
-        linux_dir().display()
-    );
-    path
 }
 
 /// An address in `show --format json`: a JSON number, or a string "0x…"

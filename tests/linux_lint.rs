@@ -4,29 +4,14 @@
 //! `riscv64-linux-gnu-readelf -W -S -l -r`), never something the spec cannot
 //! express; anything else is a false finding and fails the test.
 
+mod linux;
+
 use layoutgen::elf::{Check, Finding, Severity};
-use std::path::{Path, PathBuf};
+use linux::kernel_file;
+use std::path::Path;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The directory `scripts/linux-kernel` wrote the kernels to.
-fn linux_dir() -> PathBuf {
-    std::env::var_os("LAYOUTGEN_LINUX_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target").join("linux"))
-}
-
-fn kernel_file(kernel: &str, file: &str) -> PathBuf {
-    let path = linux_dir().join(kernel).join(file);
-    assert!(
-        path.is_file(),
-        "{} is missing: build the Linux kernels with `scripts/linux-kernel` (scripts/test does), \
-         and point LAYOUTGEN_LINUX_DIR at its cache directory",
-        path.display()
-    );
-    path
 }
 
 /// (check, the section or symbol it names) of every error and warning, and

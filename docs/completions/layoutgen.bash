@@ -339,7 +339,7 @@ _layoutgen() {
             return 0
             ;;
         layoutgen__subcmd__init)
-            opts="-h --from-elf --arch-defaults --from --shape --name --modes --ram-base --ram-size --load-addr --force --help"
+            opts="-h --from-elf --arch-defaults --from --arch --shape --name --modes --ram-base --ram-size --load-addr --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -354,7 +354,11 @@ _layoutgen() {
                     return 0
                     ;;
                 --from)
-                    COMPREPLY=($(compgen -W "qemu-virt-sv39 qemu-virt-multi qemu-virt-semipic qemu-virt-in-linear-map linux-riscv64 qemu-virt-identity qemu-virt-bare qemu-virt-multi-onemap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "qemu-virt-sv39 qemu-virt-multi qemu-virt-semipic qemu-virt-in-linear-map linux-riscv64 qemu-virt-identity qemu-virt-bare qemu-virt-multi-onemap qemu-virt-aarch64 linux-arm64" -- "${cur}"))
+                    return 0
+                    ;;
+                --arch)
+                    COMPREPLY=($(compgen -W "riscv64 aarch64" -- "${cur}"))
                     return 0
                     ;;
                 --shape)

@@ -77,7 +77,11 @@ qemu-virt-in-linear-map\t''
 linux-riscv64\t''
 qemu-virt-identity\t''
 qemu-virt-bare\t''
-qemu-virt-multi-onemap\t''"
+qemu-virt-multi-onemap\t''
+qemu-virt-aarch64\t''
+linux-arm64\t''"
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l arch -d 'The architecture: `aarch64` starts from the bundled qemu-virt-aarch64 layout (QEMU virt, 39/48-bit VA, 4 KiB granule)' -r -f -a "riscv64\t''
+aarch64\t''"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l shape -d 'Start from the bundled layout of a kernel shape: `identity` (S-mode, paging on, VA = PA), `bare` (no paging: firmware), `linux` (higher half)' -r -f -a "identity\t''
 bare\t''
 linux\t''"

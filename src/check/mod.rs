@@ -438,7 +438,7 @@ fn slot_per_mode(l: &Layout, f: &mut Findings) {
 }
 
 fn modules_reach(l: &Layout, f: &mut Findings) {
-    const REACH: u128 = 2 << 30;
+    let reach = l.arch.facts().pc_relative_reach as u128;
     for m in &l.modes {
         for r in m.regions.iter().filter(|r| r.kind == RegionKind::Modules) {
             // A relocatable image may run anywhere in its KASLR range.
@@ -454,11 +454,11 @@ fn modules_reach(l: &Layout, f: &mut Findings) {
             };
             let lo = img_lo.min(r.start as u128);
             let hi = img_hi.max(r.end());
-            if hi - lo > REACH {
+            if hi - lo > reach {
                 f.at(Rule::ModulesReach, &region_key(r), "out of PC-relative reach",
                     format!(
-                        "region `{}` [{}, {:#x}) and the image's range [{:#x}, {:#x}) span {}, beyond the ±2 GiB that auipc+jalr reaches, in {}",
-                        r.name, hex(r.start), r.end(), img_lo, img_hi, human_size(hi - lo), m.mode),
+                        "region `{}` [{}, {:#x}) and the image's range [{:#x}, {:#x}) span {}, beyond the ±{} that PC-relative code reaches on {}, in {}",
+                        r.name, hex(r.start), r.end(), img_lo, img_hi, human_size(hi - lo), human_size(reach), l.arch, m.mode),
                     "place modules so that the modules region and the whole image fit in 2 GiB, e.g. start = \"image.end - 2GiB\", end = \"image.start\" (Linux: MODULES_VADDR = _end - 2G)".into())
                     .mode = Some(m.mode);
             }
@@ -702,6 +702,24 @@ fn write_xor_execute(l: &Layout, f: &mut Findings) {
                 "start a new segment between them (`segment = \"...\"`), so a mapping boundary separates code from data".into(),
             );
         }
+    }
+    // Linkers lay PT_LOADs out assuming code comes before writable data:
+    // GNU ld keeps appending to a writable segment, so an executable
+    // section after a writable one ends up in an RWX PT_LOAD.
+    if let Some(w) = l.image.sections.iter().position(|s| s.write)
+        && let Some(x) = l.image.sections[w..].iter().find(|s| s.execute)
+    {
+        let first = &l.image.sections[w];
+        f.at(
+            Rule::WriteXorExecute,
+            &format!("image.section.{}.perms", x.id),
+            "code after writable data",
+            format!(
+                "executable section `{}` follows writable section `{}`: linkers (GNU ld) merge them into one writable and executable PT_LOAD",
+                x.name, first.name
+            ),
+            "order the image code first, then read-only data, then writable data (as Linux's vmlinux.lds.S does)".into(),
+        );
     }
     for s in &l.image.sections {
         if s.write && s.execute {

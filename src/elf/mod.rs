@@ -231,7 +231,7 @@ pub enum LintError {
     )]
     NotElf { path: PathBuf, reason: String },
     #[error(
-        "{path}: not a riscv64 ELF ({found})\nhelp: lint checks riscv64 (ELFCLASS64, EM_RISCV) kernels and modules only"
+        "{path}: not an ELF of the spec's architecture ({found})\nhelp: lint checks 64-bit little-endian kernels and modules of the spec's `arch` (riscv64: EM_RISCV, aarch64: EM_AARCH64)"
     )]
     NotRiscv64 { path: PathBuf, found: String },
     #[error("{path}: malformed ELF: {what}\nhelp: the file is truncated or corrupt; rebuild it")]
@@ -383,7 +383,8 @@ fn read_at_most(file: &std::fs::File, buf: &mut [u8], off: u64) -> std::io::Resu
 /// spec resolved against this file is this rounded up to 4 KiB.
 pub fn linked_end(layout: &Layout, path: &Path) -> Result<Option<u64>, LintError> {
     let map = map_needed(path)?;
-    let elf = read::Elf::parse(map.as_deref().unwrap_or(&[])).map_err(|e| e.with_path(path))?;
+    let elf = read::Elf::parse(map.as_deref().unwrap_or(&[]), layout.arch)
+        .map_err(|e| e.with_path(path))?;
     let wanted = layout.image.end_symbols.first().map(|s| s.as_bytes());
     let by_symbol = wanted.and_then(|w| {
         elf.symbols()
@@ -436,7 +437,7 @@ pub fn lint_bytes_with(
         }
         None => layout.modes.iter().map(|m| m.mode).collect(),
     };
-    let elf = read::Elf::parse(data).map_err(|e| e.with_path(path))?;
+    let elf = read::Elf::parse(data, layout.arch).map_err(|e| e.with_path(path))?;
     checks::run(layout, config, &modes, path, &elf)
 }
 
@@ -452,7 +453,9 @@ impl std::fmt::Display for ParseError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ParseError::NotElf(r) => write!(f, "not an ELF file ({r})"),
-            ParseError::NotRiscv64(found) => write!(f, "not a riscv64 ELF ({found})"),
+            ParseError::NotRiscv64(found) => {
+                write!(f, "not an ELF of the spec's architecture ({found})")
+            }
             ParseError::Malformed(what) => write!(f, "malformed ELF: {what}"),
         }
     }

@@ -161,7 +161,8 @@ fn malformed(what: &str, e: object::read::Error) -> ParseError {
 }
 
 impl<'d> Elf<'d> {
-    pub fn parse(data: &'d [u8]) -> Result<Elf<'d>, ParseError> {
+    /// Parses an ELF of `arch` (ELFCLASS64, little-endian, its `e_machine`).
+    pub fn parse(data: &'d [u8], arch: crate::arch::Arch) -> Result<Elf<'d>, ParseError> {
         if data.len() < 16 || data[..4] != elf::ELFMAG {
             return Err(ParseError::NotElf(if data.len() < 4 {
                 format!("{} bytes, too short for an ELF header", data.len())
@@ -178,20 +179,23 @@ impl<'d> Elf<'d> {
             return Err(ParseError::NotRiscv64(what));
         }
         if data[5] != elf::ELFDATA2LSB.0 {
-            return Err(ParseError::NotRiscv64(
-                "big-endian: riscv64 is little-endian".into(),
-            ));
+            return Err(ParseError::NotRiscv64(format!(
+                "big-endian: {arch} is little-endian here"
+            )));
         }
         let hdr = Hdr::parse(data).map_err(|e| malformed("ELF header", e))?;
         let endian = hdr.endian().map_err(|e| malformed("ELF header", e))?;
         let machine = hdr.e_machine(endian).0;
-        if machine != elf::EM_RISCV.0 {
+        if machine != arch.facts().elf_machine {
             let name = match machine {
                 62 => "x86-64".to_string(),
                 183 => "AArch64".to_string(),
+                243 => "RISC-V".to_string(),
                 m => format!("e_machine {m}"),
             };
-            return Err(ParseError::NotRiscv64(format!("{name}, 64-bit")));
+            return Err(ParseError::NotRiscv64(format!(
+                "{name}, 64-bit; the spec is for {arch}"
+            )));
         }
         let kind = match hdr.e_type(endian).0 {
             t if t == elf::ET_EXEC.0 => ElfKind::Exec,

@@ -206,8 +206,10 @@ struct Context<'a> {
     /// `ASSERT`s use, so a spec that lists none gets a private one.
     image_start_symbols: Vec<String>,
     image_end_symbols: Vec<String>,
-    /// Small data goes into `gp.section` unless the spec places it itself.
-    fold_small_data: bool,
+    /// The section small data is folded into, unless the spec places it
+    /// itself: `gp.section` under relax, else the first writable section
+    /// with file contents.
+    small_data_section: Option<String>,
     /// Section after which read-only / writable dynamic-linking tables go,
     /// and the tables the spec does not place itself.
     ro_tables_after: Option<String>,
@@ -224,8 +226,13 @@ struct Context<'a> {
     /// The linear map's VA−PA offset when it is the same in every mode:
     /// then the conversions are emitted mode-free.
     common_linear_offset: Option<u64>,
-    /// A layout without paging (`PagingMode::Bare` is generated).
-    bare: bool,
+    /// `OUTPUT_ARCH` of the linker script.
+    output_arch: &'static str,
+    /// The generated `PagingMode` enum: the architecture's modes.
+    arch_modes: Vec<ArchMode>,
+    /// What the mode register value is, and the generated fn reading it.
+    mode_register: &'static str,
+    mode_register_fn: &'static str,
     abs32_window: (u64, u64),
 }
 
@@ -288,7 +295,20 @@ impl<'a> Context<'a> {
             lma_offset: first.image_link.wrapping_sub(layout.image.lma),
             image_start_symbols: or_private(&layout.image.start_symbols, "__layoutgen_image_start"),
             image_end_symbols: or_private(&layout.image.end_symbols, "__layoutgen_image_end"),
-            fold_small_data: !layout.image.places_small_data(),
+            // Small data is a riscv ABI matter (.sdata/.sbss/.srodata).
+            small_data_section: if layout.image.places_small_data()
+                || !layout.arch.facts().global_pointer
+            {
+                None
+            } else if layout.gp.policy == GpPolicy::Relax {
+                layout.gp.section.clone()
+            } else {
+                sections
+                    .iter()
+                    .find(|s| s.write && !s.nobits)
+                    .or_else(|| sections.iter().find(|s| s.write))
+                    .map(|s| s.name.clone())
+            },
             ro_tables_after,
             rw_tables_after,
             ro_tables: undeclared(&[".dynsym", ".dynstr", ".hash", ".gnu.hash", ".rela.dyn"]),
@@ -298,12 +318,59 @@ impl<'a> Context<'a> {
             single_mode: (layout.modes.len() == 1).then(|| first.mode.name()),
             linear_map: layout.modes.iter().all(|m| m.page_offset.is_some()),
             common_linear_offset: crate::layout::conversions::common_linear_offset(layout),
-            bare: layout.modes.iter().any(|m| m.mode.is_bare()),
+            output_arch: layout.arch.facts().output_arch,
+            arch_modes: ArchMode::for_layout(layout),
+            mode_register: layout.arch.facts().mode_register,
+            mode_register_fn: match layout.arch {
+                crate::arch::Arch::Riscv64 => "satp_mode",
+                crate::arch::Arch::Aarch64 => "t1sz",
+            },
             abs32_window: (
                 crate::riscv::ABS32_WINDOW_HIGH_START,
                 crate::riscv::ABS32_WINDOW_LOW_END,
             ),
         }
+    }
+}
+
+/// One variant of the generated `PagingMode`.
+#[derive(Serialize)]
+struct ArchMode {
+    variant: String,
+    name: &'static str,
+    doc: &'static str,
+    register: u64,
+    va_bits: u32,
+    levels: u32,
+}
+
+impl ArchMode {
+    /// The architecture's paging modes; `Bare` only in a layout without
+    /// paging, so paged layouts' generated code stays as it was.
+    fn for_layout(layout: &Layout) -> Vec<ArchMode> {
+        let bare = layout.modes.iter().any(|m| m.mode.is_bare());
+        layout
+            .arch
+            .facts()
+            .modes
+            .iter()
+            .filter(|m| !m.is_bare() || bare)
+            .map(|&m| {
+                let name = m.name();
+                ArchMode {
+                    variant: name[..1].to_uppercase() + &name[1..],
+                    name,
+                    doc: if m.is_bare() {
+                        "No paging: addresses are physical."
+                    } else {
+                        ""
+                    },
+                    register: m.mode_register(),
+                    va_bits: m.va_bits(),
+                    levels: m.levels(),
+                }
+            })
+            .collect()
     }
 }
 

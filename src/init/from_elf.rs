@@ -94,6 +94,11 @@ fn nameable(name: &str) -> bool {
         && name.len() <= 128
         && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !crate::names::is_script_keyword(name)
+        && !name.starts_with(crate::names::PRIVATE_PREFIX)
+        // The generated script defines these itself (the relocator's
+        // bounds are kept only on a `.rela.dyn` section, below).
+        && (!crate::names::SCRIPT_SYMBOLS.contains(&name) || name.starts_with("__rela_dyn"))
 }
 
 fn list(v: &[String]) -> String {
@@ -106,7 +111,9 @@ pub fn generate(path: &Path, name: &str, defaults: ArchDefaults) -> Result<Strin
     let shown = path.display();
     let data =
         std::fs::read(path).map_err(|e| InitError::Elf(format!("cannot read {shown}: {e}")))?;
-    let elf = Elf::parse(&data).map_err(|e| InitError::Elf(format!("{shown}: {e}")))?;
+    // `init --from-elf` describes riscv64 kernels (aarch64: not yet).
+    let elf = Elf::parse(&data, crate::arch::Arch::Riscv64)
+        .map_err(|e| InitError::Elf(format!("{shown}: {e}")))?;
     if !matches!(elf.kind, ElfKind::Exec | ElfKind::Dyn) {
         return Err(InitError::Elf(format!(
             "{shown}: not a linked kernel (ET_EXEC or ET_DYN); an object file has no layout to describe"
@@ -292,6 +299,12 @@ pub fn generate(path: &Path, name: &str, defaults: ArchDefaults) -> Result<Strin
         }
         let starts = outs.iter().position(|o| o.sec.addr == v);
         let ends = outs.iter().rposition(|o| o.sec.end() == v as u128);
+        // The relocator's bounds belong to `.rela.dyn` only; elsewhere (an
+        // empty, discarded one) they are the script's business.
+        let on_rela = |i: Option<usize>| i.is_some_and(|i| outs[i].sec.name == ".rela.dyn");
+        if n.starts_with("__rela_dyn") && !on_rela(starts) && !on_rela(ends) {
+            continue;
+        }
         match (starts, ends) {
             (Some(_), Some(e)) if end_like(n) => outs[e].end_symbols.push(n.clone()),
             (Some(s), _) => outs[s].start_symbols.push(n.clone()),

@@ -21,7 +21,7 @@ pub struct Layout {
     /// The spec's file name (never an absolute path: outputs must not depend
     /// on where the spec lives).
     pub source: String,
-    pub arch: &'static str,
+    pub arch: crate::arch::Arch,
     pub code_model: CodeModel,
     pub gp: Gp,
     pub ram: Ram,
@@ -179,7 +179,9 @@ pub struct ModeLayout {
     pub mode: PagingMode,
     pub va_bits: u32,
     pub levels: u32,
-    pub satp_mode: u64,
+    /// The value that selects the mode: riscv `satp.MODE`, aarch64
+    /// `TCR_EL1.T1SZ`; 0 without paging.
+    pub mode_register: u64,
     #[serde(serialize_with = "crate::json::hex_u64")]
     pub kernel_half: u64,
     /// Start of the linear map (Linux `PAGE_OFFSET`); `None` for a layout

@@ -61,7 +61,7 @@ pub fn resolve_linked(
         name: spec.name.get_ref().clone(),
         description: spec.description.clone(),
         source: source.to_string(),
-        arch: "riscv64",
+        arch: *spec.arch.get_ref(),
         code_model: *spec.code_model.get_ref(),
         gp,
         ram,
@@ -192,6 +192,37 @@ fn spec_modes(spec: &Spec, diags: &mut Vec<Diagnostic>) -> Vec<PagingMode> {
             modes.push(*m.get_ref());
         }
     }
+    let arch = *spec.arch.get_ref();
+    if *spec.code_model.get_ref() == crate::spec::CodeModel::SemiPic && !arch.facts().semi_pic {
+        diags.push(
+            Diagnostic::new(
+                Rule::Structure,
+                format!("code_model \"semi-pic\" is the riscv medany scheme; {arch} has no such code model"),
+            )
+            .label(Label::primary("code_model", spec.code_model.span(), "riscv only"))
+            .help("use code_model = \"pie\" for a relocatable image (arm64 KASLR links -pie and applies R_AARCH64_RELATIVE at boot), or \"fixed\""),
+        );
+    }
+    for m in spec.modes.get_ref() {
+        if !arch.facts().modes.contains(m.get_ref()) {
+            diags.push(
+                Diagnostic::new(
+                    Rule::Structure,
+                    format!("mode `{}` is not a paging mode of {arch}", m.get_ref()),
+                )
+                .label(Label::primary("modes", m.span(), "other architecture"))
+                .help(format!(
+                    "{arch} modes are {}",
+                    arch.facts()
+                        .modes
+                        .iter()
+                        .map(|m| m.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            );
+        }
+    }
     if modes.contains(&PagingMode::Bare) && modes.len() > 1 {
         diags.push(
             Diagnostic::new(Rule::Structure, "`bare` (no paging) is listed with paging modes")
@@ -257,7 +288,7 @@ fn check_names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
             bad(
                 format!("region.{}.description", rname.get_ref()),
                 region.span(),
-                "contains a line break, control character or `*/`",
+                "contains a line break, control character, `/*` or `*/`",
                 "keep descriptions to one line of plain text",
             );
         }
@@ -265,15 +296,17 @@ fn check_names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
     check_symbol_list(
         "image.entry",
         Some(std::slice::from_ref(&spec.image.entry)),
+        false,
         &mut bad,
     );
     check_symbols_unique(spec, &mut bad);
+    check_entry_not_redefined(spec, &mut bad);
     let symbol_lists = [
         ("image.start_symbols", &spec.image.start_symbols),
         ("image.end_symbols", &spec.image.end_symbols),
     ];
     for (key, list) in symbol_lists {
-        check_symbol_list(key, list.as_deref(), &mut bad);
+        check_symbol_list(key, list.as_deref(), false, &mut bad);
     }
     for s in &spec.image.section {
         let s = s.get_ref();
@@ -285,6 +318,13 @@ fn check_names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
                 s.name.span(),
                 "is not a valid ELF section name",
                 "section names use letters, digits and `_ . $ -` only, at most 128 characters (e.g. \".text\", \".data..percpu\", \"__ksymtab\")",
+            );
+        } else if let Some(why) = crate::names::reserved_section_name(sname) {
+            bad(
+                format!("image.section.{id}.name"),
+                s.name.span(),
+                &format!("`{sname}` is {why}"),
+                "name the output section something else",
             );
         } else if !sname.starts_with(['.', '_']) {
             // The pre-0.2 grammar wrote `text` for `.text`; taking it
@@ -315,14 +355,35 @@ fn check_names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
                 "segment names are lower-case identifiers: [a-z_][a-z0-9_]*",
             );
         }
+        if crate::names::LINKER_FILLED_SECTIONS.contains(&sname.as_str()) {
+            for (which, list) in [
+                ("start_symbols", &s.start_symbols),
+                ("end_symbols", &s.end_symbols),
+            ] {
+                if let Some(sym) = list.iter().flatten().next() {
+                    bad(
+                        format!("image.section.{id}.{which}"),
+                        sym.span(),
+                        &format!(
+                            "`{sname}` is filled by the linker after its inputs: a symbol there would not mark its edge"
+                        ),
+                        "remove the symbols (its bounds are its section header)",
+                    );
+                }
+            }
+        }
+        // Only the spec's own .rela.dyn may carry the relocator's bounds.
+        let rela_dyn = sname == ".rela.dyn";
         check_symbol_list(
             &format!("image.section.{id}.start_symbols"),
             s.start_symbols.as_deref(),
+            rela_dyn,
             &mut bad,
         );
         check_symbol_list(
             &format!("image.section.{id}.end_symbols"),
             s.end_symbols.as_deref(),
+            rela_dyn,
             &mut bad,
         );
         for (n, ins) in s.insert.iter().enumerate() {
@@ -331,6 +392,7 @@ fn check_names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
             check_symbol_list(
                 &format!("{key}.symbol"),
                 Some(std::slice::from_ref(&ins.symbol)),
+                false,
                 &mut bad,
             );
             if ins.input.is_empty() {
@@ -367,7 +429,17 @@ fn check_names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
             );
         }
         for pat in input.get_ref() {
-            if !is_input_pattern(pat.get_ref()) {
+            if crate::names::reserved_section_name(pat.get_ref()).is_some() {
+                bad(
+                    format!("image.section.{id}.input"),
+                    pat.span(),
+                    &format!(
+                        "pattern `{}` names a section the linker writes itself or the generated script discards",
+                        pat.get_ref()
+                    ),
+                    "leave symbol tables, notes, .eh_frame and debug info to the linker",
+                );
+            } else if !is_input_pattern(pat.get_ref()) {
                 bad(
                     format!("image.section.{id}.input"),
                     pat.span(),
@@ -385,6 +457,7 @@ fn check_names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
 fn check_symbol_list(
     key: &str,
     list: Option<&[toml::Spanned<String>]>,
+    rela_dyn_ok: bool,
     bad: &mut impl FnMut(String, crate::spec::Span, &str, &str),
 ) {
     for sym in list.unwrap_or_default() {
@@ -405,7 +478,7 @@ fn check_symbol_list(
             );
         } else if name.starts_with(crate::names::PRIVATE_PREFIX)
             || (crate::names::SCRIPT_SYMBOLS.contains(&name.as_str())
-                && !name.starts_with("__rela_dyn"))
+                && !(rela_dyn_ok && name.starts_with("__rela_dyn")))
         {
             bad(
                 key.to_string(),
@@ -413,6 +486,35 @@ fn check_symbol_list(
                 &format!("`{name}` is a symbol the generated linker script defines itself"),
                 "choose another name (docs/spec.md, \"Names\")",
             );
+        }
+    }
+}
+
+/// The entry symbol may be a boundary symbol only where the entry is: the
+/// image's start, or the start of an executable section (Linux's `_start`).
+fn check_entry_not_redefined(
+    spec: &Spec,
+    bad: &mut impl FnMut(String, crate::spec::Span, &str, &str),
+) {
+    let entry = spec.image.entry.get_ref();
+    for s in &spec.image.section {
+        let sec = s.get_ref();
+        let executable = sec.perms.get_ref().contains('x');
+        let lists = [
+            ("start_symbols", &sec.start_symbols, executable),
+            ("end_symbols", &sec.end_symbols, false),
+        ];
+        for (which, list, allowed) in lists {
+            for sym in list.iter().flatten() {
+                if sym.get_ref() == entry && !allowed {
+                    bad(
+                        format!("image.section.{}.{which}", sec.id()),
+                        sym.span(),
+                        &format!("defines the entry symbol `{entry}` where no code can start"),
+                        "the script's definition would move the entry: define the entry symbol at the image start or at the start of an executable section, or set image.entry",
+                    );
+                }
+            }
         }
     }
 }
@@ -482,8 +584,9 @@ fn check_symbols_unique(spec: &Spec, bad: &mut impl FnMut(String, crate::spec::S
             ("end_symbols", &sec.end_symbols, format!("__{id}_end")),
         ] {
             for (name, span) in list(l, &default) {
-                // Only the spec's own .rela.dyn may carry the relocator's bounds.
-                if name.starts_with("__rela_dyn") && !rela {
+                // A default `__ID_start` may land on the relocator's bounds
+                // (explicit names are checked with the others).
+                if name.starts_with("__rela_dyn") && !rela && l.is_none() {
                     bad(
                         format!("image.section.{id}.{which}"),
                         at(span),
@@ -537,8 +640,10 @@ fn is_input_pattern(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '$' | '*' | '-'))
 }
 
+/// One-line text that can sit inside a C/linker-script comment: no
+/// comment opener or closer (`-Werror=comment` rejects a nested `/*`).
 pub(crate) fn is_safe_text(s: &str) -> bool {
-    s.len() <= 200 && !s.contains("*/") && !s.chars().any(char::is_control)
+    s.len() <= 200 && !s.contains("*/") && !s.contains("/*") && !s.chars().any(char::is_control)
 }
 
 fn collect_origins(spec: &Spec) -> Origins {
@@ -1264,7 +1369,7 @@ impl<'s> ModeContext<'s> {
                 mode,
                 va_bits: mode.va_bits(),
                 levels: mode.levels(),
-                satp_mode: mode.satp_mode(),
+                mode_register: mode.mode_register(),
                 kernel_half: mode.kernel_half_start(),
                 page_offset: linear.map(|l| l.start),
                 linear_offset: linear.map(|l| l.start.wrapping_sub(ram.base)),
@@ -1382,6 +1487,15 @@ impl<'s> ModeContext<'s> {
                     symbol: ins.symbol.get_ref().clone(),
                 });
             }
+            // The linker appends to these: no default edge symbols.
+            let filled = crate::names::LINKER_FILLED_SECTIONS.contains(&name.as_str());
+            let symbols = |list: &Option<Vec<toml::Spanned<String>>>, default: String| {
+                if filled {
+                    Vec::new()
+                } else {
+                    symbols(list, default)
+                }
+            };
             sections.push(Section {
                 inserts,
                 nobits: s.nobits.unwrap_or(name == ".bss" || name == ".sbss"),
@@ -1400,12 +1514,17 @@ impl<'s> ModeContext<'s> {
                 max_size,
             });
         }
+        let facts = spec.arch.get_ref().facts();
         let relocator = match &im.relocator {
             Some(r) => {
                 let mut types = Vec::new();
                 let mut type_names = Vec::new();
                 for name in &r.get_ref().types {
-                    match crate::riscv::DYNAMIC_RELOCATION_TYPES
+                    match spec
+                        .arch
+                        .get_ref()
+                        .facts()
+                        .dynamic_relocations
                         .iter()
                         .find(|(n, _)| n == name.get_ref())
                     {
@@ -1425,8 +1544,13 @@ impl<'s> ModeContext<'s> {
                             ))
                             .help(format!(
                                 "use one of {}",
-                                crate::riscv::DYNAMIC_RELOCATION_TYPES
-                                    .map(|(n, _)| n)
+                                spec.arch
+                                    .get_ref()
+                                    .facts()
+                                    .dynamic_relocations
+                                    .iter()
+                                    .map(|(n, _)| *n)
+                                    .collect::<Vec<_>>()
                                     .join(", ")
                             )),
                         ),
@@ -1440,8 +1564,13 @@ impl<'s> ModeContext<'s> {
             }
             // A relocatable image's boot code applies R_RISCV_RELATIVE.
             None if spec.code_model.get_ref().is_relocatable() => Some(super::Relocator {
-                types: vec![3],
-                type_names: vec!["R_RISCV_RELATIVE".into()],
+                types: vec![facts.relative_relocation],
+                type_names: facts
+                    .dynamic_relocations
+                    .iter()
+                    .filter(|(_, v)| *v == facts.relative_relocation)
+                    .map(|(n, _)| n.to_string())
+                    .collect(),
                 unmoved_below_link: false,
             }),
             None => None,
@@ -1468,6 +1597,31 @@ impl<'s> ModeContext<'s> {
 
     fn gp(&mut self) -> Result<Gp, Diagnostic> {
         let spec = self.spec;
+        let arch = *spec.arch.get_ref();
+        if !arch.facts().global_pointer {
+            // No global pointer in this ABI: `[gp]` may only say so.
+            let explicit = !spec.gp.policy.span().is_empty();
+            if (explicit && *spec.gp.policy.get_ref() != GpPolicy::Disabled)
+                || spec.gp.section.is_some()
+                || spec.gp.offset.is_some()
+            {
+                return Err(Diagnostic::new(
+                    Rule::Structure,
+                    format!("{arch} has no global pointer: `[gp]` means nothing here"),
+                )
+                .label(Label::primary(
+                    "gp.policy",
+                    spec.gp.policy.span(),
+                    "riscv only",
+                ))
+                .help("remove the [gp] table (or write policy = \"disabled\")"));
+            }
+            return Ok(Gp {
+                policy: GpPolicy::Disabled,
+                section: None,
+                offset: 0,
+            });
+        }
         let policy = *spec.gp.policy.get_ref();
         let offset = match &spec.gp.offset {
             Some(v) => self.eval("gp.offset", v, Quantity::Size)? as u64,

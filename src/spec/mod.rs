@@ -64,12 +64,7 @@ pub struct LintSpec {
     pub reason: Option<Spanned<String>>,
 }
 
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Arch {
-    Riscv64,
-}
+pub use crate::arch::Arch;
 
 /// How the image's code addresses itself, which decides where it may run.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

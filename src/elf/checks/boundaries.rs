@@ -6,11 +6,26 @@ use crate::elf::{Check, Finding, SymbolSource};
 use crate::riscv::human_size;
 use std::collections::HashMap;
 
+/// Whether the file shows it was linked with the script the spec describes:
+/// the evidence LG010 needs, which LG021 relies on too.
+pub(super) enum Provenance {
+    /// `.symtab` defines every boundary symbol the spec names.
+    Described,
+    /// `.symtab` lacks these boundary symbols (LG010 reports them).
+    Missing(Vec<String>),
+    /// No `.symtab` (stripped): it cannot be told.
+    Unknown,
+}
+
 /// LG009, LG010: symbols the generated script defines.
-pub(super) fn check_boundaries(ctx: &Ctx, wanted: &HashMap<String, Symbol>, c: &mut Collector) {
+pub(super) fn check_boundaries(
+    ctx: &Ctx,
+    wanted: &HashMap<String, Symbol>,
+    c: &mut Collector,
+) -> Provenance {
     let elf = ctx.elf;
     if elf.symbols_from != SymbolSource::Symtab {
-        return;
+        return Provenance::Unknown;
     }
     let image = &ctx.layout.image;
     let link = ctx.mode.image_link;
@@ -230,15 +245,17 @@ pub(super) fn check_boundaries(ctx: &Ctx, wanted: &HashMap<String, Symbol>, c: &
     missing.retain(|n| {
         !n.starts_with("__rela_dyn") && n != "__global_pointer$" && n != &ctx.layout.image.entry
     });
-    if !missing.is_empty() {
-        c.push(Finding::new(
-            Check::BoundarySymbolMissing,
-            "image.section",
-            format!(
-                "symbols the generated linker script defines are missing: {}",
-                missing.join(", ")
-            ),
-            "link with the script generated from this spec (layoutgen build); the kernel's generated constants assume it",
-        ));
+    if missing.is_empty() {
+        return Provenance::Described;
     }
+    c.push(Finding::new(
+        Check::BoundarySymbolMissing,
+        "image.section",
+        format!(
+            "symbols the generated linker script defines are missing: {}",
+            missing.join(", ")
+        ),
+        "link with the script generated from this spec (layoutgen build); the kernel's generated constants assume it",
+    ));
+    Provenance::Missing(missing)
 }

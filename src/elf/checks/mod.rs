@@ -138,8 +138,8 @@ pub(crate) fn run(
                         .max()
                 });
             segments::check_segments(&ctx, &mut c);
-            sections::check_sections(&ctx, &mut c);
-            boundaries::check_boundaries(&ctx, &wanted, &mut c);
+            let provenance = boundaries::check_boundaries(&ctx, &wanted, &mut c);
+            sections::check_sections(&ctx, &provenance, &mut c);
             entry::check_entry(&ctx, &wanted, &mut c);
         }
         gp::check_gp(&ctx, &wanted, &mut c, &mut stats);

@@ -6,26 +6,6 @@ use crate::elf::{Check, ElfKind, Finding, Stats};
 use crate::spec::GpPolicy;
 use object::elf;
 
-const R_RISCV_GPREL_I: u32 = 47;
-const R_RISCV_GPREL_S: u32 = 48;
-
-fn reloc_name(t: u32) -> String {
-    match t {
-        0 => "R_RISCV_NONE".into(),
-        2 => "R_RISCV_64".into(),
-        3 => "R_RISCV_RELATIVE".into(),
-        5 => "R_RISCV_JUMP_SLOT".into(),
-        4 => "R_RISCV_COPY".into(),
-        20 => "R_RISCV_GOT_HI20".into(),
-        26 => "R_RISCV_HI20".into(),
-        27 => "R_RISCV_LO12_I".into(),
-        28 => "R_RISCV_LO12_S".into(),
-        47 => "R_RISCV_GPREL_I".into(),
-        48 => "R_RISCV_GPREL_S".into(),
-        t => format!("relocation type {t}"),
-    }
-}
-
 /// Relocation audit: LG014 (gp-relative), LG015–LG019.
 pub(super) fn check_relocations(
     ctx: &Ctx,
@@ -33,6 +13,7 @@ pub(super) fn check_relocations(
     stats: &mut Stats,
 ) -> Result<(), String> {
     let elf = ctx.elf;
+    let facts = ctx.layout.arch.facts();
     let gp_off = ctx.layout.gp.policy != GpPolicy::Relax;
     let mut static_sections = 0u64;
     let mut abs_hilo = 0u64;
@@ -78,10 +59,10 @@ pub(super) fn check_relocations(
                 *by_type.entry(typ).or_default() += 1;
                 let at = elf.section_at(off);
                 let at_name = at.map(|s| s.name.clone()).unwrap_or_default();
-                if typ == elf::R_RISCV_RELATIVE.0 {
+                if typ == facts.relative_relocation {
                     stats.relative_relocations += 1;
                 }
-                if typ != elf::R_RISCV_RELATIVE.0 && typ != elf::R_RISCV_NONE.0 {
+                if typ != facts.relative_relocation && typ != facts.none_relocation {
                     nonrel += 1;
                 }
                 let applied = relocator.is_some_and(|rl| rl.types.contains(&typ));
@@ -89,7 +70,7 @@ pub(super) fn check_relocations(
                     if relocator.is_some_and(|rl| rl.unmoved_below_link) && (addend as u64) < link {
                         unmoved += 1;
                     }
-                } else if typ != elf::R_RISCV_NONE.0
+                } else if typ != facts.none_relocation
                     && let Some(rl) = relocator
                 {
                     let sym = elf.symbol_of(table, symi as usize);
@@ -103,7 +84,7 @@ pub(super) fn check_relocations(
                                 format!(
                                     "{} has a {} at {:#x} ({at_name}) against `{name}`{}: the kernel's boot-time relocator applies only {}, so this entry is skipped and the word keeps its link-time contents",
                                     rs.name,
-                                    reloc_name(typ),
+                                    facts.relocation_name(typ),
                                     off,
                                     if weak_undef { " (an undefined weak symbol)" } else { "" },
                                     rl.type_names.join(", "),
@@ -125,7 +106,7 @@ pub(super) fn check_relocations(
                                 format!(
                                     "text relocation: {} {} patches {:#x} in executable section {at_name}",
                                     rs.name,
-                                    reloc_name(typ),
+                                    facts.relocation_name(typ),
                                     off
                                 ),
                                 "code must reach addresses PC-relatively (medany/-fPIE): find the object with absolute code references (e.g. .word sym in .text)",
@@ -149,7 +130,7 @@ pub(super) fn check_relocations(
             let (off, typ, symi, addend) = elf.rela_fields(r);
             stats.static_relocations += 1;
             match typ {
-                26..=28 => {
+                t if facts.absolute_relocations.iter().any(|(_, v)| *v == t) => {
                     let Some(sym) = elf.symbol_of(table, symi as usize) else {
                         continue;
                     };
@@ -165,11 +146,11 @@ pub(super) fn check_relocations(
                                 Check::AbsoluteRelocation,
                                 "code_model",
                                 format!(
-                                    "absolute {} against image symbol `{name}` at {addr:#x} ({sec_name}): lui/absolute addressing bakes in the link address, so it does not move with a {} image",
-                                    reloc_name(typ),
+                                    "absolute {} against image symbol `{name}` at {addr:#x} ({sec_name}): absolute addressing bakes in the link address, so it does not move with a {} image",
+                                    facts.relocation_name(typ),
                                     code_model_name(ctx.layout)
                                 ),
-                                "compile with -mcmodel=medany (Rust: code-model=medium) so the reference is PC-relative (auipc), or use `lla` instead of `la`/`lui` in assembly",
+                                facts.absolute_help,
                             )
                             .symbol(name)
                             .section(sec_name)
@@ -177,15 +158,15 @@ pub(super) fn check_relocations(
                         );
                     }
                 }
-                2 => {
+                t if t == facts.abs64_relocation => {
                     if let Some(sym) = elf.symbol_of(table, symi as usize)
                         && is_image_symbol(elf, &sym, symi)
                     {
                         abs64 += 1;
                     }
                 }
-                20 => got_relocs += 1,
-                R_RISCV_GPREL_I | R_RISCV_GPREL_S if gp_off => {
+                t if facts.got_relocations.contains(&t) => got_relocs += 1,
+                t if gp_off && facts.gp_relative_relocations.contains(&t) => {
                     let (sec_name, addr) = place(elf, target, off);
                     let name = elf
                         .symbol_of(table, symi as usize)
@@ -197,7 +178,7 @@ pub(super) fn check_relocations(
                             "gp.policy",
                             format!(
                                 "gp-relative {} at {addr:#x} ({sec_name}) against `{name}`, but gp.policy is `{}`: gp does not hold the global pointer",
-                                reloc_name(typ),
+                                facts.relocation_name(typ),
                                 gp_policy_name(ctx.layout)
                             ),
                             "link without gp relaxation (no __global_pointer$, --no-relax-gp for lld, --no-relax for GNU ld), or set gp.policy = \"relax\"",
@@ -220,7 +201,7 @@ pub(super) fn check_relocations(
             Check::GotUse,
             "code_model",
             format!(
-                "GOT use: {}{got_relocs} GOT relocation(s) (R_RISCV_GOT_HI20 or dynamic relocations of .got)",
+                "GOT use: {}{got_relocs} GOT relocation(s) (GOT-indirect code relocations or dynamic relocations of .got)",
                 got.map(|g| format!(".got of {} bytes at {:#x}, ", g.size, g.addr))
                     .unwrap_or_default()
             ),
@@ -233,12 +214,14 @@ pub(super) fn check_relocations(
     }
     if ctx.linked || stats.static_relocations > 0 {
         let mut msg = format!(
-            "relocation audit ({}): {} static relocation(s) in {static_sections} {}, {abs_hilo} absolute HI20/LO12 and {abs64} absolute 64-bit word(s) against image symbols; {} dynamic relocation(s): {} R_RISCV_RELATIVE, {nonrel} other, {text} in executable and {ro_data} in read-only sections",
+            "relocation audit ({}): {} static relocation(s) in {static_sections} {}, {abs_hilo} absolute {} and {abs64} absolute 64-bit word(s) against image symbols; {} dynamic relocation(s): {} {}, {nonrel} other, {text} in executable and {ro_data} in read-only sections",
             code_model_name(ctx.layout),
             stats.static_relocations,
             static_sections_kind(elf.kind),
+            facts.absolute_kind,
             stats.dynamic_relocations,
             stats.relative_relocations,
+            facts.relocation_name(facts.relative_relocation),
         );
         if elf.has_textrel() {
             msg.push_str("; DT_TEXTREL is set");
@@ -248,7 +231,7 @@ pub(super) fn check_relocations(
             let parts: Vec<String> = by_type
                 .iter()
                 .map(|(&typ, &n)| {
-                    let what = if typ == elf::R_RISCV_NONE.0 {
+                    let what = if typ == facts.none_relocation {
                         "no-op".to_string()
                     } else if relocator.is_some_and(|rl| rl.types.contains(&typ)) {
                         if relocator.is_some_and(|rl| rl.unmoved_below_link) {
@@ -263,7 +246,7 @@ pub(super) fn check_relocations(
                     } else {
                         "no relocator declared".into()
                     };
-                    format!("{} {n} ({what})", reloc_name(typ))
+                    format!("{} {n} ({what})", facts.relocation_name(typ))
                 })
                 .collect();
             msg.push_str(&format!("; by type: {}", parts.join(", ")));
@@ -274,7 +257,7 @@ pub(super) fn check_relocations(
             );
             "link with --emit-relocs (-C link-arg=--emit-relocs) so lint can audit code references"
         } else if ctx.relocatable {
-            "a relocatable image needs only R_RISCV_RELATIVE fix-ups, applied at boot"
+            "a relocatable image needs only relative fix-ups (R_RISCV_RELATIVE, R_AARCH64_RELATIVE), applied at boot"
         } else {
             "code_model = fixed: the image never moves, so these figures are informational"
         };

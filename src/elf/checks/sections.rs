@@ -1,7 +1,9 @@
 //! LG007, LG008, LG021: output sections against `image.section`.
 
+use super::boundaries::Provenance;
 use super::{Collector, Ctx};
-use crate::elf::{Check, Finding};
+use crate::elf::read::Section;
+use crate::elf::{Check, Finding, Severity};
 use crate::riscv::human_size;
 
 /// Sections a relocatable image's generated script adds besides the spec's.
@@ -18,7 +20,7 @@ const DYNAMIC_TABLES: [&str; 9] = [
 ];
 
 /// LG007, LG008, LG021: sections against `image.section`.
-pub(super) fn check_sections(ctx: &Ctx, c: &mut Collector) {
+pub(super) fn check_sections(ctx: &Ctx, provenance: &Provenance, c: &mut Collector) {
     let elf = ctx.elf;
     if elf.sections.is_empty() {
         return;
@@ -149,26 +151,66 @@ pub(super) fn check_sections(ctx: &Ctx, c: &mut Collector) {
         }
     }
     // Orphans: allocated, non-empty, neither a spec section nor a dynamic table.
-    for sec in &elf.sections {
-        if !sec.alloc() || sec.size == 0 {
-            continue;
-        }
-        let known = image.sections.iter().any(|s| sec.name == s.name)
-            || DYNAMIC_TABLES.contains(&sec.name.as_str());
-        if !known {
-            c.push(
-                Finding::new(
-                    Check::OrphanSection,
-                    "image.section",
-                    format!(
-                        "allocated section {} [{:#x}, +{:#x}] is not one the spec lists: the linker placed it on its own",
-                        sec.name, sec.addr, sec.size
-                    ),
-                    "add its input sections to an image.section's input list, or discard them",
-                )
-                .section(sec.name.clone())
-                .address(sec.addr),
-            );
-        }
+    let unlisted: Vec<&Section> = elf
+        .sections
+        .iter()
+        .filter(|sec| {
+            sec.alloc()
+                && sec.size > 0
+                && !image.sections.iter().any(|s| sec.name == s.name)
+                && !DYNAMIC_TABLES.contains(&sec.name.as_str())
+        })
+        .collect();
+    if unlisted.is_empty() {
+        return;
     }
+    // "The linker placed it on its own" holds only for a file linked with
+    // the script the spec describes (its boundary symbols, LG010, are the
+    // evidence). For any other file (firmware linked with its own script,
+    // a stripped image) the sections its own script placed cannot be told
+    // from orphans: one figure lists what the spec does not describe.
+    let why = match provenance {
+        Provenance::Described => {
+            for sec in unlisted {
+                c.push(
+                    Finding::new(
+                        Check::OrphanSection,
+                        "image.section",
+                        format!(
+                            "allocated section {} [{:#x}, +{:#x}] is not one the spec lists: the linker placed it on its own",
+                            sec.name, sec.addr, sec.size
+                        ),
+                        "add its input sections to an image.section's input list, or discard them",
+                    )
+                    .section(sec.name.clone())
+                    .address(sec.addr),
+                );
+            }
+            return;
+        }
+        Provenance::Missing(names) => format!(
+            "it lacks the boundary symbols of the script the spec describes ({})",
+            names.join(", ")
+        ),
+        Provenance::Unknown => {
+            "it has no .symtab, whose boundary symbols would show which script linked it"
+                .to_string()
+        }
+    };
+    let list: Vec<String> = unlisted
+        .iter()
+        .map(|s| format!("{} [{:#x}, +{:#x}]", s.name, s.addr, s.size))
+        .collect();
+    let mut f = Finding::new(
+        Check::OrphanSection,
+        "image.section",
+        format!(
+            "{} allocated section(s) the spec does not list: {}; whether the file's own linker script placed them or the linker did cannot be told: {why} (a figure, not a warning)",
+            unlisted.len(),
+            list.join(", "),
+        ),
+        "to check these sections, describe the file's own layout in image.section (layoutgen init --from-elf FILE writes a starting spec); lint the unstripped image linked with the generated script for orphan warnings",
+    );
+    f.severity = Severity::Info;
+    c.push(f);
 }

@@ -125,7 +125,8 @@ pub(super) fn check_symbols(
     let names = wanted_names(ctx.layout);
     let lookup = Lookup::new(&names);
     let mut wanted: HashMap<String, Symbol> = HashMap::new();
-    let semi_pic_window = ctx.relocatable;
+    // The ±2 GiB absolute window is riscv's (lui/HI20); arm64 has none.
+    let semi_pic_window = ctx.relocatable && ctx.layout.arch.facts().semi_pic;
     let slot = ctx.slot;
     // Section index -> (alloc, small data), computed once.
     let sec_info: Vec<(bool, bool)> = elf
@@ -151,15 +152,28 @@ pub(super) fn check_symbols(
         let Some(&(alloc, is_small)) = sec_info.get(sym.shndx as usize) else {
             continue;
         };
-        // The section named in findings: the symbol's own (allocated)
-        // section; when st_shndx points at a non-allocated one (OpenSBI
-        // 1.1's .dynsym entries point at .dynstr), the allocated section
-        // that contains its address, or none. Such a symbol is checked only
-        // when its value looks like an image address (inside an allocated
-        // section, a PT_LOAD segment or the slot), not an offset into a
-        // non-allocated section.
+        // The section named in findings: the symbol's own section when it
+        // holds the symbol's address (or the symbol marks its end). In a
+        // linked file, when st_shndx names a section that does not
+        // (OpenSBI 1.1's .dynsym entries point at .dynstr, allocated in
+        // Debian's build and non-allocated in others), the allocated
+        // section that contains the address; at an address no section
+        // holds, its own (allocated) section, or none for a non-allocated
+        // one. A symbol whose
+        // st_shndx names a non-allocated section is checked only when its
+        // value looks like an image address (inside an allocated section, a
+        // PT_LOAD segment or the slot), not an offset into that section.
+        let own = elf.section(sym.shndx);
         let section: Option<&str> = if alloc {
-            elf.section(sym.shndx).map(|s| s.name.as_str())
+            let holds = own.is_some_and(|s| {
+                s.contains(sym.value) || sym.value as u128 == s.end() || !ctx.linked
+            });
+            if holds {
+                own.map(|s| s.name.as_str())
+            } else {
+                // At no section's address, the ELF's own attribution stays.
+                elf.section_at(sym.value).or(own).map(|s| s.name.as_str())
+            }
         } else {
             if !ctx.linked {
                 continue;

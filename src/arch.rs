@@ -1,0 +1,342 @@
+//! What layoutgen knows per architecture, in one place: the paging modes
+//! and their address-space facts, and one `ArchFacts` table per
+//! architecture (linker output architecture, ELF machine, relocation types,
+//! whether a global pointer or the riscv semi-PIC window exist). Checks,
+//! templates and the lint read these instead of branching on the arch.
+
+use crate::riscv::PAGE_SIZE;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An instruction-set architecture a spec describes.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    Riscv64,
+    Aarch64,
+}
+
+impl Arch {
+    pub fn facts(self) -> &'static ArchFacts {
+        match self {
+            Arch::Riscv64 => &RISCV64,
+            Arch::Aarch64 => &AARCH64,
+        }
+    }
+}
+
+/// Everything architecture-specific the checks, templates and lint use.
+#[derive(Debug)]
+pub struct ArchFacts {
+    pub name: &'static str,
+    /// Paging modes a spec of this architecture may list.
+    pub modes: &'static [PagingMode],
+    /// `OUTPUT_ARCH(...)` in the linker script.
+    pub output_arch: &'static str,
+    /// ELF `e_machine`.
+    pub elf_machine: u16,
+    /// What the mode register value means (`satp.MODE`, `TCR_EL1.T1SZ`).
+    pub mode_register: &'static str,
+    /// The ABI has a linker-relaxed global pointer (riscv `gp`).
+    pub global_pointer: bool,
+    /// Absolute `lui`-style addressing reaches [-2 GiB, +2 GiB), so the
+    /// semi-PIC code model exists (riscv medany pretending to be PIC).
+    pub semi_pic: bool,
+    /// Dynamic relocation types a boot-time relocator may apply, by name.
+    pub dynamic_relocations: &'static [(&'static str, u32)],
+    pub relative_relocation: u32,
+    pub none_relocation: u32,
+    /// Static relocations that bake an absolute address into code or data
+    /// (what arm64's `relacheck` and riscv's HI20/LO12 audit flag).
+    pub absolute_relocations: &'static [(&'static str, u32)],
+    /// Relocations that go through the GOT.
+    pub got_relocations: &'static [u32],
+    /// The absolute 64-bit data word relocation (`R_RISCV_64`, `R_AARCH64_ABS64`).
+    pub abs64_relocation: u32,
+    /// gp-relative relocations (riscv `GPREL_I/S`); none elsewhere.
+    pub gp_relative_relocations: &'static [u32],
+    /// Names of the other relocation types lint prints.
+    pub other_relocations: &'static [(&'static str, u32)],
+    /// What the audit calls the absolute code relocations.
+    pub absolute_kind: &'static str,
+    /// How to avoid an absolute code relocation, for the finding's help.
+    pub absolute_help: &'static str,
+    /// How far PC-relative code reaches: modules must lie within it of
+    /// every kernel symbol (riscv auipc+jalr: ±2 GiB; arm64 ADRP: ±4 GiB).
+    pub pc_relative_reach: u64,
+}
+
+pub static RISCV64: ArchFacts = ArchFacts {
+    name: "riscv64",
+    modes: &[
+        PagingMode::Sv39,
+        PagingMode::Sv48,
+        PagingMode::Sv57,
+        PagingMode::Bare,
+    ],
+    output_arch: "riscv",
+    elf_machine: 243, // EM_RISCV
+    mode_register: "satp.MODE",
+    global_pointer: true,
+    semi_pic: true,
+    dynamic_relocations: &[
+        ("R_RISCV_32", 1),
+        ("R_RISCV_64", 2),
+        ("R_RISCV_RELATIVE", 3),
+        ("R_RISCV_COPY", 4),
+        ("R_RISCV_JUMP_SLOT", 5),
+        ("R_RISCV_IRELATIVE", 58),
+    ],
+    relative_relocation: 3,
+    none_relocation: 0,
+    absolute_relocations: &[
+        ("R_RISCV_HI20", 26),
+        ("R_RISCV_LO12_I", 27),
+        ("R_RISCV_LO12_S", 28),
+    ],
+    got_relocations: &[20],
+    abs64_relocation: 2,
+    gp_relative_relocations: &[47, 48],
+    other_relocations: &[
+        ("R_RISCV_NONE", 0),
+        ("R_RISCV_GOT_HI20", 20),
+        ("R_RISCV_GPREL_I", 47),
+        ("R_RISCV_GPREL_S", 48),
+    ],
+    absolute_kind: "HI20/LO12",
+    absolute_help: "compile with -mcmodel=medany (Rust: code-model=medium) so the reference is PC-relative (auipc), or use `lla` instead of `la`/`lui` in assembly",
+    pc_relative_reach: 2 << 30,
+};
+
+pub static AARCH64: ArchFacts = ArchFacts {
+    name: "aarch64",
+    modes: &[PagingMode::Va39, PagingMode::Va48, PagingMode::Bare],
+    output_arch: "aarch64",
+    elf_machine: 183, // EM_AARCH64
+    mode_register: "TCR_EL1.T1SZ",
+    global_pointer: false,
+    semi_pic: false,
+    dynamic_relocations: &[
+        ("R_AARCH64_ABS64", 257),
+        ("R_AARCH64_COPY", 1024),
+        ("R_AARCH64_GLOB_DAT", 1025),
+        ("R_AARCH64_JUMP_SLOT", 1026),
+        ("R_AARCH64_RELATIVE", 1027),
+        ("R_AARCH64_IRELATIVE", 1032),
+    ],
+    relative_relocation: 1027,
+    none_relocation: 0,
+    // arm64's relacheck: absolute addresses built in code (MOVW_UABS_G*).
+    absolute_relocations: &[
+        ("R_AARCH64_MOVW_UABS_G0", 263),
+        ("R_AARCH64_MOVW_UABS_G0_NC", 264),
+        ("R_AARCH64_MOVW_UABS_G1", 265),
+        ("R_AARCH64_MOVW_UABS_G1_NC", 266),
+        ("R_AARCH64_MOVW_UABS_G2", 267),
+        ("R_AARCH64_MOVW_UABS_G2_NC", 268),
+        ("R_AARCH64_MOVW_UABS_G3", 269),
+    ],
+    got_relocations: &[311, 312],
+    abs64_relocation: 257,
+    gp_relative_relocations: &[],
+    other_relocations: &[
+        ("R_AARCH64_NONE", 0),
+        ("R_AARCH64_ADR_GOT_PAGE", 311),
+        ("R_AARCH64_LD64_GOT_LO12_NC", 312),
+    ],
+    absolute_kind: "MOVW_UABS",
+    absolute_help: "build addresses PC-relatively (adrp/add, or `adr_l`), not with movz/movk of an absolute address (arm64's relacheck rejects MOVW_UABS against kernel symbols)",
+    pc_relative_reach: 4 << 30,
+};
+
+/// A paging mode a kernel image must run under.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PagingMode {
+    Sv39,
+    Sv48,
+    Sv57,
+    /// aarch64, 4 KiB granule, 39-bit virtual addresses (3 levels).
+    Va39,
+    /// aarch64, 4 KiB granule, 48-bit virtual addresses (4 levels).
+    Va48,
+    /// No paging (riscv `satp = 0`, aarch64 MMU off): firmware, or a kernel
+    /// before it turns paging on. Addresses are physical.
+    Bare,
+}
+
+/// Width of a physical address layoutgen accepts without paging (riscv64:
+/// Sv39/48/57 PTEs hold 44-bit PPNs; aarch64 with 48-bit PAs fits too).
+pub const PHYS_ADDR_BITS: u32 = 56;
+
+impl PagingMode {
+    pub const ALL: [PagingMode; 6] = [
+        PagingMode::Sv39,
+        PagingMode::Sv48,
+        PagingMode::Sv57,
+        PagingMode::Va39,
+        PagingMode::Va48,
+        PagingMode::Bare,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PagingMode::Sv39 => "sv39",
+            PagingMode::Sv48 => "sv48",
+            PagingMode::Sv57 => "sv57",
+            PagingMode::Va39 => "va39",
+            PagingMode::Va48 => "va48",
+            PagingMode::Bare => "bare",
+        }
+    }
+
+    pub fn is_bare(self) -> bool {
+        self == PagingMode::Bare
+    }
+
+    /// Width of an address: virtual, or physical without paging.
+    pub fn va_bits(self) -> u32 {
+        match self {
+            PagingMode::Sv39 => 39,
+            PagingMode::Sv48 => 48,
+            PagingMode::Sv57 => 57,
+            PagingMode::Va39 => 39,
+            PagingMode::Va48 => 48,
+            PagingMode::Bare => PHYS_ADDR_BITS,
+        }
+    }
+
+    /// Page-table levels (each resolves 9 bits with 4 KiB pages); none
+    /// without paging.
+    pub fn levels(self) -> u32 {
+        match self {
+            PagingMode::Bare => 0,
+            _ => (self.va_bits() - 12).div_ceil(9),
+        }
+    }
+
+    /// The value that selects the mode in its control register: riscv
+    /// `satp.MODE`, aarch64 `TCR_EL1.T1SZ` (64 − VA bits); 0 without paging.
+    pub fn mode_register(self) -> u64 {
+        match self {
+            PagingMode::Sv39 => 8,
+            PagingMode::Sv48 => 9,
+            PagingMode::Sv57 => 10,
+            PagingMode::Va39 | PagingMode::Va48 => 64 - self.va_bits() as u64,
+            PagingMode::Bare => 0,
+        }
+    }
+
+    /// The architectures this mode exists on.
+    pub fn arch(self) -> Option<Arch> {
+        match self {
+            PagingMode::Sv39 | PagingMode::Sv48 | PagingMode::Sv57 => Some(Arch::Riscv64),
+            PagingMode::Va39 | PagingMode::Va48 => Some(Arch::Aarch64),
+            PagingMode::Bare => None,
+        }
+    }
+
+    /// Bits of the address the kernel/user split is taken at: riscv splits
+    /// the VA_BITS-wide space in two halves; aarch64 gives TTBR0 and TTBR1
+    /// 2^VA_BITS each, at the bottom and the top of the 64-bit space.
+    fn half_bits(self) -> u32 {
+        match self {
+            PagingMode::Va39 | PagingMode::Va48 => self.va_bits(),
+            _ => self.va_bits() - 1,
+        }
+    }
+
+    /// First address of the upper (kernel) half: addresses are canonical when
+    /// bits 63..va_bits copy bit va_bits-1. Without paging there is no upper
+    /// half: every physical address is in the "lower" one.
+    pub fn kernel_half_start(self) -> u64 {
+        match self {
+            PagingMode::Bare => 1u64 << PHYS_ADDR_BITS,
+            _ => u64::MAX << self.half_bits(),
+        }
+    }
+
+    /// One past the last address of the lower (user) half; without paging,
+    /// one past the last physical address.
+    pub fn user_half_end(self) -> u64 {
+        match self {
+            PagingMode::Bare => 1u64 << PHYS_ADDR_BITS,
+            _ => 1u64 << self.half_bits(),
+        }
+    }
+
+    /// Whether every address of `[start, start + size)` is canonical and in one half.
+    pub fn is_canonical_range(self, start: u64, size: u64) -> bool {
+        let end = start as u128 + size as u128;
+        let user = end <= self.user_half_end() as u128;
+        let kernel = !self.is_bare() && start >= self.kernel_half_start();
+        size > 0 && (user || kernel)
+    }
+
+    /// Leaf page sizes this mode can map, smallest first: a leaf PTE may sit
+    /// at any level (4 KiB, 2 MiB megapage, 1 GiB gigapage, 512 GiB terapage,
+    /// 256 TiB petapage). Without paging only the 4 KiB granule is
+    /// meaningful (alignment, PMP-friendly boundaries).
+    pub fn leaf_sizes(self) -> Vec<u64> {
+        // aarch64 with the 4 KiB granule has blocks at levels 1 and 2
+        // (1 GiB, 2 MiB) only: no level-0 block without FEAT_LPA2.
+        let levels = match self {
+            PagingMode::Va39 | PagingMode::Va48 => 3,
+            _ => self.levels().max(1),
+        };
+        (0..levels).map(|level| PAGE_SIZE << (9 * level)).collect()
+    }
+}
+
+impl fmt::Display for PagingMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl ArchFacts {
+    /// The name of relocation type `t`, or its number.
+    pub fn relocation_name(&self, t: u32) -> String {
+        self.dynamic_relocations
+            .iter()
+            .chain(self.absolute_relocations)
+            .chain(self.other_relocations)
+            .find(|(_, v)| *v == t)
+            .map_or_else(|| format!("relocation type {t}"), |(n, _)| n.to_string())
+    }
+}
+
+impl fmt::Display for Arch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.facts().name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::riscv::{GIB, KIB, MIB};
+
+    #[test]
+    fn aarch64_ttbr1_ranges_and_blocks() {
+        // TTBR1 covers the top 2^VA_BITS bytes; arm64 PAGE_OFFSET is its start.
+        assert_eq!(PagingMode::Va39.kernel_half_start(), 0xffff_ff80_0000_0000);
+        assert_eq!(PagingMode::Va48.kernel_half_start(), 0xffff_0000_0000_0000);
+        assert_eq!(PagingMode::Va48.user_half_end(), 1 << 48);
+        assert_eq!(PagingMode::Va39.levels(), 3);
+        assert_eq!(PagingMode::Va48.levels(), 4);
+        assert_eq!(PagingMode::Va48.leaf_sizes(), vec![4 * KIB, 2 * MIB, GIB]);
+        assert_eq!(PagingMode::Va48.mode_register(), 16);
+    }
+
+    #[test]
+    fn every_mode_belongs_to_its_architectures() {
+        for arch in [Arch::Riscv64, Arch::Aarch64] {
+            for m in arch.facts().modes {
+                assert!(m.arch().is_none_or(|a| a == arch), "{m} on {arch}");
+            }
+        }
+    }
+}
