@@ -371,3 +371,18 @@ fn boots_from_el2_too() {
     b.assert_pass();
     assert!(b.output.contains("entered at EL2"), "{}", b.context());
 }
+
+#[test]
+fn kernel_is_lint_clean_against_its_spec() {
+    // The aarch64 kernel is linked with --emit-relocs, so the relocation
+    // audit sees its code references too.
+    let elf = kernel();
+    let report = layoutgen::elf::lint(&spec(), None, &elf).unwrap();
+    assert_eq!(
+        report.counts.errors + report.counts.warnings,
+        0,
+        "{:#?}",
+        report.findings
+    );
+    assert_eq!(report.modes.len(), 2, "checked in va39 and va48");
+}
