@@ -1,6 +1,11 @@
-//! A minimal flattened-device-tree reader, enough for this kernel: the RAM
-//! ranges, `/chosen/bootargs`, `/chosen/kaslr-seed`, the test finisher and
-//! the ns16550a UART.
+//! A minimal flattened-device-tree reader, enough for the sample kernels:
+//! the RAM ranges, `/chosen/bootargs`, `/chosen/kaslr-seed`, the riscv test
+//! finisher, the UART (riscv `ns16550a`, aarch64 PL011) and the aarch64 PSCI
+//! conduit.
+//!
+//! Architecture-neutral: shared by `sample-kernel` (riscv64) and
+//! `sample-kernel-aarch64` (included there with `#[path]`); each kernel
+//! reads the fields of its own machine.
 //!
 //! It runs before paging, at the physical load address, so it is written to
 //! need no absolute pointers: no `&str` from tables, no `core::str`, no
@@ -10,7 +15,15 @@
 pub const MAX_RAM_RANGES: usize = 8;
 pub const MAX_BOOTARGS: usize = 256;
 
+/// How PSCI calls reach the firmware (`/psci` `method`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum PsciConduit {
+    Hvc,
+    Smc,
+}
+
 /// What the kernel needs from the device tree, copied out of it.
+#[allow(dead_code)] // each kernel reads the fields of its own machine
 pub struct BootInfo {
     pub ram: [(u64, u64); MAX_RAM_RANGES],
     pub ram_count: usize,
@@ -19,8 +32,10 @@ pub struct BootInfo {
     pub kaslr_seed: Option<u64>,
     /// Physical address of a `sifive,test0`/`sifive,test1` finisher.
     pub finisher: Option<u64>,
-    /// Physical address of an `ns16550a` UART.
+    /// Physical address of the UART: `ns16550a` (riscv) or `arm,pl011`.
     pub uart: Option<u64>,
+    /// The `/psci` node's `method`.
+    pub psci: Option<PsciConduit>,
 }
 
 impl BootInfo {
@@ -33,6 +48,7 @@ impl BootInfo {
             kaslr_seed: None,
             finisher: None,
             uart: None,
+            psci: None,
         }
     }
 
@@ -54,6 +70,7 @@ enum Node {
     Other,
     Memory,
     Chosen,
+    Psci,
 }
 
 /// Errors are static byte strings, printable before paging.
@@ -68,7 +85,7 @@ pub unsafe fn parse(dtb: u64, info: &mut BootInfo) -> Result<(), Error> {
         unsafe { u32::from_be(base.add(off).cast::<u32>().read_unaligned()) }
     };
     if dtb == 0 || !dtb.is_multiple_of(4) || be32(0) != MAGIC {
-        return Err(b"no device tree at a1 (bad magic)");
+        return Err(b"no device tree at the boot address (bad magic)");
     }
     let total = be32(4) as usize;
     let struct_off = be32(8) as usize;
@@ -132,6 +149,8 @@ pub unsafe fn parse(dtb: u64, info: &mut BootInfo) -> Result<(), Error> {
                 kind = Node::Memory;
             } else if depth == 2 && str_is(name, b"chosen", false) {
                 kind = Node::Chosen;
+            } else if depth == 2 && str_is(name, b"psci", false) {
+                kind = Node::Psci;
             }
             is_finisher = false;
             is_uart = false;
@@ -189,7 +208,7 @@ pub unsafe fn parse(dtb: u64, info: &mut BootInfo) -> Result<(), Error> {
                     if str_is(s, b"sifive,test0", false) || str_is(s, b"sifive,test1", false) {
                         is_finisher = true;
                     }
-                    if str_is(s, b"ns16550a", false) {
+                    if str_is(s, b"ns16550a", false) || str_is(s, b"arm,pl011", false) {
                         is_uart = true;
                     }
                     while s < val + len && byte(s) != 0 {
@@ -204,6 +223,12 @@ pub unsafe fn parse(dtb: u64, info: &mut BootInfo) -> Result<(), Error> {
                     n += 1;
                 }
                 info.bootargs_len = n;
+            } else if kind == Node::Psci && str_is(name, b"method", false) {
+                if str_is(val, b"hvc", false) {
+                    info.psci = Some(PsciConduit::Hvc);
+                } else if str_is(val, b"smc", false) {
+                    info.psci = Some(PsciConduit::Smc);
+                }
             } else if kind == Node::Chosen && str_is(name, b"kaslr-seed", false) {
                 if len == 8 {
                     info.kaslr_seed = Some(read_cells(val, 2));

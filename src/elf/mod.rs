@@ -3,9 +3,10 @@
 //! against the spec after the fact, as arm64's `relacheck` and the emitted
 //! linker-script `ASSERT`s do at link time.
 //!
-//! The file is memory-mapped and only the parts a check needs are touched:
-//! the ELF header, program and section headers, section names, the symbol
-//! table with its strings, and relocation sections whose target is an
+//! The file is memory-mapped (the kernel told to read ahead exactly what
+//! lint needs and nothing around it) and only the parts a check needs are
+//! touched: the ELF header, program and section headers, section names, the
+//! symbol table with its strings, and relocation sections whose target is an
 //! allocated section. Debug sections (and their relocations) are never read,
 //! so time and memory do not grow with them.
 //!
@@ -270,6 +271,17 @@ pub fn lint_with(
     mode: Option<PagingMode>,
     path: &Path,
 ) -> Result<LintReport, LintError> {
+    let map = map_needed(path)?;
+    lint_bytes_with(layout, config, mode, path, map.as_deref().unwrap_or(&[]))
+}
+
+/// Memory-maps the file at `path` for lint (`None` for an empty file), with
+/// the kernel told what lint will read: random access everywhere (no
+/// read-around: a cold page cache would otherwise pull in megabytes of the
+/// debug sections around each page touched), and read-ahead of exactly the
+/// ranges lint needs ([`read::needed_ranges`]), so a cold run reads little
+/// more than those bytes, in large requests.
+fn map_needed(path: &Path) -> Result<Option<memmap2::Mmap>, LintError> {
     let read_err = |source| LintError::Read {
         path: path.to_path_buf(),
         source,
@@ -283,7 +295,7 @@ pub fn lint_with(
         )));
     }
     if meta.len() == 0 {
-        return lint_bytes_with(layout, config, mode, path, &[]);
+        return Ok(None);
     }
     // SAFETY: the map is read-only and private to this call. If another
     // process truncates the file while we read it, accesses past the new end
@@ -291,7 +303,78 @@ pub fn lint_with(
     // hundreds-of-megabytes vmlinux (mostly debug info we never look at)
     // into memory.
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(read_err)?;
-    lint_bytes_with(layout, config, mode, path, &map)
+    advise(&map);
+    Ok(Some(map))
+}
+
+/// Tells the kernel how lint reads `map` (see [`map_needed`]).
+#[cfg(unix)]
+fn advise(map: &memmap2::Mmap) {
+    // Advice only steers the page cache: failing to give it changes nothing
+    // else, so errors are ignored.
+    let _ = map.advise(memmap2::Advice::Random);
+    let ehdr = &map[..map.len().min(64)];
+    let (off, len) = read::shdr_range(ehdr);
+    let shdrs = usize::try_from(off)
+        .ok()
+        .and_then(|off| map.get(off..off.saturating_add(len as usize).min(map.len())))
+        .unwrap_or(&[]);
+    match read::needed_ranges(ehdr, shdrs, map.len() as u64) {
+        Some(ranges) => {
+            // The kernel reads at most its read-ahead window (128 KiB by
+            // default) per MADV_WILLNEED call: one call per window.
+            const WINDOW: u64 = 128 << 10;
+            for (off, len) in ranges {
+                let end = off + len;
+                let mut at = off;
+                while at < end {
+                    let n = WINDOW.min(end - at);
+                    let _ = map.advise_range(memmap2::Advice::WillNeed, at as usize, n as usize);
+                    at += n;
+                }
+            }
+        }
+        None => {
+            let _ = map.advise(memmap2::Advice::Normal);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn advise(_: &memmap2::Mmap) {}
+
+/// The byte ranges `layoutgen lint` reads from the ELF file at `path`, as
+/// `(offset, length)`, sorted and disjoint; `None` when they cannot be told
+/// from the headers alone. For `scripts/bench-lint`'s floor
+/// (`examples/lint-floor.rs`), which reads exactly these bytes and nothing
+/// else; not a stable interface.
+#[doc(hidden)]
+#[cfg(unix)]
+pub fn needed_ranges(path: &Path) -> std::io::Result<Option<Vec<(u64, u64)>>> {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::open(path)?;
+    let file_len = file.metadata()?.len();
+    let mut ehdr = [0u8; 64];
+    let n = read_at_most(&file, &mut ehdr, 0)?;
+    let ehdr = &ehdr[..n];
+    let (off, len) = read::shdr_range(ehdr);
+    let len = len.min(file_len.saturating_sub(off));
+    let mut shdrs = vec![0u8; usize::try_from(len).unwrap_or(0)];
+    file.read_exact_at(&mut shdrs, off)?;
+    Ok(read::needed_ranges(ehdr, &shdrs, file_len))
+}
+
+#[cfg(unix)]
+fn read_at_most(file: &std::fs::File, buf: &mut [u8], off: u64) -> std::io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], off + done as u64)? {
+            0 => break,
+            n => done += n,
+        }
+    }
+    Ok(done)
 }
 
 /// The real end of the image linked into the ELF at `path`: the value of
@@ -299,15 +382,13 @@ pub fn lint_with(
 /// allocated section. `None` when the file has neither. `image.end` in a
 /// spec resolved against this file is this rounded up to 4 KiB.
 pub fn linked_end(layout: &Layout, path: &Path) -> Result<Option<u64>, LintError> {
-    let data = std::fs::read(path).map_err(|source| LintError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let elf = read::Elf::parse(&data, layout.arch).map_err(|e| e.with_path(path))?;
+    let map = map_needed(path)?;
+    let elf = read::Elf::parse(map.as_deref().unwrap_or(&[]), layout.arch)
+        .map_err(|e| e.with_path(path))?;
     let wanted = layout.image.end_symbols.first().map(|s| s.as_bytes());
     let by_symbol = wanted.and_then(|w| {
         elf.symbols()
-            .find(|s| s.name == w && !s.is_undefined())
+            .find(|s| !s.is_undefined() && s.name_bytes(&elf) == w)
             .map(|s| s.value)
     });
     let by_sections = elf

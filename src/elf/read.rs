@@ -80,10 +80,15 @@ impl Section {
     }
 }
 
-/// A symbol, decoded from the table on demand.
+/// A symbol, decoded from the table on demand. Its name is not: it is the
+/// `st_name` offset, read ([`Symbol::name_bytes`]) only for the few symbols
+/// a check looks up by name and decoded ([`Symbol::name`]) only for those a
+/// finding names. Decoding every name (a `memchr` and UTF-8 check per
+/// symbol) was half of lint's time on a distro kernel.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Symbol<'d> {
-    pub name: &'d [u8],
+pub(crate) struct Symbol {
+    /// `st_name`: the name's offset in the table's string table.
+    pub name_off: u32,
     pub value: u64,
     pub size: u64,
     pub st_type: u8,
@@ -92,7 +97,7 @@ pub(crate) struct Symbol<'d> {
     pub shndx: u32,
 }
 
-impl Symbol<'_> {
+impl Symbol {
     pub fn is_undefined(&self) -> bool {
         self.shndx == elf::SHN_UNDEF.0 as u32
     }
@@ -109,8 +114,23 @@ impl Symbol<'_> {
             && !self.is_common()
             && (self.shndx < elf::SHN_LORESERVE as u32 || self.shndx > 0xffff)
     }
-    pub fn name_lossy(&self) -> String {
-        String::from_utf8_lossy(self.name).into_owned()
+    /// The name's bytes in `table`'s string table (`<bad name>` when the
+    /// offset is out of range or unterminated).
+    pub fn name_in<'d>(&self, table: &SymTab<'d>) -> &'d [u8] {
+        table.strings().get(self.name_off).unwrap_or(b"<bad name>")
+    }
+    /// The name's bytes, for a symbol of the table in use.
+    pub fn name_bytes<'d>(&self, elf: &Elf<'d>) -> &'d [u8] {
+        self.name_in(&elf.symtab)
+    }
+    /// The name, decoded (lossy UTF-8), for a symbol of the table in use:
+    /// for findings only.
+    pub fn name(&self, elf: &Elf) -> String {
+        String::from_utf8_lossy(self.name_bytes(elf)).into_owned()
+    }
+    /// As [`Symbol::name`], for a symbol of `table`.
+    pub fn name_lossy_in(&self, table: &SymTab) -> String {
+        String::from_utf8_lossy(self.name_in(table)).into_owned()
     }
 }
 
@@ -123,6 +143,8 @@ pub(crate) struct Elf<'d> {
     pub sections: Vec<Section>,
     pub table: SectionTable<'d, Hdr, &'d [u8]>,
     pub symtab: SymTab<'d>,
+    /// The bytes of `symtab`'s string table (empty when unreadable).
+    pub strtab: &'d [u8],
     pub symbols_from: SymbolSource,
     /// Section index of the symbol table in use (for relocation `sh_link`).
     pub symtab_index: Option<SectionIndex>,
@@ -244,6 +266,12 @@ impl<'d> Elf<'d> {
             }
         }
 
+        let strtab = table
+            .section(symtab.string_section())
+            .ok()
+            .and_then(|sh| sh.data(endian, data).ok())
+            .unwrap_or(&[]);
+
         let mut by_addr: Vec<(u64, usize)> = sections
             .iter()
             .enumerate()
@@ -262,6 +290,7 @@ impl<'d> Elf<'d> {
             sections,
             table,
             symtab,
+            strtab,
             symbols_from,
             symtab_index,
             segment_error,
@@ -292,7 +321,7 @@ impl<'d> Elf<'d> {
     }
 
     /// Symbol `index` of `table`.
-    pub fn symbol_of(&self, table: &SymTab<'d>, index: usize) -> Option<Symbol<'d>> {
+    pub fn symbol_of(&self, table: &SymTab<'d>, index: usize) -> Option<Symbol> {
         let sym = table.symbol(SymbolIndex(index)).ok()?;
         Some(self.decode(table, index, sym))
     }
@@ -302,7 +331,7 @@ impl<'d> Elf<'d> {
         table: &SymTab<'d>,
         index: usize,
         sym: &'d elf::Sym64<Endianness>,
-    ) -> Symbol<'d> {
+    ) -> Symbol {
         let e = self.endian;
         let raw = sym.st_shndx(e).0;
         let shndx = if raw == elf::SHN_XINDEX.0 {
@@ -311,7 +340,7 @@ impl<'d> Elf<'d> {
             raw as u32
         };
         Symbol {
-            name: table.symbol_name(e, sym).unwrap_or(b"<bad name>"),
+            name_off: sym.st_name(e),
             value: sym.st_value(e),
             size: sym.st_size(e),
             st_type: sym.st_type().0,
@@ -321,7 +350,7 @@ impl<'d> Elf<'d> {
     }
 
     /// Every symbol of the table in use, index 0 excluded.
-    pub fn symbols(&self) -> impl Iterator<Item = Symbol<'d>> + '_ {
+    pub fn symbols(&self) -> impl Iterator<Item = Symbol> + '_ {
         let table = &self.symtab;
         table
             .symbols()
@@ -411,5 +440,264 @@ impl<'d> Elf<'d> {
             r.r_sym(e, false),
             r.r_addend(e),
         )
+    }
+}
+
+/// The byte ranges of the file lint reads, as `(offset, length)`, clamped to
+/// `file_len`: the ELF header, program and section headers, section names,
+/// the symbol table in use with its strings (and `SHT_SYMTAB_SHNDX`), and
+/// every relocation section that [`super::checks`] audits (allocated ones,
+/// and static ones whose target is allocated) with the symbol table and
+/// strings it links to, plus `SHT_DYNAMIC`. Debug sections and their
+/// relocations are never in it.
+///
+/// `ehdr` is the file's first 64 bytes (or fewer) and `shdrs` the section
+/// header table (`e_shoff`, `e_shnum` × 64 bytes, as far as the file has
+/// it): the reader fetches just those first ([`shdr_range`]). Anything that
+/// is not a little-endian ELF64 gives just the header: the parser reports it.
+/// `None` when the ranges cannot be told from the header alone (extended
+/// section numbering, `e_shnum` 0): the caller then reads as it would
+/// without this list.
+pub(crate) fn needed_ranges(ehdr: &[u8], shdrs: &[u8], file_len: u64) -> Option<Vec<(u64, u64)>> {
+    let mut out = vec![(0, 64)];
+    let Some(h) = Ehdr::read(ehdr) else {
+        return Some(clamp(out, file_len));
+    };
+    if h.shoff != 0 && (h.shnum == 0 || h.shstrndx == elf::SHN_XINDEX.0 as u32) {
+        return None;
+    }
+    out.push((h.phoff, h.phnum as u64 * h.phentsize as u64));
+    out.push((h.shoff, shdrs.len() as u64));
+    let sh: Vec<Shdr> = shdrs.chunks_exact(64).map(Shdr::read).collect();
+    let data_of = |i: u32| {
+        sh.get(i as usize)
+            .filter(|s| s.sh_type != elf::SHT_NOBITS.0)
+    };
+    let mut tables = Vec::new();
+    if let Some(s) = data_of(h.shstrndx) {
+        out.push((s.offset, s.size));
+    }
+    let symtab = sh
+        .iter()
+        .position(|s| s.sh_type == elf::SHT_SYMTAB.0 && s.size > 0)
+        .or_else(|| {
+            sh.iter()
+                .position(|s| s.sh_type == elf::SHT_DYNSYM.0 && s.size > 0)
+        });
+    tables.extend(symtab.map(|i| i as u32));
+    for s in &sh {
+        let alloc = s.flags & elf::SHF_ALLOC.0 != 0;
+        let t = s.sh_type;
+        if t == elf::SHT_RELA.0 && (alloc || is_alloc(&sh, s.info)) {
+            out.push((s.offset, s.size));
+            tables.push(s.link);
+        } else if (t == elf::SHT_RELR.0 && alloc) || t == elf::SHT_DYNAMIC.0 {
+            out.push((s.offset, s.size));
+        }
+    }
+    tables.sort_unstable();
+    tables.dedup();
+    for t in tables {
+        let Some(s) = data_of(t) else { continue };
+        if s.sh_type != elf::SHT_SYMTAB.0 && s.sh_type != elf::SHT_DYNSYM.0 {
+            continue;
+        }
+        out.push((s.offset, s.size));
+        if let Some(strings) = data_of(s.link) {
+            out.push((strings.offset, strings.size));
+        }
+        for x in &sh {
+            if x.sh_type == elf::SHT_SYMTAB_SHNDX.0 && x.link == t {
+                out.push((x.offset, x.size));
+            }
+        }
+    }
+    Some(clamp(out, file_len))
+}
+
+fn is_alloc(sh: &[Shdr], index: u32) -> bool {
+    sh.get(index as usize)
+        .is_some_and(|t| t.flags & elf::SHF_ALLOC.0 != 0)
+}
+
+/// The section header table's `(offset, length)`, from the ELF header; 0
+/// length when `ehdr` is not a little-endian ELF64 header.
+pub(crate) fn shdr_range(ehdr: &[u8]) -> (u64, u64) {
+    match Ehdr::read(ehdr) {
+        Some(h) if h.shentsize == 64 => (h.shoff, h.shnum as u64 * 64),
+        Some(h) => (h.shoff, 0),
+        None => (0, 0),
+    }
+}
+
+/// Ranges cut to the file, empty ones dropped, sorted and merged.
+fn clamp(mut v: Vec<(u64, u64)>, file_len: u64) -> Vec<(u64, u64)> {
+    let mut spans: Vec<(u64, u64)> = v
+        .drain(..)
+        .filter_map(|(off, len)| {
+            let end = off.saturating_add(len).min(file_len);
+            (off < end).then_some((off, end))
+        })
+        .collect();
+    spans.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for (start, end) in spans {
+        match out.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    out.into_iter().map(|(s, e)| (s, e - s)).collect()
+}
+
+/// The ELF header fields [`needed_ranges`] uses, little-endian ELF64 only.
+struct Ehdr {
+    phoff: u64,
+    shoff: u64,
+    phentsize: u16,
+    phnum: u16,
+    shentsize: u16,
+    shnum: u16,
+    shstrndx: u32,
+}
+
+fn le16(b: &[u8], at: usize) -> u16 {
+    b.get(at..at + 2)
+        .map_or(0, |s| u16::from_le_bytes([s[0], s[1]]))
+}
+fn le32(b: &[u8], at: usize) -> u32 {
+    b.get(at..at + 4)
+        .map_or(0, |s| u32::from_le_bytes(s.try_into().unwrap_or([0; 4])))
+}
+fn le64(b: &[u8], at: usize) -> u64 {
+    b.get(at..at + 8)
+        .map_or(0, |s| u64::from_le_bytes(s.try_into().unwrap_or([0; 8])))
+}
+
+impl Ehdr {
+    fn read(b: &[u8]) -> Option<Ehdr> {
+        if b.len() < 64
+            || b[..4] != elf::ELFMAG
+            || b[4] != elf::ELFCLASS64.0
+            || b[5] != elf::ELFDATA2LSB.0
+        {
+            return None;
+        }
+        Some(Ehdr {
+            phoff: le64(b, 32),
+            shoff: le64(b, 40),
+            phentsize: le16(b, 54),
+            phnum: le16(b, 56),
+            shentsize: le16(b, 58),
+            shnum: le16(b, 60),
+            shstrndx: le16(b, 62) as u32,
+        })
+    }
+}
+
+/// The section header fields [`needed_ranges`] uses.
+struct Shdr {
+    sh_type: u32,
+    flags: u64,
+    offset: u64,
+    size: u64,
+    link: u32,
+    info: u32,
+}
+
+impl Shdr {
+    fn read(b: &[u8]) -> Shdr {
+        Shdr {
+            sh_type: le32(b, 4),
+            flags: le64(b, 8),
+            offset: le64(b, 24),
+            size: le64(b, 32),
+            link: le32(b, 40),
+            info: le32(b, 44),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A little-endian ELF64 header with `shnum` section headers at `shoff`.
+    fn ehdr(shoff: u64, shnum: u16, shstrndx: u16) -> Vec<u8> {
+        let mut h = vec![0u8; 64];
+        h[..4].copy_from_slice(&elf::ELFMAG);
+        h[4] = elf::ELFCLASS64.0;
+        h[5] = elf::ELFDATA2LSB.0;
+        h[40..48].copy_from_slice(&shoff.to_le_bytes());
+        h[58..60].copy_from_slice(&64u16.to_le_bytes());
+        h[60..62].copy_from_slice(&shnum.to_le_bytes());
+        h[62..64].copy_from_slice(&shstrndx.to_le_bytes());
+        h
+    }
+
+    fn shdr(sh_type: u32, flags: u64, offset: u64, size: u64, link: u32, info: u32) -> Vec<u8> {
+        let mut s = vec![0u8; 64];
+        s[4..8].copy_from_slice(&sh_type.to_le_bytes());
+        s[8..16].copy_from_slice(&flags.to_le_bytes());
+        s[24..32].copy_from_slice(&offset.to_le_bytes());
+        s[32..40].copy_from_slice(&size.to_le_bytes());
+        s[40..44].copy_from_slice(&link.to_le_bytes());
+        s[44..48].copy_from_slice(&info.to_le_bytes());
+        s
+    }
+
+    #[test]
+    fn needed_ranges_are_the_tables_and_audited_relocations_only() {
+        let alloc = elf::SHF_ALLOC.0;
+        let shdrs = [
+            shdr(0, 0, 0, 0, 0, 0),
+            shdr(elf::SHT_PROGBITS.0, alloc, 0x1000, 0x1000, 0, 0), // 1 .text
+            shdr(elf::SHT_PROGBITS.0, 0, 0x2000, 0x10000, 0, 0),    // 2 .debug_info
+            shdr(elf::SHT_RELA.0, 0, 0x12000, 0x300, 6, 1),         // 3 .rela.text
+            shdr(elf::SHT_RELA.0, 0, 0x12300, 0x900, 6, 2),         // 4 .rela.debug_info
+            shdr(elf::SHT_STRTAB.0, 0, 0x12c00, 0x20, 0, 0),        // 5 .shstrtab
+            shdr(elf::SHT_SYMTAB.0, 0, 0x12c20, 0x180, 7, 1),       // 6 .symtab
+            shdr(elf::SHT_STRTAB.0, 0, 0x12da0, 0x60, 0, 0),        // 7 .strtab
+        ]
+        .concat();
+        let h = ehdr(0x13000, 8, 5);
+        let got = needed_ranges(&h, &shdrs, 0x13000 + 8 * 64).unwrap();
+        assert_eq!(
+            got,
+            vec![
+                (0, 64),
+                (0x12000, 0x300),
+                (0x12c00, 0x200), // .shstrtab, .symtab, .strtab: adjacent, merged
+                (0x13000, 8 * 64)
+            ]
+        );
+        // Cut to a truncated file; extended numbering is not guessed.
+        let got = needed_ranges(&h, &shdrs, 0x12100).unwrap();
+        assert_eq!(got, vec![(0, 64), (0x12000, 0x100)]);
+        assert_eq!(needed_ranges(&ehdr(0x13000, 0, 5), &[], 0x20000), None);
+    }
+
+    #[test]
+    fn needed_ranges_never_panic_on_any_bytes() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..2000 {
+            let mut h = ehdr(next() % 4096, (next() % 40) as u16, (next() % 50) as u16);
+            if round % 3 == 0 {
+                let at = (next() % 64) as usize;
+                h[at] = next() as u8;
+            }
+            let h = &h[..(next() % 65) as usize];
+            let shdrs: Vec<u8> = (0..(next() % 2600)).map(|_| next() as u8).collect();
+            for (off, len) in needed_ranges(h, &shdrs, next() % 100_000).unwrap_or_default() {
+                assert!(len > 0 && off.checked_add(len).is_some());
+            }
+            let _ = shdr_range(h);
+        }
     }
 }

@@ -238,20 +238,20 @@ pub fn generate(path: &Path, name: &str, defaults: ArchDefaults) -> Result<Strin
     let mut counts: HashMap<&[u8], usize> = HashMap::new();
     let syms: Vec<_> = elf.symbols().collect();
     for s in &syms {
-        *counts.entry(s.name).or_default() += 1;
+        *counts.entry(s.name_bytes(&elf)).or_default() += 1;
     }
     let mut edge: Vec<(String, u64)> = syms
         .iter()
         .filter(|s| {
             s.st_type == object::elf::STT_NOTYPE.0
                 && (s.in_section() || s.is_absolute())
-                && counts[s.name] == 1
+                && counts[s.name_bytes(&elf)] == 1
         })
-        .map(|s| (s.name_lossy(), s.value))
+        .map(|s| (s.name(&elf), s.value))
         .filter(|(n, _)| nameable(n) && n != "__global_pointer$")
         .collect();
     edge.sort();
-    let symbol = |n: &str| syms.iter().find(|s| s.name == n.as_bytes());
+    let symbol = |n: &str| syms.iter().find(|s| s.name_bytes(&elf) == n.as_bytes());
 
     // The image end: the last section's end rounded up to end_align, where
     // the image's end symbols are.
@@ -322,8 +322,8 @@ pub fn generate(path: &Path, name: &str, defaults: ArchDefaults) -> Result<Strin
     let entry = {
         let mut at_entry: Vec<_> = syms
             .iter()
-            .filter(|s| s.value == elf.entry && s.in_section() && counts[s.name] == 1)
-            .map(|s| (s.name_lossy(), s.bind))
+            .filter(|s| s.value == elf.entry && s.in_section() && counts[s.name_bytes(&elf)] == 1)
+            .map(|s| (s.name(&elf), s.bind))
             .filter(|(n, _)| nameable(n))
             .collect();
         at_entry.sort_by_key(|(n, b)| (n != "_start", *b != object::elf::STB_GLOBAL.0, n.clone()));

@@ -40,7 +40,7 @@ pub(super) fn check_boundaries(
     let mut bad = |sym: &Symbol, key: &str, what: String, help: &str| {
         c.push(
             Finding::new(Check::BoundarySymbol, key, what, help)
-                .symbol(sym.name_lossy())
+                .symbol(sym.name(elf))
                 .address(sym.value),
         )
     };

@@ -74,7 +74,7 @@ pub(super) fn check_relocations(
                     && let Some(rl) = relocator
                 {
                     let sym = elf.symbol_of(table, symi as usize);
-                    let name = sym.map(|s| s.name_lossy()).unwrap_or_default();
+                    let name = sym.map(|s| s.name_lossy_in(table)).unwrap_or_default();
                     let weak_undef =
                         sym.is_some_and(|s| s.is_undefined() && s.bind == elf::STB_WEAK.0);
                     c.push(
@@ -139,7 +139,7 @@ pub(super) fn check_relocations(
                     }
                     abs_hilo += 1;
                     if ctx.relocatable {
-                        let name = symbol_display(elf, &sym, addend);
+                        let name = symbol_display(elf, table, &sym, addend);
                         let (sec_name, addr) = place(elf, target, off);
                         c.push(
                             Finding::new(
@@ -170,7 +170,7 @@ pub(super) fn check_relocations(
                     let (sec_name, addr) = place(elf, target, off);
                     let name = elf
                         .symbol_of(table, symi as usize)
-                        .map(|s| symbol_display(elf, &s, addend))
+                        .map(|s| symbol_display(elf, table, &s, addend))
                         .unwrap_or_default();
                     c.push(
                         Finding::new(
@@ -295,15 +295,16 @@ fn is_image_symbol(elf: &Elf, sym: &Symbol, index: u32) -> bool {
     sym.in_section() && elf.section(sym.shndx).is_some_and(Section::alloc)
 }
 
-fn symbol_display(elf: &Elf, sym: &Symbol, addend: i64) -> String {
-    let base = if sym.st_type == elf::STT_SECTION.0 || sym.name.is_empty() {
+fn symbol_display(elf: &Elf, table: &SymTab, sym: &Symbol, addend: i64) -> String {
+    let unnamed = sym.st_type == elf::STT_SECTION.0 || sym.name_in(table).is_empty();
+    let base = if unnamed {
         elf.section(sym.shndx)
             .map(|s| s.name.clone())
             .unwrap_or_else(|| "<section>".into())
     } else {
-        sym.name_lossy()
+        sym.name_lossy_in(table)
     };
-    if (sym.st_type == elf::STT_SECTION.0 || sym.name.is_empty()) && addend != 0 {
+    if unnamed && addend != 0 {
         format!("{base}{addend:+#x}")
     } else {
         base

@@ -1,7 +1,7 @@
 //! LG001, LG002: symbols against the slot, the image and the ±2 GiB window.
 
 use super::{Collector, Ctx, code_model_name, hex, is_small_data, slot_desc, slot_key};
-use crate::elf::read::Symbol;
+use crate::elf::read::{Elf, Symbol};
 use crate::elf::{Check, Finding, Stats};
 use crate::layout::Layout;
 use crate::riscv::{ABS32_WINDOW_HIGH_START, ABS32_WINDOW_LOW_END};
@@ -36,18 +36,95 @@ fn wanted_names(layout: &Layout) -> Vec<String> {
     v
 }
 
+/// The boundary-symbol lookup: the names of [`wanted_names`], matched by
+/// bytes against every defined symbol without decoding any name.
+///
+/// A name is not always the linker script's (a custom `__global_pointer$`
+/// in code is `STT_OBJECT`, the entry symbol may be code), so every symbol
+/// is tested, but cheaply: the first 8 bytes at its `st_name` (one load)
+/// are filtered through a 4096-bit hash set per distinct prefix length
+/// (names shorter than 8 bytes match with their NUL and a mask). Only the
+/// ~1% that pass have their name read (`memchr`) and looked up exactly.
+struct Lookup<'n> {
+    names: HashMap<&'n [u8], &'n str>,
+    /// (mask of the prefix bytes, bit set of hashed masked prefixes).
+    filters: Vec<(u64, Box<[u64; 64]>)>,
+}
+
+fn bucket(v: u64) -> usize {
+    (v.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 52) as usize
+}
+
+impl<'n> Lookup<'n> {
+    fn new(names: &'n [String]) -> Lookup<'n> {
+        let mut filters: Vec<(u64, Box<[u64; 64]>)> = Vec::new();
+        for n in names {
+            // The name and its NUL, up to 8 bytes.
+            let mut head = [0u8; 8];
+            let bytes = n.as_bytes();
+            let len = (bytes.len() + 1).min(8);
+            head[..bytes.len().min(8)].copy_from_slice(&bytes[..bytes.len().min(8)]);
+            let mask = if len == 8 {
+                u64::MAX
+            } else {
+                (1u64 << (8 * len)) - 1
+            };
+            let v = u64::from_le_bytes(head) & mask;
+            let i = match filters.iter().position(|(m, _)| *m == mask) {
+                Some(i) => i,
+                None => {
+                    filters.push((mask, Box::new([0; 64])));
+                    filters.len() - 1
+                }
+            };
+            let b = bucket(v);
+            filters[i].1[b / 64] |= 1 << (b % 64);
+        }
+        Lookup {
+            names: names.iter().map(|n| (n.as_bytes(), n.as_str())).collect(),
+            filters,
+        }
+    }
+
+    /// The wanted name `sym` has, if it has one.
+    fn find(&self, elf: &Elf, sym: &Symbol) -> Option<&'n str> {
+        let off = sym.name_off as usize;
+        if let Some(head) = elf.strtab.get(off..off.saturating_add(8)) {
+            let v = u64::from_le_bytes(head.try_into().unwrap_or([0; 8]));
+            let maybe = self.filters.iter().any(|(mask, bits)| {
+                let b = bucket(v & mask);
+                bits[b / 64] & (1 << (b % 64)) != 0
+            });
+            if !maybe {
+                return None;
+            }
+        }
+        self.names.get(sym.name_bytes(elf)).copied()
+    }
+
+    /// Keeps `sym` under `name` unless a definition already there wins: a
+    /// global definition wins over a local one of the same name.
+    fn keep(wanted: &mut HashMap<String, Symbol>, name: &str, sym: Symbol) {
+        let keep = wanted
+            .get(name)
+            .is_none_or(|old| old.bind == elf::STB_LOCAL.0 && sym.bind != elf::STB_LOCAL.0);
+        if keep {
+            wanted.insert(name.to_string(), sym);
+        }
+    }
+}
+
 /// LG001, LG002 and the symbol pass that finds the boundary symbols and
 /// small-data symbols.
-pub(super) fn check_symbols<'d>(
-    ctx: &Ctx<'d>,
+pub(super) fn check_symbols(
+    ctx: &Ctx,
     c: &mut Collector,
     stats: &mut Stats,
-) -> HashMap<String, Symbol<'d>> {
+) -> HashMap<String, Symbol> {
     let elf = ctx.elf;
     let names = wanted_names(ctx.layout);
-    // Looked up by bytes: no UTF-8 decoding for the symbols no check needs.
-    let names: std::collections::HashSet<&[u8]> = names.iter().map(|n| n.as_bytes()).collect();
-    let mut wanted: HashMap<String, Symbol<'d>> = HashMap::new();
+    let lookup = Lookup::new(&names);
+    let mut wanted: HashMap<String, Symbol> = HashMap::new();
     // The ±2 GiB absolute window is riscv's (lui/HI20); arm64 has none.
     let semi_pic_window = ctx.relocatable && ctx.layout.arch.facts().semi_pic;
     let slot = ctx.slot;
@@ -61,16 +138,9 @@ pub(super) fn check_symbols<'d>(
     for sym in elf.symbols() {
         stats.symbols += 1;
         if !sym.is_undefined()
-            && names.contains(sym.name)
-            && let Ok(n) = std::str::from_utf8(sym.name)
+            && let Some(n) = lookup.find(elf, &sym)
         {
-            // A global definition wins over a local one of the same name.
-            let keep = wanted
-                .get(n)
-                .is_none_or(|old| old.bind == elf::STB_LOCAL.0 && sym.bind != elf::STB_LOCAL.0);
-            if keep {
-                wanted.insert(n.to_string(), sym);
-            }
+            Lookup::keep(&mut wanted, n, sym);
         }
         if !sym.in_section()
             || sym.st_type == elf::STT_TLS.0
@@ -126,7 +196,8 @@ pub(super) fn check_symbols<'d>(
         }
         stats.symbols_checked += 1;
         let last = sym.value.wrapping_add(sym.size.saturating_sub(1));
-        let where_ = match section {
+        // Formatted only for a finding: not once per symbol.
+        let where_ = || match section {
             Some(n) => format!("section {n}"),
             None => "no section".to_string(),
         };
@@ -141,16 +212,16 @@ pub(super) fn check_symbols<'d>(
                     "code_model",
                     format!(
                         "symbol `{}` at {} ({}) lies in the ±2 GiB absolute window [{:#x}, {:#x}] (wrapping), where absolute lui/R_RISCV_HI20 addresses reach: references to it cannot move with a {} image",
-                        sym.name_lossy(),
+                        sym.name(elf),
                         hex(sym.value),
-                        where_,
+                        where_(),
                         ABS32_WINDOW_HIGH_START,
                         ABS32_WINDOW_LOW_END - 1,
                         code_model_name(ctx.layout)
                     ),
                     "place every image symbol in the slot (link with the generated linker script; remove --defsym/--section-start or custom script lines that put it in the window)",
                 )
-                .symbol(sym.name_lossy())
+                .symbol(sym.name(elf))
                 .address(sym.value),
             ));
             continue;
@@ -164,9 +235,9 @@ pub(super) fn check_symbols<'d>(
                     slot_key(ctx),
                     format!(
                         "symbol `{}` at {} ({}) lies outside the image's slot {}",
-                        sym.name_lossy(),
+                        sym.name(elf),
                         hex(sym.value),
-                        where_,
+                        where_(),
                         slot_desc(slot)
                     ),
                     format!(
@@ -176,7 +247,7 @@ pub(super) fn check_symbols<'d>(
                         ctx.layout.source
                     ),
                 )
-                .symbol(sym.name_lossy())
+                .symbol(sym.name(elf))
                 .address(sym.value),
             ));
             continue;
@@ -191,9 +262,9 @@ pub(super) fn check_symbols<'d>(
                     "image.max_size",
                     format!(
                         "symbol `{}` at {} ({}) lies outside the image [{:#x}, {:#x}) (image.link + image.max_size)",
-                        sym.name_lossy(),
+                        sym.name(elf),
                         hex(sym.value),
-                        where_,
+                        where_(),
                         link,
                         image_end
                     ),
@@ -202,7 +273,7 @@ pub(super) fn check_symbols<'d>(
                         ctx.layout.source
                     ),
                 )
-                .symbol(sym.name_lossy())
+                .symbol(sym.name(elf))
                 .address(sym.value),
             ));
         }

@@ -1,0 +1,99 @@
+//! Inputs the fuzz targets (fuzz/, docs/fuzzing.md) found, fed to the same
+//! entry points: `check_text` (and every output of an accepted spec) for the
+//! spec target, `lint_bytes` and every report format for the ELF target.
+//! Nothing here may panic.
+//!
+//! Also the generator of the ELF seed corpus (`fuzz/corpus/elf/`), an
+//! ignored test: `cargo test --test fuzz_regressions -- --ignored`.
+
+#![cfg(feature = "lint")]
+
+mod fixtures;
+
+use layoutgen::elf::render::{Format, Outcome, render};
+use layoutgen::{Output, Templates};
+use std::path::{Path, PathBuf};
+
+/// What the `spec` fuzz target does with one input.
+fn spec_target(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(layout) = layoutgen::check_text(&text, "fuzz.toml") {
+        let templates = Templates::new(None).expect("built-in templates");
+        for output in Output::ALL {
+            let _ = templates.render(&layout, output);
+        }
+    }
+}
+
+/// What the `elf` fuzz target does with one input.
+fn elf_target(data: &[u8]) {
+    let spec = fixtures::layout_path("qemu-virt-multi");
+    let layout = layoutgen::load_checked(&spec).expect("bundled layout is sound");
+    let path = Path::new("fuzz.elf");
+    let result = layoutgen::elf::lint_bytes(&layout, None, path, data);
+    let outcomes = [Outcome {
+        path: PathBuf::from(path),
+        result,
+    }];
+    for format in [Format::Human, Format::Json, Format::Github, Format::Sarif] {
+        let _ = render(format, &spec, &layout, &outcomes, false);
+    }
+}
+
+/// The seeds themselves go through both targets (a quick check that the
+/// harness code here matches what the fuzzers run).
+#[test]
+fn seed_corpus_runs_through_the_targets() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    for (dir, run) in [("spec", spec_target as fn(&[u8])), ("elf", elf_target)] {
+        let mut n = 0;
+        for entry in std::fs::read_dir(root.join(dir)).expect("seed corpus") {
+            let data = std::fs::read(entry.expect("entry").path()).expect("seed");
+            run(&data);
+            n += 1;
+        }
+        assert!(n > 0, "no seeds in fuzz/corpus/{dir}");
+    }
+}
+
+/// Writes the ELF seed corpus: the lint fixtures (tests/fixtures) linked for
+/// each bundled layout, and a few damaged copies. Run by hand after the
+/// fixtures change.
+#[test]
+#[ignore = "writes fuzz/corpus/elf; run by hand"]
+fn write_elf_seed_corpus() {
+    use fixtures::{LinkOpts, ObjOpts, link};
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/elf");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    let write = |name: &str, data: &[u8]| {
+        assert!(data.len() < 64 * 1024, "{name} is {} bytes", data.len());
+        std::fs::write(out.join(name), data).expect("write seed");
+    };
+    for layout in fixtures::LAYOUTS {
+        let linked = link(layout, &LinkOpts::default());
+        write(&format!("{layout}.elf"), &linked.bytes());
+    }
+    let small_data = link(
+        "qemu-virt-sv39",
+        &LinkOpts {
+            obj: ObjOpts {
+                small_data: true,
+                define_gp: true,
+                ..ObjOpts::default()
+            },
+            ..LinkOpts::default()
+        },
+    );
+    let bytes = small_data.bytes();
+    write("qemu-virt-sv39-small-data-gp.elf", &bytes);
+    // Damaged copies: cut inside the program headers, and with the section
+    // header table pointing past the end.
+    write("truncated-phdrs.elf", &bytes[..100.min(bytes.len())]);
+    let mut bad_shoff = bytes.clone();
+    bad_shoff[0x28..0x30].copy_from_slice(&u64::MAX.to_le_bytes());
+    write("bad-shoff.elf", &bad_shoff);
+    write(
+        "relocatable-object.o",
+        &fixtures::object(&ObjOpts::default()),
+    );
+}

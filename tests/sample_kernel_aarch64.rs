@@ -1,0 +1,388 @@
+//! Builds `sample-kernel-aarch64/` from `layouts/qemu-virt-aarch64.toml`,
+//! boots it under `qemu-system-aarch64 -machine virt -cpu cortex-a72` in
+//! both VA sizes and with two RAM sizes, and checks what it prints against
+//! the layout and against layoutgen's page-table prediction.
+//!
+//! These tests fail (they do not skip) when QEMU or the aarch64 target is
+//! missing, and say how to install them.
+
+use layoutgen::Layout;
+use layoutgen::arch::PagingMode;
+use layoutgen::layout::pagetable;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const TARGET: &str = "aarch64-unknown-none";
+const QEMU: &str = "qemu-system-aarch64";
+const LAYOUT: &str = "qemu-virt-aarch64";
+const BOOT_TIMEOUT: Duration = Duration::from_secs(20);
+const MIB: u64 = 1 << 20;
+const GIB: u64 = 1 << 30;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn spec() -> Layout {
+    layoutgen::load_checked(&root().join("layouts").join(format!("{LAYOUT}.toml")))
+        .expect("bundled layout is valid")
+}
+
+/// QEMU and the target must be installed: fail with the install command.
+fn preflight() {
+    let mut missing = Vec::new();
+    let qemu_ok = Command::new(QEMU)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !qemu_ok {
+        missing.push(format!(
+            "{QEMU} not found: install it with `apt-get install -y qemu-system-arm`"
+        ));
+    }
+    let libdir = Command::new("rustc")
+        .args(["--print", "target-libdir", "--target", TARGET])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    if !libdir.is_some_and(|d| d.is_dir()) {
+        missing.push(format!(
+            "Rust target {TARGET} not installed: install it with `rustup target add {TARGET}`"
+        ));
+    }
+    if !missing.is_empty() {
+        panic!(
+            "the aarch64 sample-kernel tests need QEMU and the aarch64 target:\n{}",
+            missing.join("\n")
+        );
+    }
+}
+
+/// The kernel ELF, built once (with LAYOUTGEN_SPEC pointing at the bundled
+/// layout) under target/sample-kernel-aarch64/; concurrent tests wait for
+/// the same build.
+fn kernel() -> PathBuf {
+    static BUILD: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let result = BUILD.get_or_init(|| {
+        preflight();
+        let target_dir = root()
+            .join("target")
+            .join("sample-kernel-aarch64")
+            .join(LAYOUT);
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = Command::new(cargo)
+            .current_dir(root().join("sample-kernel-aarch64"))
+            .args(["build", "--release", "--quiet"])
+            .env("CARGO_TARGET_DIR", &target_dir)
+            .env(
+                "LAYOUTGEN_SPEC",
+                root().join("layouts").join(format!("{LAYOUT}.toml")),
+            )
+            // The kernel's own .cargo/config.toml sets the target and its
+            // rustflags; flags meant for the host build must not override them.
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .env_remove("CARGO_BUILD_RUSTFLAGS")
+            .env_remove("CARGO_BUILD_TARGET")
+            .output()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "building sample-kernel-aarch64 failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(target_dir
+            .join(TARGET)
+            .join("release")
+            .join("sample-kernel-aarch64"))
+    });
+    match result {
+        Ok(p) => p.clone(),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// One boot: the console output, QEMU's exit status and how long it took.
+struct Boot {
+    output: String,
+    status: i32,
+}
+
+impl Boot {
+    fn context(&self) -> String {
+        let start = self.output.find("sample-kernel-aarch64:").unwrap_or(0);
+        format!(
+            "QEMU exit status {}, kernel output:\n{}",
+            self.status,
+            &self.output[start..]
+        )
+    }
+
+    fn assert_pass(&self) {
+        assert!(
+            self.output.contains("\nRESULT: PASS"),
+            "no RESULT: PASS\n{}",
+            self.context()
+        );
+        assert_eq!(self.status, 0, "QEMU exit status\n{}", self.context());
+        let checks: Vec<&str> = self
+            .output
+            .lines()
+            .filter(|l| l.starts_with("check "))
+            .collect();
+        assert!(checks.len() >= 10, "too few checks ran\n{}", self.context());
+        for c in checks {
+            assert!(c.ends_with(": ok"), "{c}\n{}", self.context());
+        }
+    }
+
+    /// The summary line, as a map from key to value.
+    fn summary(&self) -> HashMap<String, String> {
+        let line = self
+            .output
+            .lines()
+            .find(|l| l.starts_with("layout: "))
+            .unwrap_or_else(|| panic!("no summary line\n{}", self.context()))
+            .trim_end_matches('\r');
+        line["layout: ".len()..]
+            .split(' ')
+            .map(|f| {
+                let (k, v) = f
+                    .split_once('=')
+                    .unwrap_or_else(|| panic!("bad field {f:?} in {line}"));
+                (k.to_string(), v.to_string())
+            })
+            .collect()
+    }
+}
+
+/// Boots the kernel with `ram` bytes and `-append args` (and `extra` QEMU
+/// options); kills QEMU after BOOT_TIMEOUT and fails with what it printed.
+fn boot(ram: u64, args: &str, extra: &[&str]) -> Boot {
+    let elf = kernel();
+    let mut cmd = Command::new(QEMU);
+    cmd.args(["-machine", "virt", "-cpu", "cortex-a72", "-nographic"])
+        .args(extra)
+        .args(["-m", &format!("{}M", ram / MIB)])
+        .arg("-kernel")
+        .arg(&elf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if !args.is_empty() {
+        cmd.args(["-append", args]);
+    }
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {QEMU}: {e}"));
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.read_to_end(&mut out);
+        let _ = stderr.read_to_end(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for QEMU") {
+            break status;
+        }
+        if start.elapsed() > BOOT_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            let output = reader.join().unwrap_or_default();
+            panic!(
+                "QEMU did not power off within {BOOT_TIMEOUT:?} (killed); {QEMU} {extra:?} -m {}M -append {args:?} -kernel {}\noutput so far:\n{output}",
+                ram / MIB,
+                elf.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Boot {
+        output: reader.join().expect("reader thread"),
+        status: status.code().unwrap_or(-1),
+    }
+}
+
+/// What the tests boot with: `-semihosting`, so a failure's exit status
+/// reaches QEMU's.
+fn boot_semihosting(ram: u64, args: &str) -> Boot {
+    boot(ram, args, &["-semihosting"])
+}
+
+fn hex(v: &str) -> u128 {
+    u128::from_str_radix(v.strip_prefix("0x").expect("0x-prefixed hex"), 16).unwrap()
+}
+
+/// Boots in `mode` with `ram` bytes, asserts PASS and the exact summary
+/// line: every address from the spec, the page-table counts from
+/// `layoutgen::layout::pagetable::cost` for this RAM size.
+fn boot_and_check(mode: PagingMode, ram: u64) -> HashMap<String, String> {
+    let spec = spec();
+    let ml = spec
+        .mode(mode)
+        .unwrap_or_else(|| panic!("{LAYOUT} does not list {mode}"));
+    let b = boot_semihosting(ram, &format!("mode={mode}"));
+    b.assert_pass();
+    let lm = ml.linear_map().expect("a linear map");
+    let cost = pagetable::cost(&spec, ml, ram, 1);
+    let base = spec.ram.base as u128;
+    let expected = format!(
+        "layout: spec={} mode={mode} page_offset={:#x} linear_map={:#x}-{:#x} kernel_link={:#x} \
+         kernel_run={:#x} ram={:#x}-{:#x} pt_pages={} leaves_1g={} leaves_2m={} leaves_4k={}",
+        spec.name,
+        lm.start,
+        lm.start,
+        lm.end(),
+        ml.image_link,
+        ml.image_link,
+        base,
+        base + ram as u128,
+        cost.pt_pages,
+        cost.leaves_of(GIB),
+        cost.leaves_of(2 * MIB),
+        cost.leaves_of(4096),
+    );
+    let line = b
+        .output
+        .lines()
+        .find(|l| l.starts_with("layout: "))
+        .unwrap_or_else(|| panic!("no summary line\n{}", b.context()))
+        .trim_end_matches('\r');
+    assert_eq!(
+        line,
+        expected,
+        "summary line vs spec and cost model\n{}",
+        b.context()
+    );
+    let s = b.summary();
+    assert_eq!(hex(&s["page_offset"]), mode.kernel_half_start() as u128);
+    // The mode line reports the generated T1SZ.
+    assert!(
+        b.output.contains(&format!("T1SZ={} ", 64 - mode.va_bits())),
+        "{}",
+        b.context()
+    );
+    s
+}
+
+#[test]
+fn va39_128mib() {
+    let s = boot_and_check(PagingMode::Va39, 128 * MIB);
+    assert_eq!(s["leaves_1g"], "0");
+}
+
+#[test]
+fn va39_1gib() {
+    let s = boot_and_check(PagingMode::Va39, GIB);
+    assert_eq!(s["leaves_1g"], "1");
+}
+
+#[test]
+fn va48_128mib() {
+    boot_and_check(PagingMode::Va48, 128 * MIB);
+}
+
+#[test]
+fn va48_1gib() {
+    let s = boot_and_check(PagingMode::Va48, GIB);
+    assert_eq!(s["leaves_1g"], "1");
+}
+
+#[test]
+fn va48_3gib() {
+    let s = boot_and_check(PagingMode::Va48, 3 * GIB);
+    assert_eq!(s["leaves_1g"], "3");
+}
+
+#[test]
+fn va48_needs_one_more_table_level_than_va39() {
+    let a = boot_and_check(PagingMode::Va39, GIB);
+    let b = boot_and_check(PagingMode::Va48, GIB);
+    let pages = |s: &HashMap<String, String>| s["pt_pages"].parse::<u64>().unwrap();
+    assert!(pages(&b) > pages(&a), "va39 {a:?}\nva48 {b:?}");
+    assert_ne!(a["page_offset"], b["page_offset"]);
+}
+
+#[test]
+fn default_mode_is_the_largest_listed() {
+    let b = boot_semihosting(128 * MIB, "");
+    b.assert_pass();
+    assert_eq!(b.summary()["mode"], "va48", "{}", b.context());
+    assert!(b.output.contains("dtb 0x40000000"), "{}", b.context());
+}
+
+#[test]
+fn failure_exits_nonzero() {
+    // An unknown mode: the early boot refuses, before paging.
+    let b = boot_semihosting(128 * MIB, "mode=va52");
+    assert!(
+        b.output
+            .contains("RESULT: FAIL bootargs: mode= must be va39 or va48"),
+        "{}",
+        b.context()
+    );
+    assert_eq!(b.status, 1, "{}", b.context());
+}
+
+#[test]
+fn panic_prints_cause_and_exits_nonzero() {
+    let b = boot_semihosting(128 * MIB, "mode=va39 fail=panic");
+    assert!(b.output.contains("panic: panicked at"), "{}", b.context());
+    assert!(b.output.contains("RESULT: FAIL panic"), "{}", b.context());
+    assert_eq!(b.status, 3, "{}", b.context());
+}
+
+#[test]
+fn unexpected_trap_prints_cause_and_exits_nonzero() {
+    // A data abort (EC 0x25) at the dangling pointer: TTBR0 is off.
+    let b = boot_semihosting(128 * MIB, "fail=trap");
+    assert!(
+        b.output.contains("unexpected trap: vector=0x4 ec=0x25"),
+        "{}",
+        b.context()
+    );
+    assert!(b.output.contains("far=0x8\n"), "{}", b.context());
+    assert!(
+        b.output.contains("RESULT: FAIL unexpected trap"),
+        "{}",
+        b.context()
+    );
+    assert_eq!(b.status, 2, "{}", b.context());
+}
+
+#[test]
+fn boots_from_el2_too() {
+    // With virtualization on, QEMU enters at EL2; the kernel drops to EL1
+    // and PSCI goes through the device tree's conduit.
+    let b = boot(
+        128 * MIB,
+        "",
+        &["-semihosting", "-machine", "virtualization=on"],
+    );
+    b.assert_pass();
+    assert!(b.output.contains("entered at EL2"), "{}", b.context());
+}
+
+#[test]
+fn kernel_is_lint_clean_against_its_spec() {
+    // The aarch64 kernel is linked with --emit-relocs, so the relocation
+    // audit sees its code references too.
+    let elf = kernel();
+    let report = layoutgen::elf::lint(&spec(), None, &elf).unwrap();
+    assert_eq!(
+        report.counts.errors + report.counts.warnings,
+        0,
+        "{:#?}",
+        report.findings
+    );
+    assert_eq!(report.modes.len(), 2, "checked in va39 and va48");
+}
