@@ -124,20 +124,7 @@ fn build_rs_overhead() {
         std::fs::copy(root().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
         dir
     };
-    let by_hand = "/// A script that prints its own markdown sections (headings included).
-fn external_markdown(script: &str, args: &[&str]) {
-    let path = root().join("scripts").join(script);
-    assert!(path.exists(), "scripts/{script} is missing");
-    let status = Command::new("bash")
-        .arg(&path)
-        .args(args)
-        .current_dir(root())
-        .status()
-        .expect("run script");
-    assert!(status.success(), "{script} failed");
-}
-
-fn main() {\n    println!(\"cargo:rerun-if-changed=link.ld\");\n    println!(\"cargo:rustc-link-arg=-Tlink.ld\");\n}\n".to_string();
+    let by_hand = "fn main() {\n    println!(\"cargo:rerun-if-changed=link.ld\");\n    println!(\"cargo:rustc-link-arg=-Tlink.ld\");\n}\n".to_string();
     let with_layoutgen = format!(
         "fn main() {{ layoutgen::Build::new().spec({:?}).compile(); }}\n",
         spec.display().to_string()
@@ -196,6 +183,19 @@ fn external(script: &str, title: &str) {
     } else {
         panic!("scripts/{script} is missing");
     }
+}
+
+/// A script that prints its own markdown sections (headings included).
+fn external_markdown(script: &str, args: &[&str]) {
+    let path = root().join("scripts").join(script);
+    assert!(path.exists(), "scripts/{script} is missing");
+    let status = Command::new("bash")
+        .arg(&path)
+        .args(args)
+        .current_dir(root())
+        .status()
+        .expect("run script");
+    assert!(status.success(), "{script} failed");
 }
 
 fn main() {

@@ -27,6 +27,20 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `layouts/NAME.toml`, or the sample kernel's own variants in
+/// `sample-kernel/layouts/`.
+fn spec(name: &str) -> PathBuf {
+    let bundled = root().join("layouts").join(format!("{name}.toml"));
+    if bundled.exists() {
+        bundled
+    } else {
+        root()
+            .join("sample-kernel")
+            .join("layouts")
+            .join(format!("{name}.toml"))
+    }
+}
+
 fn work_dir() -> PathBuf {
     root().join("target").join("code-models")
 }
@@ -67,10 +81,7 @@ fn kernel(name: &str, layout: &str, flags: &[&str]) -> PathBuf {
             .args(["rustc", "--release", "--quiet", "--"])
             .args(flags)
             .env("CARGO_TARGET_DIR", &target_dir)
-            .env(
-                "LAYOUTGEN_SPEC",
-                root().join("layouts").join(format!("{layout}.toml")),
-            )
+            .env("LAYOUTGEN_SPEC", spec(layout))
             .env_remove("RUSTFLAGS")
             .env_remove("CARGO_ENCODED_RUSTFLAGS")
             .env_remove("CARGO_BUILD_RUSTFLAGS")
@@ -472,8 +483,7 @@ fn boot_at(pa: u64) -> (String, i32) {
 
 #[test]
 fn bootpick_runs_where_the_linear_map_maps_its_physical_address() {
-    let layout = layoutgen::load_checked(&root().join("layouts").join(format!("{BOOTPICK}.toml")))
-        .expect("bundled layout");
+    let layout = layoutgen::load_checked(&spec(BOOTPICK)).expect("valid layout");
     let mode = &layout.modes[0];
     let offset = mode.linear_offset.expect("a linear map");
     assert!(mode.image_in_linear_map);
