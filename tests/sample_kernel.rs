@@ -1,9 +1,19 @@
 //! Builds `sample-kernel/` for each bundled QEMU layout, boots it under
-//! `qemu-system-riscv64 -machine virt -bios default` and checks what it
-//! prints against the layout and against layoutgen's page-table prediction.
+//! `qemu-system-riscv64 -machine virt -bios default` (the bare layout: as the
+//! firmware itself, `-bios <elf>`, in M-mode) and checks what it prints
+//! against the layout and against layoutgen's page-table prediction.
 //!
-//! These tests fail (they do not skip) when QEMU or the riscv64 target is
-//! missing, and say how to install them.
+//! Every layout is linked with rust-lld (the target's default) and, in the
+//! `gnu_ld_*` tests, with GNU ld (`riscv64-linux-gnu-ld`), from the same
+//! generated linker script. What GNU ld does differently: it has no
+//! `--apply-dynamic-relocs`, so in the semi-PIC image the words listed in
+//! `.rela.dyn` hold 0 until the kernel relocates itself (the kernel applies
+//! its relocations before it follows any absolute word, so it boots with
+//! both); and with `-pie` at a non-zero link address it writes an `ET_EXEC`
+//! (with `.dynamic`, `.rela.dyn` and DT_TEXTREL) where lld writes `ET_DYN`.
+//!
+//! These tests fail (they do not skip) when QEMU, the riscv64 target or GNU
+//! ld is missing, and say how to install them.
 
 use layoutgen::Layout;
 use layoutgen::layout::pagetable;
@@ -17,6 +27,7 @@ use std::time::{Duration, Instant};
 
 const TARGET: &str = "riscv64gc-unknown-none-elf";
 const QEMU: &str = "qemu-system-riscv64";
+const GNU_LD: &str = "riscv64-linux-gnu-ld";
 const BOOT_TIMEOUT: Duration = Duration::from_secs(20);
 const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;
@@ -71,14 +82,48 @@ fn preflight() {
     }
 }
 
+/// Which linker links the kernel (the generated linker script is the same).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Linker {
+    /// rust-lld, the target's default.
+    Lld,
+    /// GNU ld, `riscv64-linux-gnu-ld` (binutils-riscv64-linux-gnu).
+    GnuLd,
+}
+
+/// GNU ld must be installed for the `gnu_ld_*` tests: fail with the install
+/// command.
+fn preflight_gnu_ld() {
+    let ok = Command::new(GNU_LD)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success() && o.stdout.starts_with(b"GNU ld"));
+    assert!(
+        ok,
+        "{GNU_LD} not found: install it with `apt-get install -y binutils-riscv64-linux-gnu`"
+    );
+}
+
 /// The kernel ELF built from `layout` (None: the crate's default spec, with
-/// LAYOUTGEN_SPEC unset). Built once per layout, in its own target dir;
-/// concurrent tests wait for the same build.
+/// LAYOUTGEN_SPEC unset), linked by rust-lld.
 fn kernel(layout: Option<&str>) -> PathBuf {
+    kernel_linked(layout, Linker::Lld)
+}
+
+/// The kernel ELF built from `layout` and linked by `linker`. Built once per
+/// layout and linker, in its own target dir; concurrent tests wait for the
+/// same build.
+fn kernel_linked(layout: Option<&str>, linker: Linker) -> PathBuf {
     preflight();
+    if linker == Linker::GnuLd {
+        preflight_gnu_ld();
+    }
     type Slot = Arc<OnceLock<Result<PathBuf, String>>>;
     static BUILDS: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
-    let key = layout.unwrap_or("default").to_string();
+    let mut key = layout.unwrap_or("default").to_string();
+    if linker == Linker::GnuLd {
+        key.push_str("-gnu-ld");
+    }
     let slot = BUILDS
         .get_or_init(Default::default)
         .lock()
@@ -86,14 +131,14 @@ fn kernel(layout: Option<&str>) -> PathBuf {
         .entry(key.clone())
         .or_default()
         .clone();
-    let result = slot.get_or_init(|| build(layout, &key));
+    let result = slot.get_or_init(|| build(layout, linker, &key));
     match result {
         Ok(p) => p.clone(),
         Err(e) => panic!("{e}"),
     }
 }
 
-fn build(layout: Option<&str>, key: &str) -> Result<PathBuf, String> {
+fn build(layout: Option<&str>, linker: Linker, key: &str) -> Result<PathBuf, String> {
     let target_dir = root().join("target").join("sample-kernel").join(key);
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
@@ -106,6 +151,14 @@ fn build(layout: Option<&str>, key: &str) -> Result<PathBuf, String> {
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("CARGO_BUILD_RUSTFLAGS")
         .env_remove("CARGO_BUILD_TARGET");
+    // The linker: cargo's per-target setting, which rustc reads as the `ld`
+    // flavour from the name and build.rs sees as RUSTC_LINKER (it drops
+    // lld-only flags for GNU ld).
+    const LINKER_VAR: &str = "CARGO_TARGET_RISCV64GC_UNKNOWN_NONE_ELF_LINKER";
+    match linker {
+        Linker::Lld => cmd.env_remove(LINKER_VAR),
+        Linker::GnuLd => cmd.env(LINKER_VAR, GNU_LD),
+    };
     match layout {
         Some(l) => cmd.env("LAYOUTGEN_SPEC", spec_path(l)),
         None => cmd.env_remove("LAYOUTGEN_SPEC"),
@@ -127,6 +180,8 @@ fn build(layout: Option<&str>, key: &str) -> Result<PathBuf, String> {
 struct Boot {
     output: String,
     status: i32,
+    /// From starting QEMU to its exit.
+    elapsed: Duration,
 }
 
 impl Boot {
@@ -159,13 +214,7 @@ impl Boot {
 
     /// The summary line's fields, after checking its exact shape.
     fn summary(&self) -> Summary {
-        let line = self
-            .output
-            .lines()
-            .find(|l| l.starts_with("layout: "))
-            .unwrap_or_else(|| panic!("no summary line\n{}", self.context()))
-            .trim_end_matches('\r');
-        let keys = [
+        self.summary_with(&[
             "spec",
             "mode",
             "page_offset",
@@ -177,11 +226,21 @@ impl Boot {
             "leaves_1g",
             "leaves_2m",
             "leaves_4k",
-        ];
+        ])
+    }
+
+    /// The summary line's fields, which must be exactly `keys` in order.
+    fn summary_with(&self, keys: &[&str]) -> Summary {
+        let line = self
+            .output
+            .lines()
+            .find(|l| l.starts_with("layout: "))
+            .unwrap_or_else(|| panic!("no summary line\n{}", self.context()))
+            .trim_end_matches('\r');
         let fields: Vec<&str> = line["layout: ".len()..].split(' ').collect();
         let mut map = HashMap::new();
         assert_eq!(fields.len(), keys.len(), "summary line shape: {line}");
-        for (field, key) in fields.iter().zip(keys) {
+        for (field, &key) in fields.iter().zip(keys) {
             let (k, v) = field
                 .split_once('=')
                 .unwrap_or_else(|| panic!("bad field {field:?} in {line}"));
@@ -230,16 +289,34 @@ fn boot(elf: &Path, ram: u64, args: &str) -> Boot {
 fn boot_with(elf: &Path, ram: u64, args: &str, extra: &[&str]) -> Boot {
     let mut cmd = Command::new(QEMU);
     cmd.args(["-machine", "virt", "-nographic", "-bios", "default"])
-        .args(["-m", &format!("{}M", ram / MIB)])
         .arg("-kernel")
-        .arg(elf)
+        .arg(elf);
+    if !args.is_empty() {
+        cmd.args(["-append", args]);
+    }
+    run_qemu(cmd, elf, ram, extra)
+}
+
+/// Boots `elf` as the machine's firmware: QEMU loads it at its physical
+/// addresses and enters it in M-mode at the RAM base, with no OpenSBI.
+/// (QEMU accepts `-append` only with `-kernel`: boot arguments go into a
+/// device tree given with `-dtb`, see [`dtb_with_chosen`].)
+fn boot_firmware(elf: &Path, ram: u64, extra: &[&str]) -> Boot {
+    let mut cmd = Command::new(QEMU);
+    cmd.args(["-machine", "virt", "-nographic", "-bios"])
+        .arg(elf);
+    run_qemu(cmd, elf, ram, extra)
+}
+
+/// Runs QEMU (`cmd` names the machine and what to boot); kills it after
+/// BOOT_TIMEOUT and fails with what it printed.
+fn run_qemu(mut cmd: Command, elf: &Path, ram: u64, extra: &[&str]) -> Boot {
+    cmd.args(["-m", &format!("{}M", ram / MIB)])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .args(extra);
-    if !args.is_empty() {
-        cmd.args(["-append", args]);
-    }
+    let started = Instant::now();
     let mut child = cmd
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {QEMU}: {e}"));
@@ -251,7 +328,7 @@ fn boot_with(elf: &Path, ram: u64, args: &str, extra: &[&str]) -> Boot {
         let _ = stderr.read_to_end(&mut out);
         String::from_utf8_lossy(&out).into_owned()
     });
-    let start = Instant::now();
+    let start = started;
     let status = loop {
         if let Some(status) = child.try_wait().expect("waiting for QEMU") {
             break status;
@@ -261,8 +338,7 @@ fn boot_with(elf: &Path, ram: u64, args: &str, extra: &[&str]) -> Boot {
             let _ = child.wait();
             let output = reader.join().unwrap_or_default();
             panic!(
-                "QEMU did not power off within {BOOT_TIMEOUT:?} (killed); {QEMU} -m {}M -append {args:?} -kernel {}\noutput so far:\n{output}",
-                ram / MIB,
+                "QEMU did not power off within {BOOT_TIMEOUT:?} (killed); {cmd:?} ({})\noutput so far:\n{output}",
                 elf.display()
             );
         }
@@ -271,6 +347,7 @@ fn boot_with(elf: &Path, ram: u64, args: &str, extra: &[&str]) -> Boot {
     Boot {
         output: reader.join().expect("reader thread"),
         status: status.code().unwrap_or(-1),
+        elapsed: started.elapsed(),
     }
 }
 
@@ -286,9 +363,13 @@ fn mode_named(name: &str) -> PagingMode {
 /// Boots, asserts PASS, and checks the summary line against the layout and
 /// layoutgen's page-table prediction for this RAM size and mode.
 fn boot_and_check(layout: Option<&str>, ram: u64, args: &str) -> Summary {
+    boot_and_check_linked(layout, Linker::Lld, ram, args)
+}
+
+fn boot_and_check_linked(layout: Option<&str>, linker: Linker, ram: u64, args: &str) -> Summary {
     let name = layout.unwrap_or("qemu-virt-sv39");
     let spec = load(name);
-    let b = boot(&kernel(layout), ram, args);
+    let b = boot(&kernel_linked(layout, linker), ram, args);
     b.assert_pass();
     let s = b.summary();
     let ctx = b.context();
@@ -497,9 +578,18 @@ fn semipic_without_seed_is_randomised() {
 /// QEMU 7.2's `virt` device tree has no `/chosen/kaslr-seed`: dump it, add
 /// one, and boot with `-dtb`.
 fn dtb_with_kaslr_seed(seed: u64) -> PathBuf {
+    dtb_with_chosen("kaslr-seed", &seed.to_be_bytes())
+}
+
+/// QEMU's `virt` device tree (128 MiB of RAM) with the property `name` =
+/// `value` added to `/chosen`, written to a file for `-dtb`.
+fn dtb_with_chosen(name: &str, value: &[u8]) -> PathBuf {
+    static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let dir = root().join("target").join("sample-kernel");
     std::fs::create_dir_all(&dir).unwrap();
-    let plain = dir.join(format!("virt-{}.dtb", std::process::id()));
+    // Concurrent tests each dump their own copy.
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let plain = dir.join(format!("virt-{}-{n}.dtb", std::process::id()));
     let out = Command::new(QEMU)
         .args(["-machine"])
         .arg(format!("virt,dumpdtb={}", plain.display()))
@@ -550,28 +640,27 @@ fn dtb_with_kaslr_seed(seed: u64) -> PathBuf {
     }
     let insert = insert.expect("QEMU's device tree has /chosen");
     let mut prop = Vec::new();
-    for word in [3u32, 8, size_strings as u32] {
+    for word in [3u32, value.len() as u32, size_strings as u32] {
         prop.extend_from_slice(&word.to_be_bytes());
     }
-    prop.extend_from_slice(&seed.to_be_bytes());
+    prop.extend_from_slice(value);
+    prop.resize(prop.len().next_multiple_of(4), 0);
     let mut out = dtb[..insert].to_vec();
     out.extend_from_slice(&prop);
     out.extend_from_slice(&dtb[insert..off_struct + size_struct]);
     let new_strings = out.len();
     out.extend_from_slice(&dtb[off_strings..off_strings + size_strings]);
-    out.extend_from_slice(b"kaslr-seed\0");
+    let name0 = format!("{name}\0");
+    out.extend_from_slice(name0.as_bytes());
     let set = |out: &mut Vec<u8>, off: usize, v: usize| {
         out[off..off + 4].copy_from_slice(&(v as u32).to_be_bytes())
     };
     let len = out.len();
     set(&mut out, 4, len);
     set(&mut out, 12, new_strings);
-    set(&mut out, 32, size_strings + b"kaslr-seed\0".len());
+    set(&mut out, 32, size_strings + name0.len());
     set(&mut out, 36, size_struct + prop.len());
-    let path = dir.join(format!(
-        "virt-kaslr-seed-{seed:x}-{}.dtb",
-        std::process::id()
-    ));
+    let path = dir.join(format!("virt-{name}-{}-{n}.dtb", std::process::id()));
     std::fs::write(&path, out).unwrap();
     path
 }
@@ -652,17 +741,32 @@ fn in_linear_map_3gib() {
     boot_and_check(Some("qemu-virt-in-linear-map"), 3 * GIB, "");
 }
 
+/// Every bundled QEMU layout, each of which the sample kernel boots.
+const QEMU_LAYOUTS: [&str; 6] = [
+    "qemu-virt-sv39",
+    "qemu-virt-multi",
+    "qemu-virt-semipic",
+    "qemu-virt-in-linear-map",
+    IDENTITY,
+    BARE,
+];
+
 /// Every bundled QEMU layout's kernel passes `layoutgen lint` against its
 /// own spec with no error and no warning (issue 4: the lint on real links).
 #[test]
 fn every_layout_kernel_is_lint_clean() {
-    for name in [
-        "qemu-virt-sv39",
-        "qemu-virt-multi",
-        "qemu-virt-semipic",
-        "qemu-virt-in-linear-map",
-    ] {
-        let elf = kernel(Some(name));
+    lint_clean(Linker::Lld);
+}
+
+/// The same, linked by GNU ld.
+#[test]
+fn every_gnu_ld_kernel_is_lint_clean() {
+    lint_clean(Linker::GnuLd);
+}
+
+fn lint_clean(linker: Linker) {
+    for name in QEMU_LAYOUTS {
+        let elf = kernel_linked(Some(name), linker);
         let report = layoutgen::elf::lint(&load(name), None, &elf)
             .unwrap_or_else(|e| panic!("{name}: lint could not read {}: {e}", elf.display()));
         let bad: Vec<_> = report
@@ -670,7 +774,7 @@ fn every_layout_kernel_is_lint_clean() {
             .iter()
             .filter(|f| f.severity >= layoutgen::elf::Severity::Warning)
             .collect();
-        assert!(bad.is_empty(), "{name}: {bad:#?}");
+        assert!(bad.is_empty(), "{name} ({linker:?}): {bad:#?}");
         // The kernel keeps its static relocations (--emit-relocs), so the
         // relocation audit saw real ones.
         assert!(
@@ -679,4 +783,332 @@ fn every_layout_kernel_is_lint_clean() {
             report.stats
         );
     }
+}
+
+// --- identity-mapped (xv6 style): VA = PA with paging on ---------------------
+
+const IDENTITY: &str = "qemu-virt-identity";
+
+/// Boots the identity layout and checks what only an identity-mapped kernel
+/// shows: it runs with paging on at the address it was loaded at.
+fn identity(linker: Linker, ram: u64) -> Summary {
+    let spec = load(IDENTITY);
+    let elf = kernel_linked(Some(IDENTITY), linker);
+    let s = boot_and_check_linked(Some(IDENTITY), linker, ram, "");
+    let b = boot(&elf, ram, "");
+    let ctx = b.context();
+    let load = spec.ram.load;
+    // VA = PA: entered with the MMU off at the load address, runs there
+    // with paging on, and the linear map is RAM at its own address.
+    assert!(
+        b.output
+            .contains(&format!("sample-kernel: entered at {load:#x} (MMU off)")),
+        "{ctx}"
+    );
+    assert!(
+        b.output.contains(&format!(
+            "sample-kernel: running at {load:#x} with paging on"
+        )),
+        "{ctx}"
+    );
+    assert_eq!(s.num("kernel_run"), load, "{}", s.line);
+    assert_eq!(s.num("kernel_link"), load, "{}", s.line);
+    assert_eq!(s.num("page_offset"), spec.ram.base, "{}", s.line);
+    // Paging is really on: satp holds Sv39 (8) and the root the kernel built.
+    let satp_line = b
+        .output
+        .lines()
+        .find(|l| l.starts_with("paging: satp="))
+        .unwrap_or_else(|| panic!("no satp line\n{ctx}"));
+    let satp = u64::from_str_radix(
+        satp_line["paging: satp=0x".len()..]
+            .split(' ')
+            .next()
+            .unwrap(),
+        16,
+    )
+    .unwrap();
+    assert_eq!(satp >> 60, 8, "satp mode\n{ctx}");
+    assert_ne!(satp & ((1 << 44) - 1), 0, "satp root\n{ctx}");
+    // The kernel walked its live tables: image, RAM and the test finisher
+    // translate to themselves; the trap entry sits in xv6's trampsec page at
+    // `trampoline` (page-aligned, exactly 4 KiB, the end of .text) and stvec
+    // points at it.
+    for check in ["check identity: ok", "check trampoline: ok"] {
+        assert!(b.output.contains(check), "{check}\n{ctx}");
+    }
+    s
+}
+
+#[test]
+fn identity_boots_with_paging_on() {
+    let s = identity(Linker::Lld, DEFAULT_RAM);
+    // 128 MiB: 64 megapages (one of them OpenSBI's, below the image), no
+    // gigapage, one device page, as the cost model predicts (asserted in
+    // boot_and_check).
+    assert_eq!(s.num("leaves_1g"), 0, "{}", s.line);
+}
+
+#[test]
+fn identity_3gib() {
+    identity(Linker::Lld, 3 * GIB);
+}
+
+#[test]
+fn identity_trampoline_is_page_aligned_in_the_elf() {
+    // The linker side of what the kernel checks at run time.
+    let elf = kernel(Some(IDENTITY));
+    use object::{Object, ObjectSymbol};
+    let data = std::fs::read(&elf).unwrap();
+    let file = object::File::parse(&*data).expect("the kernel is an ELF");
+    let addr = |name: &str| {
+        file.symbols()
+            .find(|s| s.name() == Ok(name))
+            .map(|s| s.address())
+            .unwrap_or_else(|| panic!("no symbol {name} in {}", elf.display()))
+    };
+    let t = addr("trampoline");
+    assert_eq!(t % 4096, 0, "trampoline {t:#x}");
+    assert_eq!(
+        addr("__text_end") - t,
+        4096,
+        "the trampoline page ends .text"
+    );
+    let entry = addr("trap_entry");
+    assert!((t..t + 4096).contains(&entry), "trap_entry {entry:#x}");
+}
+
+// --- no paging: M-mode firmware ----------------------------------------------
+
+const BARE: &str = "qemu-virt-bare";
+
+const BARE_SUMMARY: [&str; 10] = [
+    "spec",
+    "mode",
+    "privilege",
+    "kernel_link",
+    "kernel_run",
+    "ram",
+    "uart",
+    "test",
+    "mhartid",
+    "misa",
+];
+
+/// Boots the bare layout's kernel as the firmware and checks it passed and
+/// what it reports against the spec.
+fn bare_firmware(linker: Linker) -> (Boot, Summary) {
+    let spec = load(BARE);
+    let b = boot_firmware(&kernel_linked(Some(BARE), linker), DEFAULT_RAM, &[]);
+    let ctx = b.context();
+    assert!(
+        b.output.contains("\nRESULT: PASS"),
+        "no RESULT: PASS\n{ctx}"
+    );
+    assert_eq!(b.status, 0, "QEMU exit status\n{ctx}");
+    let checks: Vec<&str> = b
+        .output
+        .lines()
+        .filter(|l| l.starts_with("check "))
+        .collect();
+    for name in [
+        "m_mode",
+        "ram",
+        "image_roundtrip",
+        "devices",
+        "ram_end_traps",
+        "symbols",
+    ] {
+        assert!(
+            checks.contains(&format!("check {name}: ok").as_str()),
+            "check {name}\n{ctx}"
+        );
+    }
+    assert!(checks.iter().all(|c| c.ends_with(": ok")), "{ctx}");
+    // Nothing ran before it: no OpenSBI banner.
+    assert!(!b.output.contains("OpenSBI"), "{ctx}");
+    let s = b.summary_with(&BARE_SUMMARY);
+    let ml = &spec.modes[0];
+    assert_eq!(s.str("spec"), spec.name, "{ctx}");
+    assert_eq!(s.str("mode"), "bare", "{ctx}");
+    assert_eq!(s.num("kernel_link"), ml.image_link, "{ctx}");
+    assert_eq!(s.num("kernel_run"), spec.ram.load, "{ctx}");
+    let base = spec.ram.base as u128;
+    assert_eq!(s.range("ram"), (base, base + DEFAULT_RAM as u128), "{ctx}");
+    // The devices it used are the spec's regions.
+    assert_eq!(s.num("uart"), ml.region("uart").unwrap().start, "{ctx}");
+    assert_eq!(s.num("test"), ml.region("test").unwrap().start, "{ctx}");
+    (b, s)
+}
+
+#[test]
+fn bare_boots_as_m_mode_firmware() {
+    let (b, s) = bare_firmware(Linker::Lld);
+    let ctx = b.context();
+    assert!(
+        b.output
+            .contains("sample-kernel: entered at 0x80000000 (M-mode, no paging)"),
+        "{ctx}"
+    );
+    // M-mode: the kernel read mhartid and misa, which trap below M-mode,
+    // and took a trap through mtvec (ram_end_traps).
+    assert_eq!(s.str("privilege"), "M", "{ctx}");
+    assert_eq!(s.num("mhartid"), 0, "{ctx}");
+    let misa = s.num("misa");
+    assert_eq!(misa >> 62, 2, "misa MXL is not RV64\n{ctx}");
+    for ext in [b'i', b'm', b'a', b'c', b's', b'u'] {
+        assert_ne!(
+            misa & (1 << (ext - b'a')),
+            0,
+            "misa lacks {}\n{ctx}",
+            ext as char
+        );
+    }
+    assert!(b.output.contains("machine: mhartid=0 misa="), "{ctx}");
+}
+
+#[test]
+fn bare_failure_exits_nonzero() {
+    // 64 MiB is below the spec's ram.min_size: the `ram` check fails and
+    // the finisher reports it.
+    let elf = kernel(Some(BARE));
+    let b = boot_firmware(&elf, 64 * MIB, &[]);
+    assert!(b.output.contains("check ram: FAIL"), "{}", b.context());
+    assert!(
+        b.output.contains("RESULT: FAIL 1 check(s) failed"),
+        "{}",
+        b.context()
+    );
+    assert_eq!(b.status, 1, "{}", b.context());
+}
+
+#[test]
+fn bare_trap_and_panic_exit_nonzero() {
+    // Boot arguments reach M-mode firmware only in the device tree.
+    let elf = kernel(Some(BARE));
+    let dtb = dtb_with_chosen("bootargs", b"fail=trap\0");
+    let b = boot_firmware(&elf, DEFAULT_RAM, &["-dtb", dtb.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&dtb);
+    // A load access fault (mcause 5) at the dangling pointer, taken in M-mode.
+    assert!(
+        b.output.contains("unexpected trap: mcause=0x5"),
+        "{}",
+        b.context()
+    );
+    assert!(
+        b.output.contains("RESULT: FAIL unexpected trap"),
+        "{}",
+        b.context()
+    );
+    assert_eq!(b.status, 2, "{}", b.context());
+
+    let dtb = dtb_with_chosen("bootargs", b"fail=panic\0");
+    let b = boot_firmware(&elf, DEFAULT_RAM, &["-dtb", dtb.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&dtb);
+    assert!(b.output.contains("panic: panicked at"), "{}", b.context());
+    assert!(b.output.contains("RESULT: FAIL panic"), "{}", b.context());
+    assert_eq!(b.status, 3, "{}", b.context());
+}
+
+// --- GNU ld: every layout, linked by riscv64-linux-gnu-ld ---------------------
+
+/// Was `elf` linked by lld? (lld signs `.comment`; GNU ld does not.)
+fn linked_by_lld(elf: &Path) -> bool {
+    let bytes = std::fs::read(elf).unwrap();
+    bytes
+        .windows(b"Linker: LLD".len())
+        .any(|w| w == b"Linker: LLD")
+}
+
+/// The ELF header's e_type: 2 = ET_EXEC, 3 = ET_DYN.
+fn elf_type(elf: &Path) -> u16 {
+    let bytes = std::fs::read(elf).unwrap();
+    u16::from_le_bytes([bytes[16], bytes[17]])
+}
+
+fn gnu_ld(layout: &str, ram: u64, args: &str) -> Summary {
+    let elf = kernel_linked(Some(layout), Linker::GnuLd);
+    assert!(!linked_by_lld(&elf), "{} was linked by lld", elf.display());
+    assert!(
+        linked_by_lld(&kernel(Some(layout))),
+        "the default build is not lld's"
+    );
+    boot_and_check_linked(Some(layout), Linker::GnuLd, ram, args)
+}
+
+#[test]
+fn gnu_ld_sv39() {
+    gnu_ld("qemu-virt-sv39", DEFAULT_RAM, "");
+}
+
+#[test]
+fn gnu_ld_multi_all_modes() {
+    for mode in ["sv39", "sv48", "sv57"] {
+        let s = gnu_ld("qemu-virt-multi", DEFAULT_RAM, &format!("mode={mode}"));
+        assert_eq!(s.str("mode"), mode, "{}", s.line);
+    }
+}
+
+#[test]
+fn gnu_ld_semipic() {
+    // GNU ld links `-pie -z notext` (riscv64-linux-gnu-ld accepts -pie; the
+    // notes' riscv64-unknown-elf-ld refuses it), but differs from lld in two
+    // ways the kernel copes with: the words it lists in .rela.dyn hold 0 in
+    // the file (it has no --apply-dynamic-relocs, so build.rs omits it), and
+    // with a non-zero link address it writes ET_EXEC, not ET_DYN.
+    let link = load(SEMIPIC).modes[0].image_link;
+    let a = gnu_ld(SEMIPIC, DEFAULT_RAM, "kaslr_seed=42");
+    assert_ne!(a.num("kernel_run"), link, "{}", a.line);
+    // The same seed gives the same slot whichever linker linked the image.
+    let lld = boot_and_check(Some(SEMIPIC), DEFAULT_RAM, "kaslr_seed=42");
+    assert_eq!(a.num("kernel_run"), lld.num("kernel_run"));
+    let n = gnu_ld(SEMIPIC, DEFAULT_RAM, "nokaslr");
+    assert_eq!(n.num("kernel_run"), link, "{}", n.line);
+    assert_eq!(elf_type(&kernel_linked(Some(SEMIPIC), Linker::GnuLd)), 2);
+    assert_eq!(elf_type(&kernel(Some(SEMIPIC))), 3);
+}
+
+#[test]
+fn gnu_ld_in_linear_map() {
+    gnu_ld("qemu-virt-in-linear-map", DEFAULT_RAM, "");
+}
+
+#[test]
+fn gnu_ld_identity() {
+    assert!(!linked_by_lld(&kernel_linked(
+        Some(IDENTITY),
+        Linker::GnuLd
+    )));
+    identity(Linker::GnuLd, DEFAULT_RAM);
+}
+
+#[test]
+fn gnu_ld_bare() {
+    let elf = kernel_linked(Some(BARE), Linker::GnuLd);
+    assert!(!linked_by_lld(&elf), "{} was linked by lld", elf.display());
+    bare_firmware(Linker::GnuLd);
+}
+
+/// Boot timings, printed with `--nocapture`: each shape's kernel from QEMU
+/// start to power-off.
+#[test]
+fn boot_timings() {
+    let mut lines = Vec::new();
+    for (name, linker) in [
+        ("qemu-virt-sv39", Linker::Lld),
+        (IDENTITY, Linker::Lld),
+        (BARE, Linker::Lld),
+        (IDENTITY, Linker::GnuLd),
+        (BARE, Linker::GnuLd),
+    ] {
+        let elf = kernel_linked(Some(name), linker);
+        let b = if name == BARE {
+            boot_firmware(&elf, DEFAULT_RAM, &[])
+        } else {
+            boot(&elf, DEFAULT_RAM, "")
+        };
+        assert_eq!(b.status, 0, "{}", b.context());
+        lines.push(format!("{name} ({linker:?}): {:?}", b.elapsed));
+    }
+    println!("boot timings:\n{}", lines.join("\n"));
 }
