@@ -56,6 +56,7 @@ fn main() {
         "bare",
         "trampoline",
         "mode_free_linear",
+        "image_in_linear_map",
     ] {
         println!("cargo::rustc-check-cfg=cfg({cfg})");
     }
@@ -93,6 +94,12 @@ fn main() {
     // `phys_to_virt`/`virt_to_phys` (src/probe.rs uses them).
     if layoutgen::layout::conversions::common_linear_offset(layout).is_some() {
         println!("cargo:rustc-cfg=mode_free_linear");
+        // ... and the image runs inside that linear map wherever it was
+        // loaded (qemu-virt-bootpick): its own addresses convert like any
+        // linear-map address.
+        if layout.image.phys_align.is_some() && layout.modes.iter().all(|m| m.image_in_linear_map) {
+            println!("cargo:rustc-cfg=image_in_linear_map");
+        }
     }
 
     match layout.gp.policy {
