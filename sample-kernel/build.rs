@@ -62,6 +62,7 @@ fn main() {
         "bare",
         "trampoline",
         "mode_free_linear",
+        "image_in_linear_map",
     ] {
         println!("cargo::rustc-check-cfg=cfg({cfg})");
     }
@@ -116,6 +117,12 @@ fn main() {
     // `phys_to_virt`/`virt_to_phys` (src/probe.rs uses them).
     if layout.fact("common_linear_offset").is_some() {
         println!("cargo:rustc-cfg=mode_free_linear");
+        // ... and the image runs inside that linear map wherever it was
+        // loaded (qemu-virt-bootpick): its own addresses convert like any
+        // linear-map address.
+        if layout.fact("phys_align").is_some() && fact("image_in_linear_map") == "true" {
+            println!("cargo:rustc-cfg=image_in_linear_map");
+        }
     }
 
     match fact("gp_policy") {

@@ -16,8 +16,10 @@ pub fn generator() -> String {
 }
 
 /// Facts a build script may need without parsing the spec: the layout's
-/// name, code model, gp policy, paging modes, the linear-map offset when all
-/// modes share one, and each section insert.
+/// name, code model, gp policy, paging modes, whether the image lies inside
+/// the linear map in every mode, the image's physical alignment when the
+/// boot loader picks its address, the linear-map offset when all modes
+/// share one, and each section insert.
 pub fn facts(layout: &Layout) -> Vec<(String, String)> {
     let mut facts = vec![
         ("name".to_string(), layout.name.clone()),
@@ -50,6 +52,17 @@ pub fn facts(layout: &Layout) -> Vec<(String, String)> {
                 .join(","),
         ),
     ];
+    facts.push((
+        "image_in_linear_map".to_string(),
+        layout
+            .modes
+            .iter()
+            .all(|m| m.image_in_linear_map)
+            .to_string(),
+    ));
+    if let Some(align) = layout.image.phys_align {
+        facts.push(("phys_align".to_string(), format!("{align:#x}")));
+    }
     if let Some(offset) = crate::layout::conversions::common_linear_offset(layout) {
         facts.push(("common_linear_offset".to_string(), format!("{offset:#x}")));
     }

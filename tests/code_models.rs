@@ -29,6 +29,20 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `layouts/NAME.toml`, or the sample kernel's own variants in
+/// `sample-kernel/layouts/`.
+fn spec(name: &str) -> PathBuf {
+    let bundled = root().join("layouts").join(format!("{name}.toml"));
+    if bundled.exists() {
+        bundled
+    } else {
+        root()
+            .join("sample-kernel")
+            .join("layouts")
+            .join(format!("{name}.toml"))
+    }
+}
+
 fn work_dir() -> PathBuf {
     root().join("target").join("code-models")
 }
@@ -69,7 +83,7 @@ fn kernel(name: &str, layout: &str, flags: &[&str]) -> PathBuf {
             .args(["rustc", "--release", "--quiet", "--"])
             .args(flags)
             .env("CARGO_TARGET_DIR", &target_dir)
-            .env("LAYOUTGEN_OUT", common::kernel_layout(layout))
+            .env("LAYOUTGEN_OUT", common::kernel_layout_of(&spec(layout)))
             .env_remove("RUSTFLAGS")
             .env_remove("CARGO_ENCODED_RUSTFLAGS")
             .env_remove("CARGO_BUILD_RUSTFLAGS")
@@ -203,15 +217,30 @@ struct Insn {
     target: Option<u64>,
 }
 
-/// The instructions of `symbol` (or of all code when None).
-fn disassemble(elf: &Path, symbol: Option<&str>) -> Vec<Insn> {
-    let mut args = vec!["-d", "--no-show-raw-insn"];
-    let sel;
-    if let Some(s) = symbol {
-        sel = format!("--disassemble={s}");
-        args.push(&sel);
+/// (address, size) of a function symbol, from the symbol table.
+fn symbol(elf: &Path, name: &str) -> (u64, u64) {
+    let out = tool(READELF, &["-sW", elf.to_str().unwrap()]);
+    out.lines()
+        .find_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (w.len() >= 8 && w[3] == "FUNC" && w[7] == name)
+                .then(|| (hex(w[1]), w[2].parse().unwrap()))
+        })
+        .unwrap_or_else(|| panic!("no function {name} in {}", elf.display()))
+}
+
+/// The instructions of `symbol` (or of all code when None). A function is
+/// disassembled by its address range: LLVM merges identical functions, and
+/// objdump names such code after only one of the symbols at its address.
+fn disassemble(elf: &Path, symbol_name: Option<&str>) -> Vec<Insn> {
+    let mut args = vec!["-d".to_string(), "--no-show-raw-insn".to_string()];
+    if let Some(s) = symbol_name {
+        let (addr, size) = symbol(elf, s);
+        args.push(format!("--start-address={addr:#x}"));
+        args.push(format!("--stop-address={:#x}", addr + size));
     }
-    args.push(elf.to_str().unwrap());
+    args.push(elf.to_str().unwrap().to_string());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     tool(OBJDUMP, &args)
         .lines()
         .filter_map(|l| {
@@ -420,6 +449,17 @@ fn conversions_in_the_disassembly() {
     constant(&semipic, "probe_virt_to_phys");
     let (_, loads, branches) = counts(&semipic, "probe_kernel_virt_to_phys");
     assert_eq!((loads, branches), (1, 0));
+
+    // The image inside the linear map at the loader's address: its own
+    // addresses convert like the linear map's, a constant again.
+    let bootpick = kernel("bootpick", BOOTPICK, &[]);
+    for p in [
+        "probe_phys_to_virt",
+        "probe_virt_to_phys",
+        "probe_kernel_virt_to_phys",
+    ] {
+        constant(&bootpick, p);
+    }
 }
 
 // --- the boot loader picks both addresses -----------------------------------
@@ -471,8 +511,7 @@ fn boot_at(pa: u64) -> (String, i32) {
 
 #[test]
 fn bootpick_runs_where_the_linear_map_maps_its_physical_address() {
-    let layout = layoutgen::load_checked(&root().join("layouts").join(format!("{BOOTPICK}.toml")))
-        .expect("bundled layout");
+    let layout = layoutgen::load_checked(&spec(BOOTPICK)).expect("valid layout");
     let mode = &layout.modes[0];
     let offset = mode.linear_offset.expect("a linear map");
     assert!(mode.image_in_linear_map);

@@ -12,7 +12,9 @@
 //!   as Linux's `__va` reads `kernel_map.va_pa_offset`.
 //! - The image's own addresses: a constant for a fixed image; for a
 //!   relocatable one the run-time offset chosen at boot, as Linux's
-//!   `__pa` of a kernel address reads `kernel_map.va_kernel_pa_offset`.
+//!   `__pa` of a kernel address reads `kernel_map.va_kernel_pa_offset`;
+//!   for one that runs inside the linear map at the address the boot
+//!   loader chose (`cfg(image_in_linear_map)`), the linear conversion.
 
 use crate::early::Boot;
 use crate::layout;
@@ -54,7 +56,11 @@ pub extern "C" fn probe_virt_to_phys(va: u64) -> u64 {
 pub extern "C" fn probe_kernel_virt_to_phys(va: u64) -> u64 {
     #[cfg(not(relocatable))]
     return layout::kernel_virt_to_phys(va);
-    #[cfg(relocatable)]
+    // The image runs at `phys_to_virt(pa)` (src/placement.rs): one
+    // conversion for the linear map and the image, no offset to load.
+    #[cfg(all(relocatable, image_in_linear_map))]
+    return layout::virt_to_phys(va);
+    #[cfg(all(relocatable, not(image_in_linear_map)))]
     {
         // SAFETY: BOOT is written before paging and only read afterwards.
         #[allow(clippy::deref_addrof)] // `BOOT` is a static mut

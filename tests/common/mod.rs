@@ -10,11 +10,19 @@ use std::process::Command;
 #[allow(dead_code)]
 pub fn kernel_layout(layout: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = root.join("target").join("kernel-layouts").join(layout);
+    kernel_layout_of(&root.join("layouts").join(format!("{layout}.toml")))
+}
+
+/// The same for a spec anywhere (its file stem names the directory).
+#[allow(dead_code)]
+pub fn kernel_layout_of(spec: &Path) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let layout = spec.file_stem().expect("a spec file").to_string_lossy();
+    let dir = root.join("target").join("kernel-layouts").join(&*layout);
     let out = Command::new(env!("CARGO_BIN_EXE_layoutgen"))
         .arg("build")
         .arg("--spec")
-        .arg(root.join("layouts").join(format!("{layout}.toml")))
+        .arg(spec)
         .arg("--out-dir")
         .arg(&dir)
         .args(["--emit", "ld,rs"])
