@@ -185,6 +185,19 @@ fn external(script: &str, title: &str) {
     }
 }
 
+/// A script that prints its own markdown sections (headings included).
+fn external_markdown(script: &str, args: &[&str]) {
+    let path = root().join("scripts").join(script);
+    assert!(path.exists(), "scripts/{script} is missing");
+    let status = Command::new("bash")
+        .arg(&path)
+        .args(args)
+        .current_dir(root())
+        .status()
+        .expect("run script");
+    assert!(status.success(), "{script} failed");
+}
+
 fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` does not run this.
     if !std::env::args().any(|a| a == "--bench") {
@@ -200,4 +213,5 @@ fn main() {
         "bench-lint",
         "layoutgen lint on a distro-sized synthetic vmlinux vs nm -n",
     );
+    external_markdown("bench-code-models", &[]);
 }

@@ -50,7 +50,14 @@ fn linker() -> Linker {
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    for cfg in ["gp_relax", "relocatable", "bare", "trampoline"] {
+    for cfg in [
+        "gp_relax",
+        "relocatable",
+        "bare",
+        "trampoline",
+        "mode_free_linear",
+        "image_in_linear_map",
+    ] {
         println!("cargo::rustc-check-cfg=cfg({cfg})");
     }
 
@@ -82,6 +89,18 @@ fn main() {
     writeln!(shape, "pub const LINKER: &str = \"{linker:?}\";").unwrap();
     let out_dir = std::path::PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
     std::fs::write(out_dir.join("shape.rs"), shape).unwrap();
+
+    // One linear-map offset in every mode: layout.rs has mode-free
+    // `phys_to_virt`/`virt_to_phys` (src/probe.rs uses them).
+    if layoutgen::layout::conversions::common_linear_offset(layout).is_some() {
+        println!("cargo:rustc-cfg=mode_free_linear");
+        // ... and the image runs inside that linear map wherever it was
+        // loaded (qemu-virt-bootpick): its own addresses convert like any
+        // linear-map address.
+        if layout.image.phys_align.is_some() && layout.modes.iter().all(|m| m.image_in_linear_map) {
+            println!("cargo:rustc-cfg=image_in_linear_map");
+        }
+    }
 
     match layout.gp.policy {
         // The entry code loads gp from `__global_pointer$`.

@@ -152,6 +152,12 @@ fn symbols(c: &mut Checks, boot: &Boot, ml: &ModeLayout) {
         (CodeModel::Fixed, _, _) | (_, Kaslr::None | Kaslr::Disabled, _) => {
             run == IMAGE_LINK_ADDRESS
         }
+        (_, Kaslr::Physical, Some(k)) => {
+            crate::placement::runs_at_its_linear_address(ml, run)
+                && run >= k.start
+                && (run - k.start).is_multiple_of(k.granule)
+                && run + IMAGE_MAX_SIZE <= k.end
+        }
         (_, Kaslr::Random { .. }, Some(k)) => {
             run != IMAGE_LINK_ADDRESS
                 && run >= k.start
@@ -274,7 +280,8 @@ mod paged {
     pub(super) fn translations(c: &mut Checks, boot: &Boot, ml: &ModeLayout) {
         let run = boot.run;
         let shift = run.wrapping_sub(IMAGE_LINK_ADDRESS); // KASLR offset
-        let va_to_pa = |va: u64| va.wrapping_sub(run).wrapping_add(LOAD_ADDRESS);
+        let load = crate::placement::load_pa();
+        let va_to_pa = |va: u64| va.wrapping_sub(run).wrapping_add(load);
 
         println!("sample-kernel: running at {run:#x} with paging on");
         let satp: u64;
@@ -300,6 +307,10 @@ mod paged {
         match boot.kaslr {
             Kaslr::None => println!("kaslr: none (code model {CODE_MODEL:?})"),
             Kaslr::Disabled => println!("kaslr: disabled by nokaslr"),
+            Kaslr::Physical => println!(
+                "kaslr: from the physical address: pa {:#x} -> va {run:#x} (offset {shift:#x})",
+                crate::placement::load_pa()
+            ),
             Kaslr::Random { seed, source, slot } => {
                 let from = match source {
                     SeedSource::Bootargs => "bootargs kaslr_seed",
@@ -340,9 +351,14 @@ mod paged {
         let mut bad = "";
         for (name, va) in probe_symbols() {
             let pa = va_to_pa(va);
-            let good = (LOAD_ADDRESS..LOAD_ADDRESS + IMAGE_MAX_SIZE).contains(&pa)
-                && layout::kernel_virt_to_phys(va.wrapping_sub(shift)) == pa
-                && layout::kernel_phys_to_virt(pa).wrapping_add(shift) == va
+            let good = (load..load + IMAGE_MAX_SIZE).contains(&pa)
+                && layout::kernel_virt_to_phys(va.wrapping_sub(shift))
+                    .wrapping_sub(LOAD_ADDRESS)
+                    .wrapping_add(load)
+                    == pa
+                && layout::kernel_phys_to_virt(pa.wrapping_sub(load).wrapping_add(LOAD_ADDRESS))
+                    .wrapping_add(shift)
+                    == va
                 && translate(boot, ml, va) == Some(pa)
                 && ml.virt_to_phys(ml.phys_to_virt(pa)) == pa
                 && translate(boot, ml, ml.phys_to_virt(pa)) == Some(pa);
@@ -410,7 +426,8 @@ mod paged {
 
     pub(super) fn wx(c: &mut Checks, boot: &Boot, ml: &ModeLayout) {
         let run = boot.run;
-        let va_to_pa = |va: u64| va.wrapping_sub(run).wrapping_add(LOAD_ADDRESS);
+        let load = crate::placement::load_pa();
+        let va_to_pa = |va: u64| va.wrapping_sub(run).wrapping_add(load);
         let bounds = section_bounds();
         // --- W^X in the page tables -------------------------------------------
         let mut wx_leaves = 0;

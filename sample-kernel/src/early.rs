@@ -13,8 +13,8 @@ use crate::fdt::{self, BootInfo};
 use crate::layout::PagingMode;
 #[cfg(not(bare))]
 use crate::layout::{
-    self, CODE_MODEL, CodeModel, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, LOAD_ADDRESS, MODES,
-    PAGE_SIZE, RAM_BASE, Region, SECTION_ALIGN, SECTIONS,
+    self, CODE_MODEL, CodeModel, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, MODES, PAGE_SIZE, RAM_BASE,
+    Region, SECTION_ALIGN, SECTIONS,
 };
 #[cfg(not(bare))]
 use crate::paging::{Builder, PTE_R, PTE_W, PTE_X, Table};
@@ -35,6 +35,9 @@ pub enum Kaslr {
         source: SeedSource,
         slot: u64,
     },
+    /// The image runs where the linear map maps its physical address, which
+    /// the boot loader chose (`image.phys_align`, src/placement.rs).
+    Physical,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -99,7 +102,8 @@ const ALL_MODES: [PagingMode; 3] = [PagingMode::Sv39, PagingMode::Sv48, PagingMo
 #[cfg(not(bare))]
 fn early_addr(ptr: u64, run: u64) -> u64 {
     if ptr.wrapping_sub(run) < IMAGE_MAX_SIZE {
-        ptr.wrapping_sub(run).wrapping_add(LOAD_ADDRESS)
+        ptr.wrapping_sub(run)
+            .wrapping_add(crate::placement::load_pa())
     } else {
         ptr
     }
@@ -151,23 +155,27 @@ pub extern "C" fn early_main(hartid: u64, dtb: u64) -> ! {
     #[cfg(not(bare))]
     {
         boot.finisher_pa = boot.info.finisher.unwrap_or(finisher);
+        crate::placement::record(&boot.info.ram[..boot.info.ram_count]);
         FINISHER.store(boot.finisher_pa, Ordering::Relaxed);
         choose_mode(boot);
         let mode = layout::layout_for(boot.mode).unwrap_or_else(|| fail(b"no layout for mode"));
         choose_run_address(boot, mode.kaslr);
+        crate::placement::follow_physical(boot, mode);
         #[cfg(relocatable)]
         {
             // Before anything follows an absolute word of the image: GNU ld
             // leaves those words zero (it has no --apply-dynamic-relocs), lld
             // writes the link address. From here on they hold run-time
             // addresses, which `early_addr` translates until paging is on.
+            let t0 = crate::workload::instret();
             boot.relocations = crate::reloc::relocate(boot.run.wrapping_sub(IMAGE_LINK_ADDRESS))
                 .unwrap_or_else(|e| fail(e));
+            crate::workload::note_relocation(t0);
         }
         build_page_tables(boot, mode);
         let satp = (boot.mode.satp_mode() << 60) | (boot.root_pa >> 12);
         // SAFETY: the tables map the image at `run` and the stack with it.
-        unsafe { crate::enter_virtual(satp, boot.run.wrapping_sub(LOAD_ADDRESS)) }
+        unsafe { crate::enter_virtual(satp, boot.run.wrapping_sub(crate::placement::load_pa())) }
     }
 }
 
@@ -356,9 +364,10 @@ fn build_page_tables(boot: &mut Boot, mode: &layout::ModeLayout) {
     let bounds = section_bounds();
     let lin_flags = |_va: u64| PTE_R | PTE_W;
     let off = mode.linear_offset;
-    let (win_pa, win_end) = (LOAD_ADDRESS, LOAD_ADDRESS + IMAGE_MAX_SIZE);
+    let win_pa = crate::placement::load_pa();
+    let win_end = win_pa + IMAGE_MAX_SIZE;
     let run = boot.run;
-    let win_flags = |va: u64| image_flags(&bounds, va.wrapping_sub(run).wrapping_add(LOAD_ADDRESS));
+    let win_flags = |va: u64| image_flags(&bounds, va.wrapping_sub(run).wrapping_add(win_pa));
     let ok = |r: Result<(), &'static [u8]>| r.unwrap_or_else(|e| fail(e));
 
     // The linear map of every RAM range, clipped to the linear map region.

@@ -29,8 +29,12 @@ mod early;
 mod fdt;
 #[cfg(not(bare))]
 mod paging;
+mod placement;
+#[cfg(not(bare))]
+mod probe;
 #[cfg(relocatable)]
 mod reloc;
+mod workload;
 
 use console::{exit, put_hex, puts};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -293,7 +297,13 @@ extern "C" fn kmain() -> ! {
         }
         _ => {}
     }
-    let failures = checks::run(boot);
+    #[allow(unused_mut)]
+    let mut failures = checks::run(boot);
+    #[cfg(not(bare))]
+    {
+        failures += probe::check(boot);
+    }
+    workload::report(boot.relocations);
     if failures == 0 {
         println!("RESULT: PASS");
         exit(0)

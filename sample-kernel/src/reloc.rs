@@ -7,7 +7,7 @@
 //!
 //! Runs before paging: each word is written through its physical address.
 
-use crate::layout::{IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, LOAD_ADDRESS};
+use crate::layout::{IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE};
 use crate::sym;
 
 const R_RISCV_NONE: u64 = 0;
@@ -25,17 +25,15 @@ struct Rela {
 pub fn relocate(delta: u64) -> Result<u64, &'static [u8]> {
     let (start, end) = (sym!("__rela_dyn_start"), sym!("__rela_dyn_end"));
     let mut count = 0;
+    let load = crate::placement::load_pa();
     let mut p = start;
     while p + core::mem::size_of::<Rela>() as u64 <= end {
         // SAFETY: `.rela.dyn` lies between the two linker-script symbols.
         let r = unsafe { (p as *const Rela).read() };
         let kind = r.info & 0xffff_ffff;
         if kind == R_RISCV_RELATIVE {
-            let at = r
-                .offset
-                .wrapping_sub(IMAGE_LINK_ADDRESS)
-                .wrapping_add(LOAD_ADDRESS);
-            if at < LOAD_ADDRESS || at + 8 > LOAD_ADDRESS + IMAGE_MAX_SIZE {
+            let at = r.offset.wrapping_sub(IMAGE_LINK_ADDRESS).wrapping_add(load);
+            if at < load || at + 8 > load + IMAGE_MAX_SIZE {
                 return Err(b"dynamic relocation outside the image");
             }
             // SAFETY: the word lies inside the loaded image.
