@@ -766,3 +766,27 @@ fn aarch64_layout_uses_ttbr1_and_4k_granule_blocks() {
     let big = aarch64().replace("leaf = \"1GiB\"", "leaf = \"512GiB\"");
     assert_fails(&big, Rule::Leaf, "region.linear_map.leaf");
 }
+
+#[test]
+fn phys_align_follows_the_image_window_not_the_linear_maps_leaf() {
+    // The boot-loader-picks-both design: the image inside a 1 GiB-leaf
+    // linear map, placed at any 2 MiB-aligned address (its window is
+    // mapped with section_align leaves).
+    let bootpick = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("sample-kernel/layouts/qemu-virt-bootpick.toml"),
+    )
+    .unwrap();
+    assert!(bootpick.contains("leaf = \"1GiB\""));
+    check_text(&bootpick, "bootpick.toml").unwrap_or_else(|d| panic!("{d:#?}"));
+    // A slot of its own mapped with 1 GiB leaves cannot take a 2 MiB placement.
+    let text = edit(
+        "max_size = \"32MiB\"",
+        "max_size = \"32MiB\"\nlma = \"0\"\nphys_align = \"2MiB\"",
+    )
+    .replace(
+        "align = \"2MiB\"\nleaf = \"2MiB\"",
+        "align = \"1GiB\"\nleaf = \"1GiB\"",
+    );
+    assert_fails(&text, Rule::Load, "image.phys_align");
+}

@@ -768,10 +768,14 @@ fn load(l: &Layout, f: &mut Findings) {
         }
         None => {}
         Some(pa) => {
+            // An image inside the linear map is mapped as its own window of
+            // section_align leaves, and VA - PA is the linear offset
+            // wherever it lands: the linear map's leaf does not bind it.
             let slot_leaf = l
                 .modes
                 .iter()
                 .filter_map(|m| m.region(&im.slot))
+                .filter(|r| r.kind != RegionKind::LinearMap)
                 .map(|r| r.leaf)
                 .max()
                 .unwrap_or(PAGE_SIZE);
