@@ -260,7 +260,15 @@ fn build_rs_overhead() {
     );
     let packages = |dir: &Path| {
         let out = Command::new(env!("CARGO"))
-            .args(["tree", "-q", "--offline", "-e", "normal,build", "--prefix", "none"])
+            .args([
+                "tree",
+                "-q",
+                "--offline",
+                "-e",
+                "normal,build",
+                "--prefix",
+                "none",
+            ])
             .current_dir(dir)
             .output()
             .expect("cargo tree");
