@@ -271,7 +271,9 @@ pub fn run(boot: &Boot) -> u32 {
             run >= k.start
                 && (run - k.start).is_multiple_of(k.granule)
                 && (run - k.start) / k.granule < k.slots
-                && run.wrapping_add(IMAGE_MAX_SIZE - 1) < k.end
+                // A range reaching 2^64 has `end` saturated at u64::MAX.
+                && run as u128 + IMAGE_MAX_SIZE as u128
+                    <= if k.end == u64::MAX { 1 << 64 } else { k.end as u128 }
         }
         (_, None) => false,
     };
