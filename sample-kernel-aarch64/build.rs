@@ -35,7 +35,12 @@ fn main() {
         // its KASLR chose.
         CodeModel::Pie => {
             println!("cargo:rustc-cfg=relocatable");
-            for arg in ["-pie", "-znotext", "--apply-dynamic-relocs", "--no-dynamic-linker"] {
+            for arg in [
+                "-pie",
+                "-znotext",
+                "--apply-dynamic-relocs",
+                "--no-dynamic-linker",
+            ] {
                 println!("cargo:rustc-link-arg={arg}");
             }
         }

@@ -9,8 +9,8 @@
 use crate::console::{self, VIRT_PL011, put_hex, puts};
 use crate::fdt::{self, BootInfo};
 use crate::layout::{
-    self, CODE_MODEL, CodeModel, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, LOAD_ADDRESS, MODES, PAGE_SIZE,
-    PagingMode, RAM_BASE, RAM_MAX_SIZE, Region, SECTION_ALIGN, SECTIONS,
+    self, CODE_MODEL, CodeModel, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, LOAD_ADDRESS, MODES,
+    PAGE_SIZE, PagingMode, RAM_BASE, RAM_MAX_SIZE, Region, SECTION_ALIGN, SECTIONS,
 };
 use crate::paging::{self, Builder, DEVICE, R, Table, W, X};
 use crate::sym;
