@@ -1,7 +1,8 @@
 //! Everything address-shaped in this kernel comes from the layout spec:
 //! layoutgen writes the linker script and `layout.rs` into OUT_DIR and tells
 //! cargo to link with the script. This file only checks that the spec is one
-//! this kernel implements.
+//! this kernel implements and adds the link flags of its code model (`pie`:
+//! a self-relocating image, cfg `relocatable`).
 
 use layoutgen::spec::CodeModel;
 
@@ -17,15 +18,35 @@ fn main() {
         .compile();
     let layout = &out.layout;
 
-    if layout.code_model != CodeModel::Fixed {
-        panic!(
-            "sample-kernel-aarch64 implements code_model = \"fixed\" only (no self-relocation); \
-             the spec says {:?}",
-            layout.code_model
-        );
-    }
-
-    // Keep the static relocations in the ELF, as the riscv kernel does, for
-    // `layoutgen lint` (which reads riscv64 ELF files only so far).
+    println!("cargo::rustc-check-cfg=cfg(relocatable)");
+    // Keep the static relocations in the ELF, as the riscv kernel does, so
+    // `layoutgen lint` audits the code's references too.
     println!("cargo:rustc-link-arg=--emit-relocs");
+
+    match layout.code_model {
+        CodeModel::Fixed => {}
+        // The code is PC-relative already (the small code model: `adrp`,
+        // `add`, `ldr`); `-pie` turns every absolute data word (vtables,
+        // `&'static` pointers) into an R_AARCH64_RELATIVE entry of
+        // `.rela.dyn`, `-z notext` accepts those in read-only data,
+        // `--apply-dynamic-relocs` writes the link-time value into each word
+        // too, and `--no-dynamic-linker` drops `.interp`. The kernel applies
+        // the relocations itself at boot (src/reloc.rs), for the run address
+        // its KASLR chose.
+        CodeModel::Pie => {
+            println!("cargo:rustc-cfg=relocatable");
+            for arg in [
+                "-pie",
+                "-znotext",
+                "--apply-dynamic-relocs",
+                "--no-dynamic-linker",
+            ] {
+                println!("cargo:rustc-link-arg={arg}");
+            }
+        }
+        CodeModel::SemiPic => panic!(
+            "sample-kernel-aarch64 implements code_model = \"fixed\" and \"pie\" \
+             (aarch64 has no semi-PIC model)"
+        ),
+    }
 }

@@ -149,7 +149,7 @@ pub enum Command {
         #[arg(long)]
         out_dir: Option<PathBuf>,
     },
-    /// Lint linked riscv64 ELF files (kernels, PIEs, objects, modules) against a spec.
+    /// Lint linked riscv64 or aarch64 ELF files (kernels, PIEs, objects, modules) against a spec.
     ///
     /// Exit status: 0 clean, 1 findings at or above the failing severity
     /// (errors; warnings too with --deny warnings), 2 bad usage or unreadable input.

@@ -3,6 +3,10 @@
 //! both VA sizes and with two RAM sizes, and checks what it prints against
 //! the layout and against layoutgen's page-table prediction.
 //!
+//! The PIE variant (`sample-kernel-aarch64/layouts/qemu-virt-aarch64-pie.toml`)
+//! relocates itself and runs at a KASLR slot; the `pie_*` tests boot it at
+//! several and check where it ran.
+//!
 //! These tests fail (they do not skip) when QEMU or the aarch64 target is
 //! missing, and say how to install them.
 
@@ -68,21 +72,46 @@ fn preflight() {
 /// the same build.
 fn kernel() -> PathBuf {
     static BUILD: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let result = BUILD.get_or_init(|| {
+    built(
+        &BUILD,
+        &root().join("layouts").join(format!("{LAYOUT}.toml")),
+        LAYOUT,
+    )
+}
+
+/// The PIE variant, built once likewise.
+fn pie_kernel() -> PathBuf {
+    static BUILD: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    built(&BUILD, &pie_spec_path(), PIE)
+}
+
+const PIE: &str = "qemu-virt-aarch64-pie";
+
+fn pie_spec_path() -> PathBuf {
+    root()
+        .join("sample-kernel-aarch64")
+        .join("layouts")
+        .join(format!("{PIE}.toml"))
+}
+
+fn pie_spec() -> Layout {
+    layoutgen::load_checked(&pie_spec_path()).expect("the PIE layout is valid")
+}
+
+/// Builds the kernel from `spec` under target/sample-kernel-aarch64/`key`.
+fn built(cell: &OnceLock<Result<PathBuf, String>>, spec: &Path, key: &str) -> PathBuf {
+    let result = cell.get_or_init(|| {
         preflight();
         let target_dir = root()
             .join("target")
             .join("sample-kernel-aarch64")
-            .join(LAYOUT);
+            .join(key);
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let out = Command::new(cargo)
             .current_dir(root().join("sample-kernel-aarch64"))
             .args(["build", "--release", "--quiet"])
             .env("CARGO_TARGET_DIR", &target_dir)
-            .env(
-                "LAYOUTGEN_SPEC",
-                root().join("layouts").join(format!("{LAYOUT}.toml")),
-            )
+            .env("LAYOUTGEN_SPEC", spec)
             // The kernel's own .cargo/config.toml sets the target and its
             // rustflags; flags meant for the host build must not override them.
             .env_remove("RUSTFLAGS")
@@ -165,13 +194,17 @@ impl Boot {
 /// Boots the kernel with `ram` bytes and `-append args` (and `extra` QEMU
 /// options); kills QEMU after BOOT_TIMEOUT and fails with what it printed.
 fn boot(ram: u64, args: &str, extra: &[&str]) -> Boot {
-    let elf = kernel();
+    boot_elf(&kernel(), ram, args, extra)
+}
+
+/// [`boot`] for a given kernel ELF.
+fn boot_elf(elf: &Path, ram: u64, args: &str, extra: &[&str]) -> Boot {
     let mut cmd = Command::new(QEMU);
     cmd.args(["-machine", "virt", "-cpu", "cortex-a72", "-nographic"])
         .args(extra)
         .args(["-m", &format!("{}M", ram / MIB)])
         .arg("-kernel")
-        .arg(&elf)
+        .arg(elf)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -385,4 +418,125 @@ fn kernel_is_lint_clean_against_its_spec() {
         report.findings
     );
     assert_eq!(report.modes.len(), 2, "checked in va39 and va48");
+}
+
+// --- the PIE variant with KASLR ------------------------------------------
+
+/// Boots the PIE kernel with `-append args`, asserts PASS and returns the
+/// run address, after checking it against the spec's KASLR range.
+fn pie_run(args: &str) -> u64 {
+    let spec = pie_spec();
+    let b = boot_elf(&pie_kernel(), 128 * MIB, args, &["-semihosting"]);
+    b.assert_pass();
+    let s = b.summary();
+    let mode = match s["mode"].as_str() {
+        "va39" => PagingMode::Va39,
+        "va48" => PagingMode::Va48,
+        other => panic!("unknown mode {other}"),
+    };
+    let ml = spec.mode(mode).expect("the mode the kernel ran in");
+    let k = ml.kaslr.as_ref().expect("the PIE layout has a KASLR range");
+    let run = hex(&s["kernel_run"]) as u64;
+    let ctx = b.context();
+    assert_eq!(hex(&s["kernel_link"]), ml.image_link as u128, "{ctx}");
+    assert!(run >= k.start, "{run:#x} below the KASLR range\n{ctx}");
+    assert_eq!((run - k.start) % k.granule, 0, "not granule-aligned\n{ctx}");
+    assert!(
+        (run - k.start) / k.granule < k.slots,
+        "{run:#x} beyond the KASLR range's {} slots\n{ctx}",
+        k.slots
+    );
+    assert!(
+        b.output.contains("R_AARCH64_RELATIVE applied"),
+        "relocations not reported\n{ctx}"
+    );
+    run
+}
+
+#[test]
+fn pie_two_offsets_two_run_addresses() {
+    let spec = pie_spec();
+    let k = spec.modes[0].kaslr.clone().expect("a KASLR range");
+    let a = pie_run("kaslr=5");
+    let b = pie_run("kaslr=300 mode=va39");
+    assert_ne!(a, b);
+    assert_eq!(a, k.start + 5 * k.granule);
+    assert_eq!(b, k.start + 300 * k.granule);
+    for run in [a, b] {
+        assert_ne!(run, spec.modes[0].image_link, "KASLR moved the image");
+    }
+}
+
+#[test]
+fn pie_last_slot_ends_at_the_top() {
+    let spec = pie_spec();
+    let k = spec.modes[0].kaslr.clone().expect("a KASLR range");
+    let run = pie_run(&format!("kaslr={}", k.slots - 1));
+    assert_eq!(run.wrapping_add(spec.image.max_size), 0, "{run:#x}");
+}
+
+#[test]
+fn pie_nokaslr_runs_at_link_address() {
+    let link = pie_spec().modes[0].image_link;
+    assert_eq!(pie_run("nokaslr"), link);
+    assert_eq!(pie_run("nokaslr mode=va39"), link);
+}
+
+#[test]
+fn pie_seed_from_bootargs_is_deterministic() {
+    let a = pie_run("kaslr_seed=42");
+    assert_eq!(a, pie_run("kaslr_seed=42"));
+    assert_ne!(a, pie_spec().modes[0].image_link);
+}
+
+#[test]
+fn pie_seed_from_device_tree() {
+    // QEMU 7.2's aarch64 `virt` puts a random /chosen/kaslr-seed in its
+    // device tree (machine option dtb-kaslr-seed, on by default).
+    let b = boot_elf(&pie_kernel(), 128 * MIB, "", &["-semihosting"]);
+    b.assert_pass();
+    assert!(
+        b.output.contains("from /chosen/kaslr-seed"),
+        "{}",
+        b.context()
+    );
+    pie_run("");
+}
+
+#[test]
+fn pie_bad_slot_fails_before_paging() {
+    let slots = pie_spec().modes[0].kaslr.clone().unwrap().slots;
+    let b = boot_elf(
+        &pie_kernel(),
+        128 * MIB,
+        &format!("kaslr={slots}"),
+        &["-semihosting"],
+    );
+    assert!(
+        b.output
+            .contains("RESULT: FAIL bootargs: kaslr= names a slot"),
+        "{}",
+        b.context()
+    );
+    assert_eq!(b.status, 1, "{}", b.context());
+}
+
+#[test]
+fn pie_kernel_is_lint_clean_against_its_spec() {
+    let elf = pie_kernel();
+    let report = layoutgen::elf::lint(&pie_spec(), None, &elf).unwrap();
+    assert_eq!(
+        report.counts.errors + report.counts.warnings,
+        0,
+        "{:#?}",
+        report.findings
+    );
+    assert_eq!(report.modes.len(), 2, "checked in va39 and va48");
+    // Only R_AARCH64_RELATIVE dynamic relocations, and some of them.
+    assert!(report.stats.relative_relocations > 0, "{:?}", report.stats);
+    assert_eq!(
+        report.stats.dynamic_relocations, report.stats.relative_relocations,
+        "{:?}",
+        report.stats
+    );
 }

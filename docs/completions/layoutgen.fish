@@ -34,7 +34,7 @@ complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "init" -d 'Write
 complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "schema" -d 'Print the JSON Schema of the spec (the one in docs/spec.schema.json), for editors'
 complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "man" -d 'Print the man page (roff), or write one page per command into a directory'
-complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "lint" -d 'Lint linked riscv64 ELF files (kernels, PIEs, objects, modules) against a spec'
+complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "lint" -d 'Lint linked riscv64 or aarch64 ELF files (kernels, PIEs, objects, modules) against a spec'
 complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand build" -l spec -d 'Layout spec (default: layouts/qemu-virt-sv39.toml)' -r -F
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand build" -l out-dir -d 'Output directory (default: target/layoutgen/<layout name>)' -r -F
@@ -120,5 +120,5 @@ complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "schema" -d 'Print the JSON Schema of the spec (the one in docs/spec.schema.json), for editors'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "completions" -d 'Print a shell completion script'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "man" -d 'Print the man page (roff), or write one page per command into a directory'
-complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "lint" -d 'Lint linked riscv64 ELF files (kernels, PIEs, objects, modules) against a spec'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "lint" -d 'Lint linked riscv64 or aarch64 ELF files (kernels, PIEs, objects, modules) against a spec'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

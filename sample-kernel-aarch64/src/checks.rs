@@ -1,7 +1,7 @@
 //! Self-checks, run at the virtual address with paging on. Each prints
 //! `check <name>: ok` or `check <name>: FAIL <detail>`; then the summary line.
 
-use crate::early::{Boot, DtbSource};
+use crate::early::{Boot, DtbSource, Kaslr, SeedSource};
 use crate::layout::{
     self, CODE_MODEL, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, LAYOUT_NAME, LOAD_ADDRESS, ModeLayout,
     SECTION_ALIGN, SECTIONS, STACK_SIZE,
@@ -139,7 +139,32 @@ pub fn run(boot: &Boot) -> u32 {
     );
     let args = core::str::from_utf8(boot.info.bootargs()).unwrap_or("<not utf-8>");
     println!("bootargs: \"{args}\"");
-    println!("kaslr: none (code model {CODE_MODEL:?})");
+    // The image's distance from its link address.
+    let shift = run.wrapping_sub(IMAGE_LINK_ADDRESS);
+    let slots = ml.kaslr.map_or(0, |k| k.slots);
+    match boot.kaslr {
+        Kaslr::None => println!("kaslr: none (code model {CODE_MODEL:?})"),
+        Kaslr::Disabled => println!("kaslr: disabled by nokaslr"),
+        Kaslr::Slot => println!(
+            "kaslr: slot {} of {slots} from bootargs kaslr=, offset {shift:#x}",
+            boot.slot
+        ),
+        Kaslr::Random { seed, source } => println!(
+            "kaslr: seed {seed:#x} from {}, slot {} of {slots}, offset {shift:#x}",
+            match source {
+                SeedSource::Bootargs => "bootargs kaslr_seed",
+                SeedSource::DeviceTree => "/chosen/kaslr-seed",
+                SeedSource::Timer => "the counter",
+            },
+            boot.slot
+        ),
+    }
+    if boot.kaslr != Kaslr::None {
+        println!(
+            "relocations: {} R_AARCH64_RELATIVE applied",
+            boot.relocations
+        );
+    }
     println!(
         "ttbr0: identity map, {} x 1 GiB block(s), off since the switch",
         boot.idmap_blocks
@@ -179,8 +204,8 @@ pub fn run(boot: &Boot) -> u32 {
     for (name, va) in symbols {
         let pa = va_to_pa(va);
         let good = (LOAD_ADDRESS..LOAD_ADDRESS + IMAGE_MAX_SIZE).contains(&pa)
-            && layout::kernel_virt_to_phys(va) == pa
-            && layout::kernel_phys_to_virt(pa) == va
+            && layout::kernel_virt_to_phys(va.wrapping_sub(shift)) == pa
+            && layout::kernel_phys_to_virt(pa).wrapping_add(shift) == va
             && translate(boot, ml, va) == Some(pa)
             && ml.virt_to_phys(ml.phys_to_virt(pa)) == pa
             && translate(boot, ml, ml.phys_to_virt(pa)) == Some(pa);
@@ -238,14 +263,28 @@ pub fn run(boot: &Boot) -> u32 {
     let stack_ok = sym!("__stack_top") - sym!("__stack_bottom") == STACK_SIZE
         && sp() > sym!("__stack_bottom")
         && sp() <= sym!("__stack_top");
+    // Fixed or `nokaslr`: the link address; otherwise a granule-aligned
+    // position of the KASLR range.
+    let placement_ok = match (boot.kaslr, ml.kaslr) {
+        (Kaslr::None | Kaslr::Disabled, _) => run == IMAGE_LINK_ADDRESS,
+        (_, Some(k)) => {
+            run >= k.start
+                && (run - k.start).is_multiple_of(k.granule)
+                && (run - k.start) / k.granule < k.slots
+                // A range reaching 2^64 has `end` saturated at u64::MAX.
+                && run as u128 + IMAGE_MAX_SIZE as u128
+                    <= if k.end == u64::MAX { 1 << 64 } else { k.end as u128 }
+        }
+        (_, None) => false,
+    };
     let symbols_ok = image_start == run
-        && run == IMAGE_LINK_ADDRESS
+        && placement_ok
         && sym!("_start") == run
         && bounds[0] == run
         && sections_ok
         && image_end - image_start <= IMAGE_MAX_SIZE
         && slot.contains(run)
-        && slot.contains(run + IMAGE_MAX_SIZE - 1)
+        && slot.contains(run.wrapping_add(IMAGE_MAX_SIZE - 1))
         && kmain >= bounds[0]
         && kmain < sym!("__text_end")
         && stack_ok;
@@ -253,7 +292,8 @@ pub fn run(boot: &Boot) -> u32 {
         "symbols",
         symbols_ok,
         format_args!(
-            "image {image_start:#x}-{image_end:#x} run {run:#x} sections_aligned={sections_ok} \
+            "image {image_start:#x}-{image_end:#x} run {run:#x} placement={placement_ok} \
+             sections_aligned={sections_ok} \
              kmain={kmain:#x} stack={stack_ok}"
         ),
     );
@@ -272,7 +312,7 @@ pub fn run(boot: &Boot) -> u32 {
             wx_leaves += 1;
         }
         // Inside the image: exactly the section's permissions.
-        if va >= run && va < run + IMAGE_MAX_SIZE && wrong_perm == 0 {
+        if va.wrapping_sub(run) < IMAGE_MAX_SIZE && wrong_perm == 0 {
             let pa = va_to_pa(va);
             let i = (0..SECTIONS.len())
                 .find(|&i| pa >= va_to_pa(bounds[i]) && pa < va_to_pa(bounds[i + 1]));

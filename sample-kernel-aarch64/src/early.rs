@@ -9,11 +9,34 @@
 use crate::console::{self, VIRT_PL011, put_hex, puts};
 use crate::fdt::{self, BootInfo};
 use crate::layout::{
-    self, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, LOAD_ADDRESS, MODES, PAGE_SIZE, PagingMode, RAM_BASE,
-    RAM_MAX_SIZE, Region, SECTION_ALIGN, SECTIONS,
+    self, CODE_MODEL, CodeModel, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, LOAD_ADDRESS, MODES,
+    PAGE_SIZE, PagingMode, RAM_BASE, RAM_MAX_SIZE, Region, SECTION_ALIGN, SECTIONS,
 };
 use crate::paging::{self, Builder, DEVICE, R, Table, W, X};
 use crate::sym;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+/// How the run address was chosen.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(relocatable), allow(dead_code))]
+pub enum Kaslr {
+    /// The code model is fixed, or the layout has no KASLR range.
+    None,
+    /// `nokaslr` on the command line.
+    Disabled,
+    /// `kaslr=N` on the command line: slot N.
+    Slot,
+    /// Randomised: the seed and where it came from.
+    Random { seed: u64, source: SeedSource },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(relocatable), allow(dead_code))]
+pub enum SeedSource {
+    Bootargs,
+    DeviceTree,
+    Timer,
+}
 
 /// Where the device tree was found.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -37,6 +60,11 @@ pub struct Boot {
     pub pa_bits: u64,
     /// Virtual address the image runs at.
     pub run: u64,
+    pub kaslr: Kaslr,
+    /// The KASLR slot `run` is in (when `kaslr` is not `None`).
+    pub slot: u64,
+    /// R_AARCH64_RELATIVE entries applied.
+    pub relocations: u64,
     /// TTBR1_EL1: the kernel half.
     pub root_pa: u64,
     pub pt_pages: u64,
@@ -59,6 +87,9 @@ pub static mut BOOT: Boot = Boot {
     mode_forced: false,
     pa_bits: 0,
     run: 0,
+    kaslr: Kaslr::None,
+    slot: 0,
+    relocations: 0,
     root_pa: 0,
     pt_pages: 0,
     leaves: [0; 3],
@@ -74,14 +105,18 @@ pub static mut BOOT: Boot = Boot {
 static mut IDMAP: Table = Table([0; 512]);
 const T0SZ: u64 = 25;
 
+/// The virtual address the image's absolute words hold: the link address,
+/// then (PIE) the run address once `reloc::relocate` rewrote them.
+static WORDS_AT: AtomicU64 = AtomicU64::new(IMAGE_LINK_ADDRESS);
+
 /// A usable address, before paging, for a pointer into the image. A pointer
-/// loaded from the image's data holds the link-time virtual address; one the
-/// compiler materialised itself (`adrp`) is already physical. Which one a
-/// given pointer is depends on the optimiser, so look at the value.
+/// loaded from the image's data holds a virtual address ([`WORDS_AT`]); one
+/// the compiler materialised itself (`adrp`) is already physical. Which one
+/// a given pointer is depends on the optimiser, so look at the value.
 fn early_addr(ptr: u64) -> u64 {
-    if ptr.wrapping_sub(IMAGE_LINK_ADDRESS) < IMAGE_MAX_SIZE {
-        ptr.wrapping_sub(IMAGE_LINK_ADDRESS)
-            .wrapping_add(LOAD_ADDRESS)
+    let base = WORDS_AT.load(Ordering::Relaxed);
+    if ptr.wrapping_sub(base) < IMAGE_MAX_SIZE {
+        ptr.wrapping_sub(base).wrapping_add(LOAD_ADDRESS)
     } else {
         ptr
     }
@@ -168,7 +203,14 @@ pub extern "C" fn early_main(x0: u64, entry_el: u64) -> ! {
 
     choose_mode(boot);
     let mode = layout::layout_for(boot.mode).unwrap_or_else(|| fail(b"no layout for mode"));
-    boot.run = IMAGE_LINK_ADDRESS;
+    choose_run_address(boot, mode.kaslr);
+    #[cfg(relocatable)]
+    {
+        // Before anything follows an absolute word of the image for the
+        // last time: from here on they hold run-time addresses.
+        boot.relocations = crate::reloc::relocate(boot.run).unwrap_or_else(|e| fail(e));
+        WORDS_AT.store(boot.run, Ordering::Relaxed);
+    }
     build_page_tables(boot, mode);
     build_idmap(boot);
 
@@ -211,6 +253,63 @@ fn choose_mode(boot: &mut Boot) {
         boot.mode = m;
         boot.mode_forced = true;
     }
+}
+
+/// SplitMix64's finaliser: spreads a seed over all bits.
+fn mix(seed: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The run address: the link address for a fixed image, `nokaslr` or a
+/// layout without a KASLR range; otherwise a slot of the range, from
+/// `kaslr=N` (slot N), `kaslr_seed=S`, the device tree's
+/// `/chosen/kaslr-seed` (QEMU 7.2's `virt` provides one), or the counter.
+fn choose_run_address(boot: &mut Boot, kaslr: Option<layout::Kaslr>) {
+    boot.run = IMAGE_LINK_ADDRESS;
+    let Some(k) = kaslr else { return };
+    if CODE_MODEL == CodeModel::Fixed || k.slots == 0 {
+        return;
+    }
+    let link_slot = IMAGE_LINK_ADDRESS.wrapping_sub(k.start) / k.granule;
+    let args = boot.info.bootargs();
+    if fdt::flag(args, b"nokaslr") {
+        boot.kaslr = Kaslr::Disabled;
+        boot.slot = link_slot;
+        return;
+    }
+    let slot = if let Some(v) = fdt::arg(args, b"kaslr") {
+        let n = fdt::parse_u64(v).unwrap_or_else(|| fail(b"bootargs: bad kaslr="));
+        if n >= k.slots {
+            fail(b"bootargs: kaslr= names a slot beyond the layout's KASLR range");
+        }
+        boot.kaslr = Kaslr::Slot;
+        n
+    } else {
+        let (seed, source) = if let Some(v) = fdt::arg(args, b"kaslr_seed") {
+            let seed = fdt::parse_u64(v).unwrap_or_else(|| fail(b"bootargs: bad kaslr_seed="));
+            (seed, SeedSource::Bootargs)
+        } else if let Some(seed) = boot.info.kaslr_seed {
+            (seed, SeedSource::DeviceTree)
+        } else {
+            let t: u64;
+            // SAFETY: reads the virtual counter.
+            unsafe { core::arch::asm!("mrs {0}, cntvct_el0", out(reg) t) };
+            (t, SeedSource::Timer)
+        };
+        boot.kaslr = Kaslr::Random { seed, source };
+        let mut slot = mix(seed) % k.slots;
+        // Never the link address at random: it would hide a missing
+        // relocation.
+        if slot == link_slot && k.slots > 1 {
+            slot = (slot + 1) % k.slots;
+        }
+        slot
+    };
+    boot.slot = slot;
+    boot.run = k.start + slot * k.granule;
 }
 
 /// Physical start of each image section, in `SECTIONS` order, then the

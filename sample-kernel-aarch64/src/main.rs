@@ -22,6 +22,8 @@ mod early;
 #[path = "../../sample-kernel/src/fdt.rs"]
 mod fdt;
 mod paging;
+#[cfg(relocatable)]
+mod reloc;
 
 use console::{exit, put_hex, puts};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
