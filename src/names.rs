@@ -186,6 +186,22 @@ pub const RESERVED_SECTION_NAMES: [&str; 9] = [
 /// PLT entries): a symbol at their end would not be their end.
 pub const LINKER_FILLED_SECTIONS: [&str; 3] = [".got", ".got.plt", ".plt"];
 
+/// Sections the linker synthesizes for a dynamic (PIE) link; a relocatable
+/// image's generated script places them itself.
+pub const DYNAMIC_SECTIONS: [&str; 11] = [
+    ".dynamic",
+    ".dynsym",
+    ".dynstr",
+    ".hash",
+    ".gnu.hash",
+    ".got",
+    ".got.plt",
+    ".plt",
+    ".rela.dyn",
+    ".relr.dyn",
+    ".rel.dyn",
+];
+
 /// Why `name` cannot be an output section of the image, if it cannot.
 pub fn reserved_section_name(name: &str) -> Option<&'static str> {
     if RESERVED_SECTION_NAMES.contains(&name) || name.starts_with(".debug") {

@@ -295,3 +295,36 @@ fn pie_layout_builds() {
         + "\n[kaslr]\nstart = \"top - 8GiB\"\nend = \"top - 7GiB\"\ngranule = \"2MiB\"\n\n[gp]\npolicy = \"disabled\"\n";
     assert_builds(&text);
 }
+
+#[test]
+fn dynamic_sections_a_relocatable_script_places_itself() {
+    // A relocatable image's script places .dynamic, .got, ... together; a
+    // spec section of that name (here holding code) broke both linkers.
+    let text = with_section(".dynamic", "rw")
+        .replace("code_model = \"fixed\"", "code_model = \"pie\"")
+        .replace(
+            "link = \"top - 2GiB + 2MiB\"",
+            "link = \"top - 8GiB + 2MiB\"",
+        )
+        .replace(
+            "[region.kernel]\nstart = \"top - 2GiB\"\nend = \"top\"",
+            "[region.kernel]\nstart = \"top - 8GiB\"\nsize = \"1GiB\"",
+        )
+        + "\n[kaslr]\nstart = \"top - 8GiB\"\nend = \"top - 7GiB\"\ngranule = \"2MiB\"\n\n[gp]\npolicy = \"disabled\"\n";
+    assert_rejected(
+        &text,
+        layoutgen::Rule::Identifier,
+        "image.section.extra.name",
+    );
+    // In a fixed image it may be declared, holding only its own input.
+    let code = with_section(".dynamic", "r").replace(
+        "id = \"extra\"\nperms = \"r\"",
+        "id = \"extra\"\nperms = \"r\"\ninput = [\".text.x\"]",
+    );
+    assert_rejected(
+        &code,
+        layoutgen::Rule::Identifier,
+        "image.section.extra.input",
+    );
+    assert_builds(&with_section(".dynamic", "rw"));
+}

@@ -790,3 +790,11 @@ fn phys_align_follows_the_image_window_not_the_linear_maps_leaf() {
     );
     assert_fails(&text, Rule::Load, "image.phys_align");
 }
+
+#[test]
+fn rejects_a_relocatable_image_with_small_segment_alignment() {
+    let text = semi_pic("start = \"kernel.start\"\nend = \"kernel.end\"\ngranule = \"2MiB\"\n")
+        .replace("section_align = \"2MiB\"", "section_align = \"4KiB\"");
+    let d = assert_fails(&text, Rule::Load, "image.section_align");
+    assert!(d.message.contains("relocatable"), "{}", d.message);
+}

@@ -908,11 +908,19 @@ fn explore_adversarial_specs() {
 /// classes in tests/check_builds.rs are fixed.
 #[test]
 fn check_ok_means_it_builds() {
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: build_cases(),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    });
+    // A fixed seed, so CI runs the same specs every time (set
+    // PROPTEST_RNG_SEED-free exploration with `explore_adversarial_specs`
+    // and a larger PROPTEST_CASES).
+    let mut runner = proptest::test_runner::TestRunner::new_with_rng(
+        ProptestConfig {
+            cases: build_cases(),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        },
+        proptest::test_runner::TestRng::deterministic_rng(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+        ),
+    );
     runner
         .run(&any::<u64>(), |seed| {
             let text = adversarial_spec(seed);

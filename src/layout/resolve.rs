@@ -355,6 +355,46 @@ fn check_names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
                 "segment names are lower-case identifiers: [a-z_][a-z0-9_]*",
             );
         }
+        // Sections the linker synthesizes: in a relocatable image the
+        // generated script places them (together, as lld's RELRO rules
+        // want); anywhere, they hold only their own input and no code.
+        if crate::names::DYNAMIC_SECTIONS.contains(&sname.as_str()) {
+            if spec.code_model.get_ref().is_relocatable() {
+                bad(
+                    format!("image.section.{id}.name"),
+                    s.name.span(),
+                    &format!("`{sname}` is placed by the generated script in a relocatable image"),
+                    "remove the section: the script puts the dynamic tables after the read-only and the first writable section",
+                );
+            }
+            let own = |p: &str| {
+                p.starts_with(sname.as_str()) || (sname == ".rela.dyn" && p.starts_with(".rela"))
+            };
+            if let Some(p) = s
+                .input
+                .iter()
+                .flat_map(|i| i.get_ref())
+                .find(|p| !own(p.get_ref()))
+            {
+                bad(
+                    format!("image.section.{id}.input"),
+                    p.span(),
+                    &format!(
+                        "`{sname}` is filled by the linker: input `{}` does not belong there",
+                        p.get_ref()
+                    ),
+                    "leave `input` out (the default is the section's own input)",
+                );
+            }
+            if s.perms.get_ref().contains('x') && sname != ".plt" {
+                bad(
+                    format!("image.section.{id}.perms"),
+                    s.perms.span(),
+                    &format!("`{sname}` holds linker tables, not code"),
+                    "drop `x` from its perms",
+                );
+            }
+        }
         if crate::names::LINKER_FILLED_SECTIONS.contains(&sname.as_str()) {
             for (which, list) in [
                 ("start_symbols", &s.start_symbols),
