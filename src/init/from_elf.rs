@@ -553,6 +553,11 @@ pub fn generate(path: &Path, name: &str, defaults: ArchDefaults) -> Result<Strin
         }
     }
     for o in &outs {
+        // In a relocatable image the generated script places the dynamic
+        // tables itself (and `check` refuses them in the spec).
+        if code_model != "fixed" && crate::names::DYNAMIC_SECTIONS.contains(&o.sec.name.as_str()) {
+            continue;
+        }
         let _ = writeln!(s);
         for c in &o.comments {
             let _ = writeln!(s, "{c}");
