@@ -11,10 +11,6 @@
 use crate::fdt::PsciConduit;
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
-/// QEMU `virt`'s PL011, used until the device tree names one (a device
-/// address, not part of the layout spec).
-pub const VIRT_PL011: u64 = 0x0900_0000;
-
 const UART_DR: u64 = 0x00;
 const UART_FR: u64 = 0x18;
 const UART_FR_TXFF: u32 = 1 << 5;

@@ -6,7 +6,7 @@
 //! must follow an absolute pointer from the image (the generated region
 //! table) translates it with [`early_addr`].
 
-use crate::console::{self, VIRT_PL011, put_hex, puts};
+use crate::console::{self, put_hex, puts};
 use crate::fdt::{self, BootInfo};
 use crate::layout::{
     self, CODE_MODEL, CodeModel, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, LOAD_ADDRESS, MODES,
@@ -151,7 +151,9 @@ fn dtb_at(pa: u64) -> bool {
 /// `x0` is what the loader left there, `entry_el` the EL `_start` ran at.
 #[unsafe(no_mangle)]
 pub extern "C" fn early_main(x0: u64, entry_el: u64) -> ! {
-    console::set_uart(VIRT_PL011);
+    // Nothing is printed before the device tree names the UART: no device
+    // address is written in this kernel (they come from the device tree
+    // or the layout).
     // SAFETY: single CPU, nothing else uses BOOT before `kmain`.
     #[allow(clippy::deref_addrof)] // `&mut BOOT` is a static-mut reference
     let boot = unsafe { &mut *(&raw mut BOOT) };
@@ -167,6 +169,16 @@ pub extern "C" fn early_main(x0: u64, entry_el: u64) -> ! {
     } else {
         (RAM_BASE, DtbSource::RamStart)
     };
+    // SAFETY: a device tree's address (checked for the magic by `parse`).
+    if let Err(e) = unsafe { fdt::parse(boot.dtb, &mut boot.info) } {
+        fail(e);
+    }
+    boot.uart_pa = match boot.info.uart {
+        Some(uart) => uart,
+        // Silent (no UART to say it on): the exit status tells.
+        None => fail(b"the device tree names no arm,pl011 UART"),
+    };
+    console::set_uart(boot.uart_pa);
     puts(b"sample-kernel-aarch64: entered at ");
     put_hex(sym!("_start"));
     puts(b" (MMU off), dtb ");
@@ -176,13 +188,6 @@ pub extern "C" fn early_main(x0: u64, entry_el: u64) -> ! {
     } else {
         b" (start of RAM)\n"
     });
-
-    // SAFETY: a device tree's address (checked for the magic by `parse`).
-    if let Err(e) = unsafe { fdt::parse(boot.dtb, &mut boot.info) } {
-        fail(e);
-    }
-    boot.uart_pa = boot.info.uart.unwrap_or(VIRT_PL011);
-    console::set_uart(boot.uart_pa);
     match boot.info.psci {
         Some(c) => console::set_psci(c),
         None => fail(b"the device tree has no /psci method (hvc or smc)"),
