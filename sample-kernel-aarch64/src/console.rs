@@ -55,44 +55,9 @@ pub fn putc(c: u8) {
     }
 }
 
-pub fn puts(s: &[u8]) {
-    let mut i = 0;
-    while i < s.len() {
-        putc(s[i]);
-        i += 1;
-    }
-}
-
-pub fn put_hex(v: u64) {
-    puts(b"0x");
-    let mut shift = 60i32;
-    let mut started = false;
-    while shift >= 0 {
-        let d = ((v >> shift) & 0xf) as u8;
-        if d != 0 || started || shift == 0 {
-            started = true;
-            putc(if d < 10 { b'0' + d } else { b'a' + d - 10 });
-        }
-        shift -= 4;
-    }
-}
-
-pub struct Console;
-
-impl core::fmt::Write for Console {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        puts(s.as_bytes());
-        Ok(())
-    }
-}
-
-#[macro_export]
-macro_rules! println {
-    ($($arg:tt)*) => {{
-        use core::fmt::Write as _;
-        let _ = writeln!($crate::console::Console, $($arg)*);
-    }};
-}
+#[path = "../../sample-kernel/src/text.rs"]
+mod text;
+pub use text::{Console, put_hex, puts};
 
 /// A PSCI call through the device tree's conduit; false when none is known.
 fn psci(function: u64) -> bool {
