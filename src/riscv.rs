@@ -17,6 +17,10 @@ pub const PTES_PER_TABLE: u64 = 512;
 
 pub use crate::arch::PagingMode;
 
+/// ±2 KiB: the reach of a 12-bit signed offset from gp, the window a
+/// linker relaxes small-data accesses into.
+pub const GP_REACH: u64 = 2 * KIB;
+
 /// The window that absolute `lui`/`R_RISCV_HI20` addressing reaches: a
 /// sign-extended 32-bit value, `[-2 GiB, +2 GiB)` wrapping through zero. A
 /// semi-PIC image must keep its symbols outside it, or they cannot move.

@@ -255,6 +255,37 @@ fn rejects_gp_in_a_read_only_section() {
 }
 
 #[test]
+fn rejects_a_gp_offset_whose_window_misses_the_start_of_its_section() {
+    // 1 GiB puts __global_pointer$ far outside the image; 0x801 already
+    // leaves the section's first byte out of the ±2 KiB window.
+    for offset in ["1GiB", "0x801"] {
+        let text = edit(
+            r#"policy = "relax""#,
+            &format!("policy = \"relax\"\noffset = \"{offset}\""),
+        );
+        let d = assert_fails(&text, Rule::GpPolicy, "gp.offset");
+        assert!(d.help.as_deref().unwrap().contains("[0, 0x800]"), "{d:?}");
+    }
+    for offset in ["0", "0x800"] {
+        let text = edit(
+            r#"policy = "relax""#,
+            &format!("policy = \"relax\"\noffset = \"{offset}\""),
+        );
+        assert_eq!(errors(&text), vec![], "gp.offset = {offset}");
+    }
+}
+
+#[test]
+fn rejects_a_gp_offset_past_the_end_of_a_small_gp_section() {
+    let text = edit(
+        "name = \".data\"\nperms = \"rw\"",
+        "name = \".data\"\nperms = \"rw\"\nmax_size = \"1KiB\"",
+    );
+    let d = assert_fails(&text, Rule::GpPolicy, "gp.offset");
+    assert!(d.message.contains("past the end of `.data`"), "{d:?}");
+}
+
+#[test]
 fn rejects_kaslr_for_a_fixed_image() {
     let text = format!(
         "{BASE}\n[kaslr]\nstart = \"kernel.start\"\nend = \"kernel.end\"\ngranule = \"2MiB\"\n"

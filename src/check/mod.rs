@@ -516,7 +516,38 @@ fn gp_policy(l: &Layout, f: &mut Findings) {
                             format!("gp.section `{name}` is not writable, but small data (.sdata/.sbss) is"),
                             "place __global_pointer$ in the data section".into());
                     }
-                    Some(_) => {}
+                    Some(s) => {
+                        // gp-relative accesses reach [gp − 2 KiB, gp + 2 KiB);
+                        // small data goes first in gp.section, so the window
+                        // must cover the section's start: 0 ≤ offset ≤ 2 KiB.
+                        // A larger offset leaves the section's first bytes out
+                        // of reach and, far enough, puts gp outside the image.
+                        let reach = riscv::GP_REACH;
+                        let limit = s.max_size.map_or(reach, |m| m.min(reach));
+                        if l.gp.offset > limit {
+                            let why = match s.max_size {
+                                Some(m) if m < reach => {
+                                    format!("past the end of `{name}` (max_size {})", hex(m))
+                                }
+                                _ => format!(
+                                    "more than 2 KiB past the start of `{name}`: the ±2 KiB gp window no longer covers the small data placed there"
+                                ),
+                            };
+                            f.at(
+                                Rule::GpPolicy,
+                                "gp.offset",
+                                "out of range",
+                                format!(
+                                    "gp.offset {} puts __global_pointer$ {why}",
+                                    hex(l.gp.offset)
+                                ),
+                                format!(
+                                    "use an offset in [0, {}] (Linux: 0x800, the window then starts at `{name}`'s first byte)",
+                                    hex(limit)
+                                ),
+                            );
+                        }
+                    }
                 },
             }
         }

@@ -742,6 +742,9 @@ fn collect_origins(spec: &Spec) -> Origins {
     if let Some(s) = &spec.gp.section {
         o.insert("gp.section", s.span());
     }
+    if let Some(v) = &spec.gp.offset {
+        o.insert("gp.offset", v.span.clone());
+    }
     if let Some(k) = &spec.kaslr {
         o.insert("kaslr", k.span());
         o.insert("kaslr.start", k.get_ref().start.span.clone());

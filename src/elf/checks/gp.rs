@@ -7,8 +7,7 @@ use crate::spec::GpPolicy;
 use object::elf;
 use std::collections::HashMap;
 
-/// ±2 KiB: the reach of a 12-bit signed offset from gp.
-const GP_REACH: u64 = 2048;
+use crate::riscv::GP_REACH;
 
 /// LG011–LG014 (symbol part): the global pointer.
 pub(super) fn check_gp(
