@@ -1,30 +1,45 @@
-//! Everything address-shaped in this kernel comes from the layout spec:
-//! layoutgen writes the linker script and `layout.rs` into OUT_DIR and tells
-//! cargo to link with the script. This file only checks that the spec is one
-//! this kernel implements and adds the link flags of its code model (`pie`:
-//! a self-relocating image, cfg `relocatable`).
-
-use layoutgen::spec::CodeModel;
+//! Everything address-shaped in this kernel comes from the layout spec.
+//! `layoutgen build` wrote the linker script and `layout.rs` into `layout/`
+//! ahead of time (committed, like sources); this script only checks them
+//! against the spec with the dependency-free `layoutgen-build` crate, which
+//! fails the build with the `layoutgen build` command to run when the spec
+//! changed, and tells cargo to link with the script. It then adds the link
+//! flags of the layout's code model (`pie`: a self-relocating image, cfg
+//! `relocatable`), read from the facts in `layout/layout.stamp`.
+//!
+//! Another layout: `layoutgen build --spec ../layouts/X.toml --out-dir DIR
+//! --emit ld,rs`, then `LAYOUTGEN_OUT=DIR cargo build --release`.
 
 fn main() {
     // The shared FDT reader (sample-kernel/src/fdt.rs) is cfg(bare)-aware.
     println!("cargo::rustc-check-cfg=cfg(bare)");
+    println!("cargo::rustc-check-cfg=cfg(relocatable)");
     println!("cargo:rerun-if-changed=build.rs");
 
-    let out = layoutgen::Build::new()
-        // Relative to this crate's directory, where cargo runs build scripts.
+    // Relative to this crate's directory, where cargo runs build scripts.
+    let layout = layoutgen_build::Check::new("layout")
         .spec("../layouts/qemu-virt-aarch64.toml")
-        .spec_env("LAYOUTGEN_SPEC")
-        .compile();
-    let layout = &out.layout;
+        .dir_env("LAYOUTGEN_OUT")
+        .run();
+    let fact = |key: &str| {
+        layout
+            .fact(key)
+            .unwrap_or_else(|| panic!("layout.stamp has no fact `{key}`"))
+    };
+    if fact("arch") != "aarch64" {
+        panic!(
+            "sample-kernel-aarch64 needs an aarch64 layout; {} is {}",
+            fact("name"),
+            fact("arch")
+        );
+    }
 
-    println!("cargo::rustc-check-cfg=cfg(relocatable)");
     // Keep the static relocations in the ELF, as the riscv kernel does, so
     // `layoutgen lint` audits the code's references too.
     println!("cargo:rustc-link-arg=--emit-relocs");
 
-    match layout.code_model {
-        CodeModel::Fixed => {}
+    match fact("code_model") {
+        "fixed" => {}
         // The code is PC-relative already (the small code model: `adrp`,
         // `add`, `ldr`); `-pie` turns every absolute data word (vtables,
         // `&'static` pointers) into an R_AARCH64_RELATIVE entry of
@@ -33,7 +48,7 @@ fn main() {
         // too, and `--no-dynamic-linker` drops `.interp`. The kernel applies
         // the relocations itself at boot (src/reloc.rs), for the run address
         // its KASLR chose.
-        CodeModel::Pie => {
+        "pie" => {
             println!("cargo:rustc-cfg=relocatable");
             for arg in [
                 "-pie",
@@ -44,8 +59,8 @@ fn main() {
                 println!("cargo:rustc-link-arg={arg}");
             }
         }
-        CodeModel::SemiPic => panic!(
-            "sample-kernel-aarch64 implements code_model = \"fixed\" and \"pie\" \
+        other => panic!(
+            "sample-kernel-aarch64 implements code_model = \"fixed\" and \"pie\", not \"{other}\" \
              (aarch64 has no semi-PIC model)"
         ),
     }

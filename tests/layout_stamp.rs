@@ -12,10 +12,25 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-const SPEC: &str = "qemu-virt-sv39.toml";
-/// The command the kernel's build.rs must print, run in sample-kernel/.
-const FIX: &str =
-    "layoutgen build --spec ../layouts/qemu-virt-sv39.toml --out-dir layout --emit ld,rs";
+/// A kernel of this repository that uses the ahead-of-time mode.
+struct Kernel {
+    dir: &'static str,
+    spec: &'static str,
+    /// The command its build.rs must print, run in its directory.
+    fix: &'static str,
+}
+
+const RISCV: Kernel = Kernel {
+    dir: "sample-kernel",
+    spec: "qemu-virt-sv39.toml",
+    fix: "layoutgen build --spec ../layouts/qemu-virt-sv39.toml --out-dir layout --emit ld,rs",
+};
+const AARCH64: Kernel = Kernel {
+    dir: "sample-kernel-aarch64",
+    spec: "qemu-virt-aarch64.toml",
+    fix: "layoutgen build --spec ../layouts/qemu-virt-aarch64.toml --out-dir layout --emit ld,rs",
+};
+const FIX: &str = RISCV.fix;
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -33,25 +48,26 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A copy of sample-kernel/ and its spec, laid out as in this repository
-/// (`<tmp>/sample-kernel`, `<tmp>/layouts/qemu-virt-sv39.toml`), its
-/// layoutgen-build dependency pointing back here.
+/// A copy of the riscv sample kernel and its spec, laid out as in this
+/// repository (`<tmp>/sample-kernel`, `<tmp>/layouts/qemu-virt-sv39.toml`),
+/// its layoutgen-build dependency pointing back here.
 fn kernel_copy(tmp: &Path) -> PathBuf {
-    let kernel = tmp.join("sample-kernel");
-    copy_dir(&root().join("sample-kernel"), &kernel);
+    copy_of(tmp, &RISCV)
+}
+
+fn copy_of(tmp: &Path, k: &Kernel) -> PathBuf {
+    let kernel = tmp.join(k.dir);
+    copy_dir(&root().join(k.dir), &kernel);
     std::fs::create_dir_all(tmp.join("layouts")).unwrap();
     std::fs::copy(
-        root().join("layouts").join(SPEC),
-        tmp.join("layouts").join(SPEC),
+        root().join("layouts").join(k.spec),
+        tmp.join("layouts").join(k.spec),
     )
     .unwrap();
     let manifest = kernel.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
     let dep = r#"path = "../layoutgen-build""#;
-    assert!(
-        text.contains(dep),
-        "sample-kernel/Cargo.toml changed: {dep}"
-    );
+    assert!(text.contains(dep), "{}/Cargo.toml changed: {dep}", k.dir);
     let here = root().join("layoutgen-build");
     std::fs::write(
         &manifest,
@@ -90,27 +106,32 @@ fn layoutgen(cwd: &Path, command: &str) -> Output {
         .expect("run layoutgen")
 }
 
-/// The committed sample-kernel/layout/ is exactly what this layoutgen
-/// generates from layouts/qemu-virt-sv39.toml: the templates, the spec or
-/// the tool did not change without the files being regenerated.
+/// The committed layout/ of each sample kernel is exactly what this
+/// layoutgen generates from its spec: the templates, the spec or the tool
+/// did not change without the files being regenerated.
 #[test]
-fn committed_layout_is_fresh() {
-    let tmp = tempfile::tempdir().unwrap();
-    let kernel = kernel_copy(tmp.path());
-    let out = layoutgen(&kernel, FIX);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    for file in ["layout.ld", "layout.rs", "layout.stamp"] {
-        let committed = std::fs::read_to_string(root().join("sample-kernel/layout").join(file))
-            .unwrap_or_else(|e| panic!("sample-kernel/layout/{file}: {e}"));
-        let fresh = std::fs::read_to_string(kernel.join("layout").join(file)).unwrap();
+fn committed_layouts_are_fresh() {
+    for k in [RISCV, AARCH64] {
+        let tmp = tempfile::tempdir().unwrap();
+        let kernel = copy_of(tmp.path(), &k);
+        let out = layoutgen(&kernel, k.fix);
         assert!(
-            committed == fresh,
-            "sample-kernel/layout/{file} is stale: run `{FIX}` in sample-kernel/"
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
         );
+        for file in ["layout.ld", "layout.rs", "layout.stamp"] {
+            let committed = std::fs::read_to_string(root().join(k.dir).join("layout").join(file))
+                .unwrap_or_else(|e| panic!("{}/layout/{file}: {e}", k.dir));
+            let fresh = std::fs::read_to_string(kernel.join("layout").join(file)).unwrap();
+            assert!(
+                committed == fresh,
+                "{}/layout/{file} is stale: run `{}` in {}/",
+                k.dir,
+                k.fix,
+                k.dir
+            );
+        }
     }
 }
 
@@ -121,7 +142,7 @@ fn committed_layout_is_fresh() {
 fn stale_layout_fails_the_build_with_the_command() {
     let tmp = tempfile::tempdir().unwrap();
     let kernel = kernel_copy(tmp.path());
-    let spec = tmp.path().join("layouts").join(SPEC);
+    let spec = tmp.path().join("layouts").join(RISCV.spec);
     let text = std::fs::read_to_string(&spec).unwrap();
     std::fs::write(&spec, text + "\n# edited after layoutgen build\n").unwrap();
 

@@ -10,6 +10,8 @@
 //! These tests fail (they do not skip) when QEMU or the aarch64 target is
 //! missing, and say how to install them.
 
+mod common;
+
 use layoutgen::Layout;
 use layoutgen::arch::PagingMode;
 use layoutgen::layout::pagetable;
@@ -67,8 +69,8 @@ fn preflight() {
     }
 }
 
-/// The kernel ELF, built once (with LAYOUTGEN_SPEC pointing at the bundled
-/// layout) under target/sample-kernel-aarch64/; concurrent tests wait for
+/// The kernel ELF, built once (with LAYOUTGEN_OUT pointing at the outputs
+/// `layoutgen build` wrote for the bundled layout) under target/sample-kernel-aarch64/; concurrent tests wait for
 /// the same build.
 fn kernel() -> PathBuf {
     static BUILD: OnceLock<Result<PathBuf, String>> = OnceLock::new();
@@ -111,7 +113,7 @@ fn built(cell: &OnceLock<Result<PathBuf, String>>, spec: &Path, key: &str) -> Pa
             .current_dir(root().join("sample-kernel-aarch64"))
             .args(["build", "--release", "--quiet"])
             .env("CARGO_TARGET_DIR", &target_dir)
-            .env("LAYOUTGEN_SPEC", spec)
+            .env("LAYOUTGEN_OUT", common::kernel_layout_of(spec))
             // The kernel's own .cargo/config.toml sets the target and its
             // rustflags; flags meant for the host build must not override them.
             .env_remove("RUSTFLAGS")
@@ -200,14 +202,25 @@ fn boot(ram: u64, args: &str, extra: &[&str]) -> Boot {
 /// [`boot`] for a given kernel ELF.
 fn boot_elf(elf: &Path, ram: u64, args: &str, extra: &[&str]) -> Boot {
     let mut cmd = Command::new(QEMU);
-    cmd.args(["-machine", "virt", "-cpu", "cortex-a72", "-nographic"])
-        .args(extra)
-        .args(["-m", &format!("{}M", ram / MIB)])
-        .arg("-kernel")
-        .arg(elf)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    // No NIC: the default virtio one needs iPXE's ROM (package ipxe-qemu, a
+    // Recommends that scripts/apt-install does not install) and the kernel
+    // has no use for it.
+    cmd.args([
+        "-machine",
+        "virt",
+        "-cpu",
+        "cortex-a72",
+        "-nographic",
+        "-nic",
+        "none",
+    ])
+    .args(extra)
+    .args(["-m", &format!("{}M", ram / MIB)])
+    .arg("-kernel")
+    .arg(elf)
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     if !args.is_empty() {
         cmd.args(["-append", args]);
     }

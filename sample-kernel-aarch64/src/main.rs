@@ -10,7 +10,7 @@
 
 #[allow(dead_code, clippy::all)]
 mod layout {
-    include!(concat!(env!("OUT_DIR"), "/layout.rs"));
+    include!(concat!(env!("LAYOUTGEN_DIR"), "/layout.rs"));
 }
 
 mod checks;
