@@ -395,26 +395,41 @@ pub fn name_from_path(path: &Path) -> Option<String> {
     (ok && stem != "layout").then(|| stem.to_string())
 }
 
-/// The lines a kernel crate needs to use `spec_path` from its `build.rs`.
+/// The lines a kernel crate needs to use `spec_path`: the recommended
+/// ahead-of-time path first (`layoutgen build` into the kernel's tree, checked
+/// by the dependency-free `layoutgen-build` in build.rs), then
+/// `layoutgen::Build` in build.rs as the alternative, with its measured cost.
 pub fn build_rs_snippet(spec_path: &str) -> String {
     format!(
-        r#"# Cargo.toml of the kernel
-[build-dependencies]
-layoutgen = {{ version = "{version}", default-features = false }}  # or a path/git dependency
+        r#"# 1. Generate the linker script and constants into the kernel's tree, from
+#    the kernel crate's directory, and commit them like sources:
+layoutgen build --spec {spec_path} --out-dir layout --emit ld,rs
 
-// build.rs
+# Cargo.toml of the kernel
+[build-dependencies]
+layoutgen-build = "{version}"  # no dependencies; or a path/git dependency
+
+// build.rs: checks layout/ against the spec (a stale one fails the build with
+// the command above) and links with layout/layout.ld
 fn main() {{
-    layoutgen::Build::new()
+    layoutgen_build::Check::new("layout")
         .spec("{spec_path}")
-        .spec_env("LAYOUTGEN_SPEC")
-        .compile();
+        .dir_env("LAYOUTGEN_OUT") // LAYOUTGEN_OUT=dir: outputs generated elsewhere
+        .run();
 }}
 
 // src/main.rs
 #[allow(dead_code)]
 mod layout {{
-    include!(concat!(env!("OUT_DIR"), "/layout.rs"));
+    include!(concat!(env!("LAYOUTGEN_DIR"), "/layout.rs"));
 }}
+
+# Alternative: generate in build.rs with `layoutgen::Build` (nothing committed;
+# costs 27 build-dependency packages, about 2x the no-op `cargo build` and
+# ~22 s more on a cold build: docs/benchmarks.md):
+#   [build-dependencies] layoutgen = {{ version = "{version}", default-features = false }}
+#   build.rs: layoutgen::Build::new().spec("{spec_path}").compile();
+#   src/main.rs: include!(concat!(env!("OUT_DIR"), "/layout.rs"));
 "#,
         version = env!("CARGO_PKG_VERSION"),
         spec_path = spec_path.replace('\\', "/").replace('"', "\\\"")

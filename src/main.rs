@@ -536,7 +536,7 @@ fn init(
         }
     }
     println!(
-        "wrote {}: it passes `layoutgen check {}`; edit it, then use it from build.rs:\n",
+        "wrote {}: it passes `layoutgen check {}`; edit it, then use it from the kernel:\n",
         path.display(),
         path.display()
     );

@@ -45,12 +45,30 @@ fn default_spec_passes_check_and_build_rs_lines_are_printed() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let out = text(&o.stdout);
     assert!(out.starts_with("wrote layout.toml"), "{out}");
+    // The ahead-of-time path comes first, layoutgen::Build after it.
+    let aot = out
+        .find("layoutgen_build::Check::new(\"layout\")")
+        .expect("the layoutgen-build check is printed");
+    let alternative = out
+        .find("layoutgen::Build::new()")
+        .expect("the alternative is printed");
+    assert!(aot < alternative, "{out}");
     assert!(out.contains(".spec(\"layout.toml\")"), "{out}");
-    assert!(out.contains("default-features = false"), "{out}");
     assert!(
-        out.contains("include!(concat!(env!(\"OUT_DIR\"), \"/layout.rs\"))"),
+        out.contains("include!(concat!(env!(\"LAYOUTGEN_DIR\"), \"/layout.rs\"))"),
         "{out}"
     );
+    // The printed command writes what the build.rs lines check.
+    let command = out
+        .lines()
+        .find(|l| l.starts_with("layoutgen build "))
+        .expect("the layoutgen build command is printed");
+    let argv: Vec<&str> = command.split_whitespace().skip(1).collect();
+    let build = layoutgen(&argv, dir.path());
+    assert_eq!(build.status.code(), Some(0), "{}", text(&build.stderr));
+    for file in ["layout.ld", "layout.rs", "layout.stamp"] {
+        assert!(dir.path().join("layout").join(file).is_file(), "{file}");
+    }
     let check = layoutgen(&["check", "layout.toml"], dir.path());
     assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
     assert!(text(&check.stdout).contains("ok (my-kernel: sv39)"));
