@@ -25,7 +25,7 @@ fn machine_state(extra: &str) -> tempfile::TempDir {
                 .lines()
                 .any(|l| l == "Source: qemu" || l.starts_with("Source: qemu ("));
             let named_qemu = stanza.lines().any(|l| l.starts_with("Package: qemu-"));
-            !(from_qemu || named_qemu) && !stanza.trim().is_empty()
+            !(from_qemu || named_qemu || stanza.trim().is_empty())
         })
         .collect();
     let dir = tempfile::tempdir().unwrap();
