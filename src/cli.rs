@@ -294,7 +294,7 @@ pub enum ModeArg {
     Bare,
 }
 
-impl From<ModeArg> for layoutgen::riscv::PagingMode {
+impl From<ModeArg> for layoutgen::arch::PagingMode {
     fn from(m: ModeArg) -> Self {
         match m {
             ModeArg::Sv39 => Self::Sv39,

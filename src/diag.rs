@@ -1,7 +1,7 @@
 //! Diagnostics: errors as values (rule, message, labelled spans, help), and
 //! the one place they are rendered, compiler-style, against the spec text.
 
-use crate::riscv::PagingMode;
+use crate::arch::PagingMode;
 use crate::spec::Span;
 use codespan_reporting::diagnostic as cs;
 use codespan_reporting::files::SimpleFile;

@@ -5,9 +5,10 @@
 //! Layouts are compared after resolution, so a spec rewritten with other
 //! expressions that place everything at the same addresses is identical.
 
+use crate::arch::PagingMode;
+use crate::format::human_size;
 use crate::json::hex;
 use crate::layout::{Layout, ModeLayout, Region, Section};
-use crate::riscv::{PagingMode, human_size};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::fmt::Write;

@@ -11,8 +11,8 @@
 //! error naming the byte offset, never a panic.
 
 use crate::diag::{Diagnostic, Label, Rule};
+use crate::format::human_size;
 use crate::layout::Layout;
-use crate::riscv::human_size;
 use std::path::Path;
 
 const MAGIC: u32 = 0xd00d_feed;

@@ -3,7 +3,8 @@
 //! and the `build.rs` lines that use it. Every spec it produces has passed
 //! `check_text` before it is returned, so a new spec always starts sound.
 
-use crate::riscv::{GIB, MIB, PAGE_SIZE, PagingMode};
+use crate::arch::PagingMode;
+use crate::units::{GIB, MIB, PAGE_SIZE};
 use crate::{Report, check_text};
 use std::fmt::Write;
 use std::path::Path;
@@ -192,8 +193,8 @@ pub fn generate(options: &Options) -> Result<String, InitError> {
     if let Some(m) = modes.iter().find(|&&m| o.ram_size > linear_size(m)) {
         return Err(InitError::Options(format!(
             "--ram-size {} does not fit the {m} linear map ({}); choose a larger paging mode or less RAM",
-            crate::riscv::human_size(o.ram_size as u128),
-            crate::riscv::human_size(linear_size(*m) as u128)
+            crate::format::human_size(o.ram_size as u128),
+            crate::format::human_size(linear_size(*m) as u128)
         )));
     }
     let section_align = 2 * MIB;

@@ -22,10 +22,7 @@ use serde::ser::SerializeSeq;
 /// Version 1: addresses, sizes, alignments and offsets became hex strings.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// `0xffffffff80000000`: lower-case, no separators, as lint's JSON writes addresses.
-pub fn hex(v: u64) -> String {
-    format!("{v:#x}")
-}
+pub use crate::format::hex;
 
 fn for_templates() -> bool {
     minijinja::value::serializing_for_value()

@@ -33,16 +33,17 @@ pub mod dtb;
 #[cfg(feature = "lint")]
 pub mod elf;
 pub mod emit;
+pub mod format;
 pub mod init;
 pub mod json;
 pub mod layout;
 pub mod lints;
 pub mod names;
-pub mod riscv;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod spec;
 pub mod stamp;
+pub mod units;
 
 pub use builder::Build;
 pub use diag::{Diagnostic, Report, Rule};
@@ -97,16 +98,11 @@ pub fn load(path: &Path) -> Result<Layout, Error> {
 /// (see `load_checked_linked`).
 pub fn load_linked(path: &Path, linked_end: Option<u64>) -> Result<Layout, Error> {
     let text = read_spec(path)?;
-    let end = linked_end.map(page_align_up);
+    let end = linked_end.map(units::page_align_up);
     spec::parse(&text)
         .map_err(|d| vec![d])
         .and_then(|spec| layout::resolve_linked(&spec, &source_name(path), end))
         .map_err(|d| Error::Spec(Report::new(path, &text, d)))
-}
-
-/// Linux's PFN_ALIGN: the image's end as the page tables see it.
-fn page_align_up(end: u64) -> u64 {
-    end.wrapping_add(riscv::PAGE_SIZE - 1) & !(riscv::PAGE_SIZE - 1)
 }
 
 /// Reads a spec file and checks every invariant: the layout is returned only
@@ -121,7 +117,7 @@ pub fn load_checked(path: &Path) -> Result<Layout, Error> {
 /// means that address (Linux's `PFN_ALIGN(_end)`).
 pub fn load_checked_linked(path: &Path, linked_end: Option<u64>) -> Result<Layout, Error> {
     let text = read_spec(path)?;
-    let end = linked_end.map(page_align_up);
+    let end = linked_end.map(units::page_align_up);
     check_text_linked(&text, &source_name(path), end)
         .map_err(|d| Error::Spec(Report::new(path, &text, d)))
 }

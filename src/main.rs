@@ -1,9 +1,9 @@
 use clap::Parser;
+use layoutgen::arch::PagingMode;
 use layoutgen::emit::table;
 use layoutgen::emit::write::WriteOutcome;
 use layoutgen::layout::pagetable;
 use layoutgen::lints::{Check, Level, LintConfig};
-use layoutgen::riscv::PagingMode;
 use layoutgen::{Error, Output, Templates, check, generate, load, load_checked};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -117,7 +117,7 @@ fn canonical_in_every_listed_mode() {
     let text = edit(r#"modes = ["sv39"]"#, r#"modes = ["sv39", "sv48"]"#)
         + "\n[region.wide]\nstart = \"0xffff_8000_0000_0000\"\nsize = \"1GiB\"\n";
     let d = assert_fails(&text, Rule::Canonical, "region.wide.start");
-    assert_eq!(d.mode, Some(layoutgen::riscv::PagingMode::Sv39));
+    assert_eq!(d.mode, Some(layoutgen::arch::PagingMode::Sv39));
 }
 
 #[test]
@@ -788,7 +788,7 @@ fn rejects_riscv_only_concepts_on_aarch64() {
 #[test]
 fn aarch64_layout_uses_ttbr1_and_4k_granule_blocks() {
     let layout = check_text(&aarch64(), "a.toml").unwrap_or_else(|d| panic!("{d:#?}"));
-    let va48 = layout.mode(layoutgen::riscv::PagingMode::Va48).unwrap();
+    let va48 = layout.mode(layoutgen::arch::PagingMode::Va48).unwrap();
     assert_eq!(va48.kernel_half, 0xffff_0000_0000_0000);
     assert_eq!(va48.page_offset, Some(0xffff_0000_0000_0000));
     assert_eq!(va48.mode_register, 16, "TCR_EL1.T1SZ = 64 - 48");

@@ -8,8 +8,8 @@ mod fixtures;
 
 use fixtures::*;
 use layoutgen::Layout;
+use layoutgen::arch::PagingMode;
 use layoutgen::elf::{self, Check, Finding, LintError, LintReport, Severity};
-use layoutgen::riscv::PagingMode;
 use object::elf as e;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -4,7 +4,7 @@
 //! from them, the row is listed with the macro value and the reason
 //! (details and sources: docs/linux-arm64.md).
 
-use layoutgen::riscv::PagingMode;
+use layoutgen::arch::PagingMode;
 use std::path::Path;
 
 /// (region, first address, last address) as printed in memory.rst.

@@ -2,7 +2,7 @@
 //! Documentation/arch/riscv/vm-layout.rst, row by row. Every difference is
 //! listed here with its reason (details and sources: docs/linux-riscv64.md).
 
-use layoutgen::riscv::PagingMode;
+use layoutgen::arch::PagingMode;
 use std::path::Path;
 
 /// (region, first address, last address) as printed in vm-layout.rst.

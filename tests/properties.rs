@@ -3,7 +3,8 @@
 //! inverse at compile time; random *broken* specs (one invariant violated on
 //! purpose) are rejected naming that invariant.
 
-use layoutgen::riscv::{GIB, MIB, PagingMode};
+use layoutgen::arch::PagingMode;
+use layoutgen::units::{GIB, MIB};
 use layoutgen::{Rule, check_text};
 use proptest::prelude::*;
 

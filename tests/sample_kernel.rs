@@ -18,8 +18,8 @@
 mod common;
 
 use layoutgen::Layout;
+use layoutgen::arch::PagingMode;
 use layoutgen::layout::pagetable;
-use layoutgen::riscv::PagingMode;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};

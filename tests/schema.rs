@@ -76,8 +76,8 @@ fn every_bundled_layout_validates() {
 
 #[test]
 fn init_specs_validate() {
+    use layoutgen::arch::PagingMode::*;
     use layoutgen::init::{Options, generate};
-    use layoutgen::riscv::PagingMode::*;
     for modes in [vec![Sv39], vec![Sv48], vec![Sv39, Sv48, Sv57]] {
         let text = generate(&Options {
             modes,

@@ -2,10 +2,12 @@
 //! the spec key it breaks and says how to fix it. Names that reach generated
 //! code are validated earlier, while resolving (`Rule::Identifier`).
 
+use crate::arch::riscv64;
 use crate::diag::{Diagnostic, Label, Rule};
+use crate::format::human_size;
 use crate::layout::{Layout, Region};
-use crate::riscv::{self, PAGE_SIZE, human_size};
 use crate::spec::{CodeModel, GpPolicy, Half, RegionKind};
+use crate::units::{PAGE_SIZE, TOP_U128};
 
 /// Every rule, in the order findings are reported.
 const RULES: &[fn(&Layout, &mut Findings)] = &[
@@ -73,9 +75,7 @@ impl Findings<'_> {
     }
 }
 
-fn hex(v: u64) -> String {
-    format!("{v:#x}")
-}
+use crate::format::hex;
 
 fn region_key(r: &Region) -> String {
     format!("region.{}.start", r.name)
@@ -204,7 +204,7 @@ fn overlap(l: &Layout, f: &mut Findings) {
 
 fn wrap(l: &Layout, f: &mut Findings) {
     for m in &l.modes {
-        if m.image_link as u128 + l.image.max_size as u128 > riscv::TOP_U128 {
+        if m.image_link as u128 + l.image.max_size as u128 > TOP_U128 {
             f.at(
                 Rule::Wrap,
                 "image.link",
@@ -219,7 +219,7 @@ fn wrap(l: &Layout, f: &mut Findings) {
             .mode = Some(m.mode);
         }
     }
-    if l.ram.base as u128 + l.ram.max_size as u128 > riscv::TOP_U128 {
+    if l.ram.base as u128 + l.ram.max_size as u128 > TOP_U128 {
         f.at(
             Rule::Wrap,
             "ram.max_size",
@@ -476,7 +476,7 @@ fn semi_pic_window(l: &Layout, f: &mut Findings) {
         };
         // The image may run anywhere in its slot (or KASLR range); all of it
         // must avoid the window absolute addressing reaches.
-        if riscv::touches_abs32_window(slot.start, slot.size) {
+        if riscv64::touches_abs32_window(slot.start, slot.size) {
             f.at(Rule::SemiPicWindow, &region_key(slot), "inside [-2 GiB, +2 GiB)",
                 format!(
                     "semi-PIC slot `{}` [{}, {:#x}) reaches into [-2 GiB, +2 GiB), where medany code may use absolute lui/R_RISCV_HI20 addresses that do not move with the image, in {}",
@@ -522,7 +522,7 @@ fn gp_policy(l: &Layout, f: &mut Findings) {
                         // must cover the section's start: 0 ≤ offset ≤ 2 KiB.
                         // A larger offset leaves the section's first bytes out
                         // of reach and, far enough, puts gp outside the image.
-                        let reach = riscv::GP_REACH;
+                        let reach = riscv64::GP_REACH;
                         let limit = s.max_size.map_or(reach, |m| m.min(reach));
                         if l.gp.offset > limit {
                             let why = match s.max_size {

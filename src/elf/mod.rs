@@ -18,8 +18,8 @@ mod checks;
 pub(crate) mod read;
 pub mod render;
 
+use crate::arch::PagingMode;
 use crate::layout::Layout;
-use crate::riscv::PagingMode;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 

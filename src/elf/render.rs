@@ -239,8 +239,8 @@ fn facts(layout: &Layout, r: &LintReport) -> String {
         if let (Some(start), Some(end)) = (r.stats.image_start, r.stats.image_end) {
             v.push(format!(
                 "image [{start:#x}, {end:#x}): {} of image.max_size {}",
-                crate::riscv::human_size(end.wrapping_sub(start) as u128),
-                crate::riscv::human_size(layout.image.max_size as u128)
+                crate::format::human_size(end.wrapping_sub(start) as u128),
+                crate::format::human_size(layout.image.max_size as u128)
             ));
         }
         let wx = n(Check::SegmentWriteExecute);

@@ -121,7 +121,7 @@ impl Templates {
         );
         env.add_filter("hex", |v: u64| format!("{v:#x}"));
         env.add_filter("rust_hex", rust_hex);
-        env.add_filter("size", |v: u64| crate::riscv::human_size(v as u128));
+        env.add_filter("size", |v: u64| crate::format::human_size(v as u128));
         let mut overrides = Vec::new();
         for (name, builtin) in BUILTIN_TEMPLATES {
             let source = match override_dir.map(|d| d.join(name)) {
@@ -176,15 +176,7 @@ struct JsonDocument<'a> {
 /// `0xffff_ffff_8000_0000`: hex grouped by 16 bits, as Rust literals and
 /// the spec grammar write it.
 pub(crate) fn rust_hex(v: u64) -> String {
-    let digits = format!("{v:x}");
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 4 == 0 {
-            out.push('_');
-        }
-        out.push(c);
-    }
-    format!("0x{out}")
+    crate::format::grouped_hex(v)
 }
 
 /// What templates see: the layout plus values derived from it once, here,
@@ -326,8 +318,8 @@ impl<'a> Context<'a> {
                 crate::arch::Arch::Aarch64 => "t1sz",
             },
             abs32_window: (
-                crate::riscv::ABS32_WINDOW_HIGH_START,
-                crate::riscv::ABS32_WINDOW_LOW_END,
+                crate::arch::riscv64::ABS32_WINDOW_HIGH_START,
+                crate::arch::riscv64::ABS32_WINDOW_LOW_END,
             ),
         }
     }

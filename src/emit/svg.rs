@@ -10,10 +10,11 @@
 //! (no timestamps, no paths), so it can be committed and checked for staleness.
 
 use super::table::{Row, rows};
+use crate::format::human_size;
 use crate::layout::pagetable::Cost;
 use crate::layout::{Layout, ModeLayout};
-use crate::riscv::{PAGE_SIZE, TOP_U128, human_size};
 use crate::spec::RegionKind;
+use crate::units::{PAGE_SIZE, TOP_U128};
 use std::fmt::Write;
 
 const FONT: &str = "DejaVu Sans Mono, Menlo, Consolas, monospace";

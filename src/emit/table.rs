@@ -1,9 +1,10 @@
 //! The memory map as a text table, in the columns of Linux's
 //! `Documentation/arch/riscv/vm-layout.rst`: start, offset, end, size, area.
 
+use crate::format::human_size;
 use crate::layout::pagetable::Cost;
 use crate::layout::{Layout, ModeLayout};
-use crate::riscv::{TOP_U128, human_size};
+use crate::units::TOP_U128;
 
 use std::fmt::Write;
 
@@ -257,7 +258,7 @@ pub fn render_cost_markdown(cost: &Cost) -> String {
         "\nPage tables for {} of RAM: **{} page-table pages** ({}).\n",
         human_size(cost.ram_size as u128),
         cost.pt_pages,
-        human_size(cost.pt_pages as u128 * crate::riscv::PAGE_SIZE as u128)
+        human_size(cost.pt_pages as u128 * crate::units::PAGE_SIZE as u128)
     );
     let _ = writeln!(out, "| leaf size | leaves |");
     let _ = writeln!(out, "|--:|--:|");
@@ -367,7 +368,7 @@ pub fn render_cost_rst(cost: &Cost) -> String {
         "\nPage tables for {} of RAM: **{} page-table pages** ({}).\n\n",
         human_size(cost.ram_size as u128),
         cost.pt_pages,
-        human_size(cost.pt_pages as u128 * crate::riscv::PAGE_SIZE as u128)
+        human_size(cost.pt_pages as u128 * crate::units::PAGE_SIZE as u128)
     );
     let rows: Vec<Vec<String>> = cost
         .leaves

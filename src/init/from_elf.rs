@@ -7,7 +7,7 @@
 use super::{BUNDLED, InitError, checked, hex, size};
 use crate::elf::ElfKind;
 use crate::elf::read::{Elf, Section};
-use crate::riscv::{GIB, MIB, PAGE_SIZE};
+use crate::units::{GIB, MIB, PAGE_SIZE};
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::Path;

@@ -8,8 +8,8 @@ mod resolve;
 
 pub use resolve::{resolve, resolve_linked};
 
+use crate::arch::PagingMode;
 use crate::lints::{Check, Level};
-use crate::riscv::PagingMode;
 use crate::spec::{CodeModel, GpPolicy, Half, RegionKind, Span};
 use serde::Serialize;
 use std::collections::BTreeMap;

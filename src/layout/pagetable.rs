@@ -15,8 +15,8 @@
 //! - `device_pages` 4 KiB pages at the start of the fixmap region (MMIO).
 
 use super::{Layout, ModeLayout};
-use crate::riscv::PAGE_SIZE;
 use crate::spec::RegionKind;
+use crate::units::PAGE_SIZE;
 use serde::Serialize;
 use std::collections::BTreeSet;
 

@@ -7,11 +7,12 @@
 //! invariants are the `check` module's job.
 
 use super::{Gp, Image, Kaslr, Layout, ModeLayout, Origins, Ram, Region, Section};
+use crate::arch::PagingMode;
 use crate::diag::{Diagnostic, Label, Rule};
 use crate::lints::{Check, Level};
-use crate::riscv::{PAGE_SIZE, PagingMode};
 use crate::spec::expr::{TOP, Term};
 use crate::spec::{GpPolicy, RegionKind, RegionSpec, Spec, Value};
+use crate::units::PAGE_SIZE;
 use std::collections::{BTreeMap, HashMap};
 
 /// Resolves a parsed spec. `source` is the spec's file name, recorded in

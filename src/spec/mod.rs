@@ -4,8 +4,8 @@
 
 pub mod expr;
 
+use crate::arch::PagingMode;
 use crate::diag::{Diagnostic, Label, Rule};
-use crate::riscv::PagingMode;
 use expr::Expr;
 use indexmap::IndexMap;
 use serde::de::{self, Deserializer, MapAccess, Visitor};

@@ -3,7 +3,7 @@
 use super::{Collector, Ctx};
 use crate::elf::read::Symbol;
 use crate::elf::{Check, Finding, SymbolSource};
-use crate::riscv::human_size;
+use crate::format::human_size;
 use std::collections::HashMap;
 
 /// Whether the file shows it was linked with the script the spec describes:

@@ -7,7 +7,7 @@ use crate::spec::GpPolicy;
 use object::elf;
 use std::collections::HashMap;
 
-use crate::riscv::GP_REACH;
+use crate::arch::riscv64::GP_REACH;
 
 /// LG011–LG014 (symbol part): the global pointer.
 pub(super) fn check_gp(

@@ -18,8 +18,8 @@ mod symbols;
 
 use super::read::{Elf, Section};
 use super::{Check, Counts, Finding, LintConfig, LintError, LintReport, MAX_PER_CHECK, Stats};
+use crate::arch::PagingMode;
 use crate::layout::{Layout, ModeLayout, Region};
-use crate::riscv::PagingMode;
 use crate::spec::{CodeModel, GpPolicy};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -36,9 +36,7 @@ fn is_small_data(s: &Section) -> bool {
     })
 }
 
-fn hex(v: u64) -> String {
-    format!("{v:#x}")
-}
+use crate::format::hex;
 
 /// Collects findings, keeping at most `MAX_PER_CHECK` per check.
 #[derive(Default)]

@@ -4,7 +4,7 @@ use super::boundaries::Provenance;
 use super::{Collector, Ctx};
 use crate::elf::read::Section;
 use crate::elf::{Check, Finding, Severity};
-use crate::riscv::human_size;
+use crate::format::human_size;
 
 /// Sections a relocatable image's generated script adds besides the spec's.
 const DYNAMIC_TABLES: [&str; 9] = [

@@ -3,7 +3,7 @@
 use super::{Collector, Ctx, slot_desc, slot_key};
 use crate::elf::read::{Elf, Section};
 use crate::elf::{Check, Finding};
-use crate::riscv::human_size;
+use crate::format::human_size;
 
 /// LG003–LG006: PT_LOAD segments.
 pub(super) fn check_segments(ctx: &Ctx, c: &mut Collector) {

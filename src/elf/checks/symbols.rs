@@ -1,10 +1,10 @@
 //! LG001, LG002: symbols against the slot, the image and the ±2 GiB window.
 
 use super::{Collector, Ctx, code_model_name, hex, is_small_data, slot_desc, slot_key};
+use crate::arch::riscv64::{ABS32_WINDOW_HIGH_START, ABS32_WINDOW_LOW_END};
 use crate::elf::read::{Elf, Symbol};
 use crate::elf::{Check, Finding, Stats};
 use crate::layout::Layout;
-use crate::riscv::{ABS32_WINDOW_HIGH_START, ABS32_WINDOW_LOW_END};
 use object::elf;
 use std::collections::HashMap;
 

@@ -1,25 +1,10 @@
-//! RISC-V facts the tool relies on (privileged spec, "Supervisor-Level ISA":
-//! Sv39/Sv48/Sv57 virtual-memory systems), and sizes shared by every
-//! architecture. What differs per architecture is described in `crate::arch`.
+//! RISC-V facts beyond the paging modes (`arch::PagingMode`): the ±2 GiB
+//! window absolute `lui`/`R_RISCV_HI20` addressing reaches (the semi-PIC
+//! rule) and the gp window.
 
-pub const KIB: u64 = 1 << 10;
-pub const MIB: u64 = 1 << 20;
-pub const GIB: u64 = 1 << 30;
-pub const TIB: u64 = 1 << 40;
-
-/// One past the last address: 2^64.
-pub const TOP_U128: u128 = 1 << 64;
-
-/// Base page size in every mode.
-pub const PAGE_SIZE: u64 = 4 * KIB;
-/// Page-table entries per table page (4 KiB / 8 bytes).
-pub const PTES_PER_TABLE: u64 = 512;
-
-pub use crate::arch::PagingMode;
-
-/// ±2 KiB: the reach of a 12-bit signed offset from gp, the window a
-/// linker relaxes small-data accesses into.
-pub const GP_REACH: u64 = 2 * KIB;
+use crate::units::GIB;
+#[cfg(test)]
+use crate::units::{KIB, MIB, TIB};
 
 /// The window that absolute `lui`/`R_RISCV_HI20` addressing reaches: a
 /// sign-extended 32-bit value, `[-2 GiB, +2 GiB)` wrapping through zero. A
@@ -33,27 +18,14 @@ pub fn touches_abs32_window(start: u64, size: u64) -> bool {
     (start as u128) < ABS32_WINDOW_LOW_END as u128 || end > ABS32_WINDOW_HIGH_START as u128
 }
 
-/// Formats a size with the largest binary unit that divides it exactly.
-pub fn human_size(size: u128) -> String {
-    const UNITS: [(&str, u32); 6] = [
-        ("EiB", 60),
-        ("PiB", 50),
-        ("TiB", 40),
-        ("GiB", 30),
-        ("MiB", 20),
-        ("KiB", 10),
-    ];
-    for (name, shift) in UNITS {
-        if size >= 1 << shift && size.is_multiple_of(1 << shift) {
-            return format!("{} {name}", size >> shift);
-        }
-    }
-    format!("{size} B")
-}
+/// ±2 KiB: the reach of a 12-bit signed offset from gp, the window a
+/// linker relaxes small-data accesses into.
+pub const GP_REACH: u64 = 2 * crate::units::KIB;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arch::PagingMode;
 
     #[test]
     fn kernel_half_starts_match_the_privileged_spec() {
@@ -86,12 +58,5 @@ mod tests {
         assert!(!touches_abs32_window(0x8000_0000, 4096));
         assert!(!touches_abs32_window(0xffff_ffff_0000_0000, 2 * GIB));
         assert!(touches_abs32_window(0xffff_ffff_0000_0000, 2 * GIB + 1));
-    }
-
-    #[test]
-    fn human_sizes() {
-        assert_eq!(human_size(2 * GIB as u128), "2 GiB");
-        assert_eq!(human_size(6 * MIB as u128), "6 MiB");
-        assert_eq!(human_size(4097), "4097 B");
     }
 }

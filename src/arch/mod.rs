@@ -4,7 +4,9 @@
 //! whether a global pointer or the riscv semi-PIC window exist). Checks,
 //! templates and the lint read these instead of branching on the arch.
 
-use crate::riscv::PAGE_SIZE;
+pub mod riscv64;
+
+use crate::units::PAGE_SIZE;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -317,7 +319,7 @@ impl fmt::Display for Arch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::riscv::{GIB, KIB, MIB};
+    use crate::units::{GIB, KIB, MIB};
 
     #[test]
     fn aarch64_ttbr1_ranges_and_blocks() {
