@@ -450,3 +450,17 @@ fn floor_char(text: &str, mut i: usize) -> usize {
     }
     i
 }
+
+/// `layoutgen check --format json`: one spec's result.
+pub fn check_json(spec: &Path, result: &Result<crate::Layout, crate::Error>) -> serde_json::Value {
+    match result {
+        Ok(_) => serde_json::json!({ "spec": spec, "ok": true, "diagnostics": [] }),
+        Err(crate::Error::Spec(report)) => serde_json::json!({
+            "spec": spec, "ok": false, "diagnostics": report.diagnostics,
+        }),
+        Err(e) => serde_json::json!({
+            "spec": spec, "ok": false,
+            "diagnostics": [{ "rule": "io", "message": e.to_string() }],
+        }),
+    }
+}

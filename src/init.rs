@@ -1,11 +1,11 @@
 //! `layoutgen init`: a starting spec, from a bundled layout or from a few
 //! facts about the machine (RAM base and size, load address, paging modes),
 //! and the `build.rs` lines that use it. Every spec it produces has passed
-//! `check_text` before it is returned, so a new spec always starts sound.
+//! `layoutgen::load` before it is returned, so a new spec always starts sound.
 
 use crate::arch::PagingMode;
 use crate::units::{GIB, MIB, PAGE_SIZE};
-use crate::{Report, check_text};
+use crate::{Error, LoadOptions, Report, Source, load};
 use std::fmt::Write;
 use std::path::Path;
 
@@ -374,13 +374,18 @@ pub fn bundled(from: &str, name: Option<&str>) -> Result<String, InitError> {
 }
 
 fn checked(text: String) -> Result<String, InitError> {
-    match check_text(&text, "layout.toml") {
+    let source = Source::Text {
+        text: &text,
+        name: "layout.toml",
+    };
+    match load(source, &LoadOptions::default()) {
         Ok(_) => Ok(text),
-        Err(d) => Err(InitError::Check(Report::new(
+        Err(Error::Spec(r)) => Err(InitError::Check(Report::new(
             Path::new("<generated spec>"),
             &text,
-            d,
+            r.diagnostics,
         ))),
+        Err(e) => unreachable!("text needs no I/O: {e}"),
     }
 }
 

@@ -7,7 +7,7 @@
 //!
 //! Draft-07, which every TOML language server understands.
 
-use crate::lints::{Check, Level};
+use crate::lint::{Level, Lint};
 use crate::spec::{Spec, Value};
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -87,7 +87,7 @@ impl JsonSchema for LintTable {
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         let mut keys: Vec<&str> = Vec::new();
-        for c in Check::ALL {
+        for c in Lint::ALL {
             keys.push(c.id());
             keys.push(c.name());
         }

@@ -30,7 +30,7 @@ const RULES: &[fn(&Layout, &mut Findings)] = &[
 ];
 
 /// Runs every invariant; an empty result means the layout is sound.
-pub fn check(layout: &Layout) -> Vec<Diagnostic> {
+pub fn run(layout: &Layout) -> Vec<Diagnostic> {
     let mut f = Findings {
         layout,
         out: Vec::new(),

@@ -4,6 +4,7 @@
 //! Templates are embedded so an installed binary works anywhere; a user
 //! directory may override any of them by file name.
 
+pub mod show;
 pub mod svg;
 pub mod table;
 pub mod write;
@@ -13,6 +14,7 @@ use crate::spec::{CodeModel, GpPolicy};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use write::{WriteOutcome, write_if_changed};
 
 /// One kind of generated file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -130,7 +132,7 @@ impl Templates {
                         path: path.clone(),
                         source,
                     };
-                    let bytes = crate::read_capped(&path, MAX_TEMPLATE_BYTES).map_err(read_err)?;
+                    let bytes = crate::pipeline::read_capped(&path, MAX_TEMPLATE_BYTES).map_err(read_err)?;
                     let text = String::from_utf8(bytes).map_err(|e| {
                         read_err(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
                     })?;
@@ -363,6 +365,84 @@ impl ArchMode {
                 }
             })
             .collect()
+    }
+}
+
+/// One generated file and whether it was (re)written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generated {
+    pub output: Output,
+    pub path: PathBuf,
+    pub outcome: WriteOutcome,
+}
+
+/// Renders `outputs` for a checked layout into `out_dir`. Everything is
+/// rendered before anything is written, so a template error leaves the
+/// previous outputs as they were.
+pub fn generate(
+    layout: &Layout,
+    templates: &Templates,
+    out_dir: &Path,
+    outputs: &[Output],
+) -> Result<Vec<Generated>, crate::Error> {
+    let rendered = outputs
+        .iter()
+        .map(|&o| templates.render(layout, o).map(|text| (o, text)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut done = Vec::new();
+    for (output, text) in rendered {
+        let path = out_dir.join(output.file_name());
+        let outcome = write_if_changed(&path, text.as_bytes()).map_err(|source| crate::Error::Write {
+            path: path.clone(),
+            source,
+        })?;
+        done.push(Generated {
+            output,
+            path,
+            outcome,
+        });
+    }
+    Ok(done)
+}
+
+/// What `layoutgen build` writes into one directory: the outputs, then
+/// the `layout.stamp` that records them (for the kernel's build.rs).
+pub struct OutputSet<'a> {
+    /// The spec the layout came from, as given (the stamp names it).
+    pub spec: &'a Path,
+    /// `--templates`: overrides of the built-in templates.
+    pub templates_dir: Option<&'a Path>,
+    pub out_dir: &'a Path,
+    pub outputs: Vec<Output>,
+}
+
+/// What writing an [`OutputSet`] did to each file.
+pub struct WrittenSet {
+    pub files: Vec<Generated>,
+    /// The stamp, written last.
+    pub stamp: (PathBuf, WriteOutcome),
+}
+
+impl OutputSet<'_> {
+    /// Renders and writes the outputs (each only when it changed), then
+    /// the stamp.
+    pub fn write(&self, layout: &Layout) -> Result<WrittenSet, crate::Error> {
+        let templates = Templates::new(self.templates_dir)?;
+        std::fs::create_dir_all(self.out_dir).map_err(|source| crate::Error::Write {
+            path: self.out_dir.to_path_buf(),
+            source,
+        })?;
+        let mut outputs = self.outputs.clone();
+        outputs.sort();
+        outputs.dedup();
+        let files = generate(layout, &templates, self.out_dir, &outputs)?;
+        let stamp =
+            crate::stamp::stamp(layout, self.spec, self.templates_dir, self.out_dir, &outputs)?;
+        let outcome = crate::stamp::write(self.out_dir, &stamp)?;
+        Ok(WrittenSet {
+            files,
+            stamp: (self.out_dir.join(layoutgen_build::STAMP_FILE), outcome),
+        })
     }
 }
 

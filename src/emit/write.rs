@@ -56,3 +56,31 @@ pub fn write_atomically(
     }
     result
 }
+
+/// What [`write_new`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewFile {
+    Written,
+    /// The file exists and `overwrite` was not given: nothing was written.
+    Exists,
+}
+
+/// Writes a file the user asked for by name (`layoutgen init PATH`),
+/// creating its directory; an existing file is kept unless `overwrite`.
+pub fn write_new(path: &Path, contents: &[u8], overwrite: bool) -> io::Result<NewFile> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent)?;
+    }
+    let mut file = fs::OpenOptions::new();
+    file.write(true);
+    if overwrite {
+        file.create(true).truncate(true);
+    } else {
+        file.create_new(true);
+    }
+    match file.open(path).and_then(|mut f| f.write_all(contents)) {
+        Ok(()) => Ok(NewFile::Written),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(NewFile::Exists),
+        Err(e) => Err(e),
+    }
+}

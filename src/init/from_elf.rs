@@ -5,8 +5,8 @@
 //! `# TODO(layoutgen init --from-elf): ...` comment, never guessed silently.
 
 use super::{BUNDLED, InitError, checked, hex, size};
-use crate::elf::ElfKind;
-use crate::elf::read::{Elf, Section};
+use crate::lint::ElfKind;
+use crate::lint::elf::{Elf, Section};
 use crate::units::{GIB, MIB, PAGE_SIZE};
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -94,11 +94,11 @@ fn nameable(name: &str) -> bool {
         && name.len() <= 128
         && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !crate::names::is_script_keyword(name)
-        && !name.starts_with(crate::names::PRIVATE_PREFIX)
+        && !crate::spec::names::is_script_keyword(name)
+        && !name.starts_with(crate::spec::names::PRIVATE_PREFIX)
         // The generated script defines these itself (the relocator's
         // bounds are kept only on a `.rela.dyn` section, below).
-        && (!crate::names::SCRIPT_SYMBOLS.contains(&name) || name.starts_with("__rela_dyn"))
+        && (!crate::spec::names::SCRIPT_SYMBOLS.contains(&name) || name.starts_with("__rela_dyn"))
 }
 
 fn list(v: &[String]) -> String {
@@ -555,7 +555,7 @@ pub fn generate(path: &Path, name: &str, defaults: ArchDefaults) -> Result<Strin
     for o in &outs {
         // In a relocatable image the generated script places the dynamic
         // tables itself (and `check` refuses them in the spec).
-        if code_model != "fixed" && crate::names::DYNAMIC_SECTIONS.contains(&o.sec.name.as_str()) {
+        if code_model != "fixed" && crate::spec::names::DYNAMIC_SECTIONS.contains(&o.sec.name.as_str()) {
             continue;
         }
         let _ = writeln!(s);

@@ -6,10 +6,10 @@ pub mod conversions;
 pub mod pagetable;
 mod resolve;
 
-pub use resolve::{resolve, resolve_linked};
+pub use resolve::resolve;
 
 use crate::arch::PagingMode;
-use crate::lints::{Check, Level};
+use crate::lint::LintConfig;
 use crate::spec::{CodeModel, GpPolicy, Half, RegionKind, Span};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -30,7 +30,7 @@ pub struct Layout {
     /// The spec's `[lint]` table: a level and its reason per check. Read by
     /// `layoutgen lint`; no generated file depends on it.
     #[serde(skip)]
-    pub lint: BTreeMap<Check, (Level, String)>,
+    pub lint: LintConfig,
     /// Where each dotted key came from in the spec text.
     #[serde(skip)]
     pub origins: Origins,

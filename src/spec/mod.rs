@@ -3,6 +3,8 @@
 //! No logic beyond syntax lives here; see `layout` for resolution.
 
 pub mod expr;
+pub mod names;
+pub mod validate;
 
 use crate::arch::PagingMode;
 use crate::diag::{Diagnostic, Label, Rule};

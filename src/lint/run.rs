@@ -1,4 +1,4 @@
-//! The checks, one file per rule family. One pass over the symbols, one over
+//! The driver of the checks, which live one file per family beside this one. One pass over the symbols, one over
 //! the program headers and section headers, one over relocation sections
 //! that target allocated sections. Everything is compared with the resolved
 //! layout, never the spec.
@@ -7,28 +7,21 @@
 //! ([`Ctx`]), the capped [`Collector`], [`run`] (which groups modes, calls
 //! each family and merges their findings) and small helpers.
 
-mod boundaries;
-mod entry;
-mod gp;
-mod relocations;
-mod sections;
-mod segments;
-mod source;
-mod symbols;
 
-use super::read::{Elf, Section};
-use super::{Check, Counts, Finding, LintConfig, LintError, LintReport, MAX_PER_CHECK, Stats};
+use super::elf::{Elf, Section};
+use super::{boundaries, entry, gp, relocations, sections, segments, source, symbols};
+use super::{Lint, Counts, Finding, LintConfig, LintError, LintReport, MAX_PER_CHECK, Stats};
 use crate::arch::PagingMode;
 use crate::layout::{Layout, ModeLayout, Region};
 use crate::spec::{CodeModel, GpPolicy};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-const SMALL_DATA_PREFIXES: [&str; 3] = [".sdata", ".sbss", ".srodata"];
+pub(super) const SMALL_DATA_PREFIXES: [&str; 3] = [".sdata", ".sbss", ".srodata"];
 
 /// `.sdata`, `.sdata.*`, `.sbss…`, `.srodata…`: small data the linker may
 /// reach gp-relatively.
-fn is_small_data(s: &Section) -> bool {
+pub(super) fn is_small_data(s: &Section) -> bool {
     SMALL_DATA_PREFIXES.iter().any(|p| {
         s.name
             .strip_prefix(p)
@@ -36,18 +29,17 @@ fn is_small_data(s: &Section) -> bool {
     })
 }
 
-use crate::format::hex;
 
 /// Collects findings, keeping at most `MAX_PER_CHECK` per check.
 #[derive(Default)]
-struct Collector {
-    findings: Vec<Finding>,
-    kept: HashMap<Check, usize>,
-    over: BTreeMap<Check, u64>,
+pub(super) struct Collector {
+    pub(super) findings: Vec<Finding>,
+    pub(super) kept: HashMap<Lint, usize>,
+    pub(super) over: BTreeMap<Lint, u64>,
 }
 
 impl Collector {
-    fn push(&mut self, f: Finding) {
+    pub(super) fn push(&mut self, f: Finding) {
         let n = self.kept.entry(f.id).or_default();
         if *n < MAX_PER_CHECK {
             *n += 1;
@@ -59,13 +51,13 @@ impl Collector {
 }
 
 /// Everything one group of modes (same slot, link address and offset) shares.
-struct Ctx<'a> {
-    layout: &'a Layout,
-    mode: &'a ModeLayout,
-    slot: Option<&'a Region>,
-    elf: &'a Elf<'a>,
-    relocatable: bool,
-    linked: bool,
+pub(super) struct Ctx<'a> {
+    pub(super) layout: &'a Layout,
+    pub(super) mode: &'a ModeLayout,
+    pub(super) slot: Option<&'a Region>,
+    pub(super) elf: &'a Elf<'a>,
+    pub(super) relocatable: bool,
+    pub(super) linked: bool,
 }
 
 pub(crate) fn run(
@@ -99,7 +91,7 @@ pub(crate) fn run(
     }
 
     let mut merged: Vec<Finding> = Vec::new();
-    let mut over: BTreeMap<Check, u64> = BTreeMap::new();
+    let mut over: BTreeMap<Lint, u64> = BTreeMap::new();
     let mut stats = Stats::default();
     let several = groups.len() > 1;
     for (mode, ms) in &groups {
@@ -175,7 +167,7 @@ pub(crate) fn run(
     }
 
     // Every finding per check, before any is suppressed.
-    let mut by_check: BTreeMap<Check, u64> = BTreeMap::new();
+    let mut by_check: BTreeMap<Lint, u64> = BTreeMap::new();
     for f in &merged {
         *by_check.entry(f.id).or_default() += 1;
     }
@@ -239,15 +231,15 @@ pub(crate) fn run(
     })
 }
 
-fn slot_key(ctx: &Ctx) -> String {
+pub(super) fn slot_key(ctx: &Ctx) -> String {
     format!("region.{}", ctx.layout.image.slot)
 }
 
-fn slot_desc(slot: &Region) -> String {
+pub(super) fn slot_desc(slot: &Region) -> String {
     format!("`{}` [{:#x}, {:#x}]", slot.name, slot.start, slot.last)
 }
 
-fn code_model_name(layout: &Layout) -> &'static str {
+pub(super) fn code_model_name(layout: &Layout) -> &'static str {
     match layout.code_model {
         CodeModel::Fixed => "fixed",
         CodeModel::SemiPic => "semi-PIC",
@@ -255,7 +247,7 @@ fn code_model_name(layout: &Layout) -> &'static str {
     }
 }
 
-fn gp_policy_name(layout: &Layout) -> &'static str {
+pub(super) fn gp_policy_name(layout: &Layout) -> &'static str {
     match layout.gp.policy {
         GpPolicy::Relax => "relax",
         GpPolicy::Disabled => "disabled",

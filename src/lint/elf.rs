@@ -2,7 +2,7 @@
 //! zero-copy ELF layer, over a borrowed (memory-mapped) byte slice. Nothing
 //! here copies section contents; debug sections are never touched.
 
-use super::{ElfKind, ParseError, SymbolSource};
+use super::report::{ElfKind, ParseError, SymbolSource};
 use object::elf;
 use object::read::elf::{Dyn, FileHeader, ProgramHeader, Rela, SectionHeader, SectionTable, Sym};
 use object::{Endianness, SectionIndex, SymbolIndex};

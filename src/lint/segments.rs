@@ -1,8 +1,8 @@
 //! LG003–LG006: PT_LOAD segments.
 
-use super::{Collector, Ctx, slot_desc, slot_key};
-use crate::elf::read::{Elf, Section};
-use crate::elf::{Check, Finding};
+use super::run::{Collector, Ctx, slot_desc, slot_key};
+use super::elf::{Elf, Section};
+use super::{Lint, Finding};
 use crate::format::human_size;
 
 /// LG003–LG006: PT_LOAD segments.
@@ -26,7 +26,7 @@ pub(super) fn check_segments(ctx: &Ctx, c: &mut Collector) {
         {
             c.push(
                 Finding::new(
-                    Check::SegmentOutsideSlot,
+                    Lint::SegmentOutsideSlot,
                     slot_key(ctx),
                     format!(
                         "PT_LOAD {name} [{:#x}, {:#x}] ({}) lies outside the image's slot {}",
@@ -48,7 +48,7 @@ pub(super) fn check_segments(ctx: &Ctx, c: &mut Collector) {
         if delta % align != 0 {
             c.push(
                 Finding::new(
-                    Check::SegmentVaPaCongruence,
+                    Lint::SegmentVaPaCongruence,
                     "image.section_align",
                     format!(
                         "PT_LOAD {name} has VA {:#x} and PA {:#x}: VA - PA = {:#x} is not a multiple of image.section_align ({}), so it cannot be mapped with {} pages",
@@ -69,7 +69,7 @@ pub(super) fn check_segments(ctx: &Ctx, c: &mut Collector) {
         } else if delta != offset {
             c.push(
                 Finding::new(
-                    Check::SegmentLoadAddress,
+                    Lint::SegmentLoadAddress,
                     "image.lma",
                     format!(
                         "PT_LOAD {name} at VA {:#x} is loaded at PA {:#x}: VA - PA = {:#x}, but the spec's load rule (image.link - image.lma) is {:#x}",
@@ -86,7 +86,7 @@ pub(super) fn check_segments(ctx: &Ctx, c: &mut Collector) {
         } else if Some(seg.index) == first && seg.paddr != load {
             c.push(
                 Finding::new(
-                    Check::SegmentLoadAddress,
+                    Lint::SegmentLoadAddress,
                     "image.lma",
                     format!(
                         "the first PT_LOAD ({name}) is loaded at PA {:#x}, not at image.lma {:#x}: the loader places the image by its first byte",
@@ -101,7 +101,7 @@ pub(super) fn check_segments(ctx: &Ctx, c: &mut Collector) {
         if seg.write() && seg.exec() {
             c.push(
                 Finding::new(
-                    Check::SegmentWriteExecute,
+                    Lint::SegmentWriteExecute,
                     "image.section",
                     format!(
                         "PT_LOAD {name} [{:#x}, {:#x}) is {}: {}",

@@ -1,8 +1,8 @@
 //! LG014 (gp-relative relocations), LG015–LG019: the relocation audit.
 
-use super::{Collector, Ctx, code_model_name, gp_policy_name};
-use crate::elf::read::{Elf, Section, SymTab, Symbol};
-use crate::elf::{Check, ElfKind, Finding, Stats};
+use super::run::{Collector, Ctx, code_model_name, gp_policy_name};
+use super::elf::{Elf, Section, SymTab, Symbol};
+use super::{Lint, ElfKind, Finding, Stats};
 use crate::spec::GpPolicy;
 use object::elf;
 
@@ -79,7 +79,7 @@ pub(super) fn check_relocations(
                         sym.is_some_and(|s| s.is_undefined() && s.bind == elf::STB_WEAK.0);
                     c.push(
                             Finding::new(
-                                Check::DynamicRelocationType,
+                                Lint::DynamicRelocationType,
                                 relocator_key,
                                 format!(
                                     "{} has a {} at {:#x} ({at_name}) against `{name}`{}: the kernel's boot-time relocator applies only {}, so this entry is skipped and the word keeps its link-time contents",
@@ -101,7 +101,7 @@ pub(super) fn check_relocations(
                     if ctx.relocatable {
                         c.push(
                             Finding::new(
-                                Check::TextRelocation,
+                                Lint::TextRelocation,
                                 "code_model",
                                 format!(
                                     "text relocation: {} {} patches {:#x} in executable section {at_name}",
@@ -143,7 +143,7 @@ pub(super) fn check_relocations(
                         let (sec_name, addr) = place(elf, target, off);
                         c.push(
                             Finding::new(
-                                Check::AbsoluteRelocation,
+                                Lint::AbsoluteRelocation,
                                 "code_model",
                                 format!(
                                     "absolute {} against image symbol `{name}` at {addr:#x} ({sec_name}): absolute addressing bakes in the link address, so it does not move with a {} image",
@@ -174,7 +174,7 @@ pub(super) fn check_relocations(
                         .unwrap_or_default();
                     c.push(
                         Finding::new(
-                            Check::GpForbidden,
+                            Lint::GpForbidden,
                             "gp.policy",
                             format!(
                                 "gp-relative {} at {addr:#x} ({sec_name}) against `{name}`, but gp.policy is `{}`: gp does not hold the global pointer",
@@ -198,7 +198,7 @@ pub(super) fn check_relocations(
         .filter(|s| s.size > 0);
     if got.is_some() || got_relocs > 0 {
         let mut f = Finding::new(
-            Check::GotUse,
+            Lint::GotUse,
             "code_model",
             format!(
                 "GOT use: {}{got_relocs} GOT relocation(s) (GOT-indirect code relocations or dynamic relocations of .got)",
@@ -262,7 +262,7 @@ pub(super) fn check_relocations(
             "code_model = fixed: the image never moves, so these figures are informational"
         };
         c.push(Finding::new(
-            Check::RelocationAudit,
+            Lint::RelocationAudit,
             "code_model",
             msg,
             help,

@@ -1,8 +1,8 @@
 //! LG022: the entry point.
 
-use super::{Collector, Ctx};
-use crate::elf::read::Symbol;
-use crate::elf::{Check, Finding, SymbolSource};
+use super::run::{Collector, Ctx};
+use super::elf::Symbol;
+use super::{Lint, Finding, SymbolSource};
 use std::collections::HashMap;
 
 /// LG022: the entry point.
@@ -13,7 +13,7 @@ pub(super) fn check_entry(ctx: &Ctx, wanted: &HashMap<String, Symbol>, c: &mut C
         match wanted.get(name) {
             None => c.push(
                 Finding::new(
-                    Check::Entry,
+                    Lint::Entry,
                     "image.entry",
                     format!("the entry symbol `{name}` (image.entry) is not defined"),
                     "define the entry symbol in the first image section, or fix image.entry",
@@ -23,7 +23,7 @@ pub(super) fn check_entry(ctx: &Ctx, wanted: &HashMap<String, Symbol>, c: &mut C
             ),
             Some(s) if s.value != elf.entry => c.push(
                 Finding::new(
-                    Check::Entry,
+                    Lint::Entry,
                     "image.entry",
                     format!(
                         "the ELF entry point {:#x} is not `{name}` ({:#x})",
@@ -42,7 +42,7 @@ pub(super) fn check_entry(ctx: &Ctx, wanted: &HashMap<String, Symbol>, c: &mut C
         if !in_exec {
             c.push(
                 Finding::new(
-                    Check::Entry,
+                    Lint::Entry,
                     "image.entry",
                     format!(
                         "the ELF entry point {:#x} is not in an executable section",

@@ -1,20 +1,20 @@
 //! LG020: where the symbols came from.
 
-use super::{Collector, Ctx};
-use crate::elf::{Check, ElfKind, Finding, SymbolSource};
+use super::run::{Collector, Ctx};
+use super::{Lint, ElfKind, Finding, SymbolSource};
 
 /// LG020: where symbols come from, and what that limits.
 pub(super) fn check_source(ctx: &Ctx, c: &mut Collector) {
     let elf = ctx.elf;
     match elf.kind {
         ElfKind::Rel => c.push(Finding::new(
-            Check::SymbolSource,
+            Lint::SymbolSource,
             "code_model",
             "relocatable object (ET_REL): addresses are assigned at link time, so only the relocation and gp checks apply",
             "lint the linked image too",
         )),
         ElfKind::Other => c.push(Finding::new(
-            Check::SymbolSource,
+            Lint::SymbolSource,
             "code_model",
             "neither an executable, a PIE nor a relocatable object: only relocation and gp checks apply",
             "lint the linked kernel image",
@@ -25,7 +25,7 @@ pub(super) fn check_source(ctx: &Ctx, c: &mut Collector) {
         SymbolSource::Symtab => {}
         SymbolSource::Dynsym => c.push(
             Finding::new(
-                Check::SymbolSource,
+                Lint::SymbolSource,
                 "image",
                 format!(
                     "no .symtab (stripped file): symbol checks use .dynsym ({} exported symbols); boundary-symbol and gp checks, which need local symbols, are skipped",
@@ -36,7 +36,7 @@ pub(super) fn check_source(ctx: &Ctx, c: &mut Collector) {
             .section(".dynsym"),
         ),
         SymbolSource::None => c.push(Finding::new(
-            Check::SymbolSource,
+            Lint::SymbolSource,
             "image",
             "no symbol table (.symtab or .dynsym): symbol, boundary-symbol and gp checks are skipped",
             "lint the unstripped image for full coverage",

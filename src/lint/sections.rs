@@ -1,9 +1,9 @@
 //! LG007, LG008, LG021: output sections against `image.section`.
 
 use super::boundaries::Provenance;
-use super::{Collector, Ctx};
-use crate::elf::read::Section;
-use crate::elf::{Check, Finding, Severity};
+use super::run::{Collector, Ctx};
+use super::elf::Section;
+use super::{Lint, Finding, Severity};
 use crate::format::human_size;
 
 /// Sections a relocatable image's generated script adds besides the spec's.
@@ -38,7 +38,7 @@ pub(super) fn check_sections(ctx: &Ctx, provenance: &Provenance, c: &mut Collect
             }
             c.push(
                 Finding::new(
-                    Check::SectionMissing,
+                    Lint::SectionMissing,
                     key,
                     format!("section {ename} that the spec lists is not in the ELF"),
                     "link with the generated linker script, or mark it `optional = true` if the kernel's configuration decides whether it exists",
@@ -49,7 +49,7 @@ pub(super) fn check_sections(ctx: &Ctx, provenance: &Provenance, c: &mut Collect
         };
         let mut bad = |what: String, key: String, help: String| {
             c.push(
-                Finding::new(Check::SectionPlacement, key, what, help)
+                Finding::new(Lint::SectionPlacement, key, what, help)
                     .section(ename.clone())
                     .address(sec.addr),
             )
@@ -174,7 +174,7 @@ pub(super) fn check_sections(ctx: &Ctx, provenance: &Provenance, c: &mut Collect
             for sec in unlisted {
                 c.push(
                     Finding::new(
-                        Check::OrphanSection,
+                        Lint::OrphanSection,
                         "image.section",
                         format!(
                             "allocated section {} [{:#x}, +{:#x}] is not one the spec lists: the linker placed it on its own",
@@ -202,7 +202,7 @@ pub(super) fn check_sections(ctx: &Ctx, provenance: &Provenance, c: &mut Collect
         .map(|s| format!("{} [{:#x}, +{:#x}]", s.name, s.addr, s.size))
         .collect();
     let mut f = Finding::new(
-        Check::OrphanSection,
+        Lint::OrphanSection,
         "image.section",
         format!(
             "{} allocated section(s) the spec does not list: {}; whether the file's own linker script placed them or the linker did cannot be told: {why} (a figure, not a warning)",

@@ -1,9 +1,10 @@
 //! LG001, LG002: symbols against the slot, the image and the ±2 GiB window.
 
-use super::{Collector, Ctx, code_model_name, hex, is_small_data, slot_desc, slot_key};
+use super::run::{Collector, Ctx, code_model_name, is_small_data, slot_desc, slot_key};
+use crate::format::hex;
 use crate::arch::riscv64::{ABS32_WINDOW_HIGH_START, ABS32_WINDOW_LOW_END};
-use crate::elf::read::{Elf, Symbol};
-use crate::elf::{Check, Finding, Stats};
+use super::elf::{Elf, Symbol};
+use super::{Lint, Finding, Stats};
 use crate::layout::Layout;
 use object::elf;
 use std::collections::HashMap;
@@ -208,7 +209,7 @@ pub(super) fn check_symbols(
         if semi_pic_window && (in_abs32_window(sym.value) || in_abs32_window(last)) {
             c.push(located(
                 Finding::new(
-                    Check::SymbolInAbs32Window,
+                    Lint::SymbolInAbs32Window,
                     "code_model",
                     format!(
                         "symbol `{}` at {} ({}) lies in the ±2 GiB absolute window [{:#x}, {:#x}] (wrapping), where absolute lui/R_RISCV_HI20 addresses reach: references to it cannot move with a {} image",
@@ -231,7 +232,7 @@ pub(super) fn check_symbols(
         {
             c.push(located(
                 Finding::new(
-                    Check::SymbolOutsideSlot,
+                    Lint::SymbolOutsideSlot,
                     slot_key(ctx),
                     format!(
                         "symbol `{}` at {} ({}) lies outside the image's slot {}",
@@ -258,7 +259,7 @@ pub(super) fn check_symbols(
         if (sym.value as u128) < link as u128 || (last as u128) >= image_end {
             c.push(located(
                 Finding::new(
-                    Check::SymbolOutsideSlot,
+                    Lint::SymbolOutsideSlot,
                     "image.max_size",
                     format!(
                         "symbol `{}` at {} ({}) lies outside the image [{:#x}, {:#x}) (image.link + image.max_size)",

@@ -1,7 +1,7 @@
-//! Command-line definitions (clap only; the work is in `main.rs`).
+//! Command-line definitions (clap only; each command is in `commands/`).
 
 use clap::{Parser, Subcommand, ValueEnum};
-use layoutgen::lints::Check;
+use layoutgen::lint::Lint;
 use std::path::PathBuf;
 
 /// The layout every command uses when no spec is given.
@@ -166,10 +166,10 @@ pub enum Command {
         format: LintFormat,
         /// Suppress a check's findings (still counted): a check id (LG006) or name. Repeatable; overrides the spec's [lint] table.
         #[arg(long, value_name = "CHECK", value_parser = parse_check)]
-        allow: Vec<Check>,
+        allow: Vec<Lint>,
         /// Report a check's findings as warnings: a check id or name. Repeatable; overrides the spec.
         #[arg(long, value_name = "CHECK", value_parser = parse_check)]
-        warn: Vec<Check>,
+        warn: Vec<Lint>,
         /// Report a check's findings as errors (a check id or name), or `warnings`: treat every warning as a failure. Repeatable; overrides the spec.
         #[arg(long, value_name = "CHECK|warnings", value_parser = parse_deny)]
         deny: Vec<DenyArg>,
@@ -237,11 +237,11 @@ pub enum DenyArg {
     /// `--deny warnings`: warnings fail the run (exit 1).
     Warnings,
     /// `--deny LG006`: the check's findings are errors.
-    Check(Check),
+    Check(Lint),
 }
 
-fn parse_check(s: &str) -> Result<Check, String> {
-    Check::parse(s).ok_or_else(|| {
+fn parse_check(s: &str) -> Result<Lint, String> {
+    Lint::parse(s).ok_or_else(|| {
         format!(
             "unknown lint check `{s}`: use an id (LG001…LG022) or a name such as segment-write-execute (docs/lint.md lists them)"
         )

@@ -1,8 +1,8 @@
 //! LG009, LG010: the symbols the generated linker script defines.
 
-use super::{Collector, Ctx};
-use crate::elf::read::Symbol;
-use crate::elf::{Check, Finding, SymbolSource};
+use super::run::{Collector, Ctx};
+use super::elf::Symbol;
+use super::{Lint, Finding, SymbolSource};
 use crate::format::human_size;
 use std::collections::HashMap;
 
@@ -39,7 +39,7 @@ pub(super) fn check_boundaries(
     };
     let mut bad = |sym: &Symbol, key: &str, what: String, help: &str| {
         c.push(
-            Finding::new(Check::BoundarySymbol, key, what, help)
+            Finding::new(Lint::BoundarySymbol, key, what, help)
                 .symbol(sym.name(elf))
                 .address(sym.value),
         )
@@ -249,7 +249,7 @@ pub(super) fn check_boundaries(
         return Provenance::Described;
     }
     c.push(Finding::new(
-        Check::BoundarySymbolMissing,
+        Lint::BoundarySymbolMissing,
         "image.section",
         format!(
             "symbols the generated linker script defines are missing: {}",

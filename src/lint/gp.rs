@@ -1,8 +1,8 @@
 //! LG011–LG014 (symbol part): the global pointer.
 
-use super::{Collector, Ctx, gp_policy_name, is_small_data};
-use crate::elf::read::{Section, Symbol};
-use crate::elf::{Check, Finding, Stats, SymbolSource};
+use super::run::{Collector, Ctx, gp_policy_name, is_small_data};
+use super::elf::{Section, Symbol};
+use super::{Lint, Finding, Stats, SymbolSource};
 use crate::spec::GpPolicy;
 use object::elf;
 use std::collections::HashMap;
@@ -26,7 +26,7 @@ pub(super) fn check_gp(
             let Some(gp) = gp else {
                 c.push(
                     Finding::new(
-                        Check::GpMissing,
+                        Lint::GpMissing,
                         "gp.policy",
                         "gp.policy is `relax` but __global_pointer$ is not defined: the linker cannot relax to gp, and startup code that loads gp from it does not link or loads garbage",
                         "link with the generated linker script, which defines __global_pointer$ in gp.section, or set gp.policy = \"disabled\"",
@@ -40,7 +40,7 @@ pub(super) fn check_gp(
             if (gp.value as u128) < link as u128 || gp.value as u128 >= image_end {
                 c.push(
                     Finding::new(
-                        Check::GpPlacement,
+                        Lint::GpPlacement,
                         "gp.section",
                         format!(
                             "__global_pointer$ {:#x} lies outside the image [{:#x}, {:#x})",
@@ -68,7 +68,7 @@ pub(super) fn check_gp(
                 };
                 c.push(
                     Finding::new(
-                        Check::GpPlacement,
+                        Lint::GpPlacement,
                         "gp.offset",
                         format!(
                             "__global_pointer$ {:#x} is {place}, the spec says {name} + {:#x} (gp.section + gp.offset)",
@@ -100,7 +100,7 @@ pub(super) fn check_gp(
                 stats.small_data_outside_gp_window = outside;
                 c.push(
                     Finding::new(
-                        Check::GpSmallDataWindow,
+                        Lint::GpSmallDataWindow,
                         "gp.offset",
                         format!(
                             "{outside} of {} small-data symbols (.sdata/.sbss/.srodata) lie outside __global_pointer$ ± 2 KiB [{:#x}, {:#x}): accesses to them are not relaxed to gp (legal, a little slower)",
@@ -119,7 +119,7 @@ pub(super) fn check_gp(
             if let Some(gp) = gp {
                 c.push(
                     Finding::new(
-                        Check::GpForbidden,
+                        Lint::GpForbidden,
                         "gp.policy",
                         format!(
                             "__global_pointer$ is defined at {:#x} but gp.policy is `{}`: the linker may relax accesses to gp-relative form while gp holds something else",

@@ -2,7 +2,7 @@
 //! everything, then write only into `OUT_DIR`, and tell cargo what to track.
 
 use crate::emit::write::WriteOutcome;
-use crate::{Error, Layout, Output, Templates, generate, load_checked};
+use crate::{Error, Layout, LoadOptions, Output, Templates, generate, load};
 use std::path::{Path, PathBuf};
 
 /// Generates a kernel's linker script and constants from a layout spec.
@@ -130,7 +130,7 @@ impl Build {
                 println!("cargo:rerun-if-changed={}", dir.display());
             }
         }
-        let layout = load_checked(&spec)?;
+        let layout = load(&spec, &LoadOptions::default())?;
         let templates = Templates::new(self.templates.as_deref())?;
         if self.cargo_metadata {
             for path in &templates.overrides {

@@ -2,7 +2,7 @@
 //! `layoutgen-lint/1`), GitHub workflow commands and SARIF 2.1.0. All four
 //! are documented in `docs/lint.md`.
 
-use super::{Check, Counts, Finding, LintConfig, LintError, LintReport, Severity};
+use super::{Counts, Finding, Lint, LintConfig, LintError, LintReport, Severity};
 use crate::layout::Layout;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -25,9 +25,54 @@ pub struct Outcome {
     pub result: Result<LintReport, LintError>,
 }
 
-/// The exit code for a whole run: 2 if any file could not be linted, else
-/// 1 if any has findings at or above the failing severity, else 0.
-pub fn exit_code(outcomes: &[Outcome], deny_warnings: bool) -> u8 {
+/// A whole lint run, ready to render: the spec it checked against, the
+/// levels in effect, and what each file gave.
+pub struct LintRun<'a> {
+    /// The spec file, as given (it names the spec in every format).
+    pub spec: &'a Path,
+    pub layout: &'a Layout,
+    pub config: &'a LintConfig,
+    pub outcomes: Vec<Outcome>,
+    /// `--deny warnings`: warnings fail the run.
+    pub deny_warnings: bool,
+}
+
+impl LintRun<'_> {
+    /// 2 if any file could not be linted, else 1 if any has findings at or
+    /// above the failing severity, else 0.
+    pub fn exit_code(&self) -> u8 {
+        exit_code(&self.outcomes, self.deny_warnings)
+    }
+
+    /// The run in `format`.
+    pub fn render(&self, format: Format) -> String {
+        let pretty = |v: Value| {
+            let mut s =
+                serde_json::to_string_pretty(&v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+            s.push('\n');
+            s
+        };
+        match format {
+            Format::Human => human(self.spec, self.layout, &self.outcomes, self.deny_warnings),
+            Format::Json => pretty(self.json()),
+            Format::Github => github(&self.outcomes, self.deny_warnings),
+            Format::Sarif => pretty(sarif(self.spec, self.config, &self.outcomes)),
+        }
+    }
+
+    /// The `--format json` document (schema `layoutgen-lint/1`).
+    pub fn json(&self) -> Value {
+        json_value(
+            self.spec,
+            self.layout,
+            self.config,
+            &self.outcomes,
+            self.deny_warnings,
+        )
+    }
+}
+
+fn exit_code(outcomes: &[Outcome], deny_warnings: bool) -> u8 {
     outcomes
         .iter()
         .map(|o| match &o.result {
@@ -46,53 +91,6 @@ fn totals(outcomes: &[Outcome]) -> Counts {
         }
     }
     c
-}
-
-/// Renders every outcome in `format`. `spec` names the spec file. Check
-/// levels are the layout's `[lint]` table; see [`render_with`].
-pub fn render(
-    format: Format,
-    spec: &Path,
-    layout: &Layout,
-    outcomes: &[Outcome],
-    deny_warnings: bool,
-) -> String {
-    let config = LintConfig::from_layout(layout);
-    render_with(format, spec, layout, &config, outcomes, deny_warnings)
-}
-
-/// As [`render`], with the check levels the outcomes were linted with
-/// (they appear in the JSON `lint_config` and SARIF rule overrides).
-pub fn render_with(
-    format: Format,
-    spec: &Path,
-    layout: &Layout,
-    config: &LintConfig,
-    outcomes: &[Outcome],
-    deny_warnings: bool,
-) -> String {
-    match format {
-        Format::Human => human(spec, layout, outcomes, deny_warnings),
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(&json_value_with(
-                spec,
-                layout,
-                config,
-                outcomes,
-                deny_warnings,
-            ))
-            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-            s.push('\n');
-            s
-        }
-        Format::Github => github(outcomes, deny_warnings),
-        Format::Sarif => {
-            let mut s = serde_json::to_string_pretty(&sarif(spec, config, outcomes))
-                .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-            s.push('\n');
-            s
-        }
-    }
 }
 
 fn plural(n: u64, one: &str) -> String {
@@ -189,7 +187,7 @@ fn allowed(r: &LintReport) -> String {
         return String::new();
     }
     let mut parts: Vec<String> = Vec::new();
-    let mut seen: Vec<Check> = Vec::new();
+    let mut seen: Vec<Lint> = Vec::new();
     for f in &r.findings {
         if let Some(s) = &f.suppressed
             && !seen.contains(&f.id)
@@ -217,12 +215,12 @@ fn grouped(n: u64) -> String {
 /// One line of what was checked and held, whatever the findings: symbols
 /// against the slot, segments against W^X, relocations.
 fn facts(layout: &Layout, r: &LintReport) -> String {
-    let n = |c: Check| r.by_check.get(&c).copied().unwrap_or(0);
+    let n = |c: Lint| r.by_check.get(&c).copied().unwrap_or(0);
     let mut v: Vec<String> = Vec::new();
     let linked = matches!(r.elf_kind, super::ElfKind::Exec | super::ElfKind::Dyn);
     if linked {
         let slot = &layout.image.slot;
-        let outside = n(Check::SymbolOutsideSlot) + n(Check::SymbolInAbs32Window);
+        let outside = n(Lint::SymbolOutsideSlot) + n(Lint::SymbolInAbs32Window);
         let checked = r.stats.symbols_checked;
         v.push(match (checked, outside) {
             (0, _) => "no symbols checked".to_string(),
@@ -243,7 +241,7 @@ fn facts(layout: &Layout, r: &LintReport) -> String {
                 crate::format::human_size(layout.image.max_size as u128)
             ));
         }
-        let wx = n(Check::SegmentWriteExecute);
+        let wx = n(Lint::SegmentWriteExecute);
         let segs = r.stats.load_segments;
         v.push(format!(
             "{}, {}",
@@ -253,12 +251,12 @@ fn facts(layout: &Layout, r: &LintReport) -> String {
                 k => format!("{k} W+X"),
             }
         ));
-        let outside_segs = n(Check::SegmentOutsideSlot);
+        let outside_segs = n(Lint::SegmentOutsideSlot);
         if segs > 0 && outside_segs == 0 {
             v.push(format!("all segments inside `{slot}`"));
         }
     }
-    let absolute = n(Check::AbsoluteRelocation);
+    let absolute = n(Lint::AbsoluteRelocation);
     let stat = r.stats.static_relocations;
     let dynamic = r.stats.dynamic_relocations;
     if stat > 0 || dynamic > 0 {
@@ -334,20 +332,7 @@ fn error_kind(e: &LintError) -> &'static str {
     }
 }
 
-/// The `--format json` document (schema `layoutgen-lint/1`), with the
-/// layout's `[lint]` levels.
-pub fn json_value(
-    spec: &Path,
-    layout: &Layout,
-    outcomes: &[Outcome],
-    deny_warnings: bool,
-) -> Value {
-    let config = LintConfig::from_layout(layout);
-    json_value_with(spec, layout, &config, outcomes, deny_warnings)
-}
-
-/// The `--format json` document, with the levels the outcomes were linted with.
-pub fn json_value_with(
+fn json_value(
     spec: &Path,
     layout: &Layout,
     config: &LintConfig,
@@ -473,7 +458,7 @@ fn sarif_level(s: Severity) -> &'static str {
 }
 
 fn sarif(spec: &Path, config: &LintConfig, outcomes: &[Outcome]) -> Value {
-    let rules: Vec<Value> = Check::ALL
+    let rules: Vec<Value> = Lint::ALL
         .iter()
         .map(|c| {
             json!({
@@ -495,7 +480,7 @@ fn sarif(spec: &Path, config: &LintConfig, outcomes: &[Outcome]) -> Value {
             Some(json!({
                 "descriptor": {
                     "id": c.id(),
-                    "index": Check::ALL.iter().position(|x| x == c).unwrap_or(0),
+                    "index": Lint::ALL.iter().position(|x| x == c).unwrap_or(0),
                 },
                 "configuration": { "level": level },
                 "properties": { "reason": s.reason, "source": s.source },
@@ -529,7 +514,7 @@ fn sarif(spec: &Path, config: &LintConfig, outcomes: &[Outcome]) -> Value {
                     }
                     let mut result = json!({
                         "ruleId": f.id.id(),
-                        "ruleIndex": Check::ALL.iter().position(|c| *c == f.id).unwrap_or(0),
+                        "ruleIndex": Lint::ALL.iter().position(|c| *c == f.id).unwrap_or(0),
                         "level": sarif_level(f.severity),
                         "message": { "text": format!("{} (spec key {}; help: {})", f.message, f.spec_key, f.help) },
                         "locations": [loc],

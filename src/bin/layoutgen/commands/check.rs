@@ -1,0 +1,36 @@
+//! `layoutgen check`: every invariant of each spec, nothing generated.
+
+use super::render_error;
+use crate::cli::{DEFAULT_SPEC, Format};
+use layoutgen::{LoadOptions, load};
+use std::path::{Path, PathBuf};
+
+pub fn run(mut specs: Vec<PathBuf>, format: Format, dtb: Option<&Path>) -> u8 {
+    if specs.is_empty() {
+        specs.push(PathBuf::from(DEFAULT_SPEC));
+    }
+    let options = LoadOptions {
+        dtb,
+        ..Default::default()
+    };
+    let mut worst = 0u8;
+    let mut json = Vec::new();
+    for spec in &specs {
+        let result = load(spec, &options);
+        worst = worst.max(result.as_ref().map_or_else(|e| e.exit_code(), |_| 0));
+        match format {
+            Format::Human => match &result {
+                Ok(l) => {
+                    let modes: Vec<&str> = l.modes.iter().map(|m| m.mode.name()).collect();
+                    println!("{}: ok ({}: {})", spec.display(), l.name, modes.join(", "));
+                }
+                Err(e) => eprint!("{}", render_error(e)),
+            },
+            Format::Json => json.push(layoutgen::diag::check_json(spec, &result)),
+        }
+    }
+    if format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&json).expect("JSON"));
+    }
+    worst
+}

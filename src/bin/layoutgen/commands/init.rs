@@ -1,0 +1,90 @@
+//! `layoutgen init`: a checked starting spec (never written over an
+//! existing file without --force), and the lines that use it.
+
+use super::usage;
+use crate::cli::{ArchDefaultsArg, ModeArg};
+use layoutgen::Error;
+use layoutgen::arch::PagingMode;
+use layoutgen::emit::write::{NewFile, write_new};
+use layoutgen::init::{self, InitError, Options};
+use std::path::Path;
+
+pub struct Args<'a> {
+    pub path: &'a Path,
+    pub from_elf: Option<(&'a Path, ArchDefaultsArg)>,
+    pub from: Option<&'a str>,
+    pub name: Option<String>,
+    pub modes: &'a [ModeArg],
+    pub ram_base: &'a str,
+    pub ram_size: &'a str,
+    pub load: Option<&'a str>,
+    pub force: bool,
+}
+
+pub fn run(a: Args) -> Result<u8, Error> {
+    let name = a.name.or_else(|| init::name_from_path(a.path));
+    let text = match (a.from_elf, a.from) {
+        (Some((elf, defaults)), _) => {
+            let defaults = match defaults {
+                ArchDefaultsArg::Linux => init::from_elf::ArchDefaults::Linux,
+                ArchDefaultsArg::Plain => init::from_elf::ArchDefaults::Plain,
+            };
+            let name = name.unwrap_or_else(|| Options::default().name);
+            init::from_elf::generate(elf, &name, defaults)
+        }
+        (None, Some(from)) => init::bundled(from, name.as_deref()),
+        (None, None) => {
+            if a.modes.contains(&ModeArg::Bare) {
+                return usage("--modes bare: start a layout without paging with `--shape bare`");
+            }
+            let number = |flag: &str, text: &str| {
+                layoutgen::spec::expr::parse_size(text).map_err(|e| format!("{flag} {e}"))
+            };
+            let options = (|| {
+                Ok::<_, String>(Options {
+                    name: name.unwrap_or_else(|| Options::default().name),
+                    modes: a.modes.iter().map(|&m| PagingMode::from(m)).collect(),
+                    ram_base: number("--ram-base", a.ram_base)?,
+                    ram_size: number("--ram-size", a.ram_size)?,
+                    load: a.load.map(|l| number("--load-addr", l)).transpose()?,
+                })
+            })();
+            match options {
+                Ok(options) => init::generate(&options),
+                Err(message) => return usage(&message),
+            }
+        }
+    };
+    let text = match text {
+        Ok(text) => text,
+        Err(InitError::Check(report)) => {
+            eprint!("{}", report.render_for_stderr());
+            return usage(
+                "these options give a layout that fails its checks (above); nothing was written",
+            );
+        }
+        Err(e) => return usage(&e.to_string()),
+    };
+    match write_new(a.path, text.as_bytes(), a.force) {
+        Ok(NewFile::Written) => {}
+        Ok(NewFile::Exists) => {
+            return usage(&format!(
+                "{} exists; pass --force to overwrite it",
+                a.path.display()
+            ));
+        }
+        Err(source) => {
+            return Err(Error::Write {
+                path: a.path.to_path_buf(),
+                source,
+            });
+        }
+    }
+    println!(
+        "wrote {}: it passes `layoutgen check {}`; edit it, then use it from the kernel:\n",
+        a.path.display(),
+        a.path.display()
+    );
+    print!("{}", init::build_rs_snippet(&a.path.display().to_string()));
+    Ok(0)
+}

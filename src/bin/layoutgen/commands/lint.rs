@@ -1,0 +1,78 @@
+//! `layoutgen lint`: linked ELF files checked against a spec.
+
+use super::{render_error, usage};
+use crate::cli::{DenyArg, LintFormat, ModeArg};
+use layoutgen::arch::PagingMode;
+use layoutgen::lint::{self, Format, Lint, LintRun, Options, Outcome};
+use layoutgen::{Error, LoadOptions, load};
+use std::path::{Path, PathBuf};
+
+pub fn run(
+    spec: &Path,
+    mode: Option<ModeArg>,
+    format: LintFormat,
+    (allow, warn, deny): (&[Lint], &[Lint], &[DenyArg]),
+    files: &[PathBuf],
+) -> Result<u8, Error> {
+    let deny_warnings = deny.contains(&DenyArg::Warnings);
+    let denied: Vec<Lint> = deny
+        .iter()
+        .filter_map(|d| match d {
+            DenyArg::Check(c) => Some(*c),
+            DenyArg::Warnings => None,
+        })
+        .collect();
+    // Contradicting levels are a usage error before anything is read.
+    let levels = match lint::config::command_line(allow, warn, &denied) {
+        Ok(levels) => levels,
+        Err(message) => return usage(&message),
+    };
+    // A spec that cannot be loaded or breaks invariants is bad input here:
+    // there is nothing sound to lint against (exit 2, not 1).
+    let layout = match load(spec, &LoadOptions::default()) {
+        Ok(layout) => layout,
+        Err(e) => {
+            eprint!("{}", render_error(&e));
+            return Ok(2);
+        }
+    };
+    let config = layout.lint.clone().with_command_line(&levels);
+    let mode = mode.map(PagingMode::from);
+    if let Some(m) = mode
+        && layout.mode(m).is_none()
+    {
+        let listed: Vec<&str> = layout.modes.iter().map(|m| m.mode.name()).collect();
+        return usage(&format!(
+            "{} does not support {m}; it lists {}",
+            spec.display(),
+            listed.join(", ")
+        ));
+    }
+    let options = Options {
+        mode,
+        config: Some(&config),
+    };
+    let run = LintRun {
+        spec,
+        layout: &layout,
+        config: &config,
+        outcomes: files
+            .iter()
+            .map(|path| Outcome {
+                path: path.clone(),
+                result: lint::run(&layout, path, &options),
+            })
+            .collect(),
+        deny_warnings,
+    };
+    print!(
+        "{}",
+        run.render(match format {
+            LintFormat::Human => Format::Human,
+            LintFormat::Json => Format::Json,
+            LintFormat::Github => Format::Github,
+            LintFormat::Sarif => Format::Sarif,
+        })
+    );
+    Ok(run.exit_code())
+}

@@ -1,0 +1,214 @@
+//! What to lint and how: [`Input`] (a file or bytes), [`Options`] (mode and
+//! levels), and [`run`], the one entry. Files are memory-mapped with the
+//! kernel told exactly which ranges lint will read.
+
+use super::config::LintConfig;
+use super::report::{LintError, LintReport};
+use super::{elf, run as families};
+use crate::arch::PagingMode;
+use crate::layout::Layout;
+use std::path::Path;
+
+/// What to lint: a file (memory-mapped), or an image already in memory
+/// (`name` only names it in messages).
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'a> {
+    File(&'a Path),
+    Bytes { name: &'a Path, data: &'a [u8] },
+}
+
+impl<'a> From<&'a Path> for Input<'a> {
+    fn from(path: &'a Path) -> Input<'a> {
+        Input::File(path)
+    }
+}
+
+impl<'a> From<&'a std::path::PathBuf> for Input<'a> {
+    fn from(path: &'a std::path::PathBuf) -> Input<'a> {
+        Input::File(path)
+    }
+}
+
+/// How to lint: the paging mode (`None`: every mode the layout lists) and
+/// the levels (`None`: the layout's `[lint]` table).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options<'a> {
+    pub mode: Option<PagingMode>,
+    pub config: Option<&'a LintConfig>,
+}
+
+/// Lints `input` against `layout`. Never panics, whatever the bytes.
+pub fn run<'a>(
+    layout: &Layout,
+    input: impl Into<Input<'a>>,
+    options: &Options,
+) -> Result<LintReport, LintError> {
+    let modes = modes(layout, options.mode)?;
+    let config = options.config.unwrap_or(&layout.lint);
+    match input.into() {
+        Input::File(path) => {
+            let map = map_needed(path)?;
+            lint_bytes(layout, config, &modes, path, map.as_deref().unwrap_or(&[]))
+        }
+        Input::Bytes { name, data } => lint_bytes(layout, config, &modes, name, data),
+    }
+}
+
+fn lint_bytes(
+    layout: &Layout,
+    config: &LintConfig,
+    modes: &[PagingMode],
+    path: &Path,
+    data: &[u8],
+) -> Result<LintReport, LintError> {
+    let elf = elf::Elf::parse(data, layout.arch).map_err(|e| e.with_path(path))?;
+    families::run(layout, config, modes, path, &elf)
+}
+
+/// The modes to check: the one asked for (which the layout must list), or all.
+fn modes(layout: &Layout, mode: Option<PagingMode>) -> Result<Vec<PagingMode>, LintError> {
+    Ok(match mode {
+        Some(m) => {
+            if layout.mode(m).is_none() {
+                return Err(LintError::UnknownMode {
+                    layout: layout.name.clone(),
+                    mode: m,
+                    listed: layout
+                        .modes
+                        .iter()
+                        .map(|m| m.mode.name())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+            vec![m]
+        }
+        None => layout.modes.iter().map(|m| m.mode).collect(),
+    })
+}
+
+/// Memory-maps the file at `path` for lint (`None` for an empty file), with
+/// the kernel told what lint will read: random access everywhere (no
+/// read-around: a cold page cache would otherwise pull in megabytes of the
+/// debug sections around each page touched), and read-ahead of exactly the
+/// ranges lint needs ([`elf::needed_ranges`]), so a cold run reads little
+/// more than those bytes, in large requests.
+fn map_needed(path: &Path) -> Result<Option<memmap2::Mmap>, LintError> {
+    let read_err = |source| LintError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    let meta = file.metadata().map_err(read_err)?;
+    if !meta.is_file() {
+        return Err(read_err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        )));
+    }
+    if meta.len() == 0 {
+        return Ok(None);
+    }
+    // SAFETY: the map is read-only and private to this call. If another
+    // process truncates the file while we read it, accesses past the new end
+    // fault (SIGBUS); that is the accepted cost of not reading a
+    // hundreds-of-megabytes vmlinux (mostly debug info we never look at)
+    // into memory.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(read_err)?;
+    advise(&map);
+    Ok(Some(map))
+}
+
+/// Tells the kernel how lint reads `map` (see [`map_needed`]).
+#[cfg(unix)]
+fn advise(map: &memmap2::Mmap) {
+    // Advice only steers the page cache: failing to give it changes nothing
+    // else, so errors are ignored.
+    let _ = map.advise(memmap2::Advice::Random);
+    let ehdr = &map[..map.len().min(64)];
+    let (off, len) = elf::shdr_range(ehdr);
+    let shdrs = usize::try_from(off)
+        .ok()
+        .and_then(|off| map.get(off..off.saturating_add(len as usize).min(map.len())))
+        .unwrap_or(&[]);
+    match elf::needed_ranges(ehdr, shdrs, map.len() as u64) {
+        Some(ranges) => {
+            // The kernel reads at most its read-ahead window (128 KiB by
+            // default) per MADV_WILLNEED call: one call per window.
+            const WINDOW: u64 = 128 << 10;
+            for (off, len) in ranges {
+                let end = off + len;
+                let mut at = off;
+                while at < end {
+                    let n = WINDOW.min(end - at);
+                    let _ = map.advise_range(memmap2::Advice::WillNeed, at as usize, n as usize);
+                    at += n;
+                }
+            }
+        }
+        None => {
+            let _ = map.advise(memmap2::Advice::Normal);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn advise(_: &memmap2::Mmap) {}
+
+/// The byte ranges `layoutgen lint` reads from the ELF file at `path`, as
+/// `(offset, length)`, sorted and disjoint; `None` when they cannot be told
+/// from the headers alone. For `scripts/bench-lint`'s floor
+/// (`examples/lint-floor.rs`), which reads exactly these bytes and nothing
+/// else; not a stable interface.
+#[doc(hidden)]
+#[cfg(unix)]
+pub fn needed_ranges(path: &Path) -> std::io::Result<Option<Vec<(u64, u64)>>> {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::open(path)?;
+    let file_len = file.metadata()?.len();
+    let mut ehdr = [0u8; 64];
+    let n = read_at_most(&file, &mut ehdr, 0)?;
+    let ehdr = &ehdr[..n];
+    let (off, len) = elf::shdr_range(ehdr);
+    let len = len.min(file_len.saturating_sub(off));
+    let mut shdrs = vec![0u8; usize::try_from(len).unwrap_or(0)];
+    file.read_exact_at(&mut shdrs, off)?;
+    Ok(elf::needed_ranges(ehdr, &shdrs, file_len))
+}
+
+#[cfg(unix)]
+fn read_at_most(file: &std::fs::File, buf: &mut [u8], off: u64) -> std::io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], off + done as u64)? {
+            0 => break,
+            n => done += n,
+        }
+    }
+    Ok(done)
+}
+
+/// The real end of the image linked into the ELF at `path`: the value of
+/// the spec's first end-of-image symbol, or else the end of the highest
+/// allocated section. `None` when the file has neither. `image.end` in a
+/// spec resolved against this file is this rounded up to 4 KiB.
+pub fn linked_end(layout: &Layout, path: &Path) -> Result<Option<u64>, LintError> {
+    let map = map_needed(path)?;
+    let elf = elf::Elf::parse(map.as_deref().unwrap_or(&[]), layout.arch)
+        .map_err(|e| e.with_path(path))?;
+    let wanted = layout.image.end_symbols.first().map(|s| s.as_bytes());
+    let by_symbol = wanted.and_then(|w| {
+        elf.symbols()
+            .find(|s| !s.is_undefined() && s.name_bytes(&elf) == w)
+            .map(|s| s.value)
+    });
+    let by_sections = elf
+        .sections
+        .iter()
+        .filter(|s| s.alloc() && s.size > 0)
+        .map(|s| s.end().min(u64::MAX as u128) as u64)
+        .max();
+    Ok(by_symbol.or(by_sections))
+}
+

@@ -1,0 +1,144 @@
+//! The one way from a spec to a layout: read (capped, UTF-8) → parse →
+//! resolve per paging mode → check the invariants (and, with a device tree,
+//! the machine's RAM), with [`LoadOptions`] saying which of these to do.
+
+use crate::diag::{self, Diagnostic, Report};
+use crate::layout::{self, Layout};
+use crate::{Error, check, dtb, spec, units};
+use std::path::Path;
+
+/// Where a spec comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    /// A file, read at most [`spec::MAX_SPEC_BYTES`].
+    File(&'a Path),
+    /// Text already in memory; `name` stands for the file in messages and
+    /// generated headers.
+    Text { text: &'a str, name: &'a str },
+}
+
+impl<'a> From<&'a Path> for Source<'a> {
+    fn from(path: &'a Path) -> Source<'a> {
+        Source::File(path)
+    }
+}
+
+impl<'a> From<&'a std::path::PathBuf> for Source<'a> {
+    fn from(path: &'a std::path::PathBuf) -> Source<'a> {
+        Source::File(path)
+    }
+}
+
+/// What [`load`] does besides parsing and resolving.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions<'a> {
+    /// Skip the invariants (`show` and `diff` present a layout even when it
+    /// breaks them; everything that generates or lints checks them).
+    pub unchecked: bool,
+    /// The real end of a linked image: `image.end` in the spec then means
+    /// it, rounded up to 4 KiB (Linux's `PFN_ALIGN(_end)`), so windows
+    /// relative to it are the ones that kernel gets.
+    pub linked_end: Option<u64>,
+    /// A flattened device tree whose RAM the layout must fit (checked only
+    /// when the invariants are).
+    pub dtb: Option<&'a Path>,
+}
+
+impl LoadOptions<'_> {
+    /// Parse and resolve only.
+    pub const UNCHECKED: LoadOptions<'static> = LoadOptions {
+        unchecked: true,
+        linked_end: None,
+        dtb: None,
+    };
+}
+
+/// Reads, parses and resolves a spec, then checks it as `options` says:
+/// the layout is returned only when everything asked for holds.
+pub fn load<'a>(source: impl Into<Source<'a>>, options: &LoadOptions) -> Result<Layout, Error> {
+    let source = source.into();
+    let owned;
+    let (text, name, path): (&str, String, &Path) = match source {
+        Source::File(path) => {
+            owned = read_spec(path)?;
+            (&owned, source_name(path), path)
+        }
+        Source::Text { text, name } => (text, name.to_string(), Path::new(name)),
+    };
+    let report = |d: Vec<Diagnostic>| Error::Spec(Report::new(path, text, d));
+    let spec = spec::parse(text).map_err(|d| report(vec![d]))?;
+    let linked_end = options.linked_end.map(units::page_align_up);
+    let layout = layout::resolve(&spec, &name, linked_end).map_err(report)?;
+    if options.unchecked {
+        return Ok(layout);
+    }
+    let findings = check::run(&layout);
+    if !findings.is_empty() {
+        return Err(report(findings));
+    }
+    // The machine only once the spec itself is sound.
+    if let Some(dtb_path) = options.dtb {
+        let ranges = dtb::read(dtb_path)?;
+        let findings = dtb::check(&layout, &ranges, &dtb_path.display().to_string());
+        if !findings.is_empty() {
+            return Err(report(findings));
+        }
+    }
+    Ok(layout)
+}
+
+/// The spec's file name: generated files name their source without the
+/// directory, so they do not depend on where the spec lives.
+fn source_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "spec".into())
+}
+
+fn read_spec(path: &Path) -> Result<String, Error> {
+    let read_err = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let bytes = read_capped(path, spec::MAX_SPEC_BYTES).map_err(read_err)?;
+    String::from_utf8(bytes).map_err(|e| {
+        // Point at the first bad byte in a lossy copy of the text.
+        let at = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+        let d = Diagnostic::new(
+            diag::Rule::Syntax,
+            format!("the spec is not UTF-8: invalid byte at offset {at}"),
+        )
+        .label(diag::Label::primary("", at..at + 1, "not UTF-8"))
+        .help("a spec is UTF-8 text; check the path, or re-save the file as UTF-8");
+        Error::Spec(Report::new(path, &text, vec![d]))
+    })
+}
+
+/// The spec's text for rendering diagnostics against (capped, lossy):
+/// empty when it cannot be read again.
+pub fn spec_text_for_report(path: &Path) -> String {
+    read_capped(path, spec::MAX_SPEC_BYTES)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
+}
+
+/// Reads at most `limit` bytes of `path`, whatever its reported size: a
+/// device, a pipe or a file that grows is cut off at the cap with an error
+/// instead of filling memory.
+pub fn read_capped(path: &Path, limit: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(limit as u64 + 1).read_to_end(&mut bytes)?;
+    if bytes.len() > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "larger than {} KiB: not a layout spec (stopped reading there)",
+                limit >> 10
+            ),
+        ));
+    }
+    Ok(bytes)
+}

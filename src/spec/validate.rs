@@ -1,0 +1,455 @@
+//! Names that reach generated code (the linker script, Rust, C): regions,
+//! sections, ids, segments, symbols, input patterns, descriptions. Each must
+//! be something every output and both linkers take literally, and nothing
+//! the generated script itself owns (the tables in [`super::names`]).
+//! Checked before anything is resolved; errors are `identifier` (exit 2).
+
+use super::Spec;
+use crate::diag::{Diagnostic, Label, Rule};
+use std::collections::HashMap;
+
+/// Names and text that reach the linker script, Rust or C must not be able to
+/// inject anything there.
+pub fn names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
+    let mut bad = |key: String, span: crate::spec::Span, what: &str, rule: &str| {
+        diags.push(
+            Diagnostic::new(Rule::Identifier, format!("`{key}` {what}"))
+                .label(Label::primary(key, span, "reaches generated code"))
+                .help(rule.to_string()),
+        );
+    };
+    let name = spec.name.get_ref();
+    if !is_spec_name(name) {
+        bad(
+            "name".into(),
+            spec.name.span(),
+            "is not a valid layout name",
+            "use lower-case letters, digits, `-` and `_`, starting with a letter or digit (at most 64)",
+        );
+    }
+    if !is_safe_text(&spec.description) {
+        bad(
+            "description".into(),
+            spec.name.span(),
+            "contains a line break, control character or `*/`",
+            "keep descriptions to one line of plain text",
+        );
+    }
+    for (rname, region) in &spec.region {
+        if !crate::spec::expr::is_identifier(rname.get_ref()) {
+            bad(
+                format!("region.{}", rname.get_ref()),
+                rname.span(),
+                "is not a valid region name",
+                "region names are lower-case identifiers: [a-z_][a-z0-9_]*, at most 64 characters",
+            );
+        } else if let Some(why) = super::names::reserved_region_name(rname.get_ref()) {
+            bad(
+                format!("region.{}", rname.get_ref()),
+                rname.span(),
+                &format!("is a reserved name: {why}"),
+                "rename the region (docs/spec.md, \"Names\", lists the reserved names)",
+            );
+        }
+        if !is_safe_text(&region.get_ref().description) {
+            bad(
+                format!("region.{}.description", rname.get_ref()),
+                region.span(),
+                "contains a line break, control character, `/*` or `*/`",
+                "keep descriptions to one line of plain text",
+            );
+        }
+    }
+    check_symbol_list(
+        "image.entry",
+        Some(std::slice::from_ref(&spec.image.entry)),
+        false,
+        &mut bad,
+    );
+    check_symbols_unique(spec, &mut bad);
+    check_entry_not_redefined(spec, &mut bad);
+    let symbol_lists = [
+        ("image.start_symbols", &spec.image.start_symbols),
+        ("image.end_symbols", &spec.image.end_symbols),
+    ];
+    for (key, list) in symbol_lists {
+        check_symbol_list(key, list.as_deref(), false, &mut bad);
+    }
+    for s in &spec.image.section {
+        let s = s.get_ref();
+        let sname = s.name.get_ref();
+        let id = s.id();
+        if !is_section_name(sname) {
+            bad(
+                format!("image.section.{id}.name"),
+                s.name.span(),
+                "is not a valid ELF section name",
+                "section names use letters, digits and `_ . $ -` only, at most 128 characters (e.g. \".text\", \".data..percpu\", \"__ksymtab\")",
+            );
+        } else if let Some(why) = super::names::reserved_section_name(sname) {
+            bad(
+                format!("image.section.{id}.name"),
+                s.name.span(),
+                &format!("`{sname}` is {why}"),
+                "name the output section something else",
+            );
+        } else if !sname.starts_with(['.', '_']) {
+            // The pre-0.2 grammar wrote `text` for `.text`; taking it
+            // literally would silently rename the output section.
+            bad(
+                format!("image.section.{id}.name"),
+                s.name.span(),
+                &format!("`{sname}` has no leading `.` or `_`"),
+                &format!("`name` is the output section's real ELF name: write name = \".{sname}\""),
+            );
+        }
+        if !crate::spec::expr::is_identifier(&id) {
+            let span = s.id.as_ref().map_or(s.name.span(), |i| i.span());
+            bad(
+                format!("image.section.{id}.id"),
+                span,
+                &format!("`{id}` is not a valid identifier for generated code"),
+                "set `id` to a lower-case identifier: [a-z_][a-z0-9_]*, at most 64 characters",
+            );
+        }
+        if let Some(seg) = &s.segment
+            && !crate::spec::expr::is_identifier(seg.get_ref())
+        {
+            bad(
+                format!("image.section.{id}.segment"),
+                seg.span(),
+                "is not a valid segment name",
+                "segment names are lower-case identifiers: [a-z_][a-z0-9_]*",
+            );
+        }
+        // Sections the linker synthesizes: in a relocatable image the
+        // generated script places them (together, as lld's RELRO rules
+        // want); anywhere, they hold only their own input and no code.
+        if super::names::DYNAMIC_SECTIONS.contains(&sname.as_str()) {
+            if spec.code_model.get_ref().is_relocatable() {
+                bad(
+                    format!("image.section.{id}.name"),
+                    s.name.span(),
+                    &format!("`{sname}` is placed by the generated script in a relocatable image"),
+                    "remove the section: the script puts the dynamic tables after the read-only and the first writable section",
+                );
+            }
+            let own = |p: &str| {
+                p.starts_with(sname.as_str()) || (sname == ".rela.dyn" && p.starts_with(".rela"))
+            };
+            if let Some(p) = s
+                .input
+                .iter()
+                .flat_map(|i| i.get_ref())
+                .find(|p| !own(p.get_ref()))
+            {
+                bad(
+                    format!("image.section.{id}.input"),
+                    p.span(),
+                    &format!(
+                        "`{sname}` is filled by the linker: input `{}` does not belong there",
+                        p.get_ref()
+                    ),
+                    "leave `input` out (the default is the section's own input)",
+                );
+            }
+            if s.perms.get_ref().contains('x') && sname != ".plt" {
+                bad(
+                    format!("image.section.{id}.perms"),
+                    s.perms.span(),
+                    &format!("`{sname}` holds linker tables, not code"),
+                    "drop `x` from its perms",
+                );
+            }
+        }
+        if super::names::LINKER_FILLED_SECTIONS.contains(&sname.as_str()) {
+            for (which, list) in [
+                ("start_symbols", &s.start_symbols),
+                ("end_symbols", &s.end_symbols),
+            ] {
+                if let Some(sym) = list.iter().flatten().next() {
+                    bad(
+                        format!("image.section.{id}.{which}"),
+                        sym.span(),
+                        &format!(
+                            "`{sname}` is filled by the linker after its inputs: a symbol there would not mark its edge"
+                        ),
+                        "remove the symbols (its bounds are its section header)",
+                    );
+                }
+            }
+        }
+        // Only the spec's own .rela.dyn may carry the relocator's bounds.
+        let rela_dyn = sname == ".rela.dyn";
+        check_symbol_list(
+            &format!("image.section.{id}.start_symbols"),
+            s.start_symbols.as_deref(),
+            rela_dyn,
+            &mut bad,
+        );
+        check_symbol_list(
+            &format!("image.section.{id}.end_symbols"),
+            s.end_symbols.as_deref(),
+            rela_dyn,
+            &mut bad,
+        );
+        for (n, ins) in s.insert.iter().enumerate() {
+            let ins = ins.get_ref();
+            let key = format!("image.section.{id}.insert.{n}");
+            check_symbol_list(
+                &format!("{key}.symbol"),
+                Some(std::slice::from_ref(&ins.symbol)),
+                false,
+                &mut bad,
+            );
+            if ins.input.is_empty() {
+                bad(
+                    format!("{key}.input"),
+                    ins.symbol.span(),
+                    "is empty: the insert would place nothing",
+                    "list the input sections to place, e.g. input = [\"trampsec\"]",
+                );
+            }
+            for pat in &ins.input {
+                if !is_input_pattern(pat.get_ref()) {
+                    bad(
+                        format!("{key}.input"),
+                        pat.span(),
+                        &format!(
+                            "pattern `{}` has characters a linker script would misread",
+                            pat.get_ref()
+                        ),
+                        "input patterns may use letters, digits, `_`, `.`, `$`, `-` and `*` only",
+                    );
+                }
+            }
+        }
+        let Some(input) = &s.input else { continue };
+        if input.get_ref().is_empty() {
+            bad(
+                format!("image.section.{id}.input"),
+                input.span(),
+                "is empty: the section would collect no input",
+                &format!(
+                    "list the input sections, or leave `input` out for the default [\"{sname}\", \"{sname}.*\"]"
+                ),
+            );
+        }
+        for pat in input.get_ref() {
+            if super::names::reserved_section_name(pat.get_ref()).is_some() {
+                bad(
+                    format!("image.section.{id}.input"),
+                    pat.span(),
+                    &format!(
+                        "pattern `{}` names a section the linker writes itself or the generated script discards",
+                        pat.get_ref()
+                    ),
+                    "leave symbol tables, notes, .eh_frame and debug info to the linker",
+                );
+            } else if !is_input_pattern(pat.get_ref()) {
+                bad(
+                    format!("image.section.{id}.input"),
+                    pat.span(),
+                    &format!(
+                        "pattern `{}` has characters a linker script would misread",
+                        pat.get_ref()
+                    ),
+                    "input patterns may use letters, digits, `_`, `.`, `$`, `-` and `*` only",
+                );
+            }
+        }
+    }
+}
+
+fn check_symbol_list(
+    key: &str,
+    list: Option<&[toml::Spanned<String>]>,
+    rela_dyn_ok: bool,
+    bad: &mut impl FnMut(String, crate::spec::Span, &str, &str),
+) {
+    for sym in list.unwrap_or_default() {
+        let name = sym.get_ref();
+        if !is_symbol(name) {
+            bad(
+                key.to_string(),
+                sym.span(),
+                &format!("`{name}` is not a valid symbol name"),
+                "use a C identifier: [A-Za-z_][A-Za-z0-9_]*",
+            );
+        } else if super::names::is_script_keyword(name) {
+            bad(
+                key.to_string(),
+                sym.span(),
+                &format!("`{name}` is a linker-script keyword"),
+                "the script would read it as the command; choose another name",
+            );
+        } else if name.starts_with(super::names::PRIVATE_PREFIX)
+            || (super::names::SCRIPT_SYMBOLS.contains(&name.as_str())
+                && !(rela_dyn_ok && name.starts_with("__rela_dyn")))
+        {
+            bad(
+                key.to_string(),
+                sym.span(),
+                &format!("`{name}` is a symbol the generated linker script defines itself"),
+                "choose another name (docs/spec.md, \"Names\")",
+            );
+        }
+    }
+}
+
+/// The entry symbol may be a boundary symbol only where the entry is: the
+/// image's start, or the start of an executable section (Linux's `_start`).
+fn check_entry_not_redefined(
+    spec: &Spec,
+    bad: &mut impl FnMut(String, crate::spec::Span, &str, &str),
+) {
+    let entry = spec.image.entry.get_ref();
+    for s in &spec.image.section {
+        let sec = s.get_ref();
+        let executable = sec.perms.get_ref().contains('x');
+        let lists = [
+            ("start_symbols", &sec.start_symbols, executable),
+            ("end_symbols", &sec.end_symbols, false),
+        ];
+        for (which, list, allowed) in lists {
+            for sym in list.iter().flatten() {
+                if sym.get_ref() == entry && !allowed {
+                    bad(
+                        format!("image.section.{}.{which}", sec.id()),
+                        sym.span(),
+                        &format!("defines the entry symbol `{entry}` where no code can start"),
+                        "the script's definition would move the entry: define the entry symbol at the image start or at the start of an executable section, or set image.entry",
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Every symbol the generated script would define from the spec, once:
+/// a second definition breaks the link (lld) or silently moves the first
+/// (GNU ld).
+fn check_symbols_unique(spec: &Spec, bad: &mut impl FnMut(String, crate::spec::Span, &str, &str)) {
+    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut define =
+        |name: String,
+         key: String,
+         span: crate::spec::Span,
+         bad: &mut dyn FnMut(String, crate::spec::Span, &str, &str)| {
+            if let Some(first) = seen.get(&name) {
+                bad(
+                    key,
+                    span,
+                    &format!("defines the symbol `{name}` again (first at `{first}`)"),
+                    "each boundary symbol names one place: remove one, or rename it",
+                );
+            } else {
+                seen.insert(name, key);
+            }
+        };
+    let im = &spec.image;
+    let list = |l: &Option<Vec<toml::Spanned<String>>>,
+                default: &str|
+     -> Vec<(String, crate::spec::Span)> {
+        match l {
+            Some(l) => l.iter().map(|s| (s.get_ref().clone(), s.span())).collect(),
+            None => vec![(default.to_string(), 0..0)],
+        }
+    };
+    for (name, span) in list(&im.start_symbols, "__image_start") {
+        define(name, "image.start_symbols".into(), span, bad);
+    }
+    for (name, span) in list(&im.end_symbols, "__image_end") {
+        define(name, "image.end_symbols".into(), span, bad);
+    }
+    let mut ids: HashMap<String, String> = HashMap::new();
+    for s in &im.section {
+        let sec = s.get_ref();
+        let id = sec.id();
+        // Two sections with one id would also define the same default
+        // symbols: say so once, about the ids.
+        if let Some(first) = ids.get(&id) {
+            bad(
+                format!("image.section.{id}.id"),
+                sec.id.as_ref().map_or(sec.name.span(), |i| i.span()),
+                &format!("is the id of `{first}` too: ids name boundary symbols and spec keys"),
+                "set a distinct `id` on one of them",
+            );
+            continue;
+        }
+        ids.insert(id.clone(), sec.name.get_ref().clone());
+        let at = |span: crate::spec::Span| {
+            if span.is_empty() {
+                sec.name.span()
+            } else {
+                span
+            }
+        };
+        let rela = sec.name.get_ref() == ".rela.dyn";
+        for (which, l, default) in [
+            ("start_symbols", &sec.start_symbols, format!("__{id}_start")),
+            ("end_symbols", &sec.end_symbols, format!("__{id}_end")),
+        ] {
+            for (name, span) in list(l, &default) {
+                // A default `__ID_start` may land on the relocator's bounds
+                // (explicit names are checked with the others).
+                if name.starts_with("__rela_dyn") && !rela && l.is_none() {
+                    bad(
+                        format!("image.section.{id}.{which}"),
+                        at(span),
+                        &format!("`{name}` is a symbol the generated linker script defines itself"),
+                        "only a section named `.rela.dyn` may define __rela_dyn_start/_end; rename the section's id or its symbols",
+                    );
+                    continue;
+                }
+                define(name, format!("image.section.{id}.{which}"), at(span), bad);
+            }
+        }
+        for (n, ins) in sec.insert.iter().enumerate() {
+            define(
+                ins.get_ref().symbol.get_ref().clone(),
+                format!("image.section.{id}.insert.{n}.symbol"),
+                ins.get_ref().symbol.span(),
+                bad,
+            );
+        }
+    }
+}
+
+/// ELF output-section names a linker script can write unquoted.
+fn is_section_name(s: &str) -> bool {
+    s.chars().any(|c| c.is_ascii_alphanumeric())
+        && s.len() <= 128
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '$' | '-'))
+}
+
+fn is_spec_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+fn is_symbol(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn is_input_pattern(s: &str) -> bool {
+    !super::names::is_script_keyword(s)
+        && !s.is_empty()
+        && s.len() <= 128
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '$' | '*' | '-'))
+}
+
+/// One-line text that can sit inside a C/linker-script comment: no
+/// comment opener or closer (`-Werror=comment` rejects a nested `/*`).
+pub(crate) fn is_safe_text(s: &str) -> bool {
+    s.len() <= 200 && !s.contains("*/") && !s.contains("/*") && !s.chars().any(char::is_control)
+}
+
