@@ -60,7 +60,7 @@ struct Reader<'a> {
     bytes: &'a [u8],
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     fn u32(&self, at: usize) -> Result<u32, DtbError> {
         let b = self
             .bytes
@@ -74,7 +74,7 @@ impl Reader<'_> {
     }
 
     /// A NUL-terminated string starting at `at`, not beyond `limit`.
-    fn cstr(&self, at: usize, limit: usize) -> Result<&str, DtbError> {
+    fn cstr(&self, at: usize, limit: usize) -> Result<&'a str, DtbError> {
         let end = limit.min(self.bytes.len());
         let tail = self
             .bytes
@@ -98,6 +98,29 @@ struct Node<'a> {
 
 /// The RAM ranges a device tree describes, in address order.
 pub fn parse(bytes: &[u8]) -> Result<Vec<RamRange>, DtbError> {
+    let blocks = header(bytes)?;
+    let tree = walk(bytes, &blocks)?;
+    ram_ranges(&tree, blocks.off_struct)
+}
+
+/// Where the header says the structure and strings blocks are.
+#[derive(Clone, Copy)]
+struct Blocks {
+    off_struct: usize,
+    struct_end: usize,
+    off_strings: usize,
+    strings_end: usize,
+}
+
+/// What the structure block says about RAM: the root's cell sizes and the
+/// `reg` of each memory node (with the offset of its end, for messages).
+struct Tree<'a> {
+    address_cells: u32,
+    size_cells: u32,
+    memory: Vec<(&'a [u8], usize)>,
+}
+
+fn header(bytes: &[u8]) -> Result<Blocks, DtbError> {
     if bytes.len() > MAX_DTB_BYTES {
         return Err(malformed(0, "larger than 16 MiB"));
     }
@@ -139,6 +162,22 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<RamRange>, DtbError> {
         .filter(|&e| e <= total)
         .ok_or_else(|| malformed(36, "structure block outside the blob"))?;
 
+    Ok(Blocks {
+        off_struct,
+        struct_end,
+        off_strings,
+        strings_end,
+    })
+}
+
+fn walk<'a>(bytes: &'a [u8], b: &Blocks) -> Result<Tree<'a>, DtbError> {
+    let r = Reader { bytes };
+    let Blocks {
+        off_struct,
+        struct_end,
+        off_strings,
+        strings_end,
+    } = *b;
     let mut at = off_struct;
     let mut depth = 0usize;
     let mut address_cells = 2u32;
@@ -223,6 +262,22 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<RamRange>, DtbError> {
     if !nodes.is_empty() {
         return Err(malformed(at, "FDT_END inside a node"));
     }
+    if !nodes.is_empty() {
+        return Err(malformed(at, "FDT_END inside a node"));
+    }
+    Ok(Tree {
+        address_cells,
+        size_cells,
+        memory,
+    })
+}
+
+fn ram_ranges(tree: &Tree, off_struct: usize) -> Result<Vec<RamRange>, DtbError> {
+    let Tree {
+        address_cells,
+        size_cells,
+        ..
+    } = *tree;
     if !(1..=2).contains(&address_cells) || size_cells > 2 {
         return Err(malformed(
             off_struct,
@@ -233,7 +288,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<RamRange>, DtbError> {
     }
     let entry = (address_cells + size_cells) as usize * 4;
     let mut ranges = Vec::new();
-    for (reg, at) in memory {
+    for &(reg, at) in &tree.memory {
         if reg.len() % entry != 0 {
             return Err(malformed(
                 at,

@@ -132,7 +132,8 @@ impl Templates {
                         path: path.clone(),
                         source,
                     };
-                    let bytes = crate::pipeline::read_capped(&path, MAX_TEMPLATE_BYTES).map_err(read_err)?;
+                    let bytes = crate::pipeline::read_capped(&path, MAX_TEMPLATE_BYTES)
+                        .map_err(read_err)?;
                     let text = String::from_utf8(bytes).map_err(|e| {
                         read_err(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
                     })?;
@@ -392,10 +393,11 @@ pub fn generate(
     let mut done = Vec::new();
     for (output, text) in rendered {
         let path = out_dir.join(output.file_name());
-        let outcome = write_if_changed(&path, text.as_bytes()).map_err(|source| crate::Error::Write {
-            path: path.clone(),
-            source,
-        })?;
+        let outcome =
+            write_if_changed(&path, text.as_bytes()).map_err(|source| crate::Error::Write {
+                path: path.clone(),
+                source,
+            })?;
         done.push(Generated {
             output,
             path,
@@ -436,8 +438,13 @@ impl OutputSet<'_> {
         outputs.sort();
         outputs.dedup();
         let files = generate(layout, &templates, self.out_dir, &outputs)?;
-        let stamp =
-            crate::stamp::stamp(layout, self.spec, self.templates_dir, self.out_dir, &outputs)?;
+        let stamp = crate::stamp::stamp(
+            layout,
+            self.spec,
+            self.templates_dir,
+            self.out_dir,
+            &outputs,
+        )?;
         let outcome = crate::stamp::write(self.out_dir, &stamp)?;
         Ok(WrittenSet {
             files,

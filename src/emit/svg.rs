@@ -219,7 +219,35 @@ fn column(
     stack: u32,
 ) -> u32 {
     let band_x = x0 + ADDR_WIDTH + 8;
-    let mut y = y0;
+    column_header(out, mode, x0, y0);
+    let mut y = y0 + HEADER;
+    let mut previous_start: Option<u64> = None;
+    for row in rows(mode).iter().rev() {
+        let end = row.last as u128 + 1;
+        let top_label = match previous_start {
+            Some(p) if p as u128 == end => None,
+            Some(p) => {
+                axis_break(out, band_x, y, end, p);
+                y += BREAK_GAP;
+                Some(end)
+            }
+            None => Some(end),
+        };
+        if let Some(end) = top_label {
+            boundary(out, x0, band_x, y, &end_addr(end));
+        }
+        y += band(out, layout, mode, row, band_x, y);
+        boundary(out, x0, band_x, y, &addr(row.start));
+        previous_start = Some(row.start);
+    }
+    // The image, KASLR and page-table lines under the column.
+    y = y.max(y0 + HEADER + stack) + 22;
+    y = column_footer(out, layout, mode, cost, x0, y);
+    y - y0
+}
+
+/// The mode's name, VA size and PAGE_OFFSET above its column.
+fn column_header(out: &mut String, mode: &ModeLayout, x0: u32, y: u32) {
     let mut head = text(x0, y + 14, 15.0, format!("{}", mode.mode));
     head.weight = "bold";
     head.write(out);
@@ -242,137 +270,141 @@ fn column(
     );
     offset.fill = "#444444";
     offset.write(out);
-    y += HEADER;
+}
 
-    let rows: Vec<Row> = rows(mode);
-    let slot = &layout.image.slot;
-    let mut previous_start: Option<u64> = None;
-    for row in rows.iter().rev() {
-        let end = row.last as u128 + 1;
-        let top_label = match previous_start {
-            Some(p) if p as u128 == end => None,
-            Some(p) => {
-                // Not contiguous with the band above: a broken axis for a
-                // jump (to the user half), a red mark for an overlap (a
-                // layout that fails `check` is still drawn).
-                let mid = y + BREAK_GAP / 2;
-                let overlap = end > p as u128;
-                let colour = if overlap { "#c62828" } else { "#9a9a9a" };
-                let _ = writeln!(
-                    out,
-                    "  <path d=\"M{} {} l10 -4 l10 8 l10 -8 l10 8 l10 -4\" fill=\"none\" stroke=\"{colour}\"/>",
-                    band_x + BAND_WIDTH / 2 - 25,
-                    mid
-                );
-                if overlap {
-                    let mut t = text(
-                        band_x + BAND_WIDTH / 2 + 34,
-                        mid + 4,
-                        11.0,
-                        format!("overlap: {}", size_label(end - p as u128)),
-                    );
-                    t.fill = colour;
-                    t.weight = "bold";
-                    t.write(out);
-                }
-                y += BREAK_GAP;
-                Some(end)
-            }
-            None => Some(end),
-        };
-        if let Some(end) = top_label {
-            boundary(out, x0, band_x, y, &end_addr(end));
-        }
-        let h = band_height(row.size);
-        let kind = row
-            .region
-            .as_deref()
-            .and_then(|n| mode.region(n))
-            .map(|r| r.kind);
-        let (fill, stroke) = colours(kind);
-        let tooltip = match &row.region {
-            None => format!(
-                "unused hole [{}, {}), {}",
-                addr(row.start),
-                end_addr(end),
-                human_size(row.size)
-            ),
-            Some(name) => format!(
-                "{name} [{}, {}), {}{}",
-                addr(row.start),
-                end_addr(end),
-                human_size(row.size),
-                if row.description.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", row.description)
-                }
-            ),
-        };
-        let _ = writeln!(
-            out,
-            "  <rect x=\"{band_x}\" y=\"{y}\" width=\"{BAND_WIDTH}\" height=\"{h}\" fill=\"{fill}\" stroke=\"{stroke}\"><title>{}</title></rect>",
-            escape(&tooltip)
+/// Between two bands that do not touch: a broken axis for a jump (to the
+/// user half), a red mark for an overlap (a layout that fails `check` is
+/// still drawn).
+fn axis_break(out: &mut String, band_x: u32, y: u32, end: u128, p: u64) {
+    let mid = y + BREAK_GAP / 2;
+    let overlap = end > p as u128;
+    let colour = if overlap { "#c62828" } else { "#9a9a9a" };
+    let _ = writeln!(
+        out,
+        "  <path d=\"M{} {} l10 -4 l10 8 l10 -8 l10 8 l10 -4\" fill=\"none\" stroke=\"{colour}\"/>",
+        band_x + BAND_WIDTH / 2 - 25,
+        mid
+    );
+    if overlap {
+        let mut t = text(
+            band_x + BAND_WIDTH / 2 + 34,
+            mid + 4,
+            11.0,
+            format!("overlap: {}", size_label(end - p as u128)),
         );
-        let size = size_label(row.size);
-        let size_chars = size.chars().count() as u32;
-        let name_room = BAND_WIDTH - 20 - (size_chars as f64 * 12.0 * CHAR_WIDTH) as u32;
-        let first = y + h.min(2 * LINE + 8) / 2 + 4 - if h >= 2 * LINE + 8 { 7 } else { 0 };
-        match &row.region {
-            None => {
-                let mut t = text(band_x + 8, first, 12.0, "unused");
-                t.fill = "#6b6b6b";
-                t.write(out);
-            }
-            Some(name) => {
-                let mut t = text(band_x + 8, first, 12.0, fit(name, name_room, 12.0));
-                t.weight = "bold";
-                t.fill = stroke;
-                t.write(out);
-            }
-        }
-        let mut s = text(band_x + BAND_WIDTH - 8, first, 12.0, size);
-        s.anchor = "end";
-        s.fill = if row.region.is_some() {
-            "#1f1f1f"
-        } else {
-            "#6b6b6b"
-        };
-        s.write(out);
-        let is_slot = row.region.as_deref() == Some(slot.as_str());
-        // Lines of text below the name that fit in the band.
-        let room = (h.saturating_sub(8) / LINE).saturating_sub(1) as usize;
-        let description_lines = room.saturating_sub(usize::from(is_slot)).max(1);
-        let mut below = 0;
-        if h >= 2 * LINE + 8 && !row.description.is_empty() {
-            for line in wrap(&row.description, BAND_WIDTH - 16, 10.5, description_lines) {
-                below += 1;
-                let mut d = text(band_x + 8, first + below * LINE, 10.5, line);
-                d.fill = "#3a3a3a";
-                d.write(out);
-            }
-        }
-        if is_slot && h >= (below + 2) * LINE + 8 {
-            let mut m = text(
-                band_x + 8,
-                first + (below + 1) * LINE,
-                10.5,
-                fit(
-                    &format!("▸ image at {}", addr(mode.image_link)),
-                    BAND_WIDTH - 16,
-                    10.5,
-                ),
-            );
-            m.fill = stroke;
-            m.write(out);
-        }
-        y += h;
-        boundary(out, x0, band_x, y, &addr(row.start));
-        previous_start = Some(row.start);
+        t.fill = colour;
+        t.weight = "bold";
+        t.write(out);
     }
+}
 
-    // The image, KASLR and page-table lines under the column.
-    y = y.max(y0 + HEADER + stack) + 22;
+/// One region (or hole) as a labelled band at `y`; returns its height.
+fn band(
+    out: &mut String,
+    layout: &Layout,
+    mode: &ModeLayout,
+    row: &Row,
+    band_x: u32,
+    y: u32,
+) -> u32 {
+    let end = row.last as u128 + 1;
+    let slot = &layout.image.slot;
+    let h = band_height(row.size);
+    let kind = row
+        .region
+        .as_deref()
+        .and_then(|n| mode.region(n))
+        .map(|r| r.kind);
+    let (fill, stroke) = colours(kind);
+    let tooltip = match &row.region {
+        None => format!(
+            "unused hole [{}, {}), {}",
+            addr(row.start),
+            end_addr(end),
+            human_size(row.size)
+        ),
+        Some(name) => format!(
+            "{name} [{}, {}), {}{}",
+            addr(row.start),
+            end_addr(end),
+            human_size(row.size),
+            if row.description.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", row.description)
+            }
+        ),
+    };
+    let _ = writeln!(
+        out,
+        "  <rect x=\"{band_x}\" y=\"{y}\" width=\"{BAND_WIDTH}\" height=\"{h}\" fill=\"{fill}\" stroke=\"{stroke}\"><title>{}</title></rect>",
+        escape(&tooltip)
+    );
+    let size = size_label(row.size);
+    let size_chars = size.chars().count() as u32;
+    let name_room = BAND_WIDTH - 20 - (size_chars as f64 * 12.0 * CHAR_WIDTH) as u32;
+    let first = y + h.min(2 * LINE + 8) / 2 + 4 - if h >= 2 * LINE + 8 { 7 } else { 0 };
+    match &row.region {
+        None => {
+            let mut t = text(band_x + 8, first, 12.0, "unused");
+            t.fill = "#6b6b6b";
+            t.write(out);
+        }
+        Some(name) => {
+            let mut t = text(band_x + 8, first, 12.0, fit(name, name_room, 12.0));
+            t.weight = "bold";
+            t.fill = stroke;
+            t.write(out);
+        }
+    }
+    let mut s = text(band_x + BAND_WIDTH - 8, first, 12.0, size);
+    s.anchor = "end";
+    s.fill = if row.region.is_some() {
+        "#1f1f1f"
+    } else {
+        "#6b6b6b"
+    };
+    s.write(out);
+    let is_slot = row.region.as_deref() == Some(slot.as_str());
+    // Lines of text below the name that fit in the band.
+    let room = (h.saturating_sub(8) / LINE).saturating_sub(1) as usize;
+    let description_lines = room.saturating_sub(usize::from(is_slot)).max(1);
+    let mut below = 0;
+    if h >= 2 * LINE + 8 && !row.description.is_empty() {
+        for line in wrap(&row.description, BAND_WIDTH - 16, 10.5, description_lines) {
+            below += 1;
+            let mut d = text(band_x + 8, first + below * LINE, 10.5, line);
+            d.fill = "#3a3a3a";
+            d.write(out);
+        }
+    }
+    if is_slot && h >= (below + 2) * LINE + 8 {
+        let mut m = text(
+            band_x + 8,
+            first + (below + 1) * LINE,
+            10.5,
+            fit(
+                &format!("▸ image at {}", addr(mode.image_link)),
+                BAND_WIDTH - 16,
+                10.5,
+            ),
+        );
+        m.fill = stroke;
+        m.write(out);
+    }
+    h
+}
+
+/// The image, KASLR and page-table lines under a column; returns the y
+/// below them.
+fn column_footer(
+    out: &mut String,
+    layout: &Layout,
+    mode: &ModeLayout,
+    cost: Option<&Cost>,
+    x0: u32,
+    mut y: u32,
+) -> u32 {
     let mut lines = vec![format!(
         "image: {} in `{}`",
         addr(mode.image_link),
@@ -399,7 +431,7 @@ fn column(
         y += 10;
         y = cost_box(out, cost, x0, y);
     }
-    y - y0
+    y
 }
 
 /// A boundary: a tick and the address beside it.

@@ -555,7 +555,9 @@ pub fn generate(path: &Path, name: &str, defaults: ArchDefaults) -> Result<Strin
     for o in &outs {
         // In a relocatable image the generated script places the dynamic
         // tables itself (and `check` refuses them in the spec).
-        if code_model != "fixed" && crate::spec::names::DYNAMIC_SECTIONS.contains(&o.sec.name.as_str()) {
+        if code_model != "fixed"
+            && crate::spec::names::DYNAMIC_SECTIONS.contains(&o.sec.name.as_str())
+        {
             continue;
         }
         let _ = writeln!(s);

@@ -3,16 +3,17 @@
 //! diagnostics.
 
 pub mod conversions;
+mod origins;
 pub mod pagetable;
 mod resolve;
 
+pub use origins::Origins;
 pub use resolve::resolve;
 
 use crate::arch::PagingMode;
 use crate::lint::LintConfig;
-use crate::spec::{CodeModel, GpPolicy, Half, RegionKind, Span};
+use crate::spec::{CodeModel, GpPolicy, Half, RegionKind};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Layout {
@@ -259,32 +260,6 @@ impl Region {
 
     pub fn contains(&self, addr: u64) -> bool {
         addr.wrapping_sub(self.start) < self.size
-    }
-}
-
-/// Dotted spec keys (`region.vmalloc.start`) to their spans in the text.
-#[derive(Debug, Clone, Default)]
-pub struct Origins {
-    spans: BTreeMap<String, Span>,
-}
-
-impl Origins {
-    pub fn insert(&mut self, key: impl Into<String>, span: Span) {
-        self.spans.insert(key.into(), span);
-    }
-
-    /// The span of `key`, or of its closest recorded parent key, or nothing.
-    pub fn span(&self, key: &str) -> Span {
-        let mut k = key;
-        loop {
-            if let Some(s) = self.spans.get(k) {
-                return s.clone();
-            }
-            match k.rsplit_once('.') {
-                Some((parent, _)) => k = parent,
-                None => return 0..0,
-            }
-        }
     }
 }
 

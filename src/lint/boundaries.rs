@@ -1,8 +1,8 @@
 //! LG009, LG010: the symbols the generated linker script defines.
 
-use super::run::{Collector, Ctx};
 use super::elf::Symbol;
-use super::{Lint, Finding, SymbolSource};
+use super::run::{Collector, Ctx};
+use super::{Finding, Lint, SymbolSource};
 use crate::format::human_size;
 use std::collections::HashMap;
 
@@ -23,96 +23,131 @@ pub(super) fn check_boundaries(
     wanted: &HashMap<String, Symbol>,
     c: &mut Collector,
 ) -> Provenance {
-    let elf = ctx.elf;
-    if elf.symbols_from != SymbolSource::Symtab {
+    if ctx.elf.symbols_from != SymbolSource::Symtab {
         return Provenance::Unknown;
     }
-    let image = &ctx.layout.image;
-    let link = ctx.mode.image_link;
-    let mut missing: Vec<String> = Vec::new();
-    let mut get = |n: &str| {
-        let s = wanted.get(n).copied();
+    let mut b = Boundaries {
+        ctx,
+        wanted,
+        c,
+        missing: Vec::new(),
+    };
+    b.image_edges();
+    let mut prev: Option<(String, u64)> = None;
+    for s in &ctx.layout.image.sections {
+        b.section(s, &mut prev);
+    }
+    b.stack_and_relocations();
+    b.provenance()
+}
+
+const RELINK: &str = "the ELF was not linked with the script generated from this spec: regenerate it (layoutgen build) and relink, or correct the symbol names in the spec";
+
+/// The state of one pass over the boundary symbols.
+struct Boundaries<'a, 'c> {
+    ctx: &'a Ctx<'a>,
+    wanted: &'a HashMap<String, Symbol>,
+    c: &'c mut Collector,
+    /// Names the spec expects that `.symtab` lacks.
+    missing: Vec<String>,
+}
+
+impl Boundaries<'_, '_> {
+    /// The symbol `n`, noting it missing when absent.
+    fn get(&mut self, n: &str) -> Option<Symbol> {
+        let s = self.wanted.get(n).copied();
         if s.is_none() {
-            missing.push(n.to_string());
+            self.missing.push(n.to_string());
         }
         s
-    };
-    let mut bad = |sym: &Symbol, key: &str, what: String, help: &str| {
-        c.push(
+    }
+
+    fn bad(&mut self, sym: &Symbol, key: &str, what: String, help: &str) {
+        self.c.push(
             Finding::new(Lint::BoundarySymbol, key, what, help)
-                .symbol(sym.name(elf))
+                .symbol(sym.name(self.ctx.elf))
                 .address(sym.value),
         )
-    };
-    const RELINK: &str = "the ELF was not linked with the script generated from this spec: regenerate it (layoutgen build) and relink, or correct the symbol names in the spec";
-    for name in &image.start_symbols {
-        if let Some(s) = get(name)
-            && s.value != link
-        {
-            bad(
-                &s,
-                "image.start_symbols",
-                format!(
-                    "{name} is {:#x}, but the image starts at image.link {:#x}",
-                    s.value, link
-                ),
-                RELINK,
-            );
-        }
     }
-    // The image ends where its last section present in the ELF ends,
-    // rounded up to image.end_align.
-    let last_end = image
-        .sections
-        .iter()
-        .filter_map(|s| elf.section_by_name(&s.name).map(|(_, x)| x.end()))
-        .max();
-    for name in &image.end_symbols {
-        let Some(e) = get(name) else { continue };
-        if let Some(last_end) = last_end {
-            let a = image.end_align.max(1) as u128;
-            let want = last_end.div_ceil(a) * a;
-            if e.value as u128 != want {
-                bad(
-                    &e,
-                    "image.end_symbols",
+
+    /// The image's start and end symbols.
+    fn image_edges(&mut self) {
+        let elf = self.ctx.elf;
+        let image = &self.ctx.layout.image;
+        let link = self.ctx.mode.image_link;
+        for name in &image.start_symbols {
+            if let Some(s) = self.get(name)
+                && s.value != link
+            {
+                self.bad(
+                    &s,
+                    "image.start_symbols",
                     format!(
-                        "{name} is {:#x}, but the image's last section ends at {:#x}, which rounded up to image.end_align ({}) is {:#x}",
-                        e.value,
-                        last_end,
-                        human_size(a),
-                        want
+                        "{name} is {:#x}, but the image starts at image.link {:#x}",
+                        s.value, link
                     ),
                     RELINK,
                 );
             }
         }
-        if (e.value.wrapping_sub(link)) > image.max_size {
-            bad(
-                &e,
-                "image.max_size",
-                format!(
-                    "the image is {:#x} bytes ({name} {:#x} - image.link {:#x}), larger than image.max_size {}",
-                    e.value.wrapping_sub(link),
-                    e.value,
-                    link,
-                    human_size(image.max_size as u128)
-                ),
-                "raise image.max_size or shrink the kernel",
-            );
+        // The image ends where its last section present in the ELF ends,
+        // rounded up to image.end_align.
+        let last_end = image
+            .sections
+            .iter()
+            .filter_map(|s| elf.section_by_name(&s.name).map(|(_, x)| x.end()))
+            .max();
+        for name in &image.end_symbols {
+            let Some(e) = self.get(name) else { continue };
+            if let Some(last_end) = last_end {
+                let a = image.end_align.max(1) as u128;
+                let want = last_end.div_ceil(a) * a;
+                if e.value as u128 != want {
+                    self.bad(
+                        &e,
+                        "image.end_symbols",
+                        format!(
+                            "{name} is {:#x}, but the image's last section ends at {:#x}, which rounded up to image.end_align ({}) is {:#x}",
+                            e.value,
+                            last_end,
+                            human_size(a),
+                            want
+                        ),
+                        RELINK,
+                    );
+                }
+            }
+            if (e.value.wrapping_sub(link)) > image.max_size {
+                self.bad(
+                    &e,
+                    "image.max_size",
+                    format!(
+                        "the image is {:#x} bytes ({name} {:#x} - image.link {:#x}), larger than image.max_size {}",
+                        e.value.wrapping_sub(link),
+                        e.value,
+                        link,
+                        human_size(image.max_size as u128)
+                    ),
+                    "raise image.max_size or shrink the kernel",
+                );
+            }
         }
     }
-    let mut prev: Option<(String, u64)> = None;
-    for s in &image.sections {
+
+    /// One section's start and end symbols and inserts; `prev` is the last
+    /// start symbol seen (sections must be in spec order).
+    fn section(&mut self, s: &crate::layout::Section, prev: &mut Option<(String, u64)>) {
+        let elf = self.ctx.elf;
+        let wanted = self.wanted;
         let key = format!("image.section.{}", s.id);
         let sec = elf.section_by_name(&s.name).map(|(_, x)| x);
         if sec.is_none() && s.optional {
-            continue;
+            return;
         }
         for name in &s.start_symbols {
-            let Some(st) = get(name) else { continue };
+            let Some(st) = self.get(name) else { continue };
             if st.value % s.align.max(1) != 0 {
-                bad(
+                self.bad(
                     &st,
                     &format!("{key}.align"),
                     format!(
@@ -126,7 +161,7 @@ pub(super) fn check_boundaries(
             if let Some(sec) = sec
                 && st.value != sec.addr
             {
-                bad(
+                self.bad(
                     &st,
                     &format!("{key}.start_symbols"),
                     format!(
@@ -136,10 +171,10 @@ pub(super) fn check_boundaries(
                     RELINK,
                 );
             }
-            if let Some((pn, pv)) = &prev
+            if let Some((pn, pv)) = &*prev
                 && st.value < *pv
             {
-                bad(
+                self.bad(
                     &st,
                     "image.section",
                     format!(
@@ -149,16 +184,18 @@ pub(super) fn check_boundaries(
                     RELINK,
                 );
             }
-            prev = Some((name.clone(), st.value));
+            *prev = Some((name.clone(), st.value));
         }
         for (n, ins) in s.inserts.iter().enumerate() {
             let key = format!("{key}.insert.{n}");
-            let Some(at) = get(&ins.symbol) else { continue };
+            let Some(at) = self.get(&ins.symbol) else {
+                continue;
+            };
             let fits = sec.is_some_and(|sec| {
                 at.value >= sec.addr && at.value as u128 + ins.size as u128 <= sec.end()
             });
             if at.value % ins.align.max(1) != 0 || !fits {
-                bad(
+                self.bad(
                     &at,
                     &key,
                     format!(
@@ -176,7 +213,7 @@ pub(super) fn check_boundaries(
             if let Some(filled) = wanted.get(&format!("__layoutgen_{}_filled", ins.symbol))
                 && filled.value.wrapping_sub(at.value) > ins.size
             {
-                bad(
+                self.bad(
                     &at,
                     &format!("{key}.size"),
                     format!(
@@ -190,10 +227,10 @@ pub(super) fn check_boundaries(
             }
         }
         for name in &s.end_symbols {
-            if let (Some(en), Some(sec)) = (get(name), sec)
+            if let (Some(en), Some(sec)) = (self.get(name), sec)
                 && en.value as u128 != sec.end()
             {
-                bad(
+                self.bad(
                     &en,
                     &format!("{key}.end_symbols"),
                     format!(
@@ -207,55 +244,68 @@ pub(super) fn check_boundaries(
             }
         }
     }
-    if image.stack_size > 0
-        && let (Some(b), Some(t)) = (get("__stack_bottom"), get("__stack_top"))
-        && t.value.wrapping_sub(b.value) != image.stack_size
-    {
-        bad(
-            &t,
-            "image.stack_size",
+
+    /// The stack symbols and the relocator's bounds of .rela.dyn.
+    fn stack_and_relocations(&mut self) {
+        let elf = self.ctx.elf;
+        let image = &self.ctx.layout.image;
+        let ctx = self.ctx;
+        if image.stack_size > 0
+            && let (Some(b), Some(t)) = (self.get("__stack_bottom"), self.get("__stack_top"))
+            && t.value.wrapping_sub(b.value) != image.stack_size
+        {
+            self.bad(
+                &t,
+                "image.stack_size",
+                format!(
+                    "__stack_top - __stack_bottom is {:#x}, the generated STACK_SIZE is {:#x}",
+                    t.value.wrapping_sub(b.value),
+                    image.stack_size
+                ),
+                RELINK,
+            );
+        }
+        if ctx.relocatable
+            && let Some((_, rd)) = elf.section_by_name(".rela.dyn")
+            && let (Some(s), Some(e)) = (self.get("__rela_dyn_start"), self.get("__rela_dyn_end"))
+            && (s.value != rd.addr || e.value as u128 != rd.end())
+        {
+            self.bad(
+                &s,
+                "code_model",
+                format!(
+                    "__rela_dyn_start/__rela_dyn_end [{:#x}, {:#x}) do not bound .rela.dyn [{:#x}, {:#x}): the boot-time relocator would miss relocations",
+                    s.value,
+                    e.value,
+                    rd.addr,
+                    rd.end()
+                ),
+                RELINK,
+            );
+        }
+    }
+
+    /// LG010, and what the file shows about the script it was linked with.
+    fn provenance(mut self) -> Provenance {
+        let ctx = self.ctx;
+        let mut missing = std::mem::take(&mut self.missing);
+        // __rela_dyn_* only exist in relocatable images with a .rela.dyn, and
+        // __global_pointer$ only under relax (checked by LG011/LG014).
+        missing.retain(|n| {
+            !n.starts_with("__rela_dyn") && n != "__global_pointer$" && n != &ctx.layout.image.entry
+        });
+        if missing.is_empty() {
+            return Provenance::Described;
+        }
+        self.c.push(Finding::new(
+            Lint::BoundarySymbolMissing,
+            "image.section",
             format!(
-                "__stack_top - __stack_bottom is {:#x}, the generated STACK_SIZE is {:#x}",
-                t.value.wrapping_sub(b.value),
-                image.stack_size
+                "symbols the generated linker script defines are missing: {}",
+                missing.join(", ")
             ),
-            RELINK,
-        );
+            "link with the script generated from this spec (layoutgen build); the kernel's generated constants assume it",
+        ));
+        Provenance::Missing(missing)
     }
-    if ctx.relocatable
-        && let Some((_, rd)) = elf.section_by_name(".rela.dyn")
-        && let (Some(s), Some(e)) = (get("__rela_dyn_start"), get("__rela_dyn_end"))
-        && (s.value != rd.addr || e.value as u128 != rd.end())
-    {
-        bad(
-            &s,
-            "code_model",
-            format!(
-                "__rela_dyn_start/__rela_dyn_end [{:#x}, {:#x}) do not bound .rela.dyn [{:#x}, {:#x}): the boot-time relocator would miss relocations",
-                s.value,
-                e.value,
-                rd.addr,
-                rd.end()
-            ),
-            RELINK,
-        );
-    }
-    // __rela_dyn_* only exist in relocatable images with a .rela.dyn, and
-    // __global_pointer$ only under relax (checked by LG011/LG014).
-    missing.retain(|n| {
-        !n.starts_with("__rela_dyn") && n != "__global_pointer$" && n != &ctx.layout.image.entry
-    });
-    if missing.is_empty() {
-        return Provenance::Described;
-    }
-    c.push(Finding::new(
-        Lint::BoundarySymbolMissing,
-        "image.section",
-        format!(
-            "symbols the generated linker script defines are missing: {}",
-            missing.join(", ")
-        ),
-        "link with the script generated from this spec (layoutgen build); the kernel's generated constants assume it",
-    ));
-    Provenance::Missing(missing)
 }

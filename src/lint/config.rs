@@ -260,4 +260,3 @@ pub fn from_spec(spec: &Spec, diags: &mut Vec<Diagnostic>) -> LintConfig {
     }
     out
 }
-

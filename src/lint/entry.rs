@@ -1,8 +1,8 @@
 //! LG022: the entry point.
 
-use super::run::{Collector, Ctx};
 use super::elf::Symbol;
-use super::{Lint, Finding, SymbolSource};
+use super::run::{Collector, Ctx};
+use super::{Finding, Lint, SymbolSource};
 use std::collections::HashMap;
 
 /// LG022: the entry point.

@@ -1,8 +1,8 @@
 //! LG011–LG014 (symbol part): the global pointer.
 
-use super::run::{Collector, Ctx, gp_policy_name, is_small_data};
 use super::elf::{Section, Symbol};
-use super::{Lint, Finding, Stats, SymbolSource};
+use super::run::{Collector, Ctx, gp_policy_name, is_small_data};
+use super::{Finding, Lint, Stats, SymbolSource};
 use crate::spec::GpPolicy;
 use object::elf;
 use std::collections::HashMap;

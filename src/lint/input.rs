@@ -211,4 +211,3 @@ pub fn linked_end(layout: &Layout, path: &Path) -> Result<Option<u64>, LintError
         .max();
     Ok(by_symbol.or(by_sections))
 }
-

@@ -1,10 +1,26 @@
 //! LG014 (gp-relative relocations), LG015–LG019: the relocation audit.
 
-use super::run::{Collector, Ctx, code_model_name, gp_policy_name};
 use super::elf::{Elf, Section, SymTab, Symbol};
-use super::{Lint, ElfKind, Finding, Stats};
+use super::run::{Collector, Ctx, code_model_name, gp_policy_name};
+use super::{ElfKind, Finding, Lint, Stats};
 use crate::spec::GpPolicy;
 use object::elf;
+
+/// What the audit counts while it walks the relocation sections.
+#[derive(Default)]
+struct Audit {
+    static_sections: u64,
+    abs_hilo: u64,
+    abs64: u64,
+    got_relocs: u64,
+    nonrel: u64,
+    text: u64,
+    ro_data: u64,
+    /// Dynamic relocations by type.
+    by_type: std::collections::BTreeMap<u32, u64>,
+    /// RELATIVE entries the relocator writes without the load offset.
+    unmoved: u64,
+}
 
 /// Relocation audit: LG014 (gp-relative), LG015–LG019.
 pub(super) fn check_relocations(
@@ -13,26 +29,7 @@ pub(super) fn check_relocations(
     stats: &mut Stats,
 ) -> Result<(), String> {
     let elf = ctx.elf;
-    let facts = ctx.layout.arch.facts();
-    let gp_off = ctx.layout.gp.policy != GpPolicy::Relax;
-    let mut static_sections = 0u64;
-    let mut abs_hilo = 0u64;
-    let mut abs64 = 0u64;
-    let mut got_relocs = 0u64;
-    let mut nonrel = 0u64;
-    let mut text = 0u64;
-    let mut ro_data = 0u64;
-    // Dynamic relocations by type, and RELATIVE entries the relocator
-    // writes without the load offset.
-    let mut by_type: std::collections::BTreeMap<u32, u64> = std::collections::BTreeMap::new();
-    let mut unmoved = 0u64;
-    let relocator = ctx.layout.image.relocator.as_ref();
-    let relocator_key = if ctx.layout.origins.span("image.relocator") != (0..0) {
-        "image.relocator.types"
-    } else {
-        "code_model"
-    };
-    let link = ctx.mode.image_link;
+    let mut audit = Audit::default();
     for (i, rs) in elf.sections.iter().enumerate() {
         if rs.sh_type == elf::SHT_RELR.0 && rs.alloc() {
             let n = elf.relr_count(i).map_err(|e| format!("{}: {e}", rs.name))?;
@@ -54,165 +51,228 @@ pub(super) fn check_relocations(
         let table: &SymTab = other_table.as_ref().unwrap_or(&elf.symtab);
         if dynamic {
             for r in relas {
-                let (off, typ, symi, addend) = elf.rela_fields(r);
-                stats.dynamic_relocations += 1;
-                *by_type.entry(typ).or_default() += 1;
-                let at = elf.section_at(off);
-                let at_name = at.map(|s| s.name.clone()).unwrap_or_default();
-                if typ == facts.relative_relocation {
-                    stats.relative_relocations += 1;
-                }
-                if typ != facts.relative_relocation && typ != facts.none_relocation {
-                    nonrel += 1;
-                }
-                let applied = relocator.is_some_and(|rl| rl.types.contains(&typ));
-                if applied {
-                    if relocator.is_some_and(|rl| rl.unmoved_below_link) && (addend as u64) < link {
-                        unmoved += 1;
-                    }
-                } else if typ != facts.none_relocation
-                    && let Some(rl) = relocator
-                {
-                    let sym = elf.symbol_of(table, symi as usize);
-                    let name = sym.map(|s| s.name_lossy_in(table)).unwrap_or_default();
-                    let weak_undef =
-                        sym.is_some_and(|s| s.is_undefined() && s.bind == elf::STB_WEAK.0);
-                    c.push(
-                            Finding::new(
-                                Lint::DynamicRelocationType,
-                                relocator_key,
-                                format!(
-                                    "{} has a {} at {:#x} ({at_name}) against `{name}`{}: the kernel's boot-time relocator applies only {}, so this entry is skipped and the word keeps its link-time contents",
-                                    rs.name,
-                                    facts.relocation_name(typ),
-                                    off,
-                                    if weak_undef { " (an undefined weak symbol)" } else { "" },
-                                    rl.type_names.join(", "),
-                                ),
-                                "the image must not need symbol lookups to relocate: make the symbol hidden/defined (-fvisibility=hidden, link with -pie -z notext and no shared libraries), or drop the reference",
-                            )
-                            .symbol(name)
-                            .section(rs.name.clone())
-                            .address(off),
-                        );
-                }
-                if at.is_some_and(|s| s.exec()) {
-                    text += 1;
-                    if ctx.relocatable {
-                        c.push(
-                            Finding::new(
-                                Lint::TextRelocation,
-                                "code_model",
-                                format!(
-                                    "text relocation: {} {} patches {:#x} in executable section {at_name}",
-                                    rs.name,
-                                    facts.relocation_name(typ),
-                                    off
-                                ),
-                                "code must reach addresses PC-relatively (medany/-fPIE): find the object with absolute code references (e.g. .word sym in .text)",
-                            )
-                            .section(at_name.clone())
-                            .address(off),
-                        );
-                    }
-                } else if at.is_some_and(|s| !s.write()) {
-                    ro_data += 1;
-                }
-                if at_name == ".got" || at_name == ".got.plt" {
-                    got_relocs += 1;
-                }
+                audit.dynamic(ctx, c, stats, rs, table, elf.rela_fields(r));
             }
-            continue;
+        } else if let Some(target) = target {
+            audit.static_sections += 1;
+            for r in relas {
+                audit.static_(ctx, c, stats, target, table, elf.rela_fields(r));
+            }
         }
-        let Some(target) = target else { continue };
-        static_sections += 1;
-        for r in relas {
-            let (off, typ, symi, addend) = elf.rela_fields(r);
-            stats.static_relocations += 1;
-            match typ {
-                t if facts.absolute_relocations.iter().any(|(_, v)| *v == t) => {
-                    let Some(sym) = elf.symbol_of(table, symi as usize) else {
-                        continue;
-                    };
-                    if !is_image_symbol(elf, &sym, symi) {
-                        continue;
-                    }
-                    abs_hilo += 1;
-                    if ctx.relocatable {
-                        let name = symbol_display(elf, table, &sym, addend);
-                        let (sec_name, addr) = place(elf, target, off);
-                        c.push(
-                            Finding::new(
-                                Lint::AbsoluteRelocation,
-                                "code_model",
-                                format!(
-                                    "absolute {} against image symbol `{name}` at {addr:#x} ({sec_name}): absolute addressing bakes in the link address, so it does not move with a {} image",
-                                    facts.relocation_name(typ),
-                                    code_model_name(ctx.layout)
-                                ),
-                                facts.absolute_help,
-                            )
-                            .symbol(name)
-                            .section(sec_name)
-                            .address(addr),
-                        );
-                    }
+    }
+    audit.got_use(ctx, c);
+    if ctx.linked || stats.static_relocations > 0 {
+        audit.summary(ctx, c, stats);
+    }
+    Ok(())
+}
+
+impl Audit {
+    /// One entry of an allocated (run-time) relocation section.
+    fn dynamic(
+        &mut self,
+        ctx: &Ctx,
+        c: &mut Collector,
+        stats: &mut Stats,
+        rs: &Section,
+        table: &SymTab,
+        (off, typ, symi, addend): (u64, u32, u32, i64),
+    ) {
+        let elf = ctx.elf;
+        let facts = ctx.layout.arch.facts();
+        let relocator = ctx.layout.image.relocator.as_ref();
+        let relocator_key = if ctx.layout.origins.span("image.relocator") != (0..0) {
+            "image.relocator.types"
+        } else {
+            "code_model"
+        };
+        let link = ctx.mode.image_link;
+        stats.dynamic_relocations += 1;
+        *self.by_type.entry(typ).or_default() += 1;
+        let at = elf.section_at(off);
+        let at_name = at.map(|s| s.name.clone()).unwrap_or_default();
+        if typ == facts.relative_relocation {
+            stats.relative_relocations += 1;
+        }
+        if typ != facts.relative_relocation && typ != facts.none_relocation {
+            self.nonrel += 1;
+        }
+        let applied = relocator.is_some_and(|rl| rl.types.contains(&typ));
+        if applied {
+            if relocator.is_some_and(|rl| rl.unmoved_below_link) && (addend as u64) < link {
+                self.unmoved += 1;
+            }
+        } else if typ != facts.none_relocation
+            && let Some(rl) = relocator
+        {
+            let sym = elf.symbol_of(table, symi as usize);
+            let name = sym.map(|s| s.name_lossy_in(table)).unwrap_or_default();
+            let weak_undef = sym.is_some_and(|s| s.is_undefined() && s.bind == elf::STB_WEAK.0);
+            c.push(
+                    Finding::new(
+                        Lint::DynamicRelocationType,
+                        relocator_key,
+                        format!(
+                            "{} has a {} at {:#x} ({at_name}) against `{name}`{}: the kernel's boot-time relocator applies only {}, so this entry is skipped and the word keeps its link-time contents",
+                            rs.name,
+                            facts.relocation_name(typ),
+                            off,
+                            if weak_undef { " (an undefined weak symbol)" } else { "" },
+                            rl.type_names.join(", "),
+                        ),
+                        "the image must not need symbol lookups to relocate: make the symbol hidden/defined (-fvisibility=hidden, link with -pie -z notext and no shared libraries), or drop the reference",
+                    )
+                    .symbol(name)
+                    .section(rs.name.clone())
+                    .address(off),
+                );
+        }
+        if at.is_some_and(|s| s.exec()) {
+            self.text += 1;
+            if ctx.relocatable {
+                c.push(
+                    Finding::new(
+                        Lint::TextRelocation,
+                        "code_model",
+                        format!(
+                            "text relocation: {} {} patches {:#x} in executable section {at_name}",
+                            rs.name,
+                            facts.relocation_name(typ),
+                            off
+                        ),
+                        "code must reach addresses PC-relatively (medany/-fPIE): find the object with absolute code references (e.g. .word sym in .text)",
+                    )
+                    .section(at_name.clone())
+                    .address(off),
+                );
+            }
+        } else if at.is_some_and(|s| !s.write()) {
+            self.ro_data += 1;
+        }
+        if at_name == ".got" || at_name == ".got.plt" {
+            self.got_relocs += 1;
+        }
+    }
+
+    /// One entry of a static relocation section (`--emit-relocs`, objects).
+    fn static_(
+        &mut self,
+        ctx: &Ctx,
+        c: &mut Collector,
+        stats: &mut Stats,
+        target: &Section,
+        table: &SymTab,
+        (off, typ, symi, addend): (u64, u32, u32, i64),
+    ) {
+        let elf = ctx.elf;
+        let facts = ctx.layout.arch.facts();
+        let gp_off = ctx.layout.gp.policy != GpPolicy::Relax;
+        stats.static_relocations += 1;
+        match typ {
+            t if facts.absolute_relocations.iter().any(|(_, v)| *v == t) => {
+                let Some(sym) = elf.symbol_of(table, symi as usize) else {
+                    return;
+                };
+                if !is_image_symbol(elf, &sym, symi) {
+                    return;
                 }
-                t if t == facts.abs64_relocation => {
-                    if let Some(sym) = elf.symbol_of(table, symi as usize)
-                        && is_image_symbol(elf, &sym, symi)
-                    {
-                        abs64 += 1;
-                    }
-                }
-                t if facts.got_relocations.contains(&t) => got_relocs += 1,
-                t if gp_off && facts.gp_relative_relocations.contains(&t) => {
+                self.abs_hilo += 1;
+                if ctx.relocatable {
+                    let name = symbol_display(elf, table, &sym, addend);
                     let (sec_name, addr) = place(elf, target, off);
-                    let name = elf
-                        .symbol_of(table, symi as usize)
-                        .map(|s| symbol_display(elf, table, &s, addend))
-                        .unwrap_or_default();
                     c.push(
                         Finding::new(
-                            Lint::GpForbidden,
-                            "gp.policy",
+                            Lint::AbsoluteRelocation,
+                            "code_model",
                             format!(
-                                "gp-relative {} at {addr:#x} ({sec_name}) against `{name}`, but gp.policy is `{}`: gp does not hold the global pointer",
+                                "absolute {} against image symbol `{name}` at {addr:#x} ({sec_name}): absolute addressing bakes in the link address, so it does not move with a {} image",
                                 facts.relocation_name(typ),
-                                gp_policy_name(ctx.layout)
+                                code_model_name(ctx.layout)
                             ),
-                            "link without gp relaxation (no __global_pointer$, --no-relax-gp for lld, --no-relax for GNU ld), or set gp.policy = \"relax\"",
+                            facts.absolute_help,
                         )
                         .symbol(name)
                         .section(sec_name)
                         .address(addr),
                     );
                 }
-                _ => {}
             }
+            t if t == facts.abs64_relocation => {
+                if let Some(sym) = elf.symbol_of(table, symi as usize)
+                    && is_image_symbol(elf, &sym, symi)
+                {
+                    self.abs64 += 1;
+                }
+            }
+            t if facts.got_relocations.contains(&t) => self.got_relocs += 1,
+            t if gp_off && facts.gp_relative_relocations.contains(&t) => {
+                let (sec_name, addr) = place(elf, target, off);
+                let name = elf
+                    .symbol_of(table, symi as usize)
+                    .map(|s| symbol_display(elf, table, &s, addend))
+                    .unwrap_or_default();
+                c.push(
+                    Finding::new(
+                        Lint::GpForbidden,
+                        "gp.policy",
+                        format!(
+                            "gp-relative {} at {addr:#x} ({sec_name}) against `{name}`, but gp.policy is `{}`: gp does not hold the global pointer",
+                            facts.relocation_name(typ),
+                            gp_policy_name(ctx.layout)
+                        ),
+                        "link without gp relaxation (no __global_pointer$, --no-relax-gp for lld, --no-relax for GNU ld), or set gp.policy = \"relax\"",
+                    )
+                    .symbol(name)
+                    .section(sec_name)
+                    .address(addr),
+                );
+            }
+            _ => {}
         }
     }
-    let got = elf
-        .section_by_name(".got")
-        .map(|(_, s)| s)
-        .filter(|s| s.size > 0);
-    if got.is_some() || got_relocs > 0 {
-        let mut f = Finding::new(
-            Lint::GotUse,
-            "code_model",
-            format!(
-                "GOT use: {}{got_relocs} GOT relocation(s) (GOT-indirect code relocations or dynamic relocations of .got)",
-                got.map(|g| format!(".got of {} bytes at {:#x}, ", g.size, g.addr))
-                    .unwrap_or_default()
-            ),
-            "every GOT load is an extra memory access (and the GOT needs relocating when the image moves): compile kernel code without -fPIC/-fPIE GOT indirection where possible",
-        );
-        if let Some(g) = got {
-            f = f.section(".got").address(g.addr);
+
+    /// LG019: a .got, or relocations that go through one.
+    fn got_use(&self, ctx: &Ctx, c: &mut Collector) {
+        let elf = ctx.elf;
+        let got_relocs = self.got_relocs;
+        let got = elf
+            .section_by_name(".got")
+            .map(|(_, s)| s)
+            .filter(|s| s.size > 0);
+        if got.is_some() || got_relocs > 0 {
+            let mut f = Finding::new(
+                Lint::GotUse,
+                "code_model",
+                format!(
+                    "GOT use: {}{got_relocs} GOT relocation(s) (GOT-indirect code relocations or dynamic relocations of .got)",
+                    got.map(|g| format!(".got of {} bytes at {:#x}, ", g.size, g.addr))
+                        .unwrap_or_default()
+                ),
+                "every GOT load is an extra memory access (and the GOT needs relocating when the image moves): compile kernel code without -fPIC/-fPIE GOT indirection where possible",
+            );
+            if let Some(g) = got {
+                f = f.section(".got").address(g.addr);
+            }
+            c.push(f);
         }
-        c.push(f);
     }
-    if ctx.linked || stats.static_relocations > 0 {
+
+    /// LG016: the figures, and how the boot code treats each dynamic type.
+    fn summary(&self, ctx: &Ctx, c: &mut Collector, stats: &Stats) {
+        let elf = ctx.elf;
+        let facts = ctx.layout.arch.facts();
+        let relocator = ctx.layout.image.relocator.as_ref();
+        let Audit {
+            static_sections,
+            abs_hilo,
+            abs64,
+            nonrel,
+            text,
+            ro_data,
+            unmoved,
+            ..
+        } = *self;
+        let by_type = &self.by_type;
         let mut msg = format!(
             "relocation audit ({}): {} static relocation(s) in {static_sections} {}, {abs_hilo} absolute {} and {abs64} absolute 64-bit word(s) against image symbols; {} dynamic relocation(s): {} {}, {nonrel} other, {text} in executable and {ro_data} in read-only sections",
             code_model_name(ctx.layout),
@@ -229,26 +289,26 @@ pub(super) fn check_relocations(
         if !by_type.is_empty() {
             // How the boot code treats each type found.
             let parts: Vec<String> = by_type
-                .iter()
-                .map(|(&typ, &n)| {
-                    let what = if typ == facts.none_relocation {
-                        "no-op".to_string()
-                    } else if relocator.is_some_and(|rl| rl.types.contains(&typ)) {
-                        if relocator.is_some_and(|rl| rl.unmoved_below_link) {
-                            format!(
-                                "applied at boot; {unmoved} with an addend below image.link written without the offset"
-                            )
-                        } else {
-                            "applied at boot".into()
-                        }
-                    } else if relocator.is_some() {
-                        "not applied by the kernel's relocator (LG017)".into()
+            .iter()
+            .map(|(&typ, &n)| {
+                let what = if typ == facts.none_relocation {
+                    "no-op".to_string()
+                } else if relocator.is_some_and(|rl| rl.types.contains(&typ)) {
+                    if relocator.is_some_and(|rl| rl.unmoved_below_link) {
+                        format!(
+                            "applied at boot; {unmoved} with an addend below image.link written without the offset"
+                        )
                     } else {
-                        "no relocator declared".into()
-                    };
-                    format!("{} {n} ({what})", facts.relocation_name(typ))
-                })
-                .collect();
+                        "applied at boot".into()
+                    }
+                } else if relocator.is_some() {
+                    "not applied by the kernel's relocator (LG017)".into()
+                } else {
+                    "no relocator declared".into()
+                };
+                format!("{} {n} ({what})", facts.relocation_name(typ))
+            })
+            .collect();
             msg.push_str(&format!("; by type: {}", parts.join(", ")));
         }
         let help = if ctx.relocatable && ctx.linked && static_sections == 0 {
@@ -261,14 +321,8 @@ pub(super) fn check_relocations(
         } else {
             "code_model = fixed: the image never moves, so these figures are informational"
         };
-        c.push(Finding::new(
-            Lint::RelocationAudit,
-            "code_model",
-            msg,
-            help,
-        ));
+        c.push(Finding::new(Lint::RelocationAudit, "code_model", msg, help));
     }
-    Ok(())
 }
 
 /// What a file's static relocation sections are: in a linked image they

@@ -47,8 +47,8 @@ impl LintRun<'_> {
     /// The run in `format`.
     pub fn render(&self, format: Format) -> String {
         let pretty = |v: Value| {
-            let mut s =
-                serde_json::to_string_pretty(&v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+            let mut s = serde_json::to_string_pretty(&v)
+                .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
             s.push('\n');
             s
         };

@@ -7,10 +7,9 @@
 //! ([`Ctx`]), the capped [`Collector`], [`run`] (which groups modes, calls
 //! each family and merges their findings) and small helpers.
 
-
 use super::elf::{Elf, Section};
+use super::{Counts, Finding, Lint, LintConfig, LintError, LintReport, MAX_PER_CHECK, Stats};
 use super::{boundaries, entry, gp, relocations, sections, segments, source, symbols};
-use super::{Lint, Counts, Finding, LintConfig, LintError, LintReport, MAX_PER_CHECK, Stats};
 use crate::arch::PagingMode;
 use crate::layout::{Layout, ModeLayout, Region};
 use crate::spec::{CodeModel, GpPolicy};
@@ -28,7 +27,6 @@ pub(super) fn is_small_data(s: &Section) -> bool {
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
     })
 }
-
 
 /// Collects findings, keeping at most `MAX_PER_CHECK` per check.
 #[derive(Default)]
@@ -75,21 +73,7 @@ pub(crate) fn run(
     if linked && let Some(e) = &elf.segment_error {
         return Err(malformed(format!("program headers: {e}")));
     }
-
-    // Modes whose slot, link address and offset agree are checked once.
-    let mut groups: Vec<(&ModeLayout, Vec<PagingMode>)> = Vec::new();
-    for &m in modes {
-        let Some(ml) = layout.mode(m) else { continue };
-        let key = |x: &ModeLayout| {
-            let slot = x.region(&layout.image.slot).map(|r| (r.start, r.size));
-            (slot, x.image_link, x.image_offset)
-        };
-        match groups.iter_mut().find(|(g, _)| key(g) == key(ml)) {
-            Some((_, ms)) => ms.push(m),
-            None => groups.push((ml, vec![m])),
-        }
-    }
-
+    let groups = mode_groups(layout, modes);
     let mut merged: Vec<Finding> = Vec::new();
     let mut over: BTreeMap<Lint, u64> = BTreeMap::new();
     let mut stats = Stats::default();
@@ -103,59 +87,13 @@ pub(crate) fn run(
             relocatable: layout.code_model.is_relocatable(),
             linked,
         };
-        let mut c = Collector::default();
-        stats = Stats {
-            sections: elf.sections.len() as u64,
-            load_segments: elf.segments.len() as u64,
-            ..Stats::default()
-        };
-        source::check_source(&ctx, &mut c);
-        let wanted = symbols::check_symbols(&ctx, &mut c, &mut stats);
-        if linked {
-            // The image's real extent: its end symbol, else its last section.
-            stats.image_start = Some(mode.image_link);
-            stats.image_end = layout
-                .image
-                .end_symbols
-                .first()
-                .and_then(|n| wanted.get(n))
-                .map(|s| s.value)
-                .or_else(|| {
-                    elf.sections
-                        .iter()
-                        .filter(|s| s.alloc() && s.size > 0)
-                        .map(|s| s.end().min(u64::MAX as u128) as u64)
-                        .max()
-                });
-            segments::check_segments(&ctx, &mut c);
-            let provenance = boundaries::check_boundaries(&ctx, &wanted, &mut c);
-            sections::check_sections(&ctx, &provenance, &mut c);
-            entry::check_entry(&ctx, &wanted, &mut c);
-        }
-        gp::check_gp(&ctx, &wanted, &mut c, &mut stats);
-        relocations::check_relocations(&ctx, &mut c, &mut stats).map_err(malformed)?;
+        let (c, group_stats) = check_group(&ctx).map_err(malformed)?;
+        stats = group_stats;
         for (k, n) in c.over {
             let e = over.entry(k).or_default();
             *e = (*e).max(n);
         }
-        for mut f in c.findings {
-            match merged
-                .iter_mut()
-                .find(|g| g.id == f.id && g.message == f.message)
-            {
-                Some(g) => {
-                    if several {
-                        g.modes.extend(ms.iter().copied());
-                    }
-                }
-                None => {
-                    if several {
-                        f.modes = ms.clone();
-                    }
-                    merged.push(f);
-                }
-            }
-        }
+        merge(&mut merged, c.findings, several.then_some(ms.as_slice()));
     }
     // A finding seen in every group applies to every mode: say nothing.
     if several {
@@ -165,13 +103,112 @@ pub(crate) fn run(
             }
         }
     }
+    let (findings, counts, by_check) = finish(merged, &over, config);
+    Ok(LintReport {
+        path: path.to_path_buf(),
+        elf_kind: elf.kind,
+        symbols_from: elf.symbols_from,
+        modes: modes.to_vec(),
+        findings,
+        counts,
+        stats,
+        by_check,
+    })
+}
 
+/// Modes whose slot, link address and offset agree are checked once.
+fn mode_groups<'l>(
+    layout: &'l Layout,
+    modes: &[PagingMode],
+) -> Vec<(&'l ModeLayout, Vec<PagingMode>)> {
+    let mut groups: Vec<(&ModeLayout, Vec<PagingMode>)> = Vec::new();
+    for &m in modes {
+        let Some(ml) = layout.mode(m) else { continue };
+        let key = |x: &ModeLayout| {
+            let slot = x.region(&layout.image.slot).map(|r| (r.start, r.size));
+            (slot, x.image_link, x.image_offset)
+        };
+        match groups.iter_mut().find(|(g, _)| key(g) == key(ml)) {
+            Some((_, ms)) => ms.push(m),
+            None => groups.push((ml, vec![m])),
+        }
+    }
+    groups
+}
+
+/// Every family of checks for one group of modes.
+fn check_group(ctx: &Ctx) -> Result<(Collector, Stats), String> {
+    let (layout, mode, elf) = (ctx.layout, ctx.mode, ctx.elf);
+    let mut c = Collector::default();
+    let mut stats = Stats {
+        sections: elf.sections.len() as u64,
+        load_segments: elf.segments.len() as u64,
+        ..Stats::default()
+    };
+    source::check_source(ctx, &mut c);
+    let wanted = symbols::check_symbols(ctx, &mut c, &mut stats);
+    if ctx.linked {
+        // The image's real extent: its end symbol, else its last section.
+        stats.image_start = Some(mode.image_link);
+        stats.image_end = layout
+            .image
+            .end_symbols
+            .first()
+            .and_then(|n| wanted.get(n))
+            .map(|s| s.value)
+            .or_else(|| {
+                elf.sections
+                    .iter()
+                    .filter(|s| s.alloc() && s.size > 0)
+                    .map(|s| s.end().min(u64::MAX as u128) as u64)
+                    .max()
+            });
+        segments::check_segments(ctx, &mut c);
+        let provenance = boundaries::check_boundaries(ctx, &wanted, &mut c);
+        sections::check_sections(ctx, &provenance, &mut c);
+        entry::check_entry(ctx, &wanted, &mut c);
+    }
+    gp::check_gp(ctx, &wanted, &mut c, &mut stats);
+    relocations::check_relocations(ctx, &mut c, &mut stats)?;
+    Ok((c, stats))
+}
+
+/// Adds one group's findings; the same finding in several groups is kept
+/// once with the union of their modes (`modes`: the group's, when there
+/// are several groups).
+fn merge(merged: &mut Vec<Finding>, findings: Vec<Finding>, modes: Option<&[PagingMode]>) {
+    for mut f in findings {
+        match merged
+            .iter_mut()
+            .find(|g| g.id == f.id && g.message == f.message)
+        {
+            Some(g) => {
+                if let Some(ms) = modes {
+                    g.modes.extend(ms.iter().copied());
+                }
+            }
+            None => {
+                if let Some(ms) = modes {
+                    f.modes = ms.to_vec();
+                }
+                merged.push(f);
+            }
+        }
+    }
+}
+
+/// The "N more" findings, the configured levels, the counts and the order.
+fn finish(
+    mut merged: Vec<Finding>,
+    over: &BTreeMap<Lint, u64>,
+    config: &LintConfig,
+) -> (Vec<Finding>, Counts, BTreeMap<Lint, u64>) {
     // Every finding per check, before any is suppressed.
     let mut by_check: BTreeMap<Lint, u64> = BTreeMap::new();
     for f in &merged {
         *by_check.entry(f.id).or_default() += 1;
     }
-    for (&check, &n) in &over {
+    for (&check, &n) in over {
         *by_check.entry(check).or_default() += n;
         merged.push(Finding::new(
             check,
@@ -218,17 +255,7 @@ pub(crate) fn run(
             .then(b.severity.cmp(&a.severity))
             .then(a.id.cmp(&b.id))
     });
-
-    Ok(LintReport {
-        path: path.to_path_buf(),
-        elf_kind: elf.kind,
-        symbols_from: elf.symbols_from,
-        modes: modes.to_vec(),
-        findings: merged,
-        counts,
-        stats,
-        by_check,
-    })
+    (merged, counts, by_check)
 }
 
 pub(super) fn slot_key(ctx: &Ctx) -> String {

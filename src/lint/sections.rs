@@ -1,9 +1,9 @@
 //! LG007, LG008, LG021: output sections against `image.section`.
 
 use super::boundaries::Provenance;
-use super::run::{Collector, Ctx};
 use super::elf::Section;
-use super::{Lint, Finding, Severity};
+use super::run::{Collector, Ctx};
+use super::{Finding, Lint, Severity};
 use crate::format::human_size;
 
 /// Sections a relocatable image's generated script adds besides the spec's.
@@ -21,135 +21,151 @@ const DYNAMIC_TABLES: [&str; 9] = [
 
 /// LG007, LG008, LG021: sections against `image.section`.
 pub(super) fn check_sections(ctx: &Ctx, provenance: &Provenance, c: &mut Collector) {
-    let elf = ctx.elf;
-    if elf.sections.is_empty() {
+    if ctx.elf.sections.is_empty() {
         return;
     }
+    let mut prev: Option<(&str, u64)> = None;
+    for s in &ctx.layout.image.sections {
+        check_section(ctx, s, &mut prev, c);
+    }
+    check_orphans(ctx, provenance, c);
+}
+
+/// LG007/LG008 for one spec section; `prev` is the one before it in the
+/// file (sections must be in spec order).
+fn check_section<'s>(
+    ctx: &Ctx,
+    s: &'s crate::layout::Section,
+    prev: &mut Option<(&'s str, u64)>,
+    c: &mut Collector,
+) {
+    let elf = ctx.elf;
     let image = &ctx.layout.image;
     let link = ctx.mode.image_link;
     let image_end = link as u128 + image.max_size as u128;
-    let mut prev: Option<(&str, u64)> = None;
-    for s in &image.sections {
-        let key = format!("image.section.{}", s.id);
-        let ename = s.name.clone();
-        let Some((_, sec)) = elf.section_by_name(&ename) else {
-            if s.optional {
-                continue;
-            }
-            c.push(
-                Finding::new(
-                    Lint::SectionMissing,
-                    key,
-                    format!("section {ename} that the spec lists is not in the ELF"),
-                    "link with the generated linker script, or mark it `optional = true` if the kernel's configuration decides whether it exists",
-                )
-                .section(ename),
-            );
-            continue;
-        };
-        let mut bad = |what: String, key: String, help: String| {
-            c.push(
-                Finding::new(Lint::SectionPlacement, key, what, help)
-                    .section(ename.clone())
-                    .address(sec.addr),
+    let key = format!("image.section.{}", s.id);
+    let ename = s.name.clone();
+    let Some((_, sec)) = elf.section_by_name(&ename) else {
+        if s.optional {
+            return;
+        }
+        c.push(
+            Finding::new(
+                Lint::SectionMissing,
+                key,
+                format!("section {ename} that the spec lists is not in the ELF"),
+                "link with the generated linker script, or mark it `optional = true` if the kernel's configuration decides whether it exists",
             )
-        };
-        if !sec.alloc() {
-            bad(
-                format!("section {ename} is not allocated (no SHF_ALLOC)"),
-                key.clone(),
-                "image sections must be loaded: link with the generated linker script".into(),
-            );
-            continue;
-        }
-        if sec.addr % s.align.max(1) != 0 {
-            bad(
-                format!(
-                    "section {ename} starts at {:#x}, not aligned to {} (image.section.{}.align{})",
-                    sec.addr,
-                    human_size(s.align as u128),
-                    s.id,
-                    if s.segment_start {
-                        ", the start of segment ".to_string() + &s.segment
-                    } else {
-                        String::new()
-                    }
-                ),
-                format!("{key}.align"),
-                "link with the generated linker script, whose ALIGN() places each section".into(),
-            );
-        }
-        if (sec.addr as u128) < link as u128 || sec.end() > image_end {
-            bad(
-                format!(
-                    "section {ename} [{:#x}, {:#x}) lies outside the image [{:#x}, {:#x}) (image.link + image.max_size)",
-                    sec.addr,
-                    sec.end(),
-                    link,
-                    image_end
-                ),
-                "image.max_size".into(),
-                format!(
-                    "raise image.max_size in {} or shrink the kernel",
-                    ctx.layout.source
-                ),
-            );
-        }
-        if let Some((pname, paddr)) = prev
-            && sec.addr < paddr
-        {
-            bad(
-                format!(
-                    "section {ename} at {:#x} comes before {pname} at {:#x}, but the spec orders {pname} first",
-                    sec.addr, paddr
-                ),
-                "image.section".into(),
-                "sections must be in the order the spec lists them: link with the generated linker script".into(),
-            );
-        }
-        prev = Some((s.name.as_str(), sec.addr));
-        // perms are an upper bound: a section with fewer permissions than
-        // declared is harmless, one with more is what W^X is about.
-        if (sec.write() && !s.write) || (sec.exec() && !s.execute) {
-            bad(
-                format!(
-                    "section {ename} has permissions {}{}{}, the spec says {}",
-                    'r',
-                    if sec.write() { 'w' } else { '-' },
-                    if sec.exec() { 'x' } else { '-' },
-                    s.perms()
-                ),
-                format!("{key}.perms"),
-                "an input section with other flags was merged into it: check the section's input patterns".into(),
-            );
-        }
-        if sec.nobits() != s.nobits && sec.size > 0 {
-            bad(
-                format!(
-                    "section {ename} is {}, the spec says {}",
-                    if sec.nobits() { "NOBITS" } else { "PROGBITS" },
-                    if s.nobits { "nobits" } else { "progbits" }
-                ),
-                format!("{key}.nobits"),
-                format!(
-                    "set {key}.nobits to match, or move the initialised input sections out of it"
-                ),
-            );
-        }
-        if let Some(max) = s.max_size
-            && sec.size > max
-        {
-            bad(
-                format!(
-                    "section {ename} is {} bytes, larger than its max_size {}",
-                    sec.size,
-                    human_size(max as u128)
-                ),
-                format!("{key}.max_size"),
-                format!("raise {key}.max_size in {}", ctx.layout.source),
-            );
-        }
+            .section(ename),
+        );
+        return;
+    };
+    let mut bad = |what: String, key: String, help: String| {
+        c.push(
+            Finding::new(Lint::SectionPlacement, key, what, help)
+                .section(ename.clone())
+                .address(sec.addr),
+        )
+    };
+    if !sec.alloc() {
+        bad(
+            format!("section {ename} is not allocated (no SHF_ALLOC)"),
+            key.clone(),
+            "image sections must be loaded: link with the generated linker script".into(),
+        );
+        return;
     }
+    if sec.addr % s.align.max(1) != 0 {
+        bad(
+            format!(
+                "section {ename} starts at {:#x}, not aligned to {} (image.section.{}.align{})",
+                sec.addr,
+                human_size(s.align as u128),
+                s.id,
+                if s.segment_start {
+                    ", the start of segment ".to_string() + &s.segment
+                } else {
+                    String::new()
+                }
+            ),
+            format!("{key}.align"),
+            "link with the generated linker script, whose ALIGN() places each section".into(),
+        );
+    }
+    if (sec.addr as u128) < link as u128 || sec.end() > image_end {
+        bad(
+            format!(
+                "section {ename} [{:#x}, {:#x}) lies outside the image [{:#x}, {:#x}) (image.link + image.max_size)",
+                sec.addr,
+                sec.end(),
+                link,
+                image_end
+            ),
+            "image.max_size".into(),
+            format!(
+                "raise image.max_size in {} or shrink the kernel",
+                ctx.layout.source
+            ),
+        );
+    }
+    if let Some((pname, paddr)) = *prev
+        && sec.addr < paddr
+    {
+        bad(
+            format!(
+                "section {ename} at {:#x} comes before {pname} at {:#x}, but the spec orders {pname} first",
+                sec.addr, paddr
+            ),
+            "image.section".into(),
+            "sections must be in the order the spec lists them: link with the generated linker script".into(),
+        );
+    }
+    *prev = Some((s.name.as_str(), sec.addr));
+    // perms are an upper bound: a section with fewer permissions than
+    // declared is harmless, one with more is what W^X is about.
+    if (sec.write() && !s.write) || (sec.exec() && !s.execute) {
+        bad(
+            format!(
+                "section {ename} has permissions {}{}{}, the spec says {}",
+                'r',
+                if sec.write() { 'w' } else { '-' },
+                if sec.exec() { 'x' } else { '-' },
+                s.perms()
+            ),
+            format!("{key}.perms"),
+            "an input section with other flags was merged into it: check the section's input patterns".into(),
+        );
+    }
+    if sec.nobits() != s.nobits && sec.size > 0 {
+        bad(
+            format!(
+                "section {ename} is {}, the spec says {}",
+                if sec.nobits() { "NOBITS" } else { "PROGBITS" },
+                if s.nobits { "nobits" } else { "progbits" }
+            ),
+            format!("{key}.nobits"),
+            format!("set {key}.nobits to match, or move the initialised input sections out of it"),
+        );
+    }
+    if let Some(max) = s.max_size
+        && sec.size > max
+    {
+        bad(
+            format!(
+                "section {ename} is {} bytes, larger than its max_size {}",
+                sec.size,
+                human_size(max as u128)
+            ),
+            format!("{key}.max_size"),
+            format!("raise {key}.max_size in {}", ctx.layout.source),
+        );
+    }
+}
+
+/// LG021: allocated sections neither the spec's nor dynamic tables.
+fn check_orphans(ctx: &Ctx, provenance: &Provenance, c: &mut Collector) {
+    let elf = ctx.elf;
+    let image = &ctx.layout.image;
     // Orphans: allocated, non-empty, neither a spec section nor a dynamic table.
     let unlisted: Vec<&Section> = elf
         .sections

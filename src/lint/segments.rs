@@ -1,8 +1,8 @@
 //! LG003–LG006: PT_LOAD segments.
 
-use super::run::{Collector, Ctx, slot_desc, slot_key};
 use super::elf::{Elf, Section};
-use super::{Lint, Finding};
+use super::run::{Collector, Ctx, slot_desc, slot_key};
+use super::{Finding, Lint};
 use crate::format::human_size;
 
 /// LG003–LG006: PT_LOAD segments.

@@ -1,7 +1,7 @@
 //! LG020: where the symbols came from.
 
 use super::run::{Collector, Ctx};
-use super::{Lint, ElfKind, Finding, SymbolSource};
+use super::{ElfKind, Finding, Lint, SymbolSource};
 
 /// LG020: where symbols come from, and what that limits.
 pub(super) fn check_source(ctx: &Ctx, c: &mut Collector) {

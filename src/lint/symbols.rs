@@ -1,10 +1,10 @@
 //! LG001, LG002: symbols against the slot, the image and the ±2 GiB window.
 
-use super::run::{Collector, Ctx, code_model_name, is_small_data, slot_desc, slot_key};
-use crate::format::hex;
-use crate::arch::riscv64::{ABS32_WINDOW_HIGH_START, ABS32_WINDOW_LOW_END};
 use super::elf::{Elf, Symbol};
-use super::{Lint, Finding, Stats};
+use super::run::{Collector, Ctx, code_model_name, is_small_data, slot_desc, slot_key};
+use super::{Finding, Lint, Stats};
+use crate::arch::riscv64::{ABS32_WINDOW_HIGH_START, ABS32_WINDOW_LOW_END};
+use crate::format::hex;
 use crate::layout::Layout;
 use object::elf;
 use std::collections::HashMap;
@@ -126,9 +126,6 @@ pub(super) fn check_symbols(
     let names = wanted_names(ctx.layout);
     let lookup = Lookup::new(&names);
     let mut wanted: HashMap<String, Symbol> = HashMap::new();
-    // The ±2 GiB absolute window is riscv's (lui/HI20); arm64 has none.
-    let semi_pic_window = ctx.relocatable && ctx.layout.arch.facts().semi_pic;
-    let slot = ctx.slot;
     // Section index -> (alloc, small data), computed once.
     let sec_info: Vec<(bool, bool)> = elf
         .sections
@@ -153,41 +150,8 @@ pub(super) fn check_symbols(
         let Some(&(alloc, is_small)) = sec_info.get(sym.shndx as usize) else {
             continue;
         };
-        // The section named in findings: the symbol's own section when it
-        // holds the symbol's address (or the symbol marks its end). In a
-        // linked file, when st_shndx names a section that does not
-        // (OpenSBI 1.1's .dynsym entries point at .dynstr, allocated in
-        // Debian's build and non-allocated in others), the allocated
-        // section that contains the address; at an address no section
-        // holds, its own (allocated) section, or none for a non-allocated
-        // one. A symbol whose
-        // st_shndx names a non-allocated section is checked only when its
-        // value looks like an image address (inside an allocated section, a
-        // PT_LOAD segment or the slot), not an offset into that section.
-        let own = elf.section(sym.shndx);
-        let section: Option<&str> = if alloc {
-            let holds = own.is_some_and(|s| {
-                s.contains(sym.value) || sym.value as u128 == s.end() || !ctx.linked
-            });
-            if holds {
-                own.map(|s| s.name.as_str())
-            } else {
-                // At no section's address, the ELF's own attribution stays.
-                elf.section_at(sym.value).or(own).map(|s| s.name.as_str())
-            }
-        } else {
-            if !ctx.linked {
-                continue;
-            }
-            let at = elf.section_at(sym.value);
-            let in_segment = elf
-                .segments
-                .iter()
-                .any(|s| s.memsz > 0 && sym.value >= s.vaddr && (sym.value as u128) < s.end());
-            if at.is_none() && !in_segment && !slot.is_some_and(|s| s.contains(sym.value)) {
-                continue;
-            }
-            at.map(|s| s.name.as_str())
+        let Some(section) = attributed_section(ctx, &sym, alloc) else {
+            continue;
         };
         if is_small && alloc {
             small += 1;
@@ -196,89 +160,138 @@ pub(super) fn check_symbols(
             continue;
         }
         stats.symbols_checked += 1;
-        let last = sym.value.wrapping_add(sym.size.saturating_sub(1));
-        // Formatted only for a finding: not once per symbol.
-        let where_ = || match section {
-            Some(n) => format!("section {n}"),
-            None => "no section".to_string(),
-        };
-        let located = |f: Finding| match section {
-            Some(n) => f.section(n),
-            None => f,
-        };
-        if semi_pic_window && (in_abs32_window(sym.value) || in_abs32_window(last)) {
-            c.push(located(
-                Finding::new(
-                    Lint::SymbolInAbs32Window,
-                    "code_model",
-                    format!(
-                        "symbol `{}` at {} ({}) lies in the ±2 GiB absolute window [{:#x}, {:#x}] (wrapping), where absolute lui/R_RISCV_HI20 addresses reach: references to it cannot move with a {} image",
-                        sym.name(elf),
-                        hex(sym.value),
-                        where_(),
-                        ABS32_WINDOW_HIGH_START,
-                        ABS32_WINDOW_LOW_END - 1,
-                        code_model_name(ctx.layout)
-                    ),
-                    "place every image symbol in the slot (link with the generated linker script; remove --defsym/--section-start or custom script lines that put it in the window)",
-                )
-                .symbol(sym.name(elf))
-                .address(sym.value),
-            ));
-            continue;
-        }
-        if let Some(slot) = slot
-            && (!slot.contains(sym.value) || !slot.contains(last))
-        {
-            c.push(located(
-                Finding::new(
-                    Lint::SymbolOutsideSlot,
-                    slot_key(ctx),
-                    format!(
-                        "symbol `{}` at {} ({}) lies outside the image's slot {}",
-                        sym.name(elf),
-                        hex(sym.value),
-                        where_(),
-                        slot_desc(slot)
-                    ),
-                    format!(
-                        "link the image with the generated linker script (image.link {}), or move/grow region.{} in {}",
-                        hex(ctx.mode.image_link),
-                        slot.name,
-                        ctx.layout.source
-                    ),
-                )
-                .symbol(sym.name(elf))
-                .address(sym.value),
-            ));
-            continue;
-        }
-        // Inside the slot but outside the image's extent at its link address.
-        let link = ctx.mode.image_link;
-        let image_end = link as u128 + ctx.layout.image.max_size as u128;
-        if (sym.value as u128) < link as u128 || (last as u128) >= image_end {
-            c.push(located(
-                Finding::new(
-                    Lint::SymbolOutsideSlot,
-                    "image.max_size",
-                    format!(
-                        "symbol `{}` at {} ({}) lies outside the image [{:#x}, {:#x}) (image.link + image.max_size)",
-                        sym.name(elf),
-                        hex(sym.value),
-                        where_(),
-                        link,
-                        image_end
-                    ),
-                    format!(
-                        "link the image with the generated linker script, or raise image.max_size in {}",
-                        ctx.layout.source
-                    ),
-                )
-                .symbol(sym.name(elf))
-                .address(sym.value),
-            ));
-        }
+        check_place(ctx, c, &sym, section);
     }
     stats.small_data_symbols = small;
     wanted
+}
+
+/// The section a finding about `sym` names, or `None` when the symbol is
+/// not an image address and is not checked. The symbol's own section when
+/// it holds the symbol's address (or the symbol marks its end). In a
+/// linked file, when st_shndx names a section that does not (OpenSBI 1.1's
+/// .dynsym entries point at .dynstr, allocated in Debian's build and
+/// non-allocated in others), the allocated section that contains the
+/// address; at an address no section holds, its own (allocated) section,
+/// or none for a non-allocated one. A symbol whose st_shndx names a
+/// non-allocated section is checked only when its value looks like an
+/// image address (inside an allocated section, a PT_LOAD segment or the
+/// slot), not an offset into that section.
+#[inline]
+fn attributed_section<'e>(ctx: &Ctx<'e>, sym: &Symbol, alloc: bool) -> Option<Option<&'e str>> {
+    let elf = ctx.elf;
+    let slot = ctx.slot;
+    let own = elf.section(sym.shndx);
+    if alloc {
+        let holds = own
+            .is_some_and(|s| s.contains(sym.value) || sym.value as u128 == s.end() || !ctx.linked);
+        Some(if holds {
+            own.map(|s| s.name.as_str())
+        } else {
+            elf.section_at(sym.value).or(own).map(|s| s.name.as_str())
+        })
+    } else {
+        if !ctx.linked {
+            return None;
+        }
+        let at = elf.section_at(sym.value);
+        let in_segment = elf
+            .segments
+            .iter()
+            .any(|s| s.memsz > 0 && sym.value >= s.vaddr && (sym.value as u128) < s.end());
+        if at.is_none() && !in_segment && !slot.is_some_and(|s| s.contains(sym.value)) {
+            return None;
+        }
+        Some(at.map(|s| s.name.as_str()))
+    }
+}
+
+/// LG001, LG002 for one checked symbol.
+fn check_place(ctx: &Ctx, c: &mut Collector, sym: &Symbol, section: Option<&str>) {
+    let elf = ctx.elf;
+    let slot = ctx.slot;
+    // The ±2 GiB absolute window is riscv's (lui/HI20); arm64 has none.
+    let semi_pic_window = ctx.relocatable && ctx.layout.arch.facts().semi_pic;
+    let last = sym.value.wrapping_add(sym.size.saturating_sub(1));
+    // Formatted only for a finding: not once per symbol.
+    let where_ = || match section {
+        Some(n) => format!("section {n}"),
+        None => "no section".to_string(),
+    };
+    let located = |f: Finding| match section {
+        Some(n) => f.section(n),
+        None => f,
+    };
+    if semi_pic_window && (in_abs32_window(sym.value) || in_abs32_window(last)) {
+        c.push(located(
+            Finding::new(
+                Lint::SymbolInAbs32Window,
+                "code_model",
+                format!(
+                    "symbol `{}` at {} ({}) lies in the ±2 GiB absolute window [{:#x}, {:#x}] (wrapping), where absolute lui/R_RISCV_HI20 addresses reach: references to it cannot move with a {} image",
+                    sym.name(elf),
+                    hex(sym.value),
+                    where_(),
+                    ABS32_WINDOW_HIGH_START,
+                    ABS32_WINDOW_LOW_END - 1,
+                    code_model_name(ctx.layout)
+                ),
+                "place every image symbol in the slot (link with the generated linker script; remove --defsym/--section-start or custom script lines that put it in the window)",
+            )
+            .symbol(sym.name(elf))
+            .address(sym.value),
+        ));
+        return;
+    }
+    if let Some(slot) = slot
+        && (!slot.contains(sym.value) || !slot.contains(last))
+    {
+        c.push(located(
+            Finding::new(
+                Lint::SymbolOutsideSlot,
+                slot_key(ctx),
+                format!(
+                    "symbol `{}` at {} ({}) lies outside the image's slot {}",
+                    sym.name(elf),
+                    hex(sym.value),
+                    where_(),
+                    slot_desc(slot)
+                ),
+                format!(
+                    "link the image with the generated linker script (image.link {}), or move/grow region.{} in {}",
+                    hex(ctx.mode.image_link),
+                    slot.name,
+                    ctx.layout.source
+                ),
+            )
+            .symbol(sym.name(elf))
+            .address(sym.value),
+        ));
+        return;
+    }
+    // Inside the slot but outside the image's extent at its link address.
+    let link = ctx.mode.image_link;
+    let image_end = link as u128 + ctx.layout.image.max_size as u128;
+    if (sym.value as u128) < link as u128 || (last as u128) >= image_end {
+        c.push(located(
+            Finding::new(
+                Lint::SymbolOutsideSlot,
+                "image.max_size",
+                format!(
+                    "symbol `{}` at {} ({}) lies outside the image [{:#x}, {:#x}) (image.link + image.max_size)",
+                    sym.name(elf),
+                    hex(sym.value),
+                    where_(),
+                    link,
+                    image_end
+                ),
+                format!(
+                    "link the image with the generated linker script, or raise image.max_size in {}",
+                    ctx.layout.source
+                ),
+            )
+            .symbol(sym.name(elf))
+            .address(sym.value),
+        ));
+    }
 }

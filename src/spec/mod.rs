@@ -566,3 +566,82 @@ fn enclosing_table(text: &str, offset: usize) -> String {
         .map(|l| l.split('#').next().unwrap_or(l).trim().to_string())
         .unwrap_or_else(|| "the top level".into())
 }
+
+impl Spec {
+    /// Every value of the spec with its dotted key, and whether it may
+    /// differ per paging mode (region placement, the link address and
+    /// KASLR may).
+    pub fn values(&self) -> Vec<(String, &Value, bool)> {
+        let spec = self;
+        let mut v: Vec<(String, &Value, bool)> = vec![
+            ("ram.base".into(), &spec.ram.base, false),
+            ("ram.min_size".into(), &spec.ram.min_size, false),
+            ("ram.max_size".into(), &spec.ram.max_size, false),
+            ("ram.load".into(), &spec.ram.load, false),
+            ("image.max_size".into(), &spec.image.max_size, false),
+            (
+                "image.section_align".into(),
+                &spec.image.section_align,
+                false,
+            ),
+            ("image.stack_size".into(), &spec.image.stack_size, false),
+        ];
+        let im = &spec.image;
+        let optional = [
+            ("image.link", &im.link, true),
+            ("image.lma", &im.lma, false),
+            ("image.phys_align", &im.phys_align, false),
+            ("image.end_align", &im.end_align, false),
+            ("gp.offset", &spec.gp.offset, false),
+        ];
+        for (key, value, per_mode) in optional {
+            if let Some(value) = value {
+                v.push((key.into(), value, per_mode));
+            }
+        }
+        for s in &im.section {
+            let sec = s.get_ref();
+            let id = sec.id();
+            for (field, value) in [("align", &sec.align), ("max_size", &sec.max_size)] {
+                if let Some(value) = value {
+                    v.push((format!("image.section.{id}.{field}"), value, false));
+                }
+            }
+            for (n, ins) in sec.insert.iter().enumerate() {
+                let ins = ins.get_ref();
+                v.push((
+                    format!("image.section.{id}.insert.{n}.align"),
+                    &ins.align,
+                    false,
+                ));
+                v.push((
+                    format!("image.section.{id}.insert.{n}.size"),
+                    &ins.size,
+                    false,
+                ));
+            }
+        }
+        if let Some(k) = &spec.kaslr {
+            let k = k.get_ref();
+            v.push(("kaslr.start".into(), &k.start, true));
+            v.push(("kaslr.end".into(), &k.end, true));
+            v.push(("kaslr.granule".into(), &k.granule, true));
+        }
+        for (name, r) in &spec.region {
+            let r = r.get_ref();
+            let name = name.get_ref();
+            for (field, value) in [
+                ("start", &r.start),
+                ("size", &r.size),
+                ("end", &r.end),
+                ("leaf", &r.leaf),
+            ] {
+                if let Some(value) = value {
+                    v.push((format!("region.{name}.{field}"), value, true));
+                }
+            }
+            v.push((format!("region.{name}.align"), &r.align, true));
+        }
+        v
+    }
+}

@@ -1,15 +1,170 @@
-//! Names that reach generated code (the linker script, Rust, C): regions,
+//! What can be checked of a spec before anything is resolved: its paging
+//! modes (listed once, of its architecture), which values may differ per
+//! mode, and the names that reach generated code (the linker script, Rust, C): regions,
 //! sections, ids, segments, symbols, input patterns, descriptions. Each must
 //! be something every output and both linkers take literally, and nothing
 //! the generated script itself owns (the tables in [`super::names`]).
 //! Checked before anything is resolved; errors are `identifier` (exit 2).
 
-use super::Spec;
+use super::{SectionSpec, Span, Spec};
+use crate::arch::PagingMode;
 use crate::diag::{Diagnostic, Label, Rule};
 use std::collections::HashMap;
 
 /// Names and text that reach the linker script, Rust or C must not be able to
 /// inject anything there.
+/// The spec's paging modes, sorted, each once; a mode listed twice, of
+/// another architecture, `bare` among paging modes or none at all is a
+/// `structure` error.
+pub fn modes(spec: &Spec, diags: &mut Vec<Diagnostic>) -> Vec<PagingMode> {
+    let mut modes: Vec<PagingMode> = Vec::new();
+    for m in spec.modes.get_ref() {
+        if modes.contains(m.get_ref()) {
+            diags.push(
+                Diagnostic::new(
+                    Rule::Structure,
+                    format!("mode `{}` is listed twice", m.get_ref()),
+                )
+                .label(Label::primary("modes", m.span(), "duplicate"))
+                .help("list each paging mode once"),
+            );
+        } else {
+            modes.push(*m.get_ref());
+        }
+    }
+    let arch = *spec.arch.get_ref();
+    if *spec.code_model.get_ref() == crate::spec::CodeModel::SemiPic && !arch.facts().semi_pic {
+        diags.push(
+            Diagnostic::new(
+                Rule::Structure,
+                format!("code_model \"semi-pic\" is the riscv medany scheme; {arch} has no such code model"),
+            )
+            .label(Label::primary("code_model", spec.code_model.span(), "riscv only"))
+            .help("use code_model = \"pie\" for a relocatable image (arm64 KASLR links -pie and applies R_AARCH64_RELATIVE at boot), or \"fixed\""),
+        );
+    }
+    for m in spec.modes.get_ref() {
+        if !arch.facts().modes.contains(m.get_ref()) {
+            diags.push(
+                Diagnostic::new(
+                    Rule::Structure,
+                    format!("mode `{}` is not a paging mode of {arch}", m.get_ref()),
+                )
+                .label(Label::primary("modes", m.span(), "other architecture"))
+                .help(format!(
+                    "{arch} modes are {}",
+                    arch.facts()
+                        .modes
+                        .iter()
+                        .map(|m| m.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            );
+        }
+    }
+    if modes.contains(&PagingMode::Bare) && modes.len() > 1 {
+        diags.push(
+            Diagnostic::new(Rule::Structure, "`bare` (no paging) is listed with paging modes")
+                .label(Label::primary("modes", spec.modes.span(), "bare and paged"))
+                .help("one image runs with paging (modes = [\"sv39\", ...]) or without it (modes = [\"bare\"]); describe the two with two specs"),
+        );
+    }
+    if modes.is_empty() {
+        diags.push(
+            Diagnostic::new(Rule::Structure, "no paging mode listed")
+                .label(Label::primary("modes", spec.modes.span(), "empty"))
+                .help("list the modes the image must run under, e.g. modes = [\"sv39\"]"),
+        );
+    }
+    modes.sort();
+    modes
+}
+
+/// Per-mode tables only where a value may differ per mode, and only for
+/// modes the spec lists (a value for another mode would be ignored).
+pub fn per_mode_values(spec: &Spec, modes: &[PagingMode], diags: &mut Vec<Diagnostic>) {
+    for (key, value, may) in spec.values() {
+        let super::ModeExprs::PerMode(entries) = &value.exprs else {
+            continue;
+        };
+        if !may {
+            diags.push(
+                Diagnostic::new(Rule::Resolve, format!("`{key}` cannot differ per paging mode"))
+                    .label(Label::primary(&key, value.span.clone(), "per-mode table here"))
+                    .help("write one value; only region placement, the image link address and KASLR may be per mode"),
+            );
+            continue;
+        }
+        for (mode, span, _) in entries {
+            if !modes.contains(mode) {
+                diags.push(
+                    Diagnostic::new(
+                        Rule::Resolve,
+                        format!("`{key}` has a value for {mode}, which `modes` does not list"),
+                    )
+                    .label(Label::primary(&key, span.clone(), "never used"))
+                    .help(format!(
+                        "remove the {mode} entry, or add \"{mode}\" to `modes`"
+                    )),
+                );
+            }
+        }
+    }
+    // Without paging there are no halves.
+    if modes == [PagingMode::Bare] {
+        for (name, r) in &spec.region {
+            if let Some(h) = &r.get_ref().half {
+                let key = format!("region.{}.half", name.get_ref());
+                diags.push(
+                    Diagnostic::new(
+                        Rule::Resolve,
+                        format!("`{key}` means nothing without paging"),
+                    )
+                    .label(Label::primary(&key, h.span(), "ignored in a bare layout"))
+                    .help("addresses are physical with modes = [\"bare\"]: remove `half`"),
+                );
+            }
+        }
+    }
+    // A region limited to modes the spec does not list would vanish.
+    for (name, r) in &spec.region {
+        let Some(region_modes) = &r.get_ref().modes else {
+            continue;
+        };
+        for m in region_modes.get_ref() {
+            if !modes.contains(m.get_ref()) {
+                let key = format!("region.{}.modes", name.get_ref());
+                diags.push(
+                    Diagnostic::new(
+                        Rule::Resolve,
+                        format!(
+                            "`{key}` lists {}, which the spec's `modes` does not",
+                            m.get_ref()
+                        ),
+                    )
+                    .label(Label::primary(&key, m.span(), "not a mode of this spec"))
+                    .help(format!(
+                        "remove it, or add \"{}\" to the top-level `modes`",
+                        m.get_ref()
+                    )),
+                );
+            }
+        }
+        if region_modes.get_ref().is_empty() {
+            let key = format!("region.{}.modes", name.get_ref());
+            diags.push(
+                Diagnostic::new(
+                    Rule::Resolve,
+                    format!("`{key}` is empty: the region would exist in no mode"),
+                )
+                .label(Label::primary(&key, region_modes.span(), "empty"))
+                .help("remove `modes` to have the region in every mode, or delete the region"),
+            );
+        }
+    }
+}
+
 pub fn names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
     let mut bad = |key: String, span: crate::spec::Span, what: &str, rule: &str| {
         diags.push(
@@ -77,178 +232,164 @@ pub fn names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
     }
     for s in &spec.image.section {
         let s = s.get_ref();
-        let sname = s.name.get_ref();
-        let id = s.id();
-        if !is_section_name(sname) {
+        section_name(s, &mut bad);
+        linker_section(spec, s, &mut bad);
+        section_symbols(s, &mut bad);
+        section_input(s, &mut bad);
+    }
+}
+
+/// A section's name (a real ELF name, not reserved), id and segment.
+fn section_name(s: &SectionSpec, bad: &mut impl FnMut(String, Span, &str, &str)) {
+    let sname = s.name.get_ref();
+    let id = s.id();
+    if !is_section_name(sname) {
+        bad(
+            format!("image.section.{id}.name"),
+            s.name.span(),
+            "is not a valid ELF section name",
+            "section names use letters, digits and `_ . $ -` only, at most 128 characters (e.g. \".text\", \".data..percpu\", \"__ksymtab\")",
+        );
+    } else if let Some(why) = super::names::reserved_section_name(sname) {
+        bad(
+            format!("image.section.{id}.name"),
+            s.name.span(),
+            &format!("`{sname}` is {why}"),
+            "name the output section something else",
+        );
+    } else if !sname.starts_with(['.', '_']) {
+        // The pre-0.2 grammar wrote `text` for `.text`; taking it
+        // literally would silently rename the output section.
+        bad(
+            format!("image.section.{id}.name"),
+            s.name.span(),
+            &format!("`{sname}` has no leading `.` or `_`"),
+            &format!("`name` is the output section's real ELF name: write name = \".{sname}\""),
+        );
+    }
+    if !crate::spec::expr::is_identifier(&id) {
+        let span = s.id.as_ref().map_or(s.name.span(), |i| i.span());
+        bad(
+            format!("image.section.{id}.id"),
+            span,
+            &format!("`{id}` is not a valid identifier for generated code"),
+            "set `id` to a lower-case identifier: [a-z_][a-z0-9_]*, at most 64 characters",
+        );
+    }
+    if let Some(seg) = &s.segment
+        && !crate::spec::expr::is_identifier(seg.get_ref())
+    {
+        bad(
+            format!("image.section.{id}.segment"),
+            seg.span(),
+            "is not a valid segment name",
+            "segment names are lower-case identifiers: [a-z_][a-z0-9_]*",
+        );
+    }
+}
+
+/// Sections the linker synthesizes or fills after their inputs.
+fn linker_section(spec: &Spec, s: &SectionSpec, bad: &mut impl FnMut(String, Span, &str, &str)) {
+    let sname = s.name.get_ref();
+    let id = s.id();
+    // Sections the linker synthesizes: in a relocatable image the
+    // generated script places them (together, as lld's RELRO rules
+    // want); anywhere, they hold only their own input and no code.
+    if super::names::DYNAMIC_SECTIONS.contains(&sname.as_str()) {
+        if spec.code_model.get_ref().is_relocatable() {
             bad(
                 format!("image.section.{id}.name"),
                 s.name.span(),
-                "is not a valid ELF section name",
-                "section names use letters, digits and `_ . $ -` only, at most 128 characters (e.g. \".text\", \".data..percpu\", \"__ksymtab\")",
-            );
-        } else if let Some(why) = super::names::reserved_section_name(sname) {
-            bad(
-                format!("image.section.{id}.name"),
-                s.name.span(),
-                &format!("`{sname}` is {why}"),
-                "name the output section something else",
-            );
-        } else if !sname.starts_with(['.', '_']) {
-            // The pre-0.2 grammar wrote `text` for `.text`; taking it
-            // literally would silently rename the output section.
-            bad(
-                format!("image.section.{id}.name"),
-                s.name.span(),
-                &format!("`{sname}` has no leading `.` or `_`"),
-                &format!("`name` is the output section's real ELF name: write name = \".{sname}\""),
+                &format!("`{sname}` is placed by the generated script in a relocatable image"),
+                "remove the section: the script puts the dynamic tables after the read-only and the first writable section",
             );
         }
-        if !crate::spec::expr::is_identifier(&id) {
-            let span = s.id.as_ref().map_or(s.name.span(), |i| i.span());
-            bad(
-                format!("image.section.{id}.id"),
-                span,
-                &format!("`{id}` is not a valid identifier for generated code"),
-                "set `id` to a lower-case identifier: [a-z_][a-z0-9_]*, at most 64 characters",
-            );
-        }
-        if let Some(seg) = &s.segment
-            && !crate::spec::expr::is_identifier(seg.get_ref())
+        let own = |p: &str| {
+            p.starts_with(sname.as_str()) || (sname == ".rela.dyn" && p.starts_with(".rela"))
+        };
+        if let Some(p) = s
+            .input
+            .iter()
+            .flat_map(|i| i.get_ref())
+            .find(|p| !own(p.get_ref()))
         {
             bad(
-                format!("image.section.{id}.segment"),
-                seg.span(),
-                "is not a valid segment name",
-                "segment names are lower-case identifiers: [a-z_][a-z0-9_]*",
+                format!("image.section.{id}.input"),
+                p.span(),
+                &format!(
+                    "`{sname}` is filled by the linker: input `{}` does not belong there",
+                    p.get_ref()
+                ),
+                "leave `input` out (the default is the section's own input)",
             );
         }
-        // Sections the linker synthesizes: in a relocatable image the
-        // generated script places them (together, as lld's RELRO rules
-        // want); anywhere, they hold only their own input and no code.
-        if super::names::DYNAMIC_SECTIONS.contains(&sname.as_str()) {
-            if spec.code_model.get_ref().is_relocatable() {
+        if s.perms.get_ref().contains('x') && sname != ".plt" {
+            bad(
+                format!("image.section.{id}.perms"),
+                s.perms.span(),
+                &format!("`{sname}` holds linker tables, not code"),
+                "drop `x` from its perms",
+            );
+        }
+    }
+    if super::names::LINKER_FILLED_SECTIONS.contains(&sname.as_str()) {
+        for (which, list) in [
+            ("start_symbols", &s.start_symbols),
+            ("end_symbols", &s.end_symbols),
+        ] {
+            if let Some(sym) = list.iter().flatten().next() {
                 bad(
-                    format!("image.section.{id}.name"),
-                    s.name.span(),
-                    &format!("`{sname}` is placed by the generated script in a relocatable image"),
-                    "remove the section: the script puts the dynamic tables after the read-only and the first writable section",
-                );
-            }
-            let own = |p: &str| {
-                p.starts_with(sname.as_str()) || (sname == ".rela.dyn" && p.starts_with(".rela"))
-            };
-            if let Some(p) = s
-                .input
-                .iter()
-                .flat_map(|i| i.get_ref())
-                .find(|p| !own(p.get_ref()))
-            {
-                bad(
-                    format!("image.section.{id}.input"),
-                    p.span(),
+                    format!("image.section.{id}.{which}"),
+                    sym.span(),
                     &format!(
-                        "`{sname}` is filled by the linker: input `{}` does not belong there",
-                        p.get_ref()
+                        "`{sname}` is filled by the linker after its inputs: a symbol there would not mark its edge"
                     ),
-                    "leave `input` out (the default is the section's own input)",
-                );
-            }
-            if s.perms.get_ref().contains('x') && sname != ".plt" {
-                bad(
-                    format!("image.section.{id}.perms"),
-                    s.perms.span(),
-                    &format!("`{sname}` holds linker tables, not code"),
-                    "drop `x` from its perms",
+                    "remove the symbols (its bounds are its section header)",
                 );
             }
         }
-        if super::names::LINKER_FILLED_SECTIONS.contains(&sname.as_str()) {
-            for (which, list) in [
-                ("start_symbols", &s.start_symbols),
-                ("end_symbols", &s.end_symbols),
-            ] {
-                if let Some(sym) = list.iter().flatten().next() {
-                    bad(
-                        format!("image.section.{id}.{which}"),
-                        sym.span(),
-                        &format!(
-                            "`{sname}` is filled by the linker after its inputs: a symbol there would not mark its edge"
-                        ),
-                        "remove the symbols (its bounds are its section header)",
-                    );
-                }
-            }
-        }
-        // Only the spec's own .rela.dyn may carry the relocator's bounds.
-        let rela_dyn = sname == ".rela.dyn";
+    }
+}
+
+/// A section's boundary symbols and inserts.
+fn section_symbols(s: &SectionSpec, bad: &mut impl FnMut(String, Span, &str, &str)) {
+    let sname = s.name.get_ref();
+    let id = s.id();
+    // Only the spec's own .rela.dyn may carry the relocator's bounds.
+    let rela_dyn = sname == ".rela.dyn";
+    check_symbol_list(
+        &format!("image.section.{id}.start_symbols"),
+        s.start_symbols.as_deref(),
+        rela_dyn,
+        bad,
+    );
+    check_symbol_list(
+        &format!("image.section.{id}.end_symbols"),
+        s.end_symbols.as_deref(),
+        rela_dyn,
+        bad,
+    );
+    for (n, ins) in s.insert.iter().enumerate() {
+        let ins = ins.get_ref();
+        let key = format!("image.section.{id}.insert.{n}");
         check_symbol_list(
-            &format!("image.section.{id}.start_symbols"),
-            s.start_symbols.as_deref(),
-            rela_dyn,
-            &mut bad,
+            &format!("{key}.symbol"),
+            Some(std::slice::from_ref(&ins.symbol)),
+            false,
+            bad,
         );
-        check_symbol_list(
-            &format!("image.section.{id}.end_symbols"),
-            s.end_symbols.as_deref(),
-            rela_dyn,
-            &mut bad,
-        );
-        for (n, ins) in s.insert.iter().enumerate() {
-            let ins = ins.get_ref();
-            let key = format!("image.section.{id}.insert.{n}");
-            check_symbol_list(
-                &format!("{key}.symbol"),
-                Some(std::slice::from_ref(&ins.symbol)),
-                false,
-                &mut bad,
+        if ins.input.is_empty() {
+            bad(
+                format!("{key}.input"),
+                ins.symbol.span(),
+                "is empty: the insert would place nothing",
+                "list the input sections to place, e.g. input = [\"trampsec\"]",
             );
-            if ins.input.is_empty() {
+        }
+        for pat in &ins.input {
+            if !is_input_pattern(pat.get_ref()) {
                 bad(
                     format!("{key}.input"),
-                    ins.symbol.span(),
-                    "is empty: the insert would place nothing",
-                    "list the input sections to place, e.g. input = [\"trampsec\"]",
-                );
-            }
-            for pat in &ins.input {
-                if !is_input_pattern(pat.get_ref()) {
-                    bad(
-                        format!("{key}.input"),
-                        pat.span(),
-                        &format!(
-                            "pattern `{}` has characters a linker script would misread",
-                            pat.get_ref()
-                        ),
-                        "input patterns may use letters, digits, `_`, `.`, `$`, `-` and `*` only",
-                    );
-                }
-            }
-        }
-        let Some(input) = &s.input else { continue };
-        if input.get_ref().is_empty() {
-            bad(
-                format!("image.section.{id}.input"),
-                input.span(),
-                "is empty: the section would collect no input",
-                &format!(
-                    "list the input sections, or leave `input` out for the default [\"{sname}\", \"{sname}.*\"]"
-                ),
-            );
-        }
-        for pat in input.get_ref() {
-            if super::names::reserved_section_name(pat.get_ref()).is_some() {
-                bad(
-                    format!("image.section.{id}.input"),
-                    pat.span(),
-                    &format!(
-                        "pattern `{}` names a section the linker writes itself or the generated script discards",
-                        pat.get_ref()
-                    ),
-                    "leave symbol tables, notes, .eh_frame and debug info to the linker",
-                );
-            } else if !is_input_pattern(pat.get_ref()) {
-                bad(
-                    format!("image.section.{id}.input"),
                     pat.span(),
                     &format!(
                         "pattern `{}` has characters a linker script would misread",
@@ -257,6 +398,46 @@ pub fn names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
                     "input patterns may use letters, digits, `_`, `.`, `$`, `-` and `*` only",
                 );
             }
+        }
+    }
+}
+
+/// A section's input patterns.
+fn section_input(s: &SectionSpec, bad: &mut impl FnMut(String, Span, &str, &str)) {
+    let sname = s.name.get_ref();
+    let id = s.id();
+    let Some(input) = &s.input else { return };
+    if input.get_ref().is_empty() {
+        bad(
+            format!("image.section.{id}.input"),
+            input.span(),
+            "is empty: the section would collect no input",
+            &format!(
+                "list the input sections, or leave `input` out for the default [\"{sname}\", \"{sname}.*\"]"
+            ),
+        );
+    }
+    for pat in input.get_ref() {
+        if super::names::reserved_section_name(pat.get_ref()).is_some() {
+            bad(
+                format!("image.section.{id}.input"),
+                pat.span(),
+                &format!(
+                    "pattern `{}` names a section the linker writes itself or the generated script discards",
+                    pat.get_ref()
+                ),
+                "leave symbol tables, notes, .eh_frame and debug info to the linker",
+            );
+        } else if !is_input_pattern(pat.get_ref()) {
+            bad(
+                format!("image.section.{id}.input"),
+                pat.span(),
+                &format!(
+                    "pattern `{}` has characters a linker script would misread",
+                    pat.get_ref()
+                ),
+                "input patterns may use letters, digits, `_`, `.`, `$`, `-` and `*` only",
+            );
         }
     }
 }
@@ -452,4 +633,3 @@ fn is_input_pattern(s: &str) -> bool {
 pub(crate) fn is_safe_text(s: &str) -> bool {
     s.len() <= 200 && !s.contains("*/") && !s.contains("/*") && !s.chars().any(char::is_control)
 }
-

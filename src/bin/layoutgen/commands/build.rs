@@ -51,10 +51,6 @@ pub fn run(
     for g in &written.files {
         println!("  {} {}", what(g.outcome), g.path.display());
     }
-    println!(
-        "  {} {}",
-        what(written.stamp.1),
-        written.stamp.0.display()
-    );
+    println!("  {} {}", what(written.stamp.1), written.stamp.0.display());
     Ok(0)
 }

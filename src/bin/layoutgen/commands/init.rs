@@ -22,17 +22,19 @@ pub struct Args<'a> {
 }
 
 pub fn run(a: Args) -> Result<u8, Error> {
-    let name = a.name.or_else(|| init::name_from_path(a.path));
+    // A bundled layout keeps its own name unless --name gives one; the
+    // generated ones are named after the file.
+    let named = || a.name.clone().or_else(|| init::name_from_path(a.path));
     let text = match (a.from_elf, a.from) {
         (Some((elf, defaults)), _) => {
             let defaults = match defaults {
                 ArchDefaultsArg::Linux => init::from_elf::ArchDefaults::Linux,
                 ArchDefaultsArg::Plain => init::from_elf::ArchDefaults::Plain,
             };
-            let name = name.unwrap_or_else(|| Options::default().name);
+            let name = named().unwrap_or_else(|| Options::default().name);
             init::from_elf::generate(elf, &name, defaults)
         }
-        (None, Some(from)) => init::bundled(from, name.as_deref()),
+        (None, Some(from)) => init::bundled(from, a.name.as_deref()),
         (None, None) => {
             if a.modes.contains(&ModeArg::Bare) {
                 return usage("--modes bare: start a layout without paging with `--shape bare`");
@@ -42,7 +44,7 @@ pub fn run(a: Args) -> Result<u8, Error> {
             };
             let options = (|| {
                 Ok::<_, String>(Options {
-                    name: name.unwrap_or_else(|| Options::default().name),
+                    name: named().unwrap_or_else(|| Options::default().name),
                     modes: a.modes.iter().map(|&m| PagingMode::from(m)).collect(),
                     ram_base: number("--ram-base", a.ram_base)?,
                     ram_size: number("--ram-size", a.ram_size)?,
