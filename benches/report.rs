@@ -69,7 +69,7 @@ fn generation() {
                 .arg(&out));
         });
         let in_process = time_runs(200, || {
-            let layout = layoutgen::load_checked(&spec).unwrap();
+            let layout = layoutgen::load(&spec, &Default::default()).unwrap();
             for o in layoutgen::Output::ALL {
                 std::hint::black_box(templates.render(&layout, o).unwrap());
             }
@@ -132,7 +132,7 @@ fn build_rs_overhead() {
     let path_of = |p: &Path| format!("{:?}", p.display().to_string());
     let by_hand = "fn main() {\n    println!(\"cargo:rerun-if-changed=link.ld\");\n    println!(\"cargo:rustc-link-arg=-Tlink.ld\");\n}\n".to_string();
     let aot = format!(
-        "fn main() {{\n    layoutgen_build::Check::new(\"layout\")\n        .spec({})\n        .dir_env(\"LAYOUTGEN_OUT\")\n        .run();\n}}\n",
+        "fn main() {{\n    layoutgen_build::Outputs::new(\"layout\")\n        .spec({})\n        .dir_env(\"LAYOUTGEN_OUT\")\n        .verify();\n}}\n",
         path_of(&spec)
     );
     let with_layoutgen = format!(

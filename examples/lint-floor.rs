@@ -32,7 +32,7 @@ fn main() {
         }
     };
     let path = std::path::Path::new(path);
-    let ranges = match layoutgen::elf::needed_ranges(path) {
+    let ranges = match layoutgen::lint::needed_ranges(path) {
         Ok(Some(r)) => r,
         Ok(None) => fail(path, "extended section numbering: no floor"),
         Err(e) => fail(path, e),

@@ -10,8 +10,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("usage: lint_library SPEC ELF");
         std::process::exit(2);
     };
-    let layout = layoutgen::load_checked(Path::new(&spec))?;
-    let report = layoutgen::elf::lint(&layout, None, Path::new(&elf))?;
+    let layout = layoutgen::load(Path::new(&spec), &Default::default())?;
+    let report = layoutgen::lint::run(&layout, Path::new(&elf), &Default::default())?;
     for f in &report.findings {
         println!("{} {}: {}", f.id.id(), f.id.name(), f.message);
     }

@@ -68,10 +68,10 @@ fn main() {
     }
 
     // Relative to this crate's directory, where cargo runs build scripts.
-    let layout = layoutgen_build::Check::new("layout")
+    let layout = layoutgen_build::Outputs::new("layout")
         .spec("../layouts/qemu-virt-sv39.toml")
         .dir_env("LAYOUTGEN_OUT")
-        .run();
+        .verify();
     let fact = |key: &str| {
         layout
             .fact(key)

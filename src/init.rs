@@ -418,10 +418,10 @@ layoutgen-build = "{version}"  # no dependencies; or a path/git dependency
 // build.rs: checks layout/ against the spec (a stale one fails the build with
 // the command above) and links with layout/layout.ld
 fn main() {{
-    layoutgen_build::Check::new("layout")
+    layoutgen_build::Outputs::new("layout")
         .spec("{spec_path}")
         .dir_env("LAYOUTGEN_OUT") // LAYOUTGEN_OUT=dir: outputs generated elsewhere
-        .run();
+        .verify();
 }}
 
 // src/main.rs

@@ -47,7 +47,7 @@ fn default_spec_passes_check_and_build_rs_lines_are_printed() {
     assert!(out.starts_with("wrote layout.toml"), "{out}");
     // The ahead-of-time path comes first, layoutgen::Build after it.
     let aot = out
-        .find("layoutgen_build::Check::new(\"layout\")")
+        .find("layoutgen_build::Outputs::new(\"layout\")")
         .expect("the layoutgen-build check is printed");
     let alternative = out
         .find("layoutgen::Build::new()")

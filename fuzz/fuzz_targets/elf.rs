@@ -4,7 +4,7 @@
 //! format. Nothing may panic.
 
 use layoutgen::Layout;
-use layoutgen::elf::render::{Format, Outcome, render};
+use layoutgen::lint::{self, Format, Input, LintRun, Options, Outcome};
 use libfuzzer_sys::fuzz_target;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -15,20 +15,29 @@ const SPEC: &str = include_str!("../../layouts/qemu-virt-multi.toml");
 fn layout() -> &'static Layout {
     static L: OnceLock<Layout> = OnceLock::new();
     L.get_or_init(|| {
-        layoutgen::check_text(SPEC, "qemu-virt-multi.toml").expect("bundled layout is sound")
+        let source = layoutgen::Source::Text {
+            text: SPEC,
+            name: "qemu-virt-multi.toml",
+        };
+        layoutgen::load(source, &Default::default()).expect("bundled layout is sound")
     })
 }
 
 fuzz_target!(|data: &[u8]| {
     let layout = layout();
     let path = Path::new("fuzz.elf");
-    let result = layoutgen::elf::lint_bytes(layout, None, path, data);
-    let outcomes = [Outcome {
-        path: PathBuf::from(path),
-        result,
-    }];
-    let spec = Path::new("qemu-virt-multi.toml");
+    let result = lint::run(layout, Input::Bytes { name: path, data }, &Options::default());
+    let run = LintRun {
+        spec: Path::new("qemu-virt-multi.toml"),
+        layout,
+        config: &layout.lint,
+        outcomes: vec![Outcome {
+            path: PathBuf::from(path),
+            result,
+        }],
+        deny_warnings: false,
+    };
     for format in [Format::Human, Format::Json, Format::Github, Format::Sarif] {
-        let _ = render(format, spec, layout, &outcomes, false);
+        let _ = run.render(format);
     }
 });

@@ -12,7 +12,11 @@ fn templates() -> &'static Templates {
 }
 
 fn run(text: &str) {
-    if let Ok(layout) = layoutgen::check_text(text, "fuzz.toml") {
+    let source = layoutgen::Source::Text {
+        text,
+        name: "fuzz.toml",
+    };
+    if let Ok(layout) = layoutgen::load(source, &Default::default()) {
         for output in Output::ALL {
             // An accepted spec may still fail to render (an error, not a
             // panic); only a panic is a finding.

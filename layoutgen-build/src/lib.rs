@@ -9,11 +9,11 @@
 //! ```no_run
 //! // build.rs of a kernel crate
 //! fn main() {
-//!     let layout = layoutgen_build::Check::new("layout")
+//!     let layout = layoutgen_build::Outputs::new("layout")
 //!         .spec("../layouts/qemu-virt-sv39.toml")
 //!         // `LAYOUTGEN_OUT=dir cargo build` uses outputs generated elsewhere.
 //!         .dir_env("LAYOUTGEN_OUT")
-//!         .run();
+//!         .verify();
 //!     // `include!(concat!(env!("LAYOUTGEN_DIR"), "/layout.rs"))` in the kernel.
 //!     assert_eq!(layout.fact("code_model"), Some("fixed"));
 //! }
@@ -132,7 +132,7 @@ pub struct Stamp {
     /// `layoutgen <version>`: hashed into `inputs`.
     pub generator: String,
     /// The spec, relative to the stamp's directory (checked when the
-    /// directory comes from [`Check::dir_env`]).
+    /// directory comes from [`Outputs::dir_env`]).
     pub spec: String,
     /// The templates directory, relative to the stamp's directory, if any.
     pub templates: Option<String>,
@@ -254,7 +254,7 @@ pub fn command(
 
 /// Checks a kernel's committed layoutgen outputs from its `build.rs`.
 #[derive(Debug, Clone)]
-pub struct Check {
+pub struct Outputs {
     dir: PathBuf,
     dir_env: Option<String>,
     spec: Option<PathBuf>,
@@ -266,7 +266,7 @@ pub struct Check {
 
 /// What a successful check found.
 #[derive(Debug, Clone)]
-pub struct Checked {
+pub struct Verified {
     /// The directory of the generated files (absolute).
     pub dir: PathBuf,
     pub linker_script: PathBuf,
@@ -274,7 +274,7 @@ pub struct Checked {
     pub stamp: Stamp,
 }
 
-impl Checked {
+impl Verified {
     /// The first value of a fact about the layout (see [`Stamp::facts`]).
     pub fn fact(&self, key: &str) -> Option<&str> {
         self.stamp.fact(key)
@@ -305,11 +305,11 @@ impl std::fmt::Display for Stale {
 
 impl std::error::Error for Stale {}
 
-impl Check {
+impl Outputs {
     /// `dir`: where `layoutgen build --out-dir` wrote the outputs, relative
     /// to the crate root (where cargo runs build scripts).
-    pub fn new(dir: impl AsRef<Path>) -> Check {
-        Check {
+    pub fn new(dir: impl AsRef<Path>) -> Outputs {
+        Outputs {
             dir: dir.as_ref().to_path_buf(),
             dir_env: None,
             spec: None,
@@ -323,7 +323,7 @@ impl Check {
     /// The layout spec the outputs must come from (relative to the crate
     /// root). Required unless the directory comes from `dir_env`, where the
     /// stamp's own spec path is checked.
-    pub fn spec(&mut self, path: impl AsRef<Path>) -> &mut Check {
+    pub fn spec(&mut self, path: impl AsRef<Path>) -> &mut Outputs {
         self.spec = Some(path.as_ref().to_path_buf());
         self
     }
@@ -331,40 +331,40 @@ impl Check {
     /// An environment variable that, when set and not empty, names another
     /// directory of outputs (made by `layoutgen build --out-dir`), checked
     /// against the spec its stamp names. Emits `cargo:rerun-if-env-changed`.
-    pub fn dir_env(&mut self, var: &str) -> &mut Check {
+    pub fn dir_env(&mut self, var: &str) -> &mut Outputs {
         self.dir_env = Some(var.to_string());
         self
     }
 
     /// The templates directory passed to `layoutgen build --templates`.
-    pub fn templates(&mut self, dir: impl AsRef<Path>) -> &mut Check {
+    pub fn templates(&mut self, dir: impl AsRef<Path>) -> &mut Outputs {
         self.templates = Some(dir.as_ref().to_path_buf());
         self
     }
 
     /// The `--emit` ids the fix command should name (default `ld`, `rs`:
     /// what a Rust kernel needs). `ld` and `rs` must be among them.
-    pub fn emit(&mut self, ids: &[&'static str]) -> &mut Check {
+    pub fn emit(&mut self, ids: &[&'static str]) -> &mut Outputs {
         self.emit = ids.to_vec();
         self
     }
 
     /// Print `cargo:` lines (default true).
-    pub fn cargo_metadata(&mut self, on: bool) -> &mut Check {
+    pub fn cargo_metadata(&mut self, on: bool) -> &mut Outputs {
         self.cargo_metadata = on;
         self
     }
 
     /// Pass the linker script with `cargo:rustc-link-arg=-T...` (default true).
-    pub fn link_script(&mut self, on: bool) -> &mut Check {
+    pub fn link_script(&mut self, on: bool) -> &mut Outputs {
         self.link_script = on;
         self
     }
 
     /// Checks, or prints why not and the command that fixes it to stderr and
     /// exits the build script with a failure.
-    pub fn run(&self) -> Checked {
-        match self.try_run() {
+    pub fn verify(&self) -> Verified {
+        match self.try_verify() {
             Ok(c) => c,
             Err(e) => {
                 eprintln!("error: layoutgen outputs are out of date\n{e}");
@@ -373,7 +373,7 @@ impl Check {
         }
     }
 
-    pub fn try_run(&self) -> Result<Checked, Stale> {
+    pub fn try_verify(&self) -> Result<Verified, Stale> {
         let cwd = std::env::var_os("CARGO_MANIFEST_DIR")
             .map(PathBuf::from)
             .or_else(|| std::env::current_dir().ok())
@@ -500,7 +500,7 @@ impl Check {
             meta(format_args!("rustc-link-arg=-T{}", linker_script.display()));
         }
         meta(format_args!("rustc-env=LAYOUTGEN_DIR={}", dir.display()));
-        Ok(Checked {
+        Ok(Verified {
             rust: dir.join("layout.rs"),
             linker_script,
             dir,
