@@ -7,20 +7,21 @@
 //! The derivation is a pipeline of steps over plain data, one module each
 //! (README.md, "`layoutgen init`", describes each rule):
 //!
-//! 1. [`facts::read`]: the ELF's sections, PT_LOADs and symbols ([`Facts`]);
-//!    the architecture is decided here, from `e_machine`.
-//! 2. [`image::granule`]: the mapping granule (`section_align`).
-//! 3. [`image::sections`]: the image sections, their segments, perms, align.
-//! 4. [`symbols::boundaries`], [`symbols::entry`], [`symbols::stack_size`]:
+//! 1. `facts::read`: the ELF's sections, PT_LOADs and symbols (`Facts`);
+//!    the architecture is decided here (`facts::arch_to_read`: riscv64
+//!    only, for now).
+//! 2. `image::granule`: the mapping granule (`section_align`).
+//! 3. `image::sections`: the image sections, their segments, perms, align.
+//! 4. `symbols::boundaries`, `symbols::entry`, `symbols::stack_size`:
 //!    the start/end symbols, `end_align`, `entry`, `stack_size`.
-//! 5. [`load::load_rule`], [`load::shape`], [`load::slot`]: `lma`, RAM,
+//! 5. `load::load_rule`, `load::shape`, `load::slot`: `lma`, RAM,
 //!    where the image runs (the kernel's shape is decided here), `max_size`.
-//! 6. [`addressing::code_model`], [`addressing::gp`],
-//!    [`addressing::relocator`].
-//! 7. [`regions::regions`]: TODO-marked guesses, or Linux's regions.
-//! 8. [`render::render`]: the TOML text; then [`checked`].
+//! 6. `addressing::code_model`, `addressing::gp`,
+//!    `addressing::relocator`.
+//! 7. `regions::regions`: TODO-marked guesses, or Linux's regions.
+//! 8. `render::render`: the TOML text; then `checked`.
 //!
-//! Steps 2..7 are [`derive`]: facts in, a [`Spec`] out, no I/O.
+//! Steps 2..7 are `derive`: facts in, a `Spec` out, no I/O.
 
 mod addressing;
 mod facts;
