@@ -1,0 +1,224 @@
+//! Step 7: the regions. With Linux's defaults, the bundled Linux layout's;
+//! else the image's slot and a linear map, TODO-marked guesses.
+
+use super::load::{LoadRule, Shape};
+use super::{ArchDefaults, BUNDLED, Conventions, GIB, PAGE_SIZE, alignment_of, round_up};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Regions {
+    /// The bundled Linux layout's lines, from the comments above its first
+    /// region to its end.
+    Linux(Vec<&'static str>),
+    Plain {
+        /// None when the image runs in the linear map.
+        kernel: Option<KernelSlot>,
+        linear_map: LinearMap,
+    },
+}
+
+/// `[region.kernel]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KernelSlot {
+    pub bounds: SlotBounds,
+    pub align: u64,
+    pub leaf: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotBounds {
+    /// The top 2 GiB, Linux's kernel slot.
+    Top2GiB,
+    /// Only the image's own span is known: a TODO.
+    Guessed { start: u64, end: u64 },
+}
+
+/// `[region.linear_map]`: a guess either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinearMap {
+    pub start: u64,
+    pub size: u64,
+    pub leaf: u64,
+    /// The image runs in it (`Shape::LinearMap`): its start follows from
+    /// ram.base, its size is a guess. Else it is Linux's Sv39 one.
+    pub holds_image: bool,
+}
+
+/// The regions for an image at `link` of `shape`, `max_size` and
+/// `section_align`, loaded by `load`.
+pub fn regions(
+    link: u64,
+    shape: Shape,
+    max_size: u64,
+    section_align: u64,
+    load: &LoadRule,
+    defaults: ArchDefaults,
+    conv: &Conventions,
+) -> Regions {
+    if defaults == ArchDefaults::Linux {
+        return Regions::Linux(linux_regions(conv.linux_layout));
+    }
+    let slot = |bounds| KernelSlot {
+        bounds,
+        align: section_align,
+        leaf: section_align.min(GIB),
+    };
+    let kernel = match shape {
+        Shape::TopSlot => Some(slot(SlotBounds::Top2GiB)),
+        Shape::OwnSlot => Some(slot(SlotBounds::Guessed {
+            start: link & !(section_align - 1),
+            end: round_up(link as u128 + max_size as u128, section_align) as u64,
+        })),
+        Shape::LinearMap => None,
+    };
+    let holds_image = shape == Shape::LinearMap;
+    let start = if holds_image {
+        link.wrapping_sub(load.ram_load - load.ram_base)
+    } else {
+        conv.linear_map
+    };
+    Regions::Plain {
+        kernel,
+        linear_map: LinearMap {
+            start,
+            size: conv
+                .linear_map_size
+                .min(start.wrapping_neg().max(PAGE_SIZE)),
+            leaf: alignment_of(load.ram_base, GIB).max(PAGE_SIZE),
+            holds_image,
+        },
+    }
+}
+
+/// The lines of bundled layout `name` from the comment lines just above
+/// its first `[region.*]` to its end.
+fn linux_regions(name: &str) -> Vec<&'static str> {
+    let text = BUNDLED
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+        .unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let first = lines
+        .iter()
+        .position(|l| l.starts_with("[region."))
+        .unwrap_or(lines.len());
+    let mut from = first;
+    while from > 0 && lines[from - 1].starts_with('#') {
+        from -= 1;
+    }
+    lines[from..].to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::RISCV64;
+    use super::super::fixture::*;
+    use super::*;
+
+    const M2: u64 = 2 << 20;
+
+    fn rule(ram_base: u64, ram_load: u64) -> LoadRule {
+        LoadRule {
+            lma: ram_load,
+            offset: 0,
+            consistent: true,
+            plausible: true,
+            ram_base,
+            ram_load,
+        }
+    }
+
+    #[test]
+    fn linux_defaults_copy_the_bundled_regions_with_their_comments() {
+        let Regions::Linux(lines) =
+            regions(0, Shape::OwnSlot, M2, M2, &rule(0, 0), LINUX, &RISCV64)
+        else {
+            panic!("not Linux's regions")
+        };
+        let first = lines.iter().position(|l| l.starts_with('[')).unwrap();
+        assert!(lines[first].starts_with("[region."), "{lines:?}");
+        assert!(lines[..first].iter().all(|l| l.starts_with('#')));
+        assert!(lines.contains(&"[region.kasan]"));
+    }
+
+    #[test]
+    fn an_image_in_the_top_2gib_is_in_linuxs_slot() {
+        let r = regions(
+            0xffff_ffff_8000_0000,
+            Shape::TopSlot,
+            8 << 20,
+            M2,
+            &rule(0x8000_0000, 0x8020_0000),
+            PLAIN,
+            &RISCV64,
+        );
+        let Regions::Plain { kernel, linear_map } = r else {
+            panic!()
+        };
+        let k = kernel.unwrap();
+        assert_eq!((k.bounds, k.align, k.leaf), (SlotBounds::Top2GiB, M2, M2));
+        assert_eq!(
+            (linear_map.start, linear_map.size),
+            (0xffff_ffd6_0000_0000, 128 << 30)
+        );
+        assert_eq!(linear_map.leaf, 1 << 30);
+        assert!(!linear_map.holds_image);
+    }
+
+    #[test]
+    fn an_own_slot_spans_the_image_rounded_to_the_granule() {
+        let link = 0xffff_ffc4_0010_0000;
+        let r = regions(
+            link,
+            Shape::OwnSlot,
+            8 << 20,
+            M2,
+            &rule(0x8020_0000, 0x8020_0000),
+            PLAIN,
+            &RISCV64,
+        );
+        let Regions::Plain { kernel, linear_map } = r else {
+            panic!()
+        };
+        let bounds = kernel.unwrap().bounds;
+        let (start, end) = (0xffff_ffc4_0000_0000, 0xffff_ffc4_00a0_0000);
+        assert_eq!(bounds, SlotBounds::Guessed { start, end });
+        // RAM at 0x8020_0000: the linear map's leaves are 2 MiB.
+        assert_eq!(linear_map.leaf, M2);
+    }
+
+    #[test]
+    fn an_image_in_the_linear_map_places_it_from_ram_base() {
+        let link = 0xffff_ffc0_0020_0000;
+        let r = regions(
+            link,
+            Shape::LinearMap,
+            8 << 20,
+            M2,
+            &rule(0x8000_0000, 0x8020_0000),
+            PLAIN,
+            &RISCV64,
+        );
+        let Regions::Plain { kernel, linear_map } = r else {
+            panic!()
+        };
+        assert_eq!(kernel, None);
+        assert!(linear_map.holds_image);
+        assert_eq!(linear_map.start, 0xffff_ffc0_0000_0000);
+        // Up to the top of the address space (256 GiB), capped at 128 GiB.
+        assert_eq!(linear_map.size, 128 << 30);
+        let r = regions(
+            0xffff_fff0_0020_0000,
+            Shape::LinearMap,
+            8 << 20,
+            M2,
+            &rule(0x8000_0000, 0x8020_0000),
+            PLAIN,
+            &RISCV64,
+        );
+        let Regions::Plain { linear_map, .. } = r else {
+            panic!()
+        };
+        assert_eq!(linear_map.size, 64 << 30);
+    }
+}
