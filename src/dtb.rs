@@ -327,7 +327,7 @@ pub fn read(path: &Path) -> Result<Vec<RamRange>, DtbError> {
         path: path.display().to_string(),
         message,
     };
-    let bytes = crate::pipeline::read_capped(path, MAX_DTB_BYTES).map_err(|e| {
+    let bytes = crate::files::read_capped(path, MAX_DTB_BYTES).map_err(|e| {
         read_err(if e.kind() == std::io::ErrorKind::InvalidData {
             "larger than 16 MiB: not a device tree".into()
         } else {

@@ -27,6 +27,7 @@ pub mod diag;
 pub mod diff;
 pub mod dtb;
 pub mod emit;
+pub mod files;
 pub mod format;
 pub mod init;
 pub mod json;

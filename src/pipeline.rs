@@ -100,7 +100,7 @@ fn read_spec(path: &Path) -> Result<String, Error> {
         path: path.to_path_buf(),
         source,
     };
-    let bytes = read_capped(path, spec::MAX_SPEC_BYTES).map_err(read_err)?;
+    let bytes = crate::files::read_capped(path, spec::MAX_SPEC_BYTES).map_err(read_err)?;
     String::from_utf8(bytes).map_err(|e| {
         // Point at the first bad byte in a lossy copy of the text.
         let at = e.utf8_error().valid_up_to();
@@ -118,27 +118,7 @@ fn read_spec(path: &Path) -> Result<String, Error> {
 /// The spec's text for rendering diagnostics against (capped, lossy):
 /// empty when it cannot be read again.
 pub fn spec_text_for_report(path: &Path) -> String {
-    read_capped(path, spec::MAX_SPEC_BYTES)
+    crate::files::read_capped(path, spec::MAX_SPEC_BYTES)
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_default()
-}
-
-/// Reads at most `limit` bytes of `path`, whatever its reported size: a
-/// device, a pipe or a file that grows is cut off at the cap with an error
-/// instead of filling memory.
-pub fn read_capped(path: &Path, limit: usize) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)?;
-    let mut bytes = Vec::new();
-    file.take(limit as u64 + 1).read_to_end(&mut bytes)?;
-    if bytes.len() > limit {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!(
-                "larger than {} KiB: not a layout spec (stopped reading there)",
-                limit >> 10
-            ),
-        ));
-    }
-    Ok(bytes)
 }

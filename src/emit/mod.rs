@@ -132,8 +132,8 @@ impl Templates {
                         path: path.clone(),
                         source,
                     };
-                    let bytes = crate::pipeline::read_capped(&path, MAX_TEMPLATE_BYTES)
-                        .map_err(read_err)?;
+                    let bytes =
+                        crate::files::read_capped(&path, MAX_TEMPLATE_BYTES).map_err(read_err)?;
                     let text = String::from_utf8(bytes).map_err(|e| {
                         read_err(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
                     })?;

@@ -1,7 +1,7 @@
 //! LG009, LG010: the symbols the generated linker script defines.
 
+use super::context::{Collector, Ctx};
 use super::elf::Symbol;
-use super::run::{Collector, Ctx};
 use super::{Finding, Lint, SymbolSource};
 use crate::format::human_size;
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
 //! LG022: the entry point.
 
+use super::context::{Collector, Ctx};
 use super::elf::Symbol;
-use super::run::{Collector, Ctx};
 use super::{Finding, Lint, SymbolSource};
 use std::collections::HashMap;
 

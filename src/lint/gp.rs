@@ -1,7 +1,7 @@
 //! LG011–LG014 (symbol part): the global pointer.
 
+use super::context::{Collector, Ctx, gp_policy_name, is_small_data};
 use super::elf::{Section, Symbol};
-use super::run::{Collector, Ctx, gp_policy_name, is_small_data};
 use super::{Finding, Lint, Stats, SymbolSource};
 use crate::spec::GpPolicy;
 use object::elf;

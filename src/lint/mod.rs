@@ -12,10 +12,11 @@
 //!
 //! The house: [`catalog`] declares every check (id, name, severity,
 //! description); [`config`] holds levels (the spec's `[lint]` table and the
-//! command line); `input.rs` is the entry ([`run`]), `elf.rs` reads the file, `run.rs` drives one pass per
-//! family of checks (`symbols.rs`, `segments.rs`, `sections.rs`,
-//! `boundaries.rs`, `gp.rs`, `relocations.rs`, `entry.rs`, `source.rs`);
-//! [`report`] holds what a run finds, [`render`] every output format.
+//! command line); `input.rs` is the entry ([`run`]); `elf.rs` reads the
+//! file; `run.rs` drives one pass per family of checks (`symbols.rs`,
+//! `segments.rs`, `sections.rs`, `boundaries.rs`, `gp.rs`, `relocations.rs`,
+//! `entry.rs`, `source.rs`), which share `context.rs`; [`report`] holds
+//! what a run finds, [`render`] every output format.
 //! The catalog and the levels are always compiled (every command that reads
 //! a spec validates its `[lint]` table); the rest needs the `lint` feature.
 
@@ -24,6 +25,8 @@ pub mod config;
 
 #[cfg(feature = "lint")]
 mod boundaries;
+#[cfg(feature = "lint")]
+mod context;
 #[cfg(feature = "lint")]
 pub(crate) mod elf;
 #[cfg(feature = "lint")]

@@ -1,7 +1,7 @@
 //! LG014 (gp-relative relocations), LG015–LG019: the relocation audit.
 
+use super::context::{Collector, Ctx, code_model_name, gp_policy_name};
 use super::elf::{Elf, Section, SymTab, Symbol};
-use super::run::{Collector, Ctx, code_model_name, gp_policy_name};
 use super::{ElfKind, Finding, Lint, Stats};
 use crate::spec::GpPolicy;
 use object::elf;

@@ -1,62 +1,17 @@
-//! The driver of the checks, which live one file per family beside this one. One pass over the symbols, one over
-//! the program headers and section headers, one over relocation sections
-//! that target allocated sections. Everything is compared with the resolved
-//! layout, never the spec.
-//!
-//! This module holds what the families share: the per-group context
-//! ([`Ctx`]), the capped [`Collector`], [`run`] (which groups modes, calls
-//! each family and merges their findings) and small helpers.
+//! The driver of the checks, which live one file per family beside this
+//! one: one pass over the symbols, one over the program headers and section
+//! headers, one over relocation sections that target allocated sections.
+//! [`run`] groups modes, calls each family and merges their findings, then
+//! applies the configured levels.
 
-use super::elf::{Elf, Section};
+use super::context::{Collector, Ctx};
+use super::elf::Elf;
 use super::{Counts, Finding, Lint, LintConfig, LintError, LintReport, MAX_PER_CHECK, Stats};
 use super::{boundaries, entry, gp, relocations, sections, segments, source, symbols};
 use crate::arch::PagingMode;
-use crate::layout::{Layout, ModeLayout, Region};
-use crate::spec::{CodeModel, GpPolicy};
-use std::collections::{BTreeMap, HashMap};
+use crate::layout::{Layout, ModeLayout};
+use std::collections::BTreeMap;
 use std::path::Path;
-
-pub(super) const SMALL_DATA_PREFIXES: [&str; 3] = [".sdata", ".sbss", ".srodata"];
-
-/// `.sdata`, `.sdata.*`, `.sbss…`, `.srodata…`: small data the linker may
-/// reach gp-relatively.
-pub(super) fn is_small_data(s: &Section) -> bool {
-    SMALL_DATA_PREFIXES.iter().any(|p| {
-        s.name
-            .strip_prefix(p)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
-    })
-}
-
-/// Collects findings, keeping at most `MAX_PER_CHECK` per check.
-#[derive(Default)]
-pub(super) struct Collector {
-    pub(super) findings: Vec<Finding>,
-    pub(super) kept: HashMap<Lint, usize>,
-    pub(super) over: BTreeMap<Lint, u64>,
-}
-
-impl Collector {
-    pub(super) fn push(&mut self, f: Finding) {
-        let n = self.kept.entry(f.id).or_default();
-        if *n < MAX_PER_CHECK {
-            *n += 1;
-            self.findings.push(f);
-        } else {
-            *self.over.entry(f.id).or_default() += 1;
-        }
-    }
-}
-
-/// Everything one group of modes (same slot, link address and offset) shares.
-pub(super) struct Ctx<'a> {
-    pub(super) layout: &'a Layout,
-    pub(super) mode: &'a ModeLayout,
-    pub(super) slot: Option<&'a Region>,
-    pub(super) elf: &'a Elf<'a>,
-    pub(super) relocatable: bool,
-    pub(super) linked: bool,
-}
 
 pub(crate) fn run(
     layout: &Layout,
@@ -256,28 +211,4 @@ fn finish(
             .then(a.id.cmp(&b.id))
     });
     (merged, counts, by_check)
-}
-
-pub(super) fn slot_key(ctx: &Ctx) -> String {
-    format!("region.{}", ctx.layout.image.slot)
-}
-
-pub(super) fn slot_desc(slot: &Region) -> String {
-    format!("`{}` [{:#x}, {:#x}]", slot.name, slot.start, slot.last)
-}
-
-pub(super) fn code_model_name(layout: &Layout) -> &'static str {
-    match layout.code_model {
-        CodeModel::Fixed => "fixed",
-        CodeModel::SemiPic => "semi-PIC",
-        CodeModel::Pie => "PIE",
-    }
-}
-
-pub(super) fn gp_policy_name(layout: &Layout) -> &'static str {
-    match layout.gp.policy {
-        GpPolicy::Relax => "relax",
-        GpPolicy::Disabled => "disabled",
-        GpPolicy::ShadowCallStack => "shadow-call-stack",
-    }
 }

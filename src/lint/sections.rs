@@ -1,8 +1,8 @@
 //! LG007, LG008, LG021: output sections against `image.section`.
 
 use super::boundaries::Provenance;
+use super::context::{Collector, Ctx};
 use super::elf::Section;
-use super::run::{Collector, Ctx};
 use super::{Finding, Lint, Severity};
 use crate::format::human_size;
 

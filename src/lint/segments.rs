@@ -1,7 +1,7 @@
 //! LG003–LG006: PT_LOAD segments.
 
+use super::context::{Collector, Ctx, slot_desc, slot_key};
 use super::elf::{Elf, Section};
-use super::run::{Collector, Ctx, slot_desc, slot_key};
 use super::{Finding, Lint};
 use crate::format::human_size;
 

@@ -1,6 +1,6 @@
 //! LG020: where the symbols came from.
 
-use super::run::{Collector, Ctx};
+use super::context::{Collector, Ctx};
 use super::{ElfKind, Finding, Lint, SymbolSource};
 
 /// LG020: where symbols come from, and what that limits.

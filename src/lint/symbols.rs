@@ -1,7 +1,7 @@
 //! LG001, LG002: symbols against the slot, the image and the ±2 GiB window.
 
+use super::context::{Collector, Ctx, code_model_name, is_small_data, slot_desc, slot_key};
 use super::elf::{Elf, Symbol};
-use super::run::{Collector, Ctx, code_model_name, is_small_data, slot_desc, slot_key};
 use super::{Finding, Lint, Stats};
 use crate::arch::riscv64::{ABS32_WINDOW_HIGH_START, ABS32_WINDOW_LOW_END};
 use crate::format::hex;
