@@ -54,6 +54,24 @@ pub fn finish<C: Putc + Exit>(failures: u32) -> ! {
     }
 }
 
+/// The failure paths, on request from the command line `bootargs` (the
+/// tests use these): `fail=panic` panics (reported at the caller's
+/// location), `fail=trap` loads from address 8, where nothing is mapped
+/// (nor, without paging, any memory or device): an unexpected trap.
+/// Anything else does nothing.
+#[track_caller]
+pub fn fail_on_request<C: Putc>(bootargs: &[u8]) {
+    match crate::fdt::arg(bootargs, b"fail") {
+        Some(b"panic") => panic!("requested by bootargs fail=panic"),
+        Some(b"trap") => {
+            // SAFETY: not safe at all: that is the point.
+            let v = unsafe { core::ptr::read_volatile(core::ptr::dangling::<u64>()) };
+            text::println::<C>(format_args!("read {v:#x} from an unmapped address"));
+        }
+        _ => {}
+    }
+}
+
 /// The `check NAME: ...` lines on console `C`, and how many failed.
 pub struct Checks<C> {
     failures: u32,

@@ -34,7 +34,6 @@ mod workload;
 
 use console::{Console, exit, put_hex, puts};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use layoutgen_rt::fdt;
 use layoutgen_rt::paging::Flags;
 
 /// Each image section's flags; fails to compile unless the spec's sections
@@ -242,16 +241,7 @@ extern "C" fn kmain() -> ! {
     console::FINISHER.store(boot.finisher_va, Ordering::Relaxed);
     FMT_READY.store(true, Ordering::Relaxed);
     // Exercise the failure paths on request (the tests use these).
-    match fdt::arg(boot.info.bootargs(), b"fail") {
-        Some(b"panic") => panic!("requested by bootargs fail=panic"),
-        Some(b"trap") => {
-            // SAFETY: not safe at all: a load from an unmapped address
-            // (no memory or device there in M-mode either: an access fault).
-            let v = unsafe { core::ptr::read_volatile(core::ptr::dangling::<u64>()) };
-            println!("read {v:#x} from an unmapped address");
-        }
-        _ => {}
-    }
+    layoutgen_rt::checks::fail_on_request::<Console>(boot.info.bootargs());
     #[allow(unused_mut)]
     let mut failures = checks::run(boot);
     #[cfg(not(bare))]

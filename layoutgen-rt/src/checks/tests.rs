@@ -41,6 +41,19 @@ fn check_lines_and_the_verdict() {
 }
 
 #[test]
+fn failures_on_request() {
+    Buffer::take();
+    fail_on_request::<Buffer>(b"mode=sv48 fail=other failure=panic");
+    assert_eq!(Buffer::take(), "");
+    let panic = catch_unwind(|| fail_on_request::<Buffer>(b"nokaslr fail=panic"));
+    let payload = panic.expect_err("fail=panic panics");
+    assert_eq!(
+        payload.downcast_ref::<&str>(),
+        Some(&"requested by bootargs fail=panic")
+    );
+}
+
+#[test]
 fn expected_faults_are_consumed_once() {
     let fault = ExpectedFault::new();
     assert!(!fault.take(15, 0x1000), "nothing expected");
