@@ -16,6 +16,7 @@ use crate::layout::{
     self, CODE_MODEL, CodeModel, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, MODES, RAM_BASE, Region,
     SECTION_ALIGN,
 };
+#[cfg(not(bare))]
 use crate::placement;
 use core::sync::atomic::Ordering;
 use layoutgen_rt::fdt::{self, BootInfo};

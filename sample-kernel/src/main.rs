@@ -38,6 +38,7 @@ use layoutgen_rt::paging::Flags;
 
 /// Each image section's flags; fails to compile unless the spec's sections
 /// are text, rodata, data, bss (the start symbols the kernel reads).
+#[cfg_attr(bare, allow(dead_code))] // M-mode firmware maps nothing
 const SECTION_FLAGS: [Flags; 4] = layoutgen_rt::image_sections!(layout::SECTIONS);
 
 // gp per the spec's GP policy: with `relax` it must hold `__global_pointer$`
