@@ -1,5 +1,10 @@
 //! Self-checks, run at the virtual address with paging on. Each prints
 //! `check <name>: ok` or `check <name>: FAIL <detail>`; then the summary line.
+//!
+//! The report and the checks both sample kernels run (round trips, same
+//! bytes, the table census, the W^X faults, the summary line) are
+//! `layoutgen_rt::checks`; this module adds the aarch64 side (exception
+//! classes, the accesses that provoke them, TCR_EL1) and this kernel's own.
 
 use crate::console::Console;
 use crate::early::{Boot, DtbSource, Kaslr};

@@ -2,9 +2,10 @@
 //! MMU off.
 //!
 //! Everything here is PC-relative: statics are reached with `adrp`, there
-//! are no vtables (`dyn`), no `core::fmt`, no jump tables. The one place that
-//! must follow an absolute pointer from the image (the generated region
-//! table) translates it with [`early_addr`].
+//! are no vtables (`dyn`), no `core::fmt`, no jump tables (this crate and
+//! layoutgen-rt are built with `-C jump-tables=no`). The one place that must
+//! follow an absolute pointer from the image (the generated region table)
+//! translates it with [`early_addr`].
 
 use crate::console::{self, fail, put_hex, puts};
 use crate::layout::{

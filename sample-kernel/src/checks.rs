@@ -6,6 +6,11 @@
 //! xv6's trampsec). With paging (`paged` below): translation round trips, the
 //! identity map when VA = PA, W^X in the tables and for real. Without
 //! (`machine` below): M-mode, RAM and devices against the layout.
+//!
+//! The report and the checks both sample kernels run (round trips, same
+//! bytes, the table census, the W^X faults, the summary line) are
+//! `layoutgen_rt::checks`; this module adds the riscv side (fault causes,
+//! the accesses that provoke them, `gp`, the CSRs) and this kernel's own.
 
 use crate::console::Console;
 use crate::early::{Boot, Kaslr};
