@@ -11,8 +11,6 @@
 //! --emit ld,rs`, then `LAYOUTGEN_OUT=DIR cargo build --release`.
 
 fn main() {
-    // The shared FDT reader (sample-kernel/src/fdt.rs) is cfg(bare)-aware.
-    println!("cargo::rustc-check-cfg=cfg(bare)");
     println!("cargo::rustc-check-cfg=cfg(relocatable)");
     println!("cargo:rerun-if-changed=build.rs");
 
@@ -46,8 +44,8 @@ fn main() {
         // `.rela.dyn`, `-z notext` accepts those in read-only data,
         // `--apply-dynamic-relocs` writes the link-time value into each word
         // too, and `--no-dynamic-linker` drops `.interp`. The kernel applies
-        // the relocations itself at boot (src/reloc.rs), for the run address
-        // its KASLR chose.
+        // the relocations itself at boot (src/early.rs, with
+        // layoutgen_rt::reloc), for the run address its KASLR chose.
         "pie" => {
             println!("cargo:rustc-cfg=relocatable");
             for arg in [

@@ -145,7 +145,8 @@ fn main() {
         // the link-time value into each word too (lld leaves zeros
         // otherwise; GNU ld always writes it and has no such option), and
         // `--no-dynamic-linker` drops `.interp`. The kernel applies the
-        // relocations itself at boot (src/reloc.rs).
+        // relocations itself at boot (src/early.rs, with
+        // layoutgen_rt::reloc).
         "semi-pic" | "pie" => {
             println!("cargo:rustc-cfg=relocatable");
             let mut args = vec!["-pie", "-znotext", "--no-dynamic-linker"];

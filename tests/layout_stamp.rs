@@ -50,7 +50,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// A copy of the riscv sample kernel and its spec, laid out as in this
 /// repository (`<tmp>/sample-kernel`, `<tmp>/layouts/qemu-virt-sv39.toml`),
-/// its layoutgen-build dependency pointing back here.
+/// its path dependencies (layoutgen-build, layoutgen-rt) pointing back here.
 fn kernel_copy(tmp: &Path) -> PathBuf {
     copy_of(tmp, &RISCV)
 }
@@ -65,15 +65,14 @@ fn copy_of(tmp: &Path, k: &Kernel) -> PathBuf {
     )
     .unwrap();
     let manifest = kernel.join("Cargo.toml");
-    let text = std::fs::read_to_string(&manifest).unwrap();
-    let dep = r#"path = "../layoutgen-build""#;
-    assert!(text.contains(dep), "{}/Cargo.toml changed: {dep}", k.dir);
-    let here = root().join("layoutgen-build");
-    std::fs::write(
-        &manifest,
-        text.replace(dep, &format!("path = {:?}", here.display().to_string())),
-    )
-    .unwrap();
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    for krate in ["layoutgen-build", "layoutgen-rt"] {
+        let dep = format!(r#"path = "../{krate}""#);
+        assert!(text.contains(&dep), "{}/Cargo.toml changed: {dep}", k.dir);
+        let here = root().join(krate);
+        text = text.replace(&dep, &format!("path = {:?}", here.display().to_string()));
+    }
+    std::fs::write(&manifest, text).unwrap();
     kernel
 }
 

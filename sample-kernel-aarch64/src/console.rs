@@ -2,14 +2,16 @@
 //! (QEMU exits with status 0), a semihosting `SYS_EXIT` with the status on
 //! failure (QEMU exits with that status; needs QEMU's `-semihosting`).
 //!
-//! `puts`/`put_hex` are plain byte loops, safe before paging: they read
-//! nothing but PC-relatively addressed bytes. `Console` implements
-//! `core::fmt::Write` and is only used once paging is on, since `core::fmt`
-//! follows absolute pointers (vtables) that are valid only at the kernel's
-//! virtual address.
+//! [`Console`] is this machine's `putc` and `exit` for layoutgen-rt's text
+//! output and check report. `puts`/`put_hex` are plain byte loops, safe
+//! before paging: they read nothing but PC-relatively addressed bytes.
+//! `println!` goes through `core::fmt` and is only used once paging is on,
+//! since `core::fmt` follows absolute pointers (vtables) that are valid only
+//! at the kernel's virtual address.
 
-use crate::fdt::PsciConduit;
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use layoutgen_rt::fdt::PsciConduit;
+use layoutgen_rt::{checks, text};
 
 const UART_DR: u64 = 0x00;
 const UART_FR: u64 = 0x18;
@@ -42,22 +44,51 @@ pub fn exiting() -> bool {
     EXITING.load(Ordering::Relaxed)
 }
 
-pub fn putc(c: u8) {
-    let base = UART.load(Ordering::Relaxed);
-    if base == 0 {
-        return;
-    }
-    // SAFETY: the UART's registers are mapped (identity with the MMU off,
-    // the fixmap device page after).
-    unsafe {
-        while ((base + UART_FR) as *const u32).read_volatile() & UART_FR_TXFF != 0 {}
-        ((base + UART_DR) as *mut u32).write_volatile(c as u32);
+/// The console: the PL011 the device tree names.
+pub struct Console;
+
+impl text::Putc for Console {
+    fn putc(c: u8) {
+        let base = UART.load(Ordering::Relaxed);
+        if base == 0 {
+            return;
+        }
+        // SAFETY: the UART's registers are mapped (identity with the MMU
+        // off, the fixmap device page after).
+        unsafe {
+            while ((base + UART_FR) as *const u32).read_volatile() & UART_FR_TXFF != 0 {}
+            ((base + UART_DR) as *mut u32).write_volatile(c as u32);
+        }
     }
 }
 
-#[path = "../../sample-kernel/src/text.rs"]
-mod text;
-pub use text::{Console, put_hex, puts};
+pub fn puts(s: &[u8]) {
+    text::puts::<Console>(s)
+}
+
+pub fn put_hex(v: u64) {
+    text::put_hex::<Console>(v)
+}
+
+/// `RESULT: FAIL msg`, status 1: the boot cannot go on (before paging too;
+/// silent before the device tree names the UART, the status tells).
+pub fn fail(msg: &[u8]) -> ! {
+    checks::fail::<Console>(msg)
+}
+
+/// Only once paging is on (see the module docs).
+#[macro_export]
+macro_rules! println {
+    ($($arg:tt)*) => {
+        layoutgen_rt::text::println::<$crate::console::Console>(format_args!($($arg)*))
+    };
+}
+
+impl checks::Exit for Console {
+    fn exit(code: u16) -> ! {
+        exit(code)
+    }
+}
 
 /// A PSCI call through the device tree's conduit; false when none is known.
 fn psci(function: u64) -> bool {

@@ -2,19 +2,23 @@
 //! MMU off.
 //!
 //! Everything here is PC-relative: statics are reached with `adrp`, there
-//! are no vtables (`dyn`), no `core::fmt`, no jump tables. The one place that
-//! must follow an absolute pointer from the image (the generated region
-//! table) translates it with [`early_addr`].
+//! are no vtables (`dyn`), no `core::fmt`, no jump tables (this crate and
+//! layoutgen-rt are built with `-C jump-tables=no`). The one place that must
+//! follow an absolute pointer from the image (the generated region table)
+//! translates it with [`early_addr`].
 
-use crate::console::{self, put_hex, puts};
-use crate::fdt::{self, BootInfo};
+use crate::console::{self, fail, put_hex, puts};
 use crate::layout::{
     self, CODE_MODEL, CodeModel, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, LOAD_ADDRESS, MODES,
-    PAGE_SIZE, PagingMode, RAM_BASE, RAM_MAX_SIZE, Region, SECTION_ALIGN, SECTIONS,
+    PagingMode, RAM_BASE, RAM_MAX_SIZE, Region, SECTION_ALIGN,
 };
-use crate::paging::{self, Builder, DEVICE, R, Table, W, X};
-use crate::sym;
 use core::sync::atomic::{AtomicU64, Ordering};
+use layoutgen_rt::fdt::{self, BootInfo};
+use layoutgen_rt::image;
+use layoutgen_rt::kaslr::{self, SeedSource};
+use layoutgen_rt::paging::aarch64::{Granule4K, MAIR};
+use layoutgen_rt::paging::{Builder, Flags, KernelMap, MAX_LEVELS, Table};
+use layoutgen_rt::sym;
 
 /// How the run address was chosen.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -28,14 +32,6 @@ pub enum Kaslr {
     Slot,
     /// Randomised: the seed and where it came from.
     Random { seed: u64, source: SeedSource },
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(not(relocatable), allow(dead_code))]
-pub enum SeedSource {
-    Bootargs,
-    DeviceTree,
-    Timer,
 }
 
 /// Where the device tree was found.
@@ -68,7 +64,7 @@ pub struct Boot {
     /// TTBR1_EL1: the kernel half.
     pub root_pa: u64,
     pub pt_pages: u64,
-    pub leaves: [u64; 3],
+    pub leaves: [u64; MAX_LEVELS],
     /// TTBR0_EL1: the identity map used for the switch only.
     pub idmap_pa: u64,
     pub idmap_blocks: u64,
@@ -92,7 +88,7 @@ pub static mut BOOT: Boot = Boot {
     relocations: 0,
     root_pa: 0,
     pt_pages: 0,
-    leaves: [0; 3],
+    leaves: [0; MAX_LEVELS],
     idmap_pa: 0,
     idmap_blocks: 0,
     tcr: 0,
@@ -102,31 +98,18 @@ pub static mut BOOT: Boot = Boot {
 
 /// TTBR0's identity map: a 39-bit space (T0SZ 25), so its root is Arm's
 /// level 1 and holds 1 GiB blocks.
-static mut IDMAP: Table = Table([0; 512]);
+static mut IDMAP: [Table; 1] = [Table::EMPTY];
 const T0SZ: u64 = 25;
 
 /// The virtual address the image's absolute words hold: the link address,
-/// then (PIE) the run address once `reloc::relocate` rewrote them.
+/// then (PIE) the run address once `relocate` rewrote them.
 static WORDS_AT: AtomicU64 = AtomicU64::new(IMAGE_LINK_ADDRESS);
 
-/// A usable address, before paging, for a pointer into the image. A pointer
-/// loaded from the image's data holds a virtual address ([`WORDS_AT`]); one
-/// the compiler materialised itself (`adrp`) is already physical. Which one
-/// a given pointer is depends on the optimiser, so look at the value.
+/// A usable address, before paging, for a pointer into the image: see
+/// `layoutgen_rt::image::early_addr`; its words hold [`WORDS_AT`].
 fn early_addr(ptr: u64) -> u64 {
-    let base = WORDS_AT.load(Ordering::Relaxed);
-    if ptr.wrapping_sub(base) < IMAGE_MAX_SIZE {
-        ptr.wrapping_sub(base).wrapping_add(LOAD_ADDRESS)
-    } else {
-        ptr
-    }
-}
-
-pub fn fail(msg: &[u8]) -> ! {
-    puts(b"RESULT: FAIL ");
-    puts(msg);
-    puts(b"\n");
-    console::exit(1)
+    let words_at = WORDS_AT.load(Ordering::Relaxed);
+    image::early_addr(ptr, words_at, LOAD_ADDRESS, IMAGE_MAX_SIZE)
 }
 
 fn current_el() -> u64 {
@@ -213,7 +196,7 @@ pub extern "C" fn early_main(x0: u64, entry_el: u64) -> ! {
     {
         // Before anything follows an absolute word of the image for the
         // last time: from here on they hold run-time addresses.
-        boot.relocations = crate::reloc::relocate(boot.run).unwrap_or_else(|e| fail(e));
+        boot.relocations = relocate(boot.run).unwrap_or_else(|e| fail(e));
         WORDS_AT.store(boot.run, Ordering::Relaxed);
     }
     build_page_tables(boot, mode);
@@ -235,7 +218,7 @@ pub extern "C" fn early_main(x0: u64, entry_el: u64) -> ! {
             boot.idmap_pa,
             boot.tcr,
             boot.run.wrapping_sub(LOAD_ADDRESS),
-            paging::MAIR,
+            MAIR,
         )
     }
 }
@@ -258,14 +241,6 @@ fn choose_mode(boot: &mut Boot) {
         boot.mode = m;
         boot.mode_forced = true;
     }
-}
-
-/// SplitMix64's finaliser: spreads a seed over all bits.
-fn mix(seed: u64) -> u64 {
-    let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 /// The run address: the link address for a fixed image, `nokaslr` or a
@@ -293,143 +268,116 @@ fn choose_run_address(boot: &mut Boot, kaslr: Option<layout::Kaslr>) {
         boot.kaslr = Kaslr::Slot;
         n
     } else {
-        let (seed, source) = if let Some(v) = fdt::arg(args, b"kaslr_seed") {
-            let seed = fdt::parse_u64(v).unwrap_or_else(|| fail(b"bootargs: bad kaslr_seed="));
-            (seed, SeedSource::Bootargs)
-        } else if let Some(seed) = boot.info.kaslr_seed {
-            (seed, SeedSource::DeviceTree)
-        } else {
+        let (seed, source) = kaslr::seed(args, boot.info.kaslr_seed, || {
             let t: u64;
             // SAFETY: reads the virtual counter.
             unsafe { core::arch::asm!("mrs {0}, cntvct_el0", out(reg) t) };
-            (t, SeedSource::Timer)
-        };
+            t
+        })
+        .unwrap_or_else(|e| fail(e));
         boot.kaslr = Kaslr::Random { seed, source };
-        let mut slot = mix(seed) % k.slots;
-        // Never the link address at random: it would hide a missing
-        // relocation.
-        if slot == link_slot && k.slots > 1 {
-            slot = (slot + 1) % k.slots;
-        }
-        slot
+        kaslr::random_slot(seed, k.slots, link_slot)
     };
     boot.slot = slot;
     boot.run = k.start + slot * k.granule;
 }
 
-/// Physical start of each image section, in `SECTIONS` order, then the
-/// image end. Section names are checked against `SECTIONS` at compile time
-/// (main.rs).
-fn section_bounds() -> [u64; 5] {
-    [
-        sym!("__text_start"),
-        sym!("__rodata_start"),
-        sym!("__data_start"),
-        sym!("__bss_start"),
-        sym!("__image_end"),
-    ]
-}
-
-/// Permissions inside the image window: each section's, and R+W for the
-/// rest of the window (free memory after the image).
-pub fn image_flags(bounds: &[u64; 5], pa: u64) -> u64 {
-    let mut i = 0;
-    while i < SECTIONS.len() {
-        if pa >= bounds[i] && pa < bounds[i + 1] {
-            let p = SECTIONS[i].perms;
-            return if p.read { R } else { 0 }
-                | if p.write { W } else { 0 }
-                | if p.execute { X } else { 0 };
-        }
-        i += 1;
-    }
-    R | W
+/// Applies the image's `R_AARCH64_RELATIVE` relocations for running at
+/// `run`.
+#[cfg(relocatable)]
+fn relocate(run: u64) -> Result<u64, layoutgen_rt::Error> {
+    use layoutgen_rt::reloc;
+    let image = reloc::Image {
+        link: IMAGE_LINK_ADDRESS,
+        load: LOAD_ADDRESS,
+        size: IMAGE_MAX_SIZE,
+    };
+    let delta = run.wrapping_sub(IMAGE_LINK_ADDRESS);
+    let (start, end) = (sym!("__rela_dyn_start"), sym!("__rela_dyn_end"));
+    let unsupported = b"unsupported dynamic relocation (only R_AARCH64_RELATIVE is handled)";
+    // SAFETY: `.rela.dyn` lies between the two linker-script symbols,
+    // 8-aligned, and the image is loaded at LOAD_ADDRESS.
+    unsafe { reloc::relocate(reloc::AARCH64, start, end, image, delta, unsupported) }
 }
 
 /// The region called `name` in `mode`, read through [`early_addr`].
 fn find_region(mode: &layout::ModeLayout, name: &[u8]) -> Option<Region> {
-    let base = early_addr(mode.regions.as_ptr() as u64) as *const Region;
-    let mut i = 0;
-    while i < mode.regions.len() {
-        // SAFETY: the generated region table, at its load address.
-        let r = unsafe { base.add(i).read() };
-        let n = early_addr(r.name.as_ptr() as u64) as *const u8;
-        let mut same = r.name.len() == name.len();
-        let mut j = 0;
-        while same && j < name.len() {
-            // SAFETY: within the region's name.
-            same = unsafe { n.add(j).read() } == name[j];
-            j += 1;
-        }
-        if same {
-            return Some(r);
-        }
-        i += 1;
+    let name_of = |r: &Region| (r.name.as_ptr(), r.name.len());
+    // SAFETY: the generated region table and its names, in the loaded image.
+    unsafe {
+        image::find_named(
+            mode.regions.as_ptr(),
+            mode.regions.len(),
+            name,
+            name_of,
+            early_addr,
+        )
     }
-    None
 }
+
+/// Page-table pages available (root included): enough for every mode with
+/// up to `fdt::MAX_RAM_RANGES` RAM ranges.
+const POOL_PAGES: usize = 64;
+
+static mut POOL: [Table; POOL_PAGES] = [Table::EMPTY; POOL_PAGES];
 
 /// TTBR1: the linear map of all RAM, the image window at `run` with
 /// per-section permissions, and the UART's page at the start of the fixmap.
 fn build_page_tables(boot: &mut Boot, mode: &layout::ModeLayout) {
-    // SAFETY: the pool is in BSS (zeroed) and only used here.
-    let mut b = unsafe { Builder::new(boot.mode.levels()) };
-    let linear = mode.linear_map;
-    let lin_leaf = b.largest_leaf_within(linear.leaf);
-    let win_leaf = b.largest_leaf_within(SECTION_ALIGN);
-    let bounds = section_bounds();
-    let off = mode.linear_offset;
-    let run = boot.run;
-    let win_flags = |va: u64| image_flags(&bounds, va.wrapping_sub(run).wrapping_add(LOAD_ADDRESS));
-    let ok = |r: Result<(), &'static [u8]>| r.unwrap_or_else(|e| fail(e));
     if mode.image_in_linear_map {
         fail(b"this kernel implements an image in its own slot only");
     }
-
-    // The linear map of every RAM range, clipped to the linear map region.
-    let linear_end = RAM_BASE.saturating_add(linear.size);
-    for &(start, size) in &boot.info.ram[..boot.info.ram_count] {
-        let end = start.saturating_add(size).min(linear_end);
-        if start < RAM_BASE || start >= end {
-            continue;
-        }
-        ok(b.map(
-            start.wrapping_add(off),
-            start,
-            end - start,
-            lin_leaf,
-            |_| R | W,
-        ));
-    }
-    ok(b.map(run, LOAD_ADDRESS, IMAGE_MAX_SIZE, win_leaf, win_flags));
+    // SAFETY: the pool is ours alone, and only used here; its address is its
+    // physical address (the MMU is off).
+    #[allow(clippy::deref_addrof)] // `&mut POOL` is a static-mut reference
+    let pool = unsafe { &mut *(&raw mut POOL) };
+    let pool_pa = pool.as_ptr() as u64;
+    let mut b = Builder::<Granule4K>::new(boot.mode.levels(), pool, pool_pa);
+    let bounds = image::section_bounds();
+    b.map_kernel(&KernelMap {
+        ram: boot.info.ram(),
+        ram_base: RAM_BASE,
+        linear_offset: mode.linear_offset,
+        linear_size: mode.linear_map.size,
+        linear_leaf: mode.linear_map.leaf,
+        image_pa: LOAD_ADDRESS,
+        image_va: boot.run,
+        image_size: IMAGE_MAX_SIZE,
+        image_leaf: SECTION_ALIGN,
+        image_in_linear_map: false,
+        bounds: &bounds,
+        sections: &crate::SECTION_FLAGS,
+    })
+    .unwrap_or_else(|e| fail(e));
     // One device page at the start of the fixmap: the UART.
     if let Some(fixmap) = find_region(mode, b"fixmap") {
-        let page = boot.uart_pa & !(PAGE_SIZE - 1);
-        ok(b.map(fixmap.start, page, PAGE_SIZE, PAGE_SIZE, |_| R | W | DEVICE));
-        boot.uart_va = fixmap.start + (boot.uart_pa - page);
+        let flags = Flags::R | Flags::W | Flags::DEVICE;
+        boot.uart_va = b
+            .map_page(fixmap.start, boot.uart_pa, flags)
+            .unwrap_or_else(|e| fail(e));
     }
     boot.root_pa = b.root_pa();
     boot.pt_pages = b.pt_pages();
-    boot.leaves = b.leaves;
+    boot.leaves = b.leaves();
 }
 
 /// TTBR0: 1 GiB blocks mapping the image window to itself, read-only and
 /// executable, for the instructions between the MMU switch and the jump.
 fn build_idmap(boot: &mut Boot) {
-    let t = (&raw mut IDMAP).cast::<u64>();
     let gib = layout::GIGAPAGE_SIZE;
-    let mut pa = LOAD_ADDRESS & !(gib - 1);
-    while pa < LOAD_ADDRESS + IMAGE_MAX_SIZE {
-        if pa >> (64 - T0SZ) != 0 {
-            fail(b"the load address is beyond the identity map's 39 bits");
-        }
-        // SAFETY: IDMAP is ours; the index is below 512.
-        unsafe {
-            t.add((pa >> 30) as usize & 511)
-                .write(pa | paging::leaf_attrs(R | X))
-        };
-        boot.idmap_blocks += 1;
-        pa += gib;
+    let start = LOAD_ADDRESS & !(gib - 1);
+    let end = (LOAD_ADDRESS + IMAGE_MAX_SIZE).div_ceil(gib) * gib;
+    if (end - 1) >> (64 - T0SZ) != 0 {
+        fail(b"the load address is beyond the identity map's 39 bits");
     }
-    boot.idmap_pa = t as u64;
+    // SAFETY: IDMAP is ours alone, used only here; its address is physical.
+    #[allow(clippy::deref_addrof)] // `&mut IDMAP` is a static-mut reference
+    let table = unsafe { &mut *(&raw mut IDMAP) };
+    let table_pa = table.as_ptr() as u64;
+    // Three levels from Arm's level 1: the root holds the 1 GiB blocks.
+    let mut b = Builder::<Granule4K>::new(3, table, table_pa);
+    b.map(start, start, end - start, gib, |_| Flags::R | Flags::X)
+        .unwrap_or_else(|e| fail(e));
+    boot.idmap_blocks = b.leaves()[2];
+    boot.idmap_pa = b.root_pa();
 }

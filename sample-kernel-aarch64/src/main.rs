@@ -16,61 +16,14 @@ mod layout {
 mod checks;
 mod console;
 mod early;
-// The device-tree reader is architecture-neutral: the riscv kernel's (its
-// KASLR helpers go unused here).
-#[allow(dead_code)]
-#[path = "../../sample-kernel/src/fdt.rs"]
-mod fdt;
-mod paging;
-#[cfg(relocatable)]
-mod reloc;
 
-use console::{exit, put_hex, puts};
+use console::{Console, exit, put_hex, puts};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use layout::SECTIONS;
+use layoutgen_rt::paging::Flags;
 
-/// The address of a linker symbol, computed PC-relatively (`adrp`/`add`):
-/// the physical address before paging, the virtual one after.
-#[macro_export]
-macro_rules! sym {
-    ($name:literal) => {{
-        let a: u64;
-        // SAFETY: only computes an address.
-        unsafe {
-            core::arch::asm!(
-                concat!("adrp {0}, ", $name, "\nadd {0}, {0}, :lo12:", $name),
-                out(reg) a,
-                options(nomem, nostack, pure, preserves_flags)
-            )
-        };
-        a
-    }};
-}
-
-const fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-// The kernel names the sections' start symbols; the spec must agree.
-const _: () = assert!(
-    SECTIONS.len() == 4
-        && same(SECTIONS[0].id, "text")
-        && same(SECTIONS[1].id, "rodata")
-        && same(SECTIONS[2].id, "data")
-        && same(SECTIONS[3].id, "bss"),
-    "the sample kernel expects image sections text, rodata, data, bss"
-);
+/// Each image section's flags; fails to compile unless the spec's sections
+/// are text, rodata, data, bss (the start symbols the kernel reads).
+const SECTION_FLAGS: [Flags; 4] = layoutgen_rt::image_sections!(layout::SECTIONS);
 
 core::arch::global_asm!(
     // The first input section of the first output section: the image's
@@ -250,13 +203,7 @@ extern "C" fn trap_handler(f: &mut TrapFrame, vector: u64) {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    if PAGING.load(Ordering::Relaxed) {
-        println!("panic: {info}");
-    } else {
-        puts(b"panic before paging\n");
-    }
-    puts(b"RESULT: FAIL panic\n");
-    exit(3)
+    layoutgen_rt::checks::panic::<Console>(info, PAGING.load(Ordering::Relaxed))
 }
 
 /// Runs at the image's virtual address with paging on.
@@ -268,21 +215,6 @@ extern "C" fn kmain() -> ! {
     console::set_uart(boot.uart_va);
     PAGING.store(true, Ordering::Relaxed);
     // Exercise the failure paths on request (the tests use these).
-    match fdt::arg(boot.info.bootargs(), b"fail") {
-        Some(b"panic") => panic!("requested by bootargs fail=panic"),
-        Some(b"trap") => {
-            // SAFETY: not safe at all: a load from an unmapped address.
-            let v = unsafe { core::ptr::read_volatile(core::ptr::dangling::<u64>()) };
-            println!("read {v:#x} from an unmapped address");
-        }
-        _ => {}
-    }
-    let failures = checks::run(boot);
-    if failures == 0 {
-        println!("RESULT: PASS");
-        exit(0)
-    } else {
-        println!("RESULT: FAIL {failures} check(s) failed");
-        exit(1)
-    }
+    layoutgen_rt::checks::fail_on_request::<Console>(boot.info.bootargs());
+    layoutgen_rt::checks::finish::<Console>(checks::run(boot))
 }

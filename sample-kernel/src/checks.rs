@@ -6,37 +6,34 @@
 //! xv6's trampsec). With paging (`paged` below): translation round trips, the
 //! identity map when VA = PA, W^X in the tables and for real. Without
 //! (`machine` below): M-mode, RAM and devices against the layout.
+//!
+//! The report and the checks both sample kernels run (round trips, same
+//! bytes, the table census, the W^X faults, the summary line) are
+//! `layoutgen_rt::checks`; this module adds the riscv side (fault causes,
+//! the accesses that provoke them, `gp`, the CSRs) and this kernel's own.
 
+use crate::console::Console;
 use crate::early::{Boot, Kaslr};
 use crate::layout::{
     self, CODE_MODEL, CodeModel, GP_POLICY, GpPolicy, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE,
     LAYOUT_NAME, LOAD_ADDRESS, ModeLayout, SECTIONS, STACK_SIZE,
 };
-use crate::{TrapFrame, println, sym};
-use core::fmt;
-use core::sync::atomic::{AtomicU64, Ordering};
+use crate::{TrapFrame, println};
+use layoutgen_rt::checks::{ExpectedFault, probe_symbols};
+use layoutgen_rt::{image, sym};
+
+type Checks = layoutgen_rt::checks::Checks<Console>;
 
 const CAUSE_FETCH_PAGE_FAULT: u64 = 12;
 
-static EXPECT_CAUSE: AtomicU64 = AtomicU64::new(0);
-static EXPECT_ADDR: AtomicU64 = AtomicU64::new(0);
-static SEEN_CAUSE: AtomicU64 = AtomicU64::new(0);
-
-/// Read-only data a check tries to write.
-static RO_PROBE: [u8; 16] = [0x5a; 16];
-/// Data written through one mapping and read through the other.
-static mut ALIAS_PROBE: u64 = 1;
-/// A BSS object, for the address round trips.
-static mut BSS_PROBE: u64 = 0;
+/// The fault a check is provoking, for the trap handler.
+static FAULT: ExpectedFault = ExpectedFault::new();
 
 /// Called by the trap handler: consumes a fault a check asked for.
 pub fn expected_fault(f: &mut TrapFrame, cause: u64, tval: u64) -> bool {
-    let want = EXPECT_CAUSE.load(Ordering::Relaxed);
-    if want == 0 || cause != want || tval != EXPECT_ADDR.load(Ordering::Relaxed) {
+    if !FAULT.take(cause, tval) {
         return false;
     }
-    EXPECT_CAUSE.store(0, Ordering::Relaxed);
-    SEEN_CAUSE.store(cause, Ordering::Relaxed);
     if cause == CAUSE_FETCH_PAGE_FAULT {
         // The probe was entered with `jalr ra`: resume at the return address.
         f.epc = f.x[1];
@@ -47,21 +44,6 @@ pub fn expected_fault(f: &mut TrapFrame, cause: u64, tval: u64) -> bool {
         f.epc += if low & 3 == 3 { 4 } else { 2 };
     }
     true
-}
-
-struct Checks {
-    failures: u32,
-}
-
-impl Checks {
-    fn report(&mut self, name: &str, ok: bool, detail: fmt::Arguments) {
-        if ok {
-            println!("check {name}: ok");
-        } else {
-            self.failures += 1;
-            println!("check {name}: FAIL {detail}");
-        }
-    }
 }
 
 fn gp() -> u64 {
@@ -78,50 +60,13 @@ fn sp() -> u64 {
     v
 }
 
-/// Runs `f`, which must raise `cause` at `addr`; did it?
-fn expect_fault(cause: u64, addr: u64, f: impl FnOnce()) -> bool {
-    SEEN_CAUSE.store(0, Ordering::Relaxed);
-    EXPECT_ADDR.store(addr, Ordering::Relaxed);
-    EXPECT_CAUSE.store(cause, Ordering::Relaxed);
-    f();
-    EXPECT_CAUSE.store(0, Ordering::Relaxed);
-    SEEN_CAUSE.load(Ordering::Relaxed) == cause
-}
-
-/// The image's symbols the address checks look at: (name, address).
-fn probe_symbols() -> [(&'static str, u64); 6] {
-    [
-        ("_start", sym!("_start")),
-        ("kmain", crate::kmain as *const () as u64),
-        ("rodata", (&raw const RO_PROBE) as u64),
-        ("data", (&raw const ALIAS_PROBE) as u64),
-        ("bss", (&raw const BSS_PROBE) as u64),
-        ("stack", sym!("__stack_top") - 8),
-    ]
-}
-
-/// The image's section starts, in `SECTIONS` order, then the image end.
-fn section_bounds() -> [u64; 5] {
-    [
-        sym!("__text_start"),
-        sym!("__rodata_start"),
-        sym!("__data_start"),
-        sym!("__bss_start"),
-        sym!("__image_end"),
-    ]
-}
-
-/// RAM from the device tree: lowest start, highest end.
-fn ram_span(boot: &Boot) -> (u64, u64) {
-    let ram = &boot.info.ram[..boot.info.ram_count];
-    let lo = ram.iter().map(|r| r.0).min().unwrap_or(0);
-    let hi = ram.iter().map(|r| r.0 + r.1).max().unwrap_or(0);
-    (lo, hi)
+fn kmain() -> u64 {
+    crate::kmain as *const () as u64
 }
 
 pub fn run(boot: &Boot) -> u32 {
     let ml = layout::layout_for(boot.mode).expect("early boot chose a listed mode");
-    let mut c = Checks { failures: 0 };
+    let mut c = Checks::new();
     #[cfg(not(bare))]
     paged::translations(&mut c, boot, ml);
     #[cfg(bare)]
@@ -136,15 +81,15 @@ pub fn run(boot: &Boot) -> u32 {
     }
     #[cfg(bare)]
     machine::summary(boot);
-    c.failures
+    c.failures()
 }
 
 /// The image, its sections, `kmain`, the stack and gp where the spec says.
 fn symbols(c: &mut Checks, boot: &Boot, ml: &ModeLayout) {
     let run = boot.run;
-    let bounds = section_bounds();
+    let bounds = image::section_bounds();
     let (image_start, image_end) = (sym!("__image_start"), sym!("__image_end"));
-    let kmain = crate::kmain as *const () as u64;
+    let kmain = kmain();
     let sections_ok = (0..SECTIONS.len())
         .all(|i| bounds[i].is_multiple_of(SECTIONS[i].align) && bounds[i] <= bounds[i + 1]);
     let slot = ml.image_slot;
@@ -224,64 +169,50 @@ mod paged {
     //! Checks that need paging on.
 
     use super::*;
-    use crate::early::SeedSource;
     use crate::layout::{IMAGE_OFFSET, SECTION_ALIGN};
-    use crate::paging::{PTE_R, PTE_V, PTE_W, PTE_X, walk};
+    use crate::placement::load_pa;
+    use layoutgen_rt::checks::{self, Probe, Running, Summary, Tree};
+    use layoutgen_rt::kaslr::SeedSource;
+    use layoutgen_rt::paging::riscv64::Sv;
+    use layoutgen_rt::paging::{self, Mapped};
+    use layoutgen_rt::text::Joined;
 
     const CAUSE_STORE_PAGE_FAULT: u64 = 15;
 
-    /// Data a check tries to execute: `ret; ret`, so a missing W^X returns
-    /// harmlessly instead of crashing.
-    static mut DATA_PROBE: [u32; 2] = [0x0000_8067, 0x0000_8067];
+    /// The live tables, read through the linear map.
+    fn live(ml: &ModeLayout) -> Mapped {
+        // SAFETY: the linear map maps all RAM, page tables included, for
+        // as long as the kernel runs.
+        unsafe { Mapped::new(ml.linear_offset) }
+    }
 
     /// Physical address of `va` by walking the live page tables.
     fn translate(boot: &Boot, ml: &ModeLayout, va: u64) -> Option<u64> {
-        let (pte, size) = walk(boot.root_pa, boot.mode.levels(), va, |pa| {
-            ml.phys_to_virt(pa) as *const u64
-        })?;
-        Some(((pte >> 10) << 12) + (va & (size - 1)))
+        paging::translate::<Sv>(&live(ml), boot.root_pa, boot.mode.levels(), va)
     }
 
-    /// Every leaf of the tree: calls `f(va, pte, size)`; returns tables seen.
-    fn each_leaf(
-        ml: &ModeLayout,
-        table: u64,
-        level: u32,
-        va_base: u64,
-        f: &mut impl FnMut(u64, u64, u64),
-    ) -> u64 {
-        let mut tables = 1;
-        let entries = ml.phys_to_virt(table) as *const u64;
-        for i in 0..512u64 {
-            // SAFETY: a page-table page, mapped by the linear map.
-            let pte = unsafe { entries.add(i as usize).read_volatile() };
-            if pte & PTE_V == 0 {
-                continue;
-            }
-            let shift = 12 + 9 * level;
-            let mut va = va_base | (i << shift);
-            if level == boot_levels(ml) - 1 && i >= 256 {
-                // Sign-extend the top-level index into a canonical address.
-                va |= !0u64 << (shift + 9);
-            }
-            if pte & (PTE_R | PTE_W | PTE_X) != 0 {
-                f(va, pte, 1u64 << shift);
-            } else {
-                tables += each_leaf(ml, (pte >> 10) << 12, level - 1, va, f);
-            }
+    /// The shared checks' view of this boot.
+    fn running<'a>(boot: &'a Boot, ml: &ModeLayout, bounds: &'a [u64]) -> Running<'a> {
+        Running {
+            ram: boot.info.ram(),
+            linear_offset: ml.linear_offset,
+            linear_start: ml.linear_map.start,
+            linear_size: ml.linear_map.size,
+            link: IMAGE_LINK_ADDRESS,
+            load_address: LOAD_ADDRESS,
+            image_offset: IMAGE_OFFSET,
+            image_size: IMAGE_MAX_SIZE,
+            run: boot.run,
+            load: load_pa(),
+            bounds,
+            sections: &crate::SECTION_FLAGS,
+            section_align: SECTION_ALIGN,
         }
-        tables
-    }
-
-    fn boot_levels(ml: &ModeLayout) -> u32 {
-        ml.mode.levels()
     }
 
     pub(super) fn translations(c: &mut Checks, boot: &Boot, ml: &ModeLayout) {
         let run = boot.run;
         let shift = run.wrapping_sub(IMAGE_LINK_ADDRESS); // KASLR offset
-        let load = crate::placement::load_pa();
-        let va_to_pa = |va: u64| va.wrapping_sub(run).wrapping_add(load);
 
         println!("sample-kernel: running at {run:#x} with paging on");
         let satp: u64;
@@ -300,7 +231,7 @@ mod paged {
             accepted(0),
             accepted(1),
             accepted(2),
-            ModeList
+            Joined(&layout::MODES.map(|m| m.name()), ",")
         );
         let args = core::str::from_utf8(boot.info.bootargs()).unwrap_or("<not utf-8>");
         println!("bootargs: \"{args}\"");
@@ -309,7 +240,7 @@ mod paged {
             Kaslr::Disabled => println!("kaslr: disabled by nokaslr"),
             Kaslr::Physical => println!(
                 "kaslr: from the physical address: pa {:#x} -> va {run:#x} (offset {shift:#x})",
-                crate::placement::load_pa()
+                load_pa()
             ),
             Kaslr::Random { seed, source, slot } => {
                 let from = match source {
@@ -326,91 +257,33 @@ mod paged {
         #[cfg(relocatable)]
         println!("relocations: {} R_RISCV_RELATIVE applied", boot.relocations);
 
-        // --- address translation round trips ---------------------------------
-        let mut ok = true;
-        let mut bad = 0;
-        for &(start, size) in &boot.info.ram[..boot.info.ram_count] {
-            for pa in [start, (start + size / 2) & !7, start + size - 8] {
-                let va = ml.phys_to_virt(pa);
-                let good = ml.linear_map.contains(va)
-                    && ml.virt_to_phys(va) == pa
-                    && translate(boot, ml, va) == Some(pa);
-                if !good && ok {
-                    bad = pa;
-                }
-                ok &= good;
-            }
-        }
-        c.report(
-            "linear_roundtrip",
-            ok,
-            format_args!("pa {bad:#x} does not round-trip through the linear map"),
-        );
-
-        let mut ok = true;
-        let mut bad = "";
-        for (name, va) in probe_symbols() {
-            let pa = va_to_pa(va);
-            let good = (load..load + IMAGE_MAX_SIZE).contains(&pa)
-                && layout::kernel_virt_to_phys(va.wrapping_sub(shift))
-                    .wrapping_sub(LOAD_ADDRESS)
-                    .wrapping_add(load)
-                    == pa
-                && layout::kernel_phys_to_virt(pa.wrapping_sub(load).wrapping_add(LOAD_ADDRESS))
-                    .wrapping_add(shift)
-                    == va
-                && translate(boot, ml, va) == Some(pa)
-                && ml.virt_to_phys(ml.phys_to_virt(pa)) == pa
-                && translate(boot, ml, ml.phys_to_virt(pa)) == Some(pa);
-            if !good && ok {
-                bad = name;
-            }
-            ok &= good;
-        }
-        c.report(
-            "image_roundtrip",
-            ok,
-            format_args!("symbol {bad} does not round-trip"),
-        );
-
-        // --- the same bytes through both mappings -----------------------------
-        let same_bytes = |va: u64, len: u64| -> bool {
-            let lin = ml.phys_to_virt(va_to_pa(va));
-            (0..len).all(|i| {
-                // SAFETY: both addresses are mapped and readable (checked above).
-                unsafe {
-                    ((va + i) as *const u8).read_volatile()
-                        == ((lin + i) as *const u8).read_volatile()
-                }
-            })
+        let bounds = image::section_bounds();
+        let r = running(boot, ml, &bounds);
+        let t = |va| translate(boot, ml, va);
+        checks::linear_roundtrip(c, &r, t);
+        checks::image_roundtrip(c, &r, &probe_symbols(kmain()), t);
+        // SAFETY: the round trips found both mappings of the probes; the
+        // data probe is layoutgen-rt's, used by this check alone.
+        unsafe {
+            checks::same_bytes(
+                c,
+                &r,
+                sym!("_start"),
+                checks::probe_rodata(),
+                checks::probe_data(),
+            )
         };
-        let text_ok = same_bytes(sym!("_start"), 256);
-        let ro_ok = same_bytes((&raw const RO_PROBE) as u64, 16);
-        let alias = (&raw mut ALIAS_PROBE) as u64;
-        let alias_lin = ml.phys_to_virt(va_to_pa(alias)) as *mut u64;
-        // SAFETY: ALIAS_PROBE is ours; both addresses map it read-write.
-        let rw_ok = unsafe {
-            (alias as *mut u64).write_volatile(0x1234_5678_9abc_def0);
-            let a = alias_lin.read_volatile() == 0x1234_5678_9abc_def0;
-            alias_lin.write_volatile(0x0fed_cba9_8765_4321);
-            a && (alias as *const u64).read_volatile() == 0x0fed_cba9_8765_4321
-        };
-        c.report(
-            "same_bytes",
-            text_ok && ro_ok && rw_ok,
-            format_args!("text {text_ok} rodata {ro_ok} data write/read {rw_ok}"),
-        );
 
         // An identity-mapped kernel (xv6): VA = PA for the image, for RAM
         // and for the devices, in the live tables.
         if IMAGE_OFFSET == 0 && ml.linear_offset == 0 {
-            let (lo, hi) = ram_span(boot);
-            let image_ok = probe_symbols()
+            let (lo, hi) = boot.info.ram_span();
+            let image_ok = probe_symbols(kmain())
                 .iter()
-                .all(|&(_, va)| translate(boot, ml, va) == Some(va) && va_to_pa(va) == va);
+                .all(|&(_, va)| t(va) == Some(va) && r.image_pa(va) == va);
             let ram_ok = [lo, (lo + (hi - lo) / 2) & !7, hi - 8]
                 .iter()
-                .all(|&pa| ml.phys_to_virt(pa) == pa && translate(boot, ml, pa) == Some(pa));
+                .all(|&pa| ml.phys_to_virt(pa) == pa && t(pa) == Some(pa));
             let dev_ok = boot.finisher_va == boot.finisher_pa
                 && translate(boot, ml, boot.finisher_va) == Some(boot.finisher_pa);
             c.report(
@@ -424,130 +297,59 @@ mod paged {
         }
     }
 
-    pub(super) fn wx(c: &mut Checks, boot: &Boot, ml: &ModeLayout) {
-        let run = boot.run;
-        let load = crate::placement::load_pa();
-        let va_to_pa = |va: u64| va.wrapping_sub(run).wrapping_add(load);
-        let bounds = section_bounds();
-        // --- W^X in the page tables -------------------------------------------
-        let mut wx_leaves = 0;
-        let mut wrong_perm = 0u64;
-        let mut leaves = [0u64; 5];
-        let levels = boot.mode.levels();
-        let tables = each_leaf(ml, boot.root_pa, levels - 1, 0, &mut |va, pte, size| {
-            leaves[((size.trailing_zeros() - 12) / 9) as usize] += 1;
-            if pte & PTE_W != 0 && pte & PTE_X != 0 {
-                wx_leaves += 1;
-            }
-            // Inside the image: exactly the section's permissions.
-            if va >= run && va < run + IMAGE_MAX_SIZE && wrong_perm == 0 {
-                let pa = va_to_pa(va);
-                let i = (0..SECTIONS.len())
-                    .find(|&i| pa >= va_to_pa(bounds[i]) && pa < va_to_pa(bounds[i + 1]));
-                let want = match i {
-                    Some(i) => {
-                        let p = SECTIONS[i].perms;
-                        (if p.read { PTE_R } else { 0 })
-                            | (if p.write { PTE_W } else { 0 })
-                            | (if p.execute { PTE_X } else { 0 })
-                    }
-                    None => PTE_R | PTE_W,
-                };
-                if pte & (PTE_R | PTE_W | PTE_X) != want || size > SECTION_ALIGN {
-                    wrong_perm = va;
-                }
-            }
-        });
-        c.report(
-            "wx_tables",
-            wx_leaves == 0 && wrong_perm == 0,
-            format_args!(
-                "{wx_leaves} writable+executable leaves; wrong permissions at {wrong_perm:#x}"
-            ),
-        );
-        c.report(
-            "pt_counts",
-            tables == boot.pt_pages && leaves == boot.leaves,
-            format_args!(
-                "walked {tables} tables {leaves:?}, built {} {:?}",
-                boot.pt_pages, boot.leaves
-            ),
-        );
+    /// The riscv accesses the W^X checks provoke faults with.
+    struct Riscv;
 
-        // --- W^X for real: these must trap ------------------------------------
-        let ro = (&raw const RO_PROBE) as u64;
-        let seen = expect_fault(CAUSE_STORE_PAGE_FAULT, ro, || {
+    impl Probe for Riscv {
+        const STORE_FAULT: u64 = CAUSE_STORE_PAGE_FAULT;
+        const FETCH_FAULT: u64 = CAUSE_FETCH_PAGE_FAULT;
+
+        fn store64(addr: u64) {
             // SAFETY: expected to fault; the trap handler skips the store.
-            unsafe { core::arch::asm!("sd zero, 0({0})", in(reg) ro) };
-        });
-        // SAFETY: reading our own static.
-        let intact = unsafe { (ro as *const u8).read_volatile() } == 0x5a;
-        c.report(
-            "wx_rodata_write",
-            seen && intact,
-            format_args!("store to rodata {ro:#x} did not trap"),
-        );
+            unsafe { core::arch::asm!("sd zero, 0({0})", in(reg) addr) };
+        }
 
-        let text = sym!("__text_end") - 8;
-        let seen = expect_fault(CAUSE_STORE_PAGE_FAULT, text, || {
+        fn store32(addr: u64) {
             // SAFETY: expected to fault; the trap handler skips the store.
-            unsafe { core::arch::asm!("sw zero, 0({0})", in(reg) text) };
-        });
-        c.report(
-            "wx_text_write",
-            seen,
-            format_args!("store to text {text:#x} did not trap"),
-        );
+            unsafe { core::arch::asm!("sw zero, 0({0})", in(reg) addr) };
+        }
 
-        let data = (&raw const DATA_PROBE) as u64;
-        let seen = expect_fault(CAUSE_FETCH_PAGE_FAULT, data, || {
+        fn call(addr: u64) {
             // SAFETY: expected to fault; the handler resumes at `ra`. Without
             // W^X the probe is `ret` and comes back here too.
-            unsafe { core::arch::asm!("jalr ra, 0({0})", in(reg) data, out("ra") _) };
-        });
-        c.report(
-            "wx_data_exec",
-            seen,
-            format_args!("executing data at {data:#x} did not trap"),
-        );
+            unsafe { core::arch::asm!("jalr ra, 0({0})", in(reg) addr, out("ra") _) };
+        }
+    }
+
+    pub(super) fn wx(c: &mut Checks, boot: &Boot, ml: &ModeLayout) {
+        let bounds = image::section_bounds();
+        let levels = boot.mode.levels();
+        let tree = Tree {
+            root: boot.root_pa,
+            levels,
+            pt_pages: boot.pt_pages,
+            leaves: &boot.leaves,
+        };
+        // Index bits to a canonical address: bit 38 (47, 56) copied up.
+        let canonical = |va| paging::sign_extend(va, 12 + 9 * levels);
+        checks::tables::<_, Sv>(c, &running(boot, ml, &bounds), &tree, &live(ml), canonical);
+        checks::wx_faults::<_, Riscv>(c, &FAULT, sym!("__text_end") - 8);
     }
 
     pub(super) fn summary(boot: &Boot, ml: &ModeLayout) {
-        let run = boot.run;
-        let (ram_lo, ram_hi) = ram_span(boot);
-        println!(
-            "layout: spec={} mode={} page_offset={:#x} linear_map={:#x}-{:#x} kernel_link={:#x} \
-             kernel_run={:#x} ram={:#x}-{:#x} pt_pages={} leaves_1g={} leaves_2m={} leaves_4k={}",
-            LAYOUT_NAME,
-            boot.mode.name(),
-            ml.page_offset,
-            ml.linear_map.start,
-            // Exclusive end; a region ending at 2^64 prints as 0x10000000000000000.
-            ml.linear_map.start as u128 + ml.linear_map.size as u128,
-            IMAGE_LINK_ADDRESS,
-            run,
-            ram_lo,
-            ram_hi,
-            boot.pt_pages,
-            boot.leaves[2],
-            boot.leaves[1],
-            boot.leaves[0],
-        );
-    }
-
-    /// `MODES`, space-separated.
-    struct ModeList;
-
-    impl fmt::Display for ModeList {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            for (i, m) in layout::MODES.iter().enumerate() {
-                if i > 0 {
-                    f.write_str(",")?;
-                }
-                f.write_str(m.name())?;
-            }
-            Ok(())
-        }
+        let summary = Summary {
+            spec: LAYOUT_NAME,
+            mode: boot.mode.name(),
+            page_offset: ml.page_offset,
+            linear_start: ml.linear_map.start,
+            linear_size: ml.linear_map.size,
+            link: IMAGE_LINK_ADDRESS,
+            run: boot.run,
+            ram: boot.info.ram_span(),
+            pt_pages: boot.pt_pages,
+            leaves: &boot.leaves,
+        };
+        println!("{summary}");
     }
 }
 
@@ -557,6 +359,7 @@ mod machine {
 
     use super::*;
     use crate::layout::{IMAGE_OFFSET, RAM_BASE, RAM_MAX_SIZE, RAM_MIN_SIZE, bare};
+    use core::fmt;
 
     /// A load from where there is no memory and no device.
     const CAUSE_LOAD_ACCESS_FAULT: u64 = 5;
@@ -616,7 +419,7 @@ mod machine {
         );
 
         // --- RAM from the device tree against the spec ---------------------
-        let (lo, hi) = ram_span(boot);
+        let (lo, hi) = boot.info.ram_span();
         let size = hi - lo;
         let (image_start, image_end) = (sym!("__image_start"), sym!("__image_end"));
         let ram_ok = lo == RAM_BASE
@@ -635,7 +438,7 @@ mod machine {
         // --- the image runs where it is linked and loaded ------------------
         let mut ok = IMAGE_OFFSET == 0 && run == LOAD_ADDRESS && run == IMAGE_LINK_ADDRESS;
         let mut bad = "";
-        for (name, va) in probe_symbols() {
+        for (name, va) in probe_symbols(kmain()) {
             let good = (LOAD_ADDRESS..LOAD_ADDRESS + IMAGE_MAX_SIZE).contains(&va)
                 && layout::kernel_virt_to_phys(va) == va
                 && layout::kernel_phys_to_virt(va) == va
@@ -667,7 +470,7 @@ mod machine {
         );
 
         // --- past the end of RAM there is nothing: an M-mode trap ----------
-        let seen = expect_fault(CAUSE_LOAD_ACCESS_FAULT, hi, || {
+        let seen = FAULT.expect(CAUSE_LOAD_ACCESS_FAULT, hi, || {
             // SAFETY: expected to fault; the trap handler skips the load.
             unsafe { core::arch::asm!("ld zero, 0({0})", in(reg) hi) };
         });
@@ -679,7 +482,7 @@ mod machine {
     }
 
     pub(super) fn summary(boot: &Boot) {
-        let (ram_lo, ram_hi) = ram_span(boot);
+        let (ram_lo, ram_hi) = boot.info.ram_span();
         println!(
             "layout: spec={} mode=bare privilege=M kernel_link={:#x} kernel_run={:#x} \
              ram={:#x}-{:#x} uart={:#x} test={:#x} mhartid={} misa={:#x}",

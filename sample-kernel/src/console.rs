@@ -4,13 +4,15 @@
 //! can report a failure status, SBI SRST on QEMU 7.2 with OpenSBI 1.1
 //! cannot).
 //!
-//! `puts`/`put_hex` are plain byte loops, safe before paging: they read
-//! nothing but PC-relatively addressed bytes. `Console` implements
-//! `core::fmt::Write` and is only used once paging is on, since `core::fmt`
-//! follows absolute pointers (vtables) that are valid only at the kernel's
-//! virtual address.
+//! [`Console`] is this machine's `putc` and `exit` for layoutgen-rt's text
+//! output and check report. `puts`/`put_hex` are plain byte loops, safe
+//! before paging: they read nothing but PC-relatively addressed bytes.
+//! `println!` goes through `core::fmt` and is only used once paging is on,
+//! since `core::fmt` follows absolute pointers (vtables) that are valid only
+//! at the kernel's virtual address.
 
 use core::sync::atomic::{AtomicU64, Ordering};
+use layoutgen_rt::{checks, text};
 
 /// The QEMU `virt` test finisher, used only when the device tree does not
 /// name one (a device address, not part of the layout spec).
@@ -32,10 +34,15 @@ fn sbi_call(eid: usize, fid: usize, a0: usize, a1: usize) -> usize {
     ret
 }
 
+/// The console: SBI under OpenSBI, the UART in M-mode firmware.
+pub struct Console;
+
 #[cfg(not(bare))]
-pub fn putc(c: u8) {
-    // Legacy console putchar (EID 0x01); OpenSBI 1.1 has no DBCN.
-    sbi_call(0x01, 0, c as usize, 0);
+impl text::Putc for Console {
+    fn putc(c: u8) {
+        // Legacy console putchar (EID 0x01); OpenSBI 1.1 has no DBCN.
+        sbi_call(0x01, 0, c as usize, 0);
+    }
 }
 
 /// ns16550a registers (byte offsets): transmit holding, line status.
@@ -49,18 +56,43 @@ const UART_LSR_THRE: u8 = 1 << 5;
 /// Straight to the UART at the layout's `uart` region (QEMU needs no
 /// initialisation of it).
 #[cfg(bare)]
-pub fn putc(c: u8) {
-    let base = crate::layout::bare::UART.start;
-    // SAFETY: the UART's registers, physical addresses, no paging.
-    unsafe {
-        while ((base + UART_LSR) as *const u8).read_volatile() & UART_LSR_THRE == 0 {}
-        ((base + UART_THR) as *mut u8).write_volatile(c);
+impl text::Putc for Console {
+    fn putc(c: u8) {
+        let base = crate::layout::bare::UART.start;
+        // SAFETY: the UART's registers, physical addresses, no paging.
+        unsafe {
+            while ((base + UART_LSR) as *const u8).read_volatile() & UART_LSR_THRE == 0 {}
+            ((base + UART_THR) as *mut u8).write_volatile(c);
+        }
     }
 }
 
-#[path = "text.rs"]
-mod text;
-pub use text::{Console, put_hex, puts};
+pub fn puts(s: &[u8]) {
+    text::puts::<Console>(s)
+}
+
+pub fn put_hex(v: u64) {
+    text::put_hex::<Console>(v)
+}
+
+/// `RESULT: FAIL msg`, status 1: the boot cannot go on (before paging too).
+pub fn fail(msg: &[u8]) -> ! {
+    checks::fail::<Console>(msg)
+}
+
+/// Only once paging is on (see the module docs).
+#[macro_export]
+macro_rules! println {
+    ($($arg:tt)*) => {
+        layoutgen_rt::text::println::<$crate::console::Console>(format_args!($($arg)*))
+    };
+}
+
+impl checks::Exit for Console {
+    fn exit(code: u16) -> ! {
+        exit(code)
+    }
+}
 
 /// Powers off: status 0 for `code == 0`, else `code` (QEMU's exit status).
 pub fn exit(code: u16) -> ! {

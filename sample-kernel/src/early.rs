@@ -1,25 +1,36 @@
 //! Boot before paging: runs at the physical load address with the MMU off.
 //!
 //! Everything here is PC-relative: statics are reached with `lla`, there are
-//! no vtables (`dyn`), no `core::fmt`, no jump tables. The one place that
-//! must follow an absolute pointer from the image (the generated region
-//! table) translates it with [`early_addr`].
+//! no vtables (`dyn`), no `core::fmt`, no jump tables (this crate and
+//! layoutgen-rt are built with `-C jump-tables=no`). The one place that must
+//! follow an absolute pointer from the image (the generated region table)
+//! translates it with `layoutgen_rt::image::early_addr`.
 //!
 //! M-mode firmware (`cfg(bare)`) only reads the device tree here and goes on
 //! to `kmain`: it runs where it is linked, there is nothing to map.
 
-use crate::console::{self, FINISHER, put_hex, puts};
-use crate::fdt::{self, BootInfo};
+use crate::console::{FINISHER, fail, put_hex, puts};
 use crate::layout::PagingMode;
 #[cfg(not(bare))]
 use crate::layout::{
-    self, CODE_MODEL, CodeModel, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, MODES, PAGE_SIZE, RAM_BASE,
-    Region, SECTION_ALIGN, SECTIONS,
+    self, CODE_MODEL, CodeModel, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, MODES, RAM_BASE, Region,
+    SECTION_ALIGN,
 };
 #[cfg(not(bare))]
-use crate::paging::{Builder, PTE_R, PTE_W, PTE_X, Table};
-use crate::sym;
+use crate::placement;
 use core::sync::atomic::Ordering;
+use layoutgen_rt::fdt::{self, BootInfo};
+#[cfg(not(bare))]
+use layoutgen_rt::image;
+#[cfg(not(bare))]
+use layoutgen_rt::kaslr;
+use layoutgen_rt::kaslr::SeedSource;
+use layoutgen_rt::paging::MAX_LEVELS;
+#[cfg(not(bare))]
+use layoutgen_rt::paging::riscv64::{self, Sv};
+#[cfg(not(bare))]
+use layoutgen_rt::paging::{Builder, Flags, KernelMap, Table};
+use layoutgen_rt::sym;
 
 /// How the run address was chosen.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -40,14 +51,6 @@ pub enum Kaslr {
     Physical,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(bare, allow(dead_code))]
-pub enum SeedSource {
-    Bootargs,
-    DeviceTree,
-    Timer,
-}
-
 /// What the early boot found and did, for `kmain`. (M-mode firmware leaves
 /// the paging fields at zero.)
 #[cfg_attr(bare, allow(dead_code))]
@@ -66,7 +69,7 @@ pub struct Boot {
     pub relocations: u64,
     pub root_pa: u64,
     pub pt_pages: u64,
-    pub leaves: [u64; 5],
+    pub leaves: [u64; MAX_LEVELS],
     pub finisher_pa: u64,
     /// Fixmap address of the finisher (0 when the layout has no fixmap).
     pub finisher_va: u64,
@@ -84,7 +87,7 @@ pub static mut BOOT: Boot = Boot {
     relocations: 0,
     root_pa: 0,
     pt_pages: 0,
-    leaves: [0; 5],
+    leaves: [0; MAX_LEVELS],
     finisher_pa: 0,
     finisher_va: 0,
 };
@@ -92,28 +95,14 @@ pub static mut BOOT: Boot = Boot {
 #[cfg(not(bare))]
 const ALL_MODES: [PagingMode; 3] = [PagingMode::Sv39, PagingMode::Sv48, PagingMode::Sv57];
 
-/// A usable address, before paging, for a pointer into the image. A pointer
-/// loaded from the image's data holds the run-time virtual address `run`
-/// (the link address, or for a relocatable image the address its
-/// relocations were applied for: they are applied before anything follows
-/// such a pointer); one the compiler materialised itself (`lla`, e.g. after
-/// constant-folding a `const`) is already physical. Which one a given pointer
-/// is depends on the optimiser, so look at the value.
+/// A usable address, before paging, for a pointer into the image: see
+/// `layoutgen_rt::image::early_addr`. Its words hold the run-time virtual
+/// address `run` (the link address, or for a relocatable image the address
+/// its relocations were applied for: they are applied before anything
+/// follows such a pointer).
 #[cfg(not(bare))]
 fn early_addr(ptr: u64, run: u64) -> u64 {
-    if ptr.wrapping_sub(run) < IMAGE_MAX_SIZE {
-        ptr.wrapping_sub(run)
-            .wrapping_add(crate::placement::load_pa())
-    } else {
-        ptr
-    }
-}
-
-pub fn fail(msg: &[u8]) -> ! {
-    puts(b"RESULT: FAIL ");
-    puts(msg);
-    puts(b"\n");
-    console::exit(1)
+    image::early_addr(ptr, run, placement::load_pa(), IMAGE_MAX_SIZE)
 }
 
 /// Called from `_start` with the MMU off, BSS cleared and a stack.
@@ -124,7 +113,7 @@ pub extern "C" fn early_main(hartid: u64, dtb: u64) -> ! {
     #[cfg(bare)]
     let finisher = crate::layout::bare::TEST.start;
     #[cfg(not(bare))]
-    let finisher = console::VIRT_TEST_FINISHER;
+    let finisher = crate::console::VIRT_TEST_FINISHER;
     FINISHER.store(finisher, Ordering::Relaxed);
     // SAFETY: single hart, nothing else uses BOOT before `kmain`.
     #[allow(clippy::deref_addrof)] // `&mut BOOT` is a static-mut reference
@@ -155,12 +144,15 @@ pub extern "C" fn early_main(hartid: u64, dtb: u64) -> ! {
     #[cfg(not(bare))]
     {
         boot.finisher_pa = boot.info.finisher.unwrap_or(finisher);
-        crate::placement::record(&boot.info.ram[..boot.info.ram_count]);
+        placement::record(boot.info.ram()).unwrap_or_else(|e| fail(e));
         FINISHER.store(boot.finisher_pa, Ordering::Relaxed);
         choose_mode(boot);
         let mode = layout::layout_for(boot.mode).unwrap_or_else(|| fail(b"no layout for mode"));
         choose_run_address(boot, mode.kaslr);
-        crate::placement::follow_physical(boot, mode);
+        if let Some(run) = placement::follow_physical(mode) {
+            boot.run = run;
+            boot.kaslr = Kaslr::Physical;
+        }
         #[cfg(relocatable)]
         {
             // Before anything follows an absolute word of the image: GNU ld
@@ -168,14 +160,13 @@ pub extern "C" fn early_main(hartid: u64, dtb: u64) -> ! {
             // writes the link address. From here on they hold run-time
             // addresses, which `early_addr` translates until paging is on.
             let t0 = crate::workload::instret();
-            boot.relocations = crate::reloc::relocate(boot.run.wrapping_sub(IMAGE_LINK_ADDRESS))
-                .unwrap_or_else(|e| fail(e));
+            boot.relocations = relocate(boot.run).unwrap_or_else(|e| fail(e));
             crate::workload::note_relocation(t0);
         }
         build_page_tables(boot, mode);
-        let satp = (boot.mode.satp_mode() << 60) | (boot.root_pa >> 12);
+        let satp = riscv64::satp(boot.mode.satp_mode(), boot.root_pa);
         // SAFETY: the tables map the image at `run` and the stack with it.
-        unsafe { crate::enter_virtual(satp, boot.run.wrapping_sub(crate::placement::load_pa())) }
+        unsafe { crate::enter_virtual(satp, boot.run.wrapping_sub(placement::load_pa())) }
     }
 }
 
@@ -189,7 +180,7 @@ fn mode_index(m: PagingMode) -> usize {
 }
 
 #[cfg(not(bare))]
-static mut PROBE: [Table; 3] = [const { Table([0; 512]) }; 3];
+static mut PROBE: [Table; 3] = [Table::EMPTY; 3];
 
 #[cfg(not(bare))]
 /// Does the hart accept `mode` in `satp`? (WARL: an unsupported mode leaves
@@ -206,7 +197,7 @@ fn probe(mode: PagingMode) -> bool {
         (*p.add(1))[((here >> 39) & 511) as usize] = ((t0 >> 12) << 10) | 1;
         (*p.add(2))[((here >> 48) & 511) as usize] = ((t1 >> 12) << 10) | 1;
         let root = [t0, t1, t2][mode_index(mode)];
-        let satp = (mode.satp_mode() << 60) | (root >> 12);
+        let satp = riscv64::satp(mode.satp_mode(), root);
         let read: u64;
         core::arch::asm!(
             "sfence.vma",
@@ -258,15 +249,6 @@ fn choose_mode(boot: &mut Boot) {
 }
 
 #[cfg(not(bare))]
-/// splitmix64: a seed to a well-mixed 64-bit value.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-#[cfg(not(bare))]
 fn choose_run_address(boot: &mut Boot, kaslr: Option<layout::Kaslr>) {
     boot.run = IMAGE_LINK_ADDRESS;
     let Some(k) = kaslr else { return };
@@ -278,146 +260,94 @@ fn choose_run_address(boot: &mut Boot, kaslr: Option<layout::Kaslr>) {
         boot.kaslr = Kaslr::Disabled;
         return;
     }
-    let (seed, source) = if let Some(v) = fdt::arg(args, b"kaslr_seed") {
-        let seed = fdt::parse_u64(v).unwrap_or_else(|| fail(b"bootargs: bad kaslr_seed="));
-        (seed, SeedSource::Bootargs)
-    } else if let Some(seed) = boot.info.kaslr_seed {
-        (seed, SeedSource::DeviceTree)
-    } else {
+    let (seed, source) = kaslr::seed(args, boot.info.kaslr_seed, || {
         let t: u64;
         // SAFETY: reading the time CSR has no side effects.
         unsafe { core::arch::asm!("rdtime {0}", out(reg) t) };
-        (t, SeedSource::Timer)
-    };
-    let mut slot = mix(seed) % k.slots;
-    // Never the link address: a zero offset would hide missing relocations.
+        t
+    })
+    .unwrap_or_else(|e| fail(e));
     let link_slot = IMAGE_LINK_ADDRESS.wrapping_sub(k.start) / k.granule;
-    if slot == link_slot && k.slots > 1 {
-        slot = (slot + 1) % k.slots;
-    }
+    let slot = kaslr::random_slot(seed, k.slots, link_slot);
     boot.run = k.start + slot * k.granule;
     boot.kaslr = Kaslr::Random { seed, source, slot };
 }
 
-#[cfg(not(bare))]
-/// Physical start of each image section, in `SECTIONS` order, then the
-/// image end. Section names are checked against `SECTIONS` at compile time
-/// (main.rs).
-fn section_bounds() -> [u64; 5] {
-    [
-        sym!("__text_start"),
-        sym!("__rodata_start"),
-        sym!("__data_start"),
-        sym!("__bss_start"),
-        sym!("__image_end"),
-    ]
-}
-
-#[cfg(not(bare))]
-/// Leaf permissions inside the image window: each section's, and R+W for
-/// the rest of the window (free memory after the image).
-fn image_flags(bounds: &[u64; 5], pa: u64) -> u64 {
-    let mut i = 0;
-    while i < SECTIONS.len() {
-        if pa >= bounds[i] && pa < bounds[i + 1] {
-            let p = SECTIONS[i].perms;
-            return if p.read { PTE_R } else { 0 }
-                | if p.write { PTE_W } else { 0 }
-                | if p.execute { PTE_X } else { 0 };
-        }
-        i += 1;
-    }
-    PTE_R | PTE_W
+/// Applies the image's `R_RISCV_RELATIVE` relocations for running at `run`.
+#[cfg(relocatable)]
+fn relocate(run: u64) -> Result<u64, layoutgen_rt::Error> {
+    use layoutgen_rt::reloc;
+    let image = reloc::Image {
+        link: IMAGE_LINK_ADDRESS,
+        load: placement::load_pa(),
+        size: IMAGE_MAX_SIZE,
+    };
+    let delta = run.wrapping_sub(IMAGE_LINK_ADDRESS);
+    let (start, end) = (sym!("__rela_dyn_start"), sym!("__rela_dyn_end"));
+    let unsupported = b"unsupported dynamic relocation (only R_RISCV_RELATIVE is handled)";
+    // SAFETY: `.rela.dyn` lies between the two linker-script symbols, and
+    // the image is loaded at `load_pa()`.
+    unsafe { reloc::relocate(reloc::RISCV64, start, end, image, delta, unsupported) }
 }
 
 #[cfg(not(bare))]
 /// The region called `name` in `mode`, read through [`early_addr`].
 fn find_region(mode: &layout::ModeLayout, name: &[u8], run: u64) -> Option<Region> {
-    let base = early_addr(mode.regions.as_ptr() as u64, run) as *const Region;
-    let mut i = 0;
-    while i < mode.regions.len() {
-        // SAFETY: the generated region table, at its load address.
-        let r = unsafe { base.add(i).read() };
-        let n = early_addr(r.name.as_ptr() as u64, run) as *const u8;
-        let mut same = r.name.len() == name.len();
-        let mut j = 0;
-        while same && j < name.len() {
-            // SAFETY: within the region's name.
-            same = unsafe { n.add(j).read() } == name[j];
-            j += 1;
-        }
-        if same {
-            return Some(r);
-        }
-        i += 1;
+    let name_of = |r: &Region| (r.name.as_ptr(), r.name.len());
+    // SAFETY: the generated region table and its names, in the loaded image.
+    unsafe {
+        image::find_named(
+            mode.regions.as_ptr(),
+            mode.regions.len(),
+            name,
+            name_of,
+            |p| early_addr(p, run),
+        )
     }
-    None
 }
 
+/// Page-table pages available (root included): enough for every bundled
+/// layout in every mode with up to `fdt::MAX_RAM_RANGES` RAM ranges.
+#[cfg(not(bare))]
+const POOL_PAGES: usize = 64;
+
+#[cfg(not(bare))]
+static mut POOL: [Table; POOL_PAGES] = [Table::EMPTY; POOL_PAGES];
+
+/// The linear map of all RAM, the image window at `run` (or inside the
+/// linear map) with per-section permissions, and the test finisher's page
+/// at the start of the fixmap.
 #[cfg(not(bare))]
 fn build_page_tables(boot: &mut Boot, mode: &layout::ModeLayout) {
-    // SAFETY: the pool is in BSS (zeroed) and only used here.
-    let mut b = unsafe { Builder::new(boot.mode.levels()) };
-    let linear = mode.linear_map;
-    let lin_leaf = b.largest_leaf_within(linear.leaf);
-    let win_leaf = b.largest_leaf_within(SECTION_ALIGN);
-    let bounds = section_bounds();
-    let lin_flags = |_va: u64| PTE_R | PTE_W;
-    let off = mode.linear_offset;
-    let win_pa = crate::placement::load_pa();
-    let win_end = win_pa + IMAGE_MAX_SIZE;
-    let run = boot.run;
-    let win_flags = |va: u64| image_flags(&bounds, va.wrapping_sub(run).wrapping_add(win_pa));
-    let ok = |r: Result<(), &'static [u8]>| r.unwrap_or_else(|e| fail(e));
-
-    // The linear map of every RAM range, clipped to the linear map region.
-    let linear_end = RAM_BASE.saturating_add(linear.size);
-    for &(start, size) in &boot.info.ram[..boot.info.ram_count] {
-        let end = start.saturating_add(size).min(linear_end);
-        if start < RAM_BASE || start >= end {
-            continue;
-        }
-        if mode.image_in_linear_map {
-            // The image window replaces the linear map's leaves there.
-            let (ws, we) = (win_pa.clamp(start, end), win_end.clamp(start, end));
-            if ws > start {
-                ok(b.map(
-                    start.wrapping_add(off),
-                    start,
-                    ws - start,
-                    lin_leaf,
-                    lin_flags,
-                ));
-            }
-            if we > ws {
-                let va = ws.wrapping_add(off);
-                ok(b.map(va, ws, we - ws, win_leaf, |v| {
-                    image_flags(&bounds, v.wrapping_sub(off))
-                }));
-            }
-            if end > we {
-                ok(b.map(we.wrapping_add(off), we, end - we, lin_leaf, lin_flags));
-            }
-        } else {
-            ok(b.map(
-                start.wrapping_add(off),
-                start,
-                end - start,
-                lin_leaf,
-                lin_flags,
-            ));
-        }
-    }
-    if !mode.image_in_linear_map {
-        ok(b.map(run, win_pa, IMAGE_MAX_SIZE, win_leaf, win_flags));
-    }
+    // SAFETY: the pool is ours alone, and only used here; its address is its
+    // physical address (the MMU is off).
+    #[allow(clippy::deref_addrof)] // `&mut POOL` is a static-mut reference
+    let pool = unsafe { &mut *(&raw mut POOL) };
+    let pool_pa = pool.as_ptr() as u64;
+    let mut b = Builder::<Sv>::new(boot.mode.levels(), pool, pool_pa);
+    let bounds = image::section_bounds();
+    b.map_kernel(&KernelMap {
+        ram: boot.info.ram(),
+        ram_base: RAM_BASE,
+        linear_offset: mode.linear_offset,
+        linear_size: mode.linear_map.size,
+        linear_leaf: mode.linear_map.leaf,
+        image_pa: placement::load_pa(),
+        image_va: boot.run,
+        image_size: IMAGE_MAX_SIZE,
+        image_leaf: SECTION_ALIGN,
+        image_in_linear_map: mode.image_in_linear_map,
+        bounds: &bounds,
+        sections: &crate::SECTION_FLAGS,
+    })
+    .unwrap_or_else(|e| fail(e));
     // One device page at the start of the fixmap: the test finisher.
-    if let Some(fixmap) = find_region(mode, b"fixmap", run) {
-        let page = boot.finisher_pa & !(PAGE_SIZE - 1);
-        ok(b.map(fixmap.start, page, PAGE_SIZE, PAGE_SIZE, |_| PTE_R | PTE_W));
-        boot.finisher_va = fixmap.start + (boot.finisher_pa - page);
+    if let Some(fixmap) = find_region(mode, b"fixmap", boot.run) {
+        boot.finisher_va = b
+            .map_page(fixmap.start, boot.finisher_pa, Flags::R | Flags::W)
+            .unwrap_or_else(|e| fail(e));
     }
     boot.root_pa = b.root_pa();
     boot.pt_pages = b.pt_pages();
-    boot.leaves = b.leaves;
+    boot.leaves = b.leaves();
 }

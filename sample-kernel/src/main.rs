@@ -27,59 +27,19 @@ mod shape {
 mod checks;
 mod console;
 mod early;
-mod fdt;
-#[cfg(not(bare))]
-mod paging;
 mod placement;
 #[cfg(not(bare))]
 mod probe;
-#[cfg(relocatable)]
-mod reloc;
 mod workload;
 
-use console::{exit, put_hex, puts};
+use console::{Console, exit, put_hex, puts};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use layout::SECTIONS;
+use layoutgen_rt::paging::Flags;
 
-/// The address of a linker symbol, computed PC-relatively: the physical
-/// address before paging, the virtual one after.
-#[macro_export]
-macro_rules! sym {
-    ($name:literal) => {{
-        let a: u64;
-        // SAFETY: only computes an address.
-        unsafe {
-            core::arch::asm!(concat!("lla {0}, ", $name), out(reg) a,
-                options(nomem, nostack, pure, preserves_flags))
-        };
-        a
-    }};
-}
-
-const fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-// The kernel names the sections' start symbols; the spec must agree.
-const _: () = assert!(
-    SECTIONS.len() == 4
-        && same(SECTIONS[0].id, "text")
-        && same(SECTIONS[1].id, "rodata")
-        && same(SECTIONS[2].id, "data")
-        && same(SECTIONS[3].id, "bss"),
-    "the sample kernel expects image sections text, rodata, data, bss"
-);
+/// Each image section's flags; fails to compile unless the spec's sections
+/// are text, rodata, data, bss (the start symbols the kernel reads).
+#[cfg_attr(bare, allow(dead_code))] // M-mode firmware maps nothing
+const SECTION_FLAGS: [Flags; 4] = layoutgen_rt::image_sections!(layout::SECTIONS);
 
 // gp per the spec's GP policy: with `relax` it must hold `__global_pointer$`
 // (loaded PC-relatively, with relaxation off so this very instruction is
@@ -268,13 +228,7 @@ extern "C" fn trap_handler(f: &mut TrapFrame) {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    if FMT_READY.load(Ordering::Relaxed) {
-        println!("panic: {info}");
-    } else {
-        puts(b"panic before paging\n");
-    }
-    puts(b"RESULT: FAIL panic\n");
-    exit(3)
+    layoutgen_rt::checks::panic::<Console>(info, FMT_READY.load(Ordering::Relaxed))
 }
 
 /// Runs at the image's virtual address with paging on (M-mode firmware: at
@@ -288,16 +242,7 @@ extern "C" fn kmain() -> ! {
     console::FINISHER.store(boot.finisher_va, Ordering::Relaxed);
     FMT_READY.store(true, Ordering::Relaxed);
     // Exercise the failure paths on request (the tests use these).
-    match fdt::arg(boot.info.bootargs(), b"fail") {
-        Some(b"panic") => panic!("requested by bootargs fail=panic"),
-        Some(b"trap") => {
-            // SAFETY: not safe at all: a load from an unmapped address
-            // (no memory or device there in M-mode either: an access fault).
-            let v = unsafe { core::ptr::read_volatile(core::ptr::dangling::<u64>()) };
-            println!("read {v:#x} from an unmapped address");
-        }
-        _ => {}
-    }
+    layoutgen_rt::checks::fail_on_request::<Console>(boot.info.bootargs());
     #[allow(unused_mut)]
     let mut failures = checks::run(boot);
     #[cfg(not(bare))]
@@ -305,11 +250,5 @@ extern "C" fn kmain() -> ! {
         failures += probe::check(boot);
     }
     workload::report(boot.relocations);
-    if failures == 0 {
-        println!("RESULT: PASS");
-        exit(0)
-    } else {
-        println!("RESULT: FAIL {failures} check(s) failed");
-        exit(1)
-    }
+    layoutgen_rt::checks::finish::<Console>(failures)
 }

@@ -8,8 +8,9 @@
 //! the linear map then runs at `phys_to_virt(pa)`, so the boot loader has
 //! picked the virtual address too.
 
-use crate::layout::{LOAD_ADDRESS, PHYS_ALIGN};
+use crate::layout::{LOAD_ADDRESS, ModeLayout, PHYS_ALIGN};
 use core::sync::atomic::{AtomicU64, Ordering};
+use layoutgen_rt::Error;
 
 static LOAD_PA: AtomicU64 = AtomicU64::new(0);
 
@@ -25,38 +26,36 @@ pub fn load_pa() -> u64 {
 /// Before paging: note where the image was loaded and check it against
 /// the layout's placement rule and the RAM the device tree lists.
 #[cfg_attr(bare, allow(dead_code))]
-pub fn record(ram: &[(u64, u64)]) {
-    let pa = crate::sym!("_start");
+pub fn record(ram: &[(u64, u64)]) -> Result<(), Error> {
+    let pa = layoutgen_rt::sym!("_start");
     LOAD_PA.store(pa, Ordering::Relaxed);
     match PHYS_ALIGN {
         None if pa != LOAD_ADDRESS => {
-            crate::early::fail(b"loaded away from ram.load, and the layout has no image.phys_align")
+            Err(b"loaded away from ram.load, and the layout has no image.phys_align")
         }
         Some(a) if pa % a != 0 => {
-            crate::early::fail(b"loaded at an address that is not a multiple of image.phys_align")
+            Err(b"loaded at an address that is not a multiple of image.phys_align")
         }
-        Some(_) if !ram.iter().any(|&(s, n)| pa >= s && pa - s < n) => {
-            crate::early::fail(b"loaded outside RAM")
-        }
-        _ => {}
+        Some(_) if !ram.iter().any(|&(s, n)| pa >= s && pa - s < n) => Err(b"loaded outside RAM"),
+        _ => Ok(()),
     }
 }
 
 /// An image linked inside the linear map, whose physical address the boot
-/// loader chose: run at `phys_to_virt(pa)`. Not a seed, not the link
-/// address: where the linear map already maps the loaded bytes.
+/// loader chose, runs at `phys_to_virt(pa)`: the run address then. Not a
+/// seed, not the link address: where the linear map already maps the
+/// loaded bytes.
 #[cfg(not(bare))]
-pub fn follow_physical(boot: &mut crate::early::Boot, ml: &crate::layout::ModeLayout) {
+pub fn follow_physical(ml: &ModeLayout) -> Option<u64> {
     use crate::layout::{CODE_MODEL, CodeModel};
     if PHYS_ALIGN.is_none() || !ml.image_in_linear_map || CODE_MODEL == CodeModel::Fixed {
-        return;
+        return None;
     }
-    boot.run = ml.phys_to_virt(load_pa());
-    boot.kaslr = crate::early::Kaslr::Physical;
+    Some(ml.phys_to_virt(load_pa()))
 }
 
 /// `run` is where the linear map maps the image's physical address.
-pub fn runs_at_its_linear_address(ml: &crate::layout::ModeLayout, run: u64) -> bool {
+pub fn runs_at_its_linear_address(ml: &ModeLayout, run: u64) -> bool {
     #[cfg(not(bare))]
     return ml.image_in_linear_map && run == ml.phys_to_virt(load_pa());
     #[cfg(bare)]

@@ -26,7 +26,7 @@ fn current() -> &'static layout::ModeLayout {
     let mode = unsafe { (*(&raw const crate::early::BOOT)).mode };
     match layout::layout_for(mode) {
         Some(l) => l,
-        None => crate::early::fail(b"no layout for the current mode"),
+        None => crate::console::fail(b"no layout for the current mode"),
     }
 }
 
@@ -81,7 +81,7 @@ pub fn check(boot: &Boot) -> u32 {
         let va = black_box(probe_phys_to_virt)(black_box(pa));
         ok &= va == ml.phys_to_virt(pa) && black_box(probe_virt_to_phys)(black_box(va)) == pa;
     }
-    let here = crate::sym!("kmain");
+    let here = layoutgen_rt::sym!("kmain");
     let pa = black_box(probe_kernel_virt_to_phys)(black_box(here));
     ok &= pa
         == here
