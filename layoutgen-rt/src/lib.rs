@@ -13,7 +13,7 @@
 //!   pointers read from the image's data, the linker-symbol macro [`sym!`].
 //! - [`kaslr`]: choosing a KASLR slot from a seed.
 //! - [`reloc`]: applying the image's `*_RELATIVE` relocations.
-//! - [`checks`]: the `check NAME: ok` / `RESULT:` reporter and the
+//! - [`selftest`]: the `check NAME: ok` / `RESULT:` reporter and the
 //!   self-checks both kernels run once paging is on.
 //!
 //! The API takes plain values (addresses, sizes, [`paging::Flags`], slices
@@ -51,12 +51,12 @@
 
 #![cfg_attr(not(test), no_std)]
 
-pub mod checks;
 pub mod fdt;
 pub mod image;
 pub mod kaslr;
 pub mod paging;
 pub mod reloc;
+pub mod selftest;
 pub mod text;
 
 /// Errors before paging: static byte strings, printable with

@@ -11,7 +11,7 @@
 
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use layoutgen_rt::fdt::PsciConduit;
-use layoutgen_rt::{checks, text};
+use layoutgen_rt::{selftest, text};
 
 const UART_DR: u64 = 0x00;
 const UART_FR: u64 = 0x18;
@@ -73,7 +73,7 @@ pub fn put_hex(v: u64) {
 /// `RESULT: FAIL msg`, status 1: the boot cannot go on (before paging too;
 /// silent before the device tree names the UART, the status tells).
 pub fn fail(msg: &[u8]) -> ! {
-    checks::fail::<Console>(msg)
+    selftest::fail::<Console>(msg)
 }
 
 /// Only once paging is on (see the module docs).
@@ -84,7 +84,7 @@ macro_rules! println {
     };
 }
 
-impl checks::Exit for Console {
+impl selftest::Exit for Console {
     fn exit(code: u16) -> ! {
         exit(code)
     }

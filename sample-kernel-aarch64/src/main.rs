@@ -13,9 +13,9 @@ mod layout {
     include!(concat!(env!("LAYOUTGEN_DIR"), "/layout.rs"));
 }
 
-mod checks;
 mod console;
 mod early;
+mod selftest;
 
 use console::{Console, exit, put_hex, puts};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -183,7 +183,7 @@ extern "C" fn trap_handler(f: &mut TrapFrame, vector: u64) {
         puts(b"\ntrap inside the trap handler\nRESULT: FAIL nested trap\n");
         exit(2);
     }
-    if vector == VECTOR_SYNC_CURRENT_SPX && checks::expected_fault(f, esr, far) {
+    if vector == VECTOR_SYNC_CURRENT_SPX && selftest::expected_fault(f, esr, far) {
         TRAP_DEPTH.fetch_sub(1, Ordering::Relaxed);
         return;
     }
@@ -203,7 +203,7 @@ extern "C" fn trap_handler(f: &mut TrapFrame, vector: u64) {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    layoutgen_rt::checks::panic::<Console>(info, PAGING.load(Ordering::Relaxed))
+    layoutgen_rt::selftest::panic::<Console>(info, PAGING.load(Ordering::Relaxed))
 }
 
 /// Runs at the image's virtual address with paging on.
@@ -215,6 +215,6 @@ extern "C" fn kmain() -> ! {
     console::set_uart(boot.uart_va);
     PAGING.store(true, Ordering::Relaxed);
     // Exercise the failure paths on request (the tests use these).
-    layoutgen_rt::checks::fail_on_request::<Console>(boot.info.bootargs());
-    layoutgen_rt::checks::finish::<Console>(checks::run(boot))
+    layoutgen_rt::selftest::fail_on_request::<Console>(boot.info.bootargs());
+    layoutgen_rt::selftest::finish::<Console>(selftest::run(boot))
 }

@@ -12,7 +12,7 @@
 //! at the kernel's virtual address.
 
 use core::sync::atomic::{AtomicU64, Ordering};
-use layoutgen_rt::{checks, text};
+use layoutgen_rt::{selftest, text};
 
 /// The QEMU `virt` test finisher, used only when the device tree does not
 /// name one (a device address, not part of the layout spec).
@@ -77,7 +77,7 @@ pub fn put_hex(v: u64) {
 
 /// `RESULT: FAIL msg`, status 1: the boot cannot go on (before paging too).
 pub fn fail(msg: &[u8]) -> ! {
-    checks::fail::<Console>(msg)
+    selftest::fail::<Console>(msg)
 }
 
 /// Only once paging is on (see the module docs).
@@ -88,7 +88,7 @@ macro_rules! println {
     };
 }
 
-impl checks::Exit for Console {
+impl selftest::Exit for Console {
     fn exit(code: u16) -> ! {
         exit(code)
     }

@@ -24,12 +24,12 @@ mod shape {
     include!(concat!(env!("OUT_DIR"), "/shape.rs"));
 }
 
-mod checks;
 mod console;
 mod early;
 mod placement;
 #[cfg(not(bare))]
 mod probe;
+mod selftest;
 mod workload;
 
 use console::{Console, exit, put_hex, puts};
@@ -212,7 +212,7 @@ extern "C" fn trap_handler(f: &mut TrapFrame) {
         console::FINISHER.store(0, Ordering::Relaxed);
         exit(2);
     }
-    if checks::expected_fault(f, cause, tval) {
+    if selftest::expected_fault(f, cause, tval) {
         TRAP_DEPTH.fetch_sub(1, Ordering::Relaxed);
         return;
     }
@@ -228,7 +228,7 @@ extern "C" fn trap_handler(f: &mut TrapFrame) {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    layoutgen_rt::checks::panic::<Console>(info, FMT_READY.load(Ordering::Relaxed))
+    layoutgen_rt::selftest::panic::<Console>(info, FMT_READY.load(Ordering::Relaxed))
 }
 
 /// Runs at the image's virtual address with paging on (M-mode firmware: at
@@ -242,13 +242,13 @@ extern "C" fn kmain() -> ! {
     console::FINISHER.store(boot.finisher_va, Ordering::Relaxed);
     FMT_READY.store(true, Ordering::Relaxed);
     // Exercise the failure paths on request (the tests use these).
-    layoutgen_rt::checks::fail_on_request::<Console>(boot.info.bootargs());
+    layoutgen_rt::selftest::fail_on_request::<Console>(boot.info.bootargs());
     #[allow(unused_mut)]
-    let mut failures = checks::run(boot);
+    let mut failures = selftest::run(boot);
     #[cfg(not(bare))]
     {
         failures += probe::check(boot);
     }
     workload::report(boot.relocations);
-    layoutgen_rt::checks::finish::<Console>(failures)
+    layoutgen_rt::selftest::finish::<Console>(failures)
 }

@@ -3,7 +3,7 @@
 //!
 //! The report and the checks both sample kernels run (round trips, same
 //! bytes, the table census, the W^X faults, the summary line) are
-//! `layoutgen_rt::checks`; this module adds the aarch64 side (exception
+//! `layoutgen_rt::selftest`; this module adds the aarch64 side (exception
 //! classes, the accesses that provoke them, TCR_EL1) and this kernel's own.
 
 use crate::console::Console;
@@ -13,14 +13,14 @@ use crate::layout::{
     SECTION_ALIGN, SECTIONS, STACK_SIZE,
 };
 use crate::{TrapFrame, println};
-use layoutgen_rt::checks::{self, ExpectedFault, Probe, Running, Summary, Tree, probe_symbols};
 use layoutgen_rt::kaslr::SeedSource;
 use layoutgen_rt::paging::aarch64::Granule4K;
 use layoutgen_rt::paging::{self, Mapped};
+use layoutgen_rt::selftest::{self, ExpectedFault, Probe, Running, Summary, Tree, probe_symbols};
 use layoutgen_rt::text::Joined;
 use layoutgen_rt::{image, sym};
 
-type Checks = checks::Checks<Console>;
+type Checks = selftest::Checks<Console>;
 
 /// ESR_EL1.EC: instruction abort / data abort taken without a change in EL.
 const EC_IABT_CUR: u64 = 0x21;
@@ -162,17 +162,17 @@ pub fn run(boot: &Boot) -> u32 {
     let levels = boot.mode.levels();
     let translate = |va| paging::translate::<Granule4K>(&live, boot.root_pa, levels, va);
     let kmain = crate::kmain as *const () as u64;
-    checks::linear_roundtrip(&mut c, &r, translate);
-    checks::image_roundtrip(&mut c, &r, &probe_symbols(kmain), translate);
+    selftest::linear_roundtrip(&mut c, &r, translate);
+    selftest::image_roundtrip(&mut c, &r, &probe_symbols(kmain), translate);
     // SAFETY: the round trips found both mappings of the probes; the data
     // probe is layoutgen-rt's, used by this check alone.
     unsafe {
-        checks::same_bytes(
+        selftest::same_bytes(
             &mut c,
             &r,
             sym!("_start"),
-            checks::probe_rodata(),
-            checks::probe_data(),
+            selftest::probe_rodata(),
+            selftest::probe_data(),
         )
     };
 
@@ -228,7 +228,7 @@ pub fn run(boot: &Boot) -> u32 {
     };
     // TTBR1 addresses: every bit above VA_BITS set.
     let top = !0u64 << boot.mode.va_bits();
-    checks::tables::<_, Granule4K>(&mut c, &r, &tree, &live, |va| va | top);
+    selftest::tables::<_, Granule4K>(&mut c, &r, &tree, &live, |va| va | top);
     let tcr: u64;
     // SAFETY: reads a register.
     unsafe { core::arch::asm!("mrs {0}, tcr_el1", out(reg) tcr) };
@@ -242,7 +242,7 @@ pub fn run(boot: &Boot) -> u32 {
     );
 
     // --- W^X for real: these must trap ------------------------------------
-    checks::wx_faults::<_, Aarch64>(&mut c, &FAULT, sym!("__text_end") - 8);
+    selftest::wx_faults::<_, Aarch64>(&mut c, &FAULT, sym!("__text_end") - 8);
 
     // --- the summary line ---------------------------------------------------
     let summary = Summary {

@@ -9,7 +9,7 @@
 //!
 //! The report and the checks both sample kernels run (round trips, same
 //! bytes, the table census, the W^X faults, the summary line) are
-//! `layoutgen_rt::checks`; this module adds the riscv side (fault causes,
+//! `layoutgen_rt::selftest`; this module adds the riscv side (fault causes,
 //! the accesses that provoke them, `gp`, the CSRs) and this kernel's own.
 
 use crate::console::Console;
@@ -19,10 +19,10 @@ use crate::layout::{
     LAYOUT_NAME, LOAD_ADDRESS, ModeLayout, SECTIONS, STACK_SIZE,
 };
 use crate::{TrapFrame, println};
-use layoutgen_rt::checks::{ExpectedFault, probe_symbols};
+use layoutgen_rt::selftest::{ExpectedFault, probe_symbols};
 use layoutgen_rt::{image, sym};
 
-type Checks = layoutgen_rt::checks::Checks<Console>;
+type Checks = layoutgen_rt::selftest::Checks<Console>;
 
 const CAUSE_FETCH_PAGE_FAULT: u64 = 12;
 
@@ -171,10 +171,10 @@ mod paged {
     use super::*;
     use crate::layout::{IMAGE_OFFSET, SECTION_ALIGN};
     use crate::placement::load_pa;
-    use layoutgen_rt::checks::{self, Probe, Running, Summary, Tree};
     use layoutgen_rt::kaslr::SeedSource;
     use layoutgen_rt::paging::riscv64::Sv;
     use layoutgen_rt::paging::{self, Mapped};
+    use layoutgen_rt::selftest::{self, Probe, Running, Summary, Tree};
     use layoutgen_rt::text::Joined;
 
     const CAUSE_STORE_PAGE_FAULT: u64 = 15;
@@ -260,17 +260,17 @@ mod paged {
         let bounds = image::section_bounds();
         let r = running(boot, ml, &bounds);
         let t = |va| translate(boot, ml, va);
-        checks::linear_roundtrip(c, &r, t);
-        checks::image_roundtrip(c, &r, &probe_symbols(kmain()), t);
+        selftest::linear_roundtrip(c, &r, t);
+        selftest::image_roundtrip(c, &r, &probe_symbols(kmain()), t);
         // SAFETY: the round trips found both mappings of the probes; the
         // data probe is layoutgen-rt's, used by this check alone.
         unsafe {
-            checks::same_bytes(
+            selftest::same_bytes(
                 c,
                 &r,
                 sym!("_start"),
-                checks::probe_rodata(),
-                checks::probe_data(),
+                selftest::probe_rodata(),
+                selftest::probe_data(),
             )
         };
 
@@ -332,8 +332,8 @@ mod paged {
         };
         // Index bits to a canonical address: bit 38 (47, 56) copied up.
         let canonical = |va| paging::sign_extend(va, 12 + 9 * levels);
-        checks::tables::<_, Sv>(c, &running(boot, ml, &bounds), &tree, &live(ml), canonical);
-        checks::wx_faults::<_, Riscv>(c, &FAULT, sym!("__text_end") - 8);
+        selftest::tables::<_, Sv>(c, &running(boot, ml, &bounds), &tree, &live(ml), canonical);
+        selftest::wx_faults::<_, Riscv>(c, &FAULT, sym!("__text_end") - 8);
     }
 
     pub(super) fn summary(boot: &Boot, ml: &ModeLayout) {
