@@ -28,6 +28,17 @@ pub(super) struct Collector {
 }
 
 impl Collector {
+    /// Adds what another collector gathered after everything here, as if it
+    /// had been pushed here in its order: the cap keeps the first findings.
+    pub(super) fn absorb(&mut self, other: Collector) {
+        for f in other.findings {
+            self.push(f);
+        }
+        for (check, n) in other.over {
+            *self.over.entry(check).or_default() += n;
+        }
+    }
+
     pub(super) fn push(&mut self, f: Finding) {
         let n = self.kept.entry(f.id).or_default();
         if *n < MAX_PER_CHECK {

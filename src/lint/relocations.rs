@@ -50,13 +50,13 @@ pub(super) fn check_relocations(
         let other_table = elf.symbol_table_at(rs.link);
         let table: &SymTab = other_table.as_ref().unwrap_or(&elf.symtab);
         if dynamic {
-            for r in relas {
-                audit.dynamic(ctx, c, stats, rs, table, elf.rela_fields(r));
+            for fields in Elf::rela_entries(relas) {
+                audit.dynamic(ctx, c, stats, rs, table, fields);
             }
         } else if let Some(target) = target {
             audit.static_sections += 1;
-            for r in relas {
-                audit.static_(ctx, c, stats, target, table, elf.rela_fields(r));
+            for fields in Elf::rela_entries(relas) {
+                audit.static_(ctx, c, stats, target, table, fields);
             }
         }
     }

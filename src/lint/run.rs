@@ -101,7 +101,21 @@ fn check_group(ctx: &Ctx) -> Result<(Collector, Stats), String> {
         ..Stats::default()
     };
     source::check_source(ctx, &mut c);
-    let wanted = symbols::check_symbols(ctx, &mut c, &mut stats);
+    // The two big passes, the symbols and the relocations, are independent:
+    // on a distro kernel they run on both cores, each with its own collector
+    // and figures, merged below in the order a single pass would give.
+    let (wanted, relocations) = std::thread::scope(|scope| {
+        let relocations = scope.spawn(|| {
+            let mut c = Collector::default();
+            let mut stats = Stats::default();
+            relocations::check_relocations(ctx, &mut c, &mut stats).map(|()| (c, stats))
+        });
+        let wanted = symbols::check_symbols(ctx, &mut c, &mut stats);
+        let relocations = relocations
+            .join()
+            .expect("the relocation pass does not panic");
+        (wanted, relocations)
+    });
     if ctx.linked {
         // The image's real extent: its end symbol, else its last section.
         stats.image_start = Some(mode.image_link);
@@ -124,7 +138,11 @@ fn check_group(ctx: &Ctx) -> Result<(Collector, Stats), String> {
         entry::check_entry(ctx, &wanted, &mut c);
     }
     gp::check_gp(ctx, &wanted, &mut c, &mut stats);
-    relocations::check_relocations(ctx, &mut c, &mut stats)?;
+    let (rc, rstats) = relocations?;
+    c.absorb(rc);
+    stats.static_relocations += rstats.static_relocations;
+    stats.dynamic_relocations += rstats.dynamic_relocations;
+    stats.relative_relocations += rstats.relative_relocations;
     Ok((c, stats))
 }
 

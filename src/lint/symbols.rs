@@ -105,18 +105,25 @@ impl<'n> Lookup<'n> {
 
     /// Keeps `sym` under `name` unless a definition already there wins: a
     /// global definition wins over a local one of the same name.
-    fn keep(wanted: &mut HashMap<String, Symbol>, name: &str, sym: Symbol) {
+    fn keep<K: std::borrow::Borrow<str> + std::hash::Hash + Eq + From<&'n str>>(
+        wanted: &mut HashMap<K, Symbol>,
+        name: &'n str,
+        sym: Symbol,
+    ) {
         let keep = wanted
             .get(name)
             .is_none_or(|old| old.bind == elf::STB_LOCAL.0 && sym.bind != elf::STB_LOCAL.0);
         if keep {
-            wanted.insert(name.to_string(), sym);
+            wanted.insert(K::from(name), sym);
         }
     }
 }
 
 /// LG001, LG002 and the symbol pass that finds the boundary symbols and
-/// small-data symbols.
+/// small-data symbols. Hundreds of thousands of symbols on a distro kernel:
+/// the common case (an allocated section's symbol, inside the slot, the image
+/// and out of the ±2 GiB window) is a few compares on precomputed bounds;
+/// anything else takes the careful path.
 pub(super) fn check_symbols(
     ctx: &Ctx,
     c: &mut Collector,
@@ -125,45 +132,162 @@ pub(super) fn check_symbols(
     let elf = ctx.elf;
     let names = wanted_names(ctx.layout);
     let lookup = Lookup::new(&names);
-    let mut wanted: HashMap<String, Symbol> = HashMap::new();
-    // Section index -> (alloc, small data), computed once.
-    let sec_info: Vec<(bool, bool)> = elf
+    // Section index -> what the pass needs of it, computed once.
+    let sections: Vec<SectionFacts> = elf
         .sections
         .iter()
-        .map(|s| (s.alloc(), is_small_data(s)))
+        .map(|s| SectionFacts {
+            alloc: s.alloc(),
+            small: is_small_data(s),
+            addr: s.addr,
+            end: s.end(),
+        })
         .collect();
-    let mut small = 0u64;
-    for sym in elf.symbols() {
-        stats.symbols += 1;
-        if !sym.is_undefined()
-            && let Some(n) = lookup.find(elf, &sym)
-        {
-            Lookup::keep(&mut wanted, n, sym);
+    let fine = Fine::new(ctx);
+    let total = elf.symtab.symbols().len();
+    stats.symbols += total.saturating_sub(1) as u64;
+    // A distro kernel has hundreds of thousands of symbols: the second half
+    // is scanned on the other core, and merged after the first as if one
+    // pass had seen them in order.
+    let split = if total >= 20_000 { total / 2 } else { total };
+    let pass = Pass {
+        ctx,
+        lookup: &lookup,
+        sections: &sections,
+        fine: &fine,
+    };
+    let (first, second) = std::thread::scope(|scope| {
+        let second = (split < total).then(|| scope.spawn(|| pass.scan(split..total)));
+        let first = pass.scan(1..split);
+        (
+            first,
+            second.map(|h| h.join().expect("the symbol pass does not panic")),
+        )
+    });
+    let mut wanted: HashMap<String, Symbol> = HashMap::new();
+    for part in std::iter::once(first).chain(second) {
+        c.absorb(part.findings);
+        for (name, sym) in part.wanted {
+            Lookup::keep(&mut wanted, name, sym);
         }
-        if !sym.in_section()
-            || sym.st_type == elf::STT_TLS.0
-            || sym.st_type == elf::STT_SECTION.0
-            || sym.st_type == elf::STT_FILE.0
-        {
-            continue;
-        }
-        let Some(&(alloc, is_small)) = sec_info.get(sym.shndx as usize) else {
-            continue;
-        };
-        let Some(section) = attributed_section(ctx, &sym, alloc) else {
-            continue;
-        };
-        if is_small && alloc {
-            small += 1;
-        }
-        if !ctx.linked {
-            continue;
-        }
-        stats.symbols_checked += 1;
-        check_place(ctx, c, &sym, section);
+        stats.small_data_symbols += part.small;
+        stats.symbols_checked += part.checked;
     }
-    stats.small_data_symbols = small;
     wanted
+}
+
+/// One scan over a range of the symbol table.
+struct Pass<'a> {
+    ctx: &'a Ctx<'a>,
+    lookup: &'a Lookup<'a>,
+    sections: &'a [SectionFacts],
+    fine: &'a Fine,
+}
+
+/// What a scan over part of the table found.
+struct Part<'n> {
+    findings: Collector,
+    wanted: HashMap<&'n str, Symbol>,
+    small: u64,
+    checked: u64,
+}
+
+impl Pass<'_> {
+    fn scan(&self, range: std::ops::Range<usize>) -> Part<'_> {
+        let ctx = self.ctx;
+        let elf = ctx.elf;
+        let mut part = Part {
+            findings: Collector::default(),
+            wanted: HashMap::new(),
+            small: 0,
+            checked: 0,
+        };
+        for (_, sym) in elf.indexed_symbols(range) {
+            if !sym.is_undefined()
+                && let Some(n) = self.lookup.find(elf, &sym)
+            {
+                Lookup::keep(&mut part.wanted, n, sym);
+            }
+            if !sym.in_section()
+                || sym.st_type == elf::STT_TLS.0
+                || sym.st_type == elf::STT_SECTION.0
+                || sym.st_type == elf::STT_FILE.0
+            {
+                continue;
+            }
+            let Some(sec) = self.sections.get(sym.shndx as usize) else {
+                continue;
+            };
+            // Its own allocated section holds it (or it marks that
+            // section's end): attributed there, as `attributed_section`
+            // would.
+            let own = sec.alloc
+                && (!ctx.linked || (sym.value >= sec.addr && sym.value as u128 <= sec.end));
+            let section = if own {
+                Some(elf.sections[sym.shndx as usize].name.as_str())
+            } else {
+                match attributed_section(ctx, &sym, sec.alloc) {
+                    Some(section) => section,
+                    None => continue,
+                }
+            };
+            if sec.small && sec.alloc {
+                part.small += 1;
+            }
+            if !ctx.linked {
+                continue;
+            }
+            part.checked += 1;
+            if !self.fine.holds(sym.value, sym.size) {
+                check_place(ctx, &mut part.findings, &sym, section);
+            }
+        }
+        part
+    }
+}
+
+/// What the symbol pass needs of a section.
+struct SectionFacts {
+    alloc: bool,
+    small: bool,
+    addr: u64,
+    end: u128,
+}
+
+/// Where a symbol is fine (no LG001/LG002 finding): out of the ±2 GiB
+/// window when that applies, inside the slot and inside the image at its
+/// link address. The same conditions as [`check_place`], precomputed.
+struct Fine {
+    semi_pic_window: bool,
+    slot: Option<(u64, u64)>,
+    link: u64,
+    image_end: u128,
+}
+
+impl Fine {
+    fn new(ctx: &Ctx) -> Fine {
+        let link = ctx.mode.image_link;
+        Fine {
+            semi_pic_window: ctx.relocatable && ctx.layout.arch.facts().semi_pic,
+            slot: ctx.slot.map(|s| (s.start, s.size)),
+            link,
+            image_end: link as u128 + ctx.layout.image.max_size as u128,
+        }
+    }
+
+    #[inline]
+    fn holds(&self, value: u64, size: u64) -> bool {
+        let last = value.wrapping_add(size.saturating_sub(1));
+        let in_slot = |a: u64| {
+            self.slot
+                .is_none_or(|(start, size)| a.wrapping_sub(start) < size)
+        };
+        !(self.semi_pic_window && (in_abs32_window(value) || in_abs32_window(last)))
+            && in_slot(value)
+            && in_slot(last)
+            && value >= self.link
+            && (last as u128) < self.image_end
+    }
 }
 
 /// The section a finding about `sym` names, or `None` when the symbol is
