@@ -30,7 +30,6 @@ pub fn kernel_file(kernel: &str, file: &str) -> PathBuf {
 /// (type name, addend), so tests compute their expectations from the kernel
 /// itself, with a tool independent of layoutgen, instead of pinning figures
 /// that change with every linux-source-6.12 update.
-#[allow(dead_code)] // used by linux_lint, not every test binary that includes this module
 pub fn readelf_dynamic_relocations(file: &Path) -> Vec<(String, u64)> {
     let out = std::process::Command::new("riscv64-linux-gnu-readelf")
         .arg("-rW")

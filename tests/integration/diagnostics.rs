@@ -1,6 +1,7 @@
 //! Rendered diagnostics: file:line:col, the source line, a caret under the
 //! offending key or value, and a help line. Snapshots keep the text stable.
 
+use crate::support::assert_snapshot;
 use layoutgen::{Report, check_text};
 use std::path::Path;
 
@@ -22,19 +23,19 @@ fn overlap_points_at_both_regions() {
         "start = \"pci_io.start - 6MiB\"\nend = \"pci_io.start\"",
         "start = \"pci_io.start - 6MiB + 4KiB\"\nsize = \"8MiB\"",
     );
-    insta::assert_snapshot!(render(&text));
+    assert_snapshot!("overlap_points_at_both_regions", render(&text));
 }
 
 #[test]
 fn ambiguous_unit_points_at_the_value() {
     let text = default_spec().replace("stack_size = \"64KiB\"", "stack_size = \"64KB\"");
-    insta::assert_snapshot!(render(&text));
+    assert_snapshot!("ambiguous_unit_points_at_the_value", render(&text));
 }
 
 #[test]
 fn unknown_key_points_at_the_key() {
     let text = default_spec().replace("section_align = \"2MiB\"", "section_alignment = \"2MiB\"");
-    insta::assert_snapshot!(render(&text));
+    assert_snapshot!("unknown_key_points_at_the_key", render(&text));
 }
 
 #[test]
@@ -43,7 +44,7 @@ fn leaf_violation_says_how_to_fix_it() {
         "link = \"kernel.start + ram.load - ram.base\"",
         "link = \"kernel.start + 0x10_0000\"",
     );
-    insta::assert_snapshot!(render(&text));
+    assert_snapshot!("leaf_violation_says_how_to_fix_it", render(&text));
 }
 
 #[test]
@@ -52,5 +53,8 @@ fn region_placed_by_three_keys_points_at_the_region() {
         "start = \"pci_io.start - 6MiB\"",
         "start = \"pci_io.start - 6MiB\"\nsize = \"6MiB\"",
     );
-    insta::assert_snapshot!(render(&text));
+    assert_snapshot!(
+        "region_placed_by_three_keys_points_at_the_region",
+        render(&text)
+    );
 }

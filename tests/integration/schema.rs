@@ -2,7 +2,7 @@
 //! parser agree: the committed file is what the code derives, every bundled
 //! and `init`-generated spec validates, and specs with unknown keys, wrong
 //! types or bad values are rejected by both. `UPDATE_DOCS=1 cargo test --test
-//! schema` rewrites the committed schema.
+//! integration schema::` rewrites the committed schema.
 
 use std::path::Path;
 use std::process::Command;
@@ -53,7 +53,7 @@ fn committed_schema_is_current() {
         }
         panic!(
             "docs/spec.schema.json is stale: the spec structs changed. \
-             Run UPDATE_DOCS=1 cargo test --test schema and commit it"
+             Run UPDATE_DOCS=1 cargo test --test integration schema:: and commit it"
         );
     }
 }

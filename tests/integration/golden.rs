@@ -2,6 +2,7 @@
 //! resolver change shows up as a reviewable snapshot diff
 //! (`cargo insta review`, or INSTA_UPDATE=always to accept).
 
+use crate::support::assert_snapshot;
 use layoutgen::{Output, Templates, load_checked};
 use std::path::{Path, PathBuf};
 
@@ -42,7 +43,7 @@ fn generated_outputs_match_snapshots() {
                 spec.file_stem().unwrap().to_string_lossy(),
                 output.file_name()
             );
-            insta::assert_snapshot!(name, text);
+            assert_snapshot!(name, text);
         }
     }
 }
@@ -58,6 +59,6 @@ fn show_tables_match_snapshots() {
             text += &layoutgen::emit::table::render_cost(&cost);
         }
         let name = format!("{}__show", spec.file_stem().unwrap().to_string_lossy());
-        insta::assert_snapshot!(name, text);
+        assert_snapshot!(name, text);
     }
 }

@@ -4,7 +4,7 @@
 //! `riscv64-linux-gnu-readelf -W -S -l -r`), never something the spec cannot
 //! express; anything else is a false finding and fails the test.
 
-mod linux;
+use crate::support::linux;
 
 use layoutgen::elf::{Check, Finding, Severity};
 use linux::kernel_file;

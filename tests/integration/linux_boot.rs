@@ -19,7 +19,7 @@
 //!   kasan    KASAN_SHADOW_START - KASAN_SHADOW_END (CONFIG_KASAN only)
 //!   kernel   kernel_map.virt_addr - ADDRESS_SPACE_END (inclusive: UL(-1))
 
-mod linux;
+use crate::support::linux;
 
 use linux::kernel_file;
 use object::{Object, ObjectSymbol};

@@ -1,11 +1,11 @@
 //! `layoutgen init --from-elf`: the spec derived from a linked kernel passes
 //! `layoutgen check`, and `layoutgen lint` of the same kernel against it
 //! reports only that kernel's true defects — none for the sample kernels,
-//! exactly those `tests/linux_lint.rs` lists for the Linux kernels. Missing
+//! exactly those `tests/integration/linux_lint.rs` lists for the Linux kernels. Missing
 //! kernels fail these tests (they do not skip).
 
-mod common;
-mod linux;
+use crate::support::linux;
+use crate::support::sample_kernels;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -31,7 +31,7 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// The sample kernel built for a bundled layout, as tests/sample_kernel.rs
+/// The sample kernel built for a bundled layout, as tests/integration/sample_kernel.rs
 /// builds it (same target directory, so the build is shared and cached).
 fn sample_kernel(layout: &str) -> PathBuf {
     type Slot = Arc<OnceLock<Result<PathBuf, String>>>;
@@ -50,7 +50,7 @@ fn sample_kernel(layout: &str) -> PathBuf {
             .current_dir(root().join("sample-kernel"))
             .args(["build", "--release", "--quiet"])
             .env("CARGO_TARGET_DIR", &target_dir)
-            .env("LAYOUTGEN_OUT", common::kernel_layout(layout))
+            .env("LAYOUTGEN_OUT", sample_kernels::kernel_layout(layout))
             .env_remove("RUSTFLAGS")
             .env_remove("CARGO_ENCODED_RUSTFLAGS")
             .env_remove("CARGO_BUILD_RUSTFLAGS")

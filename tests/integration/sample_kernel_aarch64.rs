@@ -10,7 +10,7 @@
 //! These tests fail (they do not skip) when QEMU or the aarch64 target is
 //! missing, and say how to install them.
 
-mod common;
+use crate::support::sample_kernels;
 
 use layoutgen::Layout;
 use layoutgen::arch::PagingMode;
@@ -113,7 +113,7 @@ fn built(cell: &OnceLock<Result<PathBuf, String>>, spec: &Path, key: &str) -> Pa
             .current_dir(root().join("sample-kernel-aarch64"))
             .args(["build", "--release", "--quiet"])
             .env("CARGO_TARGET_DIR", &target_dir)
-            .env("LAYOUTGEN_OUT", common::kernel_layout_of(spec))
+            .env("LAYOUTGEN_OUT", sample_kernels::kernel_layout_of(spec))
             // The kernel's own .cargo/config.toml sets the target and its
             // rustflags; flags meant for the host build must not override them.
             .env_remove("RUSTFLAGS")

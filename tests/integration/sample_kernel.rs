@@ -15,7 +15,7 @@
 //! These tests fail (they do not skip) when QEMU, the riscv64 target or GNU
 //! ld is missing, and say how to install them.
 
-mod common;
+use crate::support::sample_kernels;
 
 use layoutgen::Layout;
 use layoutgen::layout::pagetable;
@@ -164,7 +164,7 @@ fn build(layout: Option<&str>, linker: Linker, key: &str) -> Result<PathBuf, Str
     };
     // None: the generated files committed in sample-kernel/layout/.
     match layout {
-        Some(l) => cmd.env("LAYOUTGEN_OUT", common::kernel_layout(l)),
+        Some(l) => cmd.env("LAYOUTGEN_OUT", sample_kernels::kernel_layout(l)),
         None => cmd.env_remove("LAYOUTGEN_OUT"),
     };
     let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;

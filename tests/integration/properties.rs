@@ -7,8 +7,7 @@ use layoutgen::riscv::{GIB, MIB, PagingMode};
 use layoutgen::{Rule, check_text};
 use proptest::prelude::*;
 
-// Shared with tests/lint.rs; this file uses its linker helper only.
-mod fixtures;
+use crate::support::elf_tools;
 
 #[derive(Debug, Clone)]
 struct Params {
@@ -310,12 +309,12 @@ fn objects_linked_with_random_specs_lint_clean() {
     runner
         .run(&params(), |p| {
             let layout = check_text(&spec(&p), "prop.toml").unwrap();
-            for linker in fixtures::Linker::ALL {
-                let opts = fixtures::LinkOpts {
+            for linker in elf_tools::Linker::ALL {
+                let opts = elf_tools::LinkOpts {
                     linker,
-                    ..fixtures::LinkOpts::default()
+                    ..elf_tools::LinkOpts::default()
                 };
-                let linked = fixtures::link_layout(&layout, "prop", &opts);
+                let linked = elf_tools::link_layout(&layout, "prop", &opts);
                 prop_assert_eq!(linked.stderr.trim(), "", "{} warned", linker.name());
                 let report = layoutgen::elf::lint(&layout, None, &linked.elf).unwrap();
                 prop_assert_eq!(
@@ -348,7 +347,7 @@ fn objects_linked_with_random_specs_lint_clean() {
 // `phys_align`. Whatever `check_text` accepts must build: `layout.rs`
 // compiles, `layout.h` compiles as C and as assembly, the script links with
 // rust-lld and GNU ld without a warning, and the result lints clean
-// (`fixtures::builds`). Rejected specs are fine; nothing accepted is
+// (`elf_tools::builds`). Rejected specs are fine; nothing accepted is
 // filtered out.
 
 /// Lower-case identifiers: region names, section ids, segment names.
@@ -867,7 +866,7 @@ fn checked_specs_build(seeds: impl Iterator<Item = u64>) -> Vec<(String, Vec<Str
         let Ok(layout) = check_text(&text, "prop.toml") else {
             continue;
         };
-        let f = fixtures::builds(&layout);
+        let f = elf_tools::builds(&layout);
         if !f.is_empty() {
             failed.push((text, f));
         }
@@ -905,7 +904,7 @@ fn explore_adversarial_specs() {
 
 /// The guarantee: every adversarial spec `check` accepts builds with both
 /// linkers, compiles as Rust, C and assembly, and lints clean. Red until the
-/// classes in tests/check_builds.rs are fixed.
+/// classes in tests/integration/check_builds.rs are fixed.
 #[test]
 fn check_ok_means_it_builds() {
     // A fixed seed, so CI runs the same specs every time (set
@@ -928,7 +927,7 @@ fn check_ok_means_it_builds() {
             let Ok(layout) = check_text(&text, "prop.toml") else {
                 return Ok(());
             };
-            let failures = fixtures::builds(&layout);
+            let failures = elf_tools::builds(&layout);
             prop_assert!(
                 failures.is_empty(),
                 "check accepts this spec, but it does not build:\n{}\n{}",

@@ -6,10 +6,10 @@
 //! ELFs, instruction/load/branch counts of the conversion probes, and what
 //! the kernel prints at boot. Never timings or instret values.
 //!
-//! Like tests/sample_kernel.rs these fail (they do not skip) when QEMU, the
+//! Like tests/integration/sample_kernel.rs these fail (they do not skip) when QEMU, the
 //! riscv64 target or riscv64-linux-gnu binutils are missing.
 
-mod common;
+use crate::support::sample_kernels;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -83,7 +83,7 @@ fn kernel(name: &str, layout: &str, flags: &[&str]) -> PathBuf {
             .args(["rustc", "--release", "--quiet", "--"])
             .args(flags)
             .env("CARGO_TARGET_DIR", &target_dir)
-            .env("LAYOUTGEN_OUT", common::kernel_layout_of(&spec(layout)))
+            .env("LAYOUTGEN_OUT", sample_kernels::kernel_layout_of(&spec(layout)))
             .env_remove("RUSTFLAGS")
             .env_remove("CARGO_ENCODED_RUSTFLAGS")
             .env_remove("CARGO_BUILD_RUSTFLAGS")

@@ -3,7 +3,7 @@
 //! and its build.rs checks them with the dependency-free `layoutgen-build`.
 //!
 //! These build the sample kernel (riscv64 target needed, as in
-//! tests/sample_kernel.rs); they fail, not skip, without it.
+//! tests/integration/sample_kernel.rs); they fail, not skip, without it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

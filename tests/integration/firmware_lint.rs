@@ -3,7 +3,7 @@
 //! asserts the exact set of findings: OpenSBI's `fw_dynamic.elf` and
 //! `fw_jump.elf` (package `opensbi`) and U-Boot's M-mode `uboot.elf`
 //! (package `u-boot-qemu`). Every expectation is computed from the file by
-//! GNU readelf (`tests/readelf`), never pinned: a Debian update of either
+//! GNU readelf (`support/readelf.rs`), never pinned: a Debian update of either
 //! package changes addresses and counts, not what is true of the files.
 //! Anything lint reports beyond those properties is a false finding and
 //! fails the test. `scripts/test` installs both packages; a missing file
@@ -16,7 +16,7 @@
 //! the sample kernel is linked with it, and these images do run at their
 //! link address when QEMU loads them with -bios.
 
-mod readelf;
+use crate::support::readelf;
 
 use layoutgen::elf::{Check, ElfKind, Finding, LintReport, Severity, SymbolSource};
 use readelf::Readelf;

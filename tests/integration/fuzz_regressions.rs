@@ -4,11 +4,11 @@
 //! Nothing here may panic.
 //!
 //! Also the generator of the ELF seed corpus (`fuzz/corpus/elf/`), an
-//! ignored test: `cargo test --test fuzz_regressions -- --ignored`.
+//! ignored test: `cargo test --test integration fuzz_regressions:: -- --ignored`.
 
 #![cfg(feature = "lint")]
 
-mod fixtures;
+use crate::support::elf_tools;
 
 use layoutgen::elf::render::{Format, Outcome, render};
 use layoutgen::{Output, Templates};
@@ -27,7 +27,7 @@ fn spec_target(data: &[u8]) {
 
 /// What the `elf` fuzz target does with one input.
 fn elf_target(data: &[u8]) {
-    let spec = fixtures::layout_path("qemu-virt-multi");
+    let spec = elf_tools::layout_path("qemu-virt-multi");
     let layout = layoutgen::load_checked(&spec).expect("bundled layout is sound");
     let path = Path::new("fuzz.elf");
     let result = layoutgen::elf::lint_bytes(&layout, None, path, data);
@@ -56,20 +56,20 @@ fn seed_corpus_runs_through_the_targets() {
     }
 }
 
-/// Writes the ELF seed corpus: the lint fixtures (tests/fixtures) linked for
+/// Writes the ELF seed corpus: the lint fixtures (tests/integration/support/elf_tools.rs) linked for
 /// each bundled layout, and a few damaged copies. Run by hand after the
 /// fixtures change.
 #[test]
 #[ignore = "writes fuzz/corpus/elf; run by hand"]
 fn write_elf_seed_corpus() {
-    use fixtures::{LinkOpts, ObjOpts, link};
+    use elf_tools::{LinkOpts, ObjOpts, link};
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/elf");
     std::fs::create_dir_all(&out).expect("mkdir");
     let write = |name: &str, data: &[u8]| {
         assert!(data.len() < 64 * 1024, "{name} is {} bytes", data.len());
         std::fs::write(out.join(name), data).expect("write seed");
     };
-    for layout in fixtures::LAYOUTS {
+    for layout in elf_tools::LAYOUTS {
         let linked = link(layout, &LinkOpts::default());
         write(&format!("{layout}.elf"), &linked.bytes());
     }
@@ -94,6 +94,6 @@ fn write_elf_seed_corpus() {
     write("bad-shoff.elf", &bad_shoff);
     write(
         "relocatable-object.o",
-        &fixtures::object(&ObjOpts::default()),
+        &elf_tools::object(&ObjOpts::default()),
     );
 }

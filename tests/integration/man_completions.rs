@@ -1,7 +1,8 @@
 //! The committed man pages (`docs/man/`) and shell completions
 //! (`docs/completions/`) are what `layoutgen man` and `layoutgen completions`
 //! generate from the clap definitions now, so a new flag cannot be missing
-//! from them. `UPDATE_DOCS=1 cargo test --test man_completions` rewrites them.
+//! from them. `UPDATE_DOCS=1 cargo test --test integration man_completions::`
+//! rewrites them.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -66,7 +67,7 @@ fn compare(dir: &str, fresh: BTreeMap<String, Vec<u8>>) {
         .collect();
     panic!(
         "{dir} is stale ({stale:?}): the CLI changed. \
-         Run UPDATE_DOCS=1 cargo test --test man_completions and commit the result"
+         Run UPDATE_DOCS=1 cargo test --test integration man_completions:: and commit the result"
     );
 }
 

@@ -4,9 +4,7 @@
 //! rust-lld only: their byte patches assume lld's segment layout), the CLI's output
 //! formats and exit codes, and a bounded mutation fuzz of the reader.
 
-mod fixtures;
-
-use fixtures::*;
+use crate::support::elf_tools::*;
 use layoutgen::Layout;
 use layoutgen::elf::{self, Check, Finding, LintError, LintReport, Severity};
 use layoutgen::riscv::PagingMode;

@@ -7,14 +7,12 @@ use std::process::Command;
 /// `layoutgen build --spec layouts/<layout>.toml --out-dir <dir> --emit
 /// ld,rs`, then `LAYOUTGEN_OUT=<dir> cargo build`. Returns the directory
 /// (under `target/kernel-layouts/`) to pass as `LAYOUTGEN_OUT`.
-#[allow(dead_code)]
 pub fn kernel_layout(layout: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     kernel_layout_of(&root.join("layouts").join(format!("{layout}.toml")))
 }
 
 /// The same for a spec anywhere (its file stem names the directory).
-#[allow(dead_code)]
 pub fn kernel_layout_of(spec: &Path) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let layout = spec.file_stem().expect("a spec file").to_string_lossy();

@@ -1,12 +1,12 @@
 //! "check says ok" means "it builds": one minimal spec per class of failure
-//! the adversarial property test (`tests/properties.rs`,
+//! the adversarial property test (`tests/integration/properties.rs`,
 //! `check_ok_means_it_builds`) found. Each spec passes `layoutgen check`; the
 //! test asserts that its generated `layout.rs`, `layout.h` and linker script
-//! build (`fixtures::builds`: rustc, cc as C and assembly, rust-lld and GNU
+//! build (`elf_tools::builds`: rustc, cc as C and assembly, rust-lld and GNU
 //! ld without warnings, lint clean) — or, where the class cannot be made to
 //! build, that `check` now rejects it with a diagnostic at the right key.
 
-mod fixtures;
+use crate::support::elf_tools;
 
 /// A minimal sound spec: Sv39, fixed, gp relaxed into `.data`. `extra` is
 /// appended to the top-level table (before the sections), `sections` replace
@@ -72,7 +72,7 @@ fn assert_builds(text: &str) {
             panic!("check rejects the spec (the class may be fixed that way):\n{text}\n{d:#?}")
         }
     };
-    let failures = fixtures::builds(&layout);
+    let failures = elf_tools::builds(&layout);
     assert!(
         failures.is_empty(),
         "check accepts this spec, but it does not build:\n{text}\n{}",

@@ -5,7 +5,7 @@
 use layoutgen::{Diagnostic, Rule, check_text};
 use std::process::Command;
 
-/// A sound spec (the one `tests/invariants.rs` uses); tests change one thing.
+/// A sound spec (the one `tests/integration/invariants.rs` uses); tests change one thing.
 fn base() -> String {
     let src = include_str!("invariants.rs");
     let start = src.find("const BASE: &str = r#\"").unwrap() + "const BASE: &str = r#\"".len();
@@ -403,7 +403,7 @@ fn the_name_rules_in_docs_are_the_ones_the_code_uses() {
             std::fs::write(&path, format!("{}{want}{}", &doc[..start], &doc[stop..])).unwrap();
         } else {
             panic!(
-                "docs/spec.md's name table is stale: run UPDATE_DOCS=1 cargo test --test hostile_specs"
+                "docs/spec.md's name table is stale: run UPDATE_DOCS=1 cargo test --test integration hostile_specs::"
             );
         }
     }

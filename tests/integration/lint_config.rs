@@ -3,9 +3,7 @@
 //! W+X sections named, relocation sections worded by file type, symbols
 //! whose st_shndx points at a non-allocated section, and the facts line.
 
-mod fixtures;
-
-use fixtures::*;
+use crate::support::elf_tools::*;
 use layoutgen::elf::{self, Check, LintReport};
 use object::elf as e;
 use std::path::{Path, PathBuf};
@@ -461,7 +459,7 @@ fn symbol_pointing_at_a_non_allocated_section_is_reported_where_it_is() {
 
 #[test]
 fn symbol_pointing_at_an_allocated_section_that_does_not_hold_it_is_reported_where_it_is() {
-    // Debian's OpenSBI 1.1 (tests/firmware_lint.rs): .dynstr is allocated
+    // Debian's OpenSBI 1.1 (tests/integration/firmware_lint.rs): .dynstr is allocated
     // (flags A) and .dynsym entries of .data objects have st_shndx = .dynstr.
     let k = link(SPEC, &LinkOpts::default());
     let layout = layoutgen::load_checked(&layout_path(SPEC)).unwrap();

@@ -1,8 +1,9 @@
 //! `layoutgen show --format markdown|rst|svg`: golden text, well-formed SVG
 //! for every bundled layout, and the committed pictures in `docs/` kept in
-//! step with the renderer (`UPDATE_DOCS=1 cargo test --test show_formats`
-//! rewrites them).
+//! step with the renderer (`UPDATE_DOCS=1 cargo test --test integration
+//! show_formats::` rewrites them).
 
+use crate::support::assert_snapshot;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -90,7 +91,7 @@ fn committed_pictures_are_current() {
     assert!(
         stale.is_empty(),
         "{stale:?} differ from what `layoutgen show --format svg` draws now; \
-         run UPDATE_DOCS=1 cargo test --test show_formats and look at them"
+         run UPDATE_DOCS=1 cargo test --test integration show_formats:: and look at them"
     );
 }
 
@@ -228,7 +229,7 @@ fn markdown_matches_snapshot() {
         "--device-pages",
         "1",
     ]);
-    insta::assert_snapshot!("qemu-virt-multi.md", md);
+    assert_snapshot!("qemu-virt-multi.md", md);
 }
 
 #[test]
@@ -270,7 +271,7 @@ fn rst_matches_snapshot() {
         "--ram",
         "1GiB",
     ]);
-    insta::assert_snapshot!("qemu-virt-semipic.rst", rst);
+    assert_snapshot!("qemu-virt-semipic.rst", rst);
 }
 
 #[test]

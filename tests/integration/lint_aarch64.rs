@@ -3,7 +3,7 @@
 //! `layouts/qemu-virt-aarch64.toml` (and a relocatable variant), then
 //! linted against the same spec.
 
-mod fixtures;
+use crate::support::elf_tools;
 
 use layoutgen::elf::{self, Check};
 use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
@@ -105,7 +105,7 @@ fn link(spec: &str, movw: bool, dir: &Path) -> (layoutgen::Layout, PathBuf) {
     std::fs::write(dir.join("layout.ld"), script).unwrap();
     std::fs::write(dir.join("k.o"), object(movw)).unwrap();
     let elf = dir.join("k.elf");
-    let mut cmd = Command::new(fixtures::rust_lld());
+    let mut cmd = Command::new(elf_tools::rust_lld());
     cmd.args(["-flavor", "gnu", "-m", "aarch64elf", "--emit-relocs"]);
     if layout.code_model.is_relocatable() {
         cmd.args([

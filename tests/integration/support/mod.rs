@@ -1,0 +1,21 @@
+//! What the test modules share.
+
+pub mod elf_tools;
+pub mod linux;
+pub mod readelf;
+pub mod sample_kernels;
+
+/// `insta::assert_snapshot!(name, value)` with the snapshot in
+/// `tests/snapshots/<module>__<name>.snap`: where and how each module named
+/// its snapshots when it was a test binary of its own (insta would put them
+/// next to this binary's sources, prefixed `integration__<module>__`).
+macro_rules! assert_snapshot {
+    ($name:expr, $value:expr) => {{
+        let module = module_path!().rsplit("::").next().unwrap();
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots"));
+        settings.set_prepend_module_to_snapshot(false);
+        settings.bind(|| insta::assert_snapshot!(format!("{module}__{}", $name), $value));
+    }};
+}
+pub(crate) use assert_snapshot;
