@@ -1,20 +1,14 @@
 //! The build.rs API and the file-writing guarantees behind it.
 
+use crate::support::specs;
 use layoutgen::emit::write::{WriteOutcome, write_atomically, write_if_changed};
 use layoutgen::{Build, Error};
-use std::path::Path;
-
-fn spec(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("layouts")
-        .join(name)
-}
 
 #[test]
 fn compile_writes_into_out_dir_and_not_again_when_unchanged() {
     let out = tempfile::tempdir().unwrap();
     let first = Build::new()
-        .spec(spec("qemu-virt-sv39.toml"))
+        .spec(specs::path("qemu-virt-sv39"))
         .out_dir(out.path())
         .cargo_metadata(false)
         .try_compile()
@@ -24,7 +18,7 @@ fn compile_writes_into_out_dir_and_not_again_when_unchanged() {
     assert_eq!(first.written.len(), 4);
     assert_eq!(first.layout.name, "qemu-virt-sv39");
     let second = Build::new()
-        .spec(spec("qemu-virt-sv39.toml"))
+        .spec(specs::path("qemu-virt-sv39"))
         .out_dir(out.path())
         .cargo_metadata(false)
         .try_compile()
@@ -36,7 +30,7 @@ fn compile_writes_into_out_dir_and_not_again_when_unchanged() {
 fn compile_always_emits_linker_script_and_rust() {
     let out = tempfile::tempdir().unwrap();
     let c = Build::new()
-        .spec(spec("qemu-virt-sv39.toml"))
+        .spec(specs::path("qemu-virt-sv39"))
         .out_dir(out.path())
         .outputs(&[layoutgen::Output::Json])
         .cargo_metadata(false)
@@ -50,9 +44,7 @@ fn compile_always_emits_linker_script_and_rust() {
 fn invalid_spec_writes_nothing_and_reports_like_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
-    let text = std::fs::read_to_string(spec("qemu-virt-sv39.toml"))
-        .unwrap()
-        .replace("perms = \"rx\"", "perms = \"rwx\"");
+    let text = specs::text("qemu-virt-sv39").replace("perms = \"rx\"", "perms = \"rwx\"");
     std::fs::write(&bad, text).unwrap();
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
@@ -78,7 +70,7 @@ fn invalid_spec_writes_nothing_and_reports_like_the_cli() {
 fn missing_out_dir_outside_cargo_is_a_clear_error() {
     // OUT_DIR is not set for integration tests.
     let err = Build::new()
-        .spec(spec("qemu-virt-sv39.toml"))
+        .spec(specs::path("qemu-virt-sv39"))
         .cargo_metadata(false)
         .try_compile()
         .unwrap_err();

@@ -1,20 +1,9 @@
 //! The `layoutgen` binary: exit codes, messages, files written.
 
+use crate::support::cli::{layoutgen, layoutgen_in};
+use crate::support::{root, specs};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn layoutgen(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_layoutgen"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run layoutgen")
-}
+use std::process::Output;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -22,10 +11,6 @@ fn stdout(o: &Output) -> String {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn spec(name: &str) -> PathBuf {
-    root().join("layouts").join(name)
 }
 
 fn write_spec(dir: &Path, text: &str) -> PathBuf {
@@ -37,10 +22,7 @@ fn write_spec(dir: &Path, text: &str) -> PathBuf {
 #[test]
 fn build_uses_the_default_layout_and_says_what_it_wrote() {
     let out = tempfile::tempdir().unwrap();
-    let o = layoutgen(
-        &["build", "--out-dir", out.path().to_str().unwrap()],
-        root(),
-    );
+    let o = layoutgen(&["build", "--out-dir", out.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(text.contains("qemu-virt-sv39"), "{text}");
@@ -63,16 +45,13 @@ fn build_uses_the_default_layout_and_says_what_it_wrote() {
 #[test]
 fn build_emits_only_what_is_asked() {
     let out = tempfile::tempdir().unwrap();
-    let o = layoutgen(
-        &[
-            "build",
-            "--emit",
-            "ld,json",
-            "--out-dir",
-            out.path().to_str().unwrap(),
-        ],
-        root(),
-    );
+    let o = layoutgen(&[
+        "build",
+        "--emit",
+        "ld,json",
+        "--out-dir",
+        out.path().to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(out.path().join("layout.ld").exists());
     assert!(out.path().join("layout.json").exists());
@@ -84,11 +63,11 @@ fn build_emits_only_what_is_asked() {
 fn unchanged_outputs_are_not_rewritten() {
     let out = tempfile::tempdir().unwrap();
     let args = ["build", "--out-dir", out.path().to_str().unwrap()];
-    assert_eq!(layoutgen(&args, root()).status.code(), Some(0));
+    assert_eq!(layoutgen(&args).status.code(), Some(0));
     let ld = out.path().join("layout.ld");
     let before = std::fs::metadata(&ld).unwrap().modified().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
-    let o = layoutgen(&args, root());
+    let o = layoutgen(&args);
     assert!(stdout(&o).contains("unchanged"), "{}", stdout(&o));
     assert!(!stdout(&o).contains("wrote"), "{}", stdout(&o));
     assert_eq!(std::fs::metadata(&ld).unwrap().modified().unwrap(), before);
@@ -99,20 +78,17 @@ fn outputs_are_identical_across_directories_and_spec_paths() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
     // Relative spec path from the repository root ...
-    let o = layoutgen(
-        &[
-            "build",
-            "--spec",
-            "layouts/qemu-virt-multi.toml",
-            "--out-dir",
-            a.path().to_str().unwrap(),
-        ],
-        root(),
-    );
+    let o = layoutgen(&[
+        "build",
+        "--spec",
+        "layouts/qemu-virt-multi.toml",
+        "--out-dir",
+        a.path().to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     // ... and an absolute one from elsewhere.
-    let abs = spec("qemu-virt-multi.toml");
-    let o = layoutgen(
+    let abs = specs::path("qemu-virt-multi");
+    let o = layoutgen_in(
         &[
             "build",
             "--spec",
@@ -142,7 +118,7 @@ fn check_accepts_every_bundled_layout() {
         args.push(e.unwrap().path().display().to_string());
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let o = layoutgen(&args, root());
+    let o = layoutgen(&args);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
@@ -150,14 +126,12 @@ fn check_accepts_every_bundled_layout() {
 fn invariant_violation_exits_1_with_location_and_fix() {
     let dir = tempfile::tempdir().unwrap();
     // vmalloc now ends 2 MiB inside the linear map.
-    let text = std::fs::read_to_string(spec("qemu-virt-sv39.toml"))
-        .unwrap()
-        .replace(
-            "end = \"linear_map.start\"\nalign = \"2MiB\"",
-            "end = \"linear_map.start + 2MiB\"\nalign = \"2MiB\"",
-        );
+    let text = specs::text("qemu-virt-sv39").replace(
+        "end = \"linear_map.start\"\nalign = \"2MiB\"",
+        "end = \"linear_map.start + 2MiB\"\nalign = \"2MiB\"",
+    );
     let path = write_spec(dir.path(), &text);
-    let o = layoutgen(&["check", path.to_str().unwrap()], root());
+    let o = layoutgen(&["check", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("error[overlap]"), "{err}");
@@ -172,11 +146,10 @@ fn invariant_violation_exits_1_with_location_and_fix() {
 #[test]
 fn syntax_error_exits_2_and_points_at_the_line() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(spec("qemu-virt-sv39.toml"))
-        .unwrap()
-        .replace("max_size = \"32MiB\"", "max_size = \"32 MB\"");
+    let text =
+        specs::text("qemu-virt-sv39").replace("max_size = \"32MiB\"", "max_size = \"32 MB\"");
     let path = write_spec(dir.path(), &text);
-    let o = layoutgen(&["check", path.to_str().unwrap()], root());
+    let o = layoutgen(&["check", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
     let line = text.lines().position(|l| l.contains("32 MB")).unwrap() + 1;
@@ -189,7 +162,7 @@ fn syntax_error_exits_2_and_points_at_the_line() {
 
 #[test]
 fn unreadable_or_garbage_input_exits_2_without_panicking() {
-    let o = layoutgen(&["check", "/nonexistent/spec.toml"], root());
+    let o = layoutgen(&["check", "/nonexistent/spec.toml"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("cannot read spec /nonexistent/spec.toml"),
@@ -199,10 +172,10 @@ fn unreadable_or_garbage_input_exits_2_without_panicking() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("garbage.toml");
     std::fs::write(&path, [0u8, 159, 146, 150, 0xff, b'[', b'[']).unwrap();
-    let o = layoutgen(&["check", path.to_str().unwrap()], root());
+    let o = layoutgen(&["check", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(!stderr(&o).contains("panicked"));
-    let o = layoutgen(&["build", "--spec", dir.path().to_str().unwrap()], root());
+    let o = layoutgen(&["build", "--spec", dir.path().to_str().unwrap()]);
     assert_eq!(
         o.status.code(),
         Some(2),
@@ -217,7 +190,7 @@ fn unwritable_output_exits_2_and_names_the_path() {
     let blocker = dir.path().join("file");
     std::fs::write(&blocker, "not a directory").unwrap();
     let out = blocker.join("sub");
-    let o = layoutgen(&["build", "--out-dir", out.to_str().unwrap()], root());
+    let o = layoutgen(&["build", "--out-dir", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains(&out.display().to_string()),
@@ -231,7 +204,7 @@ fn broken_template_override_fails_before_writing_anything() {
     let out = tempfile::tempdir().unwrap();
     let templates = tempfile::tempdir().unwrap();
     let args = ["build", "--out-dir", out.path().to_str().unwrap()];
-    assert_eq!(layoutgen(&args, root()).status.code(), Some(0));
+    assert_eq!(layoutgen(&args).status.code(), Some(0));
     let before = std::fs::read(out.path().join("layout.rs")).unwrap();
     std::fs::write(
         templates.path().join("layout.rs.j2"),
@@ -240,7 +213,7 @@ fn broken_template_override_fails_before_writing_anything() {
     .unwrap();
     let mut with_templates = args.to_vec();
     with_templates.extend(["--templates", templates.path().to_str().unwrap()]);
-    let o = layoutgen(&with_templates, root());
+    let o = layoutgen(&with_templates);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("layout.rs.j2"), "{}", stderr(&o));
     assert_eq!(std::fs::read(out.path().join("layout.rs")).unwrap(), before);
@@ -255,16 +228,13 @@ fn template_override_replaces_the_builtin() {
         "#define MY_LOAD {{ layout.ram.load | hex }}\n",
     )
     .unwrap();
-    let o = layoutgen(
-        &[
-            "build",
-            "--out-dir",
-            out.path().to_str().unwrap(),
-            "--templates",
-            templates.path().to_str().unwrap(),
-        ],
-        root(),
-    );
+    let o = layoutgen(&[
+        "build",
+        "--out-dir",
+        out.path().to_str().unwrap(),
+        "--templates",
+        templates.path().to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         std::fs::read_to_string(out.path().join("layout.h")).unwrap(),
@@ -274,16 +244,13 @@ fn template_override_replaces_the_builtin() {
 
 #[test]
 fn show_prints_each_modes_page_offset() {
-    let o = layoutgen(
-        &[
-            "show",
-            "--spec",
-            "layouts/qemu-virt-multi.toml",
-            "--mode",
-            "sv48",
-        ],
-        root(),
-    );
+    let o = layoutgen(&[
+        "show",
+        "--spec",
+        "layouts/qemu-virt-multi.toml",
+        "--mode",
+        "sv48",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(text.contains("PAGE_OFFSET 0xffffaf8000000000"), "{text}");
@@ -293,7 +260,7 @@ fn show_prints_each_modes_page_offset() {
 
 #[test]
 fn show_rejects_a_mode_the_layout_does_not_support() {
-    let o = layoutgen(&["show", "--mode", "sv57"], root());
+    let o = layoutgen(&["show", "--mode", "sv57"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("does not support sv57"),
@@ -304,18 +271,15 @@ fn show_rejects_a_mode_the_layout_does_not_support() {
 
 #[test]
 fn show_json_predicts_page_table_cost() {
-    let o = layoutgen(
-        &[
-            "show",
-            "--format",
-            "json",
-            "--ram",
-            "1GiB",
-            "--device-pages",
-            "1",
-        ],
-        root(),
-    );
+    let o = layoutgen(&[
+        "show",
+        "--format",
+        "json",
+        "--ram",
+        "1GiB",
+        "--device-pages",
+        "1",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let pt = &v["modes"][0]["page_tables"];
@@ -327,34 +291,29 @@ fn show_json_predicts_page_table_cost() {
     assert!(pt["leaves"][0][1].is_u64());
     assert_eq!(v["modes"][0]["layout"]["page_offset"], "0xffffffd600000000");
     assert_eq!(v["modes"][0]["layout"]["va_bits"], 39);
-    let o = layoutgen(&["show", "--ram", "1GB"], root());
+    let o = layoutgen(&["show", "--ram", "1GB"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
 
 #[test]
 fn help_version_and_bad_usage() {
-    let o = layoutgen(&["--version"], root());
+    let o = layoutgen(&["--version"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains(env!("CARGO_PKG_VERSION")));
     for cmd in ["build", "check", "show"] {
-        let o = layoutgen(&[cmd, "--help"], root());
+        let o = layoutgen(&[cmd, "--help"]);
         assert_eq!(o.status.code(), Some(0), "{cmd} --help");
     }
-    let o = layoutgen(&["build", "--no-such-flag"], root());
+    let o = layoutgen(&["build", "--no-such-flag"]);
     assert_eq!(o.status.code(), Some(2));
 }
 
 #[test]
 fn check_json_lists_findings() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(spec("qemu-virt-sv39.toml"))
-        .unwrap()
-        .replace("perms = \"rx\"", "perms = \"rwx\"");
+    let text = specs::text("qemu-virt-sv39").replace("perms = \"rx\"", "perms = \"rwx\"");
     let path = write_spec(dir.path(), &text);
-    let o = layoutgen(
-        &["check", "--format", "json", path.to_str().unwrap()],
-        root(),
-    );
+    let o = layoutgen(&["check", "--format", "json", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v[0]["ok"], false);

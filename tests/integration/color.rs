@@ -2,20 +2,16 @@
 //! piped output stays plain (what the other tests assert on). A terminal is
 //! provided by util-linux `script`, which allocates a pseudo-terminal.
 
+use crate::support::cli::LAYOUTGEN;
+use crate::support::specs;
 use std::path::Path;
 use std::process::Command;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 const ESC: &str = "\x1b[";
 
 fn bad_spec(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("bad.toml");
-    let text = std::fs::read_to_string(root().join("layouts/qemu-virt-sv39.toml"))
-        .unwrap()
-        .replace("size = \"128GiB\"", "size = \"128GB\"");
+    let text = specs::text("qemu-virt-sv39").replace("size = \"128GiB\"", "size = \"128GB\"");
     std::fs::write(&path, text).unwrap();
     path
 }
@@ -24,7 +20,7 @@ fn bad_spec(dir: &Path) -> std::path::PathBuf {
 fn on_a_terminal(args: &str, no_color: Option<&str>) -> String {
     let mut cmd = Command::new("script");
     cmd.arg("-qec")
-        .arg(format!("'{}' {args}", env!("CARGO_BIN_EXE_layoutgen")))
+        .arg(format!("'{}' {args}", LAYOUTGEN))
         .arg("/dev/null")
         .env_remove("NO_COLOR");
     if let Some(v) = no_color {
@@ -66,7 +62,7 @@ fn colour_on_a_terminal_only_without_no_color() {
 fn piped_output_is_plain_even_without_no_color() {
     let dir = tempfile::tempdir().unwrap();
     let spec = bad_spec(dir.path());
-    let out = Command::new(env!("CARGO_BIN_EXE_layoutgen"))
+    let out = Command::new(LAYOUTGEN)
         .args(["check", spec.to_str().unwrap()])
         .env_remove("NO_COLOR")
         .output()
@@ -107,7 +103,7 @@ fn a_missing_top_level_key_still_has_a_location() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("partial.toml");
     std::fs::write(&path, "name = \"x\"\narch = \"riscv64\"\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_layoutgen"))
+    let out = Command::new(LAYOUTGEN)
         .args(["check", path.to_str().unwrap()])
         .env("NO_COLOR", "1")
         .output()

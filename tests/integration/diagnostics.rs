@@ -1,7 +1,7 @@
 //! Rendered diagnostics: file:line:col, the source line, a caret under the
 //! offending key or value, and a help line. Snapshots keep the text stable.
 
-use crate::support::assert_snapshot;
+use crate::support::{assert_snapshot, specs};
 use layoutgen::{Report, check_text};
 use std::path::Path;
 
@@ -11,10 +11,7 @@ fn render(text: &str) -> String {
 }
 
 fn default_spec() -> String {
-    std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("layouts/qemu-virt-sv39.toml"),
-    )
-    .unwrap()
+    specs::text("qemu-virt-sv39")
 }
 
 #[test]

@@ -1,25 +1,10 @@
 //! `layoutgen diff OLD NEW`: small spec pairs, the kinds of change reported,
 //! per mode, exit codes (0 identical, 1 different, 2 bad input) and JSON.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn layoutgen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_layoutgen"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run layoutgen")
-}
-
-fn bundled(name: &str) -> String {
-    std::fs::read_to_string(root().join("layouts").join(name)).unwrap()
-}
+use crate::support::cli::layoutgen;
+use crate::support::specs;
+use std::path::PathBuf;
+use std::process::Output;
 
 /// Writes `old` and `new` specs into a temporary directory.
 struct Pair {
@@ -83,7 +68,7 @@ fn replace(text: &str, from: &str, to: &str) -> String {
 
 #[test]
 fn same_spec_is_identical_and_exits_0() {
-    let sv39 = bundled("qemu-virt-sv39.toml");
+    let sv39 = specs::text("qemu-virt-sv39");
     let pair = Pair::new(&sv39, &sv39);
     let out = pair.human(0);
     assert!(out.contains("identical layouts"), "{out}");
@@ -95,7 +80,7 @@ fn same_spec_is_identical_and_exits_0() {
 
 #[test]
 fn other_expressions_for_the_same_addresses_are_identical() {
-    let sv39 = bundled("qemu-virt-sv39.toml");
+    let sv39 = specs::text("qemu-virt-sv39");
     let rewritten = replace(
         &replace(
             &sv39,
@@ -110,7 +95,7 @@ fn other_expressions_for_the_same_addresses_are_identical() {
 
 #[test]
 fn a_region_that_grows_downwards_moves_and_grows() {
-    let sv39 = bundled("qemu-virt-sv39.toml");
+    let sv39 = specs::text("qemu-virt-sv39");
     let bigger = replace(
         &sv39,
         "start = \"linear_map.start - 64GiB\"",
@@ -154,7 +139,7 @@ fn a_region_that_grows_downwards_moves_and_grows() {
 
 #[test]
 fn shrinking_and_realigning_are_reported() {
-    let sv39 = bundled("qemu-virt-sv39.toml");
+    let sv39 = specs::text("qemu-virt-sv39");
     let new = replace(
         &replace(&sv39, "size = \"128GiB\"", "size = \"64GiB\""),
         "align = \"1GiB\"\nleaf = \"1GiB\"",
@@ -187,7 +172,7 @@ fn shrinking_and_realigning_are_reported() {
 
 #[test]
 fn regions_added_and_removed() {
-    let sv39 = bundled("qemu-virt-sv39.toml");
+    let sv39 = specs::text("qemu-virt-sv39");
     let without_pci = sv39.replace(
         "[region.pci_io]\nstart = \"vmemmap.start - 16MiB\"\nend = \"vmemmap.start\"\ndescription = \"PCI I/O\"\n",
         "[region.kasan]\nstart = \"0xffff_fff8_0000_0000\"\nsize = \"8GiB\"\n",
@@ -223,7 +208,7 @@ fn regions_added_and_removed() {
 
 #[test]
 fn image_link_offset_and_sections() {
-    let sv39 = bundled("qemu-virt-sv39.toml");
+    let sv39 = specs::text("qemu-virt-sv39");
     let new = replace(
         &replace(
             &sv39,
@@ -262,7 +247,7 @@ fn image_link_offset_and_sections() {
 
 #[test]
 fn per_mode_changes_name_their_mode() {
-    let multi = bundled("qemu-virt-multi.toml");
+    let multi = specs::text("qemu-virt-multi");
     let new = replace(
         &multi,
         "size = { sv39 = \"64GiB\", sv48 = \"32TiB\", sv57 = \"16PiB\" }",
@@ -284,7 +269,7 @@ fn per_mode_changes_name_their_mode() {
 
 #[test]
 fn modes_added_and_removed() {
-    let multi = bundled("qemu-virt-multi.toml");
+    let multi = specs::text("qemu-virt-multi");
     let fewer = replace(
         &multi,
         "modes = [\"sv39\", \"sv48\", \"sv57\"]",
@@ -310,7 +295,7 @@ fn modes_added_and_removed() {
 
 #[test]
 fn ram_and_code_model_changes() {
-    let sv39 = bundled("qemu-virt-sv39.toml");
+    let sv39 = specs::text("qemu-virt-sv39");
     let new = replace(&sv39, "max_size = \"16GiB\"", "max_size = \"32GiB\"");
     let out = Pair::new(&sv39, &new).human(1);
     assert!(
@@ -319,7 +304,7 @@ fn ram_and_code_model_changes() {
     );
     assert!(out.contains("1 difference\n"), "{out}");
 
-    let out = Pair::new(&sv39, &bundled("qemu-virt-semipic.toml")).human(1);
+    let out = Pair::new(&sv39, &specs::text("qemu-virt-semipic")).human(1);
     assert!(
         out.contains("code_model: \"fixed\" → \"semi-pic\""),
         "{out}"
@@ -329,7 +314,7 @@ fn ram_and_code_model_changes() {
 
 #[test]
 fn bad_input_exits_2_and_points_at_the_source() {
-    let sv39 = bundled("qemu-virt-sv39.toml");
+    let sv39 = specs::text("qemu-virt-sv39");
     let broken = replace(&sv39, "size = \"128GiB\"", "size = \"128GB\"");
     let pair = Pair::new(&sv39, &broken);
     let o = pair.run(&[]);
@@ -348,7 +333,7 @@ fn bad_input_exits_2_and_points_at_the_source() {
 
 #[test]
 fn a_spec_breaking_invariants_can_still_be_compared() {
-    let sv39 = bundled("qemu-virt-sv39.toml");
+    let sv39 = specs::text("qemu-virt-sv39");
     // vmalloc now overlaps the linear map: `check` fails, `diff` still shows it.
     let overlapping = replace(
         &sv39,
@@ -364,7 +349,7 @@ fn a_spec_breaking_invariants_can_still_be_compared() {
 
 #[test]
 fn reordered_sections_are_reported() {
-    let sv39 = bundled("qemu-virt-sv39.toml");
+    let sv39 = specs::text("qemu-virt-sv39");
     let data =
         "[[image.section]]\nname = \".data\"\nperms = \"rw\"\ninput = [\".data\", \".data.*\"]\n\n";
     let bss =

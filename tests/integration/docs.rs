@@ -34,13 +34,11 @@
 //! `UPDATE_DOCS=1` rewrites `example` blocks and `output`/`transcript`
 //! blocks without elisions from what the commands print now.
 
+use crate::support::cli::{LAYOUTGEN, layoutgen};
+use crate::support::root;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 #[derive(Debug, Clone)]
 enum Directive {
@@ -275,7 +273,7 @@ impl Scenario {
     /// Runs `script` with bash in `dir`: (exit status, stdout+stderr with
     /// the scratch path shown as /src).
     fn bash(&self, dir: &Path, script: &str) -> (i32, String) {
-        let bin = Path::new(env!("CARGO_BIN_EXE_layoutgen")).parent().unwrap();
+        let bin = Path::new(LAYOUTGEN).parent().unwrap();
         let install = self.scratch.join("install");
         let path = format!(
             "{}:{}:{}",
@@ -317,12 +315,7 @@ impl Scenario {
                         let _ = std::fs::remove_dir_all(root().join(argv[i + 1]));
                     }
                 }
-                let out = Command::new(env!("CARGO_BIN_EXE_layoutgen"))
-                    .args(&argv)
-                    .current_dir(root())
-                    .env("NO_COLOR", "1")
-                    .output()
-                    .unwrap();
+                let out = layoutgen(&argv);
                 // `diff` exits 1 when the specs differ, which its example shows.
                 let differ = argv.first() == Some(&"diff") && out.status.code() == Some(1);
                 if !(out.status.success() || differ) {

@@ -3,25 +3,10 @@
 //! (`-machine dumpdtb=`; QEMU is required, as for the sample kernel) or are
 //! built here; no binary is committed.
 
+use crate::support::cli::{layoutgen, text};
+use crate::support::specs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn layoutgen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_layoutgen"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run layoutgen")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use std::process::Command;
 
 /// The device tree QEMU's `virt` machine passes to a guest with `memory` of RAM.
 fn qemu_dtb(dir: &Path, memory: &str) -> PathBuf {
@@ -171,9 +156,8 @@ fn too_little_ram_is_a_finding_pointing_at_min_size() {
 fn ram_beyond_max_size_is_a_finding_pointing_at_the_ram_keys() {
     let dir = tempfile::tempdir().unwrap();
     let dtb = qemu_dtb(dir.path(), "1G");
-    let spec = std::fs::read_to_string(root().join("layouts/qemu-virt-sv39.toml"))
-        .unwrap()
-        .replace("max_size = \"16GiB\"", "max_size = \"512MiB\"");
+    let spec =
+        specs::text("qemu-virt-sv39").replace("max_size = \"16GiB\"", "max_size = \"512MiB\"");
     let path = dir.path().join("small.toml");
     std::fs::write(&path, spec).unwrap();
     let o = layoutgen(&[

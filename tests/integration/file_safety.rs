@@ -2,13 +2,14 @@
 //! untouched, never a truncated file, and nothing a spec says can make
 //! layoutgen write outside its output directory.
 
+use crate::support::cli::LAYOUTGEN;
+use crate::support::specs;
 use layoutgen::emit::write::write_atomically;
-use layoutgen::{Error, Output, Templates, generate, load_checked};
+use layoutgen::{Error, Output, Templates, generate};
 use std::path::Path;
 
 fn default_layout() -> layoutgen::Layout {
-    load_checked(&Path::new(env!("CARGO_MANIFEST_DIR")).join("layouts/qemu-virt-sv39.toml"))
-        .unwrap()
+    specs::layout("qemu-virt-sv39")
 }
 
 #[test]
@@ -75,11 +76,8 @@ fn outputs_have_fixed_names_inside_the_output_directory() {
     // The only spec text that reaches a path is `name` (the default output
     // directory is target/layoutgen/<name>); it is an identifier.
     for name in ["../../etc", "a/b", "/abs", ".."] {
-        let text = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("layouts/qemu-virt-sv39.toml"),
-        )
-        .unwrap()
-        .replace("name = \"qemu-virt-sv39\"", &format!("name = \"{name}\""));
+        let text = specs::text("qemu-virt-sv39")
+            .replace("name = \"qemu-virt-sv39\"", &format!("name = \"{name}\""));
         let errs = layoutgen::check_text(&text, "x.toml").unwrap_err();
         assert!(
             errs.iter()
@@ -110,11 +108,8 @@ fn a_read_only_output_directory_fails_and_keeps_previous_outputs() {
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     // Everything the unprivileged run needs, readable by anyone.
     let exe = dir.path().join("layoutgen");
-    std::fs::copy(env!("CARGO_BIN_EXE_layoutgen"), &exe).unwrap();
-    let spec_text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("layouts/qemu-virt-sv39.toml"),
-    )
-    .unwrap();
+    std::fs::copy(LAYOUTGEN, &exe).unwrap();
+    let spec_text = specs::text("qemu-virt-sv39");
     let spec = dir.path().join("spec.toml");
     std::fs::write(&spec, &spec_text).unwrap();
     let out = dir.path().join("out");

@@ -17,6 +17,7 @@
 //! link address when QEMU loads them with -bios.
 
 use crate::support::readelf;
+use crate::support::specs;
 
 use layoutgen::elf::{Check, ElfKind, Finding, LintReport, Severity, SymbolSource};
 use readelf::Readelf;
@@ -25,12 +26,8 @@ use std::path::{Path, PathBuf};
 const OPENSBI_DIR: &str = "/usr/lib/riscv64-linux-gnu/opensbi/generic";
 const UBOOT: &str = "/usr/lib/u-boot/qemu-riscv64/uboot.elf";
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn bare_spec() -> PathBuf {
-    root().join("layouts/qemu-virt-bare.toml")
+    specs::path("qemu-virt-bare")
 }
 
 fn firmware(path: &str, package: &str) -> PathBuf {

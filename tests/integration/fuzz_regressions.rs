@@ -8,7 +8,7 @@
 
 #![cfg(feature = "lint")]
 
-use crate::support::elf_tools;
+use crate::support::{elf_tools, root, specs};
 
 use layoutgen::elf::render::{Format, Outcome, render};
 use layoutgen::{Output, Templates};
@@ -27,8 +27,8 @@ fn spec_target(data: &[u8]) {
 
 /// What the `elf` fuzz target does with one input.
 fn elf_target(data: &[u8]) {
-    let spec = elf_tools::layout_path("qemu-virt-multi");
-    let layout = layoutgen::load_checked(&spec).expect("bundled layout is sound");
+    let spec = specs::path("qemu-virt-multi");
+    let layout = specs::layout("qemu-virt-multi");
     let path = Path::new("fuzz.elf");
     let result = layoutgen::elf::lint_bytes(&layout, None, path, data);
     let outcomes = [Outcome {
@@ -44,10 +44,10 @@ fn elf_target(data: &[u8]) {
 /// harness code here matches what the fuzzers run).
 #[test]
 fn seed_corpus_runs_through_the_targets() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let corpus = root().join("fuzz/corpus");
     for (dir, run) in [("spec", spec_target as fn(&[u8])), ("elf", elf_target)] {
         let mut n = 0;
-        for entry in std::fs::read_dir(root.join(dir)).expect("seed corpus") {
+        for entry in std::fs::read_dir(corpus.join(dir)).expect("seed corpus") {
             let data = std::fs::read(entry.expect("entry").path()).expect("seed");
             run(&data);
             n += 1;
@@ -56,14 +56,14 @@ fn seed_corpus_runs_through_the_targets() {
     }
 }
 
-/// Writes the ELF seed corpus: the lint fixtures (tests/integration/support/elf_tools.rs) linked for
-/// each bundled layout, and a few damaged copies. Run by hand after the
-/// fixtures change.
+/// Writes the ELF seed corpus: the lint fixtures (`support::elf_tools`)
+/// linked for each bundled layout, and a few damaged copies. Run by hand
+/// after the fixtures change.
 #[test]
 #[ignore = "writes fuzz/corpus/elf; run by hand"]
 fn write_elf_seed_corpus() {
     use elf_tools::{LinkOpts, ObjOpts, link};
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/elf");
+    let out = root().join("fuzz/corpus/elf");
     std::fs::create_dir_all(&out).expect("mkdir");
     let write = |name: &str, data: &[u8]| {
         assert!(data.len() < 64 * 1024, "{name} is {} bytes", data.len());

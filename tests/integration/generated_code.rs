@@ -1,29 +1,27 @@
 //! The generated Rust module and C header compile, and the Rust one works
 //! in const context (conversions round-trip at compile time).
 
-use layoutgen::{Output, Templates, load_checked};
+use crate::support::specs;
+use layoutgen::{Output, Templates};
 use std::path::Path;
 use std::process::Command;
 
 fn render_all(dir: &Path, spec: &str) -> layoutgen::Layout {
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("layouts")
-        .join(spec);
-    let layout = load_checked(&spec).unwrap();
+    let layout = specs::layout(spec);
     let templates = Templates::new(None).unwrap();
     layoutgen::generate(&layout, &templates, dir, &Output::ALL).unwrap();
     layout
 }
 
 const SPECS: [&str; 8] = [
-    "qemu-virt-sv39.toml",
-    "qemu-virt-multi.toml",
-    "qemu-virt-semipic.toml",
-    "qemu-virt-in-linear-map.toml",
-    "qemu-virt-identity.toml",
-    "qemu-virt-bare.toml",
-    "qemu-virt-multi-onemap.toml",
-    "qemu-virt-aarch64.toml",
+    "qemu-virt-sv39",
+    "qemu-virt-multi",
+    "qemu-virt-semipic",
+    "qemu-virt-in-linear-map",
+    "qemu-virt-identity",
+    "qemu-virt-bare",
+    "qemu-virt-multi-onemap",
+    "qemu-virt-aarch64",
 ];
 
 #[test]

@@ -2,29 +2,17 @@
 //! resolver change shows up as a reviewable snapshot diff
 //! (`cargo insta review`, or INSTA_UPDATE=always to accept).
 
-use crate::support::assert_snapshot;
+use crate::support::{assert_snapshot, specs};
 use layoutgen::{Output, Templates, load_checked};
-use std::path::{Path, PathBuf};
-
-fn bundled_layouts() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("layouts");
-    let mut specs: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("layouts/ exists")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    specs.sort();
-    specs
-}
 
 #[test]
 fn bundled_layouts_pass_their_checks() {
-    let specs = bundled_layouts();
+    let bundled = specs::bundled();
     assert!(
-        specs.len() >= 4,
-        "expected the bundled layouts, found {specs:?}"
+        bundled.len() >= 4,
+        "expected the bundled layouts, found {bundled:?}"
     );
-    for spec in specs {
+    for spec in bundled {
         if let Err(e) = load_checked(&spec) {
             panic!("{} fails its own checks:\n{e}", spec.display());
         }
@@ -34,7 +22,7 @@ fn bundled_layouts_pass_their_checks() {
 #[test]
 fn generated_outputs_match_snapshots() {
     let templates = Templates::new(None).unwrap();
-    for spec in bundled_layouts() {
+    for spec in specs::bundled() {
         let layout = load_checked(&spec).unwrap();
         for output in Output::ALL {
             let text = templates.render(&layout, output).unwrap();
@@ -50,7 +38,7 @@ fn generated_outputs_match_snapshots() {
 
 #[test]
 fn show_tables_match_snapshots() {
-    for spec in bundled_layouts() {
+    for spec in specs::bundled() {
         let layout = load_checked(&spec).unwrap();
         let mut text = String::new();
         for mode in &layout.modes {

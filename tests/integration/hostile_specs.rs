@@ -2,8 +2,9 @@
 //! to pass `check` and then break the build, be silently ignored, or be
 //! reported without a place: each asserts the rule id, the key and the line.
 
+use crate::support::cli::layoutgen;
+use crate::support::{root, specs};
 use layoutgen::{Diagnostic, Rule, check_text};
-use std::process::Command;
 
 /// A sound spec (the one `tests/integration/invariants.rs` uses); tests change one thing.
 fn base() -> String {
@@ -81,9 +82,7 @@ fn every_reserved_name_is_reserved_for_a_reason_the_outputs_show() {
     // The table is not a guess: each name really is an item of the
     // generated outputs or a word of the spec grammar.
     // The semi-PIC layout has KASLR, so its header has the KASLR macros.
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("layouts/qemu-virt-semipic.toml");
-    let layout = layoutgen::load_checked(&path).unwrap();
+    let layout = specs::layout("qemu-virt-semipic");
     let templates = layoutgen::Templates::new(None).unwrap();
     let rs = templates.render(&layout, layoutgen::Output::Rust).unwrap();
     let h = templates
@@ -280,14 +279,6 @@ fn recursion_limit_points_at_the_chain() {
     assert!(d.key().unwrap().starts_with("region.r"), "{d:#?}");
 }
 
-fn layoutgen(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_layoutgen"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn invalid_utf8_gets_its_byte_offset_and_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -392,7 +383,7 @@ fn structural_mistakes_exit_2_and_invariants_exit_1() {
 
 #[test]
 fn the_name_rules_in_docs_are_the_ones_the_code_uses() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/spec.md");
+    let path = root().join("docs/spec.md");
     let doc = std::fs::read_to_string(&path).unwrap();
     let (begin, end) = ("<!-- names:begin -->\n", "<!-- names:end -->");
     let start = doc.find(begin).expect("names:begin marker") + begin.len();

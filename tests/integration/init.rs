@@ -3,21 +3,8 @@
 //! without --force and writes nothing when the options do not make a sound
 //! layout.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn layoutgen(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_layoutgen"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run layoutgen")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use crate::support::cli::{layoutgen_in, text};
+use crate::support::specs;
 
 /// Runs `init ARGS` in a fresh directory, asserts success and that
 /// `layoutgen check` accepts the spec; returns the spec text and stdout.
@@ -25,9 +12,9 @@ fn init_ok(args: &[&str], file: &str) -> (String, String) {
     let dir = tempfile::tempdir().unwrap();
     let mut argv = vec!["init", file];
     argv.extend_from_slice(args);
-    let o = layoutgen(&argv, dir.path());
+    let o = layoutgen_in(&argv, dir.path());
     assert_eq!(o.status.code(), Some(0), "{argv:?}: {}", text(&o.stderr));
-    let check = layoutgen(&["check", file], dir.path());
+    let check = layoutgen_in(&["check", file], dir.path());
     assert_eq!(
         check.status.code(),
         Some(0),
@@ -41,7 +28,7 @@ fn init_ok(args: &[&str], file: &str) -> (String, String) {
 #[test]
 fn default_spec_passes_check_and_build_rs_lines_are_printed() {
     let dir = tempfile::tempdir().unwrap();
-    let o = layoutgen(&["init"], dir.path());
+    let o = layoutgen_in(&["init"], dir.path());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let out = text(&o.stdout);
     assert!(out.starts_with("wrote layout.toml"), "{out}");
@@ -64,16 +51,16 @@ fn default_spec_passes_check_and_build_rs_lines_are_printed() {
         .find(|l| l.starts_with("layoutgen build "))
         .expect("the layoutgen build command is printed");
     let argv: Vec<&str> = command.split_whitespace().skip(1).collect();
-    let build = layoutgen(&argv, dir.path());
+    let build = layoutgen_in(&argv, dir.path());
     assert_eq!(build.status.code(), Some(0), "{}", text(&build.stderr));
     for file in ["layout.ld", "layout.rs", "layout.stamp"] {
         assert!(dir.path().join("layout").join(file).is_file(), "{file}");
     }
-    let check = layoutgen(&["check", "layout.toml"], dir.path());
+    let check = layoutgen_in(&["check", "layout.toml"], dir.path());
     assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
     assert!(text(&check.stdout).contains("ok (my-kernel: sv39)"));
     // And it generates.
-    let build = layoutgen(
+    let build = layoutgen_in(
         &["build", "--spec", "layout.toml", "--out-dir", "out"],
         dir.path(),
     );
@@ -149,7 +136,6 @@ fn flags_reach_the_spec() {
 
 #[test]
 fn every_bundled_layout_can_start_a_spec() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for name in [
         "qemu-virt-sv39",
         "qemu-virt-multi",
@@ -158,9 +144,7 @@ fn every_bundled_layout_can_start_a_spec() {
         "linux-riscv64",
     ] {
         let (spec, _) = init_ok(&["--from", name], "spec.toml");
-        let bundled =
-            std::fs::read_to_string(root.join("layouts").join(format!("{name}.toml"))).unwrap();
-        assert_eq!(spec, bundled, "{name}");
+        assert_eq!(spec, specs::text(name), "{name}");
         let (renamed, _) = init_ok(&["--from", name, "--name", "mine"], "spec.toml");
         assert!(renamed.contains("\nname = \"mine\"\n"), "{name}");
     }
@@ -170,7 +154,7 @@ fn every_bundled_layout_can_start_a_spec() {
 fn existing_files_are_kept_unless_forced() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("layout.toml"), "# mine\n").unwrap();
-    let o = layoutgen(&["init"], dir.path());
+    let o = layoutgen_in(&["init"], dir.path());
     assert_eq!(o.status.code(), Some(2));
     assert!(
         text(&o.stderr).contains("layout.toml exists; pass --force"),
@@ -181,7 +165,7 @@ fn existing_files_are_kept_unless_forced() {
         std::fs::read_to_string(dir.path().join("layout.toml")).unwrap(),
         "# mine\n"
     );
-    let o = layoutgen(&["init", "--force"], dir.path());
+    let o = layoutgen_in(&["init", "--force"], dir.path());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let spec = std::fs::read_to_string(dir.path().join("layout.toml")).unwrap();
     assert!(
@@ -216,7 +200,7 @@ fn unsound_options_write_nothing_and_exit_2() {
         let dir = tempfile::tempdir().unwrap();
         let mut argv = vec!["init"];
         argv.extend_from_slice(args);
-        let o = layoutgen(&argv, dir.path());
+        let o = layoutgen_in(&argv, dir.path());
         let err = text(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{argv:?}: {err}");
         assert!(err.contains(message), "{argv:?}: {err}");
@@ -230,7 +214,7 @@ fn unsound_options_write_nothing_and_exit_2() {
 #[test]
 fn missing_directories_are_created() {
     let dir = tempfile::tempdir().unwrap();
-    let o = layoutgen(&["init", "boards/virt/board.toml"], dir.path());
+    let o = layoutgen_in(&["init", "boards/virt/board.toml"], dir.path());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let spec = std::fs::read_to_string(dir.path().join("boards/virt/board.toml")).unwrap();
     assert!(spec.contains("name = \"board\""), "{spec}");
@@ -240,7 +224,7 @@ fn missing_directories_are_created() {
 fn an_unwritable_path_is_reported_with_its_path() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("file"), "").unwrap();
-    let o = layoutgen(&["init", "file/layout.toml"], dir.path());
+    let o = layoutgen_in(&["init", "file/layout.toml"], dir.path());
     assert_eq!(o.status.code(), Some(2));
     let err = text(&o.stderr);
     assert!(err.contains("cannot write file"), "{err}");
@@ -287,7 +271,7 @@ fn shape_conflicts_with_the_other_sources() {
     ] {
         let mut argv = vec!["init", "x.toml", "--shape", "bare"];
         argv.extend_from_slice(extra);
-        let o = layoutgen(&argv, dir.path());
+        let o = layoutgen_in(&argv, dir.path());
         assert_eq!(o.status.code(), Some(2), "{argv:?}");
         assert!(text(&o.stderr).contains("cannot be used with"), "{argv:?}");
     }
@@ -305,7 +289,7 @@ fn arch_aarch64_starts_an_aarch64_spec() {
             .all(|m| m.mode.arch() == Some(layoutgen::arch::Arch::Aarch64))
     );
     let dir = tempfile::tempdir().unwrap();
-    let o = layoutgen(
+    let o = layoutgen_in(
         &["init", "x.toml", "--arch", "aarch64", "--shape", "bare"],
         dir.path(),
     );

@@ -6,12 +6,9 @@
 //! `qemu` source, plus the backport's real status stanza), and apt simulates
 //! against it with the machine's real package lists (`apt-get -s`).
 
+use crate::support::root;
 use std::path::Path;
 use std::process::{Command, Output};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// A dpkg admin directory whose status is this machine's without any `qemu`
 /// binary package, plus `extra` (status stanzas).

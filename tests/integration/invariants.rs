@@ -1,6 +1,7 @@
 //! One negative test per invariant: the smallest change to a sound spec that
 //! breaks it, and an assertion that the error names the rule and the key.
 
+use crate::support::{root, specs};
 use layoutgen::{Diagnostic, Rule, check_text};
 
 /// A sound spec; every test changes one thing.
@@ -750,10 +751,7 @@ fn rejects_an_insert_with_a_bad_symbol_or_no_input() {
 // A second architecture: aarch64 rules come from its ArchFacts.
 
 fn aarch64() -> String {
-    std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("layouts/qemu-virt-aarch64.toml"),
-    )
-    .unwrap()
+    specs::text("qemu-virt-aarch64")
 }
 
 #[test]
@@ -803,11 +801,9 @@ fn phys_align_follows_the_image_window_not_the_linear_maps_leaf() {
     // The boot-loader-picks-both design: the image inside a 1 GiB-leaf
     // linear map, placed at any 2 MiB-aligned address (its window is
     // mapped with section_align leaves).
-    let bootpick = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("sample-kernel/layouts/qemu-virt-bootpick.toml"),
-    )
-    .unwrap();
+    let bootpick =
+        std::fs::read_to_string(root().join("sample-kernel/layouts/qemu-virt-bootpick.toml"))
+            .unwrap();
     assert!(bootpick.contains("leaf = \"1GiB\""));
     check_text(&bootpick, "bootpick.toml").unwrap_or_else(|d| panic!("{d:#?}"));
     // A slot of its own mapped with 1 GiB leaves cannot take a 2 MiB placement.

@@ -7,44 +7,19 @@
 //! number is accepted only under a key that names a count, so a field
 //! reverted to a number fails here even when its value is small.
 
+use crate::support::cli::stdout;
+use crate::support::specs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn layoutgen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_layoutgen"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run layoutgen")
-}
-
-/// stdout of a run that exits with one of `codes`.
-fn stdout(args: &[&str], codes: &[i32]) -> String {
-    let o = layoutgen(args);
-    assert!(
-        o.status.code().is_some_and(|c| codes.contains(&c)),
-        "layoutgen {args:?} exited {:?}: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).expect("UTF-8 output")
-}
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 
 fn bundled_layouts() -> Vec<PathBuf> {
-    let mut specs: Vec<PathBuf> = std::fs::read_dir(root().join("layouts"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    specs.sort();
-    assert!(specs.len() >= 5, "expected the bundled layouts: {specs:?}");
-    specs
+    let bundled = specs::bundled();
+    assert!(
+        bundled.len() >= 5,
+        "expected the bundled layouts: {bundled:?}"
+    );
+    bundled
 }
 
 /// Reads a JSON document from stdin twice, exactly and with doubles, and

@@ -5,12 +5,10 @@
 //! These build the sample kernel (riscv64 target needed, as in
 //! tests/integration/sample_kernel.rs); they fail, not skip, without it.
 
+use crate::support::cli::layoutgen_in;
+use crate::support::root;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// A kernel of this repository that uses the ahead-of-time mode.
 struct Kernel {
@@ -99,11 +97,7 @@ fn cargo_build(kernel: &Path) -> Output {
 fn layoutgen(cwd: &Path, command: &str) -> Output {
     let args: Vec<&str> = command.split(' ').collect();
     assert_eq!(args[0], "layoutgen");
-    Command::new(env!("CARGO_BIN_EXE_layoutgen"))
-        .current_dir(cwd)
-        .args(&args[1..])
-        .output()
-        .expect("run layoutgen")
+    layoutgen_in(&args[1..], cwd)
 }
 
 /// The committed layout/ of each sample kernel is exactly what this

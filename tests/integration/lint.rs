@@ -4,20 +4,17 @@
 //! rust-lld only: their byte patches assume lld's segment layout), the CLI's output
 //! formats and exit codes, and a bounded mutation fuzz of the reader.
 
+use crate::support::cli::run as cli;
 use crate::support::elf_tools::*;
+use crate::support::{root, specs};
 use layoutgen::Layout;
 use layoutgen::elf::{self, Check, Finding, LintError, LintReport, Severity};
 use layoutgen::riscv::PagingMode;
 use object::elf as e;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn layout(name: &str) -> Layout {
-    layoutgen::load_checked(&layout_path(name)).expect("bundled layout is sound")
-}
 
 fn lint_path(name: &str, path: &Path) -> LintReport {
-    elf::lint(&layout(name), None, path).expect("lintable")
+    elf::lint(&specs::layout(name), None, path).expect("lintable")
 }
 
 fn lint_bytes(name: &str, linked: &Linked, variant: &str, data: &[u8]) -> LintReport {
@@ -58,7 +55,7 @@ fn only_errors(r: &LintReport, check: Check) {
 }
 
 fn slot(name: &str) -> layoutgen::layout::Region {
-    let l = layout(name);
+    let l = specs::layout(name);
     l.modes[0].region(&l.image.slot).unwrap().clone()
 }
 
@@ -88,7 +85,7 @@ fn clean_fixture_for_every_bundled_qemu_layout_has_no_errors_or_warnings() {
         assert!(r.stats.symbols_checked >= 6, "{what}: {:?}", r.stats);
         // The relocation audit always reports its figures.
         expect(&r, Check::RelocationAudit);
-        let l = layout(name);
+        let l = specs::layout(name);
         assert_eq!(r.modes.len(), l.modes.len());
         // GNU ld writes a `-pie` image linked at a non-zero address as
         // ET_EXEC (with DF_1_PIE); lld as ET_DYN. Lint treats both alike.
@@ -117,7 +114,7 @@ fn semi_pic_clean_fixture_reports_its_relative_relocations() {
 #[test]
 fn every_mode_of_a_multi_mode_layout_and_one_mode_on_request() {
     let k = link("qemu-virt-multi", &LinkOpts::default());
-    let l = layout("qemu-virt-multi");
+    let l = specs::layout("qemu-virt-multi");
     // Every mode the layout lists (PagingMode::ALL also has `bare`, which a
     // paged layout cannot list).
     assert_eq!(
@@ -129,7 +126,12 @@ fn every_mode_of_a_multi_mode_layout_and_one_mode_on_request() {
         assert_eq!(r.modes, vec![m]);
         assert_eq!(r.counts.errors, 0, "{}", show(&r));
     }
-    let err = elf::lint(&layout("qemu-virt-sv39"), Some(PagingMode::Sv48), &k.elf).unwrap_err();
+    let err = elf::lint(
+        &specs::layout("qemu-virt-sv39"),
+        Some(PagingMode::Sv48),
+        &k.elf,
+    )
+    .unwrap_err();
     assert!(matches!(err, LintError::UnknownMode { .. }), "{err}");
     assert_eq!(err.exit_code(), 2);
 }
@@ -157,7 +159,7 @@ fn segment_outside_the_slot() {
     let k = link(name, &LinkOpts::default());
     let mut d = k.bytes();
     let slot = slot(name);
-    let l = layout(name);
+    let l = specs::layout(name);
     // Move the last PT_LOAD (.bss) just past the slot, keeping VA - PA.
     let last = *loads(&d).last().unwrap();
     let va = slot.start + slot.size;
@@ -184,7 +186,7 @@ fn writable_and_executable_segment() {
     let r = lint_bytes(name, &k, "wx.elf", &d);
     let f = expect(&r, Check::SegmentWriteExecute);
     assert!(f[0].message.contains(".text"), "{}", f[0].message);
-    assert_eq!(f[0].address, Some(layout(name).modes[0].image_link));
+    assert_eq!(f[0].address, Some(specs::layout(name).modes[0].image_link));
     only_errors(&r, Check::SegmentWriteExecute);
 }
 
@@ -400,10 +402,10 @@ fn unlisted_sections_of_a_file_the_spec_does_not_describe_are_one_figure() {
     assert!(o[0].message.contains("no .symtab"), "{}", o[0].message);
 
     // `warn` makes the figure a warning again, as for any check.
-    let mut config = elf::LintConfig::from_layout(&layout(name));
+    let mut config = elf::LintConfig::from_layout(&specs::layout(name));
     config.set_from_command_line(Check::OrphanSection, elf::Level::Warn);
     let p = k.write_variant("foreign-stripped-warn.elf", &d);
-    let r = elf::lint_with(&layout(name), &config, None, &p).unwrap();
+    let r = elf::lint_with(&specs::layout(name), &config, None, &p).unwrap();
     let o = expect(&r, Check::OrphanSection);
     assert_eq!(o[0].severity, Severity::Warning);
 }
@@ -429,7 +431,7 @@ fn section_misaligned_and_out_of_order() {
     let k = link(name, &LinkOpts::default());
     let mut d = k.bytes();
     let (hdr, ..) = shdrs(&d).into_iter().find(|s| s.1 == ".data").unwrap();
-    let text = layout(name).modes[0].image_link;
+    let text = specs::layout(name).modes[0].image_link;
     // sh_addr: before .text's neighbour .rodata and not 2 MiB-aligned.
     d[hdr + 16..hdr + 24].copy_from_slice(&(text + 0x1000).to_le_bytes());
     let r = lint_bytes(name, &k, "align.elf", &d);
@@ -446,7 +448,7 @@ fn boundary_symbol_disagrees_with_the_generated_constants() {
     let name = "qemu-virt-sv39";
     let k = link(name, &LinkOpts::default());
     let mut d = k.bytes();
-    let link_addr = layout(name).modes[0].image_link;
+    let link_addr = specs::layout(name).modes[0].image_link;
     set_symbol_value(&mut d, "__image_start", link_addr + 0x1000);
     let r = lint_bytes(name, &k, "bound.elf", &d);
     let f = expect(&r, Check::BoundarySymbol);
@@ -558,7 +560,7 @@ fn text_relocation_in_a_semi_pic_image() {
     let k = link(name, &LinkOpts::default());
     let mut d = k.bytes();
     let at = rela_entries(&d, ".rela.dyn", e::R_RISCV_RELATIVE)[0];
-    let text = layout(name).modes[0].image_link;
+    let text = specs::layout(name).modes[0].image_link;
     d[at..at + 8].copy_from_slice(&(text + 8).to_le_bytes());
     let r = lint_bytes(name, &k, "textrel.elf", &d);
     let f = expect(&r, Check::TextRelocation);
@@ -711,7 +713,7 @@ fn non_allocated_sections_are_never_read() {
 
 #[test]
 fn other_machines_classes_and_non_elf_files_are_clear_errors() {
-    let l = layout("qemu-virt-sv39");
+    let l = specs::layout("qemu-virt-sv39");
     // This test binary: an x86-64 ELF.
     let exe = std::env::current_exe().unwrap();
     let err = elf::lint(&l, None, &exe).unwrap_err();
@@ -768,19 +770,6 @@ fn other_machines_classes_and_non_elf_files_are_clear_errors() {
 
 // ---- the CLI: formats and exit codes ---------------------------------------------
 
-fn cli(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_layoutgen"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
 struct CliFixtures {
     _clean: Linked,
     _bad: Linked,
@@ -806,7 +795,7 @@ fn cli_fixtures() -> CliFixtures {
         bad: badp,
         _clean: clean,
         _bad: bad,
-        spec: layout_path(name).display().to_string(),
+        spec: specs::path(name).display().to_string(),
     }
 }
 
@@ -967,8 +956,7 @@ fn cli_sarif_output() {
 
 #[test]
 fn every_check_is_documented() {
-    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/lint.md"))
-        .unwrap();
+    let doc = std::fs::read_to_string(root().join("docs/lint.md")).unwrap();
     for c in Check::ALL {
         assert!(doc.contains(c.id()), "{} missing from docs/lint.md", c.id());
         assert!(
@@ -1003,9 +991,17 @@ mod fuzz {
         SEEDS.get_or_init(|| {
             let mut v: Vec<(Layout, Vec<u8>)> = LAYOUTS
                 .iter()
-                .map(|name| (layout(name), link(name, &LinkOpts::default()).bytes()))
+                .map(|name| {
+                    (
+                        specs::layout(name),
+                        link(name, &LinkOpts::default()).bytes(),
+                    )
+                })
                 .collect();
-            v.push((layout("qemu-virt-semipic"), object(&ObjOpts::default())));
+            v.push((
+                specs::layout("qemu-virt-semipic"),
+                object(&ObjOpts::default()),
+            ));
             v
         })
     }
@@ -1165,7 +1161,7 @@ mod fuzz {
     proptest! {
         #![proptest_config(ProptestConfig {
             // PROPTEST_CASES=N runs a longer campaign.
-            cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000),
+            cases: crate::support::proptest_cases(3000),
             failure_persistence: None,
             ..ProptestConfig::default()
         })]

@@ -3,7 +3,7 @@
 //! `layouts/qemu-virt-aarch64.toml` (and a relocatable variant), then
 //! linted against the same spec.
 
-use crate::support::elf_tools;
+use crate::support::{elf_tools, specs};
 
 use layoutgen::elf::{self, Check};
 use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
@@ -18,10 +18,7 @@ const R_AARCH64_ABS64: u32 = 257;
 const R_AARCH64_MOVW_UABS_G0_NC: u32 = 264;
 
 fn spec_text(pie: bool) -> String {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("layouts/qemu-virt-aarch64.toml"),
-    )
-    .unwrap();
+    let text = specs::text("qemu-virt-aarch64");
     if !pie {
         return text;
     }
@@ -146,10 +143,7 @@ fn aarch64_kernel_linked_with_the_generated_script_lints_clean() {
 fn riscv_spec_refuses_an_aarch64_elf_and_back() {
     let dir = tempfile::tempdir().unwrap();
     let (_, elf) = link(&spec_text(false), false, dir.path());
-    let riscv = layoutgen::load_checked(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("layouts/qemu-virt-sv39.toml"),
-    )
-    .unwrap();
+    let riscv = specs::layout("qemu-virt-sv39");
     let err = elf::lint(&riscv, None, &elf).unwrap_err();
     assert!(
         err.to_string()

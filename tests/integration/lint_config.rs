@@ -3,27 +3,15 @@
 //! W+X sections named, relocation sections worded by file type, symbols
 //! whose st_shndx points at a non-allocated section, and the facts line.
 
+use crate::support::cli::run as cli;
 use crate::support::elf_tools::*;
+use crate::support::specs;
 use layoutgen::elf::{self, Check, LintReport};
 use object::elf as e;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const SPEC: &str = "qemu-virt-sv39";
 const REASON: &str = "Linux 6.12 puts .init.pi code in the RW init segment";
-
-fn cli(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_layoutgen"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
 
 fn le64(d: &mut [u8], at: usize, v: u64) {
     d[at..at + 8].copy_from_slice(&v.to_le_bytes());
@@ -32,7 +20,7 @@ fn le64(d: &mut [u8], at: usize, v: u64) {
 /// The bundled spec with `extra` appended, written next to the fixture.
 /// Returns its path and the 1-based line where `extra` starts.
 fn spec_with(k: &Linked, file: &str, extra: &str) -> (PathBuf, usize) {
-    let base = std::fs::read_to_string(layout_path(SPEC)).unwrap();
+    let base = specs::text(SPEC);
     let first_line = base.lines().count() + 2;
     let p = k.dir.path().join(file);
     std::fs::write(&p, format!("{base}\n{extra}")).unwrap();
@@ -92,7 +80,7 @@ fn allowed_in_the_spec_exits_0_and_is_still_reported() {
         &format!("[lint.LG006]\nlevel = \"allow\"\nreason = \"{REASON}\"\n"),
     );
     // Without the table it fails.
-    let (code, _, _) = cli(&["lint", "--spec", &s(&layout_path(SPEC)), &s(&elf)]);
+    let (code, _, _) = cli(&["lint", "--spec", &s(&specs::path(SPEC)), &s(&elf)]);
     assert_eq!(code, 1);
 
     let (code, out, _) = cli(&["lint", "--spec", &s(&spec), &s(&elf)]);
@@ -179,7 +167,7 @@ fn warn_turns_an_error_into_a_warning() {
 fn deny_turns_a_warning_into_an_error() {
     let k = link(SPEC, &LinkOpts::default());
     let elf = warn_fixture(&k);
-    let (code, _, _) = cli(&["lint", "--spec", &s(&layout_path(SPEC)), &s(&elf)]);
+    let (code, _, _) = cli(&["lint", "--spec", &s(&specs::path(SPEC)), &s(&elf)]);
     assert_eq!(code, 0);
     let (spec, _) = spec_with(
         &k,
@@ -218,7 +206,7 @@ fn command_line_overrides_the_spec() {
     let (code, v) = json(&[
         "lint",
         "--spec",
-        &s(&layout_path(SPEC)),
+        &s(&specs::path(SPEC)),
         "--allow",
         "segment-write-execute",
         &s(&elf),
@@ -236,12 +224,12 @@ fn command_line_overrides_the_spec() {
     );
     // Info checks can be denied too.
     let clean = k.elf.clone();
-    let (code, _, _) = cli(&["lint", "--spec", &s(&layout_path(SPEC)), &s(&clean)]);
+    let (code, _, _) = cli(&["lint", "--spec", &s(&specs::path(SPEC)), &s(&clean)]);
     assert_eq!(code, 0);
     let (code, out, _) = cli(&[
         "lint",
         "--spec",
-        &s(&layout_path(SPEC)),
+        &s(&specs::path(SPEC)),
         "--deny",
         "relocation-audit",
         &s(&clean),
@@ -352,7 +340,7 @@ fn write_execute_names_the_sections_responsible() {
     let last_end = loads(&d).iter().map(|p| p.3 + p.5).max().unwrap();
     le64(&mut d, text.0 + 40, last_end - text.3);
     let p = k.write_variant("wx-all.elf", &d);
-    let layout = layoutgen::load_checked(&layout_path(SPEC)).unwrap();
+    let layout = specs::layout(SPEC);
     let r = elf::lint(&layout, None, &p).unwrap();
     let f: Vec<_> = r.by_check(Check::SegmentWriteExecute).collect();
     assert!(!f.is_empty());
@@ -385,7 +373,7 @@ fn object_relocations_are_not_called_emit_relocs() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("module.ko");
     std::fs::write(&p, object(&ObjOpts::default())).unwrap();
-    let layout = layoutgen::load_checked(&layout_path("qemu-virt-semipic")).unwrap();
+    let layout = specs::layout("qemu-virt-semipic");
     let r = elf::lint(&layout, None, &p).unwrap();
     let a = &r.by_check(Check::RelocationAudit).next().unwrap().message;
     assert!(!a.contains("--emit-relocs"), "{a}");
@@ -396,7 +384,7 @@ fn object_relocations_are_not_called_emit_relocs() {
 
     // A linked image's static relocations do come from --emit-relocs.
     let k = link(SPEC, &LinkOpts::default());
-    let layout = layoutgen::load_checked(&layout_path(SPEC)).unwrap();
+    let layout = specs::layout(SPEC);
     let r = elf::lint(&layout, None, &k.elf).unwrap();
     let a = &r.by_check(Check::RelocationAudit).next().unwrap().message;
     assert!(a.contains("--emit-relocs section(s)"), "{a}");
@@ -405,7 +393,7 @@ fn object_relocations_are_not_called_emit_relocs() {
 #[test]
 fn symbol_pointing_at_a_non_allocated_section_is_reported_where_it_is() {
     let k = link(SPEC, &LinkOpts::default());
-    let layout = layoutgen::load_checked(&layout_path(SPEC)).unwrap();
+    let layout = specs::layout(SPEC);
     let slot = layout.modes[0].region(&layout.image.slot).unwrap().clone();
     let d0 = k.bytes();
     let sh = shdrs(&d0);
@@ -462,7 +450,7 @@ fn symbol_pointing_at_an_allocated_section_that_does_not_hold_it_is_reported_whe
     // Debian's OpenSBI 1.1 (tests/integration/firmware_lint.rs): .dynstr is allocated
     // (flags A) and .dynsym entries of .data objects have st_shndx = .dynstr.
     let k = link(SPEC, &LinkOpts::default());
-    let layout = layoutgen::load_checked(&layout_path(SPEC)).unwrap();
+    let layout = specs::layout(SPEC);
     let slot = layout.modes[0].region(&layout.image.slot).unwrap().clone();
     let d0 = k.bytes();
     let sh = shdrs(&d0);
@@ -529,7 +517,7 @@ fn symbol_pointing_at_an_allocated_section_that_does_not_hold_it_is_reported_whe
 #[test]
 fn human_summary_states_the_facts() {
     let k = link(SPEC, &LinkOpts::default());
-    let spec = s(&layout_path(SPEC));
+    let spec = s(&specs::path(SPEC));
     let (code, out, _) = cli(&["lint", "--spec", &spec, &s(&k.elf)]);
     assert_eq!(code, 0, "{out}");
     let facts = out

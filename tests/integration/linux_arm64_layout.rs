@@ -4,8 +4,8 @@
 //! from them, the row is listed with the macro value and the reason
 //! (details and sources: docs/linux-arm64.md).
 
+use crate::support::specs;
 use layoutgen::riscv::PagingMode;
-use std::path::Path;
 
 /// (region, first address, last address) as printed in memory.rst.
 type Row = (&'static str, u64, u64);
@@ -49,8 +49,8 @@ const STALE: &[(&str, u64, u64, u64, u64)] = &[
 
 #[test]
 fn linux_arm64_layout_matches_memory_rst_and_memory_h() {
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("layouts/linux-arm64.toml");
-    let layout = layoutgen::load_checked(&spec).unwrap_or_else(|e| panic!("{e}"));
+    let layout =
+        layoutgen::load_checked(&specs::path("linux-arm64")).unwrap_or_else(|e| panic!("{e}"));
     let m = layout.mode(PagingMode::Va48).unwrap();
     let get = |name: &str| {
         let r = m.region(name).unwrap_or_else(|| panic!("no region {name}"));

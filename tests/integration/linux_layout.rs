@@ -2,8 +2,8 @@
 //! Documentation/arch/riscv/vm-layout.rst, row by row. Every difference is
 //! listed here with its reason (details and sources: docs/linux-riscv64.md).
 
+use crate::support::specs;
 use layoutgen::riscv::PagingMode;
-use std::path::Path;
 
 /// (region, first address, last address) as printed in vm-layout.rst.
 type Row = (&'static str, u64, u64);
@@ -49,8 +49,8 @@ const SV57: &[Row] = &[
 
 #[test]
 fn linux_layout_matches_vm_layout_rst() {
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("layouts/linux-riscv64.toml");
-    let layout = layoutgen::load_checked(&spec).unwrap_or_else(|e| panic!("{e}"));
+    let layout =
+        layoutgen::load_checked(&specs::path("linux-riscv64")).unwrap_or_else(|e| panic!("{e}"));
     for (mode, rows) in [
         (PagingMode::Sv39, SV39),
         (PagingMode::Sv48, SV48),

@@ -4,20 +4,16 @@
 //! `riscv64-linux-gnu-readelf -W -S -l -r`), never something the spec cannot
 //! express; anything else is a false finding and fails the test.
 
-use crate::support::linux;
+use crate::support::{linux, specs};
 
 use layoutgen::elf::{Check, Finding, Severity};
 use linux::kernel_file;
 use std::path::Path;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// (check, the section or symbol it names) of every error and warning, and
 /// of every info finding, sorted.
 fn lint(file: &Path) -> (Vec<(Check, String)>, Vec<Check>) {
-    let spec = root().join("layouts/linux-riscv64.toml");
+    let spec = specs::path("linux-riscv64");
     let end = layoutgen::elf::linked_end(&layoutgen::load_checked(&spec).unwrap(), file)
         .unwrap()
         .expect("the kernel has an _end");
@@ -113,7 +109,7 @@ fn relocatable_linux_relocs_are_explained_as_relocate_kernel_treats_them() {
         ]
     );
 
-    let spec = root().join("layouts/linux-riscv64.toml");
+    let spec = specs::path("linux-riscv64");
     let layout = layoutgen::load_checked(&spec).unwrap();
     let report = layoutgen::elf::lint(&layout, None, &file).unwrap();
     let audit = report
@@ -169,7 +165,7 @@ fn modules_window_follows_the_kernels_real_end() {
     // MODULES_VADDR = PFN_ALIGN(_end) - 2 GiB (asm/pgtable.h): show --elf
     // resolves image.end from the vmlinux's _end.
     let vmlinux = kernel_file("fixed", "vmlinux");
-    let spec = root().join("layouts/linux-riscv64.toml");
+    let spec = specs::path("linux-riscv64");
     let layout = layoutgen::load_checked(&spec).unwrap();
     let end = layoutgen::elf::linked_end(&layout, &vmlinux)
         .unwrap()

@@ -4,27 +4,10 @@
 //! from them. `UPDATE_DOCS=1 cargo test --test integration man_completions::`
 //! rewrites them.
 
+use crate::support::cli::{layoutgen, ok_stdout};
+use crate::support::root;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn layoutgen(args: &[&str]) -> Vec<u8> {
-    let out = Command::new(env!("CARGO_BIN_EXE_layoutgen"))
-        .args(args)
-        .output()
-        .expect("run layoutgen");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "layoutgen {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
 
 fn files_in(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -74,7 +57,7 @@ fn compare(dir: &str, fresh: BTreeMap<String, Vec<u8>>) {
 #[test]
 fn committed_man_pages_are_current() {
     let dir = tempfile::tempdir().unwrap();
-    layoutgen(&["man", "--out-dir", dir.path().to_str().unwrap()]);
+    ok_stdout(&["man", "--out-dir", dir.path().to_str().unwrap()]);
     let fresh = files_in(dir.path());
     for page in [
         "layoutgen.1",
@@ -88,7 +71,7 @@ fn committed_man_pages_are_current() {
     }
     // `layoutgen man` prints the top-level page.
     assert!(
-        layoutgen(&["man"]) == fresh["layoutgen.1"],
+        ok_stdout(&["man"]).as_bytes() == fresh["layoutgen.1"],
         "`layoutgen man` differs from the layoutgen.1 of `man --out-dir`"
     );
     compare("docs/man", fresh);
@@ -102,31 +85,36 @@ fn committed_completions_are_current() {
         ("fish", "layoutgen.fish"),
     ]
     .into_iter()
-    .map(|(shell, file)| (file.to_string(), layoutgen(&["completions", shell])))
+    .map(|(shell, file)| {
+        (
+            file.to_string(),
+            ok_stdout(&["completions", shell]).into_bytes(),
+        )
+    })
     .collect();
     compare("docs/completions", fresh);
 }
 
 #[test]
 fn completions_know_every_command_and_show_format() {
-    let bash = String::from_utf8(layoutgen(&["completions", "bash"])).unwrap();
+    let bash = ok_stdout(&["completions", "bash"]);
     for word in [
         "build", "check", "show", "diff", "init", "schema", "markdown", "svg", "--ram",
     ] {
         assert!(bash.contains(word), "bash completion lacks {word}");
     }
-    let fish = String::from_utf8(layoutgen(&["completions", "fish"])).unwrap();
+    let fish = ok_stdout(&["completions", "fish"]);
     assert!(fish.contains("complete -c layoutgen"), "{fish}");
 }
 
 #[test]
 fn man_page_documents_the_show_formats() {
-    let page = String::from_utf8(layoutgen(&["man"])).unwrap();
+    let page = ok_stdout(&["man"]);
     assert!(page.starts_with(".ie"), "{page}");
     assert!(page.contains(".TH layoutgen 1"), "{page}");
     assert!(page.contains(env!("CARGO_PKG_VERSION")), "{page}");
     let dir = tempfile::tempdir().unwrap();
-    layoutgen(&["man", "--out-dir", dir.path().to_str().unwrap()]);
+    ok_stdout(&["man", "--out-dir", dir.path().to_str().unwrap()]);
     let show = std::fs::read_to_string(dir.path().join("layoutgen-show.1")).unwrap();
     for word in ["markdown", "rst", "svg", "json", "\\-\\-ram"] {
         assert!(show.contains(word), "layoutgen-show.1 lacks {word}");
@@ -135,9 +123,6 @@ fn man_page_documents_the_show_formats() {
 
 #[test]
 fn unknown_shell_is_a_usage_error() {
-    let out = Command::new(env!("CARGO_BIN_EXE_layoutgen"))
-        .args(["completions", "tcsh"])
-        .output()
-        .unwrap();
+    let out = layoutgen(&["completions", "tcsh"]);
     assert_eq!(out.status.code(), Some(2));
 }

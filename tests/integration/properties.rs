@@ -7,7 +7,7 @@ use layoutgen::riscv::{GIB, MIB, PagingMode};
 use layoutgen::{Rule, check_text};
 use proptest::prelude::*;
 
-use crate::support::elf_tools;
+use crate::support::{elf_tools, proptest_cases};
 
 #[derive(Debug, Clone)]
 struct Params {
@@ -197,15 +197,8 @@ end = "kernel.start"
     s
 }
 
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(256), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: proptest_cases(256), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn valid_specs_are_accepted_and_convert_both_ways(p in params()) {
@@ -260,7 +253,7 @@ proptest! {
 #[test]
 fn generated_rust_of_random_specs_compiles() {
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: cases(256).min(12),
+        cases: proptest_cases(256).min(12),
         failure_persistence: None,
         ..ProptestConfig::default()
     });
@@ -302,7 +295,7 @@ fn generated_rust_of_random_specs_compiles() {
 #[test]
 fn objects_linked_with_random_specs_lint_clean() {
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: cases(256).min(16),
+        cases: proptest_cases(256).min(16),
         failure_persistence: None,
         ..ProptestConfig::default()
     });
@@ -856,7 +849,7 @@ fn adversarial_spec(seed: u64) -> String {
 /// `PROPTEST_CASES` raises it; each case runs rustc, cc twice, two linkers
 /// and lint twice (about a second).
 fn build_cases() -> u32 {
-    cases(24)
+    proptest_cases(24)
 }
 
 fn checked_specs_build(seeds: impl Iterator<Item = u64>) -> Vec<(String, Vec<String>)> {
@@ -879,7 +872,7 @@ fn checked_specs_build(seeds: impl Iterator<Item = u64>) -> Vec<(String, Vec<Str
 #[test]
 #[ignore = "exploration: prints statistics, asserts nothing"]
 fn explore_adversarial_specs() {
-    let n = cases(50) as u64;
+    let n = proptest_cases(50) as u64;
     let mut accepted = 0;
     let mut rejected = std::collections::BTreeMap::<String, usize>::new();
     for seed in 0..n {

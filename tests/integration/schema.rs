@@ -4,12 +4,8 @@
 //! types or bad values are rejected by both. `UPDATE_DOCS=1 cargo test --test
 //! integration schema::` rewrites the committed schema.
 
-use std::path::Path;
-use std::process::Command;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::cli::layoutgen;
+use crate::support::{root, specs};
 
 fn validator() -> jsonschema::Validator {
     jsonschema::validator_for(&layoutgen::schema::schema()).expect("the schema is a valid schema")
@@ -31,16 +27,9 @@ fn parser_accepts(text: &str) -> bool {
     layoutgen::spec::parse(text).is_ok()
 }
 
-fn bundled(name: &str) -> String {
-    std::fs::read_to_string(root().join("layouts").join(name)).unwrap()
-}
-
 #[test]
 fn committed_schema_is_current() {
-    let out = Command::new(env!("CARGO_BIN_EXE_layoutgen"))
-        .arg("schema")
-        .output()
-        .unwrap();
+    let out = layoutgen(&["schema"]);
     assert_eq!(out.status.code(), Some(0));
     let printed = String::from_utf8(out.stdout).unwrap();
     assert_eq!(printed, layoutgen::schema::schema_text());
@@ -61,11 +50,7 @@ fn committed_schema_is_current() {
 #[test]
 fn every_bundled_layout_validates() {
     let mut n = 0;
-    for entry in std::fs::read_dir(root().join("layouts")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "toml") {
-            continue;
-        }
+    for path in specs::bundled() {
         let text = std::fs::read_to_string(&path).unwrap();
         let errors = schema_errors(&text);
         assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
@@ -92,7 +77,7 @@ fn init_specs_validate() {
 /// must reject each of them too.
 #[test]
 fn unknown_keys_and_wrong_types_are_rejected_by_both() {
-    let sv39 = bundled("qemu-virt-sv39.toml");
+    let sv39 = specs::text("qemu-virt-sv39");
     let cases: &[(&str, &str, &str)] = &[
         (
             "unknown top-level key",
@@ -222,7 +207,7 @@ fn unknown_keys_and_wrong_types_are_rejected_by_both() {
 /// What the parser accepts, the schema accepts.
 #[test]
 fn valid_variations_are_accepted_by_both() {
-    let sv39 = bundled("qemu-virt-sv39.toml");
+    let sv39 = specs::text("qemu-virt-sv39");
     let cases: &[(&str, &str)] = &[
         ("base = \"0x8000_0000\"", "base = 2147483648"),
         ("size = \"128GiB\"", "size = { sv39 = \"128GiB\" }"),

@@ -3,43 +3,8 @@
 //! step with the renderer (`UPDATE_DOCS=1 cargo test --test integration
 //! show_formats::` rewrites them).
 
-use crate::support::assert_snapshot;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn layoutgen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_layoutgen"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run layoutgen")
-}
-
-fn ok_stdout(args: &[&str]) -> String {
-    let o = layoutgen(args);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "layoutgen {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).expect("UTF-8 output")
-}
-
-fn bundled_layouts() -> Vec<PathBuf> {
-    let mut specs: Vec<PathBuf> = std::fs::read_dir(root().join("layouts"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    specs.sort();
-    specs
-}
+use crate::support::cli::{layoutgen, ok_stdout};
+use crate::support::{assert_snapshot, root, specs};
 
 /// The pictures the README embeds, and the arguments that render them.
 const DOC_PICTURES: [(&str, &[&str]); 2] = [
@@ -123,7 +88,7 @@ fn svg_texts(svg: &str) -> Vec<String> {
 
 #[test]
 fn every_bundled_layout_draws_a_well_formed_picture_with_every_region() {
-    for spec in bundled_layouts() {
+    for spec in specs::bundled() {
         let spec_arg = spec.to_str().unwrap();
         let svg = ok_stdout(&[
             "show", "--spec", spec_arg, "--format", "svg", "--ram", "1GiB",
@@ -182,12 +147,10 @@ fn svg_labels_boundaries_sizes_and_the_image() {
 #[test]
 fn svg_is_deterministic_and_escapes_spec_text() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(root().join("layouts/qemu-virt-sv39.toml"))
-        .unwrap()
-        .replace(
-            "description = \"fixmap\"",
-            "description = \"fixmap <temporary> & \\\"early\\\" mappings\"",
-        );
+    let text = specs::text("qemu-virt-sv39").replace(
+        "description = \"fixmap\"",
+        "description = \"fixmap <temporary> & \\\"early\\\" mappings\"",
+    );
     let spec = dir.path().join("spec.toml");
     std::fs::write(&spec, text).unwrap();
     let args = ["show", "--spec", spec.to_str().unwrap(), "--format", "svg"];
@@ -234,7 +197,7 @@ fn markdown_matches_snapshot() {
 
 #[test]
 fn markdown_tables_have_five_cells_per_row() {
-    for spec in bundled_layouts() {
+    for spec in specs::bundled() {
         let md = ok_stdout(&[
             "show",
             "--spec",
@@ -341,8 +304,7 @@ fn unknown_format_is_a_usage_error() {
 #[test]
 fn a_layout_with_overlapping_regions_is_drawn_with_the_overlap_marked() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(root().join("layouts/qemu-virt-sv39.toml"))
-        .unwrap()
+    let text = specs::text("qemu-virt-sv39")
         .replace("end = \"pci_io.start\"", "end = \"pci_io.start + 2MiB\"");
     let spec = dir.path().join("overlap.toml");
     std::fs::write(&spec, text).unwrap();

@@ -2,15 +2,13 @@
 //! inputs, and a mutation fuzzer over the bundled layouts (a bounded run
 //! in every `cargo test`; raise PROPTEST_CASES for a longer one).
 
+use crate::support::{proptest_cases, specs};
 use layoutgen::{Output, Templates, check_text};
 use proptest::prelude::*;
 use std::path::Path;
 
 fn base_spec() -> String {
-    std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("layouts/qemu-virt-sv39.toml"),
-    )
-    .unwrap()
+    specs::text("qemu-virt-sv39")
 }
 
 /// Rejected with at least one diagnostic, and without a panic.
@@ -201,27 +199,15 @@ fn apply(text: &str, m: &Mutation) -> String {
 }
 
 fn bundled() -> Vec<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("layouts");
-    let mut v: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    v.sort();
-    v.into_iter()
+    specs::bundled()
+        .into_iter()
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect()
 }
 
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 proptest! {
     // 512 cases per `cargo test`; PROPTEST_CASES=N for a longer run.
-    #![proptest_config(ProptestConfig { cases: cases(512), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: proptest_cases(512), ..ProptestConfig::default() })]
 
     /// Any mutation of a bundled layout is either rejected with diagnostics
     /// or accepted and then generates every output, deterministically.

@@ -1,9 +1,27 @@
-//! What the test modules share.
+//! What the test modules share: the repository's paths here, and one
+//! module per kind of tool.
 
+pub mod cli;
 pub mod elf_tools;
 pub mod linux;
 pub mod readelf;
 pub mod sample_kernels;
+pub mod specs;
+
+use std::path::Path;
+
+/// The repository root (this crate's manifest directory).
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `PROPTEST_CASES` when set (a longer run), else `default`.
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 
 /// `insta::assert_snapshot!(name, value)` with the snapshot in
 /// `tests/snapshots/<module>__<name>.snap`: where and how each module named
