@@ -7,63 +7,47 @@
 //! build, that `check` now rejects it with a diagnostic at the right key.
 
 use crate::support::elf_tools;
+use crate::support::specs::{self, BASE, SECTIONS};
 
-/// A minimal sound spec: Sv39, fixed, gp relaxed into `.data`. `extra` is
-/// appended to the top-level table (before the sections), `sections` replace
-/// the default four, `regions` are appended.
+/// A minimal sound spec derived from `specs::BASE`: Sv39, fixed, no
+/// `[gp]` table (gp relaxed into `.data`), only the kernel slot and a linear
+/// map. `top` is inserted in the top-level table (before `[ram]`),
+/// `sections` replace BASE's four, `tail` is appended.
 fn spec(top: &str, sections: Option<&str>, tail: &str) -> String {
-    let sections = sections.unwrap_or(
-        r#"
-[[image.section]]
-name = ".text"
-perms = "rx"
-input = [".text.entry", ".text", ".text.*"]
-
-[[image.section]]
-name = ".rodata"
-perms = "r"
-
-[[image.section]]
-name = ".data"
-perms = "rw"
-
-[[image.section]]
-name = ".bss"
-perms = "rw"
-"#,
+    let text = specs::edits(
+        BASE.trim_start(),
+        &[
+            ("name = \"base\"", "name = \"min\""),
+            (
+                "code_model = \"fixed\"\n",
+                &format!("code_model = \"fixed\"\n{top}"),
+            ),
+            ("max_size = \"4GiB\"", "max_size = \"1GiB\""),
+            (
+                "link = \"kernel.start + 0x20_0000\"",
+                "link = \"top - 2GiB + 2MiB\"",
+            ),
+            ("\n[gp]\npolicy = \"relax\"\n", ""),
+            (&format!("{}\n", specs::table(BASE, "region.modules")), ""),
+            (
+                "start = \"0xffff_ffd6_0000_0000\"",
+                "start = \"kernel_half + 4GiB\"",
+            ),
+            ("size = \"128GiB\"", "size = \"16GiB\""),
+            (&format!("\n{}", specs::table(BASE, "region.vmalloc")), ""),
+        ],
     );
-    format!(
-        r#"name = "min"
-arch = "riscv64"
-modes = ["sv39"]
-code_model = "fixed"
-{top}
-[ram]
-base = "0x8000_0000"
-min_size = "128MiB"
-max_size = "1GiB"
-load = "0x8020_0000"
-
-[image]
-slot = "kernel"
-link = "top - 2GiB + 2MiB"
-max_size = "32MiB"
-section_align = "2MiB"
-{sections}
-[region.kernel]
-start = "top - 2GiB"
-end = "top"
-align = "2MiB"
-leaf = "2MiB"
-
-[region.linear_map]
-start = "kernel_half + 4GiB"
-size = "16GiB"
-align = "1GiB"
-leaf = "1GiB"
-{tail}"#
-    )
+    // Last: the replacement sections may contain any text.
+    specs::edit(&text, SECTIONS, sections.unwrap_or(SECTIONS)) + tail
 }
+
+/// BASE's four sections with one edit (`from` must occur once).
+fn sections_with(from: &str, to: &str) -> String {
+    specs::edit(SECTIONS, from, to)
+}
+
+/// The input patterns of the text section, which several tests extend.
+const TEXT_INPUT: &str = "input = [\".text.entry\", \".text\", \".text.*\"]\n";
 
 fn assert_builds(text: &str) {
     let layout = match layoutgen::check_text(text, "min.toml") {
@@ -162,8 +146,9 @@ fn linker_script_keyword_as_a_boundary_symbol() {
     for sym in [
         "ALIGN", "AT", "SECTIONS", "ENTRY", "KEEP", "ASSERT", "PROVIDE", "NOLOAD", "DISCARD",
     ] {
-        let sections = format!(
-            "\n[[image.section]]\nname = \".text\"\nperms = \"rx\"\ninput = [\".text.entry\", \".text\", \".text.*\"]\nstart_symbols = [\"{sym}\"]\n\n[[image.section]]\nname = \".rodata\"\nperms = \"r\"\n\n[[image.section]]\nname = \".data\"\nperms = \"rw\"\n\n[[image.section]]\nname = \".bss\"\nperms = \"rw\"\n"
+        let sections = sections_with(
+            TEXT_INPUT,
+            &format!("{TEXT_INPUT}start_symbols = [\"{sym}\"]\n"),
         );
         assert_rejected(
             &spec("", Some(&sections), ""),
@@ -178,7 +163,7 @@ fn with_section(name: &str, perms: &str) -> String {
     spec(
         "",
         Some(&format!(
-            "\n[[image.section]]\nname = \".text\"\nperms = \"rx\"\ninput = [\".text.entry\", \".text\", \".text.*\"]\n\n[[image.section]]\nname = \".rodata\"\nperms = \"r\"\n\n[[image.section]]\nname = \".data\"\nperms = \"rw\"\n\n[[image.section]]\nname = \".bss\"\nperms = \"rw\"\n\n[[image.section]]\nname = \"{name}\"\nid = \"extra\"\nperms = \"{perms}\"\n"
+            "{SECTIONS}\n[[image.section]]\nname = \"{name}\"\nid = \"extra\"\nperms = \"{perms}\"\n"
         )),
         "",
     )
@@ -231,9 +216,12 @@ fn small_data_when_gp_is_not_relaxed() {
 
 #[test]
 fn boundary_symbol_named_like_a_generated_symbol() {
-    let sections = "\n[[image.section]]\nname = \".text\"\nperms = \"rx\"\ninput = [\".text.entry\", \".text\", \".text.*\"]\nend_symbols = [\"__image_end\"]\n\n[[image.section]]\nname = \".rodata\"\nperms = \"r\"\n\n[[image.section]]\nname = \".data\"\nperms = \"rw\"\n\n[[image.section]]\nname = \".bss\"\nperms = \"rw\"\n";
+    let sections = sections_with(
+        TEXT_INPUT,
+        &format!("{TEXT_INPUT}end_symbols = [\"__image_end\"]\n"),
+    );
     assert_rejected(
-        &spec("", Some(sections), ""),
+        &spec("", Some(&sections), ""),
         layoutgen::Rule::Identifier,
         "image.",
     );
@@ -241,9 +229,12 @@ fn boundary_symbol_named_like_a_generated_symbol() {
 
 #[test]
 fn boundary_symbol_named_like_another_sections_default_symbol() {
-    let sections = "\n[[image.section]]\nname = \".text\"\nperms = \"rx\"\ninput = [\".text.entry\", \".text\", \".text.*\"]\nend_symbols = [\"__data_start\"]\n\n[[image.section]]\nname = \".rodata\"\nperms = \"r\"\n\n[[image.section]]\nname = \".data\"\nperms = \"rw\"\n\n[[image.section]]\nname = \".bss\"\nperms = \"rw\"\n";
+    let sections = sections_with(
+        TEXT_INPUT,
+        &format!("{TEXT_INPUT}end_symbols = [\"__data_start\"]\n"),
+    );
     assert_rejected(
-        &spec("", Some(sections), ""),
+        &spec("", Some(&sections), ""),
         layoutgen::Rule::Identifier,
         "image.",
     );
@@ -251,9 +242,12 @@ fn boundary_symbol_named_like_another_sections_default_symbol() {
 
 #[test]
 fn boundary_symbol_named_like_the_entry() {
-    let sections = "\n[[image.section]]\nname = \".text\"\nperms = \"rx\"\ninput = [\".text.entry\", \".text\", \".text.*\"]\n\n[[image.section]]\nname = \".rodata\"\nperms = \"r\"\n\n[[image.section]]\nname = \".data\"\nperms = \"rw\"\nstart_symbols = [\"_start\"]\n\n[[image.section]]\nname = \".bss\"\nperms = \"rw\"\n";
+    let sections = sections_with(
+        "name = \".data\"\nperms = \"rw\"\n",
+        "name = \".data\"\nperms = \"rw\"\nstart_symbols = [\"_start\"]\n",
+    );
     assert_rejected(
-        &spec("", Some(sections), ""),
+        &spec("", Some(&sections), ""),
         layoutgen::Rule::Identifier,
         "image.section.data.start_symbols",
     );
@@ -261,9 +255,12 @@ fn boundary_symbol_named_like_the_entry() {
 
 #[test]
 fn input_pattern_that_is_a_linker_keyword() {
-    let sections = "\n[[image.section]]\nname = \".text\"\nperms = \"rx\"\ninput = [\".text.entry\", \".text\", \".text.*\", \"KEEP\", \"SORT\"]\n\n[[image.section]]\nname = \".rodata\"\nperms = \"r\"\n\n[[image.section]]\nname = \".data\"\nperms = \"rw\"\n\n[[image.section]]\nname = \".bss\"\nperms = \"rw\"\n";
+    let sections = sections_with(
+        TEXT_INPUT,
+        "input = [\".text.entry\", \".text\", \".text.*\", \"KEEP\", \"SORT\"]\n",
+    );
     assert_rejected(
-        &spec("", Some(sections), ""),
+        &spec("", Some(&sections), ""),
         layoutgen::Rule::Identifier,
         "image.section.text.input",
     );

@@ -3,21 +3,9 @@
 //! reported without a place: each asserts the rule id, the key and the line.
 
 use crate::support::cli::layoutgen;
-use crate::support::{root, specs};
+use crate::support::root;
+use crate::support::specs::{self, BASE};
 use layoutgen::{Diagnostic, Rule, check_text};
-
-/// A sound spec (the one `tests/integration/invariants.rs` uses); tests change one thing.
-fn base() -> String {
-    let src = include_str!("invariants.rs");
-    let start = src.find("const BASE: &str = r#\"").unwrap() + "const BASE: &str = r#\"".len();
-    let end = src[start..].find("\"#;").unwrap() + start;
-    src[start..end].to_string()
-}
-
-fn replace_once(text: &str, from: &str, to: &str) -> String {
-    assert_eq!(text.matches(from).count(), 1, "`{from}` must occur once");
-    text.replace(from, to)
-}
 
 /// 1-based line of a byte offset.
 fn line_of(text: &str, offset: usize) -> usize {
@@ -69,7 +57,7 @@ fn region_names_of_generated_items_are_reserved() {
     ] {
         let text = format!(
             "{}\n[region.{name}]\nstart = \"kernel_half\"\nsize = \"1GiB\"\n",
-            base()
+            BASE
         );
         let line = line_with(&text, &format!("[region.{name}]"));
         let d = fails_at(&text, Rule::Identifier, &format!("region.{name}"), line);
@@ -103,8 +91,8 @@ fn every_reserved_name_is_reserved_for_a_reason_the_outputs_show() {
 #[test]
 fn a_section_id_that_makes_a_symbol_twice_is_refused() {
     // `image` → __image_start, which the image's own start symbol is.
-    let text = replace_once(
-        &base(),
+    let text = specs::edit(
+        BASE,
         "name = \".rodata\"",
         "name = \".rodata\"\nid = \"image\"",
     );
@@ -120,8 +108,8 @@ fn a_section_id_that_makes_a_symbol_twice_is_refused() {
 
 #[test]
 fn linker_script_keywords_are_refused_as_symbols_and_patterns() {
-    let text = replace_once(
-        &base(),
+    let text = specs::edit(
+        BASE,
         "name = \".rodata\"\nperms = \"r\"",
         "name = \".rodata\"\nperms = \"r\"\nstart_symbols = [\"ALIGN\"]",
     );
@@ -132,8 +120,8 @@ fn linker_script_keywords_are_refused_as_symbols_and_patterns() {
         "image.section.rodata.start_symbols",
         line,
     );
-    let text = replace_once(
-        &base(),
+    let text = specs::edit(
+        BASE,
         "name = \".rodata\"\nperms = \"r\"",
         "name = \".rodata\"\nperms = \"r\"\ninput = [\"KEEP\"]",
     );
@@ -145,8 +133,8 @@ fn linker_script_keywords_are_refused_as_symbols_and_patterns() {
 
 #[test]
 fn two_sections_of_one_name_are_refused() {
-    let text = replace_once(
-        &base(),
+    let text = specs::edit(
+        BASE,
         "name = \".rodata\"",
         "name = \".text\"\nid = \"text2\"",
     );
@@ -159,8 +147,8 @@ fn two_sections_of_one_name_are_refused() {
 
 #[test]
 fn an_empty_input_list_is_refused() {
-    let text = replace_once(
-        &base(),
+    let text = specs::edit(
+        BASE,
         "input = [\".text.entry\", \".text\", \".text.*\"]",
         "input = []",
     );
@@ -170,8 +158,8 @@ fn an_empty_input_list_is_refused() {
 
 #[test]
 fn a_per_mode_value_for_an_unlisted_mode_is_refused() {
-    let text = replace_once(
-        &base(),
+    let text = specs::edit(
+        BASE,
         "size = \"64GiB\"",
         "size = { sv39 = \"64GiB\", sv48 = \"64GiB\" }",
     );
@@ -182,8 +170,8 @@ fn a_per_mode_value_for_an_unlisted_mode_is_refused() {
 
 #[test]
 fn a_per_mode_value_where_one_value_is_meant_is_refused() {
-    let text = replace_once(
-        &base(),
+    let text = specs::edit(
+        BASE,
         "section_align = \"2MiB\"",
         "section_align = { sv39 = \"2MiB\" }",
     );
@@ -195,7 +183,7 @@ fn a_per_mode_value_where_one_value_is_meant_is_refused() {
 fn region_modes_the_spec_does_not_list_are_refused() {
     let text = format!(
         "{}\n[region.x]\nstart = \"kernel_half\"\nsize = \"1GiB\"\nmodes = [\"sv48\"]\n",
-        base()
+        BASE
     );
     let line = line_with(&text, "modes = [\"sv48\"]");
     fails_at(&text, Rule::Resolve, "region.x.modes", line);
@@ -205,8 +193,8 @@ fn region_modes_the_spec_does_not_list_are_refused() {
 
 #[test]
 fn a_failed_slot_is_not_reported_missing_as_well() {
-    let text = replace_once(
-        &base(),
+    let text = specs::edit(
+        BASE,
         "start = \"top - 2GiB\"",
         "start = \"top - 2GiB - nothere.size\"",
     );
@@ -221,7 +209,7 @@ fn a_failed_slot_is_not_reported_missing_as_well() {
 
 #[test]
 fn a_per_mode_slot_mismatch_says_what_differs() {
-    let text = base()
+    let text = BASE
         .replace("modes = [\"sv39\"]", "modes = [\"sv39\", \"sv48\"]")
         .replace(
             "end = \"top\"\nalign = \"2MiB\"",
@@ -241,7 +229,7 @@ fn a_per_mode_slot_mismatch_says_what_differs() {
 fn duplicate_keys_name_the_key_and_table() {
     let text = format!(
         "{}\n[region.x]\nstart = \"kernel_half\"\nstart = \"kernel_half\"\nsize = \"1GiB\"\n",
-        base()
+        BASE
     );
     let errs = check_text(&text, "t.toml").unwrap_err();
     let d = &errs[0];
@@ -267,7 +255,7 @@ fn recursion_limit_points_at_the_chain() {
         .collect();
     let text = format!(
         "{}\n{chain}[region.r100]\nstart = \"kernel_half\"\nsize = \"4KiB\"\n",
-        base()
+        BASE
     );
     let errs = check_text(&text, "t.toml").unwrap_err();
     let d = errs
@@ -282,7 +270,7 @@ fn recursion_limit_points_at_the_chain() {
 #[test]
 fn invalid_utf8_gets_its_byte_offset_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    let mut bytes = base().into_bytes();
+    let mut bytes = BASE.as_bytes().to_vec();
     let at = bytes.len();
     bytes.extend_from_slice(b"# \xff\n");
     let path = dir.path().join("bad.toml");
@@ -294,7 +282,7 @@ fn invalid_utf8_gets_its_byte_offset_and_line() {
         err.contains(&format!("invalid byte at offset {}", at + 2)),
         "{err}"
     );
-    let line = base().lines().count() + 1;
+    let line = BASE.lines().count() + 1;
     assert!(err.contains(&format!("bad.toml:{line}:3")), "{err}");
 }
 
@@ -303,7 +291,7 @@ fn very_long_lines_are_shown_as_a_window_with_the_real_column() {
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
         "{}\n[region.x]\ndescription = \"{}\n",
-        base(),
+        BASE,
         "a".repeat(5000)
     );
     let path = dir.path().join("long.toml");
@@ -353,19 +341,19 @@ fn structural_mistakes_exit_2_and_invariants_exit_1() {
     };
     let empty_modes = write(
         "m.toml",
-        &replace_once(&base(), "modes = [\"sv39\"]", "modes = []"),
+        &specs::edit(BASE, "modes = [\"sv39\"]", "modes = []"),
     );
     let zero = write(
         "z.toml",
         &format!(
             "{}\n[region.z]\nstart = \"kernel_half\"\nsize = \"0\"\n",
-            base()
+            BASE
         ),
     );
     let overlap = write(
         "o.toml",
-        &replace_once(
-            &base(),
+        &specs::edit(
+            BASE,
             "end = \"linear_map.start\"",
             "end = \"linear_map.start + 4KiB\"",
         ),

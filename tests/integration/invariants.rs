@@ -1,77 +1,14 @@
-//! One negative test per invariant: the smallest change to a sound spec that
-//! breaks it, and an assertion that the error names the rule and the key.
+//! One negative test per invariant: the smallest change to a sound spec
+//! (`specs::BASE`) that breaks it, and an assertion that the error names the
+//! rule and the key.
 
-use crate::support::{root, specs};
+use crate::support::root;
+use crate::support::specs::{self, BASE};
 use layoutgen::{Diagnostic, Rule, check_text};
-
-/// A sound spec; every test changes one thing.
-const BASE: &str = r#"
-name = "base"
-arch = "riscv64"
-modes = ["sv39"]
-code_model = "fixed"
-
-[ram]
-base = "0x8000_0000"
-min_size = "128MiB"
-max_size = "4GiB"
-load = "0x8020_0000"
-
-[image]
-slot = "kernel"
-link = "kernel.start + 0x20_0000"
-max_size = "32MiB"
-section_align = "2MiB"
-
-[[image.section]]
-name = ".text"
-perms = "rx"
-input = [".text.entry", ".text", ".text.*"]
-
-[[image.section]]
-name = ".rodata"
-perms = "r"
-
-[[image.section]]
-name = ".data"
-perms = "rw"
-
-[[image.section]]
-name = ".bss"
-perms = "rw"
-
-[gp]
-policy = "relax"
-
-[region.kernel]
-start = "top - 2GiB"
-end = "top"
-align = "2MiB"
-leaf = "2MiB"
-
-[region.modules]
-start = "image.end - 2GiB"
-end = "kernel.start"
-
-[region.linear_map]
-start = "0xffff_ffd6_0000_0000"
-size = "128GiB"
-align = "1GiB"
-leaf = "1GiB"
-
-[region.vmalloc]
-size = "64GiB"
-end = "linear_map.start"
-"#;
 
 /// BASE with `from` replaced by `to` (which must occur exactly once).
 fn edit(from: &str, to: &str) -> String {
-    assert_eq!(
-        BASE.matches(from).count(),
-        1,
-        "`{from}` must occur once in BASE"
-    );
-    BASE.replace(from, to)
+    specs::edit(BASE, from, to)
 }
 
 fn errors(text: &str) -> Vec<Diagnostic> {

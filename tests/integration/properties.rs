@@ -7,6 +7,7 @@ use layoutgen::riscv::{GIB, MIB, PagingMode};
 use layoutgen::{Rule, check_text};
 use proptest::prelude::*;
 
+use crate::support::specs::{self, BASE};
 use crate::support::{elf_tools, proptest_cases};
 
 #[derive(Debug, Clone)]
@@ -92,45 +93,54 @@ fn spec(p: &Params) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     let max_size_gib = p.max_size_gib.min(p.linear_gib);
-    let mut s = format!(
-        r#"name = "prop"
-arch = "riscv64"
-modes = [{modes}]
-code_model = "{model}"
-
-[ram]
-base = "{base:#x}"
-min_size = "{min}MiB"
-max_size = "{max}GiB"
-load = "ram.base + {load}MiB"
-
-[image]
-slot = "kernel"
-link = "kernel.start + {load}MiB"
-max_size = "{image}MiB"
-section_align = "2MiB"
-
-[[image.section]]
-name = ".text"
-perms = "rx"
-input = [".text.entry", ".text", ".text.*"]
-
-[[image.section]]
-name = ".rodata"
-perms = "r"
-
-[[image.section]]
-name = ".data"
-perms = "rw"
-
-[[image.section]]
-name = ".bss"
-perms = "rw"
-
-[gp]
-policy = "{gp}"
-
-[region.linear_map]
+    let model = if p.semi_pic { "semi-pic" } else { "fixed" };
+    let gp = if p.gp_relax && !p.semi_pic {
+        "relax"
+    } else {
+        "disabled"
+    };
+    let load = p.load_steps * 2;
+    // BASE up to its regions (the image and its four sections), with this
+    // case's values.
+    let base = BASE.trim_start();
+    let mut s = specs::edits(
+        &base[..base.find("[region.").unwrap()],
+        &[
+            ("name = \"base\"", "name = \"prop\""),
+            ("modes = [\"sv39\"]", &format!("modes = [{modes}]")),
+            (
+                "code_model = \"fixed\"",
+                &format!("code_model = \"{model}\""),
+            ),
+            (
+                "base = \"0x8000_0000\"",
+                &format!("base = \"{:#x}\"", p.ram_base_gib * GIB),
+            ),
+            (
+                "min_size = \"128MiB\"",
+                &format!("min_size = \"{}MiB\"", p.min_size_mib),
+            ),
+            (
+                "max_size = \"4GiB\"",
+                &format!("max_size = \"{max_size_gib}GiB\""),
+            ),
+            (
+                "load = \"0x8020_0000\"",
+                &format!("load = \"ram.base + {load}MiB\""),
+            ),
+            (
+                "link = \"kernel.start + 0x20_0000\"",
+                &format!("link = \"kernel.start + {load}MiB\""),
+            ),
+            (
+                "max_size = \"32MiB\"",
+                &format!("max_size = \"{}MiB\"", p.image_mib),
+            ),
+            ("policy = \"relax\"", &format!("policy = \"{gp}\"")),
+        ],
+    );
+    s += &format!(
+        r#"[region.linear_map]
 start = "kernel_half + 4GiB"
 size = "{linear}GiB"
 align = "1GiB"
@@ -141,17 +151,6 @@ start = "linear_map.end"
 size = "{vmalloc}GiB"
 align = "2MiB"
 "#,
-        model = if p.semi_pic { "semi-pic" } else { "fixed" },
-        base = p.ram_base_gib * GIB,
-        min = p.min_size_mib,
-        max = max_size_gib,
-        load = p.load_steps * 2,
-        image = p.image_mib,
-        gp = if p.gp_relax && !p.semi_pic {
-            "relax"
-        } else {
-            "disabled"
-        },
         linear = p.linear_gib,
         vmalloc = p.vmalloc_gib,
     );
@@ -175,17 +174,12 @@ end = "kernel.end"
 granule = "2MiB"
 "#;
     } else {
-        s += r#"
-[region.kernel]
-start = "top - 2GiB"
-end = "top"
-align = "2MiB"
-leaf = "2MiB"
-
-[region.modules]
-start = "image.end - 2GiB"
-end = "kernel.start"
-"#;
+        // BASE's slot at -2 GiB and its modules below.
+        s += &format!(
+            "\n{}\n{}",
+            specs::table(BASE, "region.kernel"),
+            specs::table(BASE, "region.modules")
+        );
     }
     for (i, size_mib) in p.extra_regions.iter().enumerate() {
         // Stacked below the linear map's start, 512 MiB apart.
