@@ -6,33 +6,26 @@
 //! ELFs, instruction/load/branch counts of the conversion probes, and what
 //! the kernel prints at boot. Never timings or instret values.
 //!
-//! Like tests/integration/sample_kernel.rs these fail (they do not skip) when QEMU, the
-//! riscv64 target or riscv64-linux-gnu binutils are missing.
+//! Like `sample_kernel` these fail (they do not skip) when QEMU, the riscv64
+//! target or riscv64-linux-gnu binutils are missing.
 
-use crate::support::sample_kernels;
-
-use std::collections::HashMap;
-use std::io::Read;
+use crate::support::sample_kernels::{self, Builds, RISCV_TARGET, build_once};
+use crate::support::{qemu, root, specs};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
-const TARGET: &str = "riscv64gc-unknown-none-elf";
 const QEMU: &str = "qemu-system-riscv64";
 const OBJDUMP: &str = "riscv64-linux-gnu-objdump";
 const READELF: &str = "riscv64-linux-gnu-readelf";
 const OBJCOPY: &str = "riscv64-linux-gnu-objcopy";
 const BOOT_TIMEOUT: Duration = Duration::from_secs(30);
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// `layouts/NAME.toml`, or the sample kernel's own variants in
 /// `sample-kernel/layouts/`.
 fn spec(name: &str) -> PathBuf {
-    let bundled = root().join("layouts").join(format!("{name}.toml"));
+    let bundled = specs::path(name);
     if bundled.exists() {
         bundled
     } else {
@@ -64,35 +57,26 @@ fn tool(name: &str, args: &[&str]) -> String {
 /// crate (`cargo rustc -- FLAGS`), copied to its own file. Builds share one
 /// target dir and run one at a time; each variant is built once.
 fn kernel(name: &str, layout: &str, flags: &[&str]) -> PathBuf {
-    type Slot = Arc<OnceLock<Result<PathBuf, String>>>;
-    static BUILDS: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
+    static BUILDS: Builds = OnceLock::new();
     static CARGO: Mutex<()> = Mutex::new(());
-    let slot = BUILDS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap()
-        .entry(name.to_string())
-        .or_default()
-        .clone();
-    let result = slot.get_or_init(|| {
+    build_once(&BUILDS, name, || {
         let _serial = CARGO.lock().unwrap_or_else(|e| e.into_inner());
         let target_dir = work_dir().join("cargo");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let out = Command::new(cargo)
-            .current_dir(root().join("sample-kernel"))
-            .args(["rustc", "--release", "--quiet", "--"])
-            .args(flags)
-            .env("CARGO_TARGET_DIR", &target_dir)
-            .env("LAYOUTGEN_OUT", sample_kernels::kernel_layout_of(&spec(layout)))
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .env_remove("CARGO_BUILD_RUSTFLAGS")
-            .env_remove("CARGO_BUILD_TARGET")
-            .output()
-            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        let out = sample_kernels::cargo(
+            &root().join("sample-kernel"),
+            &["rustc", "--release", "--quiet", "--"],
+        )
+        .args(flags)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .env(
+            "LAYOUTGEN_OUT",
+            sample_kernels::kernel_layout_of(&spec(layout)),
+        )
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
         if !out.status.success() {
             return Err(format!(
-                "building sample-kernel ({name}: {layout} {flags:?}) failed (needs `rustup target add {TARGET}`):\n{}",
+                "building sample-kernel ({name}: {layout} {flags:?}) failed (needs `rustup target add {RISCV_TARGET}`):\n{}",
                 String::from_utf8_lossy(&out.stderr)
             ));
         }
@@ -100,16 +84,15 @@ fn kernel(name: &str, layout: &str, flags: &[&str]) -> PathBuf {
         std::fs::create_dir_all(&elf_dir).map_err(|e| e.to_string())?;
         let dst = elf_dir.join(name);
         std::fs::copy(
-            target_dir.join(TARGET).join("release").join("sample-kernel"),
+            target_dir
+                .join(RISCV_TARGET)
+                .join("release")
+                .join("sample-kernel"),
             &dst,
         )
         .map_err(|e| e.to_string())?;
         Ok(dst)
-    });
-    match result {
-        Ok(p) => p.clone(),
-        Err(e) => panic!("{e}"),
-    }
+    })
 }
 
 fn fixed() -> PathBuf {
@@ -126,34 +109,12 @@ fn pic() -> PathBuf {
 }
 
 /// Runs QEMU with `args`; returns (console output, exit status).
-fn qemu(args: &[String]) -> (String, i32) {
-    let mut child = Command::new(QEMU)
-        .args(["-machine", "virt", "-nographic", "-bios", "default"])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {QEMU} (apt-get install -y qemu-system-misc): {e}"));
-    let mut stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s.code().unwrap_or(-1);
-        }
-        if start.elapsed() > BOOT_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("QEMU {args:?} did not exit within {BOOT_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    (reader.join().unwrap(), status)
+fn boot_qemu(args: &[String]) -> (String, i32) {
+    let mut cmd = Command::new(QEMU);
+    cmd.args(["-machine", "virt", "-nographic", "-bios", "default"])
+        .args(args);
+    let b = qemu::run(cmd, BOOT_TIMEOUT, "sample-kernel:");
+    (b.output, b.status)
 }
 
 fn passes(out: &str, status: i32, what: &str) {
@@ -302,7 +263,7 @@ fn got_loads(elf: &Path, symbol: Option<&str>) -> usize {
 
 /// Boots a code-model variant with a fixed seed; returns the output.
 fn boot_variant(elf: &Path) -> String {
-    let (out, status) = qemu(&[
+    let (out, status) = boot_qemu(&[
         "-icount".into(),
         "shift=0".into(),
         "-append".into(),
@@ -499,7 +460,7 @@ fn stage0(pa: u64) -> PathBuf {
 
 fn boot_at(pa: u64) -> (String, i32) {
     let bin = bootpick_bin();
-    qemu(&[
+    boot_qemu(&[
         "-m".into(),
         BOOTPICK_RAM.into(),
         "-kernel".into(),

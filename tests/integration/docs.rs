@@ -36,6 +36,7 @@
 
 use crate::support::cli::{LAYOUTGEN, layoutgen};
 use crate::support::root;
+use crate::support::sample_kernels::without_host_flags;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -289,13 +290,10 @@ impl Scenario {
             .env("PATH", path)
             .env("NO_COLOR", "1")
             .env("CARGO_INSTALL_ROOT", &install)
-            // Kernels built by the examples use their own .cargo/config.toml.
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .env_remove("CARGO_BUILD_RUSTFLAGS")
-            .env_remove("CARGO_BUILD_TARGET")
             .env_remove("CARGO_TARGET_DIR")
             .env_remove("LAYOUTGEN_OUT");
+        // Kernels built by the examples use their own .cargo/config.toml.
+        without_host_flags(&mut cmd);
         if !dir.starts_with(&self.scratch) {
             cmd.env("CARGO_TARGET_DIR", root().join("target/docs-cargo"));
         }

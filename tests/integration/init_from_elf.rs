@@ -1,74 +1,18 @@
 //! `layoutgen init --from-elf`: the spec derived from a linked kernel passes
 //! `layoutgen check`, and `layoutgen lint` of the same kernel against it
 //! reports only that kernel's true defects — none for the sample kernels,
-//! exactly those `tests/integration/linux_lint.rs` lists for the Linux kernels. Missing
-//! kernels fail these tests (they do not skip).
+//! exactly those `linux_lint` lists for the Linux kernels. Missing kernels
+//! fail these tests (they do not skip).
 
-use crate::support::linux;
-use crate::support::sample_kernels;
-
-use std::collections::HashMap;
+use crate::support::cli::{layoutgen_in, text};
+use crate::support::elf_tools::Linker;
+use crate::support::{linux, sample_kernels};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::{Arc, Mutex, OnceLock};
 
-const TARGET: &str = "riscv64gc-unknown-none-elf";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn layoutgen(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_layoutgen"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run layoutgen")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// The sample kernel built for a bundled layout, as tests/integration/sample_kernel.rs
-/// builds it (same target directory, so the build is shared and cached).
+/// The sample kernel built for a bundled layout (the build
+/// tests/integration/sample_kernel.rs boots).
 fn sample_kernel(layout: &str) -> PathBuf {
-    type Slot = Arc<OnceLock<Result<PathBuf, String>>>;
-    static BUILDS: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
-    let slot = BUILDS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap()
-        .entry(layout.to_string())
-        .or_default()
-        .clone();
-    let result = slot.get_or_init(|| {
-        let target_dir = root().join("target").join("sample-kernel").join(layout);
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let out = Command::new(cargo)
-            .current_dir(root().join("sample-kernel"))
-            .args(["build", "--release", "--quiet"])
-            .env("CARGO_TARGET_DIR", &target_dir)
-            .env("LAYOUTGEN_OUT", sample_kernels::kernel_layout(layout))
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .env_remove("CARGO_BUILD_RUSTFLAGS")
-            .env_remove("CARGO_BUILD_TARGET")
-            .output()
-            .map_err(|e| format!("cannot run cargo: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "building sample-kernel for {layout} failed (is `rustup target add {TARGET}` done?):\n{}",
-                text(&out.stderr)
-            ));
-        }
-        Ok(target_dir.join(TARGET).join("release").join("sample-kernel"))
-    });
-    match result {
-        Ok(p) => p.clone(),
-        Err(e) => panic!("{e}"),
-    }
+    sample_kernels::riscv(Some(layout), Linker::Lld)
 }
 
 /// `init --from-elf ELF EXTRA` into a fresh directory; asserts it succeeded
@@ -78,10 +22,10 @@ fn derive(elf: &Path, extra: &[&str]) -> (tempfile::TempDir, String) {
     let elf_arg = elf.to_str().unwrap();
     let mut argv = vec!["init", "derived.toml", "--from-elf", elf_arg];
     argv.extend_from_slice(extra);
-    let o = layoutgen(&argv, dir.path());
+    let o = layoutgen_in(&argv, dir.path());
     assert_eq!(o.status.code(), Some(0), "{argv:?}: {}", text(&o.stderr));
     assert!(text(&o.stdout).starts_with("wrote derived.toml"));
-    let check = layoutgen(&["check", "derived.toml"], dir.path());
+    let check = layoutgen_in(&["check", "derived.toml"], dir.path());
     assert_eq!(
         check.status.code(),
         Some(0),
@@ -95,7 +39,7 @@ fn derive(elf: &Path, extra: &[&str]) -> (tempfile::TempDir, String) {
 /// (id, section-or-symbol) of every error and warning `lint --format json`
 /// reports for `elf` against the derived spec, sorted.
 fn lint_findings(dir: &Path, elf: &Path) -> Vec<(String, String)> {
-    let o = layoutgen(
+    let o = layoutgen_in(
         &[
             "lint",
             "--spec",
@@ -278,7 +222,7 @@ fn existing_file_is_kept_without_force() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("layout.toml"), "keep me\n").unwrap();
     let args = ["init", "--from-elf", elf.to_str().unwrap()];
-    let o = layoutgen(&args, dir.path());
+    let o = layoutgen_in(&args, dir.path());
     assert_eq!(o.status.code(), Some(2));
     assert!(
         text(&o.stderr).contains("pass --force"),
@@ -291,7 +235,7 @@ fn existing_file_is_kept_without_force() {
     );
     let mut forced = args.to_vec();
     forced.push("--force");
-    let o = layoutgen(&forced, dir.path());
+    let o = layoutgen_in(&forced, dir.path());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let spec = std::fs::read_to_string(dir.path().join("layout.toml")).unwrap();
     assert!(
@@ -304,7 +248,7 @@ fn existing_file_is_kept_without_force() {
 fn unreadable_or_non_elf_input_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("notes.txt"), "not a kernel\n").unwrap();
-    let o = layoutgen(&["init", "--from-elf", "notes.txt"], dir.path());
+    let o = layoutgen_in(&["init", "--from-elf", "notes.txt"], dir.path());
     assert_eq!(o.status.code(), Some(2));
     let err = text(&o.stderr);
     assert!(
@@ -313,7 +257,7 @@ fn unreadable_or_non_elf_input_is_a_clear_error() {
     );
     assert!(!dir.path().join("layout.toml").exists());
 
-    let o = layoutgen(&["init", "--from-elf", "missing.elf"], dir.path());
+    let o = layoutgen_in(&["init", "--from-elf", "missing.elf"], dir.path());
     assert_eq!(o.status.code(), Some(2));
     let err = text(&o.stderr);
     assert!(err.contains("cannot read missing.elf"), "{err}");
@@ -321,9 +265,9 @@ fn unreadable_or_non_elf_input_is_a_clear_error() {
 
     // --arch-defaults only means something with --from-elf; --from-elf
     // cannot be mixed with the flag-built spec's options.
-    let o = layoutgen(&["init", "--arch-defaults", "linux"], dir.path());
+    let o = layoutgen_in(&["init", "--arch-defaults", "linux"], dir.path());
     assert_eq!(o.status.code(), Some(2));
-    let o = layoutgen(
+    let o = layoutgen_in(
         &["init", "--from-elf", "x", "--from", "qemu-virt-sv39"],
         dir.path(),
     );

@@ -3,12 +3,12 @@
 //! and its build.rs checks them with the dependency-free `layoutgen-build`.
 //!
 //! These build the sample kernel (riscv64 target needed, as in
-//! tests/integration/sample_kernel.rs); they fail, not skip, without it.
+//! `sample_kernel`); they fail, not skip, without it.
 
 use crate::support::cli::layoutgen_in;
-use crate::support::root;
+use crate::support::{root, sample_kernels};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// A kernel of this repository that uses the ahead-of-time mode.
 struct Kernel {
@@ -76,19 +76,12 @@ fn copy_of(tmp: &Path, k: &Kernel) -> PathBuf {
 }
 
 fn cargo_build(kernel: &Path) -> Output {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    Command::new(cargo)
-        .current_dir(kernel)
-        .args(["build", "--release", "--quiet"])
+    sample_kernels::cargo(kernel, &["build", "--release", "--quiet"])
         .env(
             "CARGO_TARGET_DIR",
             root().join("target").join("layout-stamp-kernel"),
         )
         .env_remove("LAYOUTGEN_OUT")
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("CARGO_BUILD_RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET")
         .output()
         .expect("run cargo")
 }

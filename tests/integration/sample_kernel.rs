@@ -15,273 +15,45 @@
 //! These tests fail (they do not skip) when QEMU, the riscv64 target or GNU
 //! ld is missing, and say how to install them.
 
-use crate::support::sample_kernels;
-
-use layoutgen::Layout;
+use crate::support::elf_tools::Linker;
+use crate::support::qemu::{self, Boot, Summary};
+use crate::support::{root, sample_kernels, specs};
 use layoutgen::layout::pagetable;
 use layoutgen::riscv::PagingMode;
-use std::collections::HashMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const TARGET: &str = "riscv64gc-unknown-none-elf";
 const QEMU: &str = "qemu-system-riscv64";
-const GNU_LD: &str = "riscv64-linux-gnu-ld";
 const BOOT_TIMEOUT: Duration = Duration::from_secs(20);
+/// Where the kernel's own output starts (before it: OpenSBI's).
+const BANNER: &str = "sample-kernel:";
+/// The fewest `check` lines a passing boot prints.
+const MIN_CHECKS: usize = 9;
 const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;
 /// QEMU `virt` RAM size when `-m` is not given.
 const DEFAULT_RAM: u64 = 128 * MIB;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+/// The summary line of a paged layout's kernel, key by key.
+const SUMMARY: [&str; 11] = [
+    "spec",
+    "mode",
+    "page_offset",
+    "linear_map",
+    "kernel_link",
+    "kernel_run",
+    "ram",
+    "pt_pages",
+    "leaves_1g",
+    "leaves_2m",
+    "leaves_4k",
+];
 
-fn spec_path(layout: &str) -> PathBuf {
-    root().join("layouts").join(format!("{layout}.toml"))
-}
-
-fn load(layout: &str) -> Layout {
-    layoutgen::load_checked(&spec_path(layout)).expect("bundled layout is valid")
-}
-
-/// QEMU and the target must be installed: fail with the install command.
-fn preflight() {
-    static CHECKED: OnceLock<Result<(), String>> = OnceLock::new();
-    let result = CHECKED.get_or_init(|| {
-        let mut missing = Vec::new();
-        let qemu_ok = Command::new(QEMU)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !qemu_ok {
-            missing.push(format!(
-                "{QEMU} not found: install it with `apt-get install -y qemu-system-misc`"
-            ));
-        }
-        let libdir = Command::new("rustc")
-            .args(["--print", "target-libdir", "--target", TARGET])
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-        if !libdir.is_some_and(|d| d.is_dir()) {
-            missing.push(format!(
-                "Rust target {TARGET} not installed: install it with `rustup target add {TARGET}`"
-            ));
-        }
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(missing.join("\n"))
-        }
-    });
-    if let Err(e) = result {
-        panic!("the sample-kernel tests need QEMU and the riscv64 target:\n{e}");
-    }
-}
-
-/// Which linker links the kernel (the generated linker script is the same).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Linker {
-    /// rust-lld, the target's default.
-    Lld,
-    /// GNU ld, `riscv64-linux-gnu-ld` (binutils-riscv64-linux-gnu).
-    GnuLd,
-}
-
-/// GNU ld must be installed for the `gnu_ld_*` tests: fail with the install
-/// command.
-fn preflight_gnu_ld() {
-    let ok = Command::new(GNU_LD)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success() && o.stdout.starts_with(b"GNU ld"));
-    assert!(
-        ok,
-        "{GNU_LD} not found: install it with `apt-get install -y binutils-riscv64-linux-gnu`"
-    );
-}
-
-/// The kernel ELF built from `layout` (None: the crate's default spec, with
-/// LAYOUTGEN_OUT unset: the committed sample-kernel/layout/), linked by
-/// rust-lld.
+/// The kernel ELF built from `layout` (None: the crate's default spec and
+/// the committed sample-kernel/layout/), linked by rust-lld.
 fn kernel(layout: Option<&str>) -> PathBuf {
-    kernel_linked(layout, Linker::Lld)
-}
-
-/// The kernel ELF built from `layout` and linked by `linker`. Built once per
-/// layout and linker, in its own target dir; concurrent tests wait for the
-/// same build.
-fn kernel_linked(layout: Option<&str>, linker: Linker) -> PathBuf {
-    preflight();
-    if linker == Linker::GnuLd {
-        preflight_gnu_ld();
-    }
-    type Slot = Arc<OnceLock<Result<PathBuf, String>>>;
-    static BUILDS: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
-    let mut key = layout.unwrap_or("default").to_string();
-    if linker == Linker::GnuLd {
-        key.push_str("-gnu-ld");
-    }
-    let slot = BUILDS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap()
-        .entry(key.clone())
-        .or_default()
-        .clone();
-    let result = slot.get_or_init(|| build(layout, linker, &key));
-    match result {
-        Ok(p) => p.clone(),
-        Err(e) => panic!("{e}"),
-    }
-}
-
-fn build(layout: Option<&str>, linker: Linker, key: &str) -> Result<PathBuf, String> {
-    let target_dir = root().join("target").join("sample-kernel").join(key);
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(root().join("sample-kernel"))
-        .args(["build", "--release", "--quiet"])
-        .env("CARGO_TARGET_DIR", &target_dir)
-        // The kernel's own .cargo/config.toml sets the target and its
-        // rustflags; flags meant for the host build must not override them.
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("CARGO_BUILD_RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET");
-    // The linker: cargo's per-target setting, which rustc reads as the `ld`
-    // flavour from the name and build.rs sees as RUSTC_LINKER (it drops
-    // lld-only flags for GNU ld).
-    const LINKER_VAR: &str = "CARGO_TARGET_RISCV64GC_UNKNOWN_NONE_ELF_LINKER";
-    match linker {
-        Linker::Lld => cmd.env_remove(LINKER_VAR),
-        Linker::GnuLd => cmd.env(LINKER_VAR, GNU_LD),
-    };
-    // None: the generated files committed in sample-kernel/layout/.
-    match layout {
-        Some(l) => cmd.env("LAYOUTGEN_OUT", sample_kernels::kernel_layout(l)),
-        None => cmd.env_remove("LAYOUTGEN_OUT"),
-    };
-    let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "building sample-kernel for {key} failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(target_dir
-        .join(TARGET)
-        .join("release")
-        .join("sample-kernel"))
-}
-
-/// One boot: the console output and QEMU's exit status.
-struct Boot {
-    output: String,
-    status: i32,
-    /// From starting QEMU to its exit.
-    elapsed: Duration,
-}
-
-impl Boot {
-    fn context(&self) -> String {
-        let start = self.output.find("sample-kernel:").unwrap_or(0);
-        format!(
-            "QEMU exit status {}, kernel output:\n{}",
-            self.status,
-            &self.output[start..]
-        )
-    }
-
-    fn assert_pass(&self) {
-        assert!(
-            self.output.contains("\nRESULT: PASS"),
-            "no RESULT: PASS\n{}",
-            self.context()
-        );
-        assert_eq!(self.status, 0, "QEMU exit status\n{}", self.context());
-        let checks: Vec<&str> = self
-            .output
-            .lines()
-            .filter(|l| l.starts_with("check "))
-            .collect();
-        assert!(checks.len() >= 9, "too few checks ran\n{}", self.context());
-        for c in checks {
-            assert!(c.ends_with(": ok"), "{c}\n{}", self.context());
-        }
-    }
-
-    /// The summary line's fields, after checking its exact shape.
-    fn summary(&self) -> Summary {
-        self.summary_with(&[
-            "spec",
-            "mode",
-            "page_offset",
-            "linear_map",
-            "kernel_link",
-            "kernel_run",
-            "ram",
-            "pt_pages",
-            "leaves_1g",
-            "leaves_2m",
-            "leaves_4k",
-        ])
-    }
-
-    /// The summary line's fields, which must be exactly `keys` in order.
-    fn summary_with(&self, keys: &[&str]) -> Summary {
-        let line = self
-            .output
-            .lines()
-            .find(|l| l.starts_with("layout: "))
-            .unwrap_or_else(|| panic!("no summary line\n{}", self.context()))
-            .trim_end_matches('\r');
-        let fields: Vec<&str> = line["layout: ".len()..].split(' ').collect();
-        let mut map = HashMap::new();
-        assert_eq!(fields.len(), keys.len(), "summary line shape: {line}");
-        for (field, &key) in fields.iter().zip(keys) {
-            let (k, v) = field
-                .split_once('=')
-                .unwrap_or_else(|| panic!("bad field {field:?} in {line}"));
-            assert_eq!(k, key, "summary line field order: {line}");
-            map.insert(k.to_string(), v.to_string());
-        }
-        Summary {
-            line: line.to_string(),
-            fields: map,
-        }
-    }
-}
-
-struct Summary {
-    line: String,
-    fields: HashMap<String, String>,
-}
-
-impl Summary {
-    fn str(&self, key: &str) -> &str {
-        &self.fields[key]
-    }
-
-    fn num(&self, key: &str) -> u64 {
-        let v = self.str(key);
-        let parsed = match v.strip_prefix("0x") {
-            Some(hex) => u64::from_str_radix(hex, 16),
-            None => v.parse(),
-        };
-        parsed.unwrap_or_else(|_| panic!("{key}={v} is not a number in {}", self.line))
-    }
-
-    fn range(&self, key: &str) -> (u128, u128) {
-        let (a, b) = self.str(key).split_once('-').expect("a range");
-        let hex = |s: &str| u128::from_str_radix(s.trim_start_matches("0x"), 16).unwrap();
-        (hex(a), hex(b))
-    }
+    sample_kernels::riscv(layout, Linker::Lld)
 }
 
 /// Boots `elf` with `ram` bytes and `-append args`; kills QEMU after
@@ -298,7 +70,7 @@ fn boot_with(elf: &Path, ram: u64, args: &str, extra: &[&str]) -> Boot {
     if !args.is_empty() {
         cmd.args(["-append", args]);
     }
-    run_qemu(cmd, elf, ram, extra)
+    run_qemu(cmd, ram, extra)
 }
 
 /// Boots `elf` as the machine's firmware: QEMU loads it at its physical
@@ -309,50 +81,13 @@ fn boot_firmware(elf: &Path, ram: u64, extra: &[&str]) -> Boot {
     let mut cmd = Command::new(QEMU);
     cmd.args(["-machine", "virt", "-nographic", "-bios"])
         .arg(elf);
-    run_qemu(cmd, elf, ram, extra)
+    run_qemu(cmd, ram, extra)
 }
 
-/// Runs QEMU (`cmd` names the machine and what to boot); kills it after
-/// BOOT_TIMEOUT and fails with what it printed.
-fn run_qemu(mut cmd: Command, elf: &Path, ram: u64, extra: &[&str]) -> Boot {
-    cmd.args(["-m", &format!("{}M", ram / MIB)])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .args(extra);
-    let started = Instant::now();
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {QEMU}: {e}"));
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let _ = stdout.read_to_end(&mut out);
-        let _ = stderr.read_to_end(&mut out);
-        String::from_utf8_lossy(&out).into_owned()
-    });
-    let start = started;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waiting for QEMU") {
-            break status;
-        }
-        if start.elapsed() > BOOT_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            let output = reader.join().unwrap_or_default();
-            panic!(
-                "QEMU did not power off within {BOOT_TIMEOUT:?} (killed); {cmd:?} ({})\noutput so far:\n{output}",
-                elf.display()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Boot {
-        output: reader.join().expect("reader thread"),
-        status: status.code().unwrap_or(-1),
-        elapsed: started.elapsed(),
-    }
+/// Runs QEMU (`cmd` names the machine and what to boot) with `ram` bytes.
+fn run_qemu(mut cmd: Command, ram: u64, extra: &[&str]) -> Boot {
+    cmd.args(["-m", &format!("{}M", ram / MIB)]).args(extra);
+    qemu::run(cmd, BOOT_TIMEOUT, BANNER)
 }
 
 fn mode_named(name: &str) -> PagingMode {
@@ -372,10 +107,10 @@ fn boot_and_check(layout: Option<&str>, ram: u64, args: &str) -> Summary {
 
 fn boot_and_check_linked(layout: Option<&str>, linker: Linker, ram: u64, args: &str) -> Summary {
     let name = layout.unwrap_or("qemu-virt-sv39");
-    let spec = load(name);
-    let b = boot(&kernel_linked(layout, linker), ram, args);
-    b.assert_pass();
-    let s = b.summary();
+    let spec = specs::layout(name);
+    let b = boot(&sample_kernels::riscv(layout, linker), ram, args);
+    b.assert_pass(MIN_CHECKS);
+    let s = b.summary_with(&SUMMARY);
     let ctx = b.context();
     assert_eq!(s.str("spec"), spec.name, "{ctx}");
     let mode = mode_named(s.str("mode"));
@@ -532,7 +267,7 @@ const SEMIPIC: &str = "qemu-virt-semipic";
 
 fn semipic_run(args: &str, ram: u64) -> u64 {
     let s = boot_and_check(Some(SEMIPIC), ram, args);
-    let spec = load(SEMIPIC);
+    let spec = specs::layout(SEMIPIC);
     let k = spec.modes[0]
         .kaslr
         .clone()
@@ -549,7 +284,7 @@ fn semipic_run(args: &str, ram: u64) -> u64 {
 
 #[test]
 fn semipic_two_seeds_two_addresses() {
-    let link = load(SEMIPIC).modes[0].image_link;
+    let link = specs::layout(SEMIPIC).modes[0].image_link;
     let a = semipic_run("kaslr_seed=42", DEFAULT_RAM);
     let b = semipic_run("kaslr_seed=0x10", DEFAULT_RAM);
     assert_ne!(a, link, "seed 42 runs at the link address");
@@ -562,13 +297,13 @@ fn semipic_same_seed_same_address() {
     let a = semipic_run("kaslr_seed=123456789", DEFAULT_RAM);
     let b = semipic_run("kaslr_seed=123456789", DEFAULT_RAM);
     assert_eq!(a, b);
-    assert_ne!(a, load(SEMIPIC).modes[0].image_link);
+    assert_ne!(a, specs::layout(SEMIPIC).modes[0].image_link);
 }
 
 #[test]
 fn semipic_nokaslr_runs_at_link_address() {
     let run = semipic_run("nokaslr", DEFAULT_RAM);
-    assert_eq!(run, load(SEMIPIC).modes[0].image_link);
+    assert_eq!(run, specs::layout(SEMIPIC).modes[0].image_link);
 }
 
 #[test]
@@ -576,7 +311,7 @@ fn semipic_without_seed_is_randomised() {
     // No kaslr_seed=: the device tree's kaslr-seed if QEMU provides one,
     // else the time CSR. Either way not the link address.
     let run = semipic_run("", DEFAULT_RAM);
-    assert_ne!(run, load(SEMIPIC).modes[0].image_link);
+    assert_ne!(run, specs::layout(SEMIPIC).modes[0].image_link);
 }
 
 /// QEMU 7.2's `virt` device tree has no `/chosen/kaslr-seed`: dump it, add
@@ -677,14 +412,14 @@ fn semipic_seed_from_device_tree() {
     let runs: Vec<u64> = (0..2)
         .map(|_| {
             let b = boot_with(&elf, DEFAULT_RAM, "", &["-dtb", dtb.to_str().unwrap()]);
-            b.assert_pass();
+            b.assert_pass(MIN_CHECKS);
             assert!(
                 b.output
                     .contains(&format!("kaslr: seed {seed:#x} from /chosen/kaslr-seed")),
                 "{}",
                 b.context()
             );
-            b.summary().num("kernel_run")
+            b.summary_with(&SUMMARY).num("kernel_run")
         })
         .collect();
     let _ = std::fs::remove_file(&dtb);
@@ -697,7 +432,7 @@ fn semipic_seed_from_device_tree() {
         runs[0],
         semipic_run(&format!("kaslr_seed={seed:#x}"), DEFAULT_RAM)
     );
-    assert_ne!(runs[0], load(SEMIPIC).modes[0].image_link);
+    assert_ne!(runs[0], specs::layout(SEMIPIC).modes[0].image_link);
 }
 
 #[test]
@@ -710,7 +445,7 @@ fn semipic_3gib() {
 #[test]
 fn in_linear_map_boots() {
     let s = boot_and_check(Some("qemu-virt-in-linear-map"), DEFAULT_RAM, "");
-    let spec = load("qemu-virt-in-linear-map");
+    let spec = specs::layout("qemu-virt-in-linear-map");
     let ml = &spec.modes[0];
     assert!(ml.image_in_linear_map);
     // It runs at the linear-map address of its load address.
@@ -765,13 +500,13 @@ fn every_layout_kernel_is_lint_clean() {
 /// The same, linked by GNU ld.
 #[test]
 fn every_gnu_ld_kernel_is_lint_clean() {
-    lint_clean(Linker::GnuLd);
+    lint_clean(Linker::Gnu);
 }
 
 fn lint_clean(linker: Linker) {
     for name in QEMU_LAYOUTS {
-        let elf = kernel_linked(Some(name), linker);
-        let report = layoutgen::elf::lint(&load(name), None, &elf)
+        let elf = sample_kernels::riscv(Some(name), linker);
+        let report = layoutgen::elf::lint(&specs::layout(name), None, &elf)
             .unwrap_or_else(|e| panic!("{name}: lint could not read {}: {e}", elf.display()));
         let bad: Vec<_> = report
             .findings
@@ -796,8 +531,8 @@ const IDENTITY: &str = "qemu-virt-identity";
 /// Boots the identity layout and checks what only an identity-mapped kernel
 /// shows: it runs with paging on at the address it was loaded at.
 fn identity(linker: Linker, ram: u64) -> Summary {
-    let spec = load(IDENTITY);
-    let elf = kernel_linked(Some(IDENTITY), linker);
+    let spec = specs::layout(IDENTITY);
+    let elf = sample_kernels::riscv(Some(IDENTITY), linker);
     let s = boot_and_check_linked(Some(IDENTITY), linker, ram, "");
     let b = boot(&elf, ram, "");
     let ctx = b.context();
@@ -902,8 +637,8 @@ const BARE_SUMMARY: [&str; 10] = [
 /// Boots the bare layout's kernel as the firmware and checks it passed and
 /// what it reports against the spec.
 fn bare_firmware(linker: Linker) -> (Boot, Summary) {
-    let spec = load(BARE);
-    let b = boot_firmware(&kernel_linked(Some(BARE), linker), DEFAULT_RAM, &[]);
+    let spec = specs::layout(BARE);
+    let b = boot_firmware(&sample_kernels::riscv(Some(BARE), linker), DEFAULT_RAM, &[]);
     let ctx = b.context();
     assert!(
         b.output.contains("\nRESULT: PASS"),
@@ -1031,13 +766,13 @@ fn elf_type(elf: &Path) -> u16 {
 }
 
 fn gnu_ld(layout: &str, ram: u64, args: &str) -> Summary {
-    let elf = kernel_linked(Some(layout), Linker::GnuLd);
+    let elf = sample_kernels::riscv(Some(layout), Linker::Gnu);
     assert!(!linked_by_lld(&elf), "{} was linked by lld", elf.display());
     assert!(
         linked_by_lld(&kernel(Some(layout))),
         "the default build is not lld's"
     );
-    boot_and_check_linked(Some(layout), Linker::GnuLd, ram, args)
+    boot_and_check_linked(Some(layout), Linker::Gnu, ram, args)
 }
 
 #[test]
@@ -1060,7 +795,7 @@ fn gnu_ld_semipic() {
     // ways the kernel copes with: the words it lists in .rela.dyn hold 0 in
     // the file (it has no --apply-dynamic-relocs, so build.rs omits it), and
     // with a non-zero link address it writes ET_EXEC, not ET_DYN.
-    let link = load(SEMIPIC).modes[0].image_link;
+    let link = specs::layout(SEMIPIC).modes[0].image_link;
     let a = gnu_ld(SEMIPIC, DEFAULT_RAM, "kaslr_seed=42");
     assert_ne!(a.num("kernel_run"), link, "{}", a.line);
     // The same seed gives the same slot whichever linker linked the image.
@@ -1068,7 +803,10 @@ fn gnu_ld_semipic() {
     assert_eq!(a.num("kernel_run"), lld.num("kernel_run"));
     let n = gnu_ld(SEMIPIC, DEFAULT_RAM, "nokaslr");
     assert_eq!(n.num("kernel_run"), link, "{}", n.line);
-    assert_eq!(elf_type(&kernel_linked(Some(SEMIPIC), Linker::GnuLd)), 2);
+    assert_eq!(
+        elf_type(&sample_kernels::riscv(Some(SEMIPIC), Linker::Gnu)),
+        2
+    );
     assert_eq!(elf_type(&kernel(Some(SEMIPIC))), 3);
 }
 
@@ -1079,18 +817,18 @@ fn gnu_ld_in_linear_map() {
 
 #[test]
 fn gnu_ld_identity() {
-    assert!(!linked_by_lld(&kernel_linked(
+    assert!(!linked_by_lld(&sample_kernels::riscv(
         Some(IDENTITY),
-        Linker::GnuLd
+        Linker::Gnu
     )));
-    identity(Linker::GnuLd, DEFAULT_RAM);
+    identity(Linker::Gnu, DEFAULT_RAM);
 }
 
 #[test]
 fn gnu_ld_bare() {
-    let elf = kernel_linked(Some(BARE), Linker::GnuLd);
+    let elf = sample_kernels::riscv(Some(BARE), Linker::Gnu);
     assert!(!linked_by_lld(&elf), "{} was linked by lld", elf.display());
-    bare_firmware(Linker::GnuLd);
+    bare_firmware(Linker::Gnu);
 }
 
 /// Boot timings, printed with `--nocapture`: each shape's kernel from QEMU
@@ -1102,10 +840,10 @@ fn boot_timings() {
         ("qemu-virt-sv39", Linker::Lld),
         (IDENTITY, Linker::Lld),
         (BARE, Linker::Lld),
-        (IDENTITY, Linker::GnuLd),
-        (BARE, Linker::GnuLd),
+        (IDENTITY, Linker::Gnu),
+        (BARE, Linker::Gnu),
     ] {
-        let elf = kernel_linked(Some(name), linker);
+        let elf = sample_kernels::riscv(Some(name), linker);
         let b = if name == BARE {
             boot_firmware(&elf, DEFAULT_RAM, &[])
         } else {

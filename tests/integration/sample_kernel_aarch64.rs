@@ -10,81 +10,38 @@
 //! These tests fail (they do not skip) when QEMU or the aarch64 target is
 //! missing, and say how to install them.
 
-use crate::support::sample_kernels;
-
+use crate::support::qemu::{self, Boot, Summary};
+use crate::support::{root, sample_kernels, specs};
 use layoutgen::Layout;
 use layoutgen::arch::PagingMode;
 use layoutgen::layout::pagetable;
-use std::collections::HashMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-const TARGET: &str = "aarch64-unknown-none";
 const QEMU: &str = "qemu-system-aarch64";
 const LAYOUT: &str = "qemu-virt-aarch64";
 const BOOT_TIMEOUT: Duration = Duration::from_secs(20);
+/// Where the kernel's own output starts.
+const BANNER: &str = "sample-kernel-aarch64:";
+/// The fewest `check` lines a passing boot prints.
+const MIN_CHECKS: usize = 10;
 const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn spec() -> Layout {
-    layoutgen::load_checked(&root().join("layouts").join(format!("{LAYOUT}.toml")))
-        .expect("bundled layout is valid")
-}
-
-/// QEMU and the target must be installed: fail with the install command.
-fn preflight() {
-    let mut missing = Vec::new();
-    let qemu_ok = Command::new(QEMU)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !qemu_ok {
-        missing.push(format!(
-            "{QEMU} not found: install it with `apt-get install -y qemu-system-arm`"
-        ));
-    }
-    let libdir = Command::new("rustc")
-        .args(["--print", "target-libdir", "--target", TARGET])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    if !libdir.is_some_and(|d| d.is_dir()) {
-        missing.push(format!(
-            "Rust target {TARGET} not installed: install it with `rustup target add {TARGET}`"
-        ));
-    }
-    if !missing.is_empty() {
-        panic!(
-            "the aarch64 sample-kernel tests need QEMU and the aarch64 target:\n{}",
-            missing.join("\n")
-        );
-    }
+    specs::layout(LAYOUT)
 }
 
 /// The kernel ELF, built once (with LAYOUTGEN_OUT pointing at the outputs
-/// `layoutgen build` wrote for the bundled layout) under target/sample-kernel-aarch64/; concurrent tests wait for
-/// the same build.
+/// `layoutgen build` wrote for the bundled layout).
 fn kernel() -> PathBuf {
-    static BUILD: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    built(
-        &BUILD,
-        &root().join("layouts").join(format!("{LAYOUT}.toml")),
-        LAYOUT,
-    )
+    sample_kernels::aarch64(&specs::path(LAYOUT), LAYOUT)
 }
 
 /// The PIE variant, built once likewise.
 fn pie_kernel() -> PathBuf {
-    static BUILD: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    built(&BUILD, &pie_spec_path(), PIE)
+    sample_kernels::aarch64(&pie_spec_path(), PIE)
 }
 
 const PIE: &str = "qemu-virt-aarch64-pie";
@@ -98,99 +55,6 @@ fn pie_spec_path() -> PathBuf {
 
 fn pie_spec() -> Layout {
     layoutgen::load_checked(&pie_spec_path()).expect("the PIE layout is valid")
-}
-
-/// Builds the kernel from `spec` under target/sample-kernel-aarch64/`key`.
-fn built(cell: &OnceLock<Result<PathBuf, String>>, spec: &Path, key: &str) -> PathBuf {
-    let result = cell.get_or_init(|| {
-        preflight();
-        let target_dir = root()
-            .join("target")
-            .join("sample-kernel-aarch64")
-            .join(key);
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let out = Command::new(cargo)
-            .current_dir(root().join("sample-kernel-aarch64"))
-            .args(["build", "--release", "--quiet"])
-            .env("CARGO_TARGET_DIR", &target_dir)
-            .env("LAYOUTGEN_OUT", sample_kernels::kernel_layout_of(spec))
-            // The kernel's own .cargo/config.toml sets the target and its
-            // rustflags; flags meant for the host build must not override them.
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .env_remove("CARGO_BUILD_RUSTFLAGS")
-            .env_remove("CARGO_BUILD_TARGET")
-            .output()
-            .map_err(|e| format!("cannot run cargo: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "building sample-kernel-aarch64 failed:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        Ok(target_dir
-            .join(TARGET)
-            .join("release")
-            .join("sample-kernel-aarch64"))
-    });
-    match result {
-        Ok(p) => p.clone(),
-        Err(e) => panic!("{e}"),
-    }
-}
-
-/// One boot: the console output, QEMU's exit status and how long it took.
-struct Boot {
-    output: String,
-    status: i32,
-}
-
-impl Boot {
-    fn context(&self) -> String {
-        let start = self.output.find("sample-kernel-aarch64:").unwrap_or(0);
-        format!(
-            "QEMU exit status {}, kernel output:\n{}",
-            self.status,
-            &self.output[start..]
-        )
-    }
-
-    fn assert_pass(&self) {
-        assert!(
-            self.output.contains("\nRESULT: PASS"),
-            "no RESULT: PASS\n{}",
-            self.context()
-        );
-        assert_eq!(self.status, 0, "QEMU exit status\n{}", self.context());
-        let checks: Vec<&str> = self
-            .output
-            .lines()
-            .filter(|l| l.starts_with("check "))
-            .collect();
-        assert!(checks.len() >= 10, "too few checks ran\n{}", self.context());
-        for c in checks {
-            assert!(c.ends_with(": ok"), "{c}\n{}", self.context());
-        }
-    }
-
-    /// The summary line, as a map from key to value.
-    fn summary(&self) -> HashMap<String, String> {
-        let line = self
-            .output
-            .lines()
-            .find(|l| l.starts_with("layout: "))
-            .unwrap_or_else(|| panic!("no summary line\n{}", self.context()))
-            .trim_end_matches('\r');
-        line["layout: ".len()..]
-            .split(' ')
-            .map(|f| {
-                let (k, v) = f
-                    .split_once('=')
-                    .unwrap_or_else(|| panic!("bad field {f:?} in {line}"));
-                (k.to_string(), v.to_string())
-            })
-            .collect()
-    }
 }
 
 /// Boots the kernel with `ram` bytes and `-append args` (and `extra` QEMU
@@ -217,45 +81,11 @@ fn boot_elf(elf: &Path, ram: u64, args: &str, extra: &[&str]) -> Boot {
     .args(extra)
     .args(["-m", &format!("{}M", ram / MIB)])
     .arg("-kernel")
-    .arg(elf)
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
+    .arg(elf);
     if !args.is_empty() {
         cmd.args(["-append", args]);
     }
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {QEMU}: {e}"));
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let _ = stdout.read_to_end(&mut out);
-        let _ = stderr.read_to_end(&mut out);
-        String::from_utf8_lossy(&out).into_owned()
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waiting for QEMU") {
-            break status;
-        }
-        if start.elapsed() > BOOT_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            let output = reader.join().unwrap_or_default();
-            panic!(
-                "QEMU did not power off within {BOOT_TIMEOUT:?} (killed); {QEMU} {extra:?} -m {}M -append {args:?} -kernel {}\noutput so far:\n{output}",
-                ram / MIB,
-                elf.display()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Boot {
-        output: reader.join().expect("reader thread"),
-        status: status.code().unwrap_or(-1),
-    }
+    qemu::run(cmd, BOOT_TIMEOUT, BANNER)
 }
 
 /// What the tests boot with: `-semihosting`, so a failure's exit status
@@ -271,13 +101,13 @@ fn hex(v: &str) -> u128 {
 /// Boots in `mode` with `ram` bytes, asserts PASS and the exact summary
 /// line: every address from the spec, the page-table counts from
 /// `layoutgen::layout::pagetable::cost` for this RAM size.
-fn boot_and_check(mode: PagingMode, ram: u64) -> HashMap<String, String> {
+fn boot_and_check(mode: PagingMode, ram: u64) -> Summary {
     let spec = spec();
     let ml = spec
         .mode(mode)
         .unwrap_or_else(|| panic!("{LAYOUT} does not list {mode}"));
     let b = boot_semihosting(ram, &format!("mode={mode}"));
-    b.assert_pass();
+    b.assert_pass(MIN_CHECKS);
     let lm = ml.linear_map().expect("a linear map");
     let cost = pagetable::cost(&spec, ml, ram, 1);
     let base = spec.ram.base as u128;
@@ -297,12 +127,7 @@ fn boot_and_check(mode: PagingMode, ram: u64) -> HashMap<String, String> {
         cost.leaves_of(2 * MIB),
         cost.leaves_of(4096),
     );
-    let line = b
-        .output
-        .lines()
-        .find(|l| l.starts_with("layout: "))
-        .unwrap_or_else(|| panic!("no summary line\n{}", b.context()))
-        .trim_end_matches('\r');
+    let line = b.summary_line();
     assert_eq!(
         line,
         expected,
@@ -353,7 +178,7 @@ fn va48_3gib() {
 fn va48_needs_one_more_table_level_than_va39() {
     let a = boot_and_check(PagingMode::Va39, GIB);
     let b = boot_and_check(PagingMode::Va48, GIB);
-    let pages = |s: &HashMap<String, String>| s["pt_pages"].parse::<u64>().unwrap();
+    let pages = |s: &Summary| s["pt_pages"].parse::<u64>().unwrap();
     assert!(pages(&b) > pages(&a), "va39 {a:?}\nva48 {b:?}");
     assert_ne!(a["page_offset"], b["page_offset"]);
 }
@@ -361,7 +186,7 @@ fn va48_needs_one_more_table_level_than_va39() {
 #[test]
 fn default_mode_is_the_largest_listed() {
     let b = boot_semihosting(128 * MIB, "");
-    b.assert_pass();
+    b.assert_pass(MIN_CHECKS);
     assert_eq!(b.summary()["mode"], "va48", "{}", b.context());
     assert!(b.output.contains("dtb 0x40000000"), "{}", b.context());
 }
@@ -414,7 +239,7 @@ fn boots_from_el2_too() {
         "",
         &["-semihosting", "-machine", "virtualization=on"],
     );
-    b.assert_pass();
+    b.assert_pass(MIN_CHECKS);
     assert!(b.output.contains("entered at EL2"), "{}", b.context());
 }
 
@@ -440,7 +265,7 @@ fn kernel_is_lint_clean_against_its_spec() {
 fn pie_run(args: &str) -> u64 {
     let spec = pie_spec();
     let b = boot_elf(&pie_kernel(), 128 * MIB, args, &["-semihosting"]);
-    b.assert_pass();
+    b.assert_pass(MIN_CHECKS);
     let s = b.summary();
     let mode = match s["mode"].as_str() {
         "va39" => PagingMode::Va39,
@@ -507,7 +332,7 @@ fn pie_seed_from_device_tree() {
     // QEMU 7.2's aarch64 `virt` puts a random /chosen/kaslr-seed in its
     // device tree (machine option dtb-kaslr-seed, on by default).
     let b = boot_elf(&pie_kernel(), 128 * MIB, "", &["-semihosting"]);
-    b.assert_pass();
+    b.assert_pass(MIN_CHECKS);
     assert!(
         b.output.contains("from /chosen/kaslr-seed"),
         "{}",

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod elf_tools;
 pub mod linux;
+pub mod qemu;
 pub mod readelf;
 pub mod sample_kernels;
 pub mod specs;
