@@ -1,12 +1,12 @@
 //! "check says ok" means "it builds": one minimal spec per class of failure
-//! the adversarial property test (`tests/integration/properties.rs`,
-//! `check_ok_means_it_builds`) found. Each spec passes `layoutgen check`; the
+//! the adversarial property test (`properties::check_ok_means_it_builds`)
+//! found. Each spec passes `layoutgen check`; the
 //! test asserts that its generated `layout.rs`, `layout.h` and linker script
-//! build (`elf_tools::builds`: rustc, cc as C and assembly, rust-lld and GNU
+//! build (`builds::builds`: rustc, cc as C and assembly, rust-lld and GNU
 //! ld without warnings, lint clean) — or, where the class cannot be made to
 //! build, that `check` now rejects it with a diagnostic at the right key.
 
-use crate::support::elf_tools;
+use crate::support::builds;
 use crate::support::specs::{self, BASE, SECTIONS};
 
 /// A minimal sound spec derived from `specs::BASE`: Sv39, fixed, no
@@ -56,7 +56,7 @@ fn assert_builds(text: &str) {
             panic!("check rejects the spec (the class may be fixed that way):\n{text}\n{d:#?}")
         }
     };
-    let failures = elf_tools::builds(&layout);
+    let failures = builds::builds(&layout);
     assert!(
         failures.is_empty(),
         "check accepts this spec, but it does not build:\n{text}\n{}",

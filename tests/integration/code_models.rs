@@ -9,6 +9,7 @@
 //! Like `sample_kernel` these fail (they do not skip) when QEMU, the riscv64
 //! target or riscv64-linux-gnu binutils are missing.
 
+use crate::support::readelf::Readelf;
 use crate::support::sample_kernels::{self, Builds, RISCV_TARGET, build_once};
 use crate::support::{qemu, root, specs};
 use std::path::{Path, PathBuf};
@@ -141,34 +142,19 @@ fn hex(s: &str) -> u64 {
 
 /// (address, size) of a section, if present.
 fn section(elf: &Path, name: &str) -> Option<(u64, u64)> {
-    let out = tool(READELF, &["-SW", elf.to_str().unwrap()]);
-    out.lines().find_map(|l| {
-        let rest = l.trim_start().strip_prefix('[')?.split_once(']')?.1;
-        let w: Vec<&str> = rest.split_whitespace().collect();
-        (w.first() == Some(&name)).then(|| (hex(w[2]), hex(w[4])))
-    })
+    Readelf::of(elf)
+        .sections
+        .iter()
+        .find(|s| s.name == name)
+        .map(|s| (s.addr, s.size))
 }
 
 /// Relocation types in one relocation section, in order.
 fn relocs(elf: &Path, rela: &str) -> Vec<String> {
-    let out = tool(READELF, &["-rW", elf.to_str().unwrap()]);
-    let mut on = false;
-    let mut types = Vec::new();
-    for l in out.lines() {
-        if l.starts_with("Relocation section") {
-            on = l.split('\'').nth(1) == Some(rela);
-            continue;
-        }
-        if on
-            && let Some(t) = l
-                .split_whitespace()
-                .nth(2)
-                .filter(|t| t.starts_with("R_RISCV_"))
-        {
-            types.push(t.to_string());
-        }
-    }
-    types
+    Readelf::of(elf)
+        .relocations_in(rela)
+        .map(|r| r.kind.clone())
+        .collect()
 }
 
 /// One disassembled instruction: mnemonic and the address in objdump's

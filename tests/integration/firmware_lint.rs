@@ -16,11 +16,10 @@
 //! the sample kernel is linked with it, and these images do run at their
 //! link address when QEMU loads them with -bios.
 
-use crate::support::readelf;
-use crate::support::specs;
+use crate::support::readelf::{self, Readelf};
+use crate::support::{findings, specs};
 
-use layoutgen::elf::{Check, ElfKind, Finding, LintReport, Severity, SymbolSource};
-use readelf::Readelf;
+use layoutgen::elf::{Check, ElfKind, Finding, LintReport, SymbolSource};
 use std::path::{Path, PathBuf};
 
 const OPENSBI_DIR: &str = "/usr/lib/riscv64-linux-gnu/opensbi/generic";
@@ -47,33 +46,6 @@ fn opensbi(file: &str) -> PathBuf {
 fn lint_against(spec: &Path, file: &Path) -> LintReport {
     let layout = layoutgen::load_checked(spec).unwrap();
     layoutgen::elf::lint(&layout, None, file).unwrap()
-}
-
-fn subject(f: &Finding) -> String {
-    f.section
-        .clone()
-        .or_else(|| f.symbol.clone())
-        .unwrap_or_default()
-}
-
-/// (check, the section it names) of every error and warning, sorted; the
-/// checks of the info findings, sorted.
-fn split(report: &LintReport) -> (Vec<(Check, String)>, Vec<Check>) {
-    let mut findings: Vec<(Check, String)> = report
-        .findings
-        .iter()
-        .filter(|f| f.severity != Severity::Info)
-        .map(|f| (f.id, subject(f)))
-        .collect();
-    findings.sort();
-    let mut infos: Vec<Check> = report
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Info)
-        .map(|f| f.id)
-        .collect();
-    infos.sort();
-    (findings, infos)
 }
 
 fn message(report: &LintReport, check: Check) -> &str {
@@ -208,7 +180,7 @@ fn assert_true_findings(path: &Path) -> LintReport {
     let r = lint_against(&bare_spec(), path);
     assert_eq!(r.elf_kind, ElfKind::Exec);
     assert_eq!(r.symbols_from, SymbolSource::Dynsym);
-    let (findings, infos) = split(&r);
+    let (findings, infos) = findings::split(&r);
     let expected = true_findings(&elf);
     // The files have real defects, so the test is not vacuous.
     assert!(

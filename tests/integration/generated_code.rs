@@ -1,10 +1,9 @@
 //! The generated Rust module and C header compile, and the Rust one works
 //! in const context (conversions round-trip at compile time).
 
-use crate::support::specs;
+use crate::support::{builds, specs};
 use layoutgen::{Output, Templates};
 use std::path::Path;
-use std::process::Command;
 
 fn render_all(dir: &Path, spec: &str) -> layoutgen::Layout {
     let layout = specs::layout(spec);
@@ -85,18 +84,7 @@ fn rust_constants_compile_no_std_and_work_in_const_context() {
             "#![no_std]\n#![deny(warnings)]\n#[allow(dead_code)]\nmod layout {{ include!(\"layout.rs\"); }}\n{checks}"
         );
         std::fs::write(dir.path().join("lib.rs"), lib).unwrap();
-        let out = Command::new("rustc")
-            .args([
-                "--edition",
-                "2021",
-                "--crate-type",
-                "lib",
-                "--emit",
-                "metadata",
-                "-o",
-            ])
-            .arg(dir.path().join("out.rmeta"))
-            .arg(dir.path().join("lib.rs"))
+        let out = builds::rustc_metadata(&dir.path().join("lib.rs"), &dir.path().join("out.rmeta"))
             .output()
             .expect("run rustc");
         assert!(
@@ -128,17 +116,9 @@ fn c_header_compiles_for_c_and_assembly() {
             load = layout.ram.load
         );
         std::fs::write(dir.path().join("t.c"), c).unwrap();
-        std::fs::write(
-            dir.path().join("t.S"),
-            "#include \"layout.h\"\n.quad LAYOUTGEN_IMAGE_LINK_ADDRESS\n",
-        )
-        .unwrap();
+        std::fs::write(dir.path().join("t.S"), builds::HEADER_ASM).unwrap();
         for (file, lang) in [("t.c", "c"), ("t.S", "assembler-with-cpp")] {
-            let out = Command::new("cc")
-                .args(["-std=c11", "-Wall", "-Werror", "-c", "-x", lang])
-                .arg(dir.path().join(file))
-                .arg("-o")
-                .arg(dir.path().join(format!("{file}.o")))
+            let out = builds::cc(&dir.path().join(file), lang)
                 .output()
                 .expect("cc is needed for this test (gcc is on the CI machine)");
             assert!(

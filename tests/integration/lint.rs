@@ -6,7 +6,7 @@
 
 use crate::support::cli::run as cli;
 use crate::support::elf_tools::*;
-use crate::support::{root, specs};
+use crate::support::{findings, root, specs};
 use layoutgen::Layout;
 use layoutgen::elf::{self, Check, Finding, LintError, LintReport, Severity};
 use layoutgen::riscv::PagingMode;
@@ -23,11 +23,7 @@ fn lint_bytes(name: &str, linked: &Linked, variant: &str, data: &[u8]) -> LintRe
 }
 
 fn show(r: &LintReport) -> String {
-    r.findings
-        .iter()
-        .map(|f| format!("{} {} {}: {}", f.severity, f.id.id(), f.spec_key, f.message))
-        .collect::<Vec<_>>()
-        .join("\n")
+    findings::describe(&r.findings)
 }
 
 /// The findings of `check`, asserting there is at least one.

@@ -4,9 +4,11 @@
 //! `riscv64-linux-gnu-readelf -W -S -l -r`), never something the spec cannot
 //! express; anything else is a false finding and fails the test.
 
+use crate::support::findings;
+use crate::support::readelf::Readelf;
 use crate::support::{linux, specs};
 
-use layoutgen::elf::{Check, Finding, Severity};
+use layoutgen::elf::Check;
 use linux::kernel_file;
 use std::path::Path;
 
@@ -19,27 +21,7 @@ fn lint(file: &Path) -> (Vec<(Check, String)>, Vec<Check>) {
         .expect("the kernel has an _end");
     let layout = layoutgen::load_checked_linked(&spec, Some(end)).unwrap();
     let report = layoutgen::elf::lint(&layout, None, file).unwrap();
-    let subject = |f: &Finding| {
-        f.section
-            .clone()
-            .or_else(|| f.symbol.clone())
-            .unwrap_or_default()
-    };
-    let mut findings: Vec<(Check, String)> = report
-        .findings
-        .iter()
-        .filter(|f| f.severity != Severity::Info)
-        .map(|f| (f.id, subject(f)))
-        .collect();
-    findings.sort();
-    let mut infos: Vec<Check> = report
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Info)
-        .map(|f| f.id)
-        .collect();
-    infos.sort();
-    (findings, infos)
+    findings::split(&report)
 }
 
 fn named(v: &[(Check, &str)]) -> Vec<(Check, String)> {
@@ -121,14 +103,15 @@ fn relocatable_linux_relocs_are_explained_as_relocate_kernel_treats_them() {
     // R_RISCV_NONE entries are no-ops, R_RISCV_RELATIVE is applied,
     // R_RISCV_64 is not. The counts come from the kernel itself (GNU
     // readelf), never pinned: they move with every linux-source-6.12 update.
-    let relocs = linux::readelf_dynamic_relocations(&file);
-    let count = |ty: &str| relocs.iter().filter(|(t, _)| t == ty).count();
+    let readelf = Readelf::of(&file);
+    let relocs: Vec<_> = readelf.relocations_in(".rela.dyn").collect();
+    let count = |ty: &str| relocs.iter().filter(|r| r.kind == ty).count();
     let link = layout.modes[0].image_link;
     let below_link = relocs
         .iter()
-        .filter(|(t, addend)| t == "R_RISCV_RELATIVE" && *addend < link)
+        .filter(|r| r.kind == "R_RISCV_RELATIVE" && r.addend < link)
         .count();
-    let types: std::collections::BTreeSet<&str> = relocs.iter().map(|(t, _)| t.as_str()).collect();
+    let types: std::collections::BTreeSet<&str> = relocs.iter().map(|r| r.kind.as_str()).collect();
     assert_eq!(
         types,
         ["R_RISCV_64", "R_RISCV_NONE", "R_RISCV_RELATIVE"].into(),

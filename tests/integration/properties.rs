@@ -8,7 +8,7 @@ use layoutgen::{Rule, check_text};
 use proptest::prelude::*;
 
 use crate::support::specs::{self, BASE};
-use crate::support::{elf_tools, proptest_cases};
+use crate::support::{builds, elf_tools, proptest_cases};
 
 #[derive(Debug, Clone)]
 struct Params {
@@ -271,10 +271,7 @@ fn generated_rust_of_random_specs_compiles() {
                 );
             }
             std::fs::write(dir.path().join("lib.rs"), lib).unwrap();
-            let out = std::process::Command::new("rustc")
-                .args(["--edition", "2021", "--crate-type", "lib", "--emit", "metadata", "-o"])
-                .arg(dir.path().join("out.rmeta"))
-                .arg(dir.path().join("lib.rs"))
+            let out = builds::rustc_metadata(&dir.path().join("lib.rs"), &dir.path().join("out.rmeta"))
                 .output()
                 .unwrap();
             prop_assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -334,7 +331,7 @@ fn objects_linked_with_random_specs_lint_clean() {
 // `phys_align`. Whatever `check_text` accepts must build: `layout.rs`
 // compiles, `layout.h` compiles as C and as assembly, the script links with
 // rust-lld and GNU ld without a warning, and the result lints clean
-// (`elf_tools::builds`). Rejected specs are fine; nothing accepted is
+// (`builds::builds`). Rejected specs are fine; nothing accepted is
 // filtered out.
 
 /// Lower-case identifiers: region names, section ids, segment names.
@@ -853,7 +850,7 @@ fn checked_specs_build(seeds: impl Iterator<Item = u64>) -> Vec<(String, Vec<Str
         let Ok(layout) = check_text(&text, "prop.toml") else {
             continue;
         };
-        let f = elf_tools::builds(&layout);
+        let f = builds::builds(&layout);
         if !f.is_empty() {
             failed.push((text, f));
         }
@@ -891,7 +888,7 @@ fn explore_adversarial_specs() {
 
 /// The guarantee: every adversarial spec `check` accepts builds with both
 /// linkers, compiles as Rust, C and assembly, and lints clean. Red until the
-/// classes in tests/integration/check_builds.rs are fixed.
+/// classes in `check_builds` are fixed.
 #[test]
 fn check_ok_means_it_builds() {
     // A fixed seed, so CI runs the same specs every time (set
@@ -914,7 +911,7 @@ fn check_ok_means_it_builds() {
             let Ok(layout) = check_text(&text, "prop.toml") else {
                 return Ok(());
             };
-            let failures = elf_tools::builds(&layout);
+            let failures = builds::builds(&layout);
             prop_assert!(
                 failures.is_empty(),
                 "check accepts this spec, but it does not build:\n{}\n{}",

@@ -1,8 +1,10 @@
 //! What the test modules share: the repository's paths here, and one
 //! module per kind of tool.
 
+pub mod builds;
 pub mod cli;
 pub mod elf_tools;
+pub mod findings;
 pub mod linux;
 pub mod qemu;
 pub mod readelf;

@@ -46,6 +46,7 @@ pub struct Relocation {
     pub in_section: String,
     pub offset: u64,
     pub kind: String,
+    pub addend: u64,
 }
 
 pub struct DynSym {
@@ -136,10 +137,22 @@ impl Readelf {
             }
             let f: Vec<&str> = line.split_whitespace().collect();
             if f.len() >= 3 && f[2].starts_with("R_") {
+                // The addend is the last field, signed hex, after a `+`/`-`
+                // when a symbol is named ("sym + 10"), alone otherwise
+                // ("-7fbffff8").
+                let last = f[f.len() - 1];
+                let negative = f[f.len() - 2] == "-" || last.starts_with('-');
+                let magnitude =
+                    u64::from_str_radix(last.trim_start_matches(['-', '+']), 16).unwrap_or(0);
                 relocations.push(Relocation {
                     in_section: current.clone(),
                     offset: hex(f[0]),
                     kind: f[2].to_string(),
+                    addend: if negative {
+                        magnitude.wrapping_neg()
+                    } else {
+                        magnitude
+                    },
                 });
             }
         }
@@ -178,6 +191,13 @@ impl Readelf {
     /// The allocated section holding `addr`.
     pub fn section_at(&self, addr: u64) -> Option<&Section> {
         self.sections.iter().find(|s| s.alloc() && s.contains(addr))
+    }
+
+    /// The relocations of the section named `name`.
+    pub fn relocations_in<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Relocation> {
+        self.relocations
+            .iter()
+            .filter(move |r| r.in_section == name)
     }
 
     /// Relocations in allocated relocation sections (applied at run time).

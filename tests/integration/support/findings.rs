@@ -1,0 +1,41 @@
+//! What `layoutgen lint` reported, in the shapes tests compare and print:
+//! sorted (check, subject) lists, and one line per finding.
+
+use layoutgen::elf::{Check, Finding, LintReport, Severity};
+
+/// The section a finding names, else its symbol.
+pub fn subject(f: &Finding) -> String {
+    f.section
+        .clone()
+        .or_else(|| f.symbol.clone())
+        .unwrap_or_default()
+}
+
+/// (check, subject) of every error and warning, sorted; the checks of the
+/// info findings, sorted.
+pub fn split(report: &LintReport) -> (Vec<(Check, String)>, Vec<Check>) {
+    let mut findings: Vec<(Check, String)> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity != Severity::Info)
+        .map(|f| (f.id, subject(f)))
+        .collect();
+    findings.sort();
+    let mut infos: Vec<Check> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Info)
+        .map(|f| f.id)
+        .collect();
+    infos.sort();
+    (findings, infos)
+}
+
+/// `SEVERITY ID SPEC_KEY: MESSAGE`, one line per finding.
+pub fn describe<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> String {
+    findings
+        .into_iter()
+        .map(|f| format!("{} {} {}: {}", f.severity, f.id.id(), f.spec_key, f.message))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
