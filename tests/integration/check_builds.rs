@@ -41,9 +41,32 @@ fn spec(top: &str, sections: Option<&str>, tail: &str) -> String {
     specs::edit(&text, SECTIONS, sections.unwrap_or(SECTIONS)) + tail
 }
 
-/// BASE's four sections with one edit (`from` must occur once).
-fn sections_with(from: &str, to: &str) -> String {
-    specs::edit(SECTIONS, from, to)
+/// The minimal spec with one edit in its sections (`from` must occur once).
+fn with_sections_edit(from: &str, to: &str) -> String {
+    spec("", Some(&specs::edit(SECTIONS, from, to)), "")
+}
+
+/// The minimal spec with `line` added to its text section.
+fn with_text_line(line: &str) -> String {
+    with_sections_edit(TEXT_INPUT, &format!("{TEXT_INPUT}{line}"))
+}
+
+/// A minimal spec `text` made relocatable with code model `model`: the slot
+/// moves 8 GiB below the top (the semi-PIC window excludes -2 GiB), KASLR
+/// spans its first GiB, gp is disabled.
+fn relocatable(text: &str, model: &str) -> String {
+    text.replace(
+        "code_model = \"fixed\"",
+        &format!("code_model = \"{model}\""),
+    )
+    .replace(
+        "[region.kernel]\nstart = \"top - 2GiB\"\nend = \"top\"",
+        "[region.kernel]\nstart = \"top - 8GiB\"\nsize = \"1GiB\"",
+    )
+    .replace(
+        "link = \"top - 2GiB + 2MiB\"",
+        "link = \"top - 8GiB + 2MiB\"",
+    ) + "\n[kaslr]\nstart = \"top - 8GiB\"\nend = \"top - 7GiB\"\ngranule = \"2MiB\"\n\n[gp]\npolicy = \"disabled\"\n"
 }
 
 /// The input patterns of the text section, which several tests extend.
@@ -115,20 +138,14 @@ fn region_named_underscore() {
 
 #[test]
 fn region_named_kaslr_in_a_relocatable_layout() {
-    let text = spec(
-        "",
-        None,
-        "\n[region.kaslr]\nkind = \"custom\"\nstart = \"kernel_half\"\nsize = \"4KiB\"\n",
-    )
-    .replace("code_model = \"fixed\"", "code_model = \"semi-pic\"")
-    .replace(
-        "[region.kernel]\nstart = \"top - 2GiB\"\nend = \"top\"",
-        "[region.kernel]\nstart = \"top - 8GiB\"\nsize = \"1GiB\"",
-    )
-    .replace(
-        "link = \"top - 2GiB + 2MiB\"",
-        "link = \"top - 8GiB + 2MiB\"",
-    ) + "\n[kaslr]\nstart = \"top - 8GiB\"\nend = \"top - 7GiB\"\ngranule = \"2MiB\"\n\n[gp]\npolicy = \"disabled\"\n";
+    let text = relocatable(
+        &spec(
+            "",
+            None,
+            "\n[region.kaslr]\nkind = \"custom\"\nstart = \"kernel_half\"\nsize = \"4KiB\"\n",
+        ),
+        "semi-pic",
+    );
     assert_rejected(&text, layoutgen::Rule::Identifier, "region.kaslr");
 }
 
@@ -146,12 +163,8 @@ fn linker_script_keyword_as_a_boundary_symbol() {
     for sym in [
         "ALIGN", "AT", "SECTIONS", "ENTRY", "KEEP", "ASSERT", "PROVIDE", "NOLOAD", "DISCARD",
     ] {
-        let sections = sections_with(
-            TEXT_INPUT,
-            &format!("{TEXT_INPUT}start_symbols = [\"{sym}\"]\n"),
-        );
         assert_rejected(
-            &spec("", Some(&sections), ""),
+            &with_text_line(&format!("start_symbols = [\"{sym}\"]\n")),
             layoutgen::Rule::Identifier,
             "image.section.text.start_symbols",
         );
@@ -216,12 +229,8 @@ fn small_data_when_gp_is_not_relaxed() {
 
 #[test]
 fn boundary_symbol_named_like_a_generated_symbol() {
-    let sections = sections_with(
-        TEXT_INPUT,
-        &format!("{TEXT_INPUT}end_symbols = [\"__image_end\"]\n"),
-    );
     assert_rejected(
-        &spec("", Some(&sections), ""),
+        &with_text_line("end_symbols = [\"__image_end\"]\n"),
         layoutgen::Rule::Identifier,
         "image.",
     );
@@ -229,12 +238,8 @@ fn boundary_symbol_named_like_a_generated_symbol() {
 
 #[test]
 fn boundary_symbol_named_like_another_sections_default_symbol() {
-    let sections = sections_with(
-        TEXT_INPUT,
-        &format!("{TEXT_INPUT}end_symbols = [\"__data_start\"]\n"),
-    );
     assert_rejected(
-        &spec("", Some(&sections), ""),
+        &with_text_line("end_symbols = [\"__data_start\"]\n"),
         layoutgen::Rule::Identifier,
         "image.",
     );
@@ -242,12 +247,11 @@ fn boundary_symbol_named_like_another_sections_default_symbol() {
 
 #[test]
 fn boundary_symbol_named_like_the_entry() {
-    let sections = sections_with(
-        "name = \".data\"\nperms = \"rw\"\n",
-        "name = \".data\"\nperms = \"rw\"\nstart_symbols = [\"_start\"]\n",
-    );
     assert_rejected(
-        &spec("", Some(&sections), ""),
+        &with_sections_edit(
+            "name = \".data\"\nperms = \"rw\"\n",
+            "name = \".data\"\nperms = \"rw\"\nstart_symbols = [\"_start\"]\n",
+        ),
         layoutgen::Rule::Identifier,
         "image.section.data.start_symbols",
     );
@@ -255,12 +259,11 @@ fn boundary_symbol_named_like_the_entry() {
 
 #[test]
 fn input_pattern_that_is_a_linker_keyword() {
-    let sections = sections_with(
-        TEXT_INPUT,
-        "input = [\".text.entry\", \".text\", \".text.*\", \"KEEP\", \"SORT\"]\n",
-    );
     assert_rejected(
-        &spec("", Some(&sections), ""),
+        &with_sections_edit(
+            TEXT_INPUT,
+            "input = [\".text.entry\", \".text\", \".text.*\", \"KEEP\", \"SORT\"]\n",
+        ),
         layoutgen::Rule::Identifier,
         "image.section.text.input",
     );
@@ -279,17 +282,7 @@ fn bare_layout_builds() {
 
 #[test]
 fn pie_layout_builds() {
-    let text = spec("", None, "")
-        .replace("code_model = \"fixed\"", "code_model = \"pie\"")
-        .replace(
-            "[region.kernel]\nstart = \"top - 2GiB\"\nend = \"top\"",
-            "[region.kernel]\nstart = \"top - 8GiB\"\nsize = \"1GiB\"",
-        )
-        .replace(
-            "link = \"top - 2GiB + 2MiB\"",
-            "link = \"top - 8GiB + 2MiB\"",
-        )
-        + "\n[kaslr]\nstart = \"top - 8GiB\"\nend = \"top - 7GiB\"\ngranule = \"2MiB\"\n\n[gp]\npolicy = \"disabled\"\n";
+    let text = relocatable(&spec("", None, ""), "pie");
     assert_builds(&text);
 }
 
@@ -297,17 +290,7 @@ fn pie_layout_builds() {
 fn dynamic_sections_a_relocatable_script_places_itself() {
     // A relocatable image's script places .dynamic, .got, ... together; a
     // spec section of that name (here holding code) broke both linkers.
-    let text = with_section(".dynamic", "rw")
-        .replace("code_model = \"fixed\"", "code_model = \"pie\"")
-        .replace(
-            "link = \"top - 2GiB + 2MiB\"",
-            "link = \"top - 8GiB + 2MiB\"",
-        )
-        .replace(
-            "[region.kernel]\nstart = \"top - 2GiB\"\nend = \"top\"",
-            "[region.kernel]\nstart = \"top - 8GiB\"\nsize = \"1GiB\"",
-        )
-        + "\n[kaslr]\nstart = \"top - 8GiB\"\nend = \"top - 7GiB\"\ngranule = \"2MiB\"\n\n[gp]\npolicy = \"disabled\"\n";
+    let text = relocatable(&with_section(".dynamic", "rw"), "pie");
     assert_rejected(
         &text,
         layoutgen::Rule::Identifier,

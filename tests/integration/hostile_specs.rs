@@ -3,8 +3,8 @@
 //! reported without a place: each asserts the rule id, the key and the line.
 
 use crate::support::cli::layoutgen;
-use crate::support::root;
 use crate::support::specs::{self, BASE};
+use crate::support::{committed_file_is_current, root};
 use layoutgen::{Diagnostic, Rule, check_text};
 
 /// 1-based line of a byte offset.
@@ -377,13 +377,9 @@ fn the_name_rules_in_docs_are_the_ones_the_code_uses() {
     let start = doc.find(begin).expect("names:begin marker") + begin.len();
     let stop = doc.find(end).expect("names:end marker");
     let want = layoutgen::names::markdown();
-    if doc[start..stop] != want {
-        if std::env::var_os("UPDATE_DOCS").is_some() {
-            std::fs::write(&path, format!("{}{want}{}", &doc[..start], &doc[stop..])).unwrap();
-        } else {
-            panic!(
-                "docs/spec.md's name table is stale: run UPDATE_DOCS=1 cargo test --test integration hostile_specs::"
-            );
-        }
-    }
+    let fresh = format!("{}{want}{}", &doc[..start], &doc[stop..]);
+    assert!(
+        committed_file_is_current(&path, &fresh),
+        "docs/spec.md's name table is stale: run UPDATE_DOCS=1 cargo test --test integration hostile_specs::"
+    );
 }

@@ -6,7 +6,8 @@
 
 use crate::support::cli::run as cli;
 use crate::support::elf_tools::*;
-use crate::support::{findings, root, specs};
+use crate::support::findings::{self, assert_says};
+use crate::support::{root, specs};
 use layoutgen::Layout;
 use layoutgen::elf::{self, Check, Finding, LintError, LintReport, Severity};
 use layoutgen::riscv::PagingMode;
@@ -15,6 +16,14 @@ use std::path::{Path, PathBuf};
 
 fn lint_path(name: &str, path: &Path) -> LintReport {
     elf::lint(&specs::layout(name), None, path).expect("lintable")
+}
+
+/// The clean fixture of layout `name` (linked by rust-lld) and its bytes,
+/// to patch.
+fn fixture(name: &str) -> (Linked, Vec<u8>) {
+    let k = link(name, &LinkOpts::default());
+    let d = k.bytes();
+    (k, d)
 }
 
 fn lint_bytes(name: &str, linked: &Linked, variant: &str, data: &[u8]) -> LintReport {
@@ -100,11 +109,7 @@ fn semi_pic_clean_fixture_reports_its_relative_relocations() {
     let r = lint_path("qemu-virt-semipic", &k.elf);
     assert_eq!(r.stats.relative_relocations, 1, "{}", show(&r));
     let audit = expect(&r, Check::RelocationAudit);
-    assert!(
-        audit[0].message.contains("1 R_RISCV_RELATIVE"),
-        "{}",
-        audit[0].message
-    );
+    assert_says(audit[0], "1 R_RISCV_RELATIVE");
 }
 
 #[test]
@@ -137,8 +142,7 @@ fn every_mode_of_a_multi_mode_layout_and_one_mode_on_request() {
 #[test]
 fn symbol_in_the_abs32_window_of_a_semi_pic_image() {
     let name = "qemu-virt-semipic";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
+    let (k, mut d) = fixture(name);
     set_symbol_value(&mut d, "counter", 0xffff_ffff_8000_1000);
     let r = lint_bytes(name, &k, "window.elf", &d);
     let f = expect(&r, Check::SymbolInAbs32Window);
@@ -152,8 +156,7 @@ fn symbol_in_the_abs32_window_of_a_semi_pic_image() {
 #[test]
 fn segment_outside_the_slot() {
     let name = "qemu-virt-semipic";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
+    let (k, mut d) = fixture(name);
     let slot = slot(name);
     let l = specs::layout(name);
     // Move the last PT_LOAD (.bss) just past the slot, keeping VA - PA.
@@ -172,16 +175,11 @@ fn segment_outside_the_slot() {
 #[test]
 fn writable_and_executable_segment() {
     let name = "qemu-virt-sv39";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
-    let text = loads(&d)
-        .into_iter()
-        .find(|p| p.2 & e::PF_X.0 != 0)
-        .unwrap();
-    set_p_flags(&mut d, text.0, text.2 | e::PF_W.0);
+    let (k, mut d) = fixture(name);
+    make_text_segment_writable(&mut d);
     let r = lint_bytes(name, &k, "wx.elf", &d);
     let f = expect(&r, Check::SegmentWriteExecute);
-    assert!(f[0].message.contains(".text"), "{}", f[0].message);
+    assert_says(f[0], ".text");
     assert_eq!(f[0].address, Some(specs::layout(name).modes[0].image_link));
     only_errors(&r, Check::SegmentWriteExecute);
 }
@@ -189,12 +187,8 @@ fn writable_and_executable_segment() {
 #[test]
 fn misaligned_va_pa() {
     let name = "qemu-virt-sv39";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
-    let data = loads(&d)
-        .into_iter()
-        .find(|p| p.2 & e::PF_W.0 != 0)
-        .unwrap();
+    let (k, mut d) = fixture(name);
+    let data = data_segment(&d);
     set_p_paddr(&mut d, data.0, data.4 + 0x1000);
     let r = lint_bytes(name, &k, "vapa.elf", &d);
     let f = expect(&r, Check::SegmentVaPaCongruence);
@@ -206,8 +200,7 @@ fn misaligned_va_pa() {
 #[test]
 fn missing_global_pointer_under_relax() {
     let name = "qemu-virt-sv39";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
+    let (k, mut d) = fixture(name);
     replace_in_section(
         &mut d,
         ".strtab",
@@ -224,28 +217,26 @@ fn missing_global_pointer_under_relax() {
 #[test]
 fn absolute_hi20_relocation_in_a_semi_pic_image() {
     let name = "qemu-virt-semipic";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
+    let (k, mut d) = fixture(name);
     let at = rela_entries(&d, ".rela.text", e::R_RISCV_PCREL_HI20)[0];
     set_rela_type(&mut d, at, e::R_RISCV_HI20);
     let r = lint_bytes(name, &k, "hi20.elf", &d);
     let f = expect(&r, Check::AbsoluteRelocation);
     assert_eq!(f[0].symbol.as_deref(), Some("counter"));
     assert_eq!(f[0].section.as_deref(), Some(".text"));
-    assert!(f[0].message.contains("R_RISCV_HI20"), "{}", f[0].message);
+    assert_says(f[0], "R_RISCV_HI20");
     only_errors(&r, Check::AbsoluteRelocation);
 }
 
 #[test]
 fn non_relative_dynamic_relocation() {
     let name = "qemu-virt-semipic";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
+    let (k, mut d) = fixture(name);
     let at = rela_entries(&d, ".rela.dyn", e::R_RISCV_RELATIVE)[0];
     set_rela_type(&mut d, at, e::R_RISCV_64);
     let r = lint_bytes(name, &k, "dynabs.elf", &d);
     let f = expect(&r, Check::DynamicRelocationType);
-    assert!(f[0].message.contains("R_RISCV_64"), "{}", f[0].message);
+    assert_says(f[0], "R_RISCV_64");
     assert_eq!(f[0].section.as_deref(), Some(".rela.dyn"));
     only_errors(&r, Check::DynamicRelocationType);
 }
@@ -255,8 +246,7 @@ fn non_relative_dynamic_relocation() {
 #[test]
 fn symbol_outside_the_slot() {
     let name = "qemu-virt-sv39";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
+    let (k, mut d) = fixture(name);
     set_symbol_value(&mut d, "buffer", 0xffff_ffd6_0000_0000);
     let r = lint_bytes(name, &k, "sym.elf", &d);
     let f = expect(&r, Check::SymbolOutsideSlot);
@@ -269,8 +259,7 @@ fn symbol_outside_the_slot() {
 #[test]
 fn symbol_outside_the_slot_of_the_in_linear_map_layout() {
     let name = "qemu-virt-in-linear-map";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
+    let (k, mut d) = fixture(name);
     set_symbol_value(&mut d, "kmain", 0x1000);
     let r = lint_bytes(name, &k, "sym.elf", &d);
     let f = expect(&r, Check::SymbolOutsideSlot);
@@ -292,12 +281,8 @@ fn symbol_outside_the_slot_of_the_in_linear_map_layout() {
 #[test]
 fn segment_loaded_at_the_wrong_physical_address() {
     let name = "qemu-virt-sv39";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
-    let data = loads(&d)
-        .into_iter()
-        .find(|p| p.2 & e::PF_W.0 != 0)
-        .unwrap();
+    let (k, mut d) = fixture(name);
+    let data = data_segment(&d);
     set_p_paddr(&mut d, data.0, data.4 + 0x20_0000);
     let r = lint_bytes(name, &k, "pa.elf", &d);
     let f = expect(&r, Check::SegmentLoadAddress);
@@ -311,18 +296,13 @@ fn segment_loaded_at_the_wrong_physical_address() {
     set_p_paddr(&mut d, first.0, first.4 + 0x1000);
     let r = lint_bytes(name, &k, "pa0.elf", &d);
     let f = expect(&r, Check::SegmentLoadAddress);
-    assert!(
-        f[0].message.contains("not at image.lma 0x80200000"),
-        "{}",
-        f[0].message
-    );
+    assert_says(f[0], "not at image.lma 0x80200000");
 }
 
 #[test]
 fn missing_spec_section() {
     let name = "qemu-virt-sv39";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
+    let (k, mut d) = fixture(name);
     replace_in_section(&mut d, ".shstrtab", b".rodata\0", b".rodatx\0");
     let r = lint_bytes(name, &k, "nosec.elf", &d);
     let f = expect(&r, Check::SectionMissing);
@@ -341,8 +321,7 @@ fn orphan_of_a_file_linked_with_the_specs_script_is_a_warning() {
     // The fixture's .symtab has every boundary symbol of the generated
     // script (no LG010): an unlisted section is the linker's own placement.
     let name = "qemu-virt-sv39";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
+    let (k, mut d) = fixture(name);
     replace_in_section(&mut d, ".shstrtab", b".rodata\0", b".rodatx\0");
     let r = lint_bytes(name, &k, "orphan.elf", &d);
     assert!(r.by_check(Check::BoundarySymbolMissing).next().is_none());
@@ -350,11 +329,7 @@ fn orphan_of_a_file_linked_with_the_specs_script_is_a_warning() {
     assert_eq!(o.len(), 1, "{}", show(&r));
     assert_eq!(o[0].severity, Severity::Warning);
     assert_eq!(o[0].section.as_deref(), Some(".rodatx"));
-    assert!(
-        o[0].message.contains("the linker placed it on its own"),
-        "{}",
-        o[0].message
-    );
+    assert_says(o[0], "the linker placed it on its own");
 }
 
 #[test]
@@ -380,7 +355,7 @@ fn unlisted_sections_of_a_file_the_spec_does_not_describe_are_one_figure() {
         "{}",
         o[0].message
     );
-    assert!(o[0].message.contains("__image_start"), "{}", o[0].message);
+    assert_says(o[0], "__image_start");
     assert!(
         !o[0].message.contains("placed it on its own"),
         "{}",
@@ -395,7 +370,7 @@ fn unlisted_sections_of_a_file_the_spec_does_not_describe_are_one_figure() {
     let o = expect(&r, Check::OrphanSection);
     assert_eq!(o.len(), 1, "{}", show(&r));
     assert_eq!(o[0].severity, Severity::Info);
-    assert!(o[0].message.contains("no .symtab"), "{}", o[0].message);
+    assert_says(o[0], "no .symtab");
 
     // `warn` makes the figure a warning again, as for any check.
     let mut config = elf::LintConfig::from_layout(&specs::layout(name));
@@ -409,8 +384,7 @@ fn unlisted_sections_of_a_file_the_spec_does_not_describe_are_one_figure() {
 #[test]
 fn section_with_the_wrong_permissions() {
     let name = "qemu-virt-sv39";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
+    let (k, mut d) = fixture(name);
     let (hdr, ..) = shdrs(&d).into_iter().find(|s| s.1 == ".rodata").unwrap();
     // sh_flags |= SHF_WRITE
     d[hdr + 8] |= e::SHF_WRITE.0 as u8;
@@ -424,8 +398,7 @@ fn section_with_the_wrong_permissions() {
 #[test]
 fn section_misaligned_and_out_of_order() {
     let name = "qemu-virt-sv39";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
+    let (k, mut d) = fixture(name);
     let (hdr, ..) = shdrs(&d).into_iter().find(|s| s.1 == ".data").unwrap();
     let text = specs::layout(name).modes[0].image_link;
     // sh_addr: before .text's neighbour .rodata and not 2 MiB-aligned.
@@ -442,8 +415,7 @@ fn section_misaligned_and_out_of_order() {
 #[test]
 fn boundary_symbol_disagrees_with_the_generated_constants() {
     let name = "qemu-virt-sv39";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
+    let (k, mut d) = fixture(name);
     let link_addr = specs::layout(name).modes[0].image_link;
     set_symbol_value(&mut d, "__image_start", link_addr + 0x1000);
     let r = lint_bytes(name, &k, "bound.elf", &d);
@@ -456,20 +428,18 @@ fn boundary_symbol_disagrees_with_the_generated_constants() {
 #[test]
 fn boundary_symbol_missing() {
     let name = "qemu-virt-sv39";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
+    let (k, mut d) = fixture(name);
     replace_in_section(&mut d, ".strtab", b"__stack_top\0", b"__stack_toq\0");
     let r = lint_bytes(name, &k, "nostack.elf", &d);
     let f = expect(&r, Check::BoundarySymbolMissing);
-    assert!(f[0].message.contains("__stack_top"), "{}", f[0].message);
+    assert_says(f[0], "__stack_top");
     assert_eq!(f[0].severity, Severity::Warning);
 }
 
 #[test]
 fn global_pointer_misplaced() {
     let name = "qemu-virt-sv39";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
+    let (k, mut d) = fixture(name);
     let gp = symbol_value(&d, "__global_pointer$");
     set_symbol_value(&mut d, "__global_pointer$", gp + 0x10);
     let r = lint_bytes(name, &k, "gp.elf", &d);
@@ -540,21 +510,19 @@ fn global_pointer_defined_although_gp_is_disabled() {
 #[test]
 fn gp_relative_relocation_although_gp_is_disabled() {
     let name = "qemu-virt-semipic";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
+    let (k, mut d) = fixture(name);
     let at = rela_entries(&d, ".rela.text", e::R_RISCV_PCREL_LO12_I)[0];
     set_rela_type(&mut d, at, e::R_RISCV_GPREL_I);
     let r = lint_bytes(name, &k, "gprel.elf", &d);
     let f = expect(&r, Check::GpForbidden);
-    assert!(f[0].message.contains("R_RISCV_GPREL_I"), "{}", f[0].message);
+    assert_says(f[0], "R_RISCV_GPREL_I");
     only_errors(&r, Check::GpForbidden);
 }
 
 #[test]
 fn text_relocation_in_a_semi_pic_image() {
     let name = "qemu-virt-semipic";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
+    let (k, mut d) = fixture(name);
     let at = rela_entries(&d, ".rela.dyn", e::R_RISCV_RELATIVE)[0];
     let text = specs::layout(name).modes[0].image_link;
     d[at..at + 8].copy_from_slice(&(text + 8).to_le_bytes());
@@ -568,25 +536,19 @@ fn text_relocation_in_a_semi_pic_image() {
 #[test]
 fn got_use_is_reported() {
     let name = "qemu-virt-semipic";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
+    let (k, mut d) = fixture(name);
     let at = rela_entries(&d, ".rela.text", e::R_RISCV_PCREL_HI20)[0];
     set_rela_type(&mut d, at, e::R_RISCV_GOT_HI20);
     let r = lint_bytes(name, &k, "got.elf", &d);
     let f = expect(&r, Check::GotUse);
-    assert!(
-        f[0].message.contains("1 GOT relocation"),
-        "{}",
-        f[0].message
-    );
+    assert_says(f[0], "1 GOT relocation");
     assert_eq!(f[0].severity, Severity::Info);
 }
 
 #[test]
 fn wrong_entry_point() {
     let name = "qemu-virt-sv39";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
+    let (k, mut d) = fixture(name);
     let data = symbol_value(&d, "counter");
     d[24..32].copy_from_slice(&data.to_le_bytes()); // e_entry
     let r = lint_bytes(name, &k, "entry.elf", &d);
@@ -609,13 +571,12 @@ fn strip(d: &mut [u8]) {
 #[test]
 fn stripped_pie_falls_back_to_dynsym_and_says_so() {
     let name = "qemu-virt-semipic";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
+    let (k, mut d) = fixture(name);
     strip(&mut d);
     let r = lint_bytes(name, &k, "stripped.elf", &d);
     assert_eq!(r.symbols_from, elf::SymbolSource::Dynsym);
     let f = expect(&r, Check::SymbolSource);
-    assert!(f[0].message.contains(".dynsym"), "{}", f[0].message);
+    assert_says(f[0], ".dynsym");
     assert_eq!(r.counts.errors, 0, "{}", show(&r));
     // The segment checks still run.
     let mut d2 = d.clone();
@@ -628,13 +589,12 @@ fn stripped_pie_falls_back_to_dynsym_and_says_so() {
 #[test]
 fn stripped_executable_without_any_symbol_table() {
     let name = "qemu-virt-sv39";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
+    let (k, mut d) = fixture(name);
     strip(&mut d);
     let r = lint_bytes(name, &k, "stripped.elf", &d);
     assert_eq!(r.symbols_from, elf::SymbolSource::None);
     let f = expect(&r, Check::SymbolSource);
-    assert!(f[0].message.contains("no symbol table"), "{}", f[0].message);
+    assert_says(f[0], "no symbol table");
     assert_eq!(r.counts.errors, 0, "{}", show(&r));
 }
 
@@ -661,18 +621,13 @@ fn relocatable_object_gets_relocation_checks() {
     let r = lint_path("qemu-virt-sv39", &p);
     assert_eq!(r.counts.errors, 0, "{}", show(&r));
     let a = expect(&r, Check::RelocationAudit);
-    assert!(
-        a[0].message.contains("1 absolute HI20/LO12"),
-        "{}",
-        a[0].message
-    );
+    assert_says(a[0], "1 absolute HI20/LO12");
 }
 
 #[test]
 fn findings_are_capped_per_check_but_all_counted() {
     let name = "qemu-virt-sv39";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
+    let (k, mut d) = fixture(name);
     // Move every symbol of the object (and more) out of the slot.
     let names = [
         "kmain",
@@ -696,8 +651,7 @@ fn findings_are_capped_per_check_but_all_counted() {
 #[test]
 fn non_allocated_sections_are_never_read() {
     let name = "qemu-virt-sv39";
-    let k = link(name, &LinkOpts::default());
-    let mut d = k.bytes();
+    let (k, mut d) = fixture(name);
     let (hdr, ..) = shdrs(&d).into_iter().find(|s| s.1 == ".comment").unwrap();
     d[hdr + 24..hdr + 32].copy_from_slice(&(1u64 << 60).to_le_bytes()); // sh_offset
     d[hdr + 32..hdr + 40].copy_from_slice(&(1u64 << 40).to_le_bytes()); // sh_size

@@ -5,17 +5,13 @@
 
 use crate::support::cli::run as cli;
 use crate::support::elf_tools::*;
+use crate::support::findings::assert_says;
 use crate::support::specs;
-use layoutgen::elf::{self, Check, LintReport};
-use object::elf as e;
+use layoutgen::elf::{self, Check, Finding, LintReport};
 use std::path::{Path, PathBuf};
 
 const SPEC: &str = "qemu-virt-sv39";
 const REASON: &str = "Linux 6.12 puts .init.pi code in the RW init segment";
-
-fn le64(d: &mut [u8], at: usize, v: u64) {
-    d[at..at + 8].copy_from_slice(&v.to_le_bytes());
-}
 
 /// The bundled spec with `extra` appended, written next to the fixture.
 /// Returns its path and the 1-based line where `extra` starts.
@@ -30,11 +26,7 @@ fn spec_with(k: &Linked, file: &str, extra: &str) -> (PathBuf, usize) {
 /// A fixture whose text segment is also writable: LG006, an error.
 fn wx(k: &Linked) -> PathBuf {
     let mut d = k.bytes();
-    let text = loads(&d)
-        .into_iter()
-        .find(|p| p.2 & e::PF_X.0 != 0)
-        .unwrap();
-    set_p_flags(&mut d, text.0, text.2 | e::PF_W.0);
+    make_text_segment_writable(&mut d);
     k.write_variant("wx.elf", &d)
 }
 
@@ -324,6 +316,17 @@ fn a_check_configured_twice_is_an_error() {
     );
 }
 
+/// Lints `d` (written as `file` next to the fixture) and returns the
+/// symbol-outside-slot finding for `buffer`.
+fn buffer_finding(k: &Linked, layout: &layoutgen::Layout, d: &[u8], file: &str) -> Finding {
+    let p = k.write_variant(file, d);
+    let r = elf::lint(layout, None, &p).unwrap();
+    r.by_check(Check::SymbolOutsideSlot)
+        .find(|f| f.symbol.as_deref() == Some("buffer"))
+        .expect("buffer reported")
+        .clone()
+}
+
 // ---- wording -----------------------------------------------------------------
 
 #[test]
@@ -332,11 +335,7 @@ fn write_execute_names_the_sections_responsible() {
     let mut d = k.bytes();
     // The text segment made writable and stretched over the data sections:
     // .text is then executable inside a writable segment with .data/.bss.
-    let text = loads(&d)
-        .into_iter()
-        .find(|p| p.2 & e::PF_X.0 != 0)
-        .unwrap();
-    set_p_flags(&mut d, text.0, text.2 | e::PF_W.0);
+    let text = make_text_segment_writable(&mut d);
     let last_end = loads(&d).iter().map(|p| p.3 + p.5).max().unwrap();
     le64(&mut d, text.0 + 40, last_end - text.3);
     let p = k.write_variant("wx-all.elf", &d);
@@ -407,38 +406,25 @@ fn symbol_pointing_at_a_non_allocated_section_is_reported_where_it_is() {
     // .bss moved into the slot below the image: the finding names .bss,
     // the section that contains the address.
     let mut d = d0.clone();
-    let entry = symbol_entry(&d, "buffer");
-    d[entry + 6..entry + 8].copy_from_slice(&nonalloc.to_le_bytes());
+    set_symbol_shndx(&mut d, "buffer", nonalloc);
     le64(&mut d, bss + 16, slot.start);
     set_symbol_value(&mut d, "buffer", slot.start);
-    let p = k.write_variant("shndx.elf", &d);
-    let r = elf::lint(&layout, None, &p).unwrap();
-    let f = r
-        .by_check(Check::SymbolOutsideSlot)
-        .find(|f| f.symbol.as_deref() == Some("buffer"))
-        .expect("buffer reported");
+    let f = buffer_finding(&k, &layout, &d, "shndx.elf");
     assert_eq!(f.section.as_deref(), Some(".bss"), "{}", f.message);
-    assert!(f.message.contains("(section .bss)"), "{}", f.message);
+    assert_says(&f, "(section .bss)");
     assert!(!f.message.contains("strtab"), "{}", f.message);
 
     // At an address no allocated section holds: "no section".
     let mut d = d0.clone();
-    let entry = symbol_entry(&d, "buffer");
-    d[entry + 6..entry + 8].copy_from_slice(&nonalloc.to_le_bytes());
+    set_symbol_shndx(&mut d, "buffer", nonalloc);
     set_symbol_value(&mut d, "buffer", slot.start + 0x100);
-    let p = k.write_variant("shndx-none.elf", &d);
-    let r = elf::lint(&layout, None, &p).unwrap();
-    let f = r
-        .by_check(Check::SymbolOutsideSlot)
-        .find(|f| f.symbol.as_deref() == Some("buffer"))
-        .expect("buffer reported");
+    let f = buffer_finding(&k, &layout, &d, "shndx-none.elf");
     assert_eq!(f.section, None);
-    assert!(f.message.contains("(no section)"), "{}", f.message);
+    assert_says(&f, "(no section)");
 
     // An offset into the non-allocated section (not an address) is skipped.
     let mut d = d0.clone();
-    let entry = symbol_entry(&d, "buffer");
-    d[entry + 6..entry + 8].copy_from_slice(&nonalloc.to_le_bytes());
+    set_symbol_shndx(&mut d, "buffer", nonalloc);
     set_symbol_value(&mut d, "buffer", 0x10);
     let p = k.write_variant("shndx-offset.elf", &d);
     let r = elf::lint(&layout, None, &p).unwrap();
@@ -447,7 +433,7 @@ fn symbol_pointing_at_a_non_allocated_section_is_reported_where_it_is() {
 
 #[test]
 fn symbol_pointing_at_an_allocated_section_that_does_not_hold_it_is_reported_where_it_is() {
-    // Debian's OpenSBI 1.1 (tests/integration/firmware_lint.rs): .dynstr is allocated
+    // Debian's OpenSBI 1.1 (`firmware_lint`): .dynstr is allocated
     // (flags A) and .dynsym entries of .data objects have st_shndx = .dynstr.
     let k = link(SPEC, &LinkOpts::default());
     let layout = specs::layout(SPEC);
@@ -461,32 +447,20 @@ fn symbol_pointing_at_an_allocated_section_that_does_not_hold_it_is_reported_whe
     // `buffer` patched to point at .text while its address is in .bss,
     // moved into the slot below the image: the finding names .bss.
     let mut d = d0.clone();
-    let entry = symbol_entry(&d, "buffer");
-    d[entry + 6..entry + 8].copy_from_slice(&text.to_le_bytes());
+    set_symbol_shndx(&mut d, "buffer", text);
     le64(&mut d, bss + 16, slot.start);
     set_symbol_value(&mut d, "buffer", slot.start);
-    let p = k.write_variant("shndx-alloc.elf", &d);
-    let r = elf::lint(&layout, None, &p).unwrap();
-    let f = r
-        .by_check(Check::SymbolOutsideSlot)
-        .find(|f| f.symbol.as_deref() == Some("buffer"))
-        .expect("buffer reported");
+    let f = buffer_finding(&k, &layout, &d, "shndx-alloc.elf");
     assert_eq!(f.section.as_deref(), Some(".bss"), "{}", f.message);
-    assert!(f.message.contains("(section .bss)"), "{}", f.message);
+    assert_says(&f, "(section .bss)");
     assert!(!f.message.contains(".text"), "{}", f.message);
 
     // At an address no allocated section holds, the ELF's own attribution
     // (st_shndx) is all there is: .text.
     let mut d = d0.clone();
-    let entry = symbol_entry(&d, "buffer");
-    d[entry + 6..entry + 8].copy_from_slice(&text.to_le_bytes());
+    set_symbol_shndx(&mut d, "buffer", text);
     set_symbol_value(&mut d, "buffer", slot.start + 0x100);
-    let p = k.write_variant("shndx-alloc-none.elf", &d);
-    let r = elf::lint(&layout, None, &p).unwrap();
-    let f = r
-        .by_check(Check::SymbolOutsideSlot)
-        .find(|f| f.symbol.as_deref() == Some("buffer"))
-        .expect("buffer reported");
+    let f = buffer_finding(&k, &layout, &d, "shndx-alloc-none.elf");
     assert_eq!(f.section.as_deref(), Some(".text"), "{}", f.message);
 
     // Negative: a symbol whose own section holds it keeps that section,
@@ -497,20 +471,10 @@ fn symbol_pointing_at_an_allocated_section_that_does_not_hold_it_is_reported_whe
     let bss_size = sh.iter().find(|s| s.1 == ".bss").unwrap().4;
     let entry = symbol_entry(&d, "buffer");
     assert_eq!(u16::from_le_bytes([d[entry + 6], d[entry + 7]]), bss_index);
-    let p = k.write_variant("shndx-own.elf", &d);
-    let r = elf::lint(&layout, None, &p).unwrap();
-    let f = r
-        .by_check(Check::SymbolOutsideSlot)
-        .find(|f| f.symbol.as_deref() == Some("buffer"))
-        .expect("buffer reported");
+    let f = buffer_finding(&k, &layout, &d, "shndx-own.elf");
     assert_eq!(f.section.as_deref(), Some(".bss"), "{}", f.message);
     set_symbol_value(&mut d, "buffer", slot.start + bss_size);
-    let p = k.write_variant("shndx-end.elf", &d);
-    let r = elf::lint(&layout, None, &p).unwrap();
-    let f = r
-        .by_check(Check::SymbolOutsideSlot)
-        .find(|f| f.symbol.as_deref() == Some("buffer"))
-        .expect("buffer reported");
+    let f = buffer_finding(&k, &layout, &d, "shndx-end.elf");
     assert_eq!(f.section.as_deref(), Some(".bss"), "{}", f.message);
 }
 

@@ -25,10 +25,10 @@ struct Params {
     extra_regions: Vec<u64>,
 }
 
-fn params() -> impl Strategy<Value = Params> {
-    (
+prop_compose! {
+    fn params()(
         // riscv64's paging modes (`bare` cannot be listed with them).
-        prop::sample::subsequence(
+        modes in prop::sample::subsequence(
             layoutgen::arch::Arch::Riscv64
                 .facts()
                 .modes
@@ -38,44 +38,22 @@ fn params() -> impl Strategy<Value = Params> {
                 .collect::<Vec<_>>(),
             1..=3,
         ),
-        1u64..16,
-        0u64..8,
-        prop::sample::select(vec![128u64, 256, 512, 1024]),
-        prop::sample::select(vec![1u64, 2, 4, 16, 32]),
-        prop::sample::select(vec![16u64, 32, 64]),
-        prop::sample::select(vec![32u64, 64, 128]),
-        1u64..64,
-        any::<bool>(),
-        any::<bool>(),
-        prop::collection::vec(1u64..512, 0..4),
-    )
-        .prop_map(
-            |(
-                modes,
-                ram_base_gib,
-                load_steps,
-                min_size_mib,
-                max_size_gib,
-                image_mib,
-                linear_gib,
-                vmalloc_gib,
-                semi_pic,
-                gp_relax,
-                extra_regions,
-            )| Params {
-                modes,
-                ram_base_gib,
-                load_steps,
-                min_size_mib,
-                max_size_gib,
-                image_mib,
-                linear_gib,
-                vmalloc_gib,
-                semi_pic,
-                gp_relax,
-                extra_regions,
-            },
-        )
+        ram_base_gib in 1u64..16,
+        load_steps in 0u64..8,
+        min_size_mib in prop::sample::select(vec![128u64, 256, 512, 1024]),
+        max_size_gib in prop::sample::select(vec![1u64, 2, 4, 16, 32]),
+        image_mib in prop::sample::select(vec![16u64, 32, 64]),
+        linear_gib in prop::sample::select(vec![32u64, 64, 128]),
+        vmalloc_gib in 1u64..64,
+        semi_pic in any::<bool>(),
+        gp_relax in any::<bool>(),
+        extra_regions in prop::collection::vec(1u64..512, 0..4),
+    ) -> Params {
+        Params {
+            modes, ram_base_gib, load_steps, min_size_mib, max_size_gib, image_mib,
+            linear_gib, vmalloc_gib, semi_pic, gp_relax, extra_regions,
+        }
+    }
 }
 
 /// A spec that satisfies every invariant by construction.

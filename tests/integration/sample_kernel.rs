@@ -185,15 +185,15 @@ fn failure_exits_nonzero() {
     // sv48 is not in the sv39-only spec: the kernel must refuse and QEMU
     // must report it through its exit status.
     let b = boot(&kernel(Some("qemu-virt-sv39")), DEFAULT_RAM, "mode=sv48");
-    assert!(b.output.contains("RESULT: FAIL"), "{}", b.context());
+    b.assert_printed("RESULT: FAIL");
     assert_ne!(b.status, 0, "{}", b.context());
 }
 
 #[test]
 fn panic_prints_cause_and_exits_nonzero() {
     let b = boot(&kernel(Some("qemu-virt-sv39")), DEFAULT_RAM, "fail=panic");
-    assert!(b.output.contains("panic: panicked at"), "{}", b.context());
-    assert!(b.output.contains("RESULT: FAIL panic"), "{}", b.context());
+    b.assert_printed("panic: panicked at");
+    b.assert_printed("RESULT: FAIL panic");
     assert_ne!(b.status, 0, "{}", b.context());
 }
 
@@ -201,16 +201,8 @@ fn panic_prints_cause_and_exits_nonzero() {
 fn unexpected_trap_prints_cause_and_exits_nonzero() {
     let b = boot(&kernel(Some("qemu-virt-sv39")), DEFAULT_RAM, "fail=trap");
     // A load page fault (scause 13) at the dangling pointer.
-    assert!(
-        b.output.contains("unexpected trap: scause=0xd"),
-        "{}",
-        b.context()
-    );
-    assert!(
-        b.output.contains("RESULT: FAIL unexpected trap"),
-        "{}",
-        b.context()
-    );
+    b.assert_printed("unexpected trap: scause=0xd");
+    b.assert_printed("RESULT: FAIL unexpected trap");
     assert_ne!(b.status, 0, "{}", b.context());
 }
 
@@ -413,12 +405,7 @@ fn semipic_seed_from_device_tree() {
         .map(|_| {
             let b = boot_with(&elf, DEFAULT_RAM, "", &["-dtb", dtb.to_str().unwrap()]);
             b.assert_pass(MIN_CHECKS);
-            assert!(
-                b.output
-                    .contains(&format!("kaslr: seed {seed:#x} from /chosen/kaslr-seed")),
-                "{}",
-                b.context()
-            );
+            b.assert_printed(&format!("kaslr: seed {seed:#x} from /chosen/kaslr-seed"));
             b.summary_with(&SUMMARY).num("kernel_run")
         })
         .collect();
@@ -539,17 +526,10 @@ fn identity(linker: Linker, ram: u64) -> Summary {
     let load = spec.ram.load;
     // VA = PA: entered with the MMU off at the load address, runs there
     // with paging on, and the linear map is RAM at its own address.
-    assert!(
-        b.output
-            .contains(&format!("sample-kernel: entered at {load:#x} (MMU off)")),
-        "{ctx}"
-    );
-    assert!(
-        b.output.contains(&format!(
-            "sample-kernel: running at {load:#x} with paging on"
-        )),
-        "{ctx}"
-    );
+    b.assert_printed(&format!("sample-kernel: entered at {load:#x} (MMU off)"));
+    b.assert_printed(&format!(
+        "sample-kernel: running at {load:#x} with paging on"
+    ));
     assert_eq!(s.num("kernel_run"), load, "{}", s.line);
     assert_eq!(s.num("kernel_link"), load, "{}", s.line);
     assert_eq!(s.num("page_offset"), spec.ram.base, "{}", s.line);
@@ -684,11 +664,7 @@ fn bare_firmware(linker: Linker) -> (Boot, Summary) {
 fn bare_boots_as_m_mode_firmware() {
     let (b, s) = bare_firmware(Linker::Lld);
     let ctx = b.context();
-    assert!(
-        b.output
-            .contains("sample-kernel: entered at 0x80000000 (M-mode, no paging)"),
-        "{ctx}"
-    );
+    b.assert_printed("sample-kernel: entered at 0x80000000 (M-mode, no paging)");
     // M-mode: the kernel read mhartid and misa, which trap below M-mode,
     // and took a trap through mtvec (ram_end_traps).
     assert_eq!(s.str("privilege"), "M", "{ctx}");
@@ -703,7 +679,7 @@ fn bare_boots_as_m_mode_firmware() {
             ext as char
         );
     }
-    assert!(b.output.contains("machine: mhartid=0 misa="), "{ctx}");
+    b.assert_printed("machine: mhartid=0 misa=");
 }
 
 #[test]
@@ -712,12 +688,8 @@ fn bare_failure_exits_nonzero() {
     // the finisher reports it.
     let elf = kernel(Some(BARE));
     let b = boot_firmware(&elf, 64 * MIB, &[]);
-    assert!(b.output.contains("check ram: FAIL"), "{}", b.context());
-    assert!(
-        b.output.contains("RESULT: FAIL 1 check(s) failed"),
-        "{}",
-        b.context()
-    );
+    b.assert_printed("check ram: FAIL");
+    b.assert_printed("RESULT: FAIL 1 check(s) failed");
     assert_eq!(b.status, 1, "{}", b.context());
 }
 
@@ -729,23 +701,15 @@ fn bare_trap_and_panic_exit_nonzero() {
     let b = boot_firmware(&elf, DEFAULT_RAM, &["-dtb", dtb.to_str().unwrap()]);
     let _ = std::fs::remove_file(&dtb);
     // A load access fault (mcause 5) at the dangling pointer, taken in M-mode.
-    assert!(
-        b.output.contains("unexpected trap: mcause=0x5"),
-        "{}",
-        b.context()
-    );
-    assert!(
-        b.output.contains("RESULT: FAIL unexpected trap"),
-        "{}",
-        b.context()
-    );
+    b.assert_printed("unexpected trap: mcause=0x5");
+    b.assert_printed("RESULT: FAIL unexpected trap");
     assert_eq!(b.status, 2, "{}", b.context());
 
     let dtb = dtb_with_chosen("bootargs", b"fail=panic\0");
     let b = boot_firmware(&elf, DEFAULT_RAM, &["-dtb", dtb.to_str().unwrap()]);
     let _ = std::fs::remove_file(&dtb);
-    assert!(b.output.contains("panic: panicked at"), "{}", b.context());
-    assert!(b.output.contains("RESULT: FAIL panic"), "{}", b.context());
+    b.assert_printed("panic: panicked at");
+    b.assert_printed("RESULT: FAIL panic");
     assert_eq!(b.status, 3, "{}", b.context());
 }
 

@@ -137,11 +137,7 @@ fn boot_and_check(mode: PagingMode, ram: u64) -> Summary {
     let s = b.summary();
     assert_eq!(hex(&s["page_offset"]), mode.kernel_half_start() as u128);
     // The mode line reports the generated T1SZ.
-    assert!(
-        b.output.contains(&format!("T1SZ={} ", 64 - mode.va_bits())),
-        "{}",
-        b.context()
-    );
+    b.assert_printed(&format!("T1SZ={} ", 64 - mode.va_bits()));
     s
 }
 
@@ -188,27 +184,22 @@ fn default_mode_is_the_largest_listed() {
     let b = boot_semihosting(128 * MIB, "");
     b.assert_pass(MIN_CHECKS);
     assert_eq!(b.summary()["mode"], "va48", "{}", b.context());
-    assert!(b.output.contains("dtb 0x40000000"), "{}", b.context());
+    b.assert_printed("dtb 0x40000000");
 }
 
 #[test]
 fn failure_exits_nonzero() {
     // An unknown mode: the early boot refuses, before paging.
     let b = boot_semihosting(128 * MIB, "mode=va52");
-    assert!(
-        b.output
-            .contains("RESULT: FAIL bootargs: mode= must be va39 or va48"),
-        "{}",
-        b.context()
-    );
+    b.assert_printed("RESULT: FAIL bootargs: mode= must be va39 or va48");
     assert_eq!(b.status, 1, "{}", b.context());
 }
 
 #[test]
 fn panic_prints_cause_and_exits_nonzero() {
     let b = boot_semihosting(128 * MIB, "mode=va39 fail=panic");
-    assert!(b.output.contains("panic: panicked at"), "{}", b.context());
-    assert!(b.output.contains("RESULT: FAIL panic"), "{}", b.context());
+    b.assert_printed("panic: panicked at");
+    b.assert_printed("RESULT: FAIL panic");
     assert_eq!(b.status, 3, "{}", b.context());
 }
 
@@ -216,17 +207,9 @@ fn panic_prints_cause_and_exits_nonzero() {
 fn unexpected_trap_prints_cause_and_exits_nonzero() {
     // A data abort (EC 0x25) at the dangling pointer: TTBR0 is off.
     let b = boot_semihosting(128 * MIB, "fail=trap");
-    assert!(
-        b.output.contains("unexpected trap: vector=0x4 ec=0x25"),
-        "{}",
-        b.context()
-    );
-    assert!(b.output.contains("far=0x8\n"), "{}", b.context());
-    assert!(
-        b.output.contains("RESULT: FAIL unexpected trap"),
-        "{}",
-        b.context()
-    );
+    b.assert_printed("unexpected trap: vector=0x4 ec=0x25");
+    b.assert_printed("far=0x8\n");
+    b.assert_printed("RESULT: FAIL unexpected trap");
     assert_eq!(b.status, 2, "{}", b.context());
 }
 
@@ -240,7 +223,7 @@ fn boots_from_el2_too() {
         &["-semihosting", "-machine", "virtualization=on"],
     );
     b.assert_pass(MIN_CHECKS);
-    assert!(b.output.contains("entered at EL2"), "{}", b.context());
+    b.assert_printed("entered at EL2");
 }
 
 #[test]
@@ -333,11 +316,7 @@ fn pie_seed_from_device_tree() {
     // device tree (machine option dtb-kaslr-seed, on by default).
     let b = boot_elf(&pie_kernel(), 128 * MIB, "", &["-semihosting"]);
     b.assert_pass(MIN_CHECKS);
-    assert!(
-        b.output.contains("from /chosen/kaslr-seed"),
-        "{}",
-        b.context()
-    );
+    b.assert_printed("from /chosen/kaslr-seed");
     pie_run("");
 }
 
@@ -350,12 +329,7 @@ fn pie_bad_slot_fails_before_paging() {
         &format!("kaslr={slots}"),
         &["-semihosting"],
     );
-    assert!(
-        b.output
-            .contains("RESULT: FAIL bootargs: kaslr= names a slot"),
-        "{}",
-        b.context()
-    );
+    b.assert_printed("RESULT: FAIL bootargs: kaslr= names a slot");
     assert_eq!(b.status, 1, "{}", b.context());
 }
 

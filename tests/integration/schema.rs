@@ -5,7 +5,7 @@
 //! integration schema::` rewrites the committed schema.
 
 use crate::support::cli::layoutgen;
-use crate::support::{root, specs};
+use crate::support::{committed_file_is_current, root, specs};
 
 fn validator() -> jsonschema::Validator {
     jsonschema::validator_for(&layoutgen::schema::schema()).expect("the schema is a valid schema")
@@ -33,18 +33,11 @@ fn committed_schema_is_current() {
     assert_eq!(out.status.code(), Some(0));
     let printed = String::from_utf8(out.stdout).unwrap();
     assert_eq!(printed, layoutgen::schema::schema_text());
-    let path = root().join("docs/spec.schema.json");
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    if committed != printed {
-        if std::env::var_os("UPDATE_DOCS").is_some() {
-            std::fs::write(&path, &printed).unwrap();
-            return;
-        }
-        panic!(
-            "docs/spec.schema.json is stale: the spec structs changed. \
-             Run UPDATE_DOCS=1 cargo test --test integration schema:: and commit it"
-        );
-    }
+    assert!(
+        committed_file_is_current(&root().join("docs/spec.schema.json"), &printed),
+        "docs/spec.schema.json is stale: the spec structs changed. \
+         Run UPDATE_DOCS=1 cargo test --test integration schema:: and commit it"
+    );
 }
 
 #[test]

@@ -31,6 +31,12 @@ pub fn split(report: &LintReport) -> (Vec<(Check, String)>, Vec<Check>) {
     (findings, infos)
 }
 
+/// The finding's message says `text`.
+#[track_caller]
+pub fn assert_says(f: &Finding, text: &str) {
+    assert!(f.message.contains(text), "{}", f.message);
+}
+
 /// `SEVERITY ID SPEC_KEY: MESSAGE`, one line per finding.
 pub fn describe<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> String {
     findings

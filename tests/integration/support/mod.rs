@@ -26,6 +26,21 @@ pub fn proptest_cases(default: u32) -> u32 {
         .unwrap_or(default)
 }
 
+/// Whether the committed file at `path` (generated documentation: a
+/// schema, a picture) holds `fresh`; with UPDATE_DOCS set, a stale file is
+/// rewritten instead, and counts as current.
+pub fn committed_file_is_current(path: &Path, fresh: &str) -> bool {
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    if committed == fresh {
+        return true;
+    }
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(path, fresh).unwrap();
+        return true;
+    }
+    false
+}
+
 /// `insta::assert_snapshot!(name, value)` with the snapshot in
 /// `tests/snapshots/<module>__<name>.snap`: where and how each module named
 /// its snapshots when it was a test binary of its own (insta would put them

@@ -94,6 +94,12 @@ impl Boot {
         }
     }
 
+    /// The kernel printed `text`.
+    #[track_caller]
+    pub fn assert_printed(&self, text: &str) {
+        assert!(self.output.contains(text), "{}", self.context());
+    }
+
     /// The `layout: ...` summary line.
     pub fn summary_line(&self) -> &str {
         self.output
