@@ -1,8 +1,9 @@
 //! Every integration test, in one test binary (`cargo test --test
 //! integration`): one link instead of one per file. Each module below was a
 //! test binary of its own and keeps its name, so `cargo test --test
-//! integration lint::` runs what `cargo test --test lint` ran; `support`
-//! holds what they share.
+//! integration golden::` runs what `cargo test --test golden` ran (the filter
+//! is a substring: `lint::` also matches `linux_lint::`, `--exact
+//! lint::NAME` does not); `support` holds what they share.
 
 mod support;
 
