@@ -63,24 +63,21 @@ fn kernel(name: &str, layout: &str, flags: &[&str]) -> PathBuf {
     build_once(&BUILDS, name, || {
         let _serial = CARGO.lock().unwrap_or_else(|e| e.into_inner());
         let target_dir = work_dir().join("cargo");
-        let out = sample_kernels::cargo(
-            &root().join("sample-kernel"),
-            &["rustc", "--release", "--quiet", "--"],
-        )
-        .args(flags)
-        .env("CARGO_TARGET_DIR", &target_dir)
-        .env(
-            "LAYOUTGEN_OUT",
-            sample_kernels::kernel_layout_of(&spec(layout)),
-        )
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "building sample-kernel ({name}: {layout} {flags:?}) failed (needs `rustup target add {RISCV_TARGET}`):\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
+        sample_kernels::run_build(
+            sample_kernels::cargo(
+                &root().join("sample-kernel"),
+                &["rustc", "--release", "--quiet", "--"],
+            )
+            .args(flags)
+            .env("CARGO_TARGET_DIR", &target_dir)
+            .env(
+                "LAYOUTGEN_OUT",
+                sample_kernels::kernel_layout_of(&spec(layout)),
+            ),
+            &format!(
+                "sample-kernel ({name}: {layout} {flags:?}; it needs `rustup target add {RISCV_TARGET}`)"
+            ),
+        )?;
         let elf_dir = work_dir().join("elf");
         std::fs::create_dir_all(&elf_dir).map_err(|e| e.to_string())?;
         let dst = elf_dir.join(name);

@@ -19,7 +19,7 @@ use crate::support::elf_tools::Linker;
 use crate::support::qemu::{self, Boot, Summary};
 use crate::support::{root, sample_kernels, specs};
 use layoutgen::layout::pagetable;
-use layoutgen::riscv::PagingMode;
+use layoutgen::riscv::{GIB, MIB, PagingMode};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -30,8 +30,6 @@ const BOOT_TIMEOUT: Duration = Duration::from_secs(20);
 const BANNER: &str = "sample-kernel:";
 /// The fewest `check` lines a passing boot prints.
 const MIN_CHECKS: usize = 9;
-const MIB: u64 = 1 << 20;
-const GIB: u64 = 1 << 30;
 /// QEMU `virt` RAM size when `-m` is not given.
 const DEFAULT_RAM: u64 = 128 * MIB;
 

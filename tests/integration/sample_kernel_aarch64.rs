@@ -15,6 +15,7 @@ use crate::support::{root, sample_kernels, specs};
 use layoutgen::Layout;
 use layoutgen::arch::PagingMode;
 use layoutgen::layout::pagetable;
+use layoutgen::riscv::{GIB, MIB};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -26,8 +27,6 @@ const BOOT_TIMEOUT: Duration = Duration::from_secs(20);
 const BANNER: &str = "sample-kernel-aarch64:";
 /// The fewest `check` lines a passing boot prints.
 const MIN_CHECKS: usize = 10;
-const MIB: u64 = 1 << 20;
-const GIB: u64 = 1 << 30;
 
 fn spec() -> Layout {
     specs::layout(LAYOUT)

@@ -61,6 +61,20 @@ pub fn without_host_flags(cmd: &mut Command) -> &mut Command {
         .env_remove("CARGO_BUILD_TARGET")
 }
 
+/// Runs a kernel build; a failure is an error naming `what`, with cargo's
+/// stderr.
+pub fn run_build(cmd: &mut Command, what: &str) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "building {what} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
 /// Files built once per key for the whole test run.
 pub type Builds = OnceLock<Mutex<HashMap<String, Arc<OnceLock<Result<PathBuf, String>>>>>>;
 
@@ -174,13 +188,7 @@ pub fn riscv(layout: Option<&str>, linker: Linker) -> PathBuf {
             Some(l) => cmd.env("LAYOUTGEN_OUT", kernel_layout(l)),
             None => cmd.env_remove("LAYOUTGEN_OUT"),
         };
-        let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "building sample-kernel for {key} failed:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
+        run_build(&mut cmd, &format!("sample-kernel for {key}"))?;
         Ok(target_dir
             .join(RISCV_TARGET)
             .join("release")
@@ -199,20 +207,15 @@ pub fn aarch64(spec: &Path, key: &str) -> PathBuf {
             .join("target")
             .join("sample-kernel-aarch64")
             .join(key);
-        let out = cargo(
-            &root().join("sample-kernel-aarch64"),
-            &["build", "--release", "--quiet"],
-        )
-        .env("CARGO_TARGET_DIR", &target_dir)
-        .env("LAYOUTGEN_OUT", kernel_layout_of(spec))
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "building sample-kernel-aarch64 failed:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
+        run_build(
+            cargo(
+                &root().join("sample-kernel-aarch64"),
+                &["build", "--release", "--quiet"],
+            )
+            .env("CARGO_TARGET_DIR", &target_dir)
+            .env("LAYOUTGEN_OUT", kernel_layout_of(spec)),
+            "sample-kernel-aarch64",
+        )?;
         Ok(target_dir
             .join(AARCH64_TARGET)
             .join("release")
