@@ -1,6 +1,6 @@
 //! Conversion probes: `virt <-> phys` done the way this kernel does it at
 //! run time, in functions of their own so a test can disassemble them
-//! (`tests/code_models.rs`) and `scripts/bench-code-models --conversions`
+//! (`tests/integration/code_models.rs`) and `scripts/bench-code-models --conversions`
 //! can count their instructions, loads and branches per layout.
 //!
 //! - A layout whose linear map is at one address in every mode it lists

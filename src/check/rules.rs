@@ -24,7 +24,8 @@ macro_rules! declare_rules {
         }
 
         impl Rule {
-            pub const ALL: &'static [Rule] = &[$(Rule::$ivariant,)+ $(Rule::$variant,)+];
+            pub const ALL: [Rule; [$(stringify!($ivariant),)+ $(stringify!($variant),)+].len()] =
+                [$(Rule::$ivariant,)+ $(Rule::$variant,)+];
 
             pub fn id(self) -> &'static str {
                 match self { $(Rule::$ivariant => $iid,)+ $(Rule::$variant => $id,)+ }

@@ -43,7 +43,7 @@ macro_rules! declare_lints {
         }
 
         impl Lint {
-            pub const ALL: &'static [Lint] = &[$(Lint::$variant),+];
+            pub const ALL: [Lint; [$(stringify!($variant)),+].len()] = [$(Lint::$variant),+];
 
             /// `LG001`…: the stable id.
             pub fn id(self) -> &'static str {
@@ -116,6 +116,11 @@ declare_lints! {
 }
 
 impl Lint {
+    /// A check by id (`LG006`).
+    pub fn from_id(id: &str) -> Option<Lint> {
+        Lint::ALL.iter().copied().find(|c| c.id() == id)
+    }
+
     /// A check by id (`LG006`) or name (`segment-write-execute`).
     pub fn parse(s: &str) -> Option<Lint> {
         Lint::ALL

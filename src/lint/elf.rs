@@ -362,7 +362,10 @@ impl<'d> Elf<'d> {
     ) -> impl Iterator<Item = (usize, Symbol)> + '_ {
         let table = &self.symtab;
         let symbols = table.symbols();
-        let range = range.start.clamp(1, symbols.len())..range.end.min(symbols.len());
+        // Index 0 is the null symbol; an empty or short table gives nothing.
+        let len = symbols.len();
+        let start = range.start.max(1).min(len);
+        let range = start..range.end.min(len).max(start);
         let start = range.start;
         let bytes = object::pod::bytes_of_slice(&symbols[range]);
         bytes

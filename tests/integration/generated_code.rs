@@ -1,0 +1,131 @@
+//! The generated Rust module and C header compile, and the Rust one works
+//! in const context (conversions round-trip at compile time).
+
+use crate::support::{builds, specs};
+use layoutgen::{Output, Templates};
+use std::path::Path;
+
+fn render_all(dir: &Path, spec: &str) -> layoutgen::Layout {
+    let layout = specs::layout(spec);
+    let templates = Templates::new(None).unwrap();
+    layoutgen::generate(&layout, &templates, dir, &Output::ALL).unwrap();
+    layout
+}
+
+const SPECS: [&str; 8] = [
+    "qemu-virt-sv39",
+    "qemu-virt-multi",
+    "qemu-virt-semipic",
+    "qemu-virt-in-linear-map",
+    "qemu-virt-identity",
+    "qemu-virt-bare",
+    "qemu-virt-multi-onemap",
+    "qemu-virt-aarch64",
+];
+
+#[test]
+fn rust_constants_compile_no_std_and_work_in_const_context() {
+    for spec in SPECS {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = render_all(dir.path(), spec);
+        let mut checks = String::new();
+        for m in &layout.modes {
+            let name = m.mode.name();
+            // The identity on the linear map and the image, evaluated by rustc.
+            let cap = name[..1].to_uppercase() + &name[1..];
+            // The identity on the linear map, when the layout has one.
+            let linear = match m.page_offset {
+                Some(po) => format!(
+                    "assert!(l.virt_to_phys(l.phys_to_virt(layout::RAM_BASE)) == layout::RAM_BASE);
+                    assert!(layout::{name}::phys_to_virt(layout::RAM_BASE) == layout::{name}::PAGE_OFFSET);
+                    assert!(l.linear_map.contains(l.page_offset));
+                    assert!(l.page_offset == {po:#x});"
+                ),
+                None => String::new(),
+            };
+            // ... and on the image, evaluated by rustc.
+            checks += &format!(
+                "const _: () = {{
+                    let l = layout::layout_for(layout::PagingMode::{cap}).unwrap();
+                    {linear}
+                    assert!(layout::kernel_virt_to_phys(layout::IMAGE_LINK_ADDRESS) == layout::LOAD_ADDRESS);
+                    assert!(l.image_slot.contains(layout::IMAGE_LINK_ADDRESS));
+                    assert!(l.mode.levels() == {levels});
+                }};\n",
+                levels = m.levels,
+            );
+        }
+        // Where the linear map is at one address in every mode, the
+        // conversions exist without a mode, and agree with every mode's.
+        if let Some(off) = layoutgen::layout::conversions::common_linear_offset(&layout) {
+            checks += &format!(
+                "const _: () = {{
+                    assert!(layout::LINEAR_OFFSET == {off:#x});
+                    assert!(layout::phys_to_virt(layout::RAM_BASE) == layout::PAGE_OFFSET);
+                    assert!(layout::virt_to_phys(layout::PAGE_OFFSET) == layout::RAM_BASE);
+                }};\n"
+            );
+            for m in &layout.modes {
+                checks += &format!(
+                    "const _: () = assert!(layout::{0}::phys_to_virt(0x1234_5000) == layout::phys_to_virt(0x1234_5000));\n",
+                    m.mode.name()
+                );
+            }
+        } else {
+            // ... and do not exist where it moves: a mode is needed.
+            let rs = std::fs::read_to_string(dir.path().join("layout.rs")).unwrap();
+            assert!(
+                !rs.lines()
+                    .any(|l| l.starts_with("pub const fn phys_to_virt")),
+                "{spec}: a mode-free phys_to_virt where the linear map moves"
+            );
+        }
+        let lib = format!(
+            "#![no_std]\n#![deny(warnings)]\n#[allow(dead_code)]\nmod layout {{ include!(\"layout.rs\"); }}\n{checks}"
+        );
+        std::fs::write(dir.path().join("lib.rs"), lib).unwrap();
+        let out = builds::rustc_metadata(&dir.path().join("lib.rs"), &dir.path().join("out.rmeta"))
+            .output()
+            .expect("run rustc");
+        assert!(
+            out.status.success(),
+            "{spec}: generated layout.rs does not compile:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn c_header_compiles_for_c_and_assembly() {
+    for spec in SPECS {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = render_all(dir.path(), spec);
+        let m = &layout.modes[0];
+        let mode = m.mode.name().to_uppercase();
+        // Without a linear map the header must not define one.
+        let linear = match m.page_offset {
+            Some(po) => format!(
+                "_Static_assert(LAYOUTGEN_{mode}_PAGE_OFFSET == {po:#x}ULL, \"page offset\");\n"
+            ),
+            None => format!("#ifdef LAYOUTGEN_{mode}_PAGE_OFFSET\n#error no linear map\n#endif\n"),
+        };
+        let c = format!(
+            "#include \"layout.h\"\n{linear}\
+             _Static_assert(LAYOUTGEN_LOAD_ADDRESS == {load:#x}ULL, \"load\");\n\
+             unsigned long long f(void) {{ return LAYOUTGEN_IMAGE_LINK_ADDRESS; }}\n",
+            load = layout.ram.load
+        );
+        std::fs::write(dir.path().join("t.c"), c).unwrap();
+        std::fs::write(dir.path().join("t.S"), builds::HEADER_ASM).unwrap();
+        for (file, lang) in [("t.c", "c"), ("t.S", "assembler-with-cpp")] {
+            let out = builds::cc(&dir.path().join(file), lang)
+                .output()
+                .expect("cc is needed for this test (gcc is on the CI machine)");
+            assert!(
+                out.status.success(),
+                "{spec}: layout.h fails as {lang}:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}

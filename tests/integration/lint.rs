@@ -1,0 +1,1234 @@
+//! `layoutgen lint` against real linked riscv64 ELFs: a clean fixture per
+//! bundled QEMU layout (linked with the generated linker script by rust-lld
+//! and by GNU ld), negative fixtures that each break one rule (linked by
+//! rust-lld only: their byte patches assume lld's segment layout), the CLI's output
+//! formats and exit codes, and a bounded mutation fuzz of the reader.
+
+use crate::support::cli::run as cli;
+use crate::support::elf_tools::*;
+use crate::support::findings::{self, assert_says};
+use crate::support::{root, specs};
+use layoutgen::Layout;
+use layoutgen::arch::PagingMode;
+use layoutgen::lint::{Finding, Lint, LintError, LintReport, Severity};
+use object::elf as e;
+use std::path::{Path, PathBuf};
+
+fn lint_path(name: &str, path: &Path) -> LintReport {
+    layoutgen::lint::run(&specs::layout(name), path, &Default::default()).expect("lintable")
+}
+
+/// The clean fixture of layout `name` (linked by rust-lld) and its bytes,
+/// to patch.
+fn fixture(name: &str) -> (Linked, Vec<u8>) {
+    let k = link(name, &LinkOpts::default());
+    let d = k.bytes();
+    (k, d)
+}
+
+fn lint_bytes(name: &str, linked: &Linked, variant: &str, data: &[u8]) -> LintReport {
+    let p = linked.write_variant(variant, data);
+    lint_path(name, &p)
+}
+
+fn show(r: &LintReport) -> String {
+    findings::describe(&r.findings)
+}
+
+/// The findings of `check`, asserting there is at least one.
+fn expect(r: &LintReport, check: Lint) -> Vec<&Finding> {
+    let v: Vec<&Finding> = r.by_check(check).collect();
+    assert!(
+        !v.is_empty(),
+        "expected {} ({}), got:\n{}",
+        check.id(),
+        check.name(),
+        show(r)
+    );
+    v
+}
+
+/// The only errors are of `check`.
+fn only_errors(r: &LintReport, check: Lint) {
+    let others: Vec<&Finding> = r.errors().filter(|f| f.id != check).collect();
+    assert!(
+        others.is_empty(),
+        "only {} errors expected, got:\n{}",
+        check.id(),
+        show(r)
+    );
+}
+
+fn slot(name: &str) -> layoutgen::layout::Region {
+    let l = specs::layout(name);
+    l.modes[0].region(&l.image.slot).unwrap().clone()
+}
+
+// ---- positive ---------------------------------------------------------------
+
+#[test]
+fn clean_fixture_for_every_bundled_qemu_layout_has_no_errors_or_warnings() {
+    // Linked by both linkers: the generated script is for GNU ld and lld.
+    for (name, linker) in LAYOUTS
+        .into_iter()
+        .flat_map(|n| Linker::ALL.map(|l| (n, l)))
+    {
+        let k = link(
+            name,
+            &LinkOpts {
+                linker,
+                ..LinkOpts::default()
+            },
+        );
+        let what = format!("{name} ({})", linker.name());
+        assert_eq!(k.stderr, "", "{what}: the linker warned");
+        let r = lint_path(name, &k.elf);
+        assert_eq!(r.counts.errors, 0, "{what}:\n{}", show(&r));
+        assert_eq!(r.counts.warnings, 0, "{what}:\n{}", show(&r));
+        assert_eq!(r.exit_code(true), 0, "{what}");
+        assert_eq!(r.symbols_from, layoutgen::lint::SymbolSource::Symtab);
+        assert!(r.stats.symbols_checked >= 6, "{what}: {:?}", r.stats);
+        // The relocation audit always reports its figures.
+        expect(&r, Lint::RelocationAudit);
+        let l = specs::layout(name);
+        assert_eq!(r.modes.len(), l.modes.len());
+        // GNU ld writes a `-pie` image linked at a non-zero address as
+        // ET_EXEC (with DF_1_PIE); lld as ET_DYN. Lint treats both alike.
+        let kind = if l.code_model.is_relocatable() && linker == Linker::Lld {
+            layoutgen::lint::ElfKind::Dyn
+        } else {
+            layoutgen::lint::ElfKind::Exec
+        };
+        assert_eq!(r.elf_kind, kind, "{what}");
+    }
+}
+
+#[test]
+fn semi_pic_clean_fixture_reports_its_relative_relocations() {
+    let k = link("qemu-virt-semipic", &LinkOpts::default());
+    let r = lint_path("qemu-virt-semipic", &k.elf);
+    assert_eq!(r.stats.relative_relocations, 1, "{}", show(&r));
+    let audit = expect(&r, Lint::RelocationAudit);
+    assert_says(audit[0], "1 R_RISCV_RELATIVE");
+}
+
+#[test]
+fn every_mode_of_a_multi_mode_layout_and_one_mode_on_request() {
+    let k = link("qemu-virt-multi", &LinkOpts::default());
+    let l = specs::layout("qemu-virt-multi");
+    // Every mode the layout lists (PagingMode::ALL also has `bare`, which a
+    // paged layout cannot list).
+    assert_eq!(
+        l.modes.iter().map(|m| m.mode).collect::<Vec<_>>(),
+        [PagingMode::Sv39, PagingMode::Sv48, PagingMode::Sv57]
+    );
+    for m in [PagingMode::Sv39, PagingMode::Sv48, PagingMode::Sv57] {
+        let r = layoutgen::lint::run(
+            &l,
+            &k.elf,
+            &layoutgen::lint::Options {
+                mode: Some(m),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(r.modes, vec![m]);
+        assert_eq!(r.counts.errors, 0, "{}", show(&r));
+    }
+    let err = layoutgen::lint::run(
+        &specs::layout("qemu-virt-sv39"),
+        &k.elf,
+        &layoutgen::lint::Options {
+            mode: Some(PagingMode::Sv48),
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(err, LintError::UnknownMode { .. }), "{err}");
+    assert_eq!(err.exit_code(), 2);
+}
+
+// ---- the seven negative fixtures of the issue ---------------------------------
+
+#[test]
+fn symbol_in_the_abs32_window_of_a_semi_pic_image() {
+    let name = "qemu-virt-semipic";
+    let (k, mut d) = fixture(name);
+    set_symbol_value(&mut d, "counter", 0xffff_ffff_8000_1000);
+    let r = lint_bytes(name, &k, "window.elf", &d);
+    let f = expect(&r, Lint::SymbolInAbs32Window);
+    assert_eq!(f[0].symbol.as_deref(), Some("counter"));
+    assert_eq!(f[0].address, Some(0xffff_ffff_8000_1000));
+    assert_eq!(f[0].spec_key, "code_model");
+    only_errors(&r, Lint::SymbolInAbs32Window);
+    assert_eq!(r.exit_code(false), 1);
+}
+
+#[test]
+fn segment_outside_the_slot() {
+    let name = "qemu-virt-semipic";
+    let (k, mut d) = fixture(name);
+    let slot = slot(name);
+    let l = specs::layout(name);
+    // Move the last PT_LOAD (.bss) just past the slot, keeping VA - PA.
+    let last = *loads(&d).last().unwrap();
+    let va = slot.start + slot.size;
+    set_p_vaddr(&mut d, last.0, va);
+    set_p_paddr(&mut d, last.0, va.wrapping_sub(l.modes[0].image_offset));
+    let r = lint_bytes(name, &k, "outside.elf", &d);
+    let f = expect(&r, Lint::SegmentOutsideSlot);
+    assert_eq!(f[0].address, Some(va));
+    assert_eq!(f[0].spec_key, "region.kernel");
+    assert!(f[0].section.as_deref().unwrap().starts_with("segment "));
+    only_errors(&r, Lint::SegmentOutsideSlot);
+}
+
+#[test]
+fn writable_and_executable_segment() {
+    let name = "qemu-virt-sv39";
+    let (k, mut d) = fixture(name);
+    make_text_segment_writable(&mut d);
+    let r = lint_bytes(name, &k, "wx.elf", &d);
+    let f = expect(&r, Lint::SegmentWriteExecute);
+    assert_says(f[0], ".text");
+    assert_eq!(f[0].address, Some(specs::layout(name).modes[0].image_link));
+    only_errors(&r, Lint::SegmentWriteExecute);
+}
+
+#[test]
+fn misaligned_va_pa() {
+    let name = "qemu-virt-sv39";
+    let (k, mut d) = fixture(name);
+    let data = data_segment(&d);
+    set_p_paddr(&mut d, data.0, data.4 + 0x1000);
+    let r = lint_bytes(name, &k, "vapa.elf", &d);
+    let f = expect(&r, Lint::SegmentVaPaCongruence);
+    assert_eq!(f[0].address, Some(data.3));
+    assert_eq!(f[0].spec_key, "image.section_align");
+    only_errors(&r, Lint::SegmentVaPaCongruence);
+}
+
+#[test]
+fn missing_global_pointer_under_relax() {
+    let name = "qemu-virt-sv39";
+    let (k, mut d) = fixture(name);
+    replace_in_section(
+        &mut d,
+        ".strtab",
+        b"__global_pointer$",
+        b"__global_pointerX",
+    );
+    let r = lint_bytes(name, &k, "nogp.elf", &d);
+    let f = expect(&r, Lint::GpMissing);
+    assert_eq!(f[0].symbol.as_deref(), Some("__global_pointer$"));
+    assert_eq!(f[0].spec_key, "gp.policy");
+    only_errors(&r, Lint::GpMissing);
+}
+
+#[test]
+fn absolute_hi20_relocation_in_a_semi_pic_image() {
+    let name = "qemu-virt-semipic";
+    let (k, mut d) = fixture(name);
+    let at = rela_entries(&d, ".rela.text", e::R_RISCV_PCREL_HI20)[0];
+    set_rela_type(&mut d, at, e::R_RISCV_HI20);
+    let r = lint_bytes(name, &k, "hi20.elf", &d);
+    let f = expect(&r, Lint::AbsoluteRelocation);
+    assert_eq!(f[0].symbol.as_deref(), Some("counter"));
+    assert_eq!(f[0].section.as_deref(), Some(".text"));
+    assert_says(f[0], "R_RISCV_HI20");
+    only_errors(&r, Lint::AbsoluteRelocation);
+}
+
+#[test]
+fn non_relative_dynamic_relocation() {
+    let name = "qemu-virt-semipic";
+    let (k, mut d) = fixture(name);
+    let at = rela_entries(&d, ".rela.dyn", e::R_RISCV_RELATIVE)[0];
+    set_rela_type(&mut d, at, e::R_RISCV_64);
+    let r = lint_bytes(name, &k, "dynabs.elf", &d);
+    let f = expect(&r, Lint::DynamicRelocationType);
+    assert_says(f[0], "R_RISCV_64");
+    assert_eq!(f[0].section.as_deref(), Some(".rela.dyn"));
+    only_errors(&r, Lint::DynamicRelocationType);
+}
+
+// ---- a fixture for every other check -----------------------------------------
+
+#[test]
+fn symbol_outside_the_slot() {
+    let name = "qemu-virt-sv39";
+    let (k, mut d) = fixture(name);
+    set_symbol_value(&mut d, "buffer", 0xffff_ffd6_0000_0000);
+    let r = lint_bytes(name, &k, "sym.elf", &d);
+    let f = expect(&r, Lint::SymbolOutsideSlot);
+    assert_eq!(f[0].symbol.as_deref(), Some("buffer"));
+    assert_eq!(f[0].section.as_deref(), Some(".bss"));
+    assert_eq!(f[0].spec_key, "region.kernel");
+    only_errors(&r, Lint::SymbolOutsideSlot);
+}
+
+#[test]
+fn symbol_outside_the_slot_of_the_in_linear_map_layout() {
+    let name = "qemu-virt-in-linear-map";
+    let (k, mut d) = fixture(name);
+    set_symbol_value(&mut d, "kmain", 0x1000);
+    let r = lint_bytes(name, &k, "sym.elf", &d);
+    let f = expect(&r, Lint::SymbolOutsideSlot);
+    assert_eq!(f[0].symbol.as_deref(), Some("kmain"));
+    assert_eq!(f[0].spec_key, "region.linear_map");
+    only_errors(&r, Lint::SymbolOutsideSlot);
+
+    // Inside the (128 GiB) slot, but far outside the image.
+    let mut d = k.bytes();
+    let start = slot(name).start;
+    set_symbol_value(&mut d, "kmain", start + 0x1_0000_0000);
+    let r = lint_bytes(name, &k, "sym2.elf", &d);
+    let f = expect(&r, Lint::SymbolOutsideSlot);
+    assert_eq!(f[0].symbol.as_deref(), Some("kmain"));
+    assert_eq!(f[0].spec_key, "image.max_size");
+    only_errors(&r, Lint::SymbolOutsideSlot);
+}
+
+#[test]
+fn segment_loaded_at_the_wrong_physical_address() {
+    let name = "qemu-virt-sv39";
+    let (k, mut d) = fixture(name);
+    let data = data_segment(&d);
+    set_p_paddr(&mut d, data.0, data.4 + 0x20_0000);
+    let r = lint_bytes(name, &k, "pa.elf", &d);
+    let f = expect(&r, Lint::SegmentLoadAddress);
+    assert_eq!(f[0].spec_key, "image.lma");
+    only_errors(&r, Lint::SegmentLoadAddress);
+
+    // The first segment not at ram.load, with VA - PA still consistent.
+    let mut d = k.bytes();
+    let first = loads(&d)[0];
+    set_p_vaddr(&mut d, first.0, first.3 + 0x1000);
+    set_p_paddr(&mut d, first.0, first.4 + 0x1000);
+    let r = lint_bytes(name, &k, "pa0.elf", &d);
+    let f = expect(&r, Lint::SegmentLoadAddress);
+    assert_says(f[0], "not at image.lma 0x80200000");
+}
+
+#[test]
+fn missing_spec_section() {
+    let name = "qemu-virt-sv39";
+    let (k, mut d) = fixture(name);
+    replace_in_section(&mut d, ".shstrtab", b".rodata\0", b".rodatx\0");
+    let r = lint_bytes(name, &k, "nosec.elf", &d);
+    let f = expect(&r, Lint::SectionMissing);
+    assert_eq!(f[0].section.as_deref(), Some(".rodata"));
+    assert_eq!(f[0].spec_key, "image.section.rodata");
+    // The renamed section is now an orphan.
+    let o = expect(&r, Lint::OrphanSection);
+    assert_eq!(o[0].section.as_deref(), Some(".rodatx"));
+    assert_eq!(r.counts.errors, 0, "{}", show(&r));
+    assert_eq!(r.exit_code(false), 0);
+    assert_eq!(r.exit_code(true), 1, "--deny warnings fails on warnings");
+}
+
+#[test]
+fn orphan_of_a_file_linked_with_the_specs_script_is_a_warning() {
+    // The fixture's .symtab has every boundary symbol of the generated
+    // script (no LG010): an unlisted section is the linker's own placement.
+    let name = "qemu-virt-sv39";
+    let (k, mut d) = fixture(name);
+    replace_in_section(&mut d, ".shstrtab", b".rodata\0", b".rodatx\0");
+    let r = lint_bytes(name, &k, "orphan.elf", &d);
+    assert!(r.by_check(Lint::BoundarySymbolMissing).next().is_none());
+    let o = expect(&r, Lint::OrphanSection);
+    assert_eq!(o.len(), 1, "{}", show(&r));
+    assert_eq!(o[0].severity, Severity::Warning);
+    assert_eq!(o[0].section.as_deref(), Some(".rodatx"));
+    assert_says(o[0], "the linker placed it on its own");
+}
+
+#[test]
+fn unlisted_sections_of_a_file_the_spec_does_not_describe_are_one_figure() {
+    let name = "qemu-virt-sv39";
+    let k = link(name, &LinkOpts::default());
+    let mut base = k.bytes();
+    replace_in_section(&mut base, ".shstrtab", b".rodata\0", b".rodatx\0");
+
+    // Linked with another script: a boundary symbol of the generated one
+    // is missing (LG010), so which script placed .rodatx cannot be told.
+    let mut d = base.clone();
+    replace_in_section(&mut d, ".strtab", b"__image_start\0", b"__image_stXrt\0");
+    let r = lint_bytes(name, &k, "foreign.elf", &d);
+    expect(&r, Lint::BoundarySymbolMissing);
+    let o = expect(&r, Lint::OrphanSection);
+    assert_eq!(o.len(), 1, "{}", show(&r));
+    assert_eq!(o[0].severity, Severity::Info);
+    assert_eq!(o[0].section, None);
+    assert!(
+        o[0].message
+            .starts_with("1 allocated section(s) the spec does not list: .rodatx [0x"),
+        "{}",
+        o[0].message
+    );
+    assert_says(o[0], "__image_start");
+    assert!(
+        !o[0].message.contains("placed it on its own"),
+        "{}",
+        o[0].message
+    );
+    assert_eq!(r.counts.warnings, 2, "LG007 and LG010:\n{}", show(&r));
+
+    // Stripped: no .symtab, so no evidence either way.
+    let mut d = base.clone();
+    strip(&mut d);
+    let r = lint_bytes(name, &k, "foreign-stripped.elf", &d);
+    let o = expect(&r, Lint::OrphanSection);
+    assert_eq!(o.len(), 1, "{}", show(&r));
+    assert_eq!(o[0].severity, Severity::Info);
+    assert_says(o[0], "no .symtab");
+
+    // `warn` makes the figure a warning again, as for any check.
+    let mut config = specs::layout(name).lint.clone();
+    config.set_from_command_line(Lint::OrphanSection, layoutgen::lint::Level::Warn);
+    let p = k.write_variant("foreign-stripped-warn.elf", &d);
+    let r = layoutgen::lint::run(
+        &specs::layout(name),
+        &p,
+        &layoutgen::lint::Options {
+            config: Some(&config),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let o = expect(&r, Lint::OrphanSection);
+    assert_eq!(o[0].severity, Severity::Warning);
+}
+
+#[test]
+fn section_with_the_wrong_permissions() {
+    let name = "qemu-virt-sv39";
+    let (k, mut d) = fixture(name);
+    let (hdr, ..) = shdrs(&d).into_iter().find(|s| s.1 == ".rodata").unwrap();
+    // sh_flags |= SHF_WRITE
+    d[hdr + 8] |= e::SHF_WRITE.0 as u8;
+    let r = lint_bytes(name, &k, "perms.elf", &d);
+    let f = expect(&r, Lint::SectionPlacement);
+    assert_eq!(f[0].spec_key, "image.section.rodata.perms");
+    assert_eq!(f[0].section.as_deref(), Some(".rodata"));
+    only_errors(&r, Lint::SectionPlacement);
+}
+
+#[test]
+fn section_misaligned_and_out_of_order() {
+    let name = "qemu-virt-sv39";
+    let (k, mut d) = fixture(name);
+    let (hdr, ..) = shdrs(&d).into_iter().find(|s| s.1 == ".data").unwrap();
+    let text = specs::layout(name).modes[0].image_link;
+    // sh_addr: before .text's neighbour .rodata and not 2 MiB-aligned.
+    d[hdr + 16..hdr + 24].copy_from_slice(&(text + 0x1000).to_le_bytes());
+    let r = lint_bytes(name, &k, "align.elf", &d);
+    let keys: Vec<&str> = r
+        .by_check(Lint::SectionPlacement)
+        .map(|f| f.spec_key.as_str())
+        .collect();
+    assert!(keys.contains(&"image.section.data.align"), "{keys:?}");
+    assert!(keys.contains(&"image.section"), "{keys:?}");
+}
+
+#[test]
+fn boundary_symbol_disagrees_with_the_generated_constants() {
+    let name = "qemu-virt-sv39";
+    let (k, mut d) = fixture(name);
+    let link_addr = specs::layout(name).modes[0].image_link;
+    set_symbol_value(&mut d, "__image_start", link_addr + 0x1000);
+    let r = lint_bytes(name, &k, "bound.elf", &d);
+    let f = expect(&r, Lint::BoundarySymbol);
+    assert_eq!(f[0].symbol.as_deref(), Some("__image_start"));
+    assert_eq!(f[0].spec_key, "image.start_symbols");
+    only_errors(&r, Lint::BoundarySymbol);
+}
+
+#[test]
+fn boundary_symbol_missing() {
+    let name = "qemu-virt-sv39";
+    let (k, mut d) = fixture(name);
+    replace_in_section(&mut d, ".strtab", b"__stack_top\0", b"__stack_toq\0");
+    let r = lint_bytes(name, &k, "nostack.elf", &d);
+    let f = expect(&r, Lint::BoundarySymbolMissing);
+    assert_says(f[0], "__stack_top");
+    assert_eq!(f[0].severity, Severity::Warning);
+}
+
+#[test]
+fn global_pointer_misplaced() {
+    let name = "qemu-virt-sv39";
+    let (k, mut d) = fixture(name);
+    let gp = symbol_value(&d, "__global_pointer$");
+    set_symbol_value(&mut d, "__global_pointer$", gp + 0x10);
+    let r = lint_bytes(name, &k, "gp.elf", &d);
+    let f = expect(&r, Lint::GpPlacement);
+    assert_eq!(f[0].symbol.as_deref(), Some("__global_pointer$"));
+    assert_eq!(f[0].spec_key, "gp.offset");
+    only_errors(&r, Lint::GpPlacement);
+}
+
+fn orphan_small_data(script: String) -> String {
+    script
+        .lines()
+        .filter(|l| !l.contains("*(.sdata .sdata.*)") && !l.contains("*(.sbss .sbss.*)"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn small_data_outside_the_gp_window_is_a_figure_not_an_error() {
+    let name = "qemu-virt-sv39";
+    let k = link(
+        name,
+        &LinkOpts {
+            obj: ObjOpts {
+                small_data: true,
+                data_pad: 8192,
+                ..ObjOpts::default()
+            },
+            script_edit: Some(orphan_small_data),
+            ..LinkOpts::default()
+        },
+    );
+    let r = lint_path(name, &k.elf);
+    let f = expect(&r, Lint::GpSmallDataWindow);
+    assert_eq!(f[0].severity, Severity::Info);
+    assert_eq!(r.stats.small_data_symbols, 3, "{}", show(&r));
+    assert_eq!(r.stats.small_data_outside_gp_window, 3, "{}", show(&r));
+    assert!(
+        f[0].message.starts_with("3 of 3 small-data symbols"),
+        "{}",
+        f[0].message
+    );
+    // The linker placed .sdata/.sbss on its own: orphans, not errors.
+    expect(&r, Lint::OrphanSection);
+    assert_eq!(r.counts.errors, 0, "{}", show(&r));
+}
+
+#[test]
+fn global_pointer_defined_although_gp_is_disabled() {
+    let name = "qemu-virt-semipic";
+    let k = link(
+        name,
+        &LinkOpts {
+            obj: ObjOpts {
+                define_gp: true,
+                ..ObjOpts::default()
+            },
+            ..LinkOpts::default()
+        },
+    );
+    let r = lint_path(name, &k.elf);
+    let f = expect(&r, Lint::GpForbidden);
+    assert_eq!(f[0].symbol.as_deref(), Some("__global_pointer$"));
+    assert_eq!(f[0].spec_key, "gp.policy");
+    only_errors(&r, Lint::GpForbidden);
+}
+
+#[test]
+fn gp_relative_relocation_although_gp_is_disabled() {
+    let name = "qemu-virt-semipic";
+    let (k, mut d) = fixture(name);
+    let at = rela_entries(&d, ".rela.text", e::R_RISCV_PCREL_LO12_I)[0];
+    set_rela_type(&mut d, at, e::R_RISCV_GPREL_I);
+    let r = lint_bytes(name, &k, "gprel.elf", &d);
+    let f = expect(&r, Lint::GpForbidden);
+    assert_says(f[0], "R_RISCV_GPREL_I");
+    only_errors(&r, Lint::GpForbidden);
+}
+
+#[test]
+fn text_relocation_in_a_semi_pic_image() {
+    let name = "qemu-virt-semipic";
+    let (k, mut d) = fixture(name);
+    let at = rela_entries(&d, ".rela.dyn", e::R_RISCV_RELATIVE)[0];
+    let text = specs::layout(name).modes[0].image_link;
+    d[at..at + 8].copy_from_slice(&(text + 8).to_le_bytes());
+    let r = lint_bytes(name, &k, "textrel.elf", &d);
+    let f = expect(&r, Lint::TextRelocation);
+    assert_eq!(f[0].section.as_deref(), Some(".text"));
+    assert_eq!(f[0].address, Some(text + 8));
+    assert_eq!(r.counts.errors, 0, "{}", show(&r));
+}
+
+#[test]
+fn got_use_is_reported() {
+    let name = "qemu-virt-semipic";
+    let (k, mut d) = fixture(name);
+    let at = rela_entries(&d, ".rela.text", e::R_RISCV_PCREL_HI20)[0];
+    set_rela_type(&mut d, at, e::R_RISCV_GOT_HI20);
+    let r = lint_bytes(name, &k, "got.elf", &d);
+    let f = expect(&r, Lint::GotUse);
+    assert_says(f[0], "1 GOT relocation");
+    assert_eq!(f[0].severity, Severity::Info);
+}
+
+#[test]
+fn wrong_entry_point() {
+    let name = "qemu-virt-sv39";
+    let (k, mut d) = fixture(name);
+    let data = symbol_value(&d, "counter");
+    d[24..32].copy_from_slice(&data.to_le_bytes()); // e_entry
+    let r = lint_bytes(name, &k, "entry.elf", &d);
+    let f = expect(&r, Lint::Entry);
+    assert_eq!(f[0].symbol.as_deref(), Some("_start"));
+    assert_eq!(f[0].spec_key, "image.entry");
+    only_errors(&r, Lint::Entry);
+}
+
+/// "Strips" a linked fixture in place: .symtab and the --emit-relocs
+/// sections become SHT_NULL, as `strip` would remove them.
+fn strip(d: &mut [u8]) {
+    for (hdr, name, ty, ..) in shdrs(d) {
+        if ty == e::SHT_SYMTAB.0 || (ty == e::SHT_RELA.0 && name != ".rela.dyn") {
+            d[hdr + 4..hdr + 8].copy_from_slice(&0u32.to_le_bytes());
+        }
+    }
+}
+
+#[test]
+fn stripped_pie_falls_back_to_dynsym_and_says_so() {
+    let name = "qemu-virt-semipic";
+    let (k, mut d) = fixture(name);
+    strip(&mut d);
+    let r = lint_bytes(name, &k, "stripped.elf", &d);
+    assert_eq!(r.symbols_from, layoutgen::lint::SymbolSource::Dynsym);
+    let f = expect(&r, Lint::SymbolSource);
+    assert_says(f[0], ".dynsym");
+    assert_eq!(r.counts.errors, 0, "{}", show(&r));
+    // The segment checks still run.
+    let mut d2 = d.clone();
+    let first = loads(&d2)[0];
+    set_p_flags(&mut d2, first.0, first.2 | e::PF_W.0);
+    let r = lint_bytes(name, &k, "stripped-wx.elf", &d2);
+    expect(&r, Lint::SegmentWriteExecute);
+}
+
+#[test]
+fn stripped_executable_without_any_symbol_table() {
+    let name = "qemu-virt-sv39";
+    let (k, mut d) = fixture(name);
+    strip(&mut d);
+    let r = lint_bytes(name, &k, "stripped.elf", &d);
+    assert_eq!(r.symbols_from, layoutgen::lint::SymbolSource::None);
+    let f = expect(&r, Lint::SymbolSource);
+    assert_says(f[0], "no symbol table");
+    assert_eq!(r.counts.errors, 0, "{}", show(&r));
+}
+
+#[test]
+fn relocatable_object_gets_relocation_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("module.o");
+    std::fs::write(&p, object(&ObjOpts::default())).unwrap();
+    let r = lint_path("qemu-virt-semipic", &p);
+    assert_eq!(r.elf_kind, layoutgen::lint::ElfKind::Rel);
+    expect(&r, Lint::SymbolSource);
+    assert_eq!(r.counts.errors, 0, "{}", show(&r));
+
+    // An absolute HI20 in a module for a semi-PIC kernel.
+    let mut d = std::fs::read(&p).unwrap();
+    let at = rela_entries(&d, ".rela.text.entry", e::R_RISCV_PCREL_HI20)[0];
+    set_rela_type(&mut d, at, e::R_RISCV_HI20);
+    std::fs::write(&p, &d).unwrap();
+    let r = lint_path("qemu-virt-semipic", &p);
+    let f = expect(&r, Lint::AbsoluteRelocation);
+    assert_eq!(f[0].symbol.as_deref(), Some("counter"));
+    assert_eq!(f[0].section.as_deref(), Some(".text.entry"));
+    // For a fixed layout the same relocation is only counted.
+    let r = lint_path("qemu-virt-sv39", &p);
+    assert_eq!(r.counts.errors, 0, "{}", show(&r));
+    let a = expect(&r, Lint::RelocationAudit);
+    assert_says(a[0], "1 absolute HI20/LO12");
+}
+
+#[test]
+fn findings_are_capped_per_check_but_all_counted() {
+    let name = "qemu-virt-sv39";
+    let (k, mut d) = fixture(name);
+    // Move every symbol of the object (and more) out of the slot.
+    let names = [
+        "kmain",
+        "counter",
+        "buffer",
+        "message",
+        "kmain_ptr",
+        "_start",
+    ];
+    for n in names {
+        set_symbol_value(&mut d, n, 0x1000);
+    }
+    let r = lint_bytes(name, &k, "many.elf", &d);
+    let n = r.by_check(Lint::SymbolOutsideSlot).count();
+    assert!(n >= names.len(), "{}", show(&r));
+    assert!(n <= layoutgen::lint::MAX_PER_CHECK + 1);
+}
+
+/// Debug (non-allocated) sections are never read: a `.comment` pointing far
+/// past the end of the file, with a huge size, changes nothing.
+#[test]
+fn non_allocated_sections_are_never_read() {
+    let name = "qemu-virt-sv39";
+    let (k, mut d) = fixture(name);
+    let (hdr, ..) = shdrs(&d).into_iter().find(|s| s.1 == ".comment").unwrap();
+    d[hdr + 24..hdr + 32].copy_from_slice(&(1u64 << 60).to_le_bytes()); // sh_offset
+    d[hdr + 32..hdr + 40].copy_from_slice(&(1u64 << 40).to_le_bytes()); // sh_size
+    let r = lint_bytes(name, &k, "debug.elf", &d);
+    assert_eq!(r.counts.errors + r.counts.warnings, 0, "{}", show(&r));
+}
+
+// ---- unreadable input -----------------------------------------------------------
+
+#[test]
+fn other_machines_classes_and_non_elf_files_are_clear_errors() {
+    let l = specs::layout("qemu-virt-sv39");
+    // This test binary: an x86-64 ELF.
+    let exe = std::env::current_exe().unwrap();
+    let err = layoutgen::lint::run(&l, &exe, &Default::default()).unwrap_err();
+    assert!(matches!(err, LintError::NotRiscv64 { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("x86-64, 64-bit; the spec is for riscv64"),
+        "{err}"
+    );
+    assert_eq!(err.exit_code(), 2);
+
+    let dir = tempfile::tempdir().unwrap();
+    // A 32-bit riscv ELF header.
+    let mut h32 = vec![0u8; 64];
+    h32[..4].copy_from_slice(&e::ELFMAG);
+    h32[4] = 1;
+    h32[5] = 1;
+    h32[6] = 1;
+    h32[18] = 243;
+    let p = dir.path().join("rv32.elf");
+    std::fs::write(&p, &h32).unwrap();
+    let err = layoutgen::lint::run(&l, &p, &Default::default()).unwrap_err();
+    assert!(matches!(err, LintError::NotRiscv64 { .. }), "{err}");
+
+    let p = dir.path().join("text.txt");
+    std::fs::write(&p, "not an elf at all").unwrap();
+    assert!(matches!(
+        layoutgen::lint::run(&l, &p, &Default::default()).unwrap_err(),
+        LintError::NotElf { .. }
+    ));
+    let p = dir.path().join("empty");
+    std::fs::write(&p, "").unwrap();
+    assert!(matches!(
+        layoutgen::lint::run(&l, &p, &Default::default()).unwrap_err(),
+        LintError::NotElf { .. }
+    ));
+    assert!(matches!(
+        layoutgen::lint::run(&l, &dir.path().join("missing"), &Default::default()).unwrap_err(),
+        LintError::Read { .. }
+    ));
+    assert!(matches!(
+        layoutgen::lint::run(&l, dir.path(), &Default::default()).unwrap_err(),
+        LintError::Read { .. }
+    ));
+    // Truncated: section headers past EOF.
+    let k = link("qemu-virt-sv39", &LinkOpts::default());
+    let d = k.bytes();
+    let p = k.write_variant("trunc.elf", &d[..d.len() / 2]);
+    assert!(matches!(
+        layoutgen::lint::run(&l, &p, &Default::default()).unwrap_err(),
+        LintError::Malformed { .. }
+    ));
+}
+
+// ---- the CLI: formats and exit codes ---------------------------------------------
+
+struct CliFixtures {
+    _clean: Linked,
+    _bad: Linked,
+    clean: PathBuf,
+    warn: PathBuf,
+    bad: PathBuf,
+    spec: String,
+}
+
+fn cli_fixtures() -> CliFixtures {
+    let name = "qemu-virt-sv39";
+    let clean = link(name, &LinkOpts::default());
+    let bad = link(name, &LinkOpts::default());
+    let mut d = bad.bytes();
+    set_symbol_value(&mut d, "buffer", 0x1000);
+    let badp = bad.write_variant("bad.elf", &d);
+    let mut d = bad.bytes();
+    replace_in_section(&mut d, ".strtab", b"__stack_top\0", b"__stack_toq\0");
+    let warnp = bad.write_variant("warn.elf", &d);
+    CliFixtures {
+        clean: clean.elf.clone(),
+        warn: warnp,
+        bad: badp,
+        _clean: clean,
+        _bad: bad,
+        spec: specs::path(name).display().to_string(),
+    }
+}
+
+#[test]
+fn cli_human_output_and_exit_codes() {
+    let f = cli_fixtures();
+    let s = |p: &PathBuf| p.display().to_string();
+    let (code, out, _) = cli(&["lint", "--spec", &f.spec, &s(&f.clean)]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("0 errors, 0 warnings"), "{out}");
+    assert!(out.trim_end().ends_with(": clean"), "{out}");
+
+    let (code, out, _) = cli(&["lint", "--spec", &f.spec, &s(&f.bad)]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error[LG001 symbol-outside-slot]"), "{out}");
+    assert!(out.contains("symbol buffer"), "{out}");
+    assert!(out.contains("spec: region.kernel"), "{out}");
+    assert!(out.contains("help: "), "{out}");
+
+    let (code, out, _) = cli(&["lint", "--spec", &f.spec, &s(&f.warn)]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("warning[LG010"), "{out}");
+    let (code, out, _) = cli(&["lint", "--spec", &f.spec, "--deny", "warnings", &s(&f.warn)]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("failed (warnings denied)"), "{out}");
+
+    // Several files: the worst exit code wins; an unreadable file is 2.
+    let (code, out, _) = cli(&["lint", "--spec", &f.spec, &s(&f.clean), &s(&f.bad)]);
+    assert_eq!(code, 1, "{out}");
+    let (code, out, _) = cli(&["lint", "--spec", &f.spec, &s(&f.bad), "Cargo.toml"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("not an ELF file"), "{out}");
+    // Bad usage.
+    assert_eq!(cli(&["lint", "--spec", &f.spec]).0, 2);
+    assert_eq!(
+        cli(&["lint", "--spec", &f.spec, "--format", "xml", &s(&f.clean)]).0,
+        2
+    );
+    let (code, _, err) = cli(&["lint", "--spec", &f.spec, "--mode", "sv57", &s(&f.clean)]);
+    assert_eq!(code, 2);
+    assert!(err.contains("does not support sv57"), "{err}");
+    assert_eq!(cli(&["lint", "--spec", "missing.toml", &s(&f.clean)]).0, 2);
+}
+
+#[test]
+fn cli_json_output_follows_the_documented_schema() {
+    let f = cli_fixtures();
+    let s = |p: &PathBuf| p.display().to_string();
+    let (code, out, _) = cli(&[
+        "lint",
+        "--spec",
+        &f.spec,
+        "--format",
+        "json",
+        &s(&f.bad),
+        "Cargo.toml",
+    ]);
+    assert_eq!(code, 2);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["schema"], "layoutgen-lint/1");
+    assert_eq!(v["layout"], "qemu-virt-sv39");
+    assert_eq!(v["code_model"], "fixed");
+    assert_eq!(v["gp_policy"], "relax");
+    assert_eq!(v["summary"]["exit_code"], 2);
+    assert_eq!(v["summary"]["files"], 2);
+    assert_eq!(v["summary"]["unreadable"], 1);
+    let bad = &v["files"][0];
+    assert_eq!(bad["ok"], false);
+    assert_eq!(bad["elf_kind"], "exec");
+    assert_eq!(bad["symbols_from"], "symtab");
+    assert_eq!(bad["modes"][0], "sv39");
+    assert!(bad["counts"]["errors"].as_u64().unwrap() >= 1);
+    assert!(bad["stats"]["symbols"].as_u64().unwrap() > 0);
+    let f0 = &bad["findings"][0];
+    assert_eq!(f0["id"], "LG001");
+    assert_eq!(f0["check"], "symbol-outside-slot");
+    assert_eq!(f0["severity"], "error");
+    assert_eq!(f0["symbol"], "buffer");
+    assert_eq!(f0["section"], ".bss");
+    assert_eq!(f0["address"], "0x1000");
+    assert_eq!(f0["spec_key"], "region.kernel");
+    assert!(f0["help"].as_str().unwrap().len() > 10);
+    assert!(f0["modes"].as_array().unwrap().is_empty());
+    let unreadable = &v["files"][1];
+    assert_eq!(unreadable["error"]["kind"], "not-elf");
+    assert_eq!(unreadable["findings"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn cli_github_annotations() {
+    let f = cli_fixtures();
+    let s = |p: &PathBuf| p.display().to_string();
+    let (code, out, _) = cli(&[
+        "lint",
+        "--spec",
+        &f.spec,
+        "--format",
+        "github",
+        &s(&f.bad),
+        &s(&f.warn),
+    ]);
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("::error file=")
+                && l.contains("title=LG001 symbol-outside-slot::")),
+        "{out}"
+    );
+    assert!(lines.iter().any(|l| l.starts_with("::warning ")), "{out}");
+    assert!(lines.iter().any(|l| l.starts_with("::notice ")), "{out}");
+    // Messages are one line: newlines are escaped.
+    assert!(lines.iter().all(|l| l.starts_with("::")), "{out}");
+    assert!(out.contains("%0Ahelp: "), "{out}");
+    // --deny warnings turns warnings into error annotations.
+    let (_, out, _) = cli(&[
+        "lint",
+        "--spec",
+        &f.spec,
+        "--format",
+        "github",
+        "--deny",
+        "warnings",
+        &s(&f.warn),
+    ]);
+    assert!(!out.contains("::warning "), "{out}");
+    assert!(out.contains("title=LG010"), "{out}");
+}
+
+#[test]
+fn cli_sarif_output() {
+    let f = cli_fixtures();
+    let s = |p: &PathBuf| p.display().to_string();
+    let (code, out, _) = cli(&["lint", "--spec", &f.spec, "--format", "sarif", &s(&f.bad)]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), Lint::ALL.len());
+    assert_eq!(rules[0]["id"], "LG001");
+    let r0 = &run["results"][0];
+    assert_eq!(r0["ruleId"], "LG001");
+    assert_eq!(r0["level"], "error");
+    assert_eq!(
+        rules[r0["ruleIndex"].as_u64().unwrap() as usize]["id"],
+        "LG001"
+    );
+    assert_eq!(
+        r0["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        s(&f.bad)
+    );
+    assert_eq!(r0["locations"][0]["logicalLocations"][0]["name"], "buffer");
+    assert_eq!(r0["properties"]["specKey"], "region.kernel");
+    assert_eq!(r0["properties"]["address"], "0x1000");
+}
+
+#[test]
+fn every_check_is_documented() {
+    let doc = std::fs::read_to_string(root().join("docs/lint.md")).unwrap();
+    for c in Lint::ALL {
+        assert!(doc.contains(c.id()), "{} missing from docs/lint.md", c.id());
+        assert!(
+            doc.contains(c.name()),
+            "{} missing from docs/lint.md",
+            c.name()
+        );
+        assert_eq!(Lint::from_id(c.id()), Some(c));
+    }
+    for fmt in [
+        "--format json",
+        "--format github",
+        "--format sarif",
+        "layoutgen-lint/1",
+    ] {
+        assert!(doc.contains(fmt), "{fmt} missing from docs/lint.md");
+    }
+}
+
+// ---- robustness: bounded mutation fuzzing of the reader ---------------------------
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// The clean fixtures (one per bundled layout) plus an ET_REL object:
+    /// the seeds every mutation starts from.
+    fn seeds() -> &'static Vec<(Layout, Vec<u8>)> {
+        static SEEDS: OnceLock<Vec<(Layout, Vec<u8>)>> = OnceLock::new();
+        SEEDS.get_or_init(|| {
+            let mut v: Vec<(Layout, Vec<u8>)> = LAYOUTS
+                .iter()
+                .map(|name| {
+                    (
+                        specs::layout(name),
+                        link(name, &LinkOpts::default()).bytes(),
+                    )
+                })
+                .collect();
+            v.push((
+                specs::layout("qemu-virt-semipic"),
+                object(&ObjOpts::default()),
+            ));
+            v
+        })
+    }
+
+    /// Lints `data` and checks the result is a value, never a panic.
+    fn lint_any(l: &Layout, data: &[u8]) -> bool {
+        lint_and_render(l, data, false)
+    }
+
+    fn lint_and_render(l: &Layout, data: &[u8], render: bool) -> bool {
+        let r = layoutgen::lint::run(
+            l,
+            layoutgen::lint::Input::Bytes {
+                name: Path::new("fuzz.elf"),
+                data,
+            },
+            &Default::default(),
+        );
+        if render && let Ok(r) = &r {
+            // Rendering must not panic either.
+            let run = layoutgen::lint::LintRun {
+                spec: Path::new("spec.toml"),
+                layout: l,
+                config: &l.lint,
+                outcomes: vec![layoutgen::lint::Outcome {
+                    path: PathBuf::from("fuzz.elf"),
+                    result: Ok(r.clone()),
+                }],
+                deny_warnings: true,
+            };
+            for f in [
+                layoutgen::lint::Format::Human,
+                layoutgen::lint::Format::Json,
+                layoutgen::lint::Format::Github,
+                layoutgen::lint::Format::Sarif,
+            ] {
+                let _ = run.render(f);
+            }
+        }
+        r.is_ok()
+    }
+
+    /// Values that break parsers: zero, one, the file size and around it,
+    /// sign bits, all ones.
+    fn nasty(len: usize, pick: u8, random: u64) -> u64 {
+        match pick % 8 {
+            0 => 0,
+            1 => 1,
+            2 => len as u64,
+            3 => len as u64 + 1,
+            4 => 0x7fff_ffff,
+            5 => u64::MAX,
+            6 => 0x8000_0000_0000_0000,
+            _ => random,
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Mutation {
+        Truncate(u32),
+        Byte(u32, u8),
+        /// A header field: (which ELF-header field, value choice, random).
+        Header(u8, u8, u64),
+        /// A section-header field: (section, field, value choice, random).
+        Section(u16, u8, u8, u64),
+        /// A program-header field.
+        Program(u16, u8, u8, u64),
+        /// Point one section's data at another's (overlapping tables).
+        Overlap(u16, u16),
+    }
+
+    fn put(d: &mut [u8], at: usize, width: usize, v: u64) {
+        if at.checked_add(width).is_some_and(|end| end <= d.len()) {
+            d[at..at + width].copy_from_slice(&v.to_le_bytes()[..width]);
+        }
+    }
+
+    fn get(d: &[u8], at: usize, width: usize) -> u64 {
+        let mut b = [0u8; 8];
+        if at.checked_add(width).is_some_and(|end| end <= d.len()) {
+            b[..width].copy_from_slice(&d[at..at + width]);
+        }
+        u64::from_le_bytes(b)
+    }
+
+    fn apply(d: &mut Vec<u8>, m: &Mutation) {
+        let len = d.len();
+        let shoff = get(d, 40, 8) as usize;
+        let shnum = get(d, 60, 2) as usize;
+        let phoff = get(d, 32, 8) as usize;
+        let phnum = get(d, 56, 2) as usize;
+        match *m {
+            Mutation::Truncate(n) => d.truncate(n as usize % (len + 1)),
+            Mutation::Byte(at, v) => {
+                if len > 0 {
+                    d[at as usize % len] = v;
+                }
+            }
+            Mutation::Header(field, pick, r) => {
+                // e_entry, e_phoff, e_shoff, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx, e_type, e_machine
+                let (at, w) = [
+                    (24, 8),
+                    (32, 8),
+                    (40, 8),
+                    (54, 2),
+                    (56, 2),
+                    (58, 2),
+                    (60, 2),
+                    (62, 2),
+                    (16, 2),
+                    (18, 2),
+                ][field as usize % 10];
+                put(d, at, w, nasty(len, pick, r));
+            }
+            Mutation::Section(i, field, pick, r) => {
+                if shnum > 0 {
+                    let base = shoff.saturating_add((i as usize % shnum) * 64);
+                    // sh_name, sh_type, sh_flags, sh_addr, sh_offset, sh_size, sh_link, sh_info, sh_entsize
+                    let (at, w) = [
+                        (0, 4),
+                        (4, 4),
+                        (8, 8),
+                        (16, 8),
+                        (24, 8),
+                        (32, 8),
+                        (40, 4),
+                        (44, 4),
+                        (56, 8),
+                    ][field as usize % 9];
+                    put(d, base.saturating_add(at), w, nasty(len, pick, r));
+                }
+            }
+            Mutation::Program(i, field, pick, r) => {
+                if phnum > 0 {
+                    let base = phoff.saturating_add((i as usize % phnum) * 56);
+                    let (at, w) = [(0, 4), (4, 4), (8, 8), (16, 8), (24, 8), (32, 8), (40, 8)]
+                        [field as usize % 7];
+                    put(d, base.saturating_add(at), w, nasty(len, pick, r));
+                }
+            }
+            Mutation::Overlap(a, b) => {
+                if shnum > 0 {
+                    let sa = shoff.saturating_add((a as usize % shnum) * 64);
+                    let sb = shoff.saturating_add((b as usize % shnum) * 64);
+                    let off = get(d, sb.saturating_add(24), 8);
+                    let size = get(d, sb.saturating_add(32), 8);
+                    put(d, sa.saturating_add(24), 8, off);
+                    put(d, sa.saturating_add(32), 8, size);
+                }
+            }
+        }
+    }
+
+    fn mutation() -> impl Strategy<Value = Mutation> {
+        prop_oneof![
+            any::<u32>().prop_map(Mutation::Truncate),
+            (any::<u32>(), any::<u8>()).prop_map(|(a, v)| Mutation::Byte(a, v)),
+            (any::<u8>(), any::<u8>(), any::<u64>())
+                .prop_map(|(f, p, r)| Mutation::Header(f, p, r)),
+            (any::<u16>(), any::<u8>(), any::<u8>(), any::<u64>())
+                .prop_map(|(i, f, p, r)| Mutation::Section(i, f, p, r)),
+            (any::<u16>(), any::<u8>(), any::<u8>(), any::<u64>())
+                .prop_map(|(i, f, p, r)| Mutation::Program(i, f, p, r)),
+            (any::<u16>(), any::<u16>()).prop_map(|(a, b)| Mutation::Overlap(a, b)),
+        ]
+    }
+
+    static TRIED: AtomicU64 = AtomicU64::new(0);
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            // PROPTEST_CASES=N runs a longer campaign.
+            cases: crate::support::proptest_cases(3000),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        /// Random stacks of 1–6 mutations of a real ELF: lint returns a value
+        /// (report or error) and never panics.
+        #[test]
+        fn fuzz_mutated_elfs_never_panic(
+            seed in 0usize..5,
+            muts in proptest::collection::vec(mutation(), 1..6),
+        ) {
+            let (l, base) = &seeds()[seed % seeds().len()];
+            let mut d = base.clone();
+            for m in &muts {
+                apply(&mut d, m);
+            }
+            lint_and_render(l, &d, true);
+            TRIED.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Systematic: every fifth prefix length and every header byte set to
+    /// 0x00, 0xff and 0x80, for each seed. Prints how many inputs were tried.
+    #[test]
+    fn fuzz_truncations_and_header_bytes_never_panic() {
+        let mut tried = 0u64;
+        let mut parsed = 0u64;
+        for (l, base) in seeds() {
+            for n in (0..base.len()).step_by(5) {
+                parsed += lint_any(l, &base[..n]) as u64;
+                tried += 1;
+            }
+            let shoff = get(base, 40, 8) as usize;
+            let phoff = get(base, 32, 8) as usize;
+            let phnum = get(base, 56, 2) as usize;
+            let mut spots: Vec<usize> = (0..64).collect();
+            spots.extend(phoff..(phoff + phnum * 56).min(base.len()));
+            spots.extend(shoff..base.len());
+            for at in spots {
+                for v in [0x00u8, 0xff, 0x80] {
+                    let mut d = base.clone();
+                    d[at] = v;
+                    parsed += lint_any(l, &d) as u64;
+                    tried += 1;
+                }
+            }
+        }
+        eprintln!(
+            "fuzz: {tried} systematic inputs tried, {parsed} parsed to a report, none panicked"
+        );
+        assert!(tried > 10_000);
+    }
+
+    #[test]
+    fn fuzz_huge_counts_and_overlaps_never_panic() {
+        let mut tried = 0u64;
+        for (l, base) in seeds() {
+            let len = base.len();
+            for field in 0..10u8 {
+                for pick in 0..8u8 {
+                    let mut d = base.clone();
+                    apply(&mut d, &Mutation::Header(field, pick, 0xdead_beef_1234));
+                    lint_any(l, &d);
+                    tried += 1;
+                }
+            }
+            let shnum = get(base, 60, 2) as u16;
+            for i in 0..shnum {
+                for field in 0..9u8 {
+                    for pick in 0..8u8 {
+                        let mut d = base.clone();
+                        apply(&mut d, &Mutation::Section(i, field, pick, len as u64 / 2));
+                        lint_any(l, &d);
+                        tried += 1;
+                    }
+                }
+                for j in 0..shnum {
+                    let mut d = base.clone();
+                    apply(&mut d, &Mutation::Overlap(i, j));
+                    lint_any(l, &d);
+                    tried += 1;
+                }
+            }
+        }
+        eprintln!("fuzz: {tried} header/section-table inputs tried, none panicked");
+        let _ = TRIED.load(Ordering::Relaxed);
+    }
+}

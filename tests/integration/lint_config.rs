@@ -1,0 +1,513 @@
+//! Per-check lint levels (`[lint]` in the spec, `--allow/--warn/--deny` on
+//! the command line) and the wording of findings met on real kernels:
+//! W+X sections named, relocation sections worded by file type, symbols
+//! whose st_shndx points at a non-allocated section, and the facts line.
+
+use crate::support::cli::run as cli;
+use crate::support::elf_tools::*;
+use crate::support::findings::assert_says;
+use crate::support::specs;
+use layoutgen::lint::{Finding, Lint, LintReport};
+use std::path::{Path, PathBuf};
+
+const SPEC: &str = "qemu-virt-sv39";
+const REASON: &str = "Linux 6.12 puts .init.pi code in the RW init segment";
+
+/// The bundled spec with `extra` appended, written next to the fixture.
+/// Returns its path and the 1-based line where `extra` starts.
+fn spec_with(k: &Linked, file: &str, extra: &str) -> (PathBuf, usize) {
+    let base = specs::text(SPEC);
+    let first_line = base.lines().count() + 2;
+    let p = k.dir.path().join(file);
+    std::fs::write(&p, format!("{base}\n{extra}")).unwrap();
+    (p, first_line)
+}
+
+/// A fixture whose text segment is also writable: LG006, an error.
+fn wx(k: &Linked) -> PathBuf {
+    let mut d = k.bytes();
+    make_text_segment_writable(&mut d);
+    k.write_variant("wx.elf", &d)
+}
+
+/// A fixture missing a boundary symbol: LG010, a warning.
+fn warn_fixture(k: &Linked) -> PathBuf {
+    let mut d = k.bytes();
+    replace_in_section(&mut d, ".strtab", b"__stack_top\0", b"__stack_toq\0");
+    k.write_variant("warn.elf", &d)
+}
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+fn json(args: &[&str]) -> (i32, serde_json::Value) {
+    let mut a = args.to_vec();
+    a.extend(["--format", "json"]);
+    let (code, out, err) = cli(&a);
+    (
+        code,
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}")),
+    )
+}
+
+fn findings_of<'a>(v: &'a serde_json::Value, id: &str) -> Vec<&'a serde_json::Value> {
+    v["files"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == id)
+        .collect()
+}
+
+// ---- levels from the spec ---------------------------------------------------
+
+#[test]
+fn allowed_in_the_spec_exits_0_and_is_still_reported() {
+    let k = link(SPEC, &LinkOpts::default());
+    let elf = wx(&k);
+    let (spec, _) = spec_with(
+        &k,
+        "allow.toml",
+        &format!("[lint.LG006]\nlevel = \"allow\"\nreason = \"{REASON}\"\n"),
+    );
+    // Without the table it fails.
+    let (code, _, _) = cli(&["lint", "--spec", &s(&specs::path(SPEC)), &s(&elf)]);
+    assert_eq!(code, 1);
+
+    let (code, out, _) = cli(&["lint", "--spec", &s(&spec), &s(&elf)]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("error[LG006"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "0 errors, 0 warnings, 1 info, 1 allowed (LG006: {REASON})"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("1 allowed: clean"), "{out}");
+
+    let (code, v) = json(&["lint", "--spec", &s(&spec), &s(&elf)]);
+    assert_eq!(code, 0);
+    let f = findings_of(&v, "LG006");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["severity"], "error");
+    assert_eq!(f[0]["suppressed"]["level"], "allow");
+    assert_eq!(f[0]["suppressed"]["reason"], REASON);
+    assert_eq!(f[0]["suppressed"]["source"], "spec");
+    assert_eq!(v["files"][0]["counts"]["suppressed"], 1);
+    assert_eq!(v["files"][0]["counts"]["errors"], 0);
+    assert_eq!(v["files"][0]["ok"], true);
+    assert_eq!(v["summary"]["counts"]["suppressed"], 1);
+    assert_eq!(v["lint_config"][0]["id"], "LG006");
+    assert_eq!(v["lint_config"][0]["level"], "allow");
+    // Findings of other checks are not suppressed.
+    for f in findings_of(&v, "LG016") {
+        assert!(f["suppressed"].is_null(), "{f}");
+    }
+
+    let (code, out, _) = cli(&["lint", "--spec", &s(&spec), "--format", "sarif", &s(&elf)]);
+    assert_eq!(code, 0);
+    let sarif: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let r = results.iter().find(|r| r["ruleId"] == "LG006").unwrap();
+    assert_eq!(r["suppressions"][0]["kind"], "external");
+    assert_eq!(r["suppressions"][0]["justification"], REASON);
+    let other = results.iter().find(|r| r["ruleId"] == "LG016").unwrap();
+    assert!(other.get("suppressions").is_none(), "{other}");
+
+    // GitHub annotations leave suppressed findings out.
+    let (_, out, _) = cli(&["lint", "--spec", &s(&spec), "--format", "github", &s(&elf)]);
+    assert!(!out.contains("LG006"), "{out}");
+}
+
+#[test]
+fn warn_turns_an_error_into_a_warning() {
+    let k = link(SPEC, &LinkOpts::default());
+    let elf = wx(&k);
+    let (spec, _) = spec_with(
+        &k,
+        "warn.toml",
+        &format!("[lint]\nsegment-write-execute = {{ level = \"warn\", reason = \"{REASON}\" }}\n"),
+    );
+    let (code, out, _) = cli(&["lint", "--spec", &s(&spec), &s(&elf)]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("warning[LG006 segment-write-execute]"),
+        "{out}"
+    );
+    assert!(out.contains("0 errors, 1 warning"), "{out}");
+    let (code, out, _) = cli(&["lint", "--spec", &s(&spec), "--deny", "warnings", &s(&elf)]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("failed (warnings denied)"), "{out}");
+
+    let (_, out, _) = cli(&["lint", "--spec", &s(&spec), "--format", "sarif", &s(&elf)]);
+    let sarif: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let run = &sarif["runs"][0];
+    let r = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "LG006")
+        .unwrap();
+    assert_eq!(r["level"], "warning");
+    let o = &run["invocations"][0]["ruleConfigurationOverrides"][0];
+    assert_eq!(o["descriptor"]["id"], "LG006");
+    assert_eq!(o["configuration"]["level"], "warning");
+}
+
+#[test]
+fn deny_turns_a_warning_into_an_error() {
+    let k = link(SPEC, &LinkOpts::default());
+    let elf = warn_fixture(&k);
+    let (code, _, _) = cli(&["lint", "--spec", &s(&specs::path(SPEC)), &s(&elf)]);
+    assert_eq!(code, 0);
+    let (spec, _) = spec_with(
+        &k,
+        "deny.toml",
+        "[lint.boundary-symbol-missing]\nlevel = \"deny\"\nreason = \"our kernel is always linked with the generated script\"\n",
+    );
+    let (code, out, _) = cli(&["lint", "--spec", &s(&spec), &s(&elf)]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("error[LG010 boundary-symbol-missing]"),
+        "{out}"
+    );
+    // The library applies the spec's levels too.
+    let layout = layoutgen::load(&spec, &Default::default()).unwrap();
+    let r: LintReport = layoutgen::lint::run(&layout, &elf, &Default::default()).unwrap();
+    assert_eq!(r.exit_code(false), 1);
+}
+
+#[test]
+fn command_line_overrides_the_spec() {
+    let k = link(SPEC, &LinkOpts::default());
+    let elf = wx(&k);
+    let (allow, _) = spec_with(
+        &k,
+        "allow.toml",
+        &format!("[lint.LG006]\nlevel = \"allow\"\nreason = \"{REASON}\"\n"),
+    );
+    let (code, out, _) = cli(&["lint", "--spec", &s(&allow), "--deny", "LG006", &s(&elf)]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error[LG006"), "{out}");
+    let (code, out, _) = cli(&["lint", "--spec", &s(&allow), "--warn", "LG006", &s(&elf)]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("warning[LG006"), "{out}");
+
+    // Allowed on the command line (by name), over the bundled spec.
+    let (code, v) = json(&[
+        "lint",
+        "--spec",
+        &s(&specs::path(SPEC)),
+        "--allow",
+        "segment-write-execute",
+        &s(&elf),
+    ]);
+    assert_eq!(code, 0);
+    let f = findings_of(&v, "LG006");
+    assert_eq!(f[0]["suppressed"]["source"], "command line");
+    assert!(
+        f[0]["suppressed"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("--allow LG006"),
+        "{}",
+        f[0]
+    );
+    // Info checks can be denied too.
+    let clean = k.elf.clone();
+    let (code, _, _) = cli(&["lint", "--spec", &s(&specs::path(SPEC)), &s(&clean)]);
+    assert_eq!(code, 0);
+    let (code, out, _) = cli(&[
+        "lint",
+        "--spec",
+        &s(&specs::path(SPEC)),
+        "--deny",
+        "relocation-audit",
+        &s(&clean),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error[LG016"), "{out}");
+
+    // Bad command-line levels are usage errors.
+    let (code, _, err) = cli(&["lint", "--spec", &s(&allow), "--allow", "LG999", &s(&elf)]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown lint check `LG999`"), "{err}");
+    let (code, _, err) = cli(&[
+        "lint",
+        "--spec",
+        &s(&allow),
+        "--allow",
+        "LG006",
+        "--deny",
+        "LG006",
+        &s(&elf),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("both --allow and --deny"), "{err}");
+}
+
+// ---- spec errors -------------------------------------------------------------
+
+/// Lints the clean fixture with `extra` in the spec: exit 2, and stderr
+/// names the key and the line.
+fn spec_error(extra: &str, key: &str, line_offset: usize, what: &str) {
+    let k = link(SPEC, &LinkOpts::default());
+    let (spec, first) = spec_with(&k, "bad.toml", extra);
+    let (code, out, err) = cli(&["lint", "--spec", &s(&spec), &s(&k.elf)]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("lint-config"), "{err}");
+    assert!(err.contains(&format!("`{key}`")), "{err}");
+    assert!(err.contains(what), "{err}");
+    let line = first + line_offset;
+    assert!(
+        err.contains(&format!("bad.toml:{line}:")),
+        "expected line {line}:\n{err}"
+    );
+    // `layoutgen check` reports the same spec error.
+    let (code, _, err) = cli(&["check", &s(&spec)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(&format!("`{key}`")), "{err}");
+}
+
+#[test]
+fn unknown_check_in_the_spec_is_an_error_at_its_key() {
+    spec_error(
+        "[lint]\nLG999 = { level = \"allow\", reason = \"x\" }\n",
+        "lint.LG999",
+        1,
+        "unknown lint check",
+    );
+}
+
+#[test]
+fn missing_or_empty_reason_is_an_error_at_its_key() {
+    spec_error(
+        "[lint.LG006]\nlevel = \"allow\"\n",
+        "lint.LG006",
+        0,
+        "has no `reason`",
+    );
+    spec_error(
+        "[lint]\nLG021 = { level = \"allow\", reason = \"  \" }\n",
+        "lint.LG021.reason",
+        1,
+        "is empty",
+    );
+}
+
+#[test]
+fn bad_level_is_an_error_at_its_key() {
+    spec_error(
+        "[lint.LG006]\nreason = \"x\"\nlevel = \"error\"\n",
+        "lint.LG006.level",
+        2,
+        "unknown level \"error\"",
+    );
+}
+
+#[test]
+fn a_check_configured_twice_is_an_error() {
+    spec_error(
+        "[lint]\nLG006 = { level = \"allow\", reason = \"x\" }\nsegment-write-execute = { level = \"warn\", reason = \"y\" }\n",
+        "lint.segment-write-execute",
+        2,
+        "already configured",
+    );
+}
+
+/// Lints `d` (written as `file` next to the fixture) and returns the
+/// symbol-outside-slot finding for `buffer`.
+fn buffer_finding(k: &Linked, layout: &layoutgen::Layout, d: &[u8], file: &str) -> Finding {
+    let p = k.write_variant(file, d);
+    let r = layoutgen::lint::run(layout, &p, &Default::default()).unwrap();
+    r.by_check(Lint::SymbolOutsideSlot)
+        .find(|f| f.symbol.as_deref() == Some("buffer"))
+        .expect("buffer reported")
+        .clone()
+}
+
+// ---- wording -----------------------------------------------------------------
+
+#[test]
+fn write_execute_names_the_sections_responsible() {
+    let k = link(SPEC, &LinkOpts::default());
+    let mut d = k.bytes();
+    // The text segment made writable and stretched over the data sections:
+    // .text is then executable inside a writable segment with .data/.bss.
+    let text = make_text_segment_writable(&mut d);
+    let last_end = loads(&d).iter().map(|p| p.3 + p.5).max().unwrap();
+    le64(&mut d, text.0 + 40, last_end - text.3);
+    let p = k.write_variant("wx-all.elf", &d);
+    let layout = specs::layout(SPEC);
+    let r = layoutgen::lint::run(&layout, &p, &Default::default()).unwrap();
+    let f: Vec<_> = r.by_check(Lint::SegmentWriteExecute).collect();
+    assert!(!f.is_empty());
+    let m = &f[0].message;
+    assert!(m.contains("is RWX"), "{m}");
+    assert!(
+        m.contains(".text is executable (AX) inside a writable segment with"),
+        "{m}"
+    );
+    assert!(m.contains(".data"), "{m}");
+    assert!(m.contains(".bss"), "{m}");
+    // Read-only data is neither cause.
+    assert!(!m.contains(".rodata"), "{m}");
+
+    // Only the flag: the section is named and the segment blamed.
+    let r = layoutgen::lint::run(&layout, &wx(&k), &Default::default()).unwrap();
+    let m = &r
+        .by_check(Lint::SegmentWriteExecute)
+        .next()
+        .unwrap()
+        .message;
+    assert!(
+        m.contains(".text is executable (AX) inside a segment marked writable"),
+        "{m}"
+    );
+}
+
+#[test]
+fn object_relocations_are_not_called_emit_relocs() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("module.ko");
+    std::fs::write(&p, object(&ObjOpts::default())).unwrap();
+    let layout = specs::layout("qemu-virt-semipic");
+    let r = layoutgen::lint::run(&layout, &p, &Default::default()).unwrap();
+    let a = &r.by_check(Lint::RelocationAudit).next().unwrap().message;
+    assert!(!a.contains("--emit-relocs"), "{a}");
+    assert!(
+        a.contains("relocation section(s) of the object file"),
+        "{a}"
+    );
+
+    // A linked image's static relocations do come from --emit-relocs.
+    let k = link(SPEC, &LinkOpts::default());
+    let layout = specs::layout(SPEC);
+    let r = layoutgen::lint::run(&layout, &k.elf, &Default::default()).unwrap();
+    let a = &r.by_check(Lint::RelocationAudit).next().unwrap().message;
+    assert!(a.contains("--emit-relocs section(s)"), "{a}");
+}
+
+#[test]
+fn symbol_pointing_at_a_non_allocated_section_is_reported_where_it_is() {
+    let k = link(SPEC, &LinkOpts::default());
+    let layout = specs::layout(SPEC);
+    let slot = layout.modes[0].region(&layout.image.slot).unwrap().clone();
+    let d0 = k.bytes();
+    let sh = shdrs(&d0);
+    let nonalloc = sh
+        .iter()
+        .position(|s| s.1 == ".shstrtab" || s.1 == ".strtab")
+        .unwrap() as u16;
+    let bss = sh.iter().find(|s| s.1 == ".bss").unwrap().0;
+
+    // `buffer` (in .bss) patched to point at a non-allocated section, and
+    // .bss moved into the slot below the image: the finding names .bss,
+    // the section that contains the address.
+    let mut d = d0.clone();
+    set_symbol_shndx(&mut d, "buffer", nonalloc);
+    le64(&mut d, bss + 16, slot.start);
+    set_symbol_value(&mut d, "buffer", slot.start);
+    let f = buffer_finding(&k, &layout, &d, "shndx.elf");
+    assert_eq!(f.section.as_deref(), Some(".bss"), "{}", f.message);
+    assert_says(&f, "(section .bss)");
+    assert!(!f.message.contains("strtab"), "{}", f.message);
+
+    // At an address no allocated section holds: "no section".
+    let mut d = d0.clone();
+    set_symbol_shndx(&mut d, "buffer", nonalloc);
+    set_symbol_value(&mut d, "buffer", slot.start + 0x100);
+    let f = buffer_finding(&k, &layout, &d, "shndx-none.elf");
+    assert_eq!(f.section, None);
+    assert_says(&f, "(no section)");
+
+    // An offset into the non-allocated section (not an address) is skipped.
+    let mut d = d0.clone();
+    set_symbol_shndx(&mut d, "buffer", nonalloc);
+    set_symbol_value(&mut d, "buffer", 0x10);
+    let p = k.write_variant("shndx-offset.elf", &d);
+    let r = layoutgen::lint::run(&layout, &p, &Default::default()).unwrap();
+    assert_eq!(r.counts.errors, 0, "{:?}", r.findings);
+}
+
+#[test]
+fn symbol_pointing_at_an_allocated_section_that_does_not_hold_it_is_reported_where_it_is() {
+    // Debian's OpenSBI 1.1 (`firmware_lint`): .dynstr is allocated
+    // (flags A) and .dynsym entries of .data objects have st_shndx = .dynstr.
+    let k = link(SPEC, &LinkOpts::default());
+    let layout = specs::layout(SPEC);
+    let slot = layout.modes[0].region(&layout.image.slot).unwrap().clone();
+    let d0 = k.bytes();
+    let sh = shdrs(&d0);
+    let text = sh.iter().position(|s| s.1 == ".text").unwrap() as u16;
+    let bss_index = sh.iter().position(|s| s.1 == ".bss").unwrap() as u16;
+    let bss = sh.iter().find(|s| s.1 == ".bss").unwrap().0;
+
+    // `buffer` patched to point at .text while its address is in .bss,
+    // moved into the slot below the image: the finding names .bss.
+    let mut d = d0.clone();
+    set_symbol_shndx(&mut d, "buffer", text);
+    le64(&mut d, bss + 16, slot.start);
+    set_symbol_value(&mut d, "buffer", slot.start);
+    let f = buffer_finding(&k, &layout, &d, "shndx-alloc.elf");
+    assert_eq!(f.section.as_deref(), Some(".bss"), "{}", f.message);
+    assert_says(&f, "(section .bss)");
+    assert!(!f.message.contains(".text"), "{}", f.message);
+
+    // At an address no allocated section holds, the ELF's own attribution
+    // (st_shndx) is all there is: .text.
+    let mut d = d0.clone();
+    set_symbol_shndx(&mut d, "buffer", text);
+    set_symbol_value(&mut d, "buffer", slot.start + 0x100);
+    let f = buffer_finding(&k, &layout, &d, "shndx-alloc-none.elf");
+    assert_eq!(f.section.as_deref(), Some(".text"), "{}", f.message);
+
+    // Negative: a symbol whose own section holds it keeps that section,
+    // and so does one at its section's end (an end marker).
+    let mut d = d0.clone();
+    le64(&mut d, bss + 16, slot.start);
+    set_symbol_value(&mut d, "buffer", slot.start);
+    let bss_size = sh.iter().find(|s| s.1 == ".bss").unwrap().4;
+    let entry = symbol_entry(&d, "buffer");
+    assert_eq!(u16::from_le_bytes([d[entry + 6], d[entry + 7]]), bss_index);
+    let f = buffer_finding(&k, &layout, &d, "shndx-own.elf");
+    assert_eq!(f.section.as_deref(), Some(".bss"), "{}", f.message);
+    set_symbol_value(&mut d, "buffer", slot.start + bss_size);
+    let f = buffer_finding(&k, &layout, &d, "shndx-end.elf");
+    assert_eq!(f.section.as_deref(), Some(".bss"), "{}", f.message);
+}
+
+#[test]
+fn human_summary_states_the_facts() {
+    let k = link(SPEC, &LinkOpts::default());
+    let spec = s(&specs::path(SPEC));
+    let (code, out, _) = cli(&["lint", "--spec", &spec, &s(&k.elf)]);
+    assert_eq!(code, 0, "{out}");
+    let facts = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("checked: "))
+        .unwrap_or_else(|| panic!("no facts line:\n{out}"));
+    assert!(
+        facts.contains("symbols checked, all inside `kernel`"),
+        "{facts}"
+    );
+    assert!(facts.contains("PT_LOAD segments, none W+X"), "{facts}");
+    assert!(facts.contains("static and"), "{facts}");
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.trim_start().starts_with("checked: "))
+            .count(),
+        1
+    );
+
+    // The same line states what failed.
+    let (_, out, _) = cli(&["lint", "--spec", &spec, &s(&wx(&k))]);
+    assert!(out.contains(", 1 W+X"), "{out}");
+    let mut d = k.bytes();
+    set_symbol_value(&mut d, "buffer", 0x1000);
+    let bad = k.write_variant("bad.elf", &d);
+    let (_, out, _) = cli(&["lint", "--spec", &spec, &s(&bad)]);
+    assert!(out.contains(", 1 outside `kernel`"), "{out}");
+    assert!(!out.contains("all inside"), "{out}");
+}

@@ -1,0 +1,44 @@
+//! Every integration test, in one test binary (`cargo test --test
+//! integration`): one link instead of one per file. Each module below was a
+//! test binary of its own and keeps its name, so `cargo test --test
+//! integration golden::` runs what `cargo test --test golden` ran (the filter
+//! is a substring: `lint::` also matches `linux_lint::`, `--exact
+//! lint::NAME` does not); `support` holds what they share.
+
+mod support;
+
+mod build_api;
+mod check_builds;
+mod cli;
+mod code_models;
+mod color;
+mod diagnostics;
+mod diff;
+mod docs;
+mod dtb;
+mod file_safety;
+mod firmware_lint;
+mod fuzz_regressions;
+mod generated_code;
+mod golden;
+mod hostile_specs;
+mod init;
+mod init_from_elf;
+mod install_plan;
+mod invariants;
+mod json_lossless;
+mod layout_stamp;
+mod lint;
+mod lint_aarch64;
+mod lint_config;
+mod linux_arm64_layout;
+mod linux_boot;
+mod linux_layout;
+mod linux_lint;
+mod man_completions;
+mod properties;
+mod sample_kernel;
+mod sample_kernel_aarch64;
+mod schema;
+mod show_formats;
+mod spec_robustness;

@@ -1,0 +1,47 @@
+//! What `layoutgen lint` reported, in the shapes tests compare and print:
+//! sorted (check, subject) lists, and one line per finding.
+
+use layoutgen::lint::{Finding, Lint, LintReport, Severity};
+
+/// The section a finding names, else its symbol.
+pub fn subject(f: &Finding) -> String {
+    f.section
+        .clone()
+        .or_else(|| f.symbol.clone())
+        .unwrap_or_default()
+}
+
+/// (check, subject) of every error and warning, sorted; the checks of the
+/// info findings, sorted.
+pub fn split(report: &LintReport) -> (Vec<(Lint, String)>, Vec<Lint>) {
+    let mut findings: Vec<(Lint, String)> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity != Severity::Info)
+        .map(|f| (f.id, subject(f)))
+        .collect();
+    findings.sort();
+    let mut infos: Vec<Lint> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Info)
+        .map(|f| f.id)
+        .collect();
+    infos.sort();
+    (findings, infos)
+}
+
+/// The finding's message says `text`.
+#[track_caller]
+pub fn assert_says(f: &Finding, text: &str) {
+    assert!(f.message.contains(text), "{}", f.message);
+}
+
+/// `SEVERITY ID SPEC_KEY: MESSAGE`, one line per finding.
+pub fn describe<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> String {
+    findings
+        .into_iter()
+        .map(|f| format!("{} {} {}: {}", f.severity, f.id.id(), f.spec_key, f.message))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

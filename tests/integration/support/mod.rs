@@ -1,0 +1,57 @@
+//! What the test modules share: the repository's paths here, and one
+//! module per kind of tool.
+
+pub mod builds;
+pub mod cli;
+pub mod elf_tools;
+pub mod findings;
+pub mod linux;
+pub mod qemu;
+pub mod readelf;
+pub mod sample_kernels;
+pub mod specs;
+
+use std::path::Path;
+
+/// The repository root (this crate's manifest directory).
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `PROPTEST_CASES` when set (a longer run), else `default`.
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Whether the committed file at `path` (generated documentation: a
+/// schema, a picture) holds `fresh`; with UPDATE_DOCS set, a stale file is
+/// rewritten instead, and counts as current.
+pub fn committed_file_is_current(path: &Path, fresh: &str) -> bool {
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    if committed == fresh {
+        return true;
+    }
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(path, fresh).unwrap();
+        return true;
+    }
+    false
+}
+
+/// `insta::assert_snapshot!(name, value)` with the snapshot in
+/// `tests/snapshots/<module>__<name>.snap`: where and how each module named
+/// its snapshots when it was a test binary of its own (insta would put them
+/// next to this binary's sources, prefixed `integration__<module>__`).
+macro_rules! assert_snapshot {
+    ($name:expr, $value:expr) => {{
+        let module = module_path!().rsplit("::").next().unwrap();
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots"));
+        settings.set_prepend_module_to_snapshot(false);
+        settings.bind(|| insta::assert_snapshot!(format!("{module}__{}", $name), $value));
+    }};
+}
+pub(crate) use assert_snapshot;

@@ -1,0 +1,181 @@
+//! Booting a kernel under QEMU, for both architectures: one run with a
+//! timeout, and what the sample kernels print (their `check NAME: ok`
+//! lines, `RESULT: PASS`, the `layout: key=value ...` summary line).
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One boot: the console output, QEMU's exit status and how long it took.
+pub struct Boot {
+    /// stdout, then stderr.
+    pub output: String,
+    pub status: i32,
+    /// From starting QEMU to its exit.
+    pub elapsed: Duration,
+    /// The prefix of the kernel's own lines (`sample-kernel:`), where the
+    /// failure context starts (what comes before is firmware).
+    banner: &'static str,
+}
+
+/// Runs `cmd`, a QEMU command line the kernel powers off from, with its
+/// output captured; kills it after `timeout` and fails with what it printed.
+pub fn run(mut cmd: Command, timeout: Duration, banner: &'static str) -> Boot {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let started = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", cmd.get_program().display()));
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.read_to_end(&mut out);
+        let _ = stderr.read_to_end(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for QEMU") {
+            break status;
+        }
+        if started.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            let output = reader.join().unwrap_or_default();
+            panic!(
+                "QEMU did not power off within {timeout:?} (killed); {cmd:?}\noutput so far:\n{output}"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Boot {
+        output: reader.join().expect("reader thread"),
+        status: status.code().unwrap_or(-1),
+        elapsed: started.elapsed(),
+        banner,
+    }
+}
+
+impl Boot {
+    /// The exit status and the kernel's output, for failure messages.
+    pub fn context(&self) -> String {
+        let start = self.output.find(self.banner).unwrap_or(0);
+        format!(
+            "QEMU exit status {}, kernel output:\n{}",
+            self.status,
+            &self.output[start..]
+        )
+    }
+
+    /// `RESULT: PASS`, exit status 0, and at least `min_checks` checks ran,
+    /// every one ok.
+    pub fn assert_pass(&self, min_checks: usize) {
+        assert!(
+            self.output.contains("\nRESULT: PASS"),
+            "no RESULT: PASS\n{}",
+            self.context()
+        );
+        assert_eq!(self.status, 0, "QEMU exit status\n{}", self.context());
+        let checks: Vec<&str> = self
+            .output
+            .lines()
+            .filter(|l| l.starts_with("check "))
+            .collect();
+        assert!(
+            checks.len() >= min_checks,
+            "too few checks ran\n{}",
+            self.context()
+        );
+        for c in checks {
+            assert!(c.ends_with(": ok"), "{c}\n{}", self.context());
+        }
+    }
+
+    /// The kernel printed `text`.
+    #[track_caller]
+    pub fn assert_printed(&self, text: &str) {
+        assert!(self.output.contains(text), "{}", self.context());
+    }
+
+    /// The `layout: ...` summary line.
+    pub fn summary_line(&self) -> &str {
+        self.output
+            .lines()
+            .find(|l| l.starts_with("layout: "))
+            .unwrap_or_else(|| panic!("no summary line\n{}", self.context()))
+            .trim_end_matches('\r')
+    }
+
+    /// The summary line's `key=value` fields.
+    pub fn summary(&self) -> Summary {
+        let line = self.summary_line();
+        let fields = line["layout: ".len()..]
+            .split(' ')
+            .map(|f| {
+                let (k, v) = f
+                    .split_once('=')
+                    .unwrap_or_else(|| panic!("bad field {f:?} in {line}"));
+                (k.to_string(), v.to_string())
+            })
+            .collect();
+        Summary {
+            line: line.to_string(),
+            fields,
+        }
+    }
+
+    /// The summary line's fields, which must be exactly `keys` in order.
+    pub fn summary_with(&self, keys: &[&str]) -> Summary {
+        let line = self.summary_line();
+        let fields: Vec<&str> = line["layout: ".len()..].split(' ').collect();
+        assert_eq!(fields.len(), keys.len(), "summary line shape: {line}");
+        for (field, &key) in fields.iter().zip(keys) {
+            let (k, _) = field
+                .split_once('=')
+                .unwrap_or_else(|| panic!("bad field {field:?} in {line}"));
+            assert_eq!(k, key, "summary line field order: {line}");
+        }
+        self.summary()
+    }
+}
+
+/// The fields of a summary line.
+#[derive(Debug)]
+pub struct Summary {
+    pub line: String,
+    fields: HashMap<String, String>,
+}
+
+impl Summary {
+    pub fn str(&self, key: &str) -> &str {
+        &self.fields[key]
+    }
+
+    /// A number, `0x` hex or decimal.
+    pub fn num(&self, key: &str) -> u64 {
+        let v = self.str(key);
+        let parsed = match v.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16),
+            None => v.parse(),
+        };
+        parsed.unwrap_or_else(|_| panic!("{key}={v} is not a number in {}", self.line))
+    }
+
+    /// A `0xSTART-0xEND` range.
+    pub fn range(&self, key: &str) -> (u128, u128) {
+        let (a, b) = self.str(key).split_once('-').expect("a range");
+        let hex = |s: &str| u128::from_str_radix(s.trim_start_matches("0x"), 16).unwrap();
+        (hex(a), hex(b))
+    }
+}
+
+impl std::ops::Index<&str> for Summary {
+    type Output = String;
+
+    fn index(&self, key: &str) -> &String {
+        &self.fields[key]
+    }
+}

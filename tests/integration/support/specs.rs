@@ -1,0 +1,154 @@
+//! The specs tests start from: the bundled layouts (`layouts/*.toml`) and
+//! `BASE`, the one small sound spec that tests change a line at a time.
+//! Variants are derived from these with `edit`, never retyped, so a change
+//! to the spec language is made here once.
+
+use super::root;
+use layoutgen::Layout;
+use std::path::PathBuf;
+
+/// `layouts/NAME.toml`.
+pub fn path(name: &str) -> PathBuf {
+    root().join("layouts").join(format!("{name}.toml"))
+}
+
+/// The text of `layouts/NAME.toml`.
+pub fn text(name: &str) -> String {
+    std::fs::read_to_string(path(name)).unwrap_or_else(|e| panic!("layouts/{name}.toml: {e}"))
+}
+
+/// `layouts/NAME.toml`, checked.
+pub fn layout(name: &str) -> Layout {
+    layoutgen::load(&path(name), &Default::default()).expect("bundled layout is sound")
+}
+
+/// Every bundled layout's spec file, sorted.
+pub fn bundled() -> Vec<PathBuf> {
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(root().join("layouts"))
+        .expect("layouts/ exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    specs.sort();
+    specs
+}
+
+/// The four sections of `BASE`, as a literal so that `BASE` is one too.
+macro_rules! sections {
+    () => {
+        r#"
+[[image.section]]
+name = ".text"
+perms = "rx"
+input = [".text.entry", ".text", ".text.*"]
+
+[[image.section]]
+name = ".rodata"
+perms = "r"
+
+[[image.section]]
+name = ".data"
+perms = "rw"
+
+[[image.section]]
+name = ".bss"
+perms = "rw"
+"#
+    };
+}
+
+/// `BASE`'s `[[image.section]]` tables: text, read-only data, data, bss.
+pub const SECTIONS: &str = sections!();
+
+/// A sound spec: Sv39, a fixed image at -2 GiB with gp relaxed, modules
+/// below it, a linear map and vmalloc. Every test that needs "a spec"
+/// changes one thing in it.
+pub const BASE: &str = concat!(
+    r#"
+name = "base"
+arch = "riscv64"
+modes = ["sv39"]
+code_model = "fixed"
+
+[ram]
+base = "0x8000_0000"
+min_size = "128MiB"
+max_size = "4GiB"
+load = "0x8020_0000"
+
+[image]
+slot = "kernel"
+link = "kernel.start + 0x20_0000"
+max_size = "32MiB"
+section_align = "2MiB"
+"#,
+    sections!(),
+    r#"
+[gp]
+policy = "relax"
+
+[region.kernel]
+start = "top - 2GiB"
+end = "top"
+align = "2MiB"
+leaf = "2MiB"
+
+[region.modules]
+start = "image.end - 2GiB"
+end = "kernel.start"
+
+[region.linear_map]
+start = "0xffff_ffd6_0000_0000"
+size = "128GiB"
+align = "1GiB"
+leaf = "1GiB"
+
+[region.vmalloc]
+size = "64GiB"
+end = "linear_map.start"
+"#
+);
+
+/// `text` with `from` replaced by `to`; `from` must occur exactly once, so
+/// an edit cannot silently miss or hit twice.
+#[track_caller]
+pub fn edit(text: &str, from: &str, to: &str) -> String {
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "`{from}` must occur once in the spec"
+    );
+    text.replace(from, to)
+}
+
+/// `edit` for each `(from, to)` in turn.
+#[track_caller]
+pub fn edits(text: &str, changes: &[(&str, &str)]) -> String {
+    changes
+        .iter()
+        .fold(text.to_string(), |t, (from, to)| edit(&t, from, to))
+}
+
+/// The table `[HEADER]` of `text` up to the blank line that ends it
+/// (inclusive), e.g. `table(BASE, "region.modules")`.
+#[track_caller]
+pub fn table<'a>(text: &'a str, header: &str) -> &'a str {
+    let head = format!("[{header}]\n");
+    let start = text
+        .find(&head)
+        .unwrap_or_else(|| panic!("no [{header}] in the spec"));
+    let end = text[start..]
+        .find("\n\n")
+        .map_or(text.len(), |e| start + e + 1);
+    &text[start..end]
+}
+
+/// Spec text through the library's one entry (parse, resolve, check):
+/// the layout, or every diagnostic. `name` stands for the file.
+pub fn check_text(text: &str, name: &str) -> Result<Layout, Vec<layoutgen::Diagnostic>> {
+    let source = layoutgen::Source::Text { text, name };
+    layoutgen::load(source, &Default::default()).map_err(|e| match e {
+        layoutgen::Error::Spec(report) => report.diagnostics,
+        other => panic!("spec text needs no I/O: {other}"),
+    })
+}
