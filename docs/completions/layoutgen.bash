@@ -370,7 +370,7 @@ _layoutgen() {
                     return 0
                     ;;
                 --modes)
-                    COMPREPLY=($(compgen -W "sv39 sv48 sv57 bare" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "sv39 sv48 sv57 va39 va48 bare" -- "${cur}"))
                     return 0
                     ;;
                 --ram-base)
@@ -404,7 +404,7 @@ _layoutgen() {
                     return 0
                     ;;
                 --mode)
-                    COMPREPLY=($(compgen -W "sv39 sv48 sv57 bare" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "sv39 sv48 sv57 va39 va48 bare" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -474,7 +474,7 @@ _layoutgen() {
                     return 0
                     ;;
                 --mode)
-                    COMPREPLY=($(compgen -W "sv39 sv48 sv57 bare" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "sv39 sv48 sv57 va39 va48 bare" -- "${cur}"))
                     return 0
                     ;;
                 --ram)

@@ -50,10 +50,12 @@ json\t''"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand check" -l dtb -d 'Also check against the RAM of this flattened device tree (.dtb)' -r -F
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand check" -s h -l help -d 'Print help'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand show" -l spec -d 'Layout spec (default: layouts/qemu-virt-sv39.toml)' -r -F
-complete -c layoutgen -n "__fish_layoutgen_using_subcommand show" -l mode -d 'Only this paging mode' -r -f -a "sv39\t''
-sv48\t''
-sv57\t''
-bare\t'No paging (a `modes = ["bare"]` layout)'"
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand show" -l mode -d 'Only this paging mode' -r -f -a "sv39\t'riscv64, 39-bit virtual addresses (3 levels)'
+sv48\t'riscv64, 48-bit virtual addresses (4 levels)'
+sv57\t'riscv64, 57-bit virtual addresses (5 levels)'
+va39\t'aarch64, 4 KiB granule, 39-bit virtual addresses (3 levels)'
+va48\t'aarch64, 4 KiB granule, 48-bit virtual addresses (4 levels)'
+bare\t'No paging (riscv `satp = 0`, aarch64 MMU off): firmware, or a kernel before it turns paging on. Addresses are physical'"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand show" -l ram -d 'Also show the page-table cost of mapping this much RAM (e.g. 2GiB)' -r
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand show" -l device-pages -d '4 KiB device pages mapped in the fixmap (the sample kernel maps 1)' -r
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand show" -l format -r -f -a "human\t'A terminal table in the columns of Linux\'s vm-layout.rst'
@@ -86,10 +88,12 @@ complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l shape -d 'S
 bare\t''
 linux\t''"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l name -d 'Layout name (default: the file name, or `my-kernel`; with --from, the bundled name)' -r
-complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l modes -d 'Paging modes the image must run under, comma-separated' -r -f -a "sv39\t''
-sv48\t''
-sv57\t''
-bare\t'No paging (a `modes = ["bare"]` layout)'"
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l modes -d 'Paging modes the image must run under, comma-separated' -r -f -a "sv39\t'riscv64, 39-bit virtual addresses (3 levels)'
+sv48\t'riscv64, 48-bit virtual addresses (4 levels)'
+sv57\t'riscv64, 57-bit virtual addresses (5 levels)'
+va39\t'aarch64, 4 KiB granule, 39-bit virtual addresses (3 levels)'
+va48\t'aarch64, 4 KiB granule, 48-bit virtual addresses (4 levels)'
+bare\t'No paging (riscv `satp = 0`, aarch64 MMU off): firmware, or a kernel before it turns paging on. Addresses are physical'"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l ram-base -d 'Physical address of the first byte of RAM' -r
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l ram-size -d 'The most RAM the linear map must cover' -r
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l load-addr -d 'Physical address the loader puts the image at (default: 2 MiB into RAM)' -r
@@ -100,10 +104,12 @@ complete -c layoutgen -n "__fish_layoutgen_using_subcommand completions" -s h -l
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand man" -l out-dir -d 'Write layoutgen.1 and layoutgen-<command>.1 here instead of printing layoutgen.1' -r -F
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand man" -s h -l help -d 'Print help'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand lint" -l spec -d 'Layout spec the ELF was built from (default: layouts/qemu-virt-sv39.toml)' -r -F
-complete -c layoutgen -n "__fish_layoutgen_using_subcommand lint" -l mode -d 'Check against this paging mode only (default: every mode the spec lists)' -r -f -a "sv39\t''
-sv48\t''
-sv57\t''
-bare\t'No paging (a `modes = ["bare"]` layout)'"
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand lint" -l mode -d 'Check against this paging mode only (default: every mode the spec lists)' -r -f -a "sv39\t'riscv64, 39-bit virtual addresses (3 levels)'
+sv48\t'riscv64, 48-bit virtual addresses (4 levels)'
+sv57\t'riscv64, 57-bit virtual addresses (5 levels)'
+va39\t'aarch64, 4 KiB granule, 39-bit virtual addresses (3 levels)'
+va48\t'aarch64, 4 KiB granule, 48-bit virtual addresses (4 levels)'
+bare\t'No paging (riscv `satp = 0`, aarch64 MMU off): firmware, or a kernel before it turns paging on. Addresses are physical'"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand lint" -l format -d 'Output format' -r -f -a "human\t'Findings grouped by severity, with a one-line summary'
 json\t'A stable JSON document (schema layoutgen-lint/1)'
 github\t'GitHub Actions workflow commands (::error/::warning/::notice)'

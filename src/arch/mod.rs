@@ -152,13 +152,19 @@ pub static AARCH64: ArchFacts = ArchFacts {
     pc_relative_reach: 4 << 30,
 };
 
-/// A paging mode a kernel image must run under.
+/// A paging mode a kernel image must run under. On the command line
+/// (`--mode`, `--modes`) every architecture's modes are accepted, and a
+/// layout that does not list the one asked for says so.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PagingMode {
+    /// riscv64, 39-bit virtual addresses (3 levels).
     Sv39,
+    /// riscv64, 48-bit virtual addresses (4 levels).
     Sv48,
+    /// riscv64, 57-bit virtual addresses (5 levels).
     Sv57,
     /// aarch64, 4 KiB granule, 39-bit virtual addresses (3 levels).
     Va39,

@@ -7,17 +7,18 @@ use crate::layout::pagetable::{self, Cost};
 use crate::layout::{Layout, ModeLayout};
 
 /// `layoutgen show --format`.
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ShowFormat {
     /// A terminal table in the columns of Linux's vm-layout.rst.
     Human,
     /// The resolved layout (and page-table cost) as JSON.
     Json,
-    /// A Markdown section per mode.
+    /// A Markdown section per mode, to paste into documentation.
     Markdown,
-    /// A reStructuredText section per mode.
+    /// A reStructuredText section per mode (Sphinx, kernel-doc).
     Rst,
-    /// An SVG picture, one column per mode.
+    /// An SVG memory-map picture, one column per mode.
     Svg,
 }
 

@@ -11,11 +11,17 @@ use std::path::{Path, PathBuf};
 /// The JSON schema id; bump on incompatible changes.
 pub const JSON_SCHEMA: &str = "layoutgen-lint/1";
 
+/// `layoutgen lint --format`.
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Findings grouped by severity, with a one-line summary.
     Human,
+    /// A stable JSON document (schema layoutgen-lint/1).
     Json,
+    /// GitHub Actions workflow commands (::error/::warning/::notice).
     Github,
+    /// SARIF 2.1.0, for code-scanning uploads.
     Sarif,
 }
 

@@ -323,3 +323,54 @@ fn check_json_lists_findings() {
         "image.section.text.perms"
     );
 }
+
+/// Every flag that names a paging mode takes every architecture's modes
+/// (they used to be riscv-only, so `--mode va48` was a clap error on an
+/// aarch64 layout); a layout that does not list the mode says so, exit 2.
+#[test]
+fn every_mode_flag_takes_every_architectures_modes() {
+    let aarch64 = specs::path("qemu-virt-aarch64");
+    let aarch64 = aarch64.to_str().unwrap();
+    for mode in ["va39", "va48"] {
+        let o = layoutgen(&["show", "--spec", aarch64, "--mode", mode]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "show --mode {mode}: {}",
+            stderr(&o)
+        );
+        assert!(stdout(&o).contains(&format!("({mode})")), "{}", stdout(&o));
+    }
+    // A mode of the other architecture: the layout's answer, not clap's.
+    let o = layoutgen(&["show", "--spec", aarch64, "--mode", "sv48"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("does not support sv48; it lists va39, va48"),
+        "{}",
+        stderr(&o)
+    );
+    let missing = root().join("target/no-such-kernel.elf");
+    let o = layoutgen(&[
+        "lint",
+        "--spec",
+        aarch64,
+        "--mode",
+        "va48",
+        missing.to_str().unwrap(),
+    ]);
+    assert!(
+        stdout(&o).contains("cannot read") || stderr(&o).contains("cannot read"),
+        "lint --mode va48 reached the file: {}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let o = layoutgen_in(&["init", "x.toml", "--modes", "va48"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--modes va48: a generated spec is riscv64")
+            && stderr(&o).contains("--arch aarch64"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -1,7 +1,9 @@
 //! Command-line definitions (clap only; each command is in `commands/`).
 
 use clap::{Parser, Subcommand, ValueEnum};
-use layoutgen::lint::Lint;
+use layoutgen::arch::PagingMode;
+use layoutgen::emit::show::ShowFormat;
+use layoutgen::lint::{Format as LintFormat, Lint};
 use std::path::PathBuf;
 
 /// The layout every command uses when no spec is given.
@@ -56,7 +58,7 @@ pub enum Command {
         spec: PathBuf,
         /// Only this paging mode.
         #[arg(long, value_enum)]
-        mode: Option<ModeArg>,
+        mode: Option<PagingMode>,
         /// Also show the page-table cost of mapping this much RAM (e.g. 2GiB).
         #[arg(long)]
         ram: Option<String>,
@@ -118,7 +120,7 @@ pub enum Command {
         name: Option<String>,
         /// Paging modes the image must run under, comma-separated.
         #[arg(long, value_enum, value_delimiter = ',', default_values = ["sv39"], conflicts_with = "from")]
-        modes: Vec<ModeArg>,
+        modes: Vec<PagingMode>,
         /// Physical address of the first byte of RAM.
         #[arg(long, default_value = "0x8000_0000", conflicts_with = "from")]
         ram_base: String,
@@ -160,7 +162,7 @@ pub enum Command {
         spec: PathBuf,
         /// Check against this paging mode only (default: every mode the spec lists).
         #[arg(long, value_enum)]
-        mode: Option<ModeArg>,
+        mode: Option<PagingMode>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = LintFormat::Human)]
         format: LintFormat,
@@ -219,18 +221,6 @@ pub enum ArchDefaultsArg {
     Plain,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LintFormat {
-    /// Findings grouped by severity, with a one-line summary.
-    Human,
-    /// A stable JSON document (schema layoutgen-lint/1).
-    Json,
-    /// GitHub Actions workflow commands (::error/::warning/::notice).
-    Github,
-    /// SARIF 2.1.0, for code-scanning uploads.
-    Sarif,
-}
-
 /// One `--deny` value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DenyArg {
@@ -268,39 +258,4 @@ pub enum EmitKind {
 pub enum Format {
     Human,
     Json,
-}
-
-/// `layoutgen show --format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ShowFormat {
-    /// A terminal table in the columns of Linux's vm-layout.rst.
-    Human,
-    /// The resolved layout (and page-table cost) as JSON.
-    Json,
-    /// A Markdown section per mode, to paste into documentation.
-    Markdown,
-    /// A reStructuredText section per mode (Sphinx, kernel-doc).
-    Rst,
-    /// An SVG memory-map picture, one column per mode.
-    Svg,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ModeArg {
-    Sv39,
-    Sv48,
-    Sv57,
-    /// No paging (a `modes = ["bare"]` layout).
-    Bare,
-}
-
-impl From<ModeArg> for layoutgen::arch::PagingMode {
-    fn from(m: ModeArg) -> Self {
-        match m {
-            ModeArg::Sv39 => Self::Sv39,
-            ModeArg::Sv48 => Self::Sv48,
-            ModeArg::Bare => Self::Bare,
-            ModeArg::Sv57 => Self::Sv57,
-        }
-    }
 }

@@ -2,7 +2,7 @@
 //! existing file without --force), and the lines that use it.
 
 use super::usage;
-use crate::cli::{ArchDefaultsArg, ModeArg};
+use crate::cli::ArchDefaultsArg;
 use layoutgen::Error;
 use layoutgen::arch::PagingMode;
 use layoutgen::emit::write::{NewFile, write_new};
@@ -14,7 +14,7 @@ pub struct Args<'a> {
     pub from_elf: Option<(&'a Path, ArchDefaultsArg)>,
     pub from: Option<&'a str>,
     pub name: Option<String>,
-    pub modes: &'a [ModeArg],
+    pub modes: &'a [PagingMode],
     pub ram_base: &'a str,
     pub ram_size: &'a str,
     pub load: Option<&'a str>,
@@ -36,8 +36,14 @@ pub fn run(a: Args) -> Result<u8, Error> {
         }
         (None, Some(from)) => init::bundled(from, a.name.as_deref()),
         (None, None) => {
-            if a.modes.contains(&ModeArg::Bare) {
+            if a.modes.contains(&PagingMode::Bare) {
                 return usage("--modes bare: start a layout without paging with `--shape bare`");
+            }
+            let riscv = layoutgen::arch::Arch::Riscv64.facts();
+            if let Some(m) = a.modes.iter().find(|m| !riscv.modes.contains(m)) {
+                return usage(&format!(
+                    "--modes {m}: a generated spec is riscv64 (sv39, sv48, sv57); start an aarch64 layout with `--arch aarch64`"
+                ));
             }
             let number = |flag: &str, text: &str| {
                 layoutgen::spec::expr::parse_size(text).map_err(|e| format!("{flag} {e}"))
@@ -45,7 +51,7 @@ pub fn run(a: Args) -> Result<u8, Error> {
             let options = (|| {
                 Ok::<_, String>(Options {
                     name: named().unwrap_or_else(|| Options::default().name),
-                    modes: a.modes.iter().map(|&m| PagingMode::from(m)).collect(),
+                    modes: a.modes.to_vec(),
                     ram_base: number("--ram-base", a.ram_base)?,
                     ram_size: number("--ram-size", a.ram_size)?,
                     load: a.load.map(|l| number("--load-addr", l)).transpose()?,

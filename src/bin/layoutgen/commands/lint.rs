@@ -1,7 +1,7 @@
 //! `layoutgen lint`: linked ELF files checked against a spec.
 
 use super::{render_error, usage};
-use crate::cli::{DenyArg, LintFormat, ModeArg};
+use crate::cli::DenyArg;
 use layoutgen::arch::PagingMode;
 use layoutgen::lint::{self, Format, Lint, LintRun, Options, Outcome};
 use layoutgen::{Error, LoadOptions, load};
@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 pub fn run(
     spec: &Path,
-    mode: Option<ModeArg>,
-    format: LintFormat,
+    mode: Option<PagingMode>,
+    format: Format,
     (allow, warn, deny): (&[Lint], &[Lint], &[DenyArg]),
     files: &[PathBuf],
 ) -> Result<u8, Error> {
@@ -37,7 +37,6 @@ pub fn run(
         }
     };
     let config = layout.lint.clone().with_command_line(&levels);
-    let mode = mode.map(PagingMode::from);
     if let Some(m) = mode
         && layout.mode(m).is_none()
     {
@@ -65,14 +64,6 @@ pub fn run(
             .collect(),
         deny_warnings,
     };
-    print!(
-        "{}",
-        run.render(match format {
-            LintFormat::Human => Format::Human,
-            LintFormat::Json => Format::Json,
-            LintFormat::Github => Format::Github,
-            LintFormat::Sarif => Format::Sarif,
-        })
-    );
+    print!("{}", run.render(format));
     Ok(run.exit_code())
 }

@@ -3,15 +3,15 @@
 //! reports them (exit 1).
 
 use super::usage;
-use crate::cli::{ModeArg, ShowFormat};
 use layoutgen::arch::PagingMode;
-use layoutgen::emit::show::{self, Show};
+use layoutgen::emit::show::Show;
+use layoutgen::emit::show::ShowFormat;
 use layoutgen::{Error, LoadOptions, Report, load};
 use std::path::Path;
 
 pub struct Args<'a> {
     pub spec: &'a Path,
-    pub mode: Option<ModeArg>,
+    pub mode: Option<PagingMode>,
     pub ram: Option<&'a str>,
     pub device_pages: u64,
     pub format: ShowFormat,
@@ -55,7 +55,7 @@ pub fn run(a: Args) -> Result<u8, Error> {
             Err(e) => return usage(&format!("--ram {e}")),
         },
     };
-    let want = a.mode.map(PagingMode::from);
+    let want = a.mode;
     let modes: Vec<_> = layout
         .modes
         .iter()
@@ -77,16 +77,7 @@ pub fn run(a: Args) -> Result<u8, Error> {
         device_pages: a.device_pages,
         findings: &findings,
     };
-    print!(
-        "{}",
-        shown.render(match a.format {
-            ShowFormat::Human => show::ShowFormat::Human,
-            ShowFormat::Json => show::ShowFormat::Json,
-            ShowFormat::Markdown => show::ShowFormat::Markdown,
-            ShowFormat::Rst => show::ShowFormat::Rst,
-            ShowFormat::Svg => show::ShowFormat::Svg,
-        })
-    );
+    print!("{}", shown.render(a.format));
     if !findings.is_empty() {
         let text = layoutgen::pipeline::spec_text_for_report(a.spec);
         eprint!(
