@@ -8,6 +8,7 @@
 //! symbol's address PC-relatively: the physical address before paging, the
 //! virtual one after.
 
+#[cfg(test)]
 use crate::paging::Flags;
 
 /// The image sections the kernels expect, in link order; their start
@@ -105,21 +106,6 @@ macro_rules! image_sections {
     }};
 }
 
-/// The flags of the section `pa` lies in (`bounds`: each section's start,
-/// then the end; `sections`: each section's flags), and read-write past the
-/// image's end (free memory in the image's window). Works on virtual
-/// addresses as well, given virtual bounds.
-pub fn flags_at(bounds: &[u64], sections: &[Flags], pa: u64) -> Flags {
-    let mut i = 0;
-    while i < sections.len() && i + 1 < bounds.len() {
-        if pa >= bounds[i] && pa < bounds[i + 1] {
-            return sections[i];
-        }
-        i += 1;
-    }
-    Flags::R | Flags::W
-}
-
 /// A usable address, before paging, for a pointer into the image that was
 /// loaded at `load`, `size` bytes at most. A pointer read from the image's
 /// data holds a virtual address: the link address's, or once the image's
@@ -176,6 +162,7 @@ pub unsafe fn find_named<T: Copy>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::paging::flags_at;
 
     const RX: Flags = Flags::R.union(Flags::X);
     const RW: Flags = Flags::R.union(Flags::W);

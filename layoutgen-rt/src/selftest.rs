@@ -351,7 +351,7 @@ pub fn tables<C: Putc, E: Encoding>(
         }
         // Inside the image: exactly the section's permissions.
         if va.wrapping_sub(r.run) < r.image_size && wrong_perm == 0 {
-            let want = crate::image::flags_at(r.bounds, r.sections, va).perms();
+            let want = crate::paging::flags_at(r.bounds, r.sections, va).perms();
             if p != want || leaf.size > r.section_align {
                 wrong_perm = va;
             }

@@ -262,7 +262,7 @@ pub struct KernelMap<'a> {
     /// linear_offset`) rather than in a slot of its own.
     pub image_in_linear_map: bool,
     /// Physical section starts, then the image end; and each section's
-    /// flags (see [`crate::image::flags_at`]).
+    /// flags (see [`flags_at`]).
     pub bounds: &'a [u64],
     pub sections: &'a [Flags],
 }
@@ -412,7 +412,7 @@ impl<'a, E: Encoding> Builder<'a, E> {
         let win_leaf = self.largest_leaf_within(k.image_leaf);
         let off = k.linear_offset;
         let rw = |_: u64| Flags::R | Flags::W;
-        let image = |pa: u64| crate::image::flags_at(k.bounds, k.sections, pa);
+        let image = |pa: u64| flags_at(k.bounds, k.sections, pa);
         let (win_pa, win_end) = (k.image_pa, k.image_pa + k.image_size);
         let linear_end = k.ram_base.saturating_add(k.linear_size);
         for &(start, size) in k.ram {
@@ -452,6 +452,21 @@ impl<E> Tables for Builder<'_, E> {
         let i = (table.wrapping_sub(self.pool_pa) / PAGE_SIZE) as usize;
         self.pool[i].0[index]
     }
+}
+
+/// The flags of the section `pa` lies in (`bounds`: each section's start,
+/// then the end; `sections`: each section's flags), and read-write past the
+/// image's end (free memory in the image's window). Works on virtual
+/// addresses as well, given virtual bounds.
+pub fn flags_at(bounds: &[u64], sections: &[Flags], pa: u64) -> Flags {
+    let mut i = 0;
+    while i < sections.len() && i + 1 < bounds.len() {
+        if pa >= bounds[i] && pa < bounds[i + 1] {
+            return sections[i];
+        }
+        i += 1;
+    }
+    Flags::R | Flags::W
 }
 
 #[cfg(test)]
