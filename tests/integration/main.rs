@@ -41,4 +41,5 @@ mod sample_kernel;
 mod sample_kernel_aarch64;
 mod schema;
 mod show_formats;
+mod spec_cases;
 mod spec_robustness;

@@ -152,3 +152,8 @@ pub fn check_text(text: &str, name: &str) -> Result<Layout, Vec<layoutgen::Diagn
         other => panic!("spec text needs no I/O: {other}"),
     })
 }
+
+/// 1-based line of a byte offset in `text`.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset].matches('\n').count() + 1
+}
