@@ -153,6 +153,13 @@ pub fn check_text(text: &str, name: &str) -> Result<Layout, Vec<layoutgen::Diagn
     })
 }
 
+/// Spec text that must check: its layout, else a panic listing the
+/// diagnostics.
+#[track_caller]
+pub fn checked(text: &str) -> Layout {
+    check_text(text, "spec.toml").unwrap_or_else(|d| panic!("{d:#?}"))
+}
+
 /// 1-based line of a byte offset in `text`.
 pub fn line_of(text: &str, offset: usize) -> usize {
     text[..offset].matches('\n').count() + 1
