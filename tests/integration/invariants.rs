@@ -1,23 +1,22 @@
 //! The invariants from the accepting side: specs that check, asserted on
-//! the resolved layout. Each invariant's negative cases are data, a spec
-//! per file in `tests/data/rejected/` (run by `spec_cases`).
+//! the resolved layout. The specs are data (`tests/data/accepted/`, which
+//! `spec_cases` also checks), and so is each invariant's negative cases
+//! (`tests/data/rejected/`).
 
 use crate::support::root;
-use crate::support::specs::{self, BASE, checked};
+use crate::support::specs::{self, checked};
+use layoutgen::Layout;
 
-/// BASE with `from` replaced by `to` (which must occur exactly once).
-fn edit(from: &str, to: &str) -> String {
-    specs::edit(BASE, from, to)
+/// `tests/data/accepted/NAME.toml`, checked.
+#[track_caller]
+fn accepted(name: &str) -> Layout {
+    let path = root().join(format!("tests/data/accepted/{name}.toml"));
+    checked(&std::fs::read_to_string(&path).unwrap())
 }
 
 #[test]
 fn accepts_sections_inside_a_segment_at_their_own_alignment() {
-    // Linux: .head.text then .text at 4 KiB inside one 2 MiB text segment.
-    let text = edit(
-        "[[image.section]]\nname = \".text\"\nperms = \"rx\"\ninput = [\".text.entry\", \".text\", \".text.*\"]",
-        "[[image.section]]\nname = \".head.text\"\nsegment = \"text\"\nperms = \"rx\"\ninput = [\".text.entry\"]\n\n[[image.section]]\nname = \".text\"\nsegment = \"text\"\nperms = \"rx\"\nalign = \"8\"\nstart_symbols = [\"_stext\"]\nend_symbols = [\"_etext\"]",
-    );
-    let layout = checked(&text);
+    let layout = accepted("sections-inside-a-segment-at-their-own-alignment");
     let text_sec = layout.image.section(".text").unwrap();
     assert_eq!((text_sec.align, text_sec.segment_start), (8, false));
     assert_eq!(text_sec.start_symbols, ["_stext"]);
@@ -26,30 +25,13 @@ fn accepts_sections_inside_a_segment_at_their_own_alignment() {
 
 #[test]
 fn accepts_linux_load_offset_rule_with_boot_placement() {
-    let text = edit(
-        "max_size = \"32MiB\"",
-        "max_size = \"32MiB\"\nlma = \"image.start - 0xffff_ffff_8000_0000\"\nphys_align = \"2MiB\"",
-    );
-    let layout = checked(&text);
-    assert_eq!(layout.image.lma, 0x20_0000);
-    assert_eq!(layout.image.phys_align, Some(2 << 20));
+    let image = accepted("linux-load-offset-rule-with-boot-placement").image;
+    assert_eq!((image.lma, image.phys_align), (0x20_0000, Some(2 << 20)));
 }
 
 #[test]
 fn accepts_a_lower_half_kernel() {
-    // An identity-mapped slot at the RAM base: lower half. Without
-    // `half = "lower"` it is refused (rejected/lower-half-slot-without-half-lower.toml).
-    let lower = edit(
-        "[region.kernel]\nstart = \"top - 2GiB\"\nend = \"top\"",
-        "[region.kernel]\nhalf = \"lower\"\nstart = \"ram.base\"\nend = \"ram.base + 2GiB\"",
-    )
-    .replace("link = \"kernel.start + 0x20_0000\"", "link = \"ram.load\"")
-    .replace(
-        "[region.modules]\nstart = \"image.end - 2GiB\"\nend = \"kernel.start\"\n",
-        "",
-    );
-    let layout = checked(&lower);
-    assert_eq!(layout.modes[0].image_offset, 0);
+    assert_eq!(accepted("lower-half-kernel").modes[0].image_offset, 0);
 }
 
 #[test]
