@@ -2,7 +2,7 @@
 //! per mode, exit codes (0 identical, 1 different, 2 bad input) and JSON.
 
 use crate::support::cli::layoutgen;
-use crate::support::specs;
+use crate::support::{assert_contains, assert_lacks, specs};
 use std::path::PathBuf;
 use std::process::Output;
 
@@ -17,6 +17,12 @@ impl Pair {
         std::fs::write(dir.path().join("old.toml"), old).unwrap();
         std::fs::write(dir.path().join("new.toml"), new).unwrap();
         Pair { dir }
+    }
+
+    /// The bundled layout `name` and that layout with `edits` made.
+    fn edited(name: &str, edits: &[(&str, &str)]) -> Pair {
+        let old = specs::text(name);
+        Pair::new(&old, &edited(&old, edits))
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -61,17 +67,24 @@ fn change<'a>(json: &'a serde_json::Value, mode: Option<&str>, key: &str) -> &'a
     found[0]
 }
 
-fn replace(text: &str, from: &str, to: &str) -> String {
-    assert!(text.contains(from), "{from:?} not in the spec");
-    text.replacen(from, to, 1)
+/// The `kind` of the one sv39 change at `key`.
+fn sv39_kind<'a>(json: &'a serde_json::Value, key: &str) -> &'a serde_json::Value {
+    &change(json, Some("sv39"), key)["kind"]
+}
+
+/// `text` with each `(from, to)` made in turn (`from` must occur; its first
+/// occurrence is replaced).
+fn edited(text: &str, edits: &[(&str, &str)]) -> String {
+    edits.iter().fold(text.to_string(), |text, (from, to)| {
+        assert!(text.contains(from), "{from:?} not in the spec");
+        text.replacen(from, to, 1)
+    })
 }
 
 #[test]
 fn same_spec_is_identical_and_exits_0() {
-    let sv39 = specs::text("qemu-virt-sv39");
-    let pair = Pair::new(&sv39, &sv39);
-    let out = pair.human(0);
-    assert!(out.contains("identical layouts"), "{out}");
+    let pair = Pair::edited("qemu-virt-sv39", &[]);
+    assert_contains(&pair.human(0), &["identical layouts"]);
     let json = pair.json();
     assert_eq!(json["identical"], true);
     assert_eq!(json["format_version"], 1);
@@ -80,46 +93,36 @@ fn same_spec_is_identical_and_exits_0() {
 
 #[test]
 fn other_expressions_for_the_same_addresses_are_identical() {
-    let sv39 = specs::text("qemu-virt-sv39");
-    let rewritten = replace(
-        &replace(
-            &sv39,
+    let rewritten = [
+        (
             "start = \"linear_map.start - 64GiB\"",
             "start = \"0xffff_ffc6_0000_0000\"",
         ),
-        "end = \"top\"",
-        "size = \"2GiB\"",
-    );
-    Pair::new(&sv39, &rewritten).human(0);
+        ("end = \"top\"", "size = \"2GiB\""),
+    ];
+    Pair::edited("qemu-virt-sv39", &rewritten).human(0);
 }
 
 #[test]
 fn a_region_that_grows_downwards_moves_and_grows() {
-    let sv39 = specs::text("qemu-virt-sv39");
-    let bigger = replace(
-        &sv39,
-        "start = \"linear_map.start - 64GiB\"",
-        "start = \"linear_map.start - 96GiB\"",
+    let pair = Pair::edited(
+        "qemu-virt-sv39",
+        &[(
+            "start = \"linear_map.start - 64GiB\"",
+            "start = \"linear_map.start - 96GiB\"",
+        )],
     );
-    let pair = Pair::new(&sv39, &bigger);
-    let out = pair.human(1);
-    assert!(
-        out.contains(
-            "region.vmalloc.start: moved down 32 GiB: 0xffffffc600000000 → 0xffffffbe00000000"
-        ) || out.contains("region.vmalloc.start: moved down 32 GiB"),
-        "{out}"
+    assert_contains(
+        &pair.human(1),
+        &[
+            "region.vmalloc.start: moved down 32 GiB",
+            "region.vmalloc.size: grew 64 GiB → 96 GiB",
+            // Everything stacked below vmalloc moves with it.
+            "region.vmemmap.start: moved down 32 GiB",
+            "region.pci_io.start: moved down 32 GiB",
+            "region.fixmap.start: moved down 32 GiB",
+        ],
     );
-    assert!(
-        out.contains("region.vmalloc.size: grew 64 GiB → 96 GiB"),
-        "{out}"
-    );
-    // Everything stacked below vmalloc moves with it.
-    for region in ["vmemmap", "pci_io", "fixmap"] {
-        assert!(
-            out.contains(&format!("region.{region}.start: moved down 32 GiB")),
-            "{out}"
-        );
-    }
     let json = pair.json();
     assert_eq!(json["identical"], false);
     let grew = change(&json, Some("sv39"), "region.vmalloc.size");
@@ -127,72 +130,57 @@ fn a_region_that_grows_downwards_moves_and_grows() {
     // Sizes and addresses are hex strings, exact beyond 2^53.
     assert_eq!(grew["old"], "0x1000000000");
     assert_eq!(grew["new"], "0x1800000000");
-    assert_eq!(
-        change(&json, Some("sv39"), "region.vmalloc.start")["new"],
-        "0xffffffbe00000000"
-    );
-    assert_eq!(
-        change(&json, Some("sv39"), "region.vmalloc.start")["kind"],
-        "moved"
-    );
+    let moved = change(&json, Some("sv39"), "region.vmalloc.start");
+    assert_eq!(moved["new"], "0xffffffbe00000000");
+    assert_eq!(moved["kind"], "moved");
 }
 
 #[test]
 fn shrinking_and_realigning_are_reported() {
-    let sv39 = specs::text("qemu-virt-sv39");
-    let new = replace(
-        &replace(&sv39, "size = \"128GiB\"", "size = \"64GiB\""),
-        "align = \"1GiB\"\nleaf = \"1GiB\"",
-        "align = \"2MiB\"\nleaf = \"2MiB\"",
+    let pair = Pair::edited(
+        "qemu-virt-sv39",
+        &[
+            ("size = \"128GiB\"", "size = \"64GiB\""),
+            (
+                "align = \"1GiB\"\nleaf = \"1GiB\"",
+                "align = \"2MiB\"\nleaf = \"2MiB\"",
+            ),
+        ],
     );
-    let pair = Pair::new(&sv39, &new);
-    let out = pair.human(1);
-    assert!(
-        out.contains("region.linear_map.size: shrank 128 GiB → 64 GiB"),
-        "{out}"
-    );
-    assert!(
-        out.contains("region.linear_map.align: 1 GiB → 2 MiB"),
-        "{out}"
-    );
-    assert!(
-        out.contains("region.linear_map.leaf: 1 GiB → 2 MiB"),
-        "{out}"
+    assert_contains(
+        &pair.human(1),
+        &[
+            "region.linear_map.size: shrank 128 GiB → 64 GiB",
+            "region.linear_map.align: 1 GiB → 2 MiB",
+            "region.linear_map.leaf: 1 GiB → 2 MiB",
+        ],
     );
     let json = pair.json();
-    assert_eq!(
-        change(&json, Some("sv39"), "region.linear_map.leaf")["kind"],
-        "realigned"
-    );
-    assert_eq!(
-        change(&json, Some("sv39"), "region.linear_map.size")["kind"],
-        "shrank"
-    );
+    assert_eq!(sv39_kind(&json, "region.linear_map.leaf"), "realigned");
+    assert_eq!(sv39_kind(&json, "region.linear_map.size"), "shrank");
 }
 
 #[test]
 fn regions_added_and_removed() {
-    let sv39 = specs::text("qemu-virt-sv39");
-    let without_pci = sv39.replace(
-        "[region.pci_io]\nstart = \"vmemmap.start - 16MiB\"\nend = \"vmemmap.start\"\ndescription = \"PCI I/O\"\n",
-        "[region.kasan]\nstart = \"0xffff_fff8_0000_0000\"\nsize = \"8GiB\"\n",
+    let pair = Pair::edited(
+        "qemu-virt-sv39",
+        &[
+            (
+                "[region.pci_io]\nstart = \"vmemmap.start - 16MiB\"\nend = \"vmemmap.start\"\ndescription = \"PCI I/O\"\n",
+                "[region.kasan]\nstart = \"0xffff_fff8_0000_0000\"\nsize = \"8GiB\"\n",
+            ),
+            (
+                "start = \"pci_io.start - 6MiB\"\nend = \"pci_io.start\"",
+                "start = \"vmemmap.start - 6MiB\"\nend = \"vmemmap.start\"",
+            ),
+        ],
     );
-    let without_pci = replace(
-        &without_pci,
-        "start = \"pci_io.start - 6MiB\"\nend = \"pci_io.start\"",
-        "start = \"vmemmap.start - 6MiB\"\nend = \"vmemmap.start\"",
-    );
-    let pair = Pair::new(&sv39, &without_pci);
-    let out = pair.human(1);
-    assert!(
-        out.contains("+ region.kasan: added [0xfffffff800000000, 0xfffffffa00000000), 8 GiB"),
-        "{out}"
-    );
-    assert!(
-        out.contains(
-            "- region.pci_io: removed (was [0xffffffc4ff000000, 0xffffffc500000000), 16 MiB)"
-        ),
-        "{out}"
+    assert_contains(
+        &pair.human(1),
+        &[
+            "+ region.kasan: added [0xfffffff800000000, 0xfffffffa00000000), 8 GiB",
+            "- region.pci_io: removed (was [0xffffffc4ff000000, 0xffffffc500000000), 16 MiB)",
+        ],
     );
     let json = pair.json();
     let added = change(&json, Some("sv39"), "region.kasan");
@@ -200,67 +188,58 @@ fn regions_added_and_removed() {
     assert_eq!(added["old"], serde_json::Value::Null);
     assert_eq!(added["new"]["size"], "0x200000000");
     assert_eq!(added["new"]["start"], "0xfffffff800000000");
-    assert_eq!(
-        change(&json, Some("sv39"), "region.pci_io")["kind"],
-        "removed"
-    );
+    assert_eq!(sv39_kind(&json, "region.pci_io"), "removed");
 }
 
 #[test]
 fn image_link_offset_and_sections() {
-    let sv39 = specs::text("qemu-virt-sv39");
-    let new = replace(
-        &replace(
-            &sv39,
-            "name = \".rodata\"\nperms = \"r\"",
-            "name = \".rodata\"\nperms = \"rx\"",
-        ),
-        "[[image.section]]\nname = \".bss\"",
-        "[[image.section]]\nname = \".tdata\"\nperms = \"rw\"\n\n[[image.section]]\nname = \".bss\"",
+    let pair = Pair::edited(
+        "qemu-virt-sv39",
+        &[
+            (
+                "name = \".rodata\"\nperms = \"r\"",
+                "name = \".rodata\"\nperms = \"rx\"",
+            ),
+            (
+                "[[image.section]]\nname = \".bss\"",
+                "[[image.section]]\nname = \".tdata\"\nperms = \"rw\"\n\n[[image.section]]\nname = \".bss\"",
+            ),
+            (
+                "link = \"kernel.start + ram.load - ram.base\"",
+                "link = \"kernel.start + 4MiB\"",
+            ),
+        ],
     );
-    let new = replace(
-        &new,
-        "link = \"kernel.start + ram.load - ram.base\"",
-        "link = \"kernel.start + 4MiB\"",
-    );
-    let pair = Pair::new(&sv39, &new);
     let out = pair.human(1);
-    assert!(
-        out.contains("image.section.rodata.perms: \"r--\" → \"r-x\""),
-        "{out}"
-    );
-    assert!(
-        out.contains("+ image.section.tdata: added .tdata rw-, segment tdata, aligned to 2 MiB"),
-        "{out}"
-    );
-    assert!(
-        out.contains("image.link: moved up 2 MiB: 0xffffffff80200000 → 0xffffffff80400000"),
-        "{out}"
-    );
-    assert!(
-        out.contains("image.offset: \"0xffffffff00000000\" → \"0xffffffff00200000\""),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "image.section.rodata.perms: \"r--\" → \"r-x\"",
+            "+ image.section.tdata: added .tdata rw-, segment tdata, aligned to 2 MiB",
+            "image.link: moved up 2 MiB: 0xffffffff80200000 → 0xffffffff80400000",
+            "image.offset: \"0xffffffff00000000\" → \"0xffffffff00200000\"",
+        ],
     );
     // Inserting a section keeps the order of the others.
-    assert!(!out.contains("image.section_order"), "{out}");
+    assert_lacks(&out, &["image.section_order"]);
 }
 
 #[test]
 fn per_mode_changes_name_their_mode() {
-    let multi = specs::text("qemu-virt-multi");
-    let new = replace(
-        &multi,
-        "size = { sv39 = \"64GiB\", sv48 = \"32TiB\", sv57 = \"16PiB\" }",
-        "size = { sv39 = \"64GiB\", sv48 = \"16TiB\", sv57 = \"16PiB\" }",
+    let pair = Pair::edited(
+        "qemu-virt-multi",
+        &[(
+            "size = { sv39 = \"64GiB\", sv48 = \"32TiB\", sv57 = \"16PiB\" }",
+            "size = { sv39 = \"64GiB\", sv48 = \"16TiB\", sv57 = \"16PiB\" }",
+        )],
     );
-    let pair = Pair::new(&multi, &new);
     let out = pair.human(1);
     let sv48 = out.find("sv48:\n").expect("an sv48 block");
-    assert!(
-        out[sv48..].contains("region.vmalloc.size: shrank 32 TiB → 16 TiB"),
-        "{out}"
+    assert_contains(
+        &out[sv48..],
+        &["region.vmalloc.size: shrank 32 TiB → 16 TiB"],
     );
-    assert!(!out.contains("sv39:") && !out.contains("sv57:"), "{out}");
+    assert_lacks(&out, &["sv39:", "sv57:"]);
     let json = pair.json();
     for c in json["changes"].as_array().unwrap() {
         assert_eq!(c["mode"], "sv48", "{c}");
@@ -270,10 +249,12 @@ fn per_mode_changes_name_their_mode() {
 #[test]
 fn modes_added_and_removed() {
     let multi = specs::text("qemu-virt-multi");
-    let fewer = replace(
+    let fewer = edited(
         &multi,
-        "modes = [\"sv39\", \"sv48\", \"sv57\"]",
-        "modes = [\"sv39\", \"sv48\"]",
+        &[(
+            "modes = [\"sv39\", \"sv48\", \"sv57\"]",
+            "modes = [\"sv39\", \"sv48\"]",
+        )],
     );
     // Per-mode values for a mode the spec no longer lists are an error, not
     // ignored: drop the sv57 entries as well.
@@ -285,47 +266,39 @@ fn modes_added_and_removed() {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    let pair = Pair::new(&multi, &fewer);
-    let out = pair.human(1);
-    assert!(out.contains("- modes: removed (was mode sv57)"), "{out}");
-    let back = Pair::new(&fewer, &multi);
-    let out = back.human(1);
-    assert!(out.contains("+ modes: added mode sv57"), "{out}");
+    let out = Pair::new(&multi, &fewer).human(1);
+    assert_contains(&out, &["- modes: removed (was mode sv57)"]);
+    let out = Pair::new(&fewer, &multi).human(1);
+    assert_contains(&out, &["+ modes: added mode sv57"]);
 }
 
 #[test]
 fn ram_and_code_model_changes() {
-    let sv39 = specs::text("qemu-virt-sv39");
-    let new = replace(&sv39, "max_size = \"16GiB\"", "max_size = \"32GiB\"");
-    let out = Pair::new(&sv39, &new).human(1);
-    assert!(
-        out.contains("~ ram.max_size: grew 16 GiB → 32 GiB"),
-        "{out}"
+    let more_ram = [("max_size = \"16GiB\"", "max_size = \"32GiB\"")];
+    let out = Pair::edited("qemu-virt-sv39", &more_ram).human(1);
+    assert_contains(
+        &out,
+        &["~ ram.max_size: grew 16 GiB → 32 GiB", "1 difference\n"],
     );
-    assert!(out.contains("1 difference\n"), "{out}");
 
+    let sv39 = specs::text("qemu-virt-sv39");
     let out = Pair::new(&sv39, &specs::text("qemu-virt-semipic")).human(1);
-    assert!(
-        out.contains("code_model: \"fixed\" → \"semi-pic\""),
-        "{out}"
+    assert_contains(
+        &out,
+        &["code_model: \"fixed\" → \"semi-pic\"", "+ kaslr: added"],
     );
-    assert!(out.contains("+ kaslr: added"), "{out}");
 }
 
 #[test]
 fn bad_input_exits_2_and_points_at_the_source() {
-    let sv39 = specs::text("qemu-virt-sv39");
-    let broken = replace(&sv39, "size = \"128GiB\"", "size = \"128GB\"");
-    let pair = Pair::new(&sv39, &broken);
-    let o = pair.run(&[]);
+    let broken = [("size = \"128GiB\"", "size = \"128GB\"")];
+    let o = Pair::edited("qemu-virt-sv39", &broken).run(&[]);
     assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("new.toml:") && err.contains("128GB"), "{err}");
+    assert_contains(&String::from_utf8_lossy(&o.stderr), &["new.toml:", "128GB"]);
 
     let o = layoutgen(&["diff", "layouts/qemu-virt-sv39.toml", "no/such/spec.toml"]);
     assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("no/such/spec.toml"), "{err}");
+    assert_contains(&String::from_utf8_lossy(&o.stderr), &["no/such/spec.toml"]);
 
     let o = layoutgen(&["diff", "layouts/qemu-virt-sv39.toml"]);
     assert_eq!(o.status.code(), Some(2));
@@ -333,33 +306,27 @@ fn bad_input_exits_2_and_points_at_the_source() {
 
 #[test]
 fn a_spec_breaking_invariants_can_still_be_compared() {
-    let sv39 = specs::text("qemu-virt-sv39");
     // vmalloc now overlaps the linear map: `check` fails, `diff` still shows it.
-    let overlapping = replace(
-        &sv39,
+    let overlapping = [(
         "end = \"linear_map.start\"\nalign = \"2MiB\"",
         "end = \"linear_map.start + 2GiB\"\nalign = \"2MiB\"",
-    );
-    let out = Pair::new(&sv39, &overlapping).human(1);
-    assert!(
-        out.contains("region.vmalloc.size: grew 64 GiB → 66 GiB"),
-        "{out}"
-    );
+    )];
+    let out = Pair::edited("qemu-virt-sv39", &overlapping).human(1);
+    assert_contains(&out, &["region.vmalloc.size: grew 64 GiB → 66 GiB"]);
 }
 
 #[test]
 fn reordered_sections_are_reported() {
-    let sv39 = specs::text("qemu-virt-sv39");
     let data =
         "[[image.section]]\nname = \".data\"\nperms = \"rw\"\ninput = [\".data\", \".data.*\"]\n\n";
     let bss =
         "[[image.section]]\nname = \".bss\"\nperms = \"rw\"\ninput = [\".bss\", \".bss.*\"]\n\n";
-    let swapped = replace(&sv39, &format!("{data}{bss}"), &format!("{bss}{data}"));
-    let out = Pair::new(&sv39, &swapped).human(1);
-    assert!(
-        out.contains(
-            "image.section_order: [\".text\",\".rodata\",\".data\",\".bss\"] → [\".text\",\".rodata\",\".bss\",\".data\"]"
-        ),
-        "{out}"
+    let swapped = [(&*format!("{data}{bss}"), &*format!("{bss}{data}"))];
+    let out = Pair::edited("qemu-virt-sv39", &swapped).human(1);
+    assert_contains(
+        &out,
+        &[
+            "image.section_order: [\".text\",\".rodata\",\".data\",\".bss\"] → [\".text\",\".rodata\",\".bss\",\".data\"]",
+        ],
     );
 }

@@ -26,6 +26,29 @@ pub fn proptest_cases(default: u32) -> u32 {
         .unwrap_or(default)
 }
 
+/// Asserts that `text` contains every one of `needles`; a failure lists
+/// the missing ones and shows the text.
+#[track_caller]
+pub fn assert_contains(text: &str, needles: &[&str]) {
+    let missing: Vec<&str> = needles
+        .iter()
+        .copied()
+        .filter(|n| !text.contains(n))
+        .collect();
+    assert!(missing.is_empty(), "missing {missing:#?} in:\n{text}");
+}
+
+/// Asserts that `text` contains none of `needles`.
+#[track_caller]
+pub fn assert_lacks(text: &str, needles: &[&str]) {
+    let present: Vec<&str> = needles
+        .iter()
+        .copied()
+        .filter(|n| text.contains(n))
+        .collect();
+    assert!(present.is_empty(), "unexpected {present:#?} in:\n{text}");
+}
+
 /// Whether the committed file at `path` (generated documentation: a
 /// schema, a picture) holds `fresh`; with UPDATE_DOCS set, a stale file is
 /// rewritten instead, and counts as current.
