@@ -3,8 +3,8 @@
 //! (`-machine dumpdtb=`; QEMU is required, as for the sample kernel) or are
 //! built here; no binary is committed.
 
-use crate::support::cli::{layoutgen, text};
-use crate::support::specs;
+use crate::support::cli::{layoutgen, ok_stdout, stderr, stdout, text};
+use crate::support::{assert_contains, assert_lacks, specs};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -140,16 +140,16 @@ fn default_layout_fits_a_1g_qemu_virt() {
 fn too_little_ram_is_a_finding_pointing_at_min_size() {
     let dir = tempfile::tempdir().unwrap();
     let dtb = qemu_dtb(dir.path(), "64M");
-    let o = layoutgen(&["check", "--dtb", dtb.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1));
-    let err = text(&o.stderr);
-    assert!(
-        err.contains("error[ram]:")
-            && err.contains("64 MiB of RAM, less than ram.min_size (128 MiB)"),
-        "{err}"
+    let err = stderr(&["check", "--dtb", dtb.to_str().unwrap()], 1);
+    assert_contains(
+        &err,
+        &[
+            "error[ram]:",
+            "64 MiB of RAM, less than ram.min_size (128 MiB)",
+            "layouts/qemu-virt-sv39.toml:16:12",
+            "min_size = \"128MiB\"",
+        ],
     );
-    assert!(err.contains("layouts/qemu-virt-sv39.toml:16:12"), "{err}");
-    assert!(err.contains("min_size = \"128MiB\""), "{err}");
 }
 
 #[test]
@@ -160,35 +160,20 @@ fn ram_beyond_max_size_is_a_finding_pointing_at_the_ram_keys() {
         specs::text("qemu-virt-sv39").replace("max_size = \"16GiB\"", "max_size = \"512MiB\"");
     let path = dir.path().join("small.toml");
     std::fs::write(&path, spec).unwrap();
-    let o = layoutgen(&[
-        "check",
-        "--dtb",
-        dtb.to_str().unwrap(),
-        path.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    let err = text(&o.stderr);
-    assert!(
-        err.contains("RAM [0x80000000, 0xc0000000) (1 GiB) lies outside [ram.base, ram.base + ram.max_size) = [0x80000000, 0xa0000000)"),
-        "{err}"
-    );
-    assert!(err.contains("max_size = \"512MiB\""), "{err}");
-    assert!(
-        err.contains("raise ram.max_size to at least 1 GiB"),
-        "{err}"
+    let (dtb, path) = (dtb.to_str().unwrap(), path.to_str().unwrap());
+    let err = stderr(&["check", "--dtb", dtb, path], 1);
+    assert_contains(
+        &err,
+        &[
+            "RAM [0x80000000, 0xc0000000) (1 GiB) lies outside [ram.base, ram.base + ram.max_size) = [0x80000000, 0xa0000000)",
+            "max_size = \"512MiB\"",
+            "raise ram.max_size to at least 1 GiB",
+        ],
     );
 
     // The same as JSON, with the rule and keys.
-    let o = layoutgen(&[
-        "check",
-        "--format",
-        "json",
-        "--dtb",
-        dtb.to_str().unwrap(),
-        path.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let out = stdout(&["check", "--format", "json", "--dtb", dtb, path], &[1]);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     let d = &json[0]["diagnostics"][0];
     assert_eq!(d["rule"], "ram");
     assert_eq!(d["labels"][0]["key"], "ram.base");
@@ -199,17 +184,14 @@ fn load_address_outside_ram_is_a_finding() {
     let dir = tempfile::tempdir().unwrap();
     // RAM that starts above the load address.
     let dtb = write_dtb(dir.path(), "high.dtb", &[(0x9000_0000, GIB)]);
-    let o = layoutgen(&["check", "--dtb", dtb.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1));
-    let err = text(&o.stderr);
-    assert!(
-        err.contains("the image [0x80200000, 0x82200000) (ram.load + image.max_size) is not inside the machine's RAM: [0x90000000, 0xd0000000) (1 GiB)"),
-        "{err}"
-    );
-    assert!(err.contains("load = \"0x8020_0000\""), "{err}");
-    assert!(
-        err.contains("help: load the image inside RAM, e.g. at 0x90200000"),
-        "{err}"
+    let err = stderr(&["check", "--dtb", dtb.to_str().unwrap()], 1);
+    assert_contains(
+        &err,
+        &[
+            "the image [0x80200000, 0x82200000) (ram.load + image.max_size) is not inside the machine's RAM: [0x90000000, 0xd0000000) (1 GiB)",
+            "load = \"0x8020_0000\"",
+            "help: load the image inside RAM, e.g. at 0x90200000",
+        ],
     );
 }
 
@@ -217,44 +199,36 @@ fn load_address_outside_ram_is_a_finding() {
 fn ram_larger_than_the_linear_map_is_a_finding_per_mode() {
     let dir = tempfile::tempdir().unwrap();
     let dtb = write_dtb(dir.path(), "big.dtb", &[(0x8000_0000, 256 * GIB)]);
-    let o = layoutgen(&["check", "--dtb", dtb.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1));
-    let err = text(&o.stderr);
-    assert!(
-        err.contains("the linear map (128 GiB) is smaller than the machine's RAM span from ram.base (256 GiB) in sv39"),
-        "{err}"
+    let dtb = dtb.to_str().unwrap();
+    let err = stderr(&["check", "--dtb", dtb], 1);
+    assert_contains(
+        &err,
+        &[
+            "the linear map (128 GiB) is smaller than the machine's RAM span from ram.base (256 GiB) in sv39",
+            "size = \"128GiB\"",
+        ],
     );
-    assert!(err.contains("size = \"128GiB\""), "{err}");
     // Sv48 and Sv57 have room: only Sv39 is reported for the multi-mode layout.
-    let o = layoutgen(&[
-        "check",
-        "--dtb",
-        dtb.to_str().unwrap(),
-        "layouts/qemu-virt-multi.toml",
-    ]);
+    let o = layoutgen(&["check", "--dtb", dtb, "layouts/qemu-virt-multi.toml"]);
     let err = text(&o.stderr);
-    assert!(err.contains("in sv39") && !err.contains("in sv48"), "{err}");
+    assert_contains(&err, &["in sv39"]);
+    assert_lacks(&err, &["in sv48"]);
 }
 
 #[test]
 fn show_uses_the_machine_ram_for_the_page_table_cost() {
     let dir = tempfile::tempdir().unwrap();
     let dtb = qemu_dtb(dir.path(), "2G");
-    let o = layoutgen(&["show", "--dtb", dtb.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    assert!(
-        text(&o.stdout).contains("page tables for 2 GiB of RAM"),
-        "{}",
-        text(&o.stdout)
-    );
+    let dtb = dtb.to_str().unwrap();
+    let out = ok_stdout(&["show", "--dtb", dtb]);
+    assert_contains(&out, &["page tables for 2 GiB of RAM"]);
     // --ram still wins.
-    let o = layoutgen(&["show", "--dtb", dtb.to_str().unwrap(), "--ram", "1GiB"]);
-    assert!(text(&o.stdout).contains("page tables for 1 GiB of RAM"));
+    let o = layoutgen(&["show", "--dtb", dtb, "--ram", "1GiB"]);
+    assert_contains(&text(&o.stdout), &["page tables for 1 GiB of RAM"]);
     // Findings against the machine are reported, and the exit code says so.
     let small = qemu_dtb(dir.path(), "64M");
-    let o = layoutgen(&["show", "--dtb", small.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o.stderr).contains("less than ram.min_size"));
+    let err = stderr(&["show", "--dtb", small.to_str().unwrap()], 1);
+    assert_contains(&err, &["less than ram.min_size"]);
 }
 
 #[test]

@@ -44,6 +44,16 @@ pub fn ok_stdout(args: &[&str]) -> String {
     stdout(args, &[0])
 }
 
+/// stderr of `layoutgen ARGS` (in the repository root), which must exit
+/// with `code`.
+#[track_caller]
+pub fn stderr(args: &[&str], code: i32) -> String {
+    let o = layoutgen(args);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(code), "layoutgen {args:?}: {err}");
+    err
+}
+
 /// (exit code, stdout, stderr) of `layoutgen ARGS` in the repository root.
 pub fn run(args: &[&str]) -> (i32, String, String) {
     let o = layoutgen(args);
