@@ -148,6 +148,64 @@ pub const SECTIONS: [Section; 4] = [
     Section { name: ".bss", id: "bss", segment: "bss", perms: Perms { read: true, write: true, execute: false }, align: 0x20_0000, nobits: true },
 ];
 
+/// A section of the image as linked: where it starts and ends where the
+/// code runs (physical before paging, virtual after).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkedSection {
+    pub section: &'static Section,
+    pub start: u64,
+    pub end: u64,
+}
+
+/// Every section with boundary symbols, in link order, with the addresses
+/// the generated linker script gave them (docs/spec.md, "The sections as
+/// linked"). Taken PC-relatively: before paging use `start`, `end` and
+/// `section.perms` only.
+#[inline(always)]
+pub fn linked_sections() -> [LinkedSection; 4] {
+    // By link name: a symbol may hold `.` or `$`, which Rust names cannot.
+    unsafe extern "C" {
+        #[link_name = "__text_start"]
+        static TEXT_START: u8;
+        #[link_name = "__text_end"]
+        static TEXT_END: u8;
+        #[link_name = "__rodata_start"]
+        static RODATA_START: u8;
+        #[link_name = "__rodata_end"]
+        static RODATA_END: u8;
+        #[link_name = "__data_start"]
+        static DATA_START: u8;
+        #[link_name = "__data_end"]
+        static DATA_END: u8;
+        #[link_name = "__bss_start"]
+        static BSS_START: u8;
+        #[link_name = "__bss_end"]
+        static BSS_END: u8;
+    }
+    [
+        LinkedSection {
+            section: &SECTIONS[0],
+            start: &raw const TEXT_START as u64,
+            end: &raw const TEXT_END as u64,
+        },
+        LinkedSection {
+            section: &SECTIONS[1],
+            start: &raw const RODATA_START as u64,
+            end: &raw const RODATA_END as u64,
+        },
+        LinkedSection {
+            section: &SECTIONS[2],
+            start: &raw const DATA_START as u64,
+            end: &raw const DATA_END as u64,
+        },
+        LinkedSection {
+            section: &SECTIONS[3],
+            start: &raw const BSS_START as u64,
+            end: &raw const BSS_END as u64,
+        },
+    ]
+}
+
 /// Where a relocatable image may run: `start + i * granule` for `i < slots`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Kaslr {
