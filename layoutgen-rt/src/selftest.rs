@@ -6,7 +6,7 @@
 //! formats with `core::fmt`, so it runs once the kernel is at its virtual
 //! address. The checks both kernels run after paging ([`linear_roundtrip`],
 //! [`image_roundtrip`], [`same_bytes`], [`tables`], [`wx_faults`], the
-//! [`Summary`] line) compare the layout's numbers ([`Running`]) with the
+//! [`Summary`] line) compare the layout's numbers ([`View`]) with the
 //! live page tables and the linker's symbols; each kernel adds its own.
 
 use crate::paging::{self, Encoding, Flags, MAX_LEVELS, Tables};
@@ -159,7 +159,7 @@ impl Default for ExpectedFault {
 /// What the shared checks compare, as plain values: the generated layout's
 /// numbers for the running mode, and where the boot put the image.
 #[derive(Clone, Copy)]
-pub struct Running<'a> {
+pub struct View<'a> {
     /// RAM ranges from the device tree.
     pub ram: &'a [(u64, u64)],
     /// `virt = phys + linear_offset` in the linear map region, which is
@@ -184,7 +184,7 @@ pub struct Running<'a> {
     pub section_align: u64,
 }
 
-impl Running<'_> {
+impl View<'_> {
     pub fn phys_to_virt(&self, pa: u64) -> u64 {
         pa.wrapping_add(self.linear_offset)
     }
@@ -208,7 +208,7 @@ impl Running<'_> {
 /// tables (`translate`).
 pub fn linear_roundtrip<C: Putc>(
     c: &mut Checks<C>,
-    r: &Running,
+    r: &View,
     translate: impl Fn(u64) -> Option<u64>,
 ) {
     let mut ok = true;
@@ -236,7 +236,7 @@ pub fn linear_roundtrip<C: Putc>(
 /// live tables map it and its linear-map alias there.
 pub fn image_roundtrip<C: Putc>(
     c: &mut Checks<C>,
-    r: &Running,
+    r: &View,
     symbols: &[(&str, u64)],
     translate: impl Fn(u64) -> Option<u64>,
 ) {
@@ -286,7 +286,7 @@ pub fn image_roundtrip<C: Putc>(
 /// nothing else may use `*alias` meanwhile.
 pub unsafe fn same_bytes<C: Putc>(
     c: &mut Checks<C>,
-    r: &Running,
+    r: &View,
     text: u64,
     rodata: u64,
     alias: *mut u64,
@@ -334,7 +334,7 @@ pub struct Tree<'a> {
 /// [`paging::sign_extend`]; aarch64 TTBR1: the high bits set).
 pub fn tables<C: Putc, E: Encoding>(
     c: &mut Checks<C>,
-    r: &Running,
+    r: &View,
     tree: &Tree,
     mem: &impl Tables,
     canonical: impl Fn(u64) -> u64,

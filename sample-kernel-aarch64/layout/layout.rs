@@ -3,7 +3,8 @@
 //
 // no_std, no dependencies, usable in const context. Include it with
 //     #[allow(dead_code)]
-//     mod layout { include!(concat!(env!("OUT_DIR"), "/layout.rs")); }
+//     mod layout { include!(concat!(env!("LAYOUTGEN_DIR"), "/layout.rs")); }
+// (LAYOUTGEN_DIR: set by layoutgen-build; with layoutgen::Build, OUT_DIR).
 
 /// Name of the layout this file was generated from.
 pub const LAYOUT_NAME: &str = "qemu-virt-aarch64";
@@ -146,6 +147,64 @@ pub const SECTIONS: [Section; 4] = [
     Section { name: ".data", id: "data", segment: "data", perms: Perms { read: true, write: true, execute: false }, align: 0x20_0000, nobits: false },
     Section { name: ".bss", id: "bss", segment: "bss", perms: Perms { read: true, write: true, execute: false }, align: 0x20_0000, nobits: true },
 ];
+
+/// A section of the image as linked: where it starts and ends where the
+/// code runs (physical before paging, virtual after).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkedSection {
+    pub section: &'static Section,
+    pub start: u64,
+    pub end: u64,
+}
+
+/// Every section with boundary symbols, in link order, with the addresses
+/// the generated linker script gave them (docs/spec.md, "The sections as
+/// linked"). Taken PC-relatively: before paging use `start`, `end` and
+/// `section.perms` only.
+#[inline(always)]
+pub fn linked_sections() -> [LinkedSection; 4] {
+    // By link name: a symbol may hold `.` or `$`, which Rust names cannot.
+    unsafe extern "C" {
+        #[link_name = "__text_start"]
+        static TEXT_START: u8;
+        #[link_name = "__text_end"]
+        static TEXT_END: u8;
+        #[link_name = "__rodata_start"]
+        static RODATA_START: u8;
+        #[link_name = "__rodata_end"]
+        static RODATA_END: u8;
+        #[link_name = "__data_start"]
+        static DATA_START: u8;
+        #[link_name = "__data_end"]
+        static DATA_END: u8;
+        #[link_name = "__bss_start"]
+        static BSS_START: u8;
+        #[link_name = "__bss_end"]
+        static BSS_END: u8;
+    }
+    [
+        LinkedSection {
+            section: &SECTIONS[0],
+            start: &raw const TEXT_START as u64,
+            end: &raw const TEXT_END as u64,
+        },
+        LinkedSection {
+            section: &SECTIONS[1],
+            start: &raw const RODATA_START as u64,
+            end: &raw const RODATA_END as u64,
+        },
+        LinkedSection {
+            section: &SECTIONS[2],
+            start: &raw const DATA_START as u64,
+            end: &raw const DATA_END as u64,
+        },
+        LinkedSection {
+            section: &SECTIONS[3],
+            start: &raw const BSS_START as u64,
+            end: &raw const BSS_END as u64,
+        },
+    ]
+}
 
 /// Where a relocatable image may run: `start + i * granule` for `i < slots`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -314,5 +373,101 @@ pub const fn layout_for(mode: PagingMode) -> Option<&'static ModeLayout> {
     match mode {
         PagingMode::Va39 => Some(&va39::LAYOUT),
         PagingMode::Va48 => Some(&va48::LAYOUT),
+    }
+}
+
+// The running kernel: the boot code records, once, the paging mode it chose
+// (and, for a relocatable image, where the image runs); the conversions then
+// need no mode and read one word at most, with no branch (docs/spec.md,
+// "Conversions of the running kernel").
+
+/// `MODES` index of the recorded mode; `u8::MAX` until `Running::record`.
+static RUNNING_MODE: core::sync::atomic::AtomicU8 = core::sync::atomic::AtomicU8::new(u8::MAX);
+/// The recorded mode's linear-map offset (`virt = phys + offset`).
+static RUNNING_LINEAR_OFFSET: core::sync::atomic::AtomicU64 =
+    core::sync::atomic::AtomicU64::new(0xffff_ff7f_c000_0000);
+
+/// Proof that the paging mode was recorded ([`Running::record`]): the
+/// conversions of the running kernel are its methods. Zero-sized: carrying
+/// it costs nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Running(());
+
+impl Running {
+    /// Records `mode` as the one the kernel runs in, once, at boot (before
+    /// or after paging is on); `None` when the image does not support it.
+    pub fn record(mode: PagingMode) -> Option<Running> {
+        let mut i = 0;
+        while i < MODES.len() {
+            if MODES[i] as u8 == mode as u8 {
+                let offset = match layout_for(mode) {
+                    Some(l) => l.linear_offset,
+                    None => return None,
+                };
+                RUNNING_LINEAR_OFFSET.store(offset, core::sync::atomic::Ordering::Relaxed);
+                RUNNING_MODE.store(i as u8, core::sync::atomic::Ordering::Relaxed);
+                return Some(Running(()));
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// The proof, for code that cannot carry it: panics when the mode was
+    /// not recorded yet.
+    pub fn get() -> Running {
+        if RUNNING_MODE.load(core::sync::atomic::Ordering::Relaxed) == u8::MAX {
+            panic!("layout::Running::get(): the paging mode was not recorded; call layout::Running::record(mode) at boot");
+        }
+        Running(())
+    }
+
+    /// The proof without the check, for a hot path that cannot carry it
+    /// (an `extern "C"` entry, an interrupt handler).
+    ///
+    /// # Safety
+    ///
+    /// `record` was called; before it the conversions use the first mode's
+    /// offsets and give wrong addresses for any other mode.
+    pub const unsafe fn assume_recorded() -> Running {
+        Running(())
+    }
+
+    /// The recorded mode.
+    pub fn mode(self) -> PagingMode {
+        MODES[RUNNING_MODE.load(core::sync::atomic::Ordering::Relaxed) as usize]
+    }
+
+    /// The recorded mode's layout.
+    pub fn layout(self) -> &'static ModeLayout {
+        match layout_for(self.mode()) {
+            Some(l) => l,
+            None => unreachable!(),
+        }
+    }
+
+    /// Linear-map address of a physical address: one load of the recorded offset and an add.
+    #[inline(always)]
+    pub fn phys_to_virt(self, pa: u64) -> u64 {
+        pa.wrapping_add(RUNNING_LINEAR_OFFSET.load(core::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Physical address of a linear-map address: one load and a subtract.
+    #[inline(always)]
+    pub fn virt_to_phys(self, va: u64) -> u64 {
+        va.wrapping_sub(RUNNING_LINEAR_OFFSET.load(core::sync::atomic::Ordering::Relaxed))
+    }
+
+
+    /// Physical address of an address in the running image: a subtract of a constant.
+    #[inline(always)]
+    pub fn kernel_virt_to_phys(self, va: u64) -> u64 {
+        va.wrapping_sub(IMAGE_OFFSET)
+    }
+
+    /// Address in the running image of a physical address: an add of a constant.
+    #[inline(always)]
+    pub fn kernel_phys_to_virt(self, pa: u64) -> u64 {
+        pa.wrapping_add(IMAGE_OFFSET)
     }
 }

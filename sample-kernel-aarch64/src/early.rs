@@ -190,8 +190,12 @@ pub extern "C" fn early_main(x0: u64, entry_el: u64) -> ! {
     boot.pa_bits = [32, 36, 40, 42, 44, 48][parange as usize];
 
     choose_mode(boot);
-    let mode = layout::layout_for(boot.mode).unwrap_or_else(|| fail(b"no layout for mode"));
+    // Once: the conversions of the running kernel read what this records.
+    let running = layout::Running::record(boot.mode).unwrap_or_else(|| fail(b"no layout for mode"));
+    let mode = running.layout();
     choose_run_address(boot, mode.kaslr);
+    #[cfg(relocatable)]
+    running.record_image(boot.run, layout::LOAD_ADDRESS);
     #[cfg(relocatable)]
     {
         // Before anything follows an absolute word of the image for the

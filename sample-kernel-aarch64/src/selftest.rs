@@ -16,7 +16,7 @@ use crate::{TrapFrame, println};
 use layoutgen_rt::kaslr::SeedSource;
 use layoutgen_rt::paging::aarch64::Granule4K;
 use layoutgen_rt::paging::{self, Mapped};
-use layoutgen_rt::selftest::{self, ExpectedFault, Probe, Running, Summary, Tree, probe_symbols};
+use layoutgen_rt::selftest::{self, ExpectedFault, Probe, Summary, Tree, View, probe_symbols};
 use layoutgen_rt::text::Joined;
 use layoutgen_rt::{image, sym};
 
@@ -142,7 +142,7 @@ pub fn run(boot: &Boot) -> u32 {
     // The shared checks, against the live TTBR1 tables (read through the
     // linear map, which maps all RAM).
     let bounds = image::section_bounds();
-    let r = Running {
+    let r = View {
         ram: boot.info.ram(),
         linear_offset: ml.linear_offset,
         linear_start: ml.linear_map.start,

@@ -147,12 +147,20 @@ pub extern "C" fn early_main(hartid: u64, dtb: u64) -> ! {
         placement::record(boot.info.ram()).unwrap_or_else(|e| fail(e));
         FINISHER.store(boot.finisher_pa, Ordering::Relaxed);
         choose_mode(boot);
-        let mode = layout::layout_for(boot.mode).unwrap_or_else(|| fail(b"no layout for mode"));
+        // Once: the conversions of the running kernel read what this
+        // records (one word each), never the mode (layout.rs, `Running`).
+        let running =
+            layout::Running::record(boot.mode).unwrap_or_else(|| fail(b"no layout for mode"));
+        let mode = running.layout();
         choose_run_address(boot, mode.kaslr);
         if let Some(run) = placement::follow_physical(mode) {
             boot.run = run;
             boot.kaslr = Kaslr::Physical;
         }
+        // Inside the linear map the image's conversions are the linear
+        // map's: nothing to record.
+        #[cfg(all(relocatable, not(image_in_linear_map)))]
+        running.record_image(boot.run, placement::load_pa());
         #[cfg(relocatable)]
         {
             // Before anything follows an absolute word of the image: GNU ld

@@ -165,6 +165,9 @@ fn trampoline(c: &mut Checks) {
 }
 
 #[cfg(not(bare))]
+pub(crate) use paged::translate;
+
+#[cfg(not(bare))]
 mod paged {
     //! Checks that need paging on.
 
@@ -174,7 +177,7 @@ mod paged {
     use layoutgen_rt::kaslr::SeedSource;
     use layoutgen_rt::paging::riscv64::Sv;
     use layoutgen_rt::paging::{self, Mapped};
-    use layoutgen_rt::selftest::{self, Probe, Running, Summary, Tree};
+    use layoutgen_rt::selftest::{self, Probe, Summary, Tree, View};
     use layoutgen_rt::text::Joined;
 
     const CAUSE_STORE_PAGE_FAULT: u64 = 15;
@@ -187,13 +190,13 @@ mod paged {
     }
 
     /// Physical address of `va` by walking the live page tables.
-    fn translate(boot: &Boot, ml: &ModeLayout, va: u64) -> Option<u64> {
+    pub(crate) fn translate(boot: &Boot, ml: &ModeLayout, va: u64) -> Option<u64> {
         paging::translate::<Sv>(&live(ml), boot.root_pa, boot.mode.levels(), va)
     }
 
     /// The shared checks' view of this boot.
-    fn running<'a>(boot: &'a Boot, ml: &ModeLayout, bounds: &'a [u64]) -> Running<'a> {
-        Running {
+    fn view<'a>(boot: &'a Boot, ml: &ModeLayout, bounds: &'a [u64]) -> View<'a> {
+        View {
             ram: boot.info.ram(),
             linear_offset: ml.linear_offset,
             linear_start: ml.linear_map.start,
@@ -258,7 +261,7 @@ mod paged {
         println!("relocations: {} R_RISCV_RELATIVE applied", boot.relocations);
 
         let bounds = image::section_bounds();
-        let r = running(boot, ml, &bounds);
+        let r = view(boot, ml, &bounds);
         let t = |va| translate(boot, ml, va);
         selftest::linear_roundtrip(c, &r, t);
         selftest::image_roundtrip(c, &r, &probe_symbols(kmain()), t);
@@ -332,7 +335,7 @@ mod paged {
         };
         // Index bits to a canonical address: bit 38 (47, 56) copied up.
         let canonical = |va| paging::sign_extend(va, 12 + 9 * levels);
-        selftest::tables::<_, Sv>(c, &running(boot, ml, &bounds), &tree, &live(ml), canonical);
+        selftest::tables::<_, Sv>(c, &view(boot, ml, &bounds), &tree, &live(ml), canonical);
         selftest::wx_faults::<_, Riscv>(c, &FAULT, sym!("__text_end") - 8);
     }
 

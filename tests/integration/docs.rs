@@ -21,7 +21,7 @@
 //! | `long-running: WHY` | sh | not run: only `scripts/fuzz` (minutes of fuzzing) and `scripts/bench*` runs qualify |
 //!
 //! DIR is relative to the repository, or to the document's scratch tree
-//! with a leading `@` (`$TMPDIR/layoutgen-docs/<document>/`, made afresh,
+//! with a leading `@` (`$TMPDIR/layoutgen-docs-<document>-XXXXXX/`, this run's own,
 //! outside any cargo workspace; it holds `layoutgen` and `layouts`, links to
 //! this repository, so a kernel written there finds both as a user's kernel
 //! beside a checkout would). Commands find what `cargo install` put in the
@@ -226,6 +226,8 @@ fn has_elision(text: &str) -> bool {
 struct Scenario {
     name: String,
     scratch: PathBuf,
+    /// Removes the scratch tree when the document is done.
+    _scratch_dir: tempfile::TempDir,
     last_output: Option<String>,
     failures: Vec<String>,
     /// (body range, new body) for UPDATE_DOCS.
@@ -239,9 +241,13 @@ impl Scenario {
             .unwrap()
             .to_string_lossy()
             .replace(['/', '.'], "_");
-        let scratch = std::env::temp_dir().join("layoutgen-docs").join(&name);
-        let _ = std::fs::remove_dir_all(&scratch);
-        std::fs::create_dir_all(&scratch).unwrap();
+        // A directory of this run's own: two runs at once (CI beside a
+        // developer's run) must not share a kernel crate.
+        let scratch_dir = tempfile::Builder::new()
+            .prefix(&format!("layoutgen-docs-{name}-"))
+            .tempdir()
+            .unwrap();
+        let scratch = scratch_dir.path().to_path_buf();
         for link in ["layoutgen", "layouts"] {
             let target = if link == "layoutgen" {
                 root().to_path_buf()
@@ -253,6 +259,7 @@ impl Scenario {
         Scenario {
             name,
             scratch,
+            _scratch_dir: scratch_dir,
             last_output: None,
             failures: Vec::new(),
             updates: Vec::new(),

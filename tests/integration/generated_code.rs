@@ -129,3 +129,36 @@ fn c_header_compiles_for_c_and_assembly() {
         }
     }
 }
+
+/// `LAYOUTGEN_SECTIONS(X)` expands to one `X(...)` per section with both
+/// boundary symbols, and stays a well-formed (empty) macro when there is
+/// none: a spec where every section dropped its start symbol once left the
+/// macro's last backslash continuing into `#endif`.
+#[test]
+fn section_x_macro_is_well_formed_with_any_number_of_sections() {
+    let none = specs::BASE.replace(
+        "[[image.section]]\n",
+        "[[image.section]]\nstart_symbols = []\n",
+    );
+    for (spec, expected) in [(specs::BASE.to_string(), 4), (none, 0)] {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = specs::check_text(&spec, "sections.toml").unwrap();
+        let templates = Templates::new(None).unwrap();
+        layoutgen::generate(&layout, &templates, dir.path(), &Output::ALL).unwrap();
+        let c = format!(
+            "#include \"layout.h\"\n\
+             #define ONE(id, start, end, r, w, x) + 1\n\
+             _Static_assert(0 LAYOUTGEN_SECTIONS(ONE) == {expected}, \"sections\");\n"
+        );
+        std::fs::write(dir.path().join("t.c"), c).unwrap();
+        std::fs::write(dir.path().join("t.S"), builds::HEADER_ASM).unwrap();
+        for (file, lang) in [("t.c", "c"), ("t.S", "assembler-with-cpp")] {
+            let out = builds::cc(&dir.path().join(file), lang).output().unwrap();
+            assert!(
+                out.status.success(),
+                "{expected} sections: layout.h fails as {lang}:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}

@@ -115,8 +115,8 @@ fn bounds() -> [u64; 5] {
     [0, 1, 2, 3, 4].map(|i| RUN + i * 2 * MIB)
 }
 
-fn running<'a>(bounds: &'a [u64], ram: &'a [(u64, u64)]) -> Running<'a> {
-    Running {
+fn view<'a>(bounds: &'a [u64], ram: &'a [(u64, u64)]) -> View<'a> {
+    View {
         ram,
         linear_offset: OFFSET,
         linear_start: 0xffff_ffd6_0000_0000,
@@ -167,7 +167,7 @@ impl Tables for Pool<'_> {
 #[test]
 fn table_census() {
     let (b, ram) = (bounds(), [(0x8000_0000, 128 * MIB)]);
-    let r = running(&b, &ram);
+    let r = view(&b, &ram);
     let canonical = |va| paging::sign_extend(va, 39);
     let mut pool = vec![Table::EMPTY; 8];
     let (pt_pages, leaves) = sample_tree(&mut pool, &SECTIONS);
@@ -210,7 +210,7 @@ fn table_census() {
 #[test]
 fn round_trips_against_the_live_tree() {
     let (b, ram) = (bounds(), [(0x8000_0000, 128 * MIB)]);
-    let r = running(&b, &ram);
+    let r = view(&b, &ram);
     let mut pool = vec![Table::EMPTY; 8];
     sample_tree(&mut pool, &SECTIONS);
     let mem = Pool(&pool);
@@ -232,7 +232,7 @@ fn round_trips_against_the_live_tree() {
     // RAM the tree does not map; a symbol outside the image; a tree that
     // maps the image one page off.
     let more = [(0x8000_0000, 128 * MIB), (0x9000_0000, MIB)];
-    linear_roundtrip(&mut c, &running(&b, &more), translate);
+    linear_roundtrip(&mut c, &view(&b, &more), translate);
     let outside = [("_start", RUN), ("far", RUN + 32 * MIB)];
     image_roundtrip(&mut c, &r, &outside, translate);
     image_roundtrip(&mut c, &r, &symbols, |va| translate(va).map(|pa| pa + 4096));
@@ -251,11 +251,11 @@ fn two_mappings_of_the_same_bytes() {
     let mut a: Vec<u64> = (0..64).collect();
     let mut b = a.clone();
     let (a_at, b_at) = (a.as_mut_ptr() as u64, b.as_mut_ptr() as u64);
-    let r = Running {
+    let r = View {
         linear_offset: b_at.wrapping_sub(a_at),
         run: 0,
         load: 0,
-        ..running(&[], &[])
+        ..view(&[], &[])
     };
     let mut c = Checks::<Buffer>::new();
     Buffer::take();
@@ -266,7 +266,7 @@ fn two_mappings_of_the_same_bytes() {
         "check same_bytes: FAIL text true rodata true data write/read false\n"
     );
     // One memory, two names: everything agrees.
-    let r = Running {
+    let r = View {
         linear_offset: 0,
         ..r
     };
