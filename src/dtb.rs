@@ -84,7 +84,14 @@ impl<'a> Reader<'a> {
             .iter()
             .position(|&b| b == 0)
             .ok_or_else(|| malformed(at, "unterminated string"))?;
-        std::str::from_utf8(&tail[..len]).map_err(|_| malformed(at, "string is not UTF-8"))
+        let s =
+            std::str::from_utf8(&tail[..len]).map_err(|_| malformed(at, "string is not UTF-8"))?;
+        // Names and string properties are printable (Devicetree Spec 2.2.1);
+        // anything else would reach the terminal in messages.
+        if s.chars().any(crate::format::is_unprintable) {
+            return Err(malformed(at, "string holds a control character"));
+        }
+        Ok(s)
     }
 }
 

@@ -50,3 +50,52 @@ mod tests {
         assert_eq!(human_size(4097), "4097 B");
     }
 }
+
+/// Characters that would act on a terminal or a CI log rather than be
+/// shown: control characters (C0 with line breaks and ESC, DEL, C1) and the
+/// invisible or reordering ones (bidirectional overrides and isolates,
+/// zero-width characters, the byte-order mark).
+pub fn is_unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
+/// An untrusted string (a name read from an ELF file or a device tree) as
+/// it may reach a terminal or a CI log: every [`is_unprintable`] character
+/// written as `\u{..}`, so no escape sequence, line break or workflow
+/// command (`::error …` at the start of a line) can be smuggled through.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(is_unprintable) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_unprintable(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// [`printable`] of bytes decoded as (lossy) UTF-8.
+pub fn printable_bytes(bytes: &[u8]) -> String {
+    printable(&String::from_utf8_lossy(bytes)).into_owned()
+}
+
+#[cfg(test)]
+mod printable_tests {
+    use super::printable;
+
+    #[test]
+    fn escapes_what_acts_on_a_terminal_or_a_log() {
+        assert_eq!(printable(".text"), ".text");
+        assert_eq!(printable("a\x1b[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(printable("x\n::error::y"), "x\\u{a}::error::y");
+        assert_eq!(printable("\u{202e}cod"), "\\u{202e}cod");
+        assert_eq!(printable("é"), "é");
+    }
+}

@@ -72,6 +72,34 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A rename failed after others of the set had replaced their files.
+    #[error(
+        "cannot replace {path}: {source}\n{} of the output set were replaced before it ({}); the stamp was not written, so layoutgen-build refuses this directory until `layoutgen build` succeeds",
+        replaced.len(),
+        replaced.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    WriteInterrupted {
+        path: PathBuf,
+        source: std::io::Error,
+        replaced: Vec<PathBuf>,
+    },
+}
+
+impl From<emit::write::SetError> for Error {
+    fn from(e: emit::write::SetError) -> Error {
+        if e.replaced.is_empty() {
+            Error::Write {
+                path: e.path,
+                source: e.source,
+            }
+        } else {
+            Error::WriteInterrupted {
+                path: e.path,
+                source: e.source,
+                replaced: e.replaced,
+            }
+        }
+    }
 }
 
 impl Error {

@@ -6,7 +6,7 @@
 
 use crate::spec::{CodeModel, GpPolicy};
 use crate::{Error, Layout, Output};
-use layoutgen_build::{STAMP_FILE, Stamp, file_hash, inputs_hash, template_files};
+use layoutgen_build::{Stamp, file_hash, inputs_hash, template_files};
 use std::path::Path;
 
 /// `layoutgen <version>`, hashed into every stamp: outputs made by another
@@ -91,10 +91,10 @@ pub fn stamp(
     spec: &Path,
     templates: Option<&Path>,
     out_dir: &Path,
-    outputs: &[Output],
+    rendered: &[(Output, String)],
 ) -> Result<Stamp, Error> {
     let read = |path: &Path| {
-        std::fs::read(path).map_err(|source| Error::Read {
+        crate::files::read_capped(path, crate::spec::MAX_SPEC_BYTES).map_err(|source| Error::Read {
             path: path.to_path_buf(),
             source,
         })
@@ -108,11 +108,10 @@ pub fn stamp(
         None => Vec::new(),
     };
     let generator = generator();
-    let mut files = Vec::new();
-    for &o in outputs {
-        let bytes = read(&out_dir.join(o.file_name()))?;
-        files.push((o.file_name().to_string(), file_hash(&bytes)));
-    }
+    let files = rendered
+        .iter()
+        .map(|(o, text)| (o.file_name().to_string(), file_hash(text.as_bytes())))
+        .collect();
     Ok(Stamp {
         inputs: inputs_hash(&generator, &spec_bytes, &template_bytes),
         generator,
@@ -144,11 +143,4 @@ fn relative_to(path: &Path, base: &Path) -> std::path::PathBuf {
         rel.push(c);
     }
     rel
-}
-
-/// Writes `layout.stamp` into `out_dir` (only when it changed).
-pub fn write(out_dir: &Path, stamp: &Stamp) -> Result<crate::emit::write::WriteOutcome, Error> {
-    let path = out_dir.join(STAMP_FILE);
-    crate::emit::write::write_if_changed(&path, stamp.render().as_bytes())
-        .map_err(|source| Error::Write { path, source })
 }

@@ -50,6 +50,42 @@ pub const OUTPUTS: [(&str, &str); 4] = [
     ("json", "layout.json"),
 ];
 
+/// The most `layoutgen-build` reads of any one file (stamp, spec, template,
+/// generated output): far above any real one, low enough that a stamp line
+/// naming a device cannot fill memory.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// Reads the regular file `path`, at most [`MAX_FILE_BYTES`]. Anything else
+/// (a FIFO would block the build, a device would never end) is refused
+/// before it is opened, and checked again once open. (The `layoutgen` CLI
+/// also opens non-blocking; this crate has no dependencies, so the window
+/// between the check and the open is left to the two checks.)
+pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind, Read};
+    let refuse = |meta: std::fs::Metadata| {
+        if meta.is_file() {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::InvalidInput,
+                "not a regular file".to_string(),
+            ))
+        }
+    };
+    refuse(std::fs::metadata(path)?)?;
+    let file = std::fs::File::open(path)?;
+    refuse(file.metadata()?)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Error::new(
+            ErrorKind::InvalidData,
+            format!("larger than {} MiB", MAX_FILE_BYTES >> 20),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// FNV-1a, 64 bits, over a sequence of length-prefixed fields (so that
 /// moving bytes from one field to the next changes the hash).
 #[derive(Debug, Clone)]
@@ -119,7 +155,7 @@ pub fn template_files(dir: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.ends_with(".j2") && entry.file_type()?.is_file() {
-            files.push((name, std::fs::read(entry.path())?));
+            files.push((name, read_regular(&entry.path())?));
         }
     }
     files.sort();
@@ -183,7 +219,22 @@ impl Stamp {
             };
             let value = value.to_string();
             match key.split_once(' ') {
-                Some(("output", file)) => stamp.outputs.push((file.to_string(), value)),
+                Some(("output", file)) => {
+                    // Only the generated files, by bare name: a stamp must
+                    // not make the build read outside its directory or a
+                    // device (`output ../spec.toml`, `output /dev/zero`).
+                    if !OUTPUTS.iter().any(|(_, f)| *f == file) {
+                        return Err(format!(
+                            "line {}: `output {file}` is not one of the generated files ({})",
+                            n + 1,
+                            OUTPUTS.map(|(_, f)| f).join(", ")
+                        ));
+                    }
+                    if stamp.outputs.iter().any(|(f, _)| f == file) {
+                        return Err(format!("line {}: `output {file}` appears twice", n + 1));
+                    }
+                    stamp.outputs.push((file.to_string(), value))
+                }
                 Some(("fact", fact)) => stamp.facts.push((fact.to_string(), value)),
                 _ => match key {
                     "format" => format = Some(value),
@@ -195,8 +246,19 @@ impl Stamp {
                 },
             }
         }
+        let missing = [
+            ("generator", stamp.generator.is_empty()),
+            ("inputs", stamp.inputs.is_empty()),
+        ];
         match format {
-            Some(f) if f == STAMP_FORMAT.to_string() => Ok(stamp),
+            Some(f) if f == STAMP_FORMAT.to_string() => {
+                if let Some((key, _)) = missing.iter().find(|(_, gone)| *gone) {
+                    return Err(format!(
+                        "no `{key}` line (the stamp is cut short or edited)"
+                    ));
+                }
+                Ok(stamp)
+            }
             Some(f) => Err(format!(
                 "stamp format {f}, this layoutgen-build reads format {STAMP_FORMAT}"
             )),
@@ -397,7 +459,10 @@ impl Outputs {
         meta(format_args!("rerun-if-changed={}", stamp_path.display()));
 
         let text = |p: &Path| p.to_string_lossy().into_owned();
-        let read = std::fs::read_to_string(&stamp_path);
+        let read = read_regular(&stamp_path).and_then(|b| {
+            String::from_utf8(b)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        });
         let stamp = read.as_ref().ok().map(|t| Stamp::parse(t));
         let spec_arg = match (&self.spec, &stamp) {
             (Some(s), _) if !by_env => s.clone(),
@@ -446,7 +511,7 @@ impl Outputs {
 
         let spec_path = cwd.join(&spec_arg);
         meta(format_args!("rerun-if-changed={}", spec_path.display()));
-        let spec = std::fs::read(&spec_path)
+        let spec = read_regular(&spec_path)
             .map_err(|e| stale(format!("cannot read the spec {}: {e}", spec_path.display())))?;
         let templates = match &templates_arg {
             Some(t) => {
@@ -486,7 +551,7 @@ impl Outputs {
         for (file, hash) in &stamp.outputs {
             let path = dir.join(file);
             meta(format_args!("rerun-if-changed={}", path.display()));
-            let bytes = std::fs::read(&path)
+            let bytes = read_regular(&path)
                 .map_err(|e| stale(format!("cannot read {}: {e}", path.display())))?;
             if &file_hash(&bytes) != hash {
                 return Err(stale(format!(

@@ -14,7 +14,7 @@ use crate::spec::{CodeModel, GpPolicy};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use write::{WriteOutcome, write_if_changed};
+use write::WriteOutcome;
 
 /// One kind of generated file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -86,6 +86,10 @@ pub enum EmitError {
     },
     #[error("template {name}: {message}")]
     Template { name: String, message: String },
+    #[error(
+        "templates directory {path}: {problem}\nhelp: --templates names a directory holding linker.ld.j2, layout.rs.j2 and/or layout.h.j2"
+    )]
+    TemplatesDir { path: PathBuf, problem: String },
 }
 
 impl EmitError {
@@ -124,6 +128,25 @@ impl Templates {
         env.add_filter("hex", |v: u64| format!("{v:#x}"));
         env.add_filter("rust_hex", rust_hex);
         env.add_filter("size", |v: u64| crate::format::human_size(v as u128));
+        if let Some(dir) = override_dir {
+            // A mistyped `--templates` must not fall back to the built-in
+            // templates without a word.
+            match std::fs::metadata(dir) {
+                Ok(meta) if meta.is_dir() => {}
+                Ok(_) => {
+                    return Err(EmitError::TemplatesDir {
+                        path: dir.to_path_buf(),
+                        problem: "is not a directory".into(),
+                    });
+                }
+                Err(e) => {
+                    return Err(EmitError::TemplatesDir {
+                        path: dir.to_path_buf(),
+                        problem: e.to_string(),
+                    });
+                }
+            }
+        }
         let mut overrides = Vec::new();
         for (name, builtin) in BUILTIN_TEMPLATES {
             let source = match override_dir.map(|d| d.join(name)) {
@@ -377,34 +400,43 @@ pub struct Generated {
     pub outcome: WriteOutcome,
 }
 
-/// Renders `outputs` for a checked layout into `out_dir`. Everything is
-/// rendered before anything is written, so a template error leaves the
-/// previous outputs as they were.
+/// Renders `outputs` for a checked layout into `out_dir`, all or nothing:
+/// everything is rendered before anything is written, and the files are
+/// written as one set ([`write::write_set`]), so a template error or a
+/// failed write leaves the previous outputs as they were.
 pub fn generate(
     layout: &Layout,
     templates: &Templates,
     out_dir: &Path,
     outputs: &[Output],
 ) -> Result<Vec<Generated>, crate::Error> {
-    let rendered = outputs
+    let rendered = render_set(layout, templates, outputs)?;
+    let files: Vec<(PathBuf, Vec<u8>)> = rendered
+        .into_iter()
+        .map(|(o, text)| (out_dir.join(o.file_name()), text.into_bytes()))
+        .collect();
+    let outcomes = write::write_set(&files)?;
+    Ok(outputs
         .iter()
-        .map(|&o| templates.render(layout, o).map(|text| (o, text)))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut done = Vec::new();
-    for (output, text) in rendered {
-        let path = out_dir.join(output.file_name());
-        let outcome =
-            write_if_changed(&path, text.as_bytes()).map_err(|source| crate::Error::Write {
-                path: path.clone(),
-                source,
-            })?;
-        done.push(Generated {
+        .zip(files)
+        .zip(outcomes)
+        .map(|((&output, (path, _)), outcome)| Generated {
             output,
             path,
             outcome,
-        });
-    }
-    Ok(done)
+        })
+        .collect())
+}
+
+fn render_set(
+    layout: &Layout,
+    templates: &Templates,
+    outputs: &[Output],
+) -> Result<Vec<(Output, String)>, EmitError> {
+    outputs
+        .iter()
+        .map(|&o| templates.render(layout, o).map(|text| (o, text)))
+        .collect()
 }
 
 /// What `layoutgen build` writes into one directory: the outputs, then
@@ -426,29 +458,46 @@ pub struct WrittenSet {
 }
 
 impl OutputSet<'_> {
-    /// Renders and writes the outputs (each only when it changed), then
-    /// the stamp.
+    /// Renders the outputs and computes their stamp (reading the spec and
+    /// templates) before writing anything, then writes outputs and stamp
+    /// as one set, the stamp last: all or nothing.
     pub fn write(&self, layout: &Layout) -> Result<WrittenSet, crate::Error> {
         let templates = Templates::new(self.templates_dir)?;
+        let mut outputs = self.outputs.clone();
+        outputs.sort();
+        outputs.dedup();
+        let rendered = render_set(layout, &templates, &outputs)?;
         std::fs::create_dir_all(self.out_dir).map_err(|source| crate::Error::Write {
             path: self.out_dir.to_path_buf(),
             source,
         })?;
-        let mut outputs = self.outputs.clone();
-        outputs.sort();
-        outputs.dedup();
-        let files = generate(layout, &templates, self.out_dir, &outputs)?;
         let stamp = crate::stamp::stamp(
             layout,
             self.spec,
             self.templates_dir,
             self.out_dir,
-            &outputs,
+            &rendered,
         )?;
-        let outcome = crate::stamp::write(self.out_dir, &stamp)?;
+        let stamp_path = self.out_dir.join(layoutgen_build::STAMP_FILE);
+        let mut files: Vec<(PathBuf, Vec<u8>)> = rendered
+            .into_iter()
+            .map(|(o, text)| (self.out_dir.join(o.file_name()), text.into_bytes()))
+            .collect();
+        files.push((stamp_path.clone(), stamp.render().into_bytes()));
+        let mut outcomes = write::write_set(&files)?;
+        let stamp_outcome = outcomes.pop().expect("the stamp is in the set");
         Ok(WrittenSet {
-            files,
-            stamp: (self.out_dir.join(layoutgen_build::STAMP_FILE), outcome),
+            files: outputs
+                .iter()
+                .zip(files)
+                .zip(outcomes)
+                .map(|((&output, (path, _)), outcome)| Generated {
+                    output,
+                    path,
+                    outcome,
+                })
+                .collect(),
+            stamp: (stamp_path, stamp_outcome),
         })
     }
 }

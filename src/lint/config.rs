@@ -224,6 +224,19 @@ pub fn from_spec(spec: &Spec, diags: &mut Vec<Diagnostic>) -> LintConfig {
             },
         };
         let reason = match &entry.get_ref().reason {
+            // The reason is printed in every report (and GitHub's log): one
+            // line of plain text, nothing a terminal or a CI runner obeys.
+            Some(r) if r.get_ref().chars().any(crate::format::is_unprintable) => {
+                diags.push(
+                    Diagnostic::new(
+                        Rule::LintConfig,
+                        format!("`{dotted}.reason` holds a line break or control character"),
+                    )
+                    .label(Label::primary(format!("{dotted}.reason"), r.span(), "not one line of plain text"))
+                    .help("write the reason as one line of plain text (no \\n, \\u001b, bidirectional controls)"),
+                );
+                None
+            }
             Some(r) if !r.get_ref().trim().is_empty() => Some(r.get_ref().trim().to_string()),
             Some(r) => {
                 diags.push(

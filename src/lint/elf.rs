@@ -129,11 +129,11 @@ impl Symbol {
     /// The name, decoded (lossy UTF-8), for a symbol of the table in use:
     /// for findings only.
     pub fn name(&self, elf: &Elf) -> String {
-        String::from_utf8_lossy(self.name_bytes(elf)).into_owned()
+        crate::format::printable_bytes(self.name_bytes(elf))
     }
     /// As [`Symbol::name`], for a symbol of `table`.
     pub fn name_lossy_in(&self, table: &SymTab) -> String {
-        String::from_utf8_lossy(self.name_in(table)).into_owned()
+        crate::format::printable_bytes(self.name_in(table))
     }
 }
 
@@ -237,7 +237,7 @@ impl<'d> Elf<'d> {
         for sh in table.iter() {
             let name = table
                 .section_name(endian, sh)
-                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .map(crate::format::printable_bytes)
                 .unwrap_or_else(|_| "<bad name>".into());
             sections.push(Section {
                 name,

@@ -94,29 +94,28 @@ fn modes(layout: &Layout, mode: Option<PagingMode>) -> Result<Vec<PagingMode>, L
 /// ranges lint needs ([`elf::needed_ranges`]), so a cold run reads little
 /// more than those bytes, in large requests.
 fn map_needed(path: &Path) -> Result<Option<memmap2::Mmap>, LintError> {
-    let read_err = |source| LintError::Read {
+    let map = map_regular(path).map_err(|source| LintError::Read {
         path: path.to_path_buf(),
         source,
-    };
-    let file = std::fs::File::open(path).map_err(read_err)?;
-    let meta = file.metadata().map_err(read_err)?;
-    if !meta.is_file() {
-        return Err(read_err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a regular file",
-        )));
+    })?;
+    if let Some(map) = &map {
+        advise(map);
     }
-    if meta.len() == 0 {
+    Ok(map)
+}
+
+/// Memory-maps the regular file `path` read-only (`None` when it is empty):
+/// how lint and `init --from-elf` read an ELF without reading a
+/// hundreds-of-megabytes vmlinux (mostly debug info) into memory.
+pub(crate) fn map_regular(path: &Path) -> std::io::Result<Option<memmap2::Mmap>> {
+    let file = crate::files::open_regular(path)?;
+    if file.metadata()?.len() == 0 {
         return Ok(None);
     }
     // SAFETY: the map is read-only and private to this call. If another
     // process truncates the file while we read it, accesses past the new end
-    // fault (SIGBUS); that is the accepted cost of not reading a
-    // hundreds-of-megabytes vmlinux (mostly debug info we never look at)
-    // into memory.
-    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(read_err)?;
-    advise(&map);
-    Ok(Some(map))
+    // fault (SIGBUS); that is the accepted cost of not copying the file.
+    unsafe { memmap2::Mmap::map(&file) }.map(Some)
 }
 
 /// Tells the kernel how lint reads `map` (see [`map_needed`]).
@@ -164,7 +163,7 @@ fn advise(_: &memmap2::Mmap) {}
 #[cfg(unix)]
 pub fn needed_ranges(path: &Path) -> std::io::Result<Option<Vec<(u64, u64)>>> {
     use std::os::unix::fs::FileExt;
-    let file = std::fs::File::open(path)?;
+    let file = crate::files::open_regular(path)?;
     let file_len = file.metadata()?.len();
     let mut ehdr = [0u8; 64];
     let n = read_at_most(&file, &mut ehdr, 0)?;

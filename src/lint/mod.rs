@@ -34,7 +34,7 @@ mod entry;
 #[cfg(feature = "lint")]
 mod gp;
 #[cfg(feature = "lint")]
-mod input;
+pub(crate) mod input;
 #[cfg(feature = "lint")]
 mod relocations;
 #[cfg(feature = "lint")]

@@ -3,6 +3,7 @@
 //! are documented in `docs/lint.md`.
 
 use super::{Counts, Finding, Lint, LintConfig, LintError, LintReport, Severity};
+use crate::format::printable;
 use crate::layout::Layout;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -112,14 +113,19 @@ fn human(spec: &Path, layout: &Layout, outcomes: &[Outcome], deny_warnings: bool
     for o in outcomes {
         match &o.result {
             Err(e) => {
-                let _ = writeln!(out, "error: {e}");
+                // A file name (a CI job's glob) may hold anything.
+                // Line by line, so the message keeps its own line breaks
+                // and nothing else gets one.
+                let text = e.to_string();
+                let lines: Vec<_> = text.lines().map(printable).collect();
+                let _ = writeln!(out, "error: {}", lines.join("\n"));
             }
             Ok(r) => {
                 let modes: Vec<&str> = r.modes.iter().map(|m| m.name()).collect();
                 let _ = writeln!(
                     out,
                     "{}: {} ELF, symbols from {}, checked against {} ({}, {})",
-                    r.path.display(),
+                    printable(&r.path.display().to_string()),
                     match r.elf_kind {
                         super::ElfKind::Exec => "ET_EXEC",
                         super::ElfKind::Dyn => "ET_DYN",
@@ -419,14 +425,14 @@ fn gh_prop(s: &str) -> String {
 fn github(outcomes: &[Outcome], deny_warnings: bool) -> String {
     let mut out = String::new();
     for o in outcomes {
-        let file = gh_prop(&o.path.display().to_string());
+        let file = gh_prop(&printable(&o.path.display().to_string()));
         match &o.result {
             Err(e) => {
                 let _ = writeln!(
                     out,
                     "::error file={file},title={}::{}",
                     gh_prop(&format!("layoutgen lint: {}", error_kind(e))),
-                    gh_data(&e.to_string())
+                    gh_data(&printable(&e.to_string()))
                 );
             }
             Ok(r) => {

@@ -631,5 +631,8 @@ fn is_input_pattern(s: &str) -> bool {
 /// One-line text that can sit inside a C/linker-script comment: no
 /// comment opener or closer (`-Werror=comment` rejects a nested `/*`).
 pub(crate) fn is_safe_text(s: &str) -> bool {
-    s.len() <= 200 && !s.contains("*/") && !s.contains("/*") && !s.chars().any(char::is_control)
+    s.len() <= 200
+        && !s.contains("*/")
+        && !s.contains("/*")
+        && !s.chars().any(crate::format::is_unprintable)
 }

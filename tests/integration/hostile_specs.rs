@@ -129,8 +129,26 @@ fn very_long_lines_are_shown_as_a_window_with_the_real_column() {
 // 3. Unbounded reads.
 
 #[test]
-fn endless_inputs_stop_at_the_cap() {
+fn endless_inputs_are_refused_and_large_files_stop_at_the_cap() {
+    // A device is refused before it is read (it would never end)...
     for args in [&["check", "/dev/zero"][..], &["show", "--dtb", "/dev/zero"]] {
+        let o = layoutgen(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("character device, not a regular file"),
+            "{args:?}: {err}"
+        );
+    }
+    // ...and a regular file is read up to the cap, not past it.
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(64 << 20)
+        .unwrap();
+    let big = big.to_str().unwrap();
+    for args in [&["check", big][..], &["show", "--dtb", big]] {
         let o = layoutgen(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&o.stderr);
@@ -139,7 +157,7 @@ fn endless_inputs_stop_at_the_cap() {
 }
 
 #[test]
-fn an_oversized_template_is_refused() {
+fn an_oversized_or_endless_template_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let templates = dir.path().join("t");
     std::fs::create_dir(&templates).unwrap();
@@ -147,6 +165,16 @@ fn an_oversized_template_is_refused() {
     let err = match layoutgen::Templates::new(Some(&templates)) {
         Err(e) => e.to_string(),
         Ok(_) => panic!("an endless template was accepted"),
+    };
+    assert!(err.contains("not a regular file"), "{err}");
+    std::fs::remove_file(templates.join("layout.rs.j2")).unwrap();
+    std::fs::File::create(templates.join("layout.rs.j2"))
+        .unwrap()
+        .set_len(2 << 20)
+        .unwrap();
+    let err = match layoutgen::Templates::new(Some(&templates)) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("an oversized template was accepted"),
     };
     assert!(err.contains("larger than"), "{err}");
 }

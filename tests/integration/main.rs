@@ -21,6 +21,7 @@ mod firmware_lint;
 mod fuzz_regressions;
 mod generated_code;
 mod golden;
+mod hostile_io;
 mod hostile_specs;
 mod init;
 mod init_from_elf;

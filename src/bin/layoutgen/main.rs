@@ -7,14 +7,16 @@ use std::process::ExitCode;
 
 mod cli;
 mod commands;
+mod out;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    match commands::run(cli.command) {
-        Ok(code) => ExitCode::from(code),
+    let code = match commands::run(cli.command) {
+        Ok(code) => code,
         Err(e) => {
-            eprint!("{}", commands::render_error(&e));
-            ExitCode::from(e.exit_code())
+            out::eprint(&commands::render_error(&e));
+            e.exit_code()
         }
-    }
+    };
+    ExitCode::from(out::finish(code))
 }

@@ -105,10 +105,11 @@ impl Facts {
 /// describe, or an error naming the file.
 pub fn read(path: &Path) -> Result<Facts, InitError> {
     let shown = path.display();
-    let data =
-        std::fs::read(path).map_err(|e| InitError::Elf(format!("cannot read {shown}: {e}")))?;
-    let arch = arch_to_read(&data);
-    let elf = Elf::parse(&data, arch).map_err(|e| InitError::Elf(format!("{shown}: {e}")))?;
+    let map = crate::lint::input::map_regular(path)
+        .map_err(|e| InitError::Elf(format!("cannot read {shown}: {e}")))?;
+    let data: &[u8] = map.as_deref().unwrap_or(&[]);
+    let arch = arch_to_read(data);
+    let elf = Elf::parse(data, arch).map_err(|e| InitError::Elf(format!("{shown}: {e}")))?;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

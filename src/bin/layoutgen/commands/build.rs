@@ -1,6 +1,7 @@
 //! `layoutgen build`: check the spec, write the outputs and the stamp.
 
 use crate::cli::EmitKind;
+use crate::out::say;
 use layoutgen::emit::OutputSet;
 use layoutgen::emit::write::WriteOutcome;
 use layoutgen::{Error, LoadOptions, Output, load};
@@ -36,21 +37,28 @@ pub fn run(
             })
             .collect(),
     };
+    // The set is written before anything is printed: a reader that goes
+    // away (`| head -1`) cannot cut the set short.
+    let written = set.write(&layout)?;
     let modes: Vec<&str> = layout.modes.iter().map(|m| m.mode.name()).collect();
-    println!(
-        "layoutgen: {} ({}) is sound for {}",
+    let mut report = format!(
+        "layoutgen: {} ({}) is sound for {}\n",
         layout.name,
         spec.display(),
         modes.join(", ")
     );
-    let written = set.write(&layout)?;
     let what = |o: WriteOutcome| match o {
         WriteOutcome::Written => "wrote    ",
         WriteOutcome::Unchanged => "unchanged",
     };
-    for g in &written.files {
-        println!("  {} {}", what(g.outcome), g.path.display());
+    for (outcome, path) in written
+        .files
+        .iter()
+        .map(|g| (g.outcome, &g.path))
+        .chain([(written.stamp.1, &written.stamp.0)])
+    {
+        report.push_str(&format!("  {} {}\n", what(outcome), path.display()));
     }
-    println!("  {} {}", what(written.stamp.1), written.stamp.0.display());
+    say!("{report}");
     Ok(0)
 }

@@ -2,6 +2,7 @@
 
 use super::render_error;
 use crate::cli::{DEFAULT_SPEC, Format};
+use crate::out::{esay, sayln};
 use layoutgen::{LoadOptions, load};
 use std::path::{Path, PathBuf};
 
@@ -22,15 +23,15 @@ pub fn run(mut specs: Vec<PathBuf>, format: Format, dtb: Option<&Path>) -> u8 {
             Format::Human => match &result {
                 Ok(l) => {
                     let modes: Vec<&str> = l.modes.iter().map(|m| m.mode.name()).collect();
-                    println!("{}: ok ({}: {})", spec.display(), l.name, modes.join(", "));
+                    sayln!("{}: ok ({}: {})", spec.display(), l.name, modes.join(", "));
                 }
-                Err(e) => eprint!("{}", render_error(e)),
+                Err(e) => esay!("{}", render_error(e)),
             },
             Format::Json => json.push(layoutgen::diag::check_json(spec, &result)),
         }
     }
     if format == Format::Json {
-        println!("{}", serde_json::to_string_pretty(&json).expect("JSON"));
+        sayln!("{}", serde_json::to_string_pretty(&json).expect("JSON"));
     }
     worst
 }

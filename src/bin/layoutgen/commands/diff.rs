@@ -2,6 +2,7 @@
 //! resolved is an input error (2). Invariant violations do not stop a diff.
 
 use crate::cli::Format;
+use crate::out::{say, sayln};
 use layoutgen::{Error, Layout, LoadOptions, load};
 use std::path::Path;
 
@@ -13,11 +14,11 @@ pub fn run(old: &Path, new: &Path, format: Format) -> Result<u8, Error> {
     let changes = layoutgen::diff::diff(&a, &b);
     let name = |p: &Path, l: &Layout| format!("{} ({})", p.display(), l.name);
     match format {
-        Format::Human => print!(
+        Format::Human => say!(
             "{}",
             layoutgen::diff::render(&name(old, &a), &name(new, &b), &changes)
         ),
-        Format::Json => println!(
+        Format::Json => sayln!(
             "{}",
             serde_json::to_string_pretty(&layoutgen::diff::to_json(
                 &old.display().to_string(),

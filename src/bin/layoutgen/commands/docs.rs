@@ -2,22 +2,20 @@
 //! the spec's structs and the command-line definitions.
 
 use crate::cli::Cli;
+use crate::out::say;
 use clap::CommandFactory;
 use layoutgen::Error;
 use std::path::Path;
 
 pub fn schema() -> Result<u8, Error> {
-    print!("{}", layoutgen::schema::schema_text());
+    say!("{}", layoutgen::schema::schema_text());
     Ok(0)
 }
 
 pub fn completions(shell: clap_complete::Shell) -> Result<u8, Error> {
-    clap_complete::generate(
-        shell,
-        &mut Cli::command(),
-        "layoutgen",
-        &mut std::io::stdout(),
-    );
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "layoutgen", &mut script);
+    say!("{}", String::from_utf8_lossy(&script));
     Ok(0)
 }
 
@@ -33,8 +31,7 @@ pub fn man(out_dir: Option<&Path>) -> Result<u8, Error> {
             clap_mangen::Man::new(command)
                 .render(&mut page)
                 .expect("rendering into memory");
-            use std::io::Write;
-            let _ = std::io::stdout().write_all(&page);
+            say!("{}", String::from_utf8_lossy(&page));
         }
         Some(dir) => {
             let write_err = |source| Error::Write {

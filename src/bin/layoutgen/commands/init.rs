@@ -3,6 +3,7 @@
 
 use super::usage;
 use crate::cli::ArchDefaultsArg;
+use crate::out::{esay, say, sayln};
 use layoutgen::Error;
 use layoutgen::arch::PagingMode;
 use layoutgen::emit::write::{NewFile, write_new};
@@ -66,7 +67,7 @@ pub fn run(a: Args) -> Result<u8, Error> {
     let text = match text {
         Ok(text) => text,
         Err(InitError::Check(report)) => {
-            eprint!("{}", report.render_for_stderr());
+            esay!("{}", report.render_for_stderr());
             return usage(
                 "these options give a layout that fails its checks (above); nothing was written",
             );
@@ -88,11 +89,11 @@ pub fn run(a: Args) -> Result<u8, Error> {
             });
         }
     }
-    println!(
+    sayln!(
         "wrote {}: it passes `layoutgen check {}`; edit it, then use it from the kernel:\n",
         a.path.display(),
         a.path.display()
     );
-    print!("{}", init::build_rs_snippet(&a.path.display().to_string()));
+    say!("{}", init::build_rs_snippet(&a.path.display().to_string()));
     Ok(0)
 }

@@ -2,6 +2,7 @@
 
 use super::{render_error, usage};
 use crate::cli::DenyArg;
+use crate::out::{esay, say};
 use layoutgen::arch::PagingMode;
 use layoutgen::lint::{self, Format, Lint, LintRun, Options, Outcome};
 use layoutgen::{Error, LoadOptions, load};
@@ -32,7 +33,7 @@ pub fn run(
     let layout = match load(spec, &LoadOptions::default()) {
         Ok(layout) => layout,
         Err(e) => {
-            eprint!("{}", render_error(&e));
+            esay!("{}", render_error(&e));
             return Ok(2);
         }
     };
@@ -64,6 +65,6 @@ pub fn run(
             .collect(),
         deny_warnings,
     };
-    print!("{}", run.render(format));
+    say!("{}", run.render(format));
     Ok(run.exit_code())
 }

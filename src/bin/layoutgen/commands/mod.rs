@@ -1,6 +1,7 @@
 //! One file per command. Each parses what clap gave it, calls one library
 //! function and prints the result; the work is in the library.
 
+use crate::out::esayln;
 mod build;
 mod check;
 mod diff;
@@ -105,6 +106,6 @@ fn error_label() -> &'static str {
 
 /// A usage error: the message, exit status 2.
 fn usage(message: &str) -> Result<u8, Error> {
-    eprintln!("{}: {message}", error_label());
+    esayln!("{}: {message}", error_label());
     Ok(2)
 }

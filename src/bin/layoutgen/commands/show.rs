@@ -3,6 +3,7 @@
 //! reports them (exit 1).
 
 use super::usage;
+use crate::out::{esay, esayln, say};
 use layoutgen::arch::PagingMode;
 use layoutgen::emit::show::Show;
 use layoutgen::emit::show::ShowFormat;
@@ -25,7 +26,7 @@ pub fn run(a: Args) -> Result<u8, Error> {
         let linked_end = match layoutgen::lint::linked_end(&layout, elf) {
             Ok(end) => end,
             Err(e) => {
-                eprintln!("error: {e}");
+                esayln!("error: {e}");
                 return Ok(2);
             }
         };
@@ -77,10 +78,10 @@ pub fn run(a: Args) -> Result<u8, Error> {
         device_pages: a.device_pages,
         findings: &findings,
     };
-    print!("{}", shown.render(a.format));
+    say!("{}", shown.render(a.format));
     if !findings.is_empty() {
         let text = layoutgen::pipeline::spec_text_for_report(a.spec);
-        eprint!(
+        esay!(
             "{}",
             Report::new(a.spec, &text, findings).render_for_stderr()
         );
