@@ -188,6 +188,21 @@ pub(super) fn load(l: &Layout, f: &mut Findings) {
             "use section_align = \"2MiB\" (Linux SECTION_ALIGN with strict RWX), or code_model = \"fixed\"".into());
     }
     let im = &l.image;
+    // Without paging the image runs at the address it was loaded to; only a
+    // relocating image can run linked elsewhere.
+    let bare = l
+        .modes
+        .iter()
+        .all(|m| m.mode == crate::arch::PagingMode::Bare);
+    if bare && !l.code_model.is_relocatable() {
+        for m in &l.modes {
+            if m.image_link != im.lma {
+                f.at(Rule::Load, "image.link", "not where the image is loaded",
+                    format!("without paging the image runs where it is loaded ({}), but it is linked at {}: every absolute address in it would be off by {}", hex(im.lma), hex(m.image_link), hex(m.image_link.wrapping_sub(im.lma))),
+                    "link the image at its load address (image.link = \"ram.load\")".into());
+            }
+        }
+    }
     match im.phys_align {
         None if im.lma != l.ram.load => {
             f.at(Rule::Load, "image.lma", "not where the image runs",
@@ -229,6 +244,74 @@ pub(super) fn load(l: &Layout, f: &mut Findings) {
                     ),
                 );
             }
+        }
+    }
+}
+
+/// Input sections that hold only zero-initialised data, the only ones a
+/// `nobits` (NOLOAD) section may take (anything else would be loaded as
+/// zeros: code, initial values): `COMMON`, or a name with a `bss`
+/// component (`.bss.*`, `.sbss`, `.tbss`, Linux's `.init.bss` and
+/// `.bss..page_aligned`).
+fn zero_initialised(pattern: &str) -> bool {
+    pattern == "COMMON"
+        || pattern
+            .split('.')
+            .any(|c| matches!(c, "bss" | "sbss" | "tbss" | "lbss" | "dynbss"))
+}
+
+pub(super) fn nobits(l: &Layout, f: &mut Findings) {
+    let small_data = l.image.small_data_section(l).map(|s| s.name.as_str());
+    for s in l.image.sections.iter().filter(|s| s.nobits) {
+        let key = format!("image.section.{}.nobits", s.id);
+        if s.execute {
+            f.at(
+                Rule::Nobits,
+                &key,
+                "code without file contents",
+                format!(
+                    "section `{}` is executable and `nobits`: its code would be loaded as zeros",
+                    s.name
+                ),
+                "remove `nobits = true` (only zero-initialised data, .bss, is nobits)".into(),
+            );
+            continue;
+        }
+        let loaded: Vec<&str> = s
+            .input
+            .iter()
+            .chain(s.inserts.iter().flat_map(|i| &i.input))
+            .map(String::as_str)
+            .filter(|p| !zero_initialised(p))
+            .collect();
+        if !loaded.is_empty() {
+            f.at(
+                Rule::Nobits,
+                &key,
+                "initialised inputs in a nobits section",
+                format!(
+                    "section `{}` is `nobits` but takes {}, which hold initial values that would be lost (loaded as zeros)",
+                    s.name,
+                    loaded.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+                ),
+                "give those inputs a section with contents, or remove `nobits = true`".into(),
+            );
+        }
+        if small_data == Some(s.name.as_str()) {
+            f.at(
+                Rule::Nobits,
+                if l.gp.section.as_deref() == Some(s.name.as_str()) {
+                    "gp.section"
+                } else {
+                    &key
+                },
+                "small data folded into a nobits section",
+                format!(
+                    "small data (.sdata, .srodata) would be folded into `{}`, which is `nobits`: initialised small variables would lose their values",
+                    s.name
+                ),
+                "set gp.section to a writable section with contents (\".data\"), or place .sdata in its own section".into(),
+            );
         }
     }
 }

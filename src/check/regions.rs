@@ -142,6 +142,20 @@ pub(super) fn wrap(l: &Layout, f: &mut Findings) {
             .mode = Some(m.mode);
         }
     }
+    // The load addresses (p_paddr) run from image.lma for the image's size.
+    if l.image.lma as u128 + l.image.max_size as u128 > TOP_U128 {
+        f.at(
+            Rule::Wrap,
+            "image.lma",
+            "load addresses wrap",
+            format!(
+                "the image's load addresses from image.lma {} for image.max_size {} wrap past 2^64",
+                hex(l.image.lma),
+                human_size(l.image.max_size as u128)
+            ),
+            "image.lma is a physical address in RAM (usually ram.load)".into(),
+        );
+    }
     if l.ram.base as u128 + l.ram.max_size as u128 > TOP_U128 {
         f.at(
             Rule::Wrap,
@@ -227,6 +241,7 @@ pub(super) fn align(l: &Layout, f: &mut Findings) {
             );
         }
     }
+    image_alignments(l, f);
     if !l.ram.base.is_multiple_of(PAGE_SIZE) {
         f.at(
             Rule::Align,
@@ -318,6 +333,71 @@ pub(super) fn leaf(l: &Layout, f: &mut Findings) {
                         "set image.link = \"linear_map.start + ram.load - ram.base\"".into())
                         .mode = Some(m.mode);
                 }
+            }
+        }
+    }
+}
+
+/// The image's own alignments and sizes: what the linkers accept (rust-lld
+/// refuses an `ALIGN` that is not a power of two; GNU ld silently rounds)
+/// and what the ABI needs (the stack pointer 16-byte aligned on riscv64
+/// and aarch64).
+fn image_alignments(l: &Layout, f: &mut Findings) {
+    let im = &l.image;
+    if !is_pow2(im.end_align) {
+        f.at(
+            Rule::Align,
+            "image.end_align",
+            "not a power of two",
+            format!(
+                "image.end_align {} is not a power of two",
+                hex(im.end_align)
+            ),
+            "use a power of two: \"4KiB\" (Linux), or leave it to default to section_align".into(),
+        );
+    }
+    if !im.stack_size.is_multiple_of(16) {
+        f.at(
+            Rule::Align,
+            "image.stack_size",
+            "not a multiple of 16",
+            format!(
+                "image.stack_size {} is not a multiple of 16: the stack top would break the ABI's 16-byte stack-pointer alignment (an alignment fault on aarch64)",
+                hex(im.stack_size)
+            ),
+            format!("use {}", hex(im.stack_size.next_multiple_of(16))),
+        );
+    }
+    for s in &im.sections {
+        for (n, ins) in s.inserts.iter().enumerate() {
+            let key = format!("image.section.{}.insert.{n}", s.id);
+            if !is_pow2(ins.align) {
+                f.at(
+                    Rule::Align,
+                    &format!("{key}.align"),
+                    "not a power of two",
+                    format!(
+                        "insert `{}` align {} is not a power of two",
+                        ins.symbol,
+                        hex(ins.align)
+                    ),
+                    "use a power of two: \"4KiB\" (xv6's trampoline page)".into(),
+                );
+            }
+            let limit = s.max_size.unwrap_or(im.max_size).min(im.max_size);
+            if ins.size == 0 || ins.size > limit {
+                f.at(
+                    Rule::Align,
+                    &format!("{key}.size"),
+                    if ins.size == 0 { "empty" } else { "larger than its section may be" },
+                    format!(
+                        "insert `{}` size {} must be at least one byte and at most {} (the section's max_size, or the image's)",
+                        ins.symbol,
+                        hex(ins.size),
+                        human_size(limit as u128)
+                    ),
+                    "give the size the inputs must fill, e.g. \"4KiB\"".into(),
+                );
             }
         }
     }

@@ -97,6 +97,8 @@ declare_rules! {
     Segment = "segment" => image::segments;
     /// The load rule: where the image's bytes are physically.
     Load = "load" => image::load;
+    /// Sections without file contents (`nobits`) hold only zero-initialised data.
+    Nobits = "nobits" => image::nobits;
 }
 
 impl Serialize for Rule {

@@ -314,19 +314,10 @@ impl<'a> Context<'a> {
             image_start_symbols: or_private(&layout.image.start_symbols, "__layoutgen_image_start"),
             image_end_symbols: or_private(&layout.image.end_symbols, "__layoutgen_image_end"),
             // Small data is a riscv ABI matter (.sdata/.sbss/.srodata).
-            small_data_section: if layout.image.places_small_data()
-                || !layout.arch.facts().global_pointer
-            {
-                None
-            } else if layout.gp.policy == GpPolicy::Relax {
-                layout.gp.section.clone()
-            } else {
-                sections
-                    .iter()
-                    .find(|s| s.write && !s.nobits)
-                    .or_else(|| sections.iter().find(|s| s.write))
-                    .map(|s| s.name.clone())
-            },
+            small_data_section: layout
+                .image
+                .small_data_section(layout)
+                .map(|s| s.name.clone()),
             ro_tables_after,
             rw_tables_after,
             ro_tables: undeclared(&[".dynsym", ".dynstr", ".hash", ".gnu.hash", ".rela.dyn"]),

@@ -104,6 +104,24 @@ impl Image {
 
     /// Whether some section places small data itself (by name or input
     /// pattern); otherwise the generated script folds it into `gp.section`.
+    /// The section the generated script folds small data (`.sdata`,
+    /// `.srodata`, `.sbss`) into, when the spec does not place it itself:
+    /// gp's section with relaxation, else the first writable section with
+    /// file contents. `None` where the architecture has no small data.
+    pub fn small_data_section<'a>(&'a self, layout: &'a Layout) -> Option<&'a Section> {
+        if self.places_small_data() || !layout.arch.facts().global_pointer {
+            return None;
+        }
+        if layout.gp.policy == crate::spec::GpPolicy::Relax {
+            let name = layout.gp.section.as_deref()?;
+            return self.sections.iter().find(|s| s.name == name);
+        }
+        self.sections
+            .iter()
+            .find(|s| s.write && !s.nobits)
+            .or_else(|| self.sections.iter().find(|s| s.write))
+    }
+
     pub fn places_small_data(&self) -> bool {
         let small = |p: &str| {
             [".sdata", ".srodata", ".sbss"]

@@ -746,6 +746,19 @@ impl<'s> ModeContext<'s> {
         let facts = spec.arch.get_ref().facts();
         match &im.relocator {
             Some(r) => {
+                if r.get_ref().types.is_empty() {
+                    diags.push(
+                        Diagnostic::new(
+                            Rule::Structure,
+                            "`image.relocator.types` is empty: a relocator that applies no type leaves every dynamic relocation unapplied",
+                        )
+                        .label(Label::primary("image.relocator.types", r.span(), "no types"))
+                        .help(format!(
+                            "list the types the boot code applies, e.g. types = [\"{}\"]",
+                            facts.dynamic_relocations.first().map_or("R_RISCV_RELATIVE", |(n, _)| *n)
+                        )),
+                    );
+                }
                 let mut types = Vec::new();
                 let mut type_names = Vec::new();
                 for name in &r.get_ref().types {
