@@ -56,6 +56,7 @@ pub mod image;
 pub mod kaslr;
 pub mod paging;
 pub mod reloc;
+pub mod rt;
 pub mod selftest;
 pub mod text;
 

@@ -14,7 +14,7 @@
 //!   relocatable one one load of the recorded run-time offset, as Linux's
 //!   `__pa` of a kernel address reads `kernel_map.va_kernel_pa_offset`.
 
-use crate::early::Boot;
+use crate::Boot;
 use crate::layout;
 
 /// The conversions' proof that the mode was recorded. The probes are
@@ -74,7 +74,7 @@ pub fn check(boot: &Boot) -> u32 {
     ok &= pa
         == here
             .wrapping_sub(boot.run)
-            .wrapping_add(crate::placement::load_pa())
+            .wrapping_add(boot.load)
         && walk(here) == Some(pa)
         && black_box(probe_kernel_phys_to_virt)(black_box(pa)) == here;
     crate::println!("check probes: {}", if ok { "ok" } else { "FAIL" });

@@ -214,6 +214,8 @@ pub struct TrapFrame {
 pub trait Kernel: 'static {
     /// Output before and after paging, and the way out.
     type Console: Putc + Exit;
+    /// The name the first line printed starts with (`NAME: entered at`).
+    const NAME: &'static [u8] = b"layoutgen-rt";
     /// The generated `layout::PagingMode`.
     type Mode: Copy + 'static;
     /// `layoutgen_rt::layout!(layout)`.
@@ -236,8 +238,12 @@ pub trait Kernel: 'static {
         puts::<Self::Console>(b"\nRESULT: FAIL unexpected trap\n");
         <Self::Console as Exit>::exit(2)
     }
-    /// Where the exit device is now (physical: first the kernel's default,
-    /// then the device tree's). Before paging, MMU off.
+    /// The exit device (physical) when the device tree names none: 0, none
+    /// (QEMU `virt`'s test finisher is 0x10_0000).
+    const EXIT_DEVICE: u64 = 0;
+    /// Where the exit device is now (physical: first [`Self::EXIT_DEVICE`],
+    /// then the device tree's). Before paging, MMU off; `main` finds the
+    /// address to use from then on in [`Boot::finisher_va`].
     fn exit_device(_pa: u64) {}
     /// The mode and run address are chosen (before relocation and paging):
     /// record them for the generated conversions (`layout::Running`).

@@ -9,7 +9,6 @@
 
 use super::{Boot, Kaslr, Kernel, Layout, ModeMap, Sections, TrapFrame};
 use crate::fdt;
-use crate::image;
 use crate::kaslr;
 use crate::paging::riscv64::{self, Sv};
 use crate::paging::{Builder, Flags, KernelMap, Table};
@@ -58,7 +57,10 @@ pub unsafe extern "C" fn early<K: Kernel>(hartid: u64, dtb: u64, boot: *mut Boot
     boot.hartid = hartid;
     boot.dtb = dtb;
     boot.load = sym!("_start");
-    puts::<K::Console>(b"layoutgen-rt: entered at ");
+    boot.finisher_pa = K::EXIT_DEVICE;
+    K::exit_device(boot.finisher_pa);
+    puts::<K::Console>(K::NAME);
+    puts::<K::Console>(b": entered at ");
     put_hex::<K::Console>(boot.load);
     puts::<K::Console>(if l.machine {
         b" (M-mode, no paging), dtb "
@@ -73,15 +75,13 @@ pub unsafe extern "C" fn early<K: Kernel>(hartid: u64, dtb: u64, boot: *mut Boot
     }
     if l.machine {
         boot.run = boot.load;
-        boot.finisher_pa = boot.info.finisher.unwrap_or(0);
         boot.finisher_va = boot.finisher_pa;
         K::record(boot);
         K::main(boot)
     }
-    boot.finisher_pa = match boot.info.finisher {
-        Some(f) => f,
-        None => boot.finisher_pa,
-    };
+    if let Some(f) = boot.info.finisher {
+        boot.finisher_pa = f;
+    }
     K::exit_device(boot.finisher_pa);
     check_placement::<K>(l, boot.load, boot.info.ram());
     let m = choose_mode::<K>(boot);
@@ -321,7 +321,6 @@ fn build_page_tables<K: Kernel>(boot: &mut Boot<K::Mode>, m: &ModeMap<K::Mode>) 
     boot.root_pa = b.root_pa();
     boot.pt_pages = b.pt_pages();
     boot.leaves = b.leaves();
-    let _ = image::SECTION_IDS;
 }
 
 /// The entry from the boot loader for kernel type `$k` (a
@@ -335,10 +334,9 @@ macro_rules! entry {
         $crate::entry!($k, ".text");
     };
     ($k:ty, $trap_section:literal) => {
-        const _: () = {
-            static mut BOOT: $crate::rt::Boot<<$k as $crate::rt::Kernel>::Mode> =
-                $crate::rt::Boot::new(<$k as $crate::rt::Kernel>::LAYOUT.first_mode());
-            core::arch::global_asm!(
+        static mut __LAYOUTGEN_RT_BOOT: $crate::rt::Boot<<$k as $crate::rt::Kernel>::Mode> =
+            $crate::rt::Boot::new(<$k as $crate::rt::Kernel>::LAYOUT.first_mode());
+        core::arch::global_asm!(
                 // The image's first byte: OpenSBI (or QEMU's reset vector,
                 // for M-mode firmware) enters here, a0 = hart id, a1 = DTB.
                 ".section .text.entry, \"ax\"",
@@ -448,11 +446,10 @@ macro_rules! entry {
                 "call {main}",
                 machine = const <$k as $crate::rt::Kernel>::LAYOUT.machine as u8,
                 gp = const <$k as $crate::rt::Kernel>::LAYOUT.gp_relax as u8,
-                boot = sym BOOT,
+                boot = sym __LAYOUTGEN_RT_BOOT,
                 early = sym $crate::rt::riscv64::early::<$k>,
                 trap = sym $crate::rt::riscv64::trap::<$k>,
                 main = sym $crate::rt::riscv64::main::<$k>,
-            );
-        };
+        );
     };
 }
