@@ -74,12 +74,14 @@ impl rt::Kernel for Kernel {
     fn record(boot: &Boot) {
         // Once: the conversions of the running kernel read what this
         // records (one word each), never the mode (layout.rs, `Running`).
-        let _running = layout::Running::record(boot.mode)
+        let running = layout::Running::record(boot.mode)
             .unwrap_or_else(|| console::fail(b"no layout for mode"));
         // Inside the linear map the image's conversions are the linear
         // map's: nothing to record.
         #[cfg(all(relocatable, not(image_in_linear_map)))]
-        _running.record_image(boot.run, boot.load);
+        running.record_image(boot.run, boot.load);
+        #[cfg(not(all(relocatable, not(image_in_linear_map))))]
+        let _ = running;
     }
 
     #[cfg(relocatable)]

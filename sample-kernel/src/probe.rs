@@ -18,11 +18,11 @@ use crate::Boot;
 use crate::layout;
 
 /// The conversions' proof that the mode was recorded. The probes are
-/// `extern "C"` functions that cannot carry the token; `early_main`
+/// `extern "C"` functions that cannot carry the token; the runtime's `record` hook
 /// recorded the mode (and the image's place) before paging, long before
 /// anything calls them.
 fn running() -> layout::Running {
-    // SAFETY: recorded in `early_main`, before paging is turned on.
+    // SAFETY: recorded in the runtime's `record` hook, before paging is turned on.
     unsafe { layout::Running::assume_recorded() }
 }
 
