@@ -71,10 +71,7 @@ pub fn check(boot: &Boot) -> u32 {
     }
     let here = layoutgen_rt::sym!("kmain");
     let pa = black_box(probe_kernel_virt_to_phys)(black_box(here));
-    ok &= pa
-        == here
-            .wrapping_sub(boot.run)
-            .wrapping_add(boot.load)
+    ok &= pa == here.wrapping_sub(boot.run).wrapping_add(boot.load)
         && walk(here) == Some(pa)
         && black_box(probe_kernel_phys_to_virt)(black_box(pa)) == here;
     crate::println!("check probes: {}", if ok { "ok" } else { "FAIL" });

@@ -12,14 +12,14 @@
 //! `layoutgen_rt::selftest`; this module adds the riscv side (fault causes,
 //! the accesses that provoke them, `gp`, the CSRs) and this kernel's own.
 
-use crate::console::Console;
 use crate::Boot;
-use layoutgen_rt::rt::Kaslr;
+use crate::console::Console;
 use crate::layout::{
     self, CODE_MODEL, CodeModel, GP_POLICY, GpPolicy, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE,
     LAYOUT_NAME, LOAD_ADDRESS, ModeLayout, SECTIONS, STACK_SIZE,
 };
 use crate::println;
+use layoutgen_rt::rt::Kaslr;
 use layoutgen_rt::rt::TrapFrame;
 use layoutgen_rt::selftest::{ExpectedFault, probe_symbols};
 use layoutgen_rt::{image, sym};

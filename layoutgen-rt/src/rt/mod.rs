@@ -347,6 +347,16 @@ macro_rules! sections {
     }};
 }
 
+/// The entry from the boot loader: riscv64 only so far (see
+/// [`riscv64`]'s `entry!`).
+#[cfg(not(target_arch = "riscv64"))]
+#[macro_export]
+macro_rules! entry {
+    ($($t:tt)*) => {
+        compile_error!("layoutgen_rt::entry! supports riscv64 only so far");
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,6 +377,30 @@ mod tests {
             [0x1000, 0x2900, 0x2fff, 0x3000, 0x40ff, 0x4100, 0xfff].map(at),
             [RX, RX, RX, RW, RW, RW, RW]
         );
+    }
+
+    /// The sample kernel's committed `layout.rs`, as a kernel includes it.
+    #[allow(dead_code, clippy::all)]
+    mod sv39 {
+        include!("../../../sample-kernel/layout/layout.rs");
+    }
+
+    #[test]
+    fn layout_from_the_generated_file() {
+        const L: Layout<sv39::PagingMode> = crate::layout!(sv39);
+        const { assert!(!L.machine && L.gp_relax && !L.relocatable) };
+        assert_eq!(L.first_mode(), sv39::PagingMode::Sv39);
+        assert_eq!(
+            (L.load_address, L.image_link, L.section_align),
+            (0x8020_0000, 0xffff_ffff_8020_0000, 0x20_0000)
+        );
+        let m = L.modes[0].expect("sv39");
+        assert_eq!((m.satp, m.levels), (8, 3));
+        assert_eq!(m.linear_offset, sv39::sv39::LINEAR_OFFSET);
+        assert_eq!(m.linear_leaf, sv39::sv39::LINEAR_MAP.leaf);
+        assert_eq!(m.fixmap, Some(sv39::sv39::FIXMAP.start));
+        assert_eq!(m.kaslr, None);
+        assert_eq!(L.modes[1], None);
     }
 
     #[test]

@@ -138,7 +138,7 @@ fn check_placement<K: Kernel>(l: &Layout<K::Mode>, pa: u64, ram: &[(u64, u64)]) 
         None if pa != l.load_address => {
             fail::<K>(b"loaded away from ram.load, and the layout has no image.phys_align")
         }
-        Some(a) if pa % a != 0 => {
+        Some(a) if !pa.is_multiple_of(a) => {
             fail::<K>(b"loaded at an address that is not a multiple of image.phys_align")
         }
         Some(_) if !ram.iter().any(|&(s, n)| pa >= s && pa - s < n) => {
