@@ -51,21 +51,27 @@ struct Kernel;
 impl rt::Kernel for Kernel {
     type Console = Console;
     type Mode = layout::PagingMode;
-    const NAME: &'static [u8] = b"sample-kernel";
     #[cfg(not(bare))]
     const LAYOUT: rt::Layout<layout::PagingMode> = layoutgen_rt::layout!(layout);
     #[cfg(bare)]
     const LAYOUT: rt::Layout<layout::PagingMode> = layoutgen_rt::layout!(machine layout);
+
+    fn sections() -> rt::Sections {
+        layoutgen_rt::sections!(layout)
+    }
+
+    fn main(boot: &'static Boot) -> ! {
+        kmain(boot)
+    }
+
+    // The hooks, all optional.
+    const NAME: &'static [u8] = b"sample-kernel";
     // M-mode firmware writes the finisher at the layout's `test` region;
     // an S-mode kernel uses the device tree's or QEMU's default.
     #[cfg(bare)]
     const EXIT_DEVICE: u64 = layout::bare::TEST.start;
     #[cfg(not(bare))]
     const EXIT_DEVICE: u64 = console::VIRT_TEST_FINISHER;
-
-    fn sections() -> rt::Sections {
-        layoutgen_rt::sections!(layout)
-    }
 
     fn exit_device(pa: u64) {
         console::FINISHER.store(pa, Ordering::Relaxed);
@@ -94,10 +100,6 @@ impl rt::Kernel for Kernel {
 
     fn trap(f: &mut TrapFrame, cause: u64, tval: u64) {
         trap_handler(f, cause, tval)
-    }
-
-    fn main(boot: &'static Boot) -> ! {
-        kmain(boot)
     }
 }
 
