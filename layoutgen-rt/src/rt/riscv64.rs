@@ -9,6 +9,7 @@
 
 use super::{Boot, Kaslr, Kernel, Layout, ModeMap, Sections, TrapFrame};
 use crate::fdt;
+use crate::image;
 use crate::kaslr;
 use crate::paging::riscv64::{self, Sv};
 use crate::paging::{Builder, Flags, KernelMap, Table};
@@ -26,6 +27,16 @@ pub const POOL_PAGES: usize = 64;
 
 static mut POOL: [Table; POOL_PAGES] = [Table::EMPTY; POOL_PAGES];
 static mut PROBE: [Table; 3] = [Table::EMPTY; 3];
+
+/// The pool's address. The generic code that uses it is compiled in the
+/// kernel's crate, with the kernel's flags: under `-C
+/// relocation-model=pie` a static of another crate is reached through the
+/// GOT there, an absolute address, wrong before paging. This crate's own
+/// functions (not inlined into the kernel) reach it PC-relatively.
+#[inline(never)]
+fn pool() -> *mut [Table; POOL_PAGES] {
+    &raw mut POOL
+}
 
 unsafe extern "C" {
     /// `entry!`'s: `satp`, then the jump to `va - pa` above, then `main`.
@@ -151,7 +162,8 @@ fn check_placement<K: Kernel>(l: &Layout<K::Mode>, pa: u64, ram: &[(u64, u64)]) 
 /// Does the hart accept `satp.MODE` `mode`? (WARL: an unsupported mode
 /// leaves `satp` unchanged.) The probe tables map the 1 GiB around this
 /// code to itself in every mode, so the instructions after the write
-/// still fetch.
+/// still fetch. Not inlined: see [`pool`].
+#[inline(never)]
 fn probe(mode: u64) -> bool {
     let here = sym!("_start") & !((1 << 30) - 1);
     let p = (&raw mut PROBE).cast::<[u64; 512]>();
@@ -278,6 +290,27 @@ fn relocate<K: Kernel>(l: &Layout<K::Mode>, load: u64, run: u64) -> u64 {
         .unwrap_or_else(|e| fail::<K>(e))
 }
 
+/// The sections' addresses, physical. `linked_sections()` takes them as
+/// the kernel's code model does: PC-relatively (physical already) with
+/// medany, but through the GOT with `-C relocation-model=pie`/`pic`, whose
+/// words hold run-time virtual addresses once the image is relocated.
+fn physical(mut s: Sections, run: u64, load: u64, size: u64) -> Sections {
+    let at = |a: u64| image::early_addr(a, run, load, size);
+    let mut i = 0;
+    while i < s.count() {
+        let start = s.start[i];
+        // The end may be the window's end: convert its last byte.
+        s.end[i] = if s.end[i] > start {
+            at(s.end[i] - 1) + 1
+        } else {
+            at(start)
+        };
+        s.start[i] = at(start);
+        i += 1;
+    }
+    s
+}
+
 /// The linear map of all RAM, the image window at `run` (or inside the
 /// linear map) with each section's flags, and the exit device's page at
 /// the start of the fixmap.
@@ -285,14 +318,14 @@ fn build_page_tables<K: Kernel>(boot: &mut Boot<K::Mode>, m: &ModeMap<K::Mode>) 
     let l = &K::LAYOUT;
     // SAFETY: the pool is ours alone, used only here; its address is its
     // physical address (the MMU is off).
-    #[allow(clippy::deref_addrof)] // `&mut POOL` is a static-mut reference
-    let pool = unsafe { &mut *(&raw mut POOL) };
+    let pool = unsafe { &mut *pool() };
     let pool_pa = pool.as_ptr() as u64;
     let mut b = Builder::<Sv>::new(m.levels, pool, pool_pa);
     let sections: Sections = K::sections();
     if sections.overflowed() {
         fail::<K>(b"more image sections than layoutgen_rt::rt::MAX_SECTIONS");
     }
+    let sections = physical(sections, boot.run, boot.load, l.image_max_size);
     let n = sections.count();
     let bounds = sections.bounds();
     b.map_kernel(&KernelMap {
