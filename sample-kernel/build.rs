@@ -145,8 +145,8 @@ fn main() {
         // the link-time value into each word too (lld leaves zeros
         // otherwise; GNU ld always writes it and has no such option), and
         // `--no-dynamic-linker` drops `.interp`. The kernel applies the
-        // relocations itself at boot (src/early.rs, with
-        // layoutgen_rt::reloc).
+        // relocations itself at boot (layoutgen-rt's
+        // runtime, with the `rela_dyn` hook in src/main.rs).
         "semi-pic" | "pie" => {
             println!("cargo:rustc-cfg=relocatable");
             let mut args = vec!["-pie", "-znotext", "--no-dynamic-linker"];

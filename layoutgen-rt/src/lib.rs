@@ -13,6 +13,8 @@
 //!   pointers read from the image's data, the linker-symbol macro [`sym!`].
 //! - [`kaslr`]: choosing a KASLR slot from a seed.
 //! - [`reloc`]: applying the image's `*_RELATIVE` relocations.
+//! - [`rt`]: the runtime: [`entry!`], [`rt::Kernel`], [`layout!`],
+//!   [`sections!`].
 //! - [`selftest`]: the `check NAME: ok` / `RESULT:` reporter and the
 //!   self-checks both kernels run once paging is on.
 //!
@@ -40,14 +42,14 @@
 //! PC-relative whatever the flags, a linker symbol's address, is the
 //! [`sym!`] macro, whose `lla` or `adrp`/`add` sits at the use site.
 //!
-//! # What it will grow into
+//! # The runtime
 //!
-//! A runtime crate in the manner of `riscv-rt` / `cortex-m-rt`: the entry
-//! from the loader, BSS and stack set-up, a trap-vector hook, the early
-//! page tables built from the generated layout, the jump to the kernel's
-//! virtual address, then an `#[entry]` function. The modules here are the
-//! pieces that needs; the assembly entry points and the architecture's
-//! registers are still each kernel's own.
+//! [`rt`] puts these pieces together in the manner of `riscv-rt`: the
+//! entry from the loader, BSS and stack set-up, a trap-vector hook, the
+//! early page tables built from the generated layout, the jump to the
+//! kernel's virtual address, then the kernel's [`rt::Kernel::main`]
+//! (docs/runtime.md). riscv64 only so far; aarch64's entry is still the
+//! sample kernel's own.
 
 #![cfg_attr(not(test), no_std)]
 
@@ -56,6 +58,7 @@ pub mod image;
 pub mod kaslr;
 pub mod paging;
 pub mod reloc;
+pub mod rt;
 pub mod selftest;
 pub mod text;
 

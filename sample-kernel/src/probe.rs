@@ -14,15 +14,15 @@
 //!   relocatable one one load of the recorded run-time offset, as Linux's
 //!   `__pa` of a kernel address reads `kernel_map.va_kernel_pa_offset`.
 
-use crate::early::Boot;
+use crate::Boot;
 use crate::layout;
 
 /// The conversions' proof that the mode was recorded. The probes are
-/// `extern "C"` functions that cannot carry the token; `early_main`
+/// `extern "C"` functions that cannot carry the token; the runtime's `record` hook
 /// recorded the mode (and the image's place) before paging, long before
 /// anything calls them.
 fn running() -> layout::Running {
-    // SAFETY: recorded in `early_main`, before paging is turned on.
+    // SAFETY: recorded in the runtime's `record` hook, before paging is turned on.
     unsafe { layout::Running::assume_recorded() }
 }
 
@@ -71,10 +71,7 @@ pub fn check(boot: &Boot) -> u32 {
     }
     let here = layoutgen_rt::sym!("kmain");
     let pa = black_box(probe_kernel_virt_to_phys)(black_box(here));
-    ok &= pa
-        == here
-            .wrapping_sub(boot.run)
-            .wrapping_add(crate::placement::load_pa())
+    ok &= pa == here.wrapping_sub(boot.run).wrapping_add(boot.load)
         && walk(here) == Some(pa)
         && black_box(probe_kernel_phys_to_virt)(black_box(pa)) == here;
     crate::println!("check probes: {}", if ok { "ok" } else { "FAIL" });

@@ -12,13 +12,15 @@
 //! `layoutgen_rt::selftest`; this module adds the riscv side (fault causes,
 //! the accesses that provoke them, `gp`, the CSRs) and this kernel's own.
 
+use crate::Boot;
 use crate::console::Console;
-use crate::early::{Boot, Kaslr};
 use crate::layout::{
     self, CODE_MODEL, CodeModel, GP_POLICY, GpPolicy, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE,
     LAYOUT_NAME, LOAD_ADDRESS, ModeLayout, SECTIONS, STACK_SIZE,
 };
-use crate::{TrapFrame, println};
+use crate::println;
+use layoutgen_rt::rt::Kaslr;
+use layoutgen_rt::rt::TrapFrame;
 use layoutgen_rt::selftest::{ExpectedFault, probe_symbols};
 use layoutgen_rt::{image, sym};
 
@@ -98,7 +100,7 @@ fn symbols(c: &mut Checks, boot: &Boot, ml: &ModeLayout) {
             run == IMAGE_LINK_ADDRESS
         }
         (_, Kaslr::Physical, Some(k)) => {
-            crate::placement::runs_at_its_linear_address(ml, run)
+            runs_at_its_linear_address(boot, ml)
                 && run >= k.start
                 && (run - k.start).is_multiple_of(k.granule)
                 && run + IMAGE_MAX_SIZE <= k.end
@@ -140,6 +142,19 @@ fn symbols(c: &mut Checks, boot: &Boot, ml: &ModeLayout) {
     );
 }
 
+/// `run` is where the linear map maps the image's physical address (an
+/// image linked inside the linear map whose physical address the boot
+/// loader chose).
+fn runs_at_its_linear_address(boot: &Boot, ml: &ModeLayout) -> bool {
+    #[cfg(not(bare))]
+    return ml.image_in_linear_map && boot.run == ml.phys_to_virt(boot.load);
+    #[cfg(bare)]
+    {
+        let _ = (boot, ml);
+        false
+    }
+}
+
 /// xv6's trampoline: the spot the spec promised (aligned, exactly its size,
 /// the end of `.text`) holds the trap entry, and the trap vector points
 /// there: every trap the W^X checks take runs through it.
@@ -173,7 +188,6 @@ mod paged {
 
     use super::*;
     use crate::layout::{IMAGE_OFFSET, SECTION_ALIGN};
-    use crate::placement::load_pa;
     use layoutgen_rt::kaslr::SeedSource;
     use layoutgen_rt::paging::riscv64::Sv;
     use layoutgen_rt::paging::{self, Mapped};
@@ -206,7 +220,7 @@ mod paged {
             image_offset: IMAGE_OFFSET,
             image_size: IMAGE_MAX_SIZE,
             run: boot.run,
-            load: load_pa(),
+            load: boot.load,
             bounds,
             sections: &crate::SECTION_FLAGS,
             section_align: SECTION_ALIGN,
@@ -243,7 +257,7 @@ mod paged {
             Kaslr::Disabled => println!("kaslr: disabled by nokaslr"),
             Kaslr::Physical => println!(
                 "kaslr: from the physical address: pa {:#x} -> va {run:#x} (offset {shift:#x})",
-                load_pa()
+                boot.load
             ),
             Kaslr::Random { seed, source, slot } => {
                 let from = match source {

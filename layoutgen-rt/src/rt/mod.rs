@@ -1,0 +1,414 @@
+//! The runtime: from the boot loader's jump to a kernel's `main` at its
+//! virtual address (docs/runtime.md). A kernel implements [`Kernel`] with
+//! the two bridges from its generated `layout.rs`,
+//! [`layout!`](crate::layout!) and [`sections!`](crate::sections!), and
+//! expands [`entry!`](crate::entry!) once.
+//!
+//! The types here are plain values, usable on the host; the boot code is
+//! in [`riscv64`] (built for that target only).
+
+use crate::fdt::BootInfo;
+use crate::kaslr::SeedSource;
+use crate::paging::{Flags, MAX_LEVELS};
+use crate::selftest::Exit;
+use crate::text::Putc;
+
+#[cfg(target_arch = "riscv64")]
+pub mod riscv64;
+
+/// The most paging modes a layout lists (riscv64: Sv39, Sv48, Sv57).
+pub const MAX_MODES: usize = 3;
+/// The most image sections [`Sections`] holds.
+pub const MAX_SECTIONS: usize = 16;
+
+/// Where a relocatable image may run: `start + i * granule`, `i < slots`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct KaslrRange {
+    pub start: u64,
+    pub granule: u64,
+    pub slots: u64,
+}
+
+/// One paging mode of the layout, as plain numbers.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ModeMap<M> {
+    /// The kernel's own (generated) mode value.
+    pub mode: M,
+    /// `satp.MODE` (0: no paging).
+    pub satp: u64,
+    pub levels: u32,
+    pub linear_offset: u64,
+    /// Size and largest leaf of the linear map region.
+    pub linear_size: u64,
+    pub linear_leaf: u64,
+    pub image_in_linear_map: bool,
+    pub kaslr: Option<KaslrRange>,
+    /// Start of the `fixmap` region, if the mode has one.
+    pub fixmap: Option<u64>,
+}
+
+/// The layout, as plain numbers: what [`layout!`](crate::layout!) takes
+/// from the generated `layout.rs` at compile time. No pointers, so it is
+/// safe to read before paging.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Layout<M> {
+    /// M-mode firmware: no paging, no SBI (a `bare` layout).
+    pub machine: bool,
+    /// gp policy `relax`: gp holds `__global_pointer$`.
+    pub gp_relax: bool,
+    /// A relocatable code model (semi-PIC, PIE).
+    pub relocatable: bool,
+    pub ram_base: u64,
+    pub load_address: u64,
+    pub phys_align: Option<u64>,
+    pub image_link: u64,
+    pub image_max_size: u64,
+    pub section_align: u64,
+    /// The layout's modes, lowest first, `None` past the last.
+    pub modes: [Option<ModeMap<M>>; MAX_MODES],
+}
+
+impl<M: Copy> Layout<M> {
+    /// The first mode: the value [`Boot`] starts with.
+    pub const fn first_mode(&self) -> M {
+        match self.modes[0] {
+            Some(m) => m.mode,
+            None => panic!("a layout lists at least one mode"),
+        }
+    }
+}
+
+/// The image's sections as linked: start, end and flags, in link order.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Sections {
+    pub len: usize,
+    pub start: [u64; MAX_SECTIONS],
+    pub end: [u64; MAX_SECTIONS],
+    pub flags: [Flags; MAX_SECTIONS],
+}
+
+impl Sections {
+    pub const EMPTY: Sections = Sections {
+        len: 0,
+        start: [0; MAX_SECTIONS],
+        end: [0; MAX_SECTIONS],
+        flags: [Flags::NONE; MAX_SECTIONS],
+    };
+
+    /// Appends a section (ignored past [`MAX_SECTIONS`]; see `full`).
+    pub fn push(&mut self, start: u64, end: u64, flags: Flags) {
+        if self.len < MAX_SECTIONS {
+            self.start[self.len] = start;
+            self.end[self.len] = end;
+            self.flags[self.len] = flags;
+        }
+        self.len += 1;
+    }
+
+    /// More sections than [`MAX_SECTIONS`] were pushed.
+    pub fn overflowed(&self) -> bool {
+        self.len > MAX_SECTIONS
+    }
+
+    /// Each section's start, then the last one's end: the `bounds` of
+    /// [`paging::flags_at`](crate::paging::flags_at) (alignment padding
+    /// counts to the section before it, past the end is read-write), for
+    /// `&bounds[..=n]` with `n` = [`Sections::count`].
+    pub fn bounds(&self) -> [u64; MAX_SECTIONS + 1] {
+        let n = self.count();
+        let mut b = [0; MAX_SECTIONS + 1];
+        b[..n].copy_from_slice(&self.start[..n]);
+        if n > 0 {
+            b[n] = self.end[n - 1];
+        }
+        b
+    }
+
+    /// Sections held (at most [`MAX_SECTIONS`]).
+    pub fn count(&self) -> usize {
+        self.len.min(MAX_SECTIONS)
+    }
+}
+
+/// How the run address was chosen.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kaslr {
+    /// The layout has no KASLR range (or the code model is fixed).
+    None,
+    /// `nokaslr` on the command line.
+    Disabled,
+    /// Randomised: seed, where it came from, slot index.
+    Random {
+        seed: u64,
+        source: SeedSource,
+        slot: u64,
+    },
+    /// The image runs where the linear map maps its physical address, which
+    /// the boot loader chose (`image.phys_align` inside the linear map).
+    Physical,
+}
+
+/// What the early boot found and did; `main` gets it. (M-mode firmware
+/// leaves the paging fields at zero.)
+pub struct Boot<M> {
+    pub info: BootInfo,
+    pub hartid: u64,
+    pub dtb: u64,
+    pub mode: M,
+    /// `mode=` on the command line chose it.
+    pub mode_forced: bool,
+    /// Modes the hart accepted in `satp`: sv39, sv48, sv57.
+    pub accepted: [bool; 3],
+    /// Physical address of the image's first byte.
+    pub load: u64,
+    /// Virtual address the image runs at.
+    pub run: u64,
+    pub kaslr: Kaslr,
+    /// `*_RELATIVE` relocations applied, and what applying them cost
+    /// (riscv64: retired instructions).
+    pub relocations: u64,
+    pub relocation_cost: u64,
+    pub root_pa: u64,
+    pub pt_pages: u64,
+    pub leaves: [u64; MAX_LEVELS],
+    /// The exit device (the device tree's test finisher): physical, and
+    /// where the fixmap maps it (equal when there is no fixmap).
+    pub finisher_pa: u64,
+    pub finisher_va: u64,
+}
+
+impl<M: Copy> Boot<M> {
+    pub const fn new(mode: M) -> Self {
+        Boot {
+            info: BootInfo::empty(),
+            hartid: 0,
+            dtb: 0,
+            mode,
+            mode_forced: false,
+            accepted: [false; 3],
+            load: 0,
+            run: 0,
+            kaslr: Kaslr::None,
+            relocations: 0,
+            relocation_cost: 0,
+            root_pa: 0,
+            pt_pages: 0,
+            leaves: [0; MAX_LEVELS],
+            finisher_pa: 0,
+            finisher_va: 0,
+        }
+    }
+}
+
+/// Registers at a trap: `x[2]` is the interrupted `sp`, `epc` is `sepc`
+/// (`mepc` in M-mode), which the handler may change.
+#[repr(C)]
+pub struct TrapFrame {
+    pub x: [u64; 32],
+    pub epc: u64,
+    _pad: u64,
+}
+
+/// A kernel on this runtime: its console, its layout, its `main` and
+/// hooks. [`entry!`](crate::entry!) wires it to the boot loader.
+pub trait Kernel: 'static {
+    /// Output before and after paging, and the way out.
+    type Console: Putc + Exit;
+    /// The name the first line printed starts with (`NAME: entered at`).
+    const NAME: &'static [u8] = b"layoutgen-rt";
+    /// The generated `layout::PagingMode`.
+    type Mode: Copy + 'static;
+    /// `layoutgen_rt::layout!(layout)`.
+    const LAYOUT: Layout<Self::Mode>;
+    /// `layoutgen_rt::sections!(layout)`.
+    fn sections() -> Sections;
+    /// The kernel: at its virtual address with paging on (M-mode firmware:
+    /// where it was loaded), BSS cleared, `core::fmt` usable.
+    fn main(boot: &'static Boot<Self::Mode>) -> !;
+    /// A trap (interrupts are off): by default print it and exit with
+    /// status 2. `cause` and `tval` are `scause`/`stval` (M-mode: `m...`).
+    fn trap(frame: &mut TrapFrame, cause: u64, tval: u64) {
+        use crate::text::{put_hex, puts};
+        puts::<Self::Console>(b"\nunexpected trap: cause=");
+        put_hex::<Self::Console>(cause);
+        puts::<Self::Console>(b" epc=");
+        put_hex::<Self::Console>(frame.epc);
+        puts::<Self::Console>(b" tval=");
+        put_hex::<Self::Console>(tval);
+        puts::<Self::Console>(b"\nRESULT: FAIL unexpected trap\n");
+        <Self::Console as Exit>::exit(2)
+    }
+    /// The exit device (physical) when the device tree names none: 0, none
+    /// (QEMU `virt`'s test finisher is 0x10_0000).
+    const EXIT_DEVICE: u64 = 0;
+    /// Where the exit device is now (physical: first [`Self::EXIT_DEVICE`],
+    /// then the device tree's). Before paging, MMU off; `main` finds the
+    /// address to use from then on in [`Boot::finisher_va`].
+    fn exit_device(_pa: u64) {}
+    /// The mode and run address are chosen (before relocation and paging):
+    /// record them for the generated conversions (`layout::Running`).
+    fn record(_boot: &Boot<Self::Mode>) {}
+    /// `(start, end)` of `.rela.dyn`; `(0, 0)` (the default) when the image
+    /// has none. A relocatable kernel returns
+    /// `(sym!("__rela_dyn_start"), sym!("__rela_dyn_end"))`.
+    fn rela_dyn() -> (u64, u64) {
+        (0, 0)
+    }
+}
+
+/// The [`Layout`] of a generated `layout.rs` module, as a `const`
+/// expression: `layout!(layout)`, or `layout!(machine layout)` for M-mode
+/// firmware (a `bare` layout, whose mode has no linear map).
+#[macro_export]
+macro_rules! layout {
+    (machine $($l:ident)::+) => {{
+        const L: $crate::rt::Layout<$($l)::+::PagingMode> = {
+            let mut modes = [None; $crate::rt::MAX_MODES];
+            modes[0] = Some($crate::rt::ModeMap {
+                mode: $($l)::+::MODES[0],
+                satp: 0,
+                levels: 0,
+                linear_offset: 0,
+                linear_size: 0,
+                linear_leaf: 0,
+                image_in_linear_map: false,
+                kaslr: None,
+                fixmap: None,
+            });
+            $crate::layout!(@image $($l)::+, true, modes)
+        };
+        L
+    }};
+    (@image $($l:ident)::+, $machine:expr, $modes:expr) => {
+        $crate::rt::Layout {
+            machine: $machine,
+            gp_relax: matches!($($l)::+::GP_POLICY, $($l)::+::GpPolicy::Relax),
+            relocatable: !matches!($($l)::+::CODE_MODEL, $($l)::+::CodeModel::Fixed),
+            ram_base: $($l)::+::RAM_BASE,
+            load_address: $($l)::+::LOAD_ADDRESS,
+            phys_align: $($l)::+::PHYS_ALIGN,
+            image_link: $($l)::+::IMAGE_LINK_ADDRESS,
+            image_max_size: $($l)::+::IMAGE_MAX_SIZE,
+            section_align: $($l)::+::SECTION_ALIGN,
+            modes: $modes,
+        }
+    };
+    ($($l:ident)::+) => {{
+        const L: $crate::rt::Layout<$($l)::+::PagingMode> = {
+            let mut modes = [None; $crate::rt::MAX_MODES];
+            let mut i = 0;
+            while i < $($l)::+::MODES.len() && i < $crate::rt::MAX_MODES {
+                let mode = $($l)::+::MODES[i];
+                let ml = match $($l)::+::layout_for(mode) {
+                    Some(ml) => ml,
+                    None => panic!("layout_for(a listed mode) is None"),
+                };
+                modes[i] = Some($crate::rt::ModeMap {
+                    mode,
+                    satp: mode.satp_mode(),
+                    levels: mode.levels(),
+                    linear_offset: ml.linear_offset,
+                    linear_size: ml.linear_map.size,
+                    linear_leaf: ml.linear_map.leaf,
+                    image_in_linear_map: ml.image_in_linear_map,
+                    kaslr: match ml.kaslr {
+                        Some(k) => Some($crate::rt::KaslrRange {
+                            start: k.start,
+                            granule: k.granule,
+                            slots: k.slots,
+                        }),
+                        None => None,
+                    },
+                    fixmap: match ml.region("fixmap") {
+                        Some(r) => Some(r.start),
+                        None => None,
+                    },
+                });
+                i += 1;
+            }
+            $crate::layout!(@image $($l)::+, false, modes)
+        };
+        L
+    }};
+}
+
+/// The image's [`Sections`] from a generated `layout.rs` module's
+/// `linked_sections()`: every section of the spec, with its permissions,
+/// at the addresses it runs at now (physical before paging).
+#[macro_export]
+macro_rules! sections {
+    ($($l:ident)::+) => {{
+        let mut s = $crate::rt::Sections::EMPTY;
+        for ls in $($l)::+::linked_sections() {
+            let p = ls.section.perms;
+            s.push(ls.start, ls.end, $crate::paging::Flags::rwx(p.read, p.write, p.execute));
+        }
+        s
+    }};
+}
+
+/// The entry from the boot loader: riscv64 only so far (see
+/// [`riscv64`]'s `entry!`).
+#[cfg(not(target_arch = "riscv64"))]
+#[macro_export]
+macro_rules! entry {
+    ($($t:tt)*) => {
+        compile_error!("layoutgen_rt::entry! supports riscv64 only so far");
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RX: Flags = Flags::R.union(Flags::X);
+    const RW: Flags = Flags::R.union(Flags::W);
+
+    #[test]
+    fn flags_by_section_with_padding() {
+        let mut s = Sections::EMPTY;
+        s.push(0x1000, 0x2800, RX);
+        s.push(0x3000, 0x3000, Flags::R); // empty: owns nothing
+        s.push(0x3000, 0x4100, RW);
+        let n = s.count();
+        let b = s.bounds();
+        let at = |a| crate::paging::flags_at(&b[..=n], &s.flags[..n], a);
+        assert_eq!(
+            [0x1000, 0x2900, 0x2fff, 0x3000, 0x40ff, 0x4100, 0xfff].map(at),
+            [RX, RX, RX, RW, RW, RW, RW]
+        );
+    }
+
+    /// The sample kernel's committed `layout.rs`, as a kernel includes it.
+    #[allow(dead_code, clippy::all)]
+    mod sv39 {
+        include!("../../../sample-kernel/layout/layout.rs");
+    }
+
+    #[test]
+    fn layout_from_the_generated_file() {
+        const L: Layout<sv39::PagingMode> = crate::layout!(sv39);
+        const { assert!(!L.machine && L.gp_relax && !L.relocatable) };
+        assert_eq!(L.first_mode(), sv39::PagingMode::Sv39);
+        assert_eq!(
+            (L.load_address, L.image_link, L.section_align),
+            (0x8020_0000, 0xffff_ffff_8020_0000, 0x20_0000)
+        );
+        let m = L.modes[0].expect("sv39");
+        assert_eq!((m.satp, m.levels), (8, 3));
+        assert_eq!(m.linear_offset, sv39::sv39::LINEAR_OFFSET);
+        assert_eq!(m.linear_leaf, sv39::sv39::LINEAR_MAP.leaf);
+        assert_eq!(m.fixmap, Some(sv39::sv39::FIXMAP.start));
+        assert_eq!(m.kaslr, None);
+        assert_eq!(L.modes[1], None);
+    }
+
+    #[test]
+    fn overflow_is_reported() {
+        let mut s = Sections::EMPTY;
+        for i in 0..=MAX_SECTIONS as u64 {
+            s.push(i, i + 1, RX);
+        }
+        assert!(s.overflowed());
+    }
+}

@@ -1,0 +1,488 @@
+//! The riscv64 boot path: [`entry!`](crate::entry!)'s assembly calls
+//! [`early`] with the MMU off; it decides the mode and the run address,
+//! builds the page tables and turns paging on; then [`main`] calls the
+//! kernel's. docs/runtime.md has the whole path.
+//!
+//! Everything in [`early`] runs at the physical load address: the rules of
+//! the crate's "Before paging" section hold (no `core::fmt`, no `dyn`, no
+//! pointers read from the image's data; [`Layout`] is plain numbers).
+
+use super::{Boot, Kaslr, Kernel, Layout, ModeMap, Sections, TrapFrame};
+use crate::fdt;
+use crate::image;
+use crate::kaslr;
+use crate::paging::riscv64::{self, Sv};
+use crate::paging::{Builder, Flags, KernelMap, Table};
+use crate::reloc;
+use crate::selftest;
+use crate::sym;
+use crate::text::{put_hex, puts};
+
+/// `satp.MODE` of Sv39, Sv48, Sv57: [`Boot::accepted`]'s order.
+const SV: [u64; 3] = [8, 9, 10];
+
+/// Page-table pages (root included): enough for every bundled layout in
+/// every mode with up to `fdt::MAX_RAM_RANGES` RAM ranges.
+pub const POOL_PAGES: usize = 64;
+
+static mut POOL: [Table; POOL_PAGES] = [Table::EMPTY; POOL_PAGES];
+static mut PROBE: [Table; 3] = [Table::EMPTY; 3];
+
+/// The pool's address. The generic code that uses it is compiled in the
+/// kernel's crate, with the kernel's flags: under `-C
+/// relocation-model=pie` a static of another crate is reached through the
+/// GOT there, an absolute address, wrong before paging. This crate's own
+/// functions (not inlined into the kernel) reach it PC-relatively.
+#[inline(never)]
+fn pool() -> *mut [Table; POOL_PAGES] {
+    &raw mut POOL
+}
+
+unsafe extern "C" {
+    /// `entry!`'s: `satp`, then the jump to `va - pa` above, then `main`.
+    fn __layoutgen_rt_enter_virtual(satp: u64, va_minus_pa: u64, boot: u64) -> !;
+}
+
+fn fail<K: Kernel>(msg: &[u8]) -> ! {
+    selftest::fail::<K::Console>(msg)
+}
+
+/// Retired instructions so far (`instret`: OpenSBI lets S-mode read it).
+#[inline(always)]
+pub fn instret() -> u64 {
+    let n: u64;
+    // SAFETY: reads a counter CSR, no side effects.
+    unsafe { core::arch::asm!("rdinstret {0}", out(reg) n, options(nomem, nostack)) };
+    n
+}
+
+/// Called by `_start` with the MMU off, BSS cleared and a stack: a0 = hart
+/// id, a1 = device tree, a2 = the kernel's `Boot` (`entry!`'s static).
+///
+/// # Safety
+/// Only from `entry!`'s `_start`, once.
+pub unsafe extern "C" fn early<K: Kernel>(hartid: u64, dtb: u64, boot: *mut Boot<K::Mode>) -> ! {
+    // SAFETY: `entry!`'s static, ours alone until `main`.
+    let boot = unsafe { &mut *boot };
+    let l = &K::LAYOUT;
+    boot.hartid = hartid;
+    boot.dtb = dtb;
+    boot.load = sym!("_start");
+    boot.finisher_pa = K::EXIT_DEVICE;
+    K::exit_device(boot.finisher_pa);
+    puts::<K::Console>(K::NAME);
+    puts::<K::Console>(b": entered at ");
+    put_hex::<K::Console>(boot.load);
+    puts::<K::Console>(if l.machine {
+        b" (M-mode, no paging), dtb "
+    } else {
+        b" (MMU off), dtb "
+    });
+    put_hex::<K::Console>(dtb);
+    puts::<K::Console>(b"\n");
+    // SAFETY: the loader passes the device tree's physical address in a1.
+    if let Err(e) = unsafe { fdt::parse(dtb, &mut boot.info) } {
+        fail::<K>(e);
+    }
+    if l.machine {
+        boot.run = boot.load;
+        boot.finisher_va = boot.finisher_pa;
+        K::record(boot);
+        K::main(boot)
+    }
+    if let Some(f) = boot.info.finisher {
+        boot.finisher_pa = f;
+    }
+    K::exit_device(boot.finisher_pa);
+    check_placement::<K>(l, boot.load, boot.info.ram());
+    let m = choose_mode::<K>(boot);
+    choose_run_address::<K>(boot, &m);
+    if l.phys_align.is_some() && m.image_in_linear_map && l.relocatable {
+        boot.run = boot.load.wrapping_add(m.linear_offset);
+        boot.kaslr = Kaslr::Physical;
+    }
+    K::record(boot);
+    if l.relocatable {
+        // Before anything follows an absolute word of the image (GNU ld
+        // leaves them zero, lld writes the link address).
+        let t0 = instret();
+        boot.relocations = relocate::<K>(l, boot.load, boot.run);
+        boot.relocation_cost = instret().wrapping_sub(t0);
+    }
+    build_page_tables::<K>(boot, &m);
+    let satp = riscv64::satp(m.satp, boot.root_pa);
+    let offset = boot.run.wrapping_sub(boot.load);
+    // SAFETY: the tables map the image at `run`, the stack and `boot` with it.
+    unsafe { __layoutgen_rt_enter_virtual(satp, offset, boot as *mut _ as u64) }
+}
+
+/// At the virtual address (`entry!`'s `enter_virtual` calls it): the
+/// kernel's `main`.
+///
+/// # Safety
+/// Only from `entry!`'s assembly, with `boot` the early boot's record.
+pub unsafe extern "C" fn main<K: Kernel>(boot: *const Boot<K::Mode>) -> ! {
+    // SAFETY: written by `early` only, read-only from here on.
+    K::main(unsafe { &*boot })
+}
+
+/// `entry!`'s trap entry calls this with the saved registers.
+///
+/// # Safety
+/// Only from `entry!`'s `trap_entry`.
+pub unsafe extern "C" fn trap<K: Kernel>(frame: &mut TrapFrame) {
+    let (cause, tval): (u64, u64);
+    // SAFETY: reading the trap CSRs of the mode the kernel runs in.
+    unsafe {
+        if K::LAYOUT.machine {
+            core::arch::asm!("csrr {0}, mcause", "csrr {1}, mtval", out(reg) cause, out(reg) tval);
+        } else {
+            core::arch::asm!("csrr {0}, scause", "csrr {1}, stval", out(reg) cause, out(reg) tval);
+        }
+    }
+    K::trap(frame, cause, tval)
+}
+
+/// The load address against the layout's placement rule and RAM.
+fn check_placement<K: Kernel>(l: &Layout<K::Mode>, pa: u64, ram: &[(u64, u64)]) {
+    match l.phys_align {
+        None if pa != l.load_address => {
+            fail::<K>(b"loaded away from ram.load, and the layout has no image.phys_align")
+        }
+        Some(a) if !pa.is_multiple_of(a) => {
+            fail::<K>(b"loaded at an address that is not a multiple of image.phys_align")
+        }
+        Some(_) if !ram.iter().any(|&(s, n)| pa >= s && pa - s < n) => {
+            fail::<K>(b"loaded outside RAM")
+        }
+        _ => {}
+    }
+}
+
+/// Does the hart accept `satp.MODE` `mode`? (WARL: an unsupported mode
+/// leaves `satp` unchanged.) The probe tables map the 1 GiB around this
+/// code to itself in every mode, so the instructions after the write
+/// still fetch. Not inlined: see [`pool`].
+#[inline(never)]
+fn probe(mode: u64) -> bool {
+    let here = sym!("_start") & !((1 << 30) - 1);
+    let p = (&raw mut PROBE).cast::<[u64; 512]>();
+    // SAFETY: the probe tables are ours alone; an Sv39 root is p[0], an
+    // Sv48 root p[1] -> p[0], an Sv57 root p[2] -> p[1] -> p[0].
+    unsafe {
+        let (t0, t1, t2) = (p as u64, p.add(1) as u64, p.add(2) as u64);
+        (*p)[((here >> 30) & 511) as usize] = ((here >> 12) << 10) | 0xcf; // VRWXAD
+        (*p.add(1))[((here >> 39) & 511) as usize] = ((t0 >> 12) << 10) | 1;
+        (*p.add(2))[((here >> 48) & 511) as usize] = ((t1 >> 12) << 10) | 1;
+        let root = [t0, t1, t2][(mode - 8) as usize];
+        let satp = riscv64::satp(mode, root);
+        let read: u64;
+        core::arch::asm!(
+            "sfence.vma",
+            "csrw satp, {v}",
+            "csrr {r}, satp",
+            "csrw satp, zero",
+            "sfence.vma",
+            v = in(reg) satp, r = out(reg) read,
+        );
+        read == satp
+    }
+}
+
+/// The layout's highest mode the hart accepts, or `mode=` from bootargs.
+fn choose_mode<K: Kernel>(boot: &mut Boot<K::Mode>) -> ModeMap<K::Mode> {
+    let mut i = 0;
+    while i < SV.len() {
+        boot.accepted[i] = probe(SV[i]);
+        i += 1;
+    }
+    let modes = &K::LAYOUT.modes;
+    let find = |satp: u64| {
+        let mut i = 0;
+        while i < modes.len() {
+            if let Some(m) = modes[i]
+                && m.satp == satp
+            {
+                return Some(m);
+            }
+            i += 1;
+        }
+        None
+    };
+    if let Some(v) = fdt::arg(boot.info.bootargs(), b"mode") {
+        let satp = if v == b"sv39" {
+            8
+        } else if v == b"sv48" {
+            9
+        } else if v == b"sv57" {
+            10
+        } else {
+            fail::<K>(b"bootargs: mode= must be sv39, sv48 or sv57")
+        };
+        let Some(m) = find(satp) else {
+            fail::<K>(b"bootargs: mode= names a mode the layout spec does not list")
+        };
+        if !boot.accepted[(satp - 8) as usize] {
+            fail::<K>(b"bootargs: mode= names a mode this hart does not support");
+        }
+        boot.mode = m.mode;
+        boot.mode_forced = true;
+        return m;
+    }
+    let mut i = modes.len();
+    while i > 0 {
+        i -= 1;
+        if let Some(m) = modes[i]
+            && m.satp >= 8
+            && boot.accepted[(m.satp - 8) as usize]
+        {
+            boot.mode = m.mode;
+            return m;
+        }
+    }
+    fail::<K>(b"the hart supports none of the layout's paging modes")
+}
+
+/// The link address, or a KASLR slot from the seed (`kaslr_seed=`, the
+/// device tree, the `time` CSR), unless `nokaslr`.
+fn choose_run_address<K: Kernel>(boot: &mut Boot<K::Mode>, m: &ModeMap<K::Mode>) {
+    let l = &K::LAYOUT;
+    boot.run = l.image_link;
+    let Some(k) = m.kaslr else { return };
+    if !l.relocatable || k.slots == 0 {
+        return;
+    }
+    let args = boot.info.bootargs();
+    if fdt::flag(args, b"nokaslr") {
+        boot.kaslr = Kaslr::Disabled;
+        return;
+    }
+    let (seed, source) = kaslr::seed(args, boot.info.kaslr_seed, || {
+        let t: u64;
+        // SAFETY: reading the time CSR has no side effects.
+        unsafe { core::arch::asm!("rdtime {0}", out(reg) t) };
+        t
+    })
+    .unwrap_or_else(|e| fail::<K>(e));
+    let link_slot = l.image_link.wrapping_sub(k.start) / k.granule;
+    let slot = kaslr::random_slot(seed, k.slots, link_slot);
+    boot.run = k.start + slot * k.granule;
+    boot.kaslr = Kaslr::Random { seed, source, slot };
+}
+
+/// Applies `.rela.dyn`'s `R_RISCV_RELATIVE` relocations for running at
+/// `run`; the count.
+fn relocate<K: Kernel>(l: &Layout<K::Mode>, load: u64, run: u64) -> u64 {
+    let (start, end) = K::rela_dyn();
+    if start == 0 && end == 0 {
+        fail::<K>(b"a relocatable layout, but Kernel::rela_dyn gives no .rela.dyn")
+    }
+    let image = reloc::Image {
+        link: l.image_link,
+        load,
+        size: l.image_max_size,
+    };
+    let delta = run.wrapping_sub(l.image_link);
+    let unsupported = b"unsupported dynamic relocation (only R_RISCV_RELATIVE is handled)";
+    // SAFETY: `.rela.dyn` lies between the kernel's two symbols, and the
+    // image is loaded at `load`.
+    unsafe { reloc::relocate(reloc::RISCV64, start, end, image, delta, unsupported) }
+        .unwrap_or_else(|e| fail::<K>(e))
+}
+
+/// The sections' addresses, physical. `linked_sections()` takes them as
+/// the kernel's code model does: PC-relatively (physical already) with
+/// medany, but through the GOT with `-C relocation-model=pie`/`pic`, whose
+/// words hold run-time virtual addresses once the image is relocated.
+fn physical(mut s: Sections, run: u64, load: u64, size: u64) -> Sections {
+    let at = |a: u64| image::early_addr(a, run, load, size);
+    let mut i = 0;
+    while i < s.count() {
+        let start = s.start[i];
+        // The end may be the window's end: convert its last byte.
+        s.end[i] = if s.end[i] > start {
+            at(s.end[i] - 1) + 1
+        } else {
+            at(start)
+        };
+        s.start[i] = at(start);
+        i += 1;
+    }
+    s
+}
+
+/// The linear map of all RAM, the image window at `run` (or inside the
+/// linear map) with each section's flags, and the exit device's page at
+/// the start of the fixmap.
+fn build_page_tables<K: Kernel>(boot: &mut Boot<K::Mode>, m: &ModeMap<K::Mode>) {
+    let l = &K::LAYOUT;
+    // SAFETY: the pool is ours alone, used only here; its address is its
+    // physical address (the MMU is off).
+    let pool = unsafe { &mut *pool() };
+    let pool_pa = pool.as_ptr() as u64;
+    let mut b = Builder::<Sv>::new(m.levels, pool, pool_pa);
+    let sections: Sections = K::sections();
+    if sections.overflowed() {
+        fail::<K>(b"more image sections than layoutgen_rt::rt::MAX_SECTIONS");
+    }
+    let sections = physical(sections, boot.run, boot.load, l.image_max_size);
+    let n = sections.count();
+    let bounds = sections.bounds();
+    b.map_kernel(&KernelMap {
+        ram: boot.info.ram(),
+        ram_base: l.ram_base,
+        linear_offset: m.linear_offset,
+        linear_size: m.linear_size,
+        linear_leaf: m.linear_leaf,
+        image_pa: boot.load,
+        image_va: boot.run,
+        image_size: l.image_max_size,
+        image_leaf: l.section_align,
+        image_in_linear_map: m.image_in_linear_map,
+        bounds: &bounds[..=n],
+        sections: &sections.flags[..n],
+    })
+    .unwrap_or_else(|e| fail::<K>(e));
+    boot.finisher_va = boot.finisher_pa;
+    if let Some(fixmap) = m.fixmap
+        && boot.finisher_pa != 0
+    {
+        boot.finisher_va = b
+            .map_page(fixmap, boot.finisher_pa, Flags::R | Flags::W)
+            .unwrap_or_else(|e| fail::<K>(e));
+    }
+    boot.root_pa = b.root_pa();
+    boot.pt_pages = b.pt_pages();
+    boot.leaves = b.leaves();
+}
+
+/// The entry from the boot loader for kernel type `$k` (a
+/// [`Kernel`](crate::rt::Kernel)): `_start` in `.text.entry`, the trap
+/// entry `trap_entry` (in `.text`, or the section named by a second
+/// argument, e.g. xv6's `"trampsec"`), the switch to the virtual address,
+/// and the static the early boot records into. Once per kernel.
+#[macro_export]
+macro_rules! entry {
+    ($k:ty) => {
+        $crate::entry!($k, ".text");
+    };
+    ($k:ty, $trap_section:literal) => {
+        static mut __LAYOUTGEN_RT_BOOT: $crate::rt::Boot<<$k as $crate::rt::Kernel>::Mode> =
+            $crate::rt::Boot::new(<$k as $crate::rt::Kernel>::LAYOUT.first_mode());
+        core::arch::global_asm!(
+                // The image's first byte: OpenSBI (or QEMU's reset vector,
+                // for M-mode firmware) enters here, a0 = hart id, a1 = DTB.
+                ".section .text.entry, \"ax\"",
+                ".globl _start",
+                "_start:",
+                // Firmware: every hart starts here; park all but hart 0,
+                // and turn the FPU on (mstatus.FS = Initial).
+                ".if {machine}",
+                "bnez a0, 3f",
+                "li t0, 0x2000",
+                "csrs mstatus, t0",
+                ".endif",
+                ".if {gp}",
+                ".option push",
+                ".option norelax",
+                "lla gp, __global_pointer$",
+                ".option pop",
+                ".else",
+                "li gp, 0",
+                ".endif",
+                ".if {machine}",
+                "csrw mie, zero",
+                ".else",
+                "csrw sie, zero",
+                ".endif",
+                "lla sp, __stack_top",
+                "lla t0, __bss_start",
+                "lla t1, __bss_end",
+                "1: bgeu t0, t1, 2f",
+                "sd zero, 0(t0)",
+                "addi t0, t0, 8",
+                "j 1b",
+                "2: lla t0, trap_entry",
+                ".if {machine}",
+                "csrw mtvec, t0",
+                ".else",
+                "csrw stvec, t0",
+                ".endif",
+                "lla a2, {boot}",
+                "call {early}",
+                "3: wfi",
+                "j 3b",
+                "",
+                // Save every register, let the kernel look at the trap,
+                // restore (epc as it left it), return.
+                concat!(".section ", $trap_section, ", \"ax\""),
+                ".balign 4",
+                ".globl trap_entry",
+                "trap_entry:",
+                "addi sp, sp, -272",
+                ".irp n, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
+                "sd x\\n, \\n*8(sp)",
+                ".endr",
+                "addi t0, sp, 272",
+                "sd t0, 16(sp)",
+                ".if {machine}",
+                "csrr t0, mepc",
+                ".else",
+                "csrr t0, sepc",
+                ".endif",
+                "sd t0, 256(sp)",
+                "mv a0, sp",
+                "call {trap}",
+                "ld t0, 256(sp)",
+                ".if {machine}",
+                "csrw mepc, t0",
+                ".else",
+                "csrw sepc, t0",
+                ".endif",
+                ".irp n, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
+                "ld x\\n, \\n*8(sp)",
+                ".endr",
+                "addi sp, sp, 272",
+                ".if {machine}",
+                "mret",
+                ".else",
+                "sret",
+                ".endif",
+                "",
+                // enter_virtual(satp, va - pa, boot): paging on, and on at
+                // the virtual address. The fetch after the satp write
+                // faults (the physical address is not mapped) and the trap
+                // lands on `1f` at its virtual address; the `jr` gets there
+                // too if it does not (an identity-mapped kernel: VA = PA).
+                ".section .text",
+                ".globl __layoutgen_rt_enter_virtual",
+                ".balign 4",
+                "__layoutgen_rt_enter_virtual:",
+                "lla t0, 1f",
+                "add t0, t0, a1",
+                "csrw stvec, t0",
+                "sfence.vma",
+                "csrw satp, a0",
+                "sfence.vma",
+                "jr t0",
+                ".balign 4",
+                "1: add sp, sp, a1",
+                "add a0, a2, a1",
+                ".if {gp}",
+                ".option push",
+                ".option norelax",
+                "lla gp, __global_pointer$",
+                ".option pop",
+                ".endif",
+                "lla t0, trap_entry",
+                "csrw stvec, t0",
+                "call {main}",
+                machine = const <$k as $crate::rt::Kernel>::LAYOUT.machine as u8,
+                gp = const <$k as $crate::rt::Kernel>::LAYOUT.gp_relax as u8,
+                boot = sym __LAYOUTGEN_RT_BOOT,
+                early = sym $crate::rt::riscv64::early::<$k>,
+                trap = sym $crate::rt::riscv64::trap::<$k>,
+                main = sym $crate::rt::riscv64::main::<$k>,
+        );
+    };
+}
