@@ -159,8 +159,10 @@ pub struct LinkedSection {
 
 /// Every section with boundary symbols, in link order, with the addresses
 /// the generated linker script gave them (docs/spec.md, "The sections as
-/// linked"). Taken PC-relatively: before paging use `start`, `end` and
-/// `section.perms` only.
+/// linked"). The addresses are those the code is running at when it is
+/// built with the default (static, medany) relocation model, where the
+/// symbols are taken PC-relatively; under a PIE or PIC model they come
+/// from the GOT, i.e. they are link addresses until the GOT is relocated.
 #[inline(always)]
 pub fn linked_sections() -> [LinkedSection; 4] {
     // By link name: a symbol may hold `.` or `$`, which Rust names cannot.
