@@ -285,7 +285,7 @@ fn ram_ranges(tree: &Tree, off_struct: usize) -> Result<Vec<RamRange>, DtbError>
         size_cells,
         ..
     } = *tree;
-    if !(1..=2).contains(&address_cells) || size_cells > 2 {
+    if !(1..=2).contains(&address_cells) || !(1..=2).contains(&size_cells) {
         return Err(malformed(
             off_struct,
             format!(
@@ -583,5 +583,16 @@ mod tests {
         assert!(matches!(parse(&bad_reg), Err(DtbError::Malformed { .. })));
         let empty = blob(2, 2, &[]);
         assert_eq!(parse(&empty), Err(DtbError::NoMemory));
+    }
+
+    #[test]
+    fn zero_size_cells_is_malformed_not_a_missing_memory_node() {
+        let b = blob(2, 0, &[0, 0x8000_0000]);
+        match parse(&b) {
+            Err(DtbError::Malformed { message, .. }) => {
+                assert!(message.contains("#size-cells = 0"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

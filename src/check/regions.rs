@@ -23,14 +23,22 @@ pub(super) fn canonical(l: &Layout, f: &mut Findings) {
                         r.end(),
                         m.mode
                     ),
-                    format!(
-                        "in {} addresses must lie below {} or at/above {} (bits 63..{} copy bit {})",
-                        m.mode,
-                        hex(m.mode.user_half_end()),
-                        hex(m.mode.kernel_half_start()),
-                        m.mode.va_bits(),
-                        m.mode.va_bits() - 1
-                    ),
+                    if m.mode.is_bare() {
+                        format!(
+                            "without paging addresses are physical: the region must end at or below {} ({}-bit physical addresses)",
+                            hex(m.mode.user_half_end()),
+                            m.mode.user_half_end().trailing_zeros()
+                        )
+                    } else {
+                        format!(
+                            "in {} addresses must lie below {} or at/above {} (bits 63..{} copy bit {})",
+                            m.mode,
+                            hex(m.mode.user_half_end()),
+                            hex(m.mode.kernel_half_start()),
+                            m.mode.va_bits(),
+                            m.mode.va_bits() - 1
+                        )
+                    },
                 )
                 .mode = Some(m.mode);
             }

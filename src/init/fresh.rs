@@ -73,9 +73,24 @@ pub(super) fn plan(o: &Options) -> Result<Plan, InitError> {
 /// `--load-addr`, by default 2 MiB into RAM (OpenSBI's `fw_dynamic`): on a
 /// 2 MiB boundary, inside RAM.
 fn load_address(o: &Options) -> Result<u64, InitError> {
+    if o.ram_base as u128 + o.ram_size as u128 > 1u128 << 64 {
+        return Err(InitError::Options(format!(
+            "--ram-base {:#x} with --ram-size {:#x} runs past the top of the address space",
+            o.ram_base, o.ram_size
+        )));
+    }
     let load = match o.load {
         Some(load) => load,
-        None => (o.ram_base.saturating_add(2 * MIB)).next_multiple_of(SECTION_ALIGN),
+        None => o
+            .ram_base
+            .checked_add(2 * MIB)
+            .and_then(|a| a.checked_next_multiple_of(SECTION_ALIGN))
+            .ok_or_else(|| {
+                InitError::Options(format!(
+                    "no 2 MiB-aligned load address fits above --ram-base {:#x}; give --load-addr",
+                    o.ram_base
+                ))
+            })?,
     };
     if !load.is_multiple_of(SECTION_ALIGN) {
         return Err(InitError::Options(format!(

@@ -137,6 +137,14 @@ impl<'s> ModeContext<'s> {
         let raw = expr.eval(|term| match term {
             Term::Number(n) => Ok(*n),
             Term::Top => Ok(TOP),
+            // Without paging there is no kernel half: a silent 2^56 would
+            // place a region past the physical address space.
+            Term::KernelHalf if mode.is_bare() => Err(Diagnostic::new(
+                Rule::Resolve,
+                format!("`{key}` refers to `kernel_half`, which does not exist without paging"),
+            )
+            .label(Label::primary(key, span.clone(), "no kernel half in bare"))
+            .help("without paging addresses are physical: write the address itself (e.g. \"ram.base\" or \"0x1000_0000\")")),
             Term::KernelHalf => Ok(mode.kernel_half_start() as u128),
             Term::Ref { object, field } => self.reference(object, field).map_err(|mut d| {
                 if d.labels.is_empty() {

@@ -269,11 +269,31 @@ impl<'d> Elf<'d> {
             }
         }
 
-        let strtab = table
-            .section(symtab.string_section())
-            .ok()
-            .and_then(|sh| sh.data(endian, data).ok())
-            .unwrap_or(&[]);
+        // Names outside the file would read as `<bad name>` and give false
+        // findings: a string table that is not in the file is malformed.
+        let strtab = match symtab_index {
+            None => &[][..],
+            Some(_) => table
+                .section(symtab.string_section())
+                .and_then(|sh| sh.data(endian, data))
+                .map_err(|e| malformed("the symbol table's string table", e))?,
+        };
+        // A linked file is loaded by its program headers: without one
+        // PT_LOAD there is nothing to check against the layout (and nothing
+        // a loader would load).
+        if matches!(kind, ElfKind::Exec | ElfKind::Dyn)
+            && segments.is_empty()
+            && segment_error.is_none()
+        {
+            return Err(ParseError::Malformed(format!(
+                "a linked ELF ({}) without a PT_LOAD program header: nothing to load",
+                if kind == ElfKind::Exec {
+                    "ET_EXEC"
+                } else {
+                    "ET_DYN"
+                }
+            )));
+        }
 
         let mut by_addr: Vec<(u64, usize)> = sections
             .iter()

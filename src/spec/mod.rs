@@ -547,13 +547,99 @@ pub fn parse(text: &str) -> Result<Spec, Diagnostic> {
             let table = enclosing_table(text, span.start);
             message = format!("duplicate key `{key}` in {table}");
         }
+        // serde names the Rust type it wanted; say what the spec wants.
+        let mut help = "see docs/spec.md for every key, its type and an example".to_string();
+        if let Some((wanted, example)) = STRUCT_WORDING
+            .iter()
+            .find(|(name, _)| message.ends_with(&format!("expected struct {name}")))
+            .map(|(_, w)| *w)
+        {
+            let cut = message.rfind("expected struct").expect("found above");
+            message = format!("{}expected {wanted}", &message[..cut]);
+            help = format!("write it as {example} (docs/spec.md)");
+        }
         let mut d = Diagnostic::new(Rule::Syntax, message);
         if let Some(span) = e.span() {
             d = d.label(Label::primary("", span, "here"));
         }
-        d.help("see docs/spec.md for every key, its type and an example")
+        d.help(help)
     })
 }
+
+/// What each spec struct is, in the spec's words, and how to write one:
+/// for the messages of values of the wrong type.
+const STRUCT_WORDING: [(&str, (&str, &str)); 10] = [
+    (
+        "Spec",
+        (
+            "a TOML document of tables",
+            "`name = \"...\"`, `[ram]`, `[image]`, `[region.NAME]`",
+        ),
+    ),
+    (
+        "LintSpec",
+        (
+            "a table with `level` and `reason`",
+            "`LG006 = { level = \"allow\", reason = \"why\" }`",
+        ),
+    ),
+    (
+        "RamSpec",
+        (
+            "the table `[ram]`",
+            "`[ram]` with `base`, `min_size`, `max_size`, `load`",
+        ),
+    ),
+    (
+        "ImageSpec",
+        (
+            "the table `[image]`",
+            "`[image]` with `slot`, `link`, `max_size`, `section_align`",
+        ),
+    ),
+    (
+        "RelocatorSpec",
+        (
+            "the table `[image.relocator]`",
+            "`[image.relocator]` with `types = [\"R_RISCV_RELATIVE\"]`",
+        ),
+    ),
+    (
+        "SectionSpec",
+        (
+            "a section table",
+            "`[[image.section]]` with `name` and `perms`",
+        ),
+    ),
+    (
+        "InsertSpec",
+        (
+            "an insert table",
+            "`[[image.section.insert]]` with `input`, `align`, `size`, `symbol`",
+        ),
+    ),
+    (
+        "GpSpec",
+        (
+            "the table `[gp]`",
+            "`[gp]` with `policy = \"relax\"` or `\"disabled\"`",
+        ),
+    ),
+    (
+        "KaslrSpec",
+        (
+            "the table `[kaslr]`",
+            "`[kaslr]` with `start`, `end`, `granule`",
+        ),
+    ),
+    (
+        "RegionSpec",
+        (
+            "a region table",
+            "`[region.NAME]` with two of `start`, `size`, `end`",
+        ),
+    ),
+];
 
 /// The `[table]` header a byte offset lies under (`the top level` if none).
 fn enclosing_table(text: &str, offset: usize) -> String {

@@ -37,6 +37,7 @@ mod linux_boot;
 mod linux_layout;
 mod linux_lint;
 mod man_completions;
+mod misleading_results;
 mod properties;
 mod sample_kernel;
 mod sample_kernel_aarch64;
