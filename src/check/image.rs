@@ -166,6 +166,23 @@ pub(super) fn segments(l: &Layout, f: &mut Findings) {
                     format!("section `{}` joins segment `{}` again after other segments (its last section was `{}`)", s.name, s.segment, prev.name),
                     "keep a segment's sections together, or give this run its own segment name".into());
             }
+            // GNU ld starts a new PT_LOAD at a read-only → writable change
+            // only across a page; it never splits executable → read-only.
+            // So read-only sections followed by writable ones in one
+            // segment share a PT_LOAD with the executable segment before.
+            let members: Vec<&crate::layout::Section> = sections[i..]
+                .iter()
+                .take_while(|o| o.segment == s.segment)
+                .collect();
+            if let Some(w) = members.iter().position(|o| o.write)
+                && w > 0
+                && sections[..i].iter().any(|o| o.execute)
+            {
+                let (ro, rw) = (members[w - 1], members[w]);
+                f.at(Rule::Segment, &format!("image.section.{}.perms", rw.id), "writable after read-only in one segment",
+                    format!("segment `{}` has read-only `{}` before writable `{}`: GNU ld keeps a read-only section in the PT_LOAD before it and adds the writable one on the same page, so the executable segment before and this one become one RWX PT_LOAD", s.segment, ro.name, rw.name),
+                    format!("put the writable sections first in segment `{}`, or give `{}` a segment of its own", s.segment, ro.name));
+            }
             if s.align < l.image.section_align && is_pow2(l.image.section_align) {
                 f.at(Rule::Segment, &format!("{key}.align"), "segment start below section_align",
                     format!("section `{}` starts segment `{}` but is aligned to {} only, below image.section_align {}: the permission change would fall inside one {} page", s.name, s.segment, human_size(s.align as u128), human_size(l.image.section_align as u128), human_size(l.image.section_align as u128)),

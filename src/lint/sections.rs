@@ -122,8 +122,10 @@ fn check_section<'s>(
     }
     *prev = Some((s.name.as_str(), sec.addr));
     // perms are an upper bound: a section with fewer permissions than
-    // declared is harmless, one with more is what W^X is about.
-    if (sec.write() && !s.write) || (sec.exec() && !s.execute) {
+    // declared is harmless, one with more is what W^X is about. An empty
+    // section maps nothing: lld keeps an empty `.rel.dyn` with the flags of
+    // the section before it (GNU ld drops it), which is no finding.
+    if sec.size > 0 && ((sec.write() && !s.write) || (sec.exec() && !s.execute)) {
         bad(
             format!(
                 "section {ename} has permissions {}{}{}, the spec says {}",

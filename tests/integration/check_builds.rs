@@ -308,3 +308,33 @@ fn dynamic_sections_a_relocatable_script_places_itself() {
     );
     assert_builds(&with_section(".dynamic", "rw"));
 }
+
+/// Every bundled riscv64 layout, and every shape `init` writes, builds
+/// with both linkers and lints clean (the linker scripts people start from
+/// are the first to be linked with a linker we did not try).
+#[test]
+fn every_bundled_riscv64_layout_and_init_shape_builds_with_both_linkers() {
+    let mut failed = Vec::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = specs::bundled();
+    for shape in ["linux", "identity", "bare"] {
+        let path = dir.path().join(format!("init-{shape}.toml"));
+        let o = crate::support::cli::layoutgen(&["init", "--shape", shape, path.to_str().unwrap()]);
+        assert!(
+            o.status.success(),
+            "init --shape {shape}: {}",
+            crate::support::cli::text(&o.stderr)
+        );
+        paths.push(path);
+    }
+    for path in paths {
+        let layout = layoutgen::load(&path, &Default::default()).expect("bundled layout is sound");
+        if layout.arch != layoutgen::arch::Arch::Riscv64 {
+            continue;
+        }
+        for f in builds::builds(&layout) {
+            failed.push(format!("{}: {f}", path.display()));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+}

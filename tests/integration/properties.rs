@@ -658,7 +658,13 @@ fn adversarial_spec(seed: u64) -> String {
     );
     // The image.
     let (link, section_align, image_max) = if bare {
-        ("ram.load".to_string(), "4KiB", "8MiB")
+        // Sometimes linked away from where it runs (check must refuse it).
+        let link = if rng.chance(10) {
+            "ram.load + 1MiB"
+        } else {
+            "ram.load"
+        };
+        (link.to_string(), "4KiB", "8MiB")
     } else if model == "fixed" {
         (format!("top - 2GiB + {load_mib}MiB"), "2MiB", "32MiB")
     } else {
@@ -666,14 +672,28 @@ fn adversarial_spec(seed: u64) -> String {
     };
     s += &format!(
         "[image]\nslot = \"{slot}\"\nlink = \"{link}\"\nmax_size = \"{image_max}\"\nsection_align = \"{section_align}\"\nstack_size = \"{}\"\n",
-        ["0", "4KiB", "64KiB"][rng.below(3)]
+        // 4104 leaves the stack top 8 mod 16.
+        if rng.chance(10) {
+            ["4104", "16"][rng.below(2)]
+        } else {
+            ["0", "4KiB", "64KiB"][rng.below(3)]
+        }
     );
     if rng.chance(30) {
-        s += "end_align = \"4KiB\"\n";
+        let end_align = if rng.chance(20) {
+            ["16", "3KiB", "0"][rng.below(3)]
+        } else {
+            "4KiB"
+        };
+        s += &format!("end_align = \"{end_align}\"\n");
     }
     if rng.chance(30) {
         let pa = if bare { "4KiB" } else { "2MiB" };
-        let lma = ["0", "ram.base", "ram.load"][rng.below(3)];
+        let lma = if rng.chance(10) {
+            "0xffff_ffff_ffe0_0000"
+        } else {
+            ["0", "ram.base", "ram.load"][rng.below(3)]
+        };
         s += &format!("phys_align = \"{pa}\"\nlma = \"{lma}\"\n");
     } else if rng.chance(20) {
         s += "lma = \"ram.load\"\n";
@@ -732,7 +752,9 @@ fn adversarial_spec(seed: u64) -> String {
         if let Some(input) = input {
             s += &format!("input = {}\n", strs(input));
         }
-        if *kind == Kind::Bss {
+        // NOLOAD for .bss, and now and then for a section with contents
+        // (check must refuse that: its contents would be loaded as zeros).
+        if *kind == Kind::Bss || rng.chance(3) {
             s += "nobits = true\n";
         }
         // Join the previous segment when W^X allows it.
@@ -755,8 +777,16 @@ fn adversarial_spec(seed: u64) -> String {
             }
         }
         if *kind == Kind::Code && rng.chance(30) {
+            let (align, size) = if rng.chance(25) {
+                (
+                    ["8", "3KiB", "0"][rng.below(3)],
+                    ["8", "0", "64MiB"][rng.below(3)],
+                )
+            } else {
+                ("4KiB", "4KiB")
+            };
             s += &format!(
-                "\n[[image.section.insert]]\ninput = {}\nalign = \"4KiB\"\nsize = \"4KiB\"\nsymbol = \"{}\"\n",
+                "\n[[image.section.insert]]\ninput = {}\nalign = \"{align}\"\nsize = \"{size}\"\nsymbol = \"{}\"\n",
                 strs(&[symbols.take()]),
                 symbols.take()
             );
@@ -764,9 +794,11 @@ fn adversarial_spec(seed: u64) -> String {
     }
     s += &format!("\n[gp]\npolicy = \"{gp}\"\n");
     if gp == "relax" && rng.chance(50) {
+        // Any section, not only writable ones: check must refuse gp in a
+        // read-only section and small data folded into a NOBITS one.
         let writable: Vec<&str> = names
             .iter()
-            .filter(|(_, k)| matches!(k, Kind::Data | Kind::Bss))
+            .filter(|(_, k)| matches!(k, Kind::Data | Kind::Bss) || rng.chance(5))
             .map(|(n, _)| *n)
             .collect();
         s += &format!("section = \"{}\"\n", rng.pick(&writable));
@@ -783,6 +815,17 @@ fn adversarial_spec(seed: u64) -> String {
     s += &format!(
         "\n[region.{slot}]\nkind = \"kernel\"\nstart = \"{slot_start}\"\nsize = \"{slot_size}\"\nalign = \"{leaf}\"\nleaf = \"{leaf}\"\n"
     );
+    if model != "fixed" && rng.chance(30) {
+        let types = if rng.chance(15) {
+            "[]"
+        } else {
+            [
+                "[\"R_RISCV_RELATIVE\"]",
+                "[\"R_RISCV_RELATIVE\", \"R_RISCV_64\"]",
+            ][rng.below(2)]
+        };
+        s += &format!("\n[image.relocator]\ntypes = {types}\n");
+    }
     if model != "fixed" {
         s += &format!(
             "\n[kaslr]\nstart = \"{slot_start}\"\nend = \"{slot_start} + {slot_size}\"\ngranule = \"2MiB\"\n"

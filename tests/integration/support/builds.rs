@@ -58,8 +58,32 @@ pub fn object_for(layout: &layoutgen::Layout) -> ObjOpts {
         ".sbss",
     ];
     let mut extra: Vec<(String, InputKind, usize)> = Vec::new();
+    // What the linker makes itself (dynamic-linking tables, the GOT): an
+    // object's own PROGBITS section of that name is not something a
+    // compiler emits, and both linkers rightly refuse to merge it with
+    // theirs ("section type mismatch").
+    let synthesized = |name: &str| {
+        [
+            ".dynsym",
+            ".dynstr",
+            ".hash",
+            ".gnu.hash",
+            ".dynamic",
+            ".got",
+            ".plt",
+            ".interp",
+        ]
+        .iter()
+        .any(|t| name == *t || name.starts_with(&format!("{t}.")))
+            || name.starts_with(".rela")
+            || name == ".rel"
+            || name.starts_with(".rel.")
+    };
     let mut add = |name: String, kind: InputKind, size: usize| {
-        if !STANDARD.contains(&name.as_str()) && !extra.iter().any(|e| e.0 == name) {
+        if !STANDARD.contains(&name.as_str())
+            && !synthesized(&name)
+            && !extra.iter().any(|e| e.0 == name)
+        {
             extra.push((name, kind, size));
         }
     };
@@ -77,8 +101,11 @@ pub fn object_for(layout: &layoutgen::Layout) -> ObjOpts {
             add(p.replace('*', "x"), kind, 16);
         }
         for ins in &s.inserts {
+            // What fills an insert is at most its declared size (more is the
+            // kernel's error, which the script's ASSERT reports).
+            let size = (ins.size as usize).clamp(1, 16);
             for p in &ins.input {
-                add(p.replace('*', "x"), InputKind::Code, 16);
+                add(p.replace('*', "x"), InputKind::Code, size);
             }
         }
     }
