@@ -324,6 +324,20 @@ pub struct Outputs {
     emit: Vec<&'static str>,
     cargo_metadata: bool,
     link_script: bool,
+    gp_flag: bool,
+}
+
+/// The linker flag `gp.policy = "relax"` needs, if any: rust-lld (what
+/// cargo links riscv targets with unless told otherwise) relaxes nothing
+/// against `__global_pointer$` without `--relax-gp`; GNU ld relaxes by
+/// default. `target` is cargo's `TARGET`, `linker` its `RUSTC_LINKER`.
+pub fn gp_linker_flag(gp_policy: &str, target: &str, linker: Option<&str>) -> Option<&'static str> {
+    let lld = linker.is_none_or(|l| {
+        Path::new(l)
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().contains("lld"))
+    });
+    (gp_policy == "relax" && target.starts_with("riscv") && lld).then_some("--relax-gp")
 }
 
 /// What a successful check found.
@@ -379,6 +393,7 @@ impl Outputs {
             emit: vec!["ld", "rs"],
             cargo_metadata: true,
             link_script: true,
+            gp_flag: true,
         }
     }
 
@@ -420,6 +435,13 @@ impl Outputs {
     /// Pass the linker script with `cargo:rustc-link-arg=-T...` (default true).
     pub fn link_script(&mut self, on: bool) -> &mut Outputs {
         self.link_script = on;
+        self
+    }
+
+    /// With the linker script, pass the flag the spec's gp policy needs
+    /// ([`gp_linker_flag`]: `--relax-gp` for rust-lld; default true).
+    pub fn gp_linker_flag(&mut self, on: bool) -> &mut Outputs {
+        self.gp_flag = on;
         self
     }
 
@@ -563,6 +585,17 @@ impl Outputs {
         let linker_script = dir.join("layout.ld");
         if self.link_script {
             meta(format_args!("rustc-link-arg=-T{}", linker_script.display()));
+            let target = std::env::var("TARGET").unwrap_or_default();
+            let linker = std::env::var("RUSTC_LINKER").ok();
+            if self.gp_flag
+                && let Some(flag) = gp_linker_flag(
+                    stamp.fact("gp_policy").unwrap_or(""),
+                    &target,
+                    linker.as_deref(),
+                )
+            {
+                meta(format_args!("rustc-link-arg={flag}"));
+            }
         }
         meta(format_args!("rustc-env=LAYOUTGEN_DIR={}", dir.display()));
         Ok(Verified {
@@ -606,6 +639,22 @@ mod tests {
         assert_ne!(base, inputs_hash("layoutgen 0.1.0", b"spec ", &[]));
         assert_ne!(base, inputs_hash("layoutgen 0.1.0", b"spec", &t));
         assert_eq!(base, inputs_hash("layoutgen 0.1.0", b"spec", &[]));
+    }
+
+    #[test]
+    fn gp_relaxation_asks_rust_lld_for_it_and_nobody_else() {
+        let t = "riscv64gc-unknown-none-elf";
+        assert_eq!(gp_linker_flag("relax", t, None), Some("--relax-gp"));
+        assert_eq!(
+            gp_linker_flag("relax", t, Some("/x/rust-lld")),
+            Some("--relax-gp")
+        );
+        assert_eq!(
+            gp_linker_flag("relax", t, Some("riscv64-linux-gnu-ld")),
+            None
+        );
+        assert_eq!(gp_linker_flag("disabled", t, None), None);
+        assert_eq!(gp_linker_flag("relax", "aarch64-unknown-none", None), None);
     }
 
     #[test]

@@ -80,6 +80,7 @@ pub struct Image {
     #[serde(serialize_with = "crate::json::hex_u64")]
     pub stack_size: u64,
     pub entry: String,
+    pub entry_at: crate::spec::EntryAt,
     pub start_symbols: Vec<String>,
     pub end_symbols: Vec<String>,
     pub sections: Vec<Section>,

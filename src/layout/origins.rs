@@ -57,6 +57,9 @@ pub fn collect(spec: &Spec) -> Origins {
             o.insert(format!("image.{key}"), v.span.clone());
         }
     }
+    if let Some(e) = &spec.image.entry_at {
+        o.insert("image.entry_at", e.span());
+    }
     if let Some(r) = &spec.image.relocator {
         o.insert("image.relocator", r.span());
     }

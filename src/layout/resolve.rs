@@ -638,6 +638,11 @@ impl<'s> ModeContext<'s> {
             end_align,
             stack_size,
             entry: im.entry.get_ref().clone(),
+            entry_at: im
+                .entry_at
+                .as_ref()
+                .map(|e| *e.get_ref())
+                .unwrap_or_default(),
             start_symbols: symbol_list(&im.start_symbols, "__image_start".into()),
             end_symbols: symbol_list(&im.end_symbols, "__image_end".into()),
             sections,

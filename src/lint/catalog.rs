@@ -111,7 +111,7 @@ declare_lints! {
     SymbolSource = "LG020", "symbol-source", Info;
     /// Allocated sections that the spec does not list (placed by the linker on its own).
     OrphanSection = "LG021", "orphan-section", Warning;
-    /// The ELF entry point is image.entry and lies in an executable section of the image.
+    /// The ELF entry point is image.entry, lies in an executable section of the image, and (image.entry_at = "image-start") is the image's first byte.
     Entry = "LG022", "entry", Error;
 }
 

@@ -37,6 +37,35 @@ pub(super) fn check_entry(ctx: &Ctx, wanted: &HashMap<String, Symbol>, c: &mut C
             _ => {}
         }
     }
+    // Where the loader jumps: the image's first byte, unless the spec says
+    // the loader reads e_entry.
+    let first = &ctx.layout.image.sections[0];
+    if ctx.layout.image.entry_at == crate::spec::EntryAt::ImageStart
+        && let Some((_, start)) = elf.section_by_name(&first.name)
+        && elf.entry != start.addr
+    {
+        c.push(
+            Finding::new(
+                Lint::Entry,
+                "image.entry_at",
+                format!(
+                    "the ELF entry point {:#x} is {:#x} bytes into the image, but the loader jumps to its first byte ({:#x}, {})",
+                    elf.entry,
+                    elf.entry.wrapping_sub(start.addr),
+                    start.addr,
+                    first.name
+                ),
+                format!(
+                    "put `{name}` in {}, the first input of {} (e.g. #[link_section = \"{}\"]), or set image.entry_at = \"elf-entry\" if the loader reads e_entry",
+                    first.input.first().map_or("the first input", String::as_str),
+                    first.name,
+                    first.input.first().map_or(".text.entry", String::as_str)
+                ),
+            )
+            .symbol(name.clone())
+            .address(elf.entry),
+        );
+    }
     if !elf.sections.is_empty() {
         let in_exec = elf.section_at(elf.entry).is_some_and(|s| s.exec());
         if !in_exec {

@@ -136,6 +136,10 @@ pub struct ImageSpec {
     #[serde(default = "default_entry")]
     #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub entry: Spanned<String>,
+    /// Where the loader jumps: the image's first byte (the default) or the
+    /// ELF header's `e_entry`.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<EntryAt>"))]
+    pub entry_at: Option<Spanned<EntryAt>>,
     /// The boot code's own relocator (Linux: relocate_kernel()).
     #[cfg_attr(feature = "schema", schemars(with = "Option<RelocatorSpec>"))]
     pub relocator: Option<Spanned<RelocatorSpec>>,
@@ -250,6 +254,19 @@ pub fn derive_id(name: &str) -> String {
         id.pop();
     }
     id
+}
+
+/// Where the loader starts the image (`image.entry_at`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum EntryAt {
+    /// At the image's first byte (OpenSBI, QEMU -bios, booti): the entry
+    /// symbol must be there.
+    #[default]
+    ImageStart,
+    /// At the ELF header's `e_entry` (QEMU -kernel with an ELF, multiboot).
+    ElfEntry,
 }
 
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

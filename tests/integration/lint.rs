@@ -577,6 +577,48 @@ fn wrong_entry_point() {
     only_errors(&r, Lint::Entry);
 }
 
+/// The misplaced `_start` of the user-path report: `_start` a few bytes
+/// into the image links, is `e_entry`, is code, and the boot died because
+/// the loader jumps to the image's first byte. The generated script now
+/// refuses it at link time, and lint names it (LG022 at image.entry_at);
+/// with `entry_at = "elf-entry"` (a loader that reads e_entry) it is fine.
+#[test]
+fn entry_symbol_away_from_the_image_start() {
+    let name = "qemu-virt-sv39";
+    // Link time: with .text's inputs before .text.entry, _start moves.
+    let opts = LinkOpts {
+        script_edit: Some(|s| s.replace("KEEP(*(.text.entry))", "*(.text) KEEP(*(.text.entry))")),
+        ..LinkOpts::default()
+    };
+    let err = try_link_layout(&specs::layout(name), name, &opts)
+        .err()
+        .expect("the ASSERT refuses the link");
+    assert!(
+        err.contains("the entry symbol _start is not the image's first byte")
+            && err.contains(".text.entry"),
+        "{err}"
+    );
+    // In the file: _start and e_entry 4 bytes in.
+    let (k, mut d) = fixture(name);
+    let start = symbol_value(&d, "_start");
+    set_symbol_value(&mut d, "_start", start + 4);
+    d[24..32].copy_from_slice(&(start + 4).to_le_bytes()); // e_entry
+    let r = lint_bytes(name, &k, "entry-moved.elf", &d);
+    let f = expect(&r, Lint::Entry);
+    assert_eq!(f.len(), 1, "{}", show(&r));
+    assert_eq!(f[0].spec_key, "image.entry_at");
+    assert_says(f[0], "0x4 bytes into the image");
+    assert!(f[0].help.contains(".text.entry"), "{}", f[0].help);
+    only_errors(&r, Lint::Entry);
+    let text = std::fs::read_to_string(specs::path(name))
+        .unwrap()
+        .replacen("[image]\n", "[image]\nentry_at = \"elf-entry\"\n", 1);
+    let layout = specs::check_text(&text, "elf-entry.toml").unwrap();
+    let p = k.write_variant("entry-moved-elf-entry.elf", &d);
+    let r = layoutgen::lint::run(&layout, &p, &Default::default()).unwrap();
+    assert_eq!(r.by_check(Lint::Entry).count(), 0, "{}", show(&r));
+}
+
 /// "Strips" a linked fixture in place: .symtab and the --emit-relocs
 /// sections become SHT_NULL, as `strip` would remove them.
 fn strip(d: &mut [u8]) {

@@ -58,12 +58,14 @@ pub fn object_for(layout: &layoutgen::Layout) -> ObjOpts {
         ".sbss",
     ];
     let mut extra: Vec<(String, InputKind, usize)> = Vec::new();
-    // What the linker makes itself (dynamic-linking tables, the GOT): an
-    // object's own PROGBITS section of that name is not something a
-    // compiler emits, and both linkers rightly refuse to merge it with
-    // theirs ("section type mismatch").
+    // What the linker makes itself in a PIE link (dynamic-linking tables,
+    // the GOT): an object's own PROGBITS section of that name is not
+    // something a compiler emits, and both linkers rightly refuse to merge
+    // it with theirs ("section type mismatch"). In a static link they make
+    // none, and the stand-in gives the spec's section something to hold.
+    let pie = layout.code_model.is_relocatable() || layout.image.relocator.is_some();
     let synthesized = |name: &str| {
-        [
+        pie && [
             ".dynsym",
             ".dynstr",
             ".hash",
