@@ -201,6 +201,36 @@ pub fn name_from_path(path: &Path) -> Option<String> {
     (ok && stem != "layout").then(|| stem.to_string())
 }
 
+/// What the layout's `image.section_align` costs in image size: every
+/// segment starts on a multiple of it, so the image spans at least
+/// (segments - 1) × section_align plus its last segment, whatever the code.
+pub fn section_align_note(layout: &crate::Layout) -> String {
+    let align = layout.image.section_align;
+    let mut segments: Vec<&str> = layout
+        .image
+        .sections
+        .iter()
+        .map(|s| s.segment.as_str())
+        .collect();
+    segments.dedup();
+    let n = segments.len() as u128;
+    let least = (n.saturating_sub(1)) * align as u128;
+    let size = crate::format::human_size;
+    let mut note = format!(
+        "image.section_align = {}: each of the {n} segments ({}) starts on a {} boundary, so the image spans at least {} before its last segment, however small the code",
+        size(align as u128),
+        segments.join(", "),
+        size(align as u128),
+        size(least)
+    );
+    if align > 4096 {
+        note.push_str(
+            "; \"4KiB\" makes a small kernel small, with the kernel slot mapped by 4 KiB leaves",
+        );
+    }
+    note
+}
+
 /// The lines a kernel crate needs to use `spec_path`: the recommended
 /// ahead-of-time path first (`layoutgen build` into the kernel's tree, checked
 /// by the dependency-free `layoutgen-build` in build.rs), then

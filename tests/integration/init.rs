@@ -32,6 +32,13 @@ fn default_spec_passes_check_and_build_rs_lines_are_printed() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let out = text(&o.stdout);
     assert!(out.starts_with("wrote layout.toml"), "{out}");
+    // What the 2 MiB section_align it starts from costs, and the way out.
+    assert!(
+        out.contains("image.section_align = 2 MiB: each of the 4 segments")
+            && out.contains("at least 6 MiB")
+            && out.contains("\"4KiB\" makes a small kernel small"),
+        "{out}"
+    );
     // The ahead-of-time path comes first, layoutgen::Build after it.
     let aot = out
         .find("layoutgen_build::Outputs::new(\"layout\")")

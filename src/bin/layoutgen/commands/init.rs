@@ -94,6 +94,15 @@ pub fn run(a: Args) -> Result<u8, Error> {
         a.path.display(),
         a.path.display()
     );
+    if let Ok(layout) = layoutgen::load(
+        layoutgen::Source::Text {
+            text: &text,
+            name: &a.path.display().to_string(),
+        },
+        &layoutgen::LoadOptions::default(),
+    ) {
+        sayln!("# {}\n", init::section_align_note(&layout));
+    }
     say!("{}", init::build_rs_snippet(&a.path.display().to_string()));
     Ok(0)
 }
