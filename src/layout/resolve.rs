@@ -236,7 +236,31 @@ impl<'s> ModeContext<'s> {
                 "start" => self.image_link(),
                 "max_size" => self.eval("image.max_size", &spec.image.max_size, Quantity::Size),
                 "end" => match self.linked_end {
-                    Some(end) => Ok(end as u128),
+                    // From a linked ELF (`show --elf`): its end symbol, which
+                    // must lie in the image's room, or every window derived
+                    // from image.end is off (past 2^64, below the image).
+                    Some(end) => {
+                        let start = self.image_link()?;
+                        let max = self.reference("image", "max_size")?;
+                        let end = end as u128;
+                        if end < start || end - start > max {
+                            let symbol = spec
+                                .image
+                                .end_symbols
+                                .as_ref()
+                                .and_then(|v| v.first())
+                                .map_or("__image_end".to_string(), |s| s.get_ref().clone());
+                            return Err(Diagnostic::new(
+                                Rule::Resolve,
+                                format!(
+                                    "the linked image ends at {end:#x} (its end symbol `{symbol}`), outside [image.start {start:#x}, image.start + image.max_size {:#x}]",
+                                    start + max
+                                ),
+                            )
+                            .help(format!("the ELF was not linked from this spec, or `{symbol}` is wrong: `layoutgen lint` it to see where")));
+                        }
+                        Ok(end)
+                    }
                     None => Ok(self.image_link()? + self.reference("image", "max_size")?),
                 },
                 _ => Err(unknown_field("`start`, `end` and `max_size`")),

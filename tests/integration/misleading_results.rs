@@ -107,3 +107,26 @@ fn a_value_of_the_wrong_type_is_named_in_the_specs_words() {
         );
     }
 }
+
+#[test]
+fn an_end_symbol_near_the_top_is_named_not_wrapped() {
+    let layout = crate::support::specs::layout("qemu-virt-sv39");
+    let end = layout.image.end_symbols[0].clone();
+    let linked = elf_tools::link("qemu-virt-sv39", &LinkOpts::default());
+    let mut data = linked.bytes();
+    elf_tools::set_symbol_value(&mut data, &end, 0xffff_ffff_ffff_fff0);
+    let elf = linked.write_variant("end-at-top.elf", &data);
+    let o = layoutgen(&[
+        "show",
+        "--spec",
+        "layouts/qemu-virt-sv39.toml",
+        "--elf",
+        elf.to_str().unwrap(),
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("its end symbol `{end}`")) && err.contains("0xfffffffffffffff0"),
+        "{err}"
+    );
+}
