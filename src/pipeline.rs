@@ -69,9 +69,10 @@ pub fn load<'a>(source: impl Into<Source<'a>>, options: &LoadOptions) -> Result<
     let spec = spec::parse(text).map_err(|d| report(vec![d]))?;
     // Rounded up to a page, unless that would wrap past 2^64: the resolver
     // then reports the end as the ELF has it.
-    let linked_end = options
-        .linked_end
-        .map(|end| end.checked_next_multiple_of(units::PAGE_SIZE).unwrap_or(end));
+    let linked_end = options.linked_end.map(|end| {
+        end.checked_next_multiple_of(units::PAGE_SIZE)
+            .unwrap_or(end)
+    });
     let layout = layout::resolve(&spec, &name, linked_end).map_err(report)?;
     if options.unchecked {
         return Ok(layout);

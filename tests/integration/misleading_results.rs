@@ -130,3 +130,27 @@ fn an_end_symbol_near_the_top_is_named_not_wrapped() {
         "{err}"
     );
 }
+
+#[test]
+fn init_refuses_an_elf_whose_sections_overlap() {
+    let linked = elf_tools::link("qemu-virt-sv39", &LinkOpts::default());
+    let mut data = linked.bytes();
+    let shdrs = elf_tools::shdrs(&data);
+    let text_hdr = shdrs.iter().find(|s| s.1 == ".text").expect(".text").0;
+    let rodata = shdrs.iter().find(|s| s.1 == ".rodata").expect(".rodata").0;
+    let text_addr = u64::from_le_bytes(data[text_hdr + 16..text_hdr + 24].try_into().unwrap());
+    le64(&mut data, rodata + 16, text_addr); // sh_addr: .rodata over .text
+    let elf = linked.write_variant("overlap.elf", &data);
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("adopted.toml");
+    let o = layoutgen(&[
+        "init",
+        "--from-elf",
+        elf.to_str().unwrap(),
+        spec.to_str().unwrap(),
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("overlap") && err.contains(".rodata"), "{err}");
+    assert!(!spec.exists());
+}

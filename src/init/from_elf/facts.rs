@@ -142,6 +142,7 @@ fn from_elf(elf: &Elf, arch: Arch, file_name: String) -> Result<Facts, String> {
     if sections.is_empty() {
         return Err("no allocated section: nothing to describe".into());
     }
+    overlaps(elf)?;
     let loads = loads_of(elf);
     let symbols = symbols_of(elf);
     Ok(Facts {
@@ -174,6 +175,41 @@ fn sections_of(elf: &Elf) -> Vec<Section> {
         .collect();
     sections.sort_by_key(|s| s.addr);
     sections
+}
+
+/// A linker never lays allocated sections, or PT_LOADs, over each other
+/// (thread-local `.tbss` aside, which takes no address space): an ELF that
+/// does is not an image a spec can describe, and a spec written from it
+/// would describe nothing real.
+fn overlaps(elf: &Elf) -> Result<(), String> {
+    const SHF_TLS: u64 = 0x400;
+    let mut sections: Vec<(u64, u128, &str)> = elf
+        .sections
+        .iter()
+        .filter(|s| s.alloc() && s.size > 0 && !(s.nobits() && s.flags & SHF_TLS != 0))
+        .map(|s| (s.addr, s.end(), s.name.as_str()))
+        .collect();
+    sections.sort_unstable();
+    if let Some(w) = sections.windows(2).find(|w| (w[1].0 as u128) < w[0].1) {
+        return Err(format!(
+            "sections {} [{:#x}, {:#x}) and {} (at {:#x}) overlap: not a linked image",
+            w[0].2, w[0].0, w[0].1, w[1].2, w[1].0
+        ));
+    }
+    let mut loads: Vec<(u64, u128)> = elf
+        .segments
+        .iter()
+        .filter(|s| s.memsz > 0)
+        .map(|s| (s.vaddr, s.vaddr as u128 + s.memsz as u128))
+        .collect();
+    loads.sort_unstable();
+    if let Some(w) = loads.windows(2).find(|w| (w[1].0 as u128) < w[0].1) {
+        return Err(format!(
+            "PT_LOAD segments [{:#x}, {:#x}) and [{:#x}, ...) overlap: not a linked image",
+            w[0].0, w[0].1, w[1].0
+        ));
+    }
+    Ok(())
 }
 
 /// PT_LOADs with a size, by virtual address.
