@@ -5,6 +5,7 @@
 pub mod conversions;
 mod origins;
 pub mod pagetable;
+mod relocator;
 mod resolve;
 
 pub use origins::Origins;

@@ -208,27 +208,7 @@ impl<'d> Elf<'d> {
         };
         let entry = hdr.e_entry(endian);
 
-        // Program headers: a broken table is a finding-free skip for ET_REL,
-        // and reported for linked files rather than aborting the other checks.
-        let mut segments = Vec::new();
-        let mut segment_error = None;
-        match hdr.program_headers(endian, data) {
-            Ok(phdrs) => {
-                for (index, ph) in phdrs.iter().enumerate() {
-                    if ph.p_type(endian) != elf::PT_LOAD {
-                        continue;
-                    }
-                    segments.push(Segment {
-                        index,
-                        vaddr: ph.p_vaddr(endian),
-                        paddr: ph.p_paddr(endian),
-                        memsz: ph.p_memsz(endian),
-                        flags: ph.p_flags(endian).0,
-                    });
-                }
-            }
-            Err(e) => segment_error = Some(e.to_string()),
-        }
+        let (segments, segment_error) = load_segments(hdr, endian, data);
 
         let table = hdr
             .sections(endian, data)
@@ -699,6 +679,31 @@ impl Shdr {
             link: le32(b, 40),
             info: le32(b, 44),
         }
+    }
+}
+
+/// The PT_LOAD program headers. A broken table is a finding-free skip for
+/// ET_REL, and reported for linked files rather than aborting the other
+/// checks (the error, second).
+fn load_segments(hdr: &Hdr, endian: LittleEndian, data: &[u8]) -> (Vec<Segment>, Option<String>) {
+    let mut segments = Vec::new();
+    match hdr.program_headers(endian, data) {
+        Ok(phdrs) => {
+            for (index, ph) in phdrs.iter().enumerate() {
+                if ph.p_type(endian) != elf::PT_LOAD {
+                    continue;
+                }
+                segments.push(Segment {
+                    index,
+                    vaddr: ph.p_vaddr(endian),
+                    paddr: ph.p_paddr(endian),
+                    memsz: ph.p_memsz(endian),
+                    flags: ph.p_flags(endian).0,
+                });
+            }
+            (segments, None)
+        }
+        Err(e) => (segments, Some(e.to_string())),
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod support;
 
+mod adversarial_builds;
 mod build_api;
 mod check_builds;
 mod cli;
@@ -32,6 +33,8 @@ mod layout_stamp;
 mod lint;
 mod lint_aarch64;
 mod lint_config;
+mod lint_fuzz;
+mod lint_inputs;
 mod linux_arm64_layout;
 mod linux_boot;
 mod linux_layout;

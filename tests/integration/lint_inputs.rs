@@ -1,0 +1,171 @@
+//! `layoutgen lint` of the inputs that are not a plain linked kernel:
+//! stripped files (symbols from .dynsym, or none), relocatable objects,
+//! more findings than are shown, debug sections it never reads, and files
+//! that are not riscv64 ELFs at all.
+
+use crate::lint::{expect, fixture, lint_bytes, lint_path, show};
+use crate::support::elf_tools::*;
+use crate::support::findings::assert_says;
+use crate::support::specs;
+use layoutgen::lint::{Lint, LintError};
+use object::elf as e;
+
+/// "Strips" a linked fixture in place: .symtab and the --emit-relocs
+/// sections become SHT_NULL, as `strip` would remove them.
+pub(crate) fn strip(d: &mut [u8]) {
+    for (hdr, name, ty, ..) in shdrs(d) {
+        if ty == e::SHT_SYMTAB.0 || (ty == e::SHT_RELA.0 && name != ".rela.dyn") {
+            d[hdr + 4..hdr + 8].copy_from_slice(&0u32.to_le_bytes());
+        }
+    }
+}
+
+#[test]
+fn stripped_pie_falls_back_to_dynsym_and_says_so() {
+    let name = "qemu-virt-semipic";
+    let (k, mut d) = fixture(name);
+    strip(&mut d);
+    let r = lint_bytes(name, &k, "stripped.elf", &d);
+    assert_eq!(r.symbols_from, layoutgen::lint::SymbolSource::Dynsym);
+    let f = expect(&r, Lint::SymbolSource);
+    assert_says(f[0], ".dynsym");
+    assert_eq!(r.counts.errors, 0, "{}", show(&r));
+    // The segment checks still run.
+    let mut d2 = d.clone();
+    let first = loads(&d2)[0];
+    set_p_flags(&mut d2, first.0, first.2 | e::PF_W.0);
+    let r = lint_bytes(name, &k, "stripped-wx.elf", &d2);
+    expect(&r, Lint::SegmentWriteExecute);
+}
+
+#[test]
+fn stripped_executable_without_any_symbol_table() {
+    let name = "qemu-virt-sv39";
+    let (k, mut d) = fixture(name);
+    strip(&mut d);
+    let r = lint_bytes(name, &k, "stripped.elf", &d);
+    assert_eq!(r.symbols_from, layoutgen::lint::SymbolSource::None);
+    let f = expect(&r, Lint::SymbolSource);
+    assert_says(f[0], "no symbol table");
+    assert_eq!(r.counts.errors, 0, "{}", show(&r));
+}
+
+#[test]
+fn relocatable_object_gets_relocation_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("module.o");
+    std::fs::write(&p, object(&ObjOpts::default())).unwrap();
+    let r = lint_path("qemu-virt-semipic", &p);
+    assert_eq!(r.elf_kind, layoutgen::lint::ElfKind::Rel);
+    expect(&r, Lint::SymbolSource);
+    assert_eq!(r.counts.errors, 0, "{}", show(&r));
+
+    // An absolute HI20 in a module for a semi-PIC kernel.
+    let mut d = std::fs::read(&p).unwrap();
+    let at = rela_entries(&d, ".rela.text.entry", e::R_RISCV_PCREL_HI20)[0];
+    set_rela_type(&mut d, at, e::R_RISCV_HI20);
+    std::fs::write(&p, &d).unwrap();
+    let r = lint_path("qemu-virt-semipic", &p);
+    let f = expect(&r, Lint::AbsoluteRelocation);
+    assert_eq!(f[0].symbol.as_deref(), Some("counter"));
+    assert_eq!(f[0].section.as_deref(), Some(".text.entry"));
+    // For a fixed layout the same relocation is only counted.
+    let r = lint_path("qemu-virt-sv39", &p);
+    assert_eq!(r.counts.errors, 0, "{}", show(&r));
+    let a = expect(&r, Lint::RelocationAudit);
+    assert_says(a[0], "1 absolute HI20/LO12");
+}
+
+#[test]
+fn findings_are_capped_per_check_but_all_counted() {
+    let name = "qemu-virt-sv39";
+    let (k, mut d) = fixture(name);
+    // Move every symbol of the object (and more) out of the slot.
+    let names = [
+        "kmain",
+        "counter",
+        "buffer",
+        "message",
+        "kmain_ptr",
+        "_start",
+    ];
+    for n in names {
+        set_symbol_value(&mut d, n, 0x1000);
+    }
+    let r = lint_bytes(name, &k, "many.elf", &d);
+    let n = r.by_check(Lint::SymbolOutsideSlot).count();
+    assert!(n >= names.len(), "{}", show(&r));
+    assert!(n <= layoutgen::lint::MAX_PER_CHECK + 1);
+}
+
+/// Debug (non-allocated) sections are never read: a `.comment` pointing far
+/// past the end of the file, with a huge size, changes nothing.
+#[test]
+fn non_allocated_sections_are_never_read() {
+    let name = "qemu-virt-sv39";
+    let (k, mut d) = fixture(name);
+    let (hdr, ..) = shdrs(&d).into_iter().find(|s| s.1 == ".comment").unwrap();
+    d[hdr + 24..hdr + 32].copy_from_slice(&(1u64 << 60).to_le_bytes()); // sh_offset
+    d[hdr + 32..hdr + 40].copy_from_slice(&(1u64 << 40).to_le_bytes()); // sh_size
+    let r = lint_bytes(name, &k, "debug.elf", &d);
+    assert_eq!(r.counts.errors + r.counts.warnings, 0, "{}", show(&r));
+}
+
+// ---- unreadable input -----------------------------------------------------------
+
+#[test]
+fn other_machines_classes_and_non_elf_files_are_clear_errors() {
+    let l = specs::layout("qemu-virt-sv39");
+    // This test binary: an x86-64 ELF.
+    let exe = std::env::current_exe().unwrap();
+    let err = layoutgen::lint::run(&l, &exe, &Default::default()).unwrap_err();
+    assert!(matches!(err, LintError::NotRiscv64 { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("x86-64, 64-bit; the spec is for riscv64"),
+        "{err}"
+    );
+    assert_eq!(err.exit_code(), 2);
+
+    let dir = tempfile::tempdir().unwrap();
+    // A 32-bit riscv ELF header.
+    let mut h32 = vec![0u8; 64];
+    h32[..4].copy_from_slice(&e::ELFMAG);
+    h32[4] = 1;
+    h32[5] = 1;
+    h32[6] = 1;
+    h32[18] = 243;
+    let p = dir.path().join("rv32.elf");
+    std::fs::write(&p, &h32).unwrap();
+    let err = layoutgen::lint::run(&l, &p, &Default::default()).unwrap_err();
+    assert!(matches!(err, LintError::NotRiscv64 { .. }), "{err}");
+
+    let p = dir.path().join("text.txt");
+    std::fs::write(&p, "not an elf at all").unwrap();
+    assert!(matches!(
+        layoutgen::lint::run(&l, &p, &Default::default()).unwrap_err(),
+        LintError::NotElf { .. }
+    ));
+    let p = dir.path().join("empty");
+    std::fs::write(&p, "").unwrap();
+    assert!(matches!(
+        layoutgen::lint::run(&l, &p, &Default::default()).unwrap_err(),
+        LintError::NotElf { .. }
+    ));
+    assert!(matches!(
+        layoutgen::lint::run(&l, &dir.path().join("missing"), &Default::default()).unwrap_err(),
+        LintError::Read { .. }
+    ));
+    assert!(matches!(
+        layoutgen::lint::run(&l, dir.path(), &Default::default()).unwrap_err(),
+        LintError::Read { .. }
+    ));
+    // Truncated: section headers past EOF.
+    let k = link("qemu-virt-sv39", &LinkOpts::default());
+    let d = k.bytes();
+    let p = k.write_variant("trunc.elf", &d[..d.len() / 2]);
+    assert!(matches!(
+        layoutgen::lint::run(&l, &p, &Default::default()).unwrap_err(),
+        LintError::Malformed { .. }
+    ));
+}
