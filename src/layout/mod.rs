@@ -29,6 +29,10 @@ pub struct Layout {
     pub ram: Ram,
     pub image: Image,
     pub modes: Vec<ModeLayout>,
+    /// `[module_loader]`: the relocation types the kernel's module loader
+    /// applies, when the spec describes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module_loader: Option<ModuleLoader>,
     /// The spec's `[lint]` table: a level and its reason per check. Read by
     /// `layoutgen lint`; no generated file depends on it.
     #[serde(skip)]
@@ -36,6 +40,15 @@ pub struct Layout {
     /// Where each dotted key came from in the spec text.
     #[serde(skip)]
     pub origins: Origins,
+}
+
+/// What the kernel's module loader applies.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleLoader {
+    /// Relocation type numbers it applies (JSON has the names).
+    #[serde(skip)]
+    pub types: Vec<u32>,
+    pub type_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -93,6 +93,9 @@ pub fn collect(spec: &Spec) -> Origins {
     if let Some(v) = &spec.gp.offset {
         o.insert("gp.offset", v.span.clone());
     }
+    if let Some(m) = &spec.module_loader {
+        o.insert("module_loader", m.span());
+    }
     if let Some(k) = &spec.kaslr {
         o.insert("kaslr", k.span());
         o.insert("kaslr.start", k.get_ref().start.span.clone());

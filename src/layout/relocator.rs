@@ -1,5 +1,6 @@
-//! `[image.relocator]`: the dynamic relocation types the kernel's boot
-//! code applies, resolved against the architecture's names.
+//! `[image.relocator]` and `[module_loader]`: the relocation types the
+//! kernel's boot code and its module loader apply, resolved against the
+//! architecture's names.
 
 use crate::diag::{Diagnostic, Label, Rule};
 use crate::spec::Spec;
@@ -82,4 +83,62 @@ pub(super) fn relocator(spec: &Spec, diags: &mut Vec<Diagnostic>) -> Option<supe
         }),
         None => None,
     }
+}
+
+/// `[module_loader]`: its types by number (an unknown name is an error
+/// naming the key; an empty list would refuse every module, so it is one too).
+pub(super) fn module_loader(
+    spec: &Spec,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<super::ModuleLoader> {
+    let ml = spec.module_loader.as_ref()?;
+    let facts = spec.arch.get_ref().facts();
+    if ml.get_ref().types.is_empty() {
+        diags.push(
+            Diagnostic::new(
+                Rule::Structure,
+                "`module_loader.types` is empty: a loader that applies no relocation loads no module",
+            )
+            .label(Label::primary("module_loader.types", ml.span(), "no types"))
+            .help("list the types the kernel's module loader applies (Linux riscv64: arch/riscv/kernel/module.c, reloc_handlers)"),
+        );
+    }
+    let mut loader = super::ModuleLoader {
+        types: Vec::new(),
+        type_names: Vec::new(),
+    };
+    for name in &ml.get_ref().types {
+        match facts.relocation_type(name.get_ref()) {
+            Some(t) => {
+                loader.types.push(t);
+                loader.type_names.push(name.get_ref().clone());
+            }
+            None => diags.push(
+                Diagnostic::new(
+                    Rule::Syntax,
+                    format!(
+                        "`{}` is not a {} relocation type",
+                        name.get_ref(),
+                        facts.name
+                    ),
+                )
+                .label(Label::primary(
+                    "module_loader.types",
+                    name.span(),
+                    "unknown type",
+                ))
+                .help(format!(
+                    "use the psABI's names, e.g. {}",
+                    facts
+                        .relocations
+                        .iter()
+                        .take(4)
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            ),
+        }
+    }
+    Some(loader)
 }

@@ -30,6 +30,7 @@ pub fn resolve(
     let modes = crate::spec::validate::modes(spec, &mut diags);
     crate::spec::validate::names(spec, &mut diags);
     let lint = crate::lint::config::from_spec(spec, &mut diags);
+    let module_loader = super::relocator::module_loader(spec, &mut diags);
     crate::spec::validate::per_mode_values(spec, &modes, &mut diags);
     if !diags.is_empty() || modes.is_empty() {
         return Err(diags);
@@ -63,6 +64,7 @@ pub fn resolve(
         ram,
         image,
         modes: mode_layouts,
+        module_loader,
         lint,
         origins,
     })

@@ -113,6 +113,8 @@ declare_lints! {
     OrphanSection = "LG021", "orphan-section", Warning;
     /// The ELF entry point is image.entry, lies in an executable section of the image, and (image.entry_at = "image-start") is the image's first byte.
     Entry = "LG022", "entry", Error;
+    /// A module (ET_REL) uses a relocation type the kernel's module loader ([module_loader]) does not apply.
+    ModuleRelocation = "LG023", "module-relocation", Error;
 }
 
 impl Lint {

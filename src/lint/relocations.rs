@@ -20,6 +20,9 @@ struct Audit {
     by_type: std::collections::BTreeMap<u32, u64>,
     /// RELATIVE entries the relocator writes without the load offset.
     unmoved: u64,
+    /// A module's relocation types the module loader does not apply: count
+    /// and the first one (section, offset, symbol).
+    unapplied: std::collections::BTreeMap<u32, (u64, String, u64, String)>,
 }
 
 /// Relocation audit: LG014 (gp-relative), LG015–LG019.
@@ -60,6 +63,7 @@ pub(super) fn check_relocations(
             }
         }
     }
+    audit.module_relocations(ctx, c);
     audit.got_use(ctx, c);
     if ctx.linked || stats.static_relocations > 0 {
         audit.summary(ctx, c, stats);
@@ -168,6 +172,20 @@ impl Audit {
         let facts = ctx.layout.arch.facts();
         let gp_off = ctx.layout.gp.policy != GpPolicy::Relax;
         stats.static_relocations += 1;
+        if elf.kind == ElfKind::Rel
+            && typ != 0
+            && let Some(loader) = &ctx.layout.module_loader
+            && !loader.types.contains(&typ)
+        {
+            let entry = self.unapplied.entry(typ).or_insert_with(|| {
+                let symbol = elf
+                    .symbol_of(table, symi as usize)
+                    .map(|s| symbol_display(elf, table, &s, addend))
+                    .unwrap_or_default();
+                (0, target.name.clone(), off, symbol)
+            });
+            entry.0 += 1;
+        }
         match typ {
             t if facts.absolute_relocations.iter().any(|(_, v)| *v == t) => {
                 let Some(sym) = elf.symbol_of(table, symi as usize) else {
@@ -228,6 +246,29 @@ impl Audit {
                 );
             }
             _ => {}
+        }
+    }
+
+    /// LG023: one finding per relocation type of a module that the
+    /// kernel's module loader does not apply (insmod would refuse it).
+    fn module_relocations(&self, ctx: &Ctx, c: &mut Collector) {
+        let facts = ctx.layout.arch.facts();
+        for (&typ, (count, section, off, symbol)) in &self.unapplied {
+            let name = facts.relocation_name(typ);
+            let mut f = Finding::new(
+                Lint::ModuleRelocation,
+                "module_loader.types",
+                format!(
+                    "{name} (type {typ}) × {count}, first in {section} at offset {off:#x}{}: the module loader does not apply it, so loading the module fails (\"Unknown relocation type {typ}\")",
+                    if symbol.is_empty() { String::new() } else { format!(" against `{symbol}`") }
+                ),
+                "build the module so it does not need this type (older toolchain or flags), or describe the kernel's newer loader in [module_loader]",
+            )
+            .section(section.clone());
+            if !symbol.is_empty() {
+                f = f.symbol(symbol.clone());
+            }
+            c.push(f);
         }
     }
 

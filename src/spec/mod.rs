@@ -41,6 +41,9 @@ pub struct Spec {
     pub gp: GpSpec,
     #[cfg_attr(feature = "schema", schemars(with = "Option<KaslrSpec>"))]
     pub kaslr: Option<Spanned<KaslrSpec>>,
+    /// The kernel's module loader: what a `.ko` may ask of it.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<ModuleLoaderSpec>"))]
+    pub module_loader: Option<Spanned<ModuleLoaderSpec>>,
     /// Regions by name, in declaration order.
     #[serde(default)]
     #[cfg_attr(
@@ -161,6 +164,18 @@ pub struct RelocatorSpec {
     /// load offset (Linux: vDSO symbol offsets).
     #[serde(default)]
     pub unmoved_below_link: bool,
+}
+
+/// What the kernel's module loader applies (Linux riscv64:
+/// `arch/riscv/kernel/module.c`, `reloc_handlers`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleLoaderSpec {
+    /// Relocation types it applies; any other type in a module is refused
+    /// at load time ("Unknown relocation type").
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>"))]
+    pub types: Vec<Spanned<String>>,
 }
 
 fn default_stack_size() -> Value {
@@ -585,7 +600,14 @@ pub fn parse(text: &str) -> Result<Spec, Diagnostic> {
 
 /// What each spec struct is, in the spec's words, and how to write one:
 /// for the messages of values of the wrong type.
-const STRUCT_WORDING: [(&str, (&str, &str)); 10] = [
+const STRUCT_WORDING: [(&str, (&str, &str)); 11] = [
+    (
+        "ModuleLoaderSpec",
+        (
+            "the table `[module_loader]`",
+            "`[module_loader]` with `types = [\"R_RISCV_64\", ...]`",
+        ),
+    ),
     (
         "Spec",
         (

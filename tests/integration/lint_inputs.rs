@@ -169,3 +169,49 @@ fn other_machines_classes_and_non_elf_files_are_clear_errors() {
         LintError::Malformed { .. }
     ));
 }
+
+/// A module using `R_RISCV_32_PCREL` (type 57, "Unknown relocation type 57"
+/// on kernels whose loader lacks it): clean against 6.12's loader as
+/// `layouts/linux-riscv64.toml` describes it, refused (LG023, naming the
+/// type, count, section and symbol) against a loader without it, and
+/// nothing is said without a `[module_loader]` table.
+#[test]
+fn module_relocations_the_loader_does_not_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("module.ko");
+    let mut d = object(&ObjOpts::default());
+    let at = rela_entries(&d, ".rela.text.entry", e::R_RISCV_PCREL_HI20)[0];
+    set_rela_type(&mut d, at, e::R_RISCV_32_PCREL);
+    std::fs::write(&p, &d).unwrap();
+    let spec = std::fs::read_to_string(specs::path("linux-riscv64")).unwrap();
+    let lint = |text: &str| {
+        let layout = specs::check_text(text, "loader.toml").unwrap();
+        layoutgen::lint::run(&layout, &p, &Default::default()).unwrap()
+    };
+    let r = lint(&spec);
+    assert_eq!(
+        r.by_check(Lint::ModuleRelocation).count(),
+        0,
+        "{}",
+        show(&r)
+    );
+    let older = spec.replacen("\"R_RISCV_32_PCREL\",", "", 1);
+    assert!(older != spec, "the 6.12 loader lists R_RISCV_32_PCREL");
+    let r = lint(&older);
+    let f = expect(&r, Lint::ModuleRelocation);
+    assert_eq!(f.len(), 1, "{}", show(&r));
+    assert_says(f[0], "R_RISCV_32_PCREL (type 57) × 1, first in .text.entry");
+    assert_says(f[0], "Unknown relocation type 57");
+    assert_eq!(f[0].spec_key, "module_loader.types");
+    assert_eq!(f[0].symbol.as_deref(), Some("counter"));
+    let start = older.find("\n[module_loader]").unwrap();
+    let end = older[start + 1..].find("\n[").unwrap() + start + 1;
+    let none = format!("{}{}", &older[..start], &older[end..]);
+    let r = lint(&none);
+    assert_eq!(
+        r.by_check(Lint::ModuleRelocation).count(),
+        0,
+        "{}",
+        show(&r)
+    );
+}
