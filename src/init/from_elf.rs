@@ -108,13 +108,30 @@ const RISCV64: Conventions = Conventions {
     relative_reloc: "R_RISCV_RELATIVE",
 };
 
+/// arm64 as Linux 6.12 lays it out with 48-bit VAs (layouts/linux-arm64.toml):
+/// the image at KIMAGE_VADDR in the vmalloc area, RAM at QEMU virt's
+/// 0x4000_0000, no global pointer.
+const AARCH64: Conventions = Conventions {
+    arch: "aarch64",
+    plain_modes: &["va48"],
+    linux_modes: &["va48"],
+    linux_layout: "linux-arm64",
+    lowest_ram: 16 * MIB,
+    qemu_ram_base: 0x4000_0000,
+    qemu_load: 0x4020_0000,
+    kernel_slot: 0xffff_8000_8000_0000,
+    linear_map: 0xffff_0000_0000_0000,
+    linear_map_size: 128 << 40,
+    gp_symbol: None,
+    relative_reloc: "R_AARCH64_RELATIVE",
+};
+
 impl Conventions {
-    /// The conventions for `arch`; `facts::read` accepts riscv64 ELFs only,
-    /// so only an aarch64 reader would reach the error.
+    /// The conventions for `arch` (the ELF's `e_machine` decides it).
     fn of(arch: Arch) -> Result<&'static Conventions, String> {
         match arch {
             Arch::Riscv64 => Ok(&RISCV64),
-            Arch::Aarch64 => Err("init --from-elf does not describe aarch64 kernels yet".into()),
+            Arch::Aarch64 => Ok(&AARCH64),
         }
     }
 }
@@ -211,7 +228,7 @@ fn derive(facts: &Facts, name: &str, defaults: ArchDefaults) -> Result<Spec, Str
         defaults,
         conventions: conv,
         kind: facts.kind,
-        code_model: addressing::code_model(facts.kind, defaults),
+        code_model: addressing::code_model(facts.kind, defaults, facts.arch.facts().semi_pic),
         relocator: addressing::relocator(facts, defaults, conv),
         gp: addressing::gp(facts, &sections, conv),
         image: Image {

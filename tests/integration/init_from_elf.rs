@@ -113,6 +113,30 @@ fn sample_kernels_lint_clean_against_their_derived_specs() {
     }
 }
 
+/// aarch64 kernels are adopted the way riscv64 ones are: the project's
+/// aarch64 sample kernel (and its PIE build) gets an aarch64 spec in va48,
+/// without a global pointer, that lints it clean.
+#[test]
+fn aarch64_kernels_are_adopted_like_riscv64_ones() {
+    for key in ["qemu-virt-aarch64", "qemu-virt-aarch64-pie"] {
+        let spec_path = if key.ends_with("pie") {
+            crate::support::root().join("sample-kernel-aarch64/layouts/qemu-virt-aarch64-pie.toml")
+        } else {
+            crate::support::specs::path(key)
+        };
+        let elf = sample_kernels::aarch64(&spec_path, key);
+        let (dir, spec) = derive(&elf, &[]);
+        assert!(spec.contains("arch = \"aarch64\""), "{key}:\n{spec}");
+        assert!(spec.contains("modes = [\"va48\"]"), "{key}:\n{spec}");
+        assert!(!spec.contains("[gp]\npolicy = \"relax\""), "{key}:\n{spec}");
+        assert_eq!(
+            lint_findings(dir.path(), &elf),
+            vec![],
+            "{key}: derived spec:\n{spec}"
+        );
+    }
+}
+
 #[test]
 fn fixed_linux_kernel_lints_with_only_its_true_findings() {
     let elf = linux::kernel_file("fixed", "vmlinux");

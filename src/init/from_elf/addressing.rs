@@ -9,6 +9,7 @@ use super::{ArchDefaults, Conventions};
 pub enum CodeModel {
     Fixed,
     SemiPic,
+    Pie,
 }
 
 impl CodeModel {
@@ -16,15 +17,18 @@ impl CodeModel {
         match self {
             CodeModel::Fixed => "fixed",
             CodeModel::SemiPic => "semi-pic",
+            CodeModel::Pie => "pie",
         }
     }
 }
 
-/// ET_DYN is taken to be semi-PIC (a TODO says "pie" may be meant); Linux's
-/// relocatable vmlinux is still linked at KERNEL_LINK_ADDR: fixed.
-pub fn code_model(kind: Kind, defaults: ArchDefaults) -> CodeModel {
+/// ET_DYN is taken to be semi-PIC where the architecture has that scheme
+/// (riscv medany; a TODO says "pie" may be meant), else a PIE (aarch64);
+/// Linux's relocatable vmlinux is still linked at KERNEL_LINK_ADDR: fixed.
+pub fn code_model(kind: Kind, defaults: ArchDefaults, semi_pic: bool) -> CodeModel {
     match (kind, defaults) {
-        (Kind::Dyn, ArchDefaults::Plain) => CodeModel::SemiPic,
+        (Kind::Dyn, ArchDefaults::Plain) if semi_pic => CodeModel::SemiPic,
+        (Kind::Dyn, ArchDefaults::Plain) => CodeModel::Pie,
         _ => CodeModel::Fixed,
     }
 }
@@ -135,9 +139,10 @@ mod tests {
 
     #[test]
     fn et_dyn_is_semi_pic_unless_it_is_linux() {
-        assert_eq!(code_model(Kind::Dyn, PLAIN), CodeModel::SemiPic);
-        assert_eq!(code_model(Kind::Dyn, LINUX), CodeModel::Fixed);
-        assert_eq!(code_model(Kind::Exec, PLAIN), CodeModel::Fixed);
+        assert_eq!(code_model(Kind::Dyn, PLAIN, true), CodeModel::SemiPic);
+        assert_eq!(code_model(Kind::Dyn, PLAIN, false), CodeModel::Pie);
+        assert_eq!(code_model(Kind::Dyn, LINUX, true), CodeModel::Fixed);
+        assert_eq!(code_model(Kind::Exec, PLAIN, true), CodeModel::Fixed);
     }
 
     #[test]

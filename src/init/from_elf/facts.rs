@@ -117,13 +117,15 @@ pub fn read(path: &Path) -> Result<Facts, InitError> {
     from_elf(&elf, arch, file_name).map_err(|e| InitError::Elf(format!("{shown}: {e}")))
 }
 
-/// The architecture to read the ELF as. Where the architecture is decided:
-/// riscv64 only today, and `Elf::parse` rejects any other `e_machine` with
-/// its own message. An aarch64 reader looks at `e_machine` here
-/// (`EM_AARCH64`), once the steps have aarch64 conventions
-/// (`Conventions::of`).
-fn arch_to_read(_data: &[u8]) -> Arch {
-    Arch::Riscv64
+/// The architecture to read the ELF as, from its `e_machine`: `EM_AARCH64`
+/// is aarch64, anything else is read as riscv64 (and `Elf::parse` rejects a
+/// machine that is neither, with its own message).
+fn arch_to_read(data: &[u8]) -> Arch {
+    // e_machine, little-endian at offset 18 (Elf::parse checks the rest).
+    match data.get(18..20) {
+        Some([183, 0]) => Arch::Aarch64,
+        _ => Arch::Riscv64,
+    }
 }
 
 /// The facts of a parsed ELF.
