@@ -588,6 +588,32 @@ mod tests {
         assert_eq!(L.modes[1], None);
     }
 
+    /// The aarch64 sample kernel's committed `layout.rs`.
+    #[allow(dead_code, clippy::all)]
+    mod va {
+        include!("../../../sample-kernel-aarch64/layout/layout.rs");
+    }
+
+    #[test]
+    fn aarch64_layout_from_the_generated_file() {
+        const L: Layout<va::PagingMode> = crate::layout!(va);
+        const { assert!(!L.machine && !L.gp_relax && !L.relocatable) };
+        assert_eq!(L.first_mode(), va::PagingMode::Va39);
+        assert_eq!(
+            (L.ram_base, L.ram_max_size),
+            (va::RAM_BASE, va::RAM_MAX_SIZE)
+        );
+        let [Some(m39), Some(m48), None] = L.modes else {
+            panic!("va39 and va48: {:?}", L.modes)
+        };
+        assert_eq!((m39.va_bits, m39.levels), (39, 3));
+        assert_eq!((m48.va_bits, m48.levels), (48, 4));
+        // T1SZ, as the runtime computes it, is the generated one.
+        assert_eq!(64 - m48.va_bits as u64, va::PagingMode::Va48.t1sz());
+        assert_eq!(m48.linear_offset, va::va48::LINEAR_OFFSET);
+        assert_eq!(m48.fixmap, Some(va::va48::FIXMAP.start));
+    }
+
     #[test]
     fn overflow_is_reported() {
         let mut s = Sections::EMPTY;
