@@ -44,8 +44,8 @@ fn main() {
         // `.rela.dyn`, `-z notext` accepts those in read-only data,
         // `--apply-dynamic-relocs` writes the link-time value into each word
         // too, and `--no-dynamic-linker` drops `.interp`. The kernel applies
-        // the relocations itself at boot (src/early.rs, with
-        // layoutgen_rt::reloc), for the run address its KASLR chose.
+        // the relocations itself at boot (layoutgen-rt's runtime, with
+        // Kernel::rela_dyn), for the run address its KASLR chose.
         "pie" => {
             println!("cargo:rustc-cfg=relocatable");
             for arg in [

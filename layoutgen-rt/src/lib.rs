@@ -48,8 +48,8 @@
 //! entry from the loader, BSS and stack set-up, a trap-vector hook, the
 //! early page tables built from the generated layout, the jump to the
 //! kernel's virtual address, then the kernel's [`rt::Kernel::main`]
-//! (docs/runtime.md). riscv64 only so far; aarch64's entry is still the
-//! sample kernel's own.
+//! (docs/runtime.md), on riscv64 ([`rt::riscv64`]) and aarch64
+//! ([`rt::aarch64`]).
 
 #![cfg_attr(not(test), no_std)]
 

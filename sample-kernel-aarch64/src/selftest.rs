@@ -6,16 +6,17 @@
 //! `layoutgen_rt::selftest`; this module adds the aarch64 side (exception
 //! classes, the accesses that provoke them, TCR_EL1) and this kernel's own.
 
+use crate::Boot;
 use crate::console::Console;
-use crate::early::{Boot, DtbSource, Kaslr};
 use crate::layout::{
     self, CODE_MODEL, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, IMAGE_OFFSET, LAYOUT_NAME, LOAD_ADDRESS,
     SECTION_ALIGN, SECTIONS, STACK_SIZE,
 };
-use crate::{TrapFrame, println};
+use crate::println;
 use layoutgen_rt::kaslr::SeedSource;
 use layoutgen_rt::paging::aarch64::Granule4K;
 use layoutgen_rt::paging::{self, Mapped};
+use layoutgen_rt::rt::{Kaslr, TrapFrame};
 use layoutgen_rt::selftest::{self, ExpectedFault, Probe, Summary, Tree, View, probe_symbols};
 use layoutgen_rt::text::Joined;
 use layoutgen_rt::{image, sym};
@@ -40,9 +41,9 @@ pub fn expected_fault(f: &mut TrapFrame, esr: u64, far: u64) -> bool {
     }
     if ec == EC_IABT_CUR {
         // The probe was entered with `blr`: resume at the return address.
-        f.elr = f.x[30];
+        f.epc = f.x[30];
     } else {
-        f.elr += 4;
+        f.epc += 4;
     }
     true
 }
@@ -86,12 +87,13 @@ pub fn run(boot: &Boot) -> u32 {
     println!("sample-kernel-aarch64: running at {run:#x} with paging on");
     println!(
         "cpu: entered at EL{}, {}-bit physical addresses; dtb {:#x} ({})",
-        boot.entry_el,
-        boot.pa_bits,
+        boot.aarch64.entry_el,
+        boot.aarch64.pa_bits,
         boot.dtb,
-        match boot.dtb_source {
-            DtbSource::X0 => "from x0",
-            DtbSource::RamStart => "start of RAM",
+        if boot.aarch64.dtb_from_x0 {
+            "from x0"
+        } else {
+            "start of RAM"
         }
     );
     println!(
@@ -103,7 +105,7 @@ pub fn run(boot: &Boot) -> u32 {
             "largest listed"
         },
         boot.mode.t1sz(),
-        boot.tcr,
+        boot.aarch64.tcr,
         Joined(&layout::MODES.map(|m| m.name()), ",")
     );
     let args = core::str::from_utf8(boot.info.bootargs()).unwrap_or("<not utf-8>");
@@ -114,18 +116,21 @@ pub fn run(boot: &Boot) -> u32 {
     match boot.kaslr {
         Kaslr::None => println!("kaslr: none (code model {CODE_MODEL:?})"),
         Kaslr::Disabled => println!("kaslr: disabled by nokaslr"),
-        Kaslr::Slot => println!(
-            "kaslr: slot {} of {slots} from bootargs kaslr=, offset {shift:#x}",
-            boot.slot
+        Kaslr::Slot { slot } => {
+            println!("kaslr: slot {slot} of {slots} from bootargs kaslr=, offset {shift:#x}")
+        }
+        Kaslr::Physical => println!(
+            "kaslr: from the physical address: pa {:#x} -> va {run:#x}",
+            boot.load
         ),
-        Kaslr::Random { seed, source } => println!(
+        Kaslr::Random { seed, source, slot } => println!(
             "kaslr: seed {seed:#x} from {}, slot {} of {slots}, offset {shift:#x}",
             match source {
                 SeedSource::Bootargs => "bootargs kaslr_seed",
                 SeedSource::DeviceTree => "/chosen/kaslr-seed",
                 SeedSource::Timer => "the counter",
             },
-            boot.slot
+            slot
         ),
     }
     if boot.kaslr != Kaslr::None {
@@ -136,7 +141,7 @@ pub fn run(boot: &Boot) -> u32 {
     }
     println!(
         "ttbr0: identity map, {} x 1 GiB block(s), off since the switch",
-        boot.idmap_blocks
+        boot.aarch64.idmap_blocks
     );
 
     // The shared checks, against the live TTBR1 tables (read through the
@@ -152,7 +157,7 @@ pub fn run(boot: &Boot) -> u32 {
         image_offset: IMAGE_OFFSET,
         image_size: IMAGE_MAX_SIZE,
         run,
-        load: LOAD_ADDRESS,
+        load: boot.load,
         bounds: &bounds,
         sections: &crate::SECTION_FLAGS,
         section_align: SECTION_ALIGN,

@@ -105,6 +105,7 @@ fn symbols(c: &mut Checks, boot: &Boot, ml: &ModeLayout) {
                 && (run - k.start).is_multiple_of(k.granule)
                 && run + IMAGE_MAX_SIZE <= k.end
         }
+        (_, Kaslr::Slot { slot }, Some(k)) => run == k.start + slot * k.granule,
         (_, Kaslr::Random { .. }, Some(k)) => {
             run != IMAGE_LINK_ADDRESS
                 && run >= k.start
@@ -258,6 +259,10 @@ mod paged {
             Kaslr::Physical => println!(
                 "kaslr: from the physical address: pa {:#x} -> va {run:#x} (offset {shift:#x})",
                 boot.load
+            ),
+            Kaslr::Slot { slot } => println!(
+                "kaslr: slot {slot} of {} from bootargs kaslr=, offset {shift:#x}",
+                ml.kaslr.map_or(0, |k| k.slots)
             ),
             Kaslr::Random { seed, source, slot } => {
                 let from = match source {

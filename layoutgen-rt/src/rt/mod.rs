@@ -4,15 +4,20 @@
 //! [`layout!`](crate::layout!) and [`sections!`](crate::sections!), and
 //! expands [`entry!`](crate::entry!) once.
 //!
-//! The types here are plain values, usable on the host; the boot code is
-//! in [`riscv64`] (built for that target only).
+//! The types here are plain values, usable on the host, and so are the
+//! steps both architectures share (placement, run address, relocation);
+//! the boot code is in [`riscv64`] and [`aarch64`] (each built for its
+//! target only).
 
-use crate::fdt::BootInfo;
-use crate::kaslr::SeedSource;
+use crate::fdt::{self, BootInfo};
+use crate::kaslr::{self, SeedSource};
 use crate::paging::{Flags, MAX_LEVELS};
-use crate::selftest::Exit;
+use crate::selftest::{self, Exit};
 use crate::text::Putc;
+use crate::{image, reloc};
 
+#[cfg(target_arch = "aarch64")]
+pub mod aarch64;
 #[cfg(target_arch = "riscv64")]
 pub mod riscv64;
 
@@ -34,8 +39,9 @@ pub struct KaslrRange {
 pub struct ModeMap<M> {
     /// The kernel's own (generated) mode value.
     pub mode: M,
-    /// `satp.MODE` (0: no paging).
-    pub satp: u64,
+    /// Virtual-address bits (riscv64: 39, 48, 57 for Sv39/48/57; aarch64:
+    /// 39, 48, `64 - T1SZ`); 0: no paging.
+    pub va_bits: u32,
     pub levels: u32,
     pub linear_offset: u64,
     /// Size and largest leaf of the linear map region.
@@ -59,6 +65,8 @@ pub struct Layout<M> {
     /// A relocatable code model (semi-PIC, PIE).
     pub relocatable: bool,
     pub ram_base: u64,
+    /// The most RAM the layout allows (bounds where a device tree may be).
+    pub ram_max_size: u64,
     pub load_address: u64,
     pub phys_align: Option<u64>,
     pub image_link: u64,
@@ -137,6 +145,8 @@ pub enum Kaslr {
     None,
     /// `nokaslr` on the command line.
     Disabled,
+    /// `kaslr=N` on the command line: slot N of the range.
+    Slot { slot: u64 },
     /// Randomised: seed, where it came from, slot index.
     Random {
         seed: u64,
@@ -157,7 +167,7 @@ pub struct Boot<M> {
     pub mode: M,
     /// `mode=` on the command line chose it.
     pub mode_forced: bool,
-    /// Modes the hart accepted in `satp`: sv39, sv48, sv57.
+    /// riscv64: modes the hart accepted in `satp`: sv39, sv48, sv57.
     pub accepted: [bool; 3],
     /// Physical address of the image's first byte.
     pub load: u64,
@@ -175,6 +185,42 @@ pub struct Boot<M> {
     /// where the fixmap maps it (equal when there is no fixmap).
     pub finisher_pa: u64,
     pub finisher_va: u64,
+    /// What only the aarch64 boot records (zero on riscv64).
+    pub aarch64: Aarch64,
+}
+
+/// The aarch64 side of [`Boot`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Aarch64 {
+    /// The exception level the loader entered at (2 or 1).
+    pub entry_el: u64,
+    /// The device tree came in `x0` (else: found at the start of RAM,
+    /// where QEMU puts it for an ELF `-kernel`).
+    pub dtb_from_x0: bool,
+    /// `ID_AA64MMFR0_EL1.PARange` as bits.
+    pub pa_bits: u64,
+    pub tcr: u64,
+    /// TTBR0_EL1's identity map, used for the switch only, and its 1 GiB
+    /// blocks.
+    pub idmap_pa: u64,
+    pub idmap_blocks: u64,
+    /// The device tree's PL011: physical, and where the fixmap maps it
+    /// (equal when the layout has no fixmap).
+    pub uart_pa: u64,
+    pub uart_va: u64,
+}
+
+impl Aarch64 {
+    pub const ZERO: Aarch64 = Aarch64 {
+        entry_el: 0,
+        dtb_from_x0: false,
+        pa_bits: 0,
+        tcr: 0,
+        idmap_pa: 0,
+        idmap_blocks: 0,
+        uart_pa: 0,
+        uart_va: 0,
+    };
 }
 
 impl<M: Copy> Boot<M> {
@@ -196,17 +242,21 @@ impl<M: Copy> Boot<M> {
             leaves: [0; MAX_LEVELS],
             finisher_pa: 0,
             finisher_va: 0,
+            aarch64: Aarch64::ZERO,
         }
     }
 }
 
-/// Registers at a trap: `x[2]` is the interrupted `sp`, `epc` is `sepc`
-/// (`mepc` in M-mode), which the handler may change.
+/// Registers at a trap, `epc` the address it returns to, which the
+/// handler may change. riscv64: `x[2]` is the interrupted `sp`, `epc` is
+/// `sepc` (`mepc` in M-mode), `vector` 0. aarch64: `x[0..31]` are x0-x30,
+/// `x[31]` the interrupted `sp`, `epc` is `ELR_EL1`, `vector` the entry of
+/// the vector table taken (0-15; 4: synchronous, current EL with SP_EL1).
 #[repr(C)]
 pub struct TrapFrame {
     pub x: [u64; 32],
     pub epc: u64,
-    _pad: u64,
+    pub vector: u64,
 }
 
 /// A kernel on this runtime: its console, its layout, its `main` and
@@ -226,7 +276,8 @@ pub trait Kernel: 'static {
     /// where it was loaded), BSS cleared, `core::fmt` usable.
     fn main(boot: &'static Boot<Self::Mode>) -> !;
     /// A trap (interrupts are off): by default print it and exit with
-    /// status 2. `cause` and `tval` are `scause`/`stval` (M-mode: `m...`).
+    /// status 2. `cause` and `tval` are `scause`/`stval` (M-mode: `m...`;
+    /// aarch64: `ESR_EL1`/`FAR_EL1`).
     fn trap(frame: &mut TrapFrame, cause: u64, tval: u64) {
         use crate::text::{put_hex, puts};
         puts::<Self::Console>(b"\nunexpected trap: cause=");
@@ -245,6 +296,11 @@ pub trait Kernel: 'static {
     /// then the device tree's). Before paging, MMU off; `main` finds the
     /// address to use from then on in [`Boot::finisher_va`].
     fn exit_device(_pa: u64) {}
+    /// The device tree is read (before paging, MMU off, nothing printed
+    /// yet on aarch64): take what the console and the exit need from it
+    /// (aarch64: `info.uart`, the PL011 the runtime maps in the fixmap,
+    /// and `info.psci`).
+    fn devices(_info: &BootInfo) {}
     /// The mode and run address are chosen (before relocation and paging):
     /// record them for the generated conversions (`layout::Running`).
     fn record(_boot: &Boot<Self::Mode>) {}
@@ -266,7 +322,7 @@ macro_rules! layout {
             let mut modes = [None; $crate::rt::MAX_MODES];
             modes[0] = Some($crate::rt::ModeMap {
                 mode: $($l)::+::MODES[0],
-                satp: 0,
+                va_bits: 0,
                 levels: 0,
                 linear_offset: 0,
                 linear_size: 0,
@@ -285,6 +341,7 @@ macro_rules! layout {
             gp_relax: matches!($($l)::+::GP_POLICY, $($l)::+::GpPolicy::Relax),
             relocatable: !matches!($($l)::+::CODE_MODEL, $($l)::+::CodeModel::Fixed),
             ram_base: $($l)::+::RAM_BASE,
+            ram_max_size: $($l)::+::RAM_MAX_SIZE,
             load_address: $($l)::+::LOAD_ADDRESS,
             phys_align: $($l)::+::PHYS_ALIGN,
             image_link: $($l)::+::IMAGE_LINK_ADDRESS,
@@ -305,7 +362,7 @@ macro_rules! layout {
                 };
                 modes[i] = Some($crate::rt::ModeMap {
                     mode,
-                    satp: mode.satp_mode(),
+                    va_bits: mode.va_bits(),
                     levels: mode.levels(),
                     linear_offset: ml.linear_offset,
                     linear_size: ml.linear_map.size,
@@ -347,14 +404,142 @@ macro_rules! sections {
     }};
 }
 
-/// The entry from the boot loader: riscv64 only so far (see
-/// [`riscv64`]'s `entry!`).
-#[cfg(not(target_arch = "riscv64"))]
+/// The entry from the boot loader: riscv64 and aarch64 only (see
+/// [`riscv64`]'s and [`aarch64`]'s `entry!`).
+#[cfg(not(any(target_arch = "riscv64", target_arch = "aarch64")))]
 #[macro_export]
 macro_rules! entry {
     ($($t:tt)*) => {
-        compile_error!("layoutgen_rt::entry! supports riscv64 only so far");
+        compile_error!("layoutgen_rt::entry! supports riscv64 and aarch64 only");
     };
+}
+
+// --- the steps both architectures share (before paging) -----------------
+
+/// `RESULT: FAIL msg` on the kernel's console, status 1.
+pub(crate) fn fail<K: Kernel>(msg: &[u8]) -> ! {
+    selftest::fail::<K::Console>(msg)
+}
+
+/// The load address against the layout's placement rule and RAM.
+#[cfg_attr(
+    not(any(target_arch = "riscv64", target_arch = "aarch64")),
+    allow(dead_code)
+)]
+pub(crate) fn check_placement<K: Kernel>(l: &Layout<K::Mode>, pa: u64, ram: &[(u64, u64)]) {
+    match l.phys_align {
+        None if pa != l.load_address => {
+            fail::<K>(b"loaded away from ram.load, and the layout has no image.phys_align")
+        }
+        Some(a) if !pa.is_multiple_of(a) => {
+            fail::<K>(b"loaded at an address that is not a multiple of image.phys_align")
+        }
+        Some(_) if !ram.iter().any(|&(s, n)| pa >= s && pa - s < n) => {
+            fail::<K>(b"loaded outside RAM")
+        }
+        _ => {}
+    }
+}
+
+/// The run address: the link address, or a slot of the mode's KASLR range
+/// from `kaslr=N` (slot N) or a seed (`kaslr_seed=`, the device tree,
+/// `timer()`), unless `nokaslr`.
+#[cfg_attr(
+    not(any(target_arch = "riscv64", target_arch = "aarch64")),
+    allow(dead_code)
+)]
+pub(crate) fn choose_run_address<K: Kernel>(
+    boot: &mut Boot<K::Mode>,
+    m: &ModeMap<K::Mode>,
+    timer: impl FnOnce() -> u64,
+) {
+    let l = &K::LAYOUT;
+    boot.run = l.image_link;
+    let Some(k) = m.kaslr else { return };
+    if !l.relocatable || k.slots == 0 {
+        return;
+    }
+    let args = boot.info.bootargs();
+    if fdt::flag(args, b"nokaslr") {
+        boot.kaslr = Kaslr::Disabled;
+        return;
+    }
+    let slot = if let Some(v) = fdt::arg(args, b"kaslr") {
+        let Some(slot) = fdt::parse_u64(v) else {
+            fail::<K>(b"bootargs: bad kaslr=")
+        };
+        if slot >= k.slots {
+            fail::<K>(b"bootargs: kaslr= names a slot beyond the layout's KASLR range");
+        }
+        boot.kaslr = Kaslr::Slot { slot };
+        slot
+    } else {
+        let (seed, source) =
+            kaslr::seed(args, boot.info.kaslr_seed, timer).unwrap_or_else(|e| fail::<K>(e));
+        let link_slot = l.image_link.wrapping_sub(k.start) / k.granule;
+        let slot = kaslr::random_slot(seed, k.slots, link_slot);
+        boot.kaslr = Kaslr::Random { seed, source, slot };
+        slot
+    };
+    boot.run = k.start + slot * k.granule;
+}
+
+/// Applies `.rela.dyn`'s `*_RELATIVE` relocations (`arch`'s) for running
+/// at `run`; the count.
+#[cfg_attr(
+    not(any(target_arch = "riscv64", target_arch = "aarch64")),
+    allow(dead_code)
+)]
+pub(crate) fn relocate<K: Kernel>(
+    arch: reloc::Arch,
+    unsupported: &'static [u8],
+    load: u64,
+    run: u64,
+) -> u64 {
+    let l = &K::LAYOUT;
+    let (start, end) = K::rela_dyn();
+    if start == 0 && end == 0 {
+        fail::<K>(b"a relocatable layout, but Kernel::rela_dyn gives no .rela.dyn")
+    }
+    let image = reloc::Image {
+        link: l.image_link,
+        load,
+        size: l.image_max_size,
+    };
+    let delta = run.wrapping_sub(l.image_link);
+    // SAFETY: `.rela.dyn` lies between the kernel's two symbols, and the
+    // image is loaded at `load`.
+    unsafe { reloc::relocate(arch, start, end, image, delta, unsupported) }
+        .unwrap_or_else(|e| fail::<K>(e))
+}
+
+/// The kernel's [`Sections`], physical. `linked_sections()` takes them as
+/// the kernel's code model does: PC-relatively (physical already), or
+/// through the GOT with `-C relocation-model=pie`/`pic`, whose words hold
+/// run-time virtual addresses once the image is relocated.
+#[cfg_attr(
+    not(any(target_arch = "riscv64", target_arch = "aarch64")),
+    allow(dead_code)
+)]
+pub(crate) fn physical_sections<K: Kernel>(run: u64, load: u64) -> Sections {
+    let mut s = K::sections();
+    if s.overflowed() {
+        fail::<K>(b"more image sections than layoutgen_rt::rt::MAX_SECTIONS");
+    }
+    let at = |a: u64| image::early_addr(a, run, load, K::LAYOUT.image_max_size);
+    let mut i = 0;
+    while i < s.count() {
+        let start = s.start[i];
+        // The end may be the window's end: convert its last byte.
+        s.end[i] = if s.end[i] > start {
+            at(s.end[i] - 1) + 1
+        } else {
+            at(start)
+        };
+        s.start[i] = at(start);
+        i += 1;
+    }
+    s
 }
 
 #[cfg(test)]
@@ -395,12 +580,38 @@ mod tests {
             (0x8020_0000, 0xffff_ffff_8020_0000, 0x20_0000)
         );
         let m = L.modes[0].expect("sv39");
-        assert_eq!((m.satp, m.levels), (8, 3));
+        assert_eq!((m.va_bits, m.levels), (39, 3));
         assert_eq!(m.linear_offset, sv39::sv39::LINEAR_OFFSET);
         assert_eq!(m.linear_leaf, sv39::sv39::LINEAR_MAP.leaf);
         assert_eq!(m.fixmap, Some(sv39::sv39::FIXMAP.start));
         assert_eq!(m.kaslr, None);
         assert_eq!(L.modes[1], None);
+    }
+
+    /// The aarch64 sample kernel's committed `layout.rs`.
+    #[allow(dead_code, clippy::all)]
+    mod va {
+        include!("../../../sample-kernel-aarch64/layout/layout.rs");
+    }
+
+    #[test]
+    fn aarch64_layout_from_the_generated_file() {
+        const L: Layout<va::PagingMode> = crate::layout!(va);
+        const { assert!(!L.machine && !L.gp_relax && !L.relocatable) };
+        assert_eq!(L.first_mode(), va::PagingMode::Va39);
+        assert_eq!(
+            (L.ram_base, L.ram_max_size),
+            (va::RAM_BASE, va::RAM_MAX_SIZE)
+        );
+        let [Some(m39), Some(m48), None] = L.modes else {
+            panic!("va39 and va48: {:?}", L.modes)
+        };
+        assert_eq!((m39.va_bits, m39.levels), (39, 3));
+        assert_eq!((m48.va_bits, m48.levels), (48, 4));
+        // T1SZ, as the runtime computes it, is the generated one.
+        assert_eq!(64 - m48.va_bits as u64, va::PagingMode::Va48.t1sz());
+        assert_eq!(m48.linear_offset, va::va48::LINEAR_OFFSET);
+        assert_eq!(m48.fixmap, Some(va::va48::FIXMAP.start));
     }
 
     #[test]

@@ -5,21 +5,31 @@
 //!
 //! Everything in [`early`] runs at the physical load address: the rules of
 //! the crate's "Before paging" section hold (no `core::fmt`, no `dyn`, no
-//! pointers read from the image's data; [`Layout`] is plain numbers).
+//! pointers read from the image's data; [`Layout`](super::Layout) is plain numbers).
 
-use super::{Boot, Kaslr, Kernel, Layout, ModeMap, Sections, TrapFrame};
+use super::{
+    Boot, Kaslr, Kernel, ModeMap, TrapFrame, check_placement, choose_run_address, fail,
+    physical_sections,
+};
 use crate::fdt;
-use crate::image;
-use crate::kaslr;
 use crate::paging::riscv64::{self, Sv};
 use crate::paging::{Builder, Flags, KernelMap, Table};
 use crate::reloc;
-use crate::selftest;
 use crate::sym;
 use crate::text::{put_hex, puts};
 
 /// `satp.MODE` of Sv39, Sv48, Sv57: [`Boot::accepted`]'s order.
 const SV: [u64; 3] = [8, 9, 10];
+
+/// `satp.MODE` of a mode with `va_bits` (0: none).
+const fn satp_mode(va_bits: u32) -> u64 {
+    match va_bits {
+        39 => 8,
+        48 => 9,
+        57 => 10,
+        _ => 0,
+    }
+}
 
 /// Page-table pages (root included): enough for every bundled layout in
 /// every mode with up to `fdt::MAX_RAM_RANGES` RAM ranges.
@@ -41,10 +51,6 @@ fn pool() -> *mut [Table; POOL_PAGES] {
 unsafe extern "C" {
     /// `entry!`'s: `satp`, then the jump to `va - pa` above, then `main`.
     fn __layoutgen_rt_enter_virtual(satp: u64, va_minus_pa: u64, boot: u64) -> !;
-}
-
-fn fail<K: Kernel>(msg: &[u8]) -> ! {
-    selftest::fail::<K::Console>(msg)
 }
 
 /// Retired instructions so far (`instret`: OpenSBI lets S-mode read it).
@@ -84,6 +90,7 @@ pub unsafe extern "C" fn early<K: Kernel>(hartid: u64, dtb: u64, boot: *mut Boot
     if let Err(e) = unsafe { fdt::parse(dtb, &mut boot.info) } {
         fail::<K>(e);
     }
+    K::devices(&boot.info);
     if l.machine {
         boot.run = boot.load;
         boot.finisher_va = boot.finisher_pa;
@@ -96,7 +103,12 @@ pub unsafe extern "C" fn early<K: Kernel>(hartid: u64, dtb: u64, boot: *mut Boot
     K::exit_device(boot.finisher_pa);
     check_placement::<K>(l, boot.load, boot.info.ram());
     let m = choose_mode::<K>(boot);
-    choose_run_address::<K>(boot, &m);
+    choose_run_address::<K>(boot, &m, || {
+        let t: u64;
+        // SAFETY: reading the time CSR has no side effects.
+        unsafe { core::arch::asm!("rdtime {0}", out(reg) t) };
+        t
+    });
     if l.phys_align.is_some() && m.image_in_linear_map && l.relocatable {
         boot.run = boot.load.wrapping_add(m.linear_offset);
         boot.kaslr = Kaslr::Physical;
@@ -106,11 +118,12 @@ pub unsafe extern "C" fn early<K: Kernel>(hartid: u64, dtb: u64, boot: *mut Boot
         // Before anything follows an absolute word of the image (GNU ld
         // leaves them zero, lld writes the link address).
         let t0 = instret();
-        boot.relocations = relocate::<K>(l, boot.load, boot.run);
+        let unsupported = b"unsupported dynamic relocation (only R_RISCV_RELATIVE is handled)";
+        boot.relocations = super::relocate::<K>(reloc::RISCV64, unsupported, boot.load, boot.run);
         boot.relocation_cost = instret().wrapping_sub(t0);
     }
     build_page_tables::<K>(boot, &m);
-    let satp = riscv64::satp(m.satp, boot.root_pa);
+    let satp = riscv64::satp(satp_mode(m.va_bits), boot.root_pa);
     let offset = boot.run.wrapping_sub(boot.load);
     // SAFETY: the tables map the image at `run`, the stack and `boot` with it.
     unsafe { __layoutgen_rt_enter_virtual(satp, offset, boot as *mut _ as u64) }
@@ -141,22 +154,6 @@ pub unsafe extern "C" fn trap<K: Kernel>(frame: &mut TrapFrame) {
         }
     }
     K::trap(frame, cause, tval)
-}
-
-/// The load address against the layout's placement rule and RAM.
-fn check_placement<K: Kernel>(l: &Layout<K::Mode>, pa: u64, ram: &[(u64, u64)]) {
-    match l.phys_align {
-        None if pa != l.load_address => {
-            fail::<K>(b"loaded away from ram.load, and the layout has no image.phys_align")
-        }
-        Some(a) if !pa.is_multiple_of(a) => {
-            fail::<K>(b"loaded at an address that is not a multiple of image.phys_align")
-        }
-        Some(_) if !ram.iter().any(|&(s, n)| pa >= s && pa - s < n) => {
-            fail::<K>(b"loaded outside RAM")
-        }
-        _ => {}
-    }
 }
 
 /// Does the hart accept `satp.MODE` `mode`? (WARL: an unsupported mode
@@ -201,7 +198,7 @@ fn choose_mode<K: Kernel>(boot: &mut Boot<K::Mode>) -> ModeMap<K::Mode> {
         let mut i = 0;
         while i < modes.len() {
             if let Some(m) = modes[i]
-                && m.satp == satp
+                && satp_mode(m.va_bits) == satp
             {
                 return Some(m);
             }
@@ -233,82 +230,14 @@ fn choose_mode<K: Kernel>(boot: &mut Boot<K::Mode>) -> ModeMap<K::Mode> {
     while i > 0 {
         i -= 1;
         if let Some(m) = modes[i]
-            && m.satp >= 8
-            && boot.accepted[(m.satp - 8) as usize]
+            && satp_mode(m.va_bits) >= 8
+            && boot.accepted[(satp_mode(m.va_bits) - 8) as usize]
         {
             boot.mode = m.mode;
             return m;
         }
     }
     fail::<K>(b"the hart supports none of the layout's paging modes")
-}
-
-/// The link address, or a KASLR slot from the seed (`kaslr_seed=`, the
-/// device tree, the `time` CSR), unless `nokaslr`.
-fn choose_run_address<K: Kernel>(boot: &mut Boot<K::Mode>, m: &ModeMap<K::Mode>) {
-    let l = &K::LAYOUT;
-    boot.run = l.image_link;
-    let Some(k) = m.kaslr else { return };
-    if !l.relocatable || k.slots == 0 {
-        return;
-    }
-    let args = boot.info.bootargs();
-    if fdt::flag(args, b"nokaslr") {
-        boot.kaslr = Kaslr::Disabled;
-        return;
-    }
-    let (seed, source) = kaslr::seed(args, boot.info.kaslr_seed, || {
-        let t: u64;
-        // SAFETY: reading the time CSR has no side effects.
-        unsafe { core::arch::asm!("rdtime {0}", out(reg) t) };
-        t
-    })
-    .unwrap_or_else(|e| fail::<K>(e));
-    let link_slot = l.image_link.wrapping_sub(k.start) / k.granule;
-    let slot = kaslr::random_slot(seed, k.slots, link_slot);
-    boot.run = k.start + slot * k.granule;
-    boot.kaslr = Kaslr::Random { seed, source, slot };
-}
-
-/// Applies `.rela.dyn`'s `R_RISCV_RELATIVE` relocations for running at
-/// `run`; the count.
-fn relocate<K: Kernel>(l: &Layout<K::Mode>, load: u64, run: u64) -> u64 {
-    let (start, end) = K::rela_dyn();
-    if start == 0 && end == 0 {
-        fail::<K>(b"a relocatable layout, but Kernel::rela_dyn gives no .rela.dyn")
-    }
-    let image = reloc::Image {
-        link: l.image_link,
-        load,
-        size: l.image_max_size,
-    };
-    let delta = run.wrapping_sub(l.image_link);
-    let unsupported = b"unsupported dynamic relocation (only R_RISCV_RELATIVE is handled)";
-    // SAFETY: `.rela.dyn` lies between the kernel's two symbols, and the
-    // image is loaded at `load`.
-    unsafe { reloc::relocate(reloc::RISCV64, start, end, image, delta, unsupported) }
-        .unwrap_or_else(|e| fail::<K>(e))
-}
-
-/// The sections' addresses, physical. `linked_sections()` takes them as
-/// the kernel's code model does: PC-relatively (physical already) with
-/// medany, but through the GOT with `-C relocation-model=pie`/`pic`, whose
-/// words hold run-time virtual addresses once the image is relocated.
-fn physical(mut s: Sections, run: u64, load: u64, size: u64) -> Sections {
-    let at = |a: u64| image::early_addr(a, run, load, size);
-    let mut i = 0;
-    while i < s.count() {
-        let start = s.start[i];
-        // The end may be the window's end: convert its last byte.
-        s.end[i] = if s.end[i] > start {
-            at(s.end[i] - 1) + 1
-        } else {
-            at(start)
-        };
-        s.start[i] = at(start);
-        i += 1;
-    }
-    s
 }
 
 /// The linear map of all RAM, the image window at `run` (or inside the
@@ -321,11 +250,7 @@ fn build_page_tables<K: Kernel>(boot: &mut Boot<K::Mode>, m: &ModeMap<K::Mode>) 
     let pool = unsafe { &mut *pool() };
     let pool_pa = pool.as_ptr() as u64;
     let mut b = Builder::<Sv>::new(m.levels, pool, pool_pa);
-    let sections: Sections = K::sections();
-    if sections.overflowed() {
-        fail::<K>(b"more image sections than layoutgen_rt::rt::MAX_SECTIONS");
-    }
-    let sections = physical(sections, boot.run, boot.load, l.image_max_size);
+    let sections = physical_sections::<K>(boot.run, boot.load);
     let n = sections.count();
     let bounds = sections.bounds();
     b.map_kernel(&KernelMap {
@@ -431,6 +356,7 @@ macro_rules! entry {
                 "csrr t0, sepc",
                 ".endif",
                 "sd t0, 256(sp)",
+                "sd zero, 264(sp)",
                 "mv a0, sp",
                 "call {trap}",
                 "ld t0, 256(sp)",
