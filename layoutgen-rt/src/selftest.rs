@@ -54,6 +54,22 @@ pub fn finish<C: Putc + Exit>(failures: u32) -> ! {
     }
 }
 
+/// As [`finish`], but stays up instead of exiting: the `hold` boot argument,
+/// so a test can read the running kernel's page tables through QEMU's
+/// monitor after the checks.
+pub fn hold<C: Putc>(failures: u32) -> ! {
+    if failures == 0 {
+        text::puts::<C>(b"RESULT: PASS (holding)\n");
+    } else {
+        text::println::<C>(format_args!(
+            "RESULT: FAIL {failures} check(s) failed (holding)"
+        ));
+    }
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
 /// The failure paths, on request from the command line `bootargs` (the
 /// tests use these): `fail=panic` panics (reported at the caller's
 /// location), `fail=trap` loads from address 8, where nothing is mapped

@@ -174,5 +174,10 @@ fn kmain(boot: &'static Boot) -> ! {
         failures += probe::check(boot);
     }
     workload::report(boot.relocations, boot.relocation_cost);
+    if layoutgen_rt::fdt::flag(boot.info.bootargs(), b"hold") {
+        // `hold`: stay up, so the tests can dump the page tables through
+        // QEMU's monitor (tests/integration/page_tables.rs).
+        layoutgen_rt::selftest::hold::<Console>(failures)
+    }
     layoutgen_rt::selftest::finish::<Console>(failures)
 }

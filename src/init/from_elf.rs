@@ -399,11 +399,13 @@ mod tests {
     }
 
     #[test]
-    fn only_riscv64_has_conventions() {
+    fn aarch64_has_its_own_conventions() {
         let mut f = kernel();
         f.arch = Arch::Aarch64;
-        let e = derive(&f, "k", PLAIN).unwrap_err();
-        assert!(e.contains("aarch64"), "{e}");
+        let spec = derive(&f, "k", PLAIN).unwrap();
+        assert_eq!(spec.conventions.arch, "aarch64");
+        assert_eq!(spec.conventions.plain_modes, ["va48"]);
+        assert_eq!(spec.gp, Gp::Absent, "aarch64 has no global pointer");
     }
 
     #[test]

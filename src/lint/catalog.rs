@@ -115,6 +115,14 @@ declare_lints! {
     Entry = "LG022", "entry", Error;
     /// A module (ET_REL) uses a relocation type the kernel's module loader ([module_loader]) does not apply.
     ModuleRelocation = "LG023", "module-relocation", Error;
+    /// A page-table dump maps a page that lies in no region of the mode.
+    PageOutsideRegions = "LG024", "page-outside-regions", Error;
+    /// A page-table dump has a writable and executable mapping.
+    PageWriteExecute = "LG025", "page-write-execute", Error;
+    /// A page-table dump of the kernel's tables maps a page in a user region.
+    PageUserHalf = "LG026", "page-user-half", Error;
+    /// A page-table dump maps an image segment with a permission its sections lack.
+    PagePermissions = "LG027", "page-permissions", Error;
 }
 
 impl Lint {

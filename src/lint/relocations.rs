@@ -373,7 +373,7 @@ fn static_sections_kind(kind: ElfKind) -> &'static str {
     match kind {
         ElfKind::Exec | ElfKind::Dyn => "--emit-relocs section(s)",
         ElfKind::Rel => "relocation section(s) of the object file (ET_REL .rela.*)",
-        ElfKind::Other => "relocation section(s)",
+        ElfKind::Other | ElfKind::PageTables => "relocation section(s)",
     }
 }
 

@@ -120,6 +120,40 @@ fn human(spec: &Path, layout: &Layout, outcomes: &[Outcome], deny_warnings: bool
                 let lines: Vec<_> = text.lines().map(printable).collect();
                 let _ = writeln!(out, "error: {}", lines.join("\n"));
             }
+            Ok(r) if r.elf_kind == super::ElfKind::PageTables => {
+                let modes: Vec<&str> = r.modes.iter().map(|m| m.name()).collect();
+                let _ = writeln!(
+                    out,
+                    "{}: page-table dump, checked against {} ({}, {})",
+                    printable(&r.path.display().to_string()),
+                    layout.name,
+                    spec.display(),
+                    modes.join(", ")
+                );
+                for sev in [Severity::Error, Severity::Warning, Severity::Info] {
+                    for f in r
+                        .findings
+                        .iter()
+                        .filter(|f| f.severity == sev && f.suppressed.is_none())
+                    {
+                        human_finding(&mut out, f);
+                    }
+                }
+                let _ = writeln!(
+                    out,
+                    "  checked: {} mappings against the regions of {}",
+                    r.stats.load_segments,
+                    modes.join(", ")
+                );
+                let _ = writeln!(
+                    out,
+                    "  {}, {}, {}{}",
+                    plural(r.counts.errors, "error"),
+                    plural(r.counts.warnings, "warning"),
+                    plural(r.counts.infos, "info"),
+                    allowed(r)
+                );
+            }
             Ok(r) => {
                 let modes: Vec<&str> = r.modes.iter().map(|m| m.name()).collect();
                 let _ = writeln!(
@@ -131,6 +165,7 @@ fn human(spec: &Path, layout: &Layout, outcomes: &[Outcome], deny_warnings: bool
                         super::ElfKind::Dyn => "ET_DYN",
                         super::ElfKind::Rel => "ET_REL",
                         super::ElfKind::Other => "other",
+                        super::ElfKind::PageTables => "page-table dump",
                     },
                     match r.symbols_from {
                         super::SymbolSource::Symtab => ".symtab",

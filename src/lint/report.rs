@@ -121,6 +121,8 @@ pub enum ElfKind {
     Rel,
     /// Any other `e_type` (core files…): only header-level checks apply.
     Other,
+    /// Not an ELF: a running kernel's page-table dump (`lint --page-tables`).
+    PageTables,
 }
 
 /// Which symbol table the symbol checks used.

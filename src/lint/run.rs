@@ -171,7 +171,7 @@ fn merge(merged: &mut Vec<Finding>, findings: Vec<Finding>, modes: Option<&[Pagi
 }
 
 /// The "N more" findings, the configured levels, the counts and the order.
-fn finish(
+pub(super) fn finish(
     mut merged: Vec<Finding>,
     over: &BTreeMap<Lint, u64>,
     config: &LintConfig,

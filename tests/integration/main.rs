@@ -41,6 +41,7 @@ mod linux_layout;
 mod linux_lint;
 mod man_completions;
 mod misleading_results;
+mod page_tables;
 mod properties;
 mod sample_kernel;
 mod sample_kernel_aarch64;

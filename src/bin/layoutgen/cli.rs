@@ -175,8 +175,14 @@ pub enum Command {
         /// Report a check's findings as errors (a check id or name), or `warnings`: treat every warning as a failure. Repeatable; overrides the spec.
         #[arg(long, value_name = "CHECK|warnings", value_parser = parse_deny)]
         deny: Vec<DenyArg>,
-        /// ELF files to lint.
-        #[arg(required = true)]
+        /// A running kernel's page-table dump (QEMU `info mem`, Linux riscv64
+        /// kernel_page_tables) to check against the spec in --mode instead of
+        /// ELF files; the kernel's ELF, if given, adds the image's segment
+        /// permissions (docs/page-tables.md).
+        #[arg(long, value_name = "DUMP")]
+        page_tables: Option<PathBuf>,
+        /// ELF files to lint (with --page-tables: at most one, the kernel).
+        #[arg(required_unless_present = "page_tables")]
         elf: Vec<PathBuf>,
     },
 }

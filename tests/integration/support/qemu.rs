@@ -179,3 +179,82 @@ impl std::ops::Index<&str> for Summary {
         &self.fields[key]
     }
 }
+
+/// Runs `cmd` (a QEMU command line) until its console prints `until`, then
+/// asks QEMU's monitor for `info mem` (the page tables of the current
+/// `satp`) and quits. `-no-shutdown` keeps a guest that powered off paused
+/// with its state, so a kernel that exits after its checks can be dumped
+/// too. Returns (console output, the monitor's answer); fails after
+/// `timeout`.
+pub fn info_mem(mut cmd: Command, until: &str, timeout: Duration) -> (String, String) {
+    use std::io::{BufRead, BufReader, Write};
+    use std::os::unix::net::UnixStream;
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket = dir.path().join("monitor.sock");
+    cmd.arg("-monitor")
+        .arg(format!("unix:{},server,nowait", socket.display()))
+        .arg("-no-shutdown")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", cmd.get_program().display()));
+    let console = Arc::new(Mutex::new(String::new()));
+    let stdout = child.stdout.take().unwrap();
+    let sink = Arc::clone(&console);
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let mut c = sink.lock().unwrap();
+            c.push_str(&line);
+            c.push('\n');
+        }
+    });
+    let started = Instant::now();
+    while !console.lock().unwrap().contains(until) {
+        if started.elapsed() > timeout || child.try_wait().ok().flatten().is_some() {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "the console never printed {until:?}; {cmd:?}\noutput:\n{}",
+                console.lock().unwrap()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Let the guest settle (a power-off request reaches QEMU just after the
+    // kernel's last line).
+    std::thread::sleep(Duration::from_millis(300));
+    let mut monitor = UnixStream::connect(&socket).unwrap_or_else(|e| {
+        let status = child.try_wait().ok().flatten();
+        panic!(
+            "QEMU's monitor socket: {e} (QEMU exited: {status:?}); {cmd:?}\noutput:\n{}",
+            console.lock().unwrap()
+        )
+    });
+    monitor
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let read_until_prompt = |monitor: &mut UnixStream| {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 65536];
+        let begun = Instant::now();
+        while begun.elapsed() < Duration::from_secs(20) {
+            match monitor.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(_) if String::from_utf8_lossy(&got).ends_with("(qemu) ") => break,
+                Err(_) => {}
+            }
+        }
+        String::from_utf8_lossy(&got).into_owned()
+    };
+    read_until_prompt(&mut monitor);
+    monitor.write_all(b"info mem\n").unwrap();
+    let answer = read_until_prompt(&mut monitor);
+    let _ = monitor.write_all(b"quit\n");
+    let _ = child.wait();
+    let console = console.lock().unwrap().clone();
+    (console, answer)
+}

@@ -14,6 +14,7 @@ pub fn run(
     format: Format,
     (allow, warn, deny): (&[Lint], &[Lint], &[DenyArg]),
     files: &[PathBuf],
+    page_tables: Option<&Path>,
 ) -> Result<u8, Error> {
     let deny_warnings = deny.contains(&DenyArg::Warnings);
     let denied: Vec<Lint> = deny
@@ -52,17 +53,47 @@ pub fn run(
         mode,
         config: Some(&config),
     };
-    let run = LintRun {
-        spec,
-        layout: &layout,
-        config: &config,
-        outcomes: files
+    let outcomes = match page_tables {
+        Some(dump) => {
+            // One mode: the one the kernel ran in.
+            let mode = match (mode, layout.modes.as_slice()) {
+                (Some(m), _) => m,
+                (None, [only]) => only.mode,
+                (None, _) => {
+                    return usage(
+                        "--page-tables needs --mode: the spec lists several modes, and the dump is of one",
+                    );
+                }
+            };
+            if files.len() > 1 {
+                return usage(
+                    "--page-tables takes at most one ELF file: the kernel the dump is of",
+                );
+            }
+            vec![Outcome {
+                path: dump.to_path_buf(),
+                result: lint::page_tables::run(
+                    &layout,
+                    &config,
+                    mode,
+                    dump,
+                    files.first().map(PathBuf::as_path),
+                ),
+            }]
+        }
+        None => files
             .iter()
             .map(|path| Outcome {
                 path: path.clone(),
                 result: lint::run(&layout, path, &options),
             })
             .collect(),
+    };
+    let run = LintRun {
+        spec,
+        layout: &layout,
+        config: &config,
+        outcomes,
         deny_warnings,
     };
     say!("{}", run.render(format));

@@ -82,8 +82,16 @@ pub fn run(command: Command) -> Result<u8, Error> {
             allow,
             warn,
             deny,
+            page_tables,
             elf,
-        } => lint::run(&spec, mode, format, (&allow, &warn, &deny), &elf),
+        } => lint::run(
+            &spec,
+            mode,
+            format,
+            (&allow, &warn, &deny),
+            &elf,
+            page_tables.as_deref(),
+        ),
     }
 }
 
