@@ -21,6 +21,7 @@
 #![allow(clippy::needless_doctest_main)]
 
 pub mod arch;
+pub mod boot;
 pub mod build_script;
 pub mod check;
 pub mod diag;
@@ -65,6 +66,9 @@ pub enum Error {
     /// A `--dtb` file that cannot be read or parsed.
     #[error(transparent)]
     Dtb(#[from] dtb::DtbError),
+    /// A `--artifact` that cannot be read or measured.
+    #[error(transparent)]
+    Artifact(#[from] boot::ArtifactError),
     #[error(
         "cannot write {path}: {source}\nhelp: check that the output directory exists and is writable; previous outputs are untouched"
     )]

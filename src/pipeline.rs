@@ -42,6 +42,10 @@ pub struct LoadOptions<'a> {
     /// A flattened device tree whose RAM the layout must fit (checked only
     /// when the invariants are).
     pub dtb: Option<&'a Path>,
+    /// Boot-chain artifacts (`kernel` or a `[boot.NAME]`, and a file) whose
+    /// memory footprints must fit their ranges (checked only when the
+    /// invariants are).
+    pub artifacts: &'a [(String, std::path::PathBuf)],
 }
 
 impl LoadOptions<'_> {
@@ -50,6 +54,7 @@ impl LoadOptions<'_> {
         unchecked: true,
         linked_end: None,
         dtb: None,
+        artifacts: &[],
     };
 }
 
@@ -88,6 +93,10 @@ pub fn load<'a>(source: impl Into<Source<'a>>, options: &LoadOptions) -> Result<
         if !findings.is_empty() {
             return Err(report(findings));
         }
+    }
+    let findings = crate::boot::check_artifacts(&layout, options.artifacts)?;
+    if !findings.is_empty() {
+        return Err(report(findings));
     }
     Ok(layout)
 }

@@ -131,7 +131,7 @@ _layoutgen() {
             return 0
             ;;
         layoutgen__subcmd__check)
-            opts="-h --format --dtb --help"
+            opts="-h --format --dtb --artifact --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -142,6 +142,10 @@ _layoutgen() {
                     return 0
                     ;;
                 --dtb)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --artifact)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -393,7 +397,7 @@ _layoutgen() {
             return 0
             ;;
         layoutgen__subcmd__lint)
-            opts="-h --spec --mode --format --allow --warn --deny --help"
+            opts="-h --spec --mode --format --allow --warn --deny --page-tables --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -420,6 +424,10 @@ _layoutgen() {
                     return 0
                     ;;
                 --deny)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --page-tables)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

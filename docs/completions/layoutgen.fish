@@ -48,6 +48,7 @@ complete -c layoutgen -n "__fish_layoutgen_using_subcommand build" -s h -l help 
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand check" -l format -r -f -a "human\t''
 json\t''"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand check" -l dtb -d 'Also check against the RAM of this flattened device tree (.dtb)' -r -F
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand check" -l artifact -d 'A boot-chain artifact whose memory footprint must fit its range: `kernel=Image` (or the ELF), or `NAME=FILE` for a [boot.NAME] (e.g. `fdt=virt.dtb`, `initrd=initrd.img`). Repeatable' -r
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand check" -s h -l help -d 'Print help'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand show" -l spec -d 'Layout spec (default: layouts/qemu-virt-sv39.toml)' -r -F
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand show" -l mode -d 'Only this paging mode' -r -f -a "sv39\t'riscv64, 39-bit virtual addresses (3 levels)'
@@ -117,6 +118,7 @@ sarif\t'SARIF 2.1.0, for code-scanning uploads'"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand lint" -l allow -d 'Suppress a check\'s findings (still counted): a check id (LG006) or name. Repeatable; overrides the spec\'s [lint] table' -r
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand lint" -l warn -d 'Report a check\'s findings as warnings: a check id or name. Repeatable; overrides the spec' -r
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand lint" -l deny -d 'Report a check\'s findings as errors (a check id or name), or `warnings`: treat every warning as a failure. Repeatable; overrides the spec' -r
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand lint" -l page-tables -d 'A running kernel\'s page-table dump (QEMU `info mem`, Linux riscv64 kernel_page_tables) to check against the spec in --mode instead of ELF files; the kernel\'s ELF, if given, adds the image\'s segment permissions (docs/page-tables.md)' -r -F
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand lint" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "build" -d 'Check a spec and generate its linker script, Rust constants, C header and JSON'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "check" -d 'Check specs against every invariant, without generating anything'

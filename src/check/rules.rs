@@ -99,6 +99,8 @@ declare_rules! {
     Load = "load" => image::load;
     /// Sections without file contents (`nobits`) hold only zero-initialised data.
     Nobits = "nobits" => image::nobits;
+    /// The physical boot chain: placements inside RAM, apart, PMP ranges naturally aligned.
+    BootChain = "boot-chain" => machine::boot_chain;
 }
 
 impl Serialize for Rule {

@@ -29,6 +29,9 @@ pub struct Layout {
     pub ram: Ram,
     pub image: Image,
     pub modes: Vec<ModeLayout>,
+    /// `[boot.NAME]`: the physical boot chain, by name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub boot: Vec<Placement>,
     /// `[module_loader]`: the relocation types the kernel's module loader
     /// applies, when the spec describes it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -40,6 +43,25 @@ pub struct Layout {
     /// Where each dotted key came from in the spec text.
     #[serde(skip)]
     pub origins: Origins,
+}
+
+/// One range of the physical boot chain.
+#[derive(Debug, Clone, Serialize)]
+pub struct Placement {
+    pub name: String,
+    pub kind: crate::spec::PlacementKind,
+    #[serde(serialize_with = "crate::json::hex_u64")]
+    pub start: u64,
+    #[serde(serialize_with = "crate::json::hex_u64")]
+    pub size: u64,
+    pub pmp: bool,
+    pub description: String,
+}
+
+impl Placement {
+    pub fn end(&self) -> u128 {
+        self.start as u128 + self.size as u128
+    }
 }
 
 /// What the kernel's module loader applies.

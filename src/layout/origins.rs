@@ -93,6 +93,12 @@ pub fn collect(spec: &Spec) -> Origins {
     if let Some(v) = &spec.gp.offset {
         o.insert("gp.offset", v.span.clone());
     }
+    for (name, p) in &spec.boot {
+        let key = format!("boot.{}", name.get_ref());
+        o.insert(key.clone(), p.span());
+        o.insert(format!("{key}.start"), p.get_ref().start.span.clone());
+        o.insert(format!("{key}.size"), p.get_ref().size.span.clone());
+    }
     if let Some(m) = &spec.module_loader {
         o.insert("module_loader", m.span());
     }

@@ -54,6 +54,33 @@ pub fn resolve(
         return Err(diags);
     }
     let (ram, image, gp) = scalars.expect("at least one mode resolved");
+    // Physical ranges: the same in every mode, evaluated in the first.
+    let mut boot = Vec::new();
+    let mut cx = ModeContext::new(spec, modes[0]);
+    cx.linked_end = linked_end;
+    for (name, p) in &spec.boot {
+        let key = format!("boot.{}", name.get_ref());
+        let q = p.get_ref();
+        let start = cx.eval(&format!("{key}.start"), &q.start, Quantity::Address);
+        let size = cx.eval(&format!("{key}.size"), &q.size, Quantity::Size);
+        match (start, size) {
+            (Ok(start), Ok(size)) => boot.push(super::Placement {
+                name: name.get_ref().clone(),
+                kind: *q.kind.get_ref(),
+                start: start as u64,
+                size: size as u64,
+                pmp: q.pmp,
+                description: q.description.clone(),
+            }),
+            (a, b) => {
+                diags.extend(a.err());
+                diags.extend(b.err());
+            }
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
     Ok(Layout {
         name: spec.name.get_ref().clone(),
         description: spec.description.clone(),
@@ -64,6 +91,7 @@ pub fn resolve(
         ram,
         image,
         modes: mode_layouts,
+        boot,
         module_loader,
         lint,
         origins,

@@ -41,6 +41,13 @@ pub struct Spec {
     pub gp: GpSpec,
     #[cfg_attr(feature = "schema", schemars(with = "Option<KaslrSpec>"))]
     pub kaslr: Option<Spanned<KaslrSpec>>,
+    /// The physical boot chain: what shares RAM with the kernel.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "std::collections::BTreeMap<String, PlacementSpec>")
+    )]
+    pub boot: IndexMap<Spanned<String>, Spanned<PlacementSpec>>,
     /// The kernel's module loader: what a `.ko` may ask of it.
     #[cfg_attr(feature = "schema", schemars(with = "Option<ModuleLoaderSpec>"))]
     pub module_loader: Option<Spanned<ModuleLoaderSpec>>,
@@ -164,6 +171,33 @@ pub struct RelocatorSpec {
     /// load offset (Linux: vDSO symbol offsets).
     #[serde(default)]
     pub unmoved_below_link: bool,
+}
+
+/// What lives in a `[boot.NAME]` range.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlacementKind {
+    Firmware,
+    Fdt,
+    Initrd,
+    Reserved,
+}
+
+/// One range of the physical boot chain (`[boot.NAME]`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlacementSpec {
+    #[cfg_attr(feature = "schema", schemars(with = "PlacementKind"))]
+    pub kind: Spanned<PlacementKind>,
+    pub start: Value,
+    pub size: Value,
+    /// Protected by one NAPOT PMP entry: a naturally aligned power of two.
+    #[serde(default)]
+    pub pmp: bool,
+    #[serde(default)]
+    pub description: String,
 }
 
 /// What the kernel's module loader applies (Linux riscv64:
@@ -600,7 +634,14 @@ pub fn parse(text: &str) -> Result<Spec, Diagnostic> {
 
 /// What each spec struct is, in the spec's words, and how to write one:
 /// for the messages of values of the wrong type.
-const STRUCT_WORDING: [(&str, (&str, &str)); 11] = [
+const STRUCT_WORDING: [(&str, (&str, &str)); 12] = [
+    (
+        "PlacementSpec",
+        (
+            "a `[boot.NAME]` table",
+            "`[boot.fdt]` with `kind`, `start`, `size`",
+        ),
+    ),
     (
         "ModuleLoaderSpec",
         (

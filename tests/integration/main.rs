@@ -8,6 +8,7 @@
 mod support;
 
 mod adversarial_builds;
+mod boot_chain;
 mod build_api;
 mod check_builds;
 mod cli;

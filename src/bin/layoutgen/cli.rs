@@ -50,6 +50,11 @@ pub enum Command {
         /// Also check against the RAM of this flattened device tree (.dtb).
         #[arg(long)]
         dtb: Option<PathBuf>,
+        /// A boot-chain artifact whose memory footprint must fit its range:
+        /// `kernel=Image` (or the ELF), or `NAME=FILE` for a [boot.NAME]
+        /// (e.g. `fdt=virt.dtb`, `initrd=initrd.img`). Repeatable.
+        #[arg(long, value_name = "NAME=FILE", value_parser = parse_artifact)]
+        artifact: Vec<(String, PathBuf)>,
     },
     /// Show the memory map per paging mode, like Linux's vm-layout.rst.
     Show {
@@ -234,6 +239,17 @@ pub enum DenyArg {
     Warnings,
     /// `--deny LG006`: the check's findings are errors.
     Check(Lint),
+}
+
+fn parse_artifact(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((name, file)) if !name.is_empty() && !file.is_empty() => {
+            Ok((name.to_string(), PathBuf::from(file)))
+        }
+        _ => Err(format!(
+            "`{s}` is not NAME=FILE (e.g. kernel=Image, fdt=virt.dtb)"
+        )),
+    }
 }
 
 fn parse_check(s: &str) -> Result<Lint, String> {

@@ -6,12 +6,22 @@ use crate::out::{esay, sayln};
 use layoutgen::{LoadOptions, load};
 use std::path::{Path, PathBuf};
 
-pub fn run(mut specs: Vec<PathBuf>, format: Format, dtb: Option<&Path>) -> u8 {
+pub fn run(
+    mut specs: Vec<PathBuf>,
+    format: Format,
+    dtb: Option<&Path>,
+    artifacts: &[(String, PathBuf)],
+) -> u8 {
     if specs.is_empty() {
         specs.push(PathBuf::from(DEFAULT_SPEC));
     }
+    if !artifacts.is_empty() && specs.len() > 1 {
+        esay!("error: --artifact belongs to one spec; give one spec with it\n");
+        return 2;
+    }
     let options = LoadOptions {
         dtb,
+        artifacts,
         ..Default::default()
     };
     let mut worst = 0u8;

@@ -22,7 +22,12 @@ pub fn run(command: Command) -> Result<u8, Error> {
             templates,
             dtb,
         } => build::run(&spec, out_dir, &emit, templates.as_deref(), dtb.as_deref()),
-        Command::Check { specs, format, dtb } => Ok(check::run(specs, format, dtb.as_deref())),
+        Command::Check {
+            specs,
+            format,
+            dtb,
+            artifact,
+        } => Ok(check::run(specs, format, dtb.as_deref(), &artifact)),
         Command::Show {
             spec,
             mode,

@@ -1,0 +1,125 @@
+//! The physical boot chain (`[boot.NAME]`, `check --artifact`) against real
+//! artifacts: the Linux Image `scripts/linux-kernel` builds, the device
+//! tree QEMU's virt machine gives it, Debian's OpenSBI. Then the failures
+//! the issue cites, reproduced: a kernel that outgrows its room into the
+//! FDT (measured by its header's image_size, not its file size), an initrd
+//! that reaches the FDT, a kernel file whose footprint cannot be told.
+
+use crate::support::cli::{layoutgen, text};
+use crate::support::linux;
+use std::path::{Path, PathBuf};
+
+const LINUX: &str = "layouts/linux-riscv64.toml";
+const OPENSBI: &str = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.elf";
+
+/// QEMU virt's device tree with `ram` of RAM.
+fn virt_dtb(dir: &Path, ram: &str) -> PathBuf {
+    let dtb = dir.join(format!("virt-{ram}.dtb"));
+    let o = std::process::Command::new("qemu-system-riscv64")
+        .args([
+            "-machine",
+            &format!("virt,dumpdtb={}", dtb.display()),
+            "-m",
+            ram,
+            "-nographic",
+        ])
+        .output()
+        .expect("qemu-system-riscv64 (qemu-system-misc) is needed");
+    assert!(
+        dtb.is_file(),
+        "QEMU wrote no device tree: {}",
+        text(&o.stderr)
+    );
+    dtb
+}
+
+fn check(spec: &str, artifacts: &[(&str, &Path)]) -> (i32, String) {
+    let mut args = vec!["check".to_string(), spec.to_string()];
+    for (name, file) in artifacts {
+        args.push("--artifact".into());
+        args.push(format!("{name}={}", file.display()));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = layoutgen(&args);
+    (o.status.code().unwrap_or(-1), text(&o.stderr))
+}
+
+#[test]
+fn linux_opensbi_and_qemus_device_tree_fit_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = linux::kernel_file("fixed", "Image");
+    let dtb = virt_dtb(dir.path(), "128M");
+    let (code, err) = check(
+        LINUX,
+        &[
+            ("kernel", &image),
+            ("fdt", &dtb),
+            ("opensbi", Path::new(OPENSBI)),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    // The footprints are the memory ones: the Image's image_size (larger
+    // than the file: .bss), the firmware's PT_LOAD extent (what OpenSBI's
+    // banner calls "Firmware Size"), the device tree's totalsize (QEMU pads
+    // the dumped file to 1 MiB).
+    let kernel = layoutgen::boot::footprint(&image, true).unwrap();
+    assert_eq!(kernel.how, "image_size in its header");
+    assert!(kernel.bytes > kernel.file_len, "{kernel:?}");
+    let fw = layoutgen::boot::footprint(Path::new(OPENSBI), false).unwrap();
+    assert_eq!(fw.how, "PT_LOAD extent");
+    assert!(fw.bytes < 512 << 10, "{fw:?}");
+    let fdt = layoutgen::boot::footprint(&dtb, false).unwrap();
+    assert_eq!(fdt.how, "totalsize in its header");
+    assert!(fdt.bytes < fdt.file_len, "{fdt:?}");
+}
+
+#[test]
+fn a_kernel_that_outgrows_its_room_is_refused_with_what_it_runs_into() {
+    // The CI Image with the image_size of a distribution kernel that no
+    // longer fits below the FDT (opensbi#291: its *file* still would).
+    let dir = tempfile::tempdir().unwrap();
+    let mut image = std::fs::read(linux::kernel_file("fixed", "Image")).unwrap();
+    image[16..24].copy_from_slice(&(130u64 << 20).to_le_bytes());
+    let big = dir.path().join("Image");
+    std::fs::write(&big, &image).unwrap();
+    let (code, err) = check(LINUX, &[("kernel", &big)]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("needs 130 MiB (image_size in its header; the file is")
+            && err.contains("runs into `fdt` at 0x87e00000")
+            && err.contains("`image.max_size`"),
+        "{err}"
+    );
+    // A raw file says nothing of its memory footprint: refused, not guessed.
+    let raw = dir.path().join("kernel.bin");
+    std::fs::write(&raw, vec![0u8; 4096]).unwrap();
+    let (code, err) = check(LINUX, &[("kernel", &raw)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cannot be told from its length"), "{err}");
+}
+
+#[test]
+fn an_initrd_that_reaches_the_fdt_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = std::fs::read_to_string(crate::support::root().join(LINUX)).unwrap()
+        + "\n[boot.initrd]\nkind = \"initrd\"\nstart = \"ram.base + 96MiB\"\nsize = \"16MiB\"\n";
+    let spec_path = dir.path().join("linux-initrd.toml");
+    std::fs::write(&spec_path, spec).unwrap();
+    let initrd = dir.path().join("initrd.img");
+    std::fs::File::create(&initrd)
+        .unwrap()
+        .set_len(40 << 20)
+        .unwrap();
+    let (code, err) = check(spec_path.to_str().unwrap(), &[("initrd", &initrd)]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("initrd")
+            && err.contains("needs 40 MiB (length")
+            && err.contains("runs into `fdt`"),
+        "{err}"
+    );
+    // A name the spec does not place: a usage-level input error.
+    let (code, err) = check(LINUX, &[("initrd", &initrd)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no [boot.initrd] in the spec"), "{err}");
+}
