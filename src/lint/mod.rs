@@ -35,6 +35,7 @@ mod entry;
 mod gp;
 #[cfg(feature = "lint")]
 pub(crate) mod input;
+#[cfg(feature = "lint")]
 pub mod page_tables;
 #[cfg(feature = "lint")]
 mod relocations;
