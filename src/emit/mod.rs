@@ -401,13 +401,26 @@ pub fn generate(
     out_dir: &Path,
     outputs: &[Output],
 ) -> Result<Vec<Generated>, crate::Error> {
-    let rendered = render_set(layout, templates, outputs)?;
-    let files: Vec<(PathBuf, Vec<u8>)> = rendered
+    let files = in_dir(out_dir, render_set(layout, templates, outputs)?);
+    let outcomes = write::write_set(&files)?;
+    Ok(generated(outputs, files, outcomes))
+}
+
+/// Rendered outputs as the files they become in `out_dir`.
+fn in_dir(out_dir: &Path, rendered: Vec<(Output, String)>) -> Vec<(PathBuf, Vec<u8>)> {
+    rendered
         .into_iter()
         .map(|(o, text)| (out_dir.join(o.file_name()), text.into_bytes()))
-        .collect();
-    let outcomes = write::write_set(&files)?;
-    Ok(outputs
+        .collect()
+}
+
+/// What writing `files` (one per output, in order) did.
+fn generated(
+    outputs: &[Output],
+    files: Vec<(PathBuf, Vec<u8>)>,
+    outcomes: Vec<WriteOutcome>,
+) -> Vec<Generated> {
+    outputs
         .iter()
         .zip(files)
         .zip(outcomes)
@@ -416,7 +429,7 @@ pub fn generate(
             path,
             outcome,
         })
-        .collect())
+        .collect()
 }
 
 fn render_set(
@@ -470,24 +483,12 @@ impl OutputSet<'_> {
             &rendered,
         )?;
         let stamp_path = self.out_dir.join(layoutgen_build::STAMP_FILE);
-        let mut files: Vec<(PathBuf, Vec<u8>)> = rendered
-            .into_iter()
-            .map(|(o, text)| (self.out_dir.join(o.file_name()), text.into_bytes()))
-            .collect();
+        let mut files = in_dir(self.out_dir, rendered);
         files.push((stamp_path.clone(), stamp.render().into_bytes()));
         let mut outcomes = write::write_set(&files)?;
         let stamp_outcome = outcomes.pop().expect("the stamp is in the set");
         Ok(WrittenSet {
-            files: outputs
-                .iter()
-                .zip(files)
-                .zip(outcomes)
-                .map(|((&output, (path, _)), outcome)| Generated {
-                    output,
-                    path,
-                    outcome,
-                })
-                .collect(),
+            files: generated(&outputs, files, outcomes),
             stamp: (stamp_path, stamp_outcome),
         })
     }

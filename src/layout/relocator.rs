@@ -4,66 +4,65 @@
 
 use crate::diag::{Diagnostic, Label, Rule};
 use crate::spec::Spec;
+use toml::Spanned;
+
+/// A list of relocation type names at `key`, resolved against `known`:
+/// (numbers, names). An empty list is an error (`empty` says why), and so
+/// is every unknown name, named with the known ones.
+fn resolve_types(
+    key: &str,
+    list: &Spanned<Vec<Spanned<String>>>,
+    known: &[(&str, u32)],
+    kind: &str,
+    empty: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> (Vec<u32>, Vec<String>) {
+    if list.get_ref().is_empty() {
+        diags.push(
+            Diagnostic::new(Rule::Structure, format!("`{key}` is empty: {empty}"))
+                .label(Label::primary(key, list.span(), "no types"))
+                .help(format!("list the types, e.g. types = [\"{}\"]", known[0].0)),
+        );
+    }
+    let mut types = Vec::new();
+    let mut names = Vec::new();
+    for name in list.get_ref() {
+        match known.iter().find(|(n, _)| n == name.get_ref()) {
+            Some((n, v)) => {
+                types.push(*v);
+                names.push(n.to_string());
+            }
+            None => diags.push(
+                Diagnostic::new(
+                    Rule::Syntax,
+                    format!("`{}` is not a {kind} relocation type", name.get_ref()),
+                )
+                .label(Label::primary(key, name.span(), "unknown type"))
+                .help(format!(
+                    "use one of {}",
+                    known.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                )),
+            ),
+        }
+    }
+    (types, names)
+}
 
 /// `[image.relocator]`, or for a relocatable image without one, the
 /// architecture's RELATIVE type (what a kernel's boot code applies).
 pub(super) fn relocator(spec: &Spec, diags: &mut Vec<Diagnostic>) -> Option<super::Relocator> {
-    let im = &spec.image;
     let facts = spec.arch.get_ref().facts();
-    match &im.relocator {
+    match &spec.image.relocator {
         Some(r) => {
-            if r.get_ref().types.is_empty() {
-                diags.push(
-                    Diagnostic::new(
-                        Rule::Structure,
-                        "`image.relocator.types` is empty: a relocator that applies no type leaves every dynamic relocation unapplied",
-                    )
-                    .label(Label::primary("image.relocator.types", r.span(), "no types"))
-                    .help(format!(
-                        "list the types the boot code applies, e.g. types = [\"{}\"]",
-                        facts.dynamic_relocations.first().map_or("R_RISCV_RELATIVE", |(n, _)| *n)
-                    )),
-                );
-            }
-            let mut types = Vec::new();
-            let mut type_names = Vec::new();
-            for name in &r.get_ref().types {
-                match spec
-                    .arch
-                    .get_ref()
-                    .facts()
-                    .dynamic_relocations
-                    .iter()
-                    .find(|(n, _)| n == name.get_ref())
-                {
-                    Some((n, v)) => {
-                        types.push(*v);
-                        type_names.push(n.to_string());
-                    }
-                    None => diags.push(
-                        Diagnostic::new(
-                            Rule::Syntax,
-                            format!("`{}` is not a dynamic relocation type", name.get_ref()),
-                        )
-                        .label(Label::primary(
-                            "image.relocator.types",
-                            name.span(),
-                            "unknown type",
-                        ))
-                        .help(format!(
-                            "use one of {}",
-                            spec.arch
-                                .get_ref()
-                                .facts()
-                                .dynamic_relocations
-                                .iter()
-                                .map(|(n, _)| *n)
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )),
-                    ),
-                }
-            }
+            let list = Spanned::new(r.span(), r.get_ref().types.clone());
+            let (types, type_names) = resolve_types(
+                "image.relocator.types",
+                &list,
+                facts.dynamic_relocations,
+                "dynamic",
+                "a relocator that applies no type leaves every dynamic relocation unapplied",
+                diags,
+            );
             Some(super::Relocator {
                 types,
                 type_names,
@@ -85,60 +84,21 @@ pub(super) fn relocator(spec: &Spec, diags: &mut Vec<Diagnostic>) -> Option<supe
     }
 }
 
-/// `[module_loader]`: its types by number (an unknown name is an error
-/// naming the key; an empty list would refuse every module, so it is one too).
+/// `[module_loader]`: its types by number.
 pub(super) fn module_loader(
     spec: &Spec,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<super::ModuleLoader> {
     let ml = spec.module_loader.as_ref()?;
     let facts = spec.arch.get_ref().facts();
-    if ml.get_ref().types.is_empty() {
-        diags.push(
-            Diagnostic::new(
-                Rule::Structure,
-                "`module_loader.types` is empty: a loader that applies no relocation loads no module",
-            )
-            .label(Label::primary("module_loader.types", ml.span(), "no types"))
-            .help("list the types the kernel's module loader applies (Linux riscv64: arch/riscv/kernel/module.c, reloc_handlers)"),
-        );
-    }
-    let mut loader = super::ModuleLoader {
-        types: Vec::new(),
-        type_names: Vec::new(),
-    };
-    for name in &ml.get_ref().types {
-        match facts.relocation_type(name.get_ref()) {
-            Some(t) => {
-                loader.types.push(t);
-                loader.type_names.push(name.get_ref().clone());
-            }
-            None => diags.push(
-                Diagnostic::new(
-                    Rule::Syntax,
-                    format!(
-                        "`{}` is not a {} relocation type",
-                        name.get_ref(),
-                        facts.name
-                    ),
-                )
-                .label(Label::primary(
-                    "module_loader.types",
-                    name.span(),
-                    "unknown type",
-                ))
-                .help(format!(
-                    "use the psABI's names, e.g. {}",
-                    facts
-                        .relocations
-                        .iter()
-                        .take(4)
-                        .map(|(n, _)| *n)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
-            ),
-        }
-    }
-    Some(loader)
+    let list = Spanned::new(ml.span(), ml.get_ref().types.clone());
+    let (types, type_names) = resolve_types(
+        "module_loader.types",
+        &list,
+        facts.relocations,
+        facts.name,
+        "a loader that applies no relocation loads no module",
+        diags,
+    );
+    Some(super::ModuleLoader { types, type_names })
 }

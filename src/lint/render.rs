@@ -130,29 +130,14 @@ fn human(spec: &Path, layout: &Layout, outcomes: &[Outcome], deny_warnings: bool
                     spec.display(),
                     modes.join(", ")
                 );
-                for sev in [Severity::Error, Severity::Warning, Severity::Info] {
-                    for f in r
-                        .findings
-                        .iter()
-                        .filter(|f| f.severity == sev && f.suppressed.is_none())
-                    {
-                        human_finding(&mut out, f);
-                    }
-                }
+                human_findings(&mut out, r);
                 let _ = writeln!(
                     out,
                     "  checked: {} mappings against the regions of {}",
                     r.stats.load_segments,
                     modes.join(", ")
                 );
-                let _ = writeln!(
-                    out,
-                    "  {}, {}, {}{}",
-                    plural(r.counts.errors, "error"),
-                    plural(r.counts.warnings, "warning"),
-                    plural(r.counts.infos, "info"),
-                    allowed(r)
-                );
+                human_counts(&mut out, r);
             }
             Ok(r) => {
                 let modes: Vec<&str> = r.modes.iter().map(|m| m.name()).collect();
@@ -176,24 +161,9 @@ fn human(spec: &Path, layout: &Layout, outcomes: &[Outcome], deny_warnings: bool
                     spec.display(),
                     modes.join(", ")
                 );
-                for sev in [Severity::Error, Severity::Warning, Severity::Info] {
-                    for f in r
-                        .findings
-                        .iter()
-                        .filter(|f| f.severity == sev && f.suppressed.is_none())
-                    {
-                        human_finding(&mut out, f);
-                    }
-                }
+                human_findings(&mut out, r);
                 let _ = writeln!(out, "  {}", facts(layout, r));
-                let _ = writeln!(
-                    out,
-                    "  {}, {}, {}{}",
-                    plural(r.counts.errors, "error"),
-                    plural(r.counts.warnings, "warning"),
-                    plural(r.counts.infos, "info"),
-                    allowed(r)
-                );
+                human_counts(&mut out, r);
             }
         }
     }
@@ -225,6 +195,31 @@ fn human(spec: &Path, layout: &Layout, outcomes: &[Outcome], deny_warnings: bool
         }
     );
     out
+}
+
+/// A report's shown findings, most severe first.
+fn human_findings(out: &mut String, r: &LintReport) {
+    for sev in [Severity::Error, Severity::Warning, Severity::Info] {
+        for f in r
+            .findings
+            .iter()
+            .filter(|f| f.severity == sev && f.suppressed.is_none())
+        {
+            human_finding(out, f);
+        }
+    }
+}
+
+/// `  1 error, 0 warnings, 2 infos[, N allowed (...)]`.
+fn human_counts(out: &mut String, r: &LintReport) {
+    let _ = writeln!(
+        out,
+        "  {}, {}, {}{}",
+        plural(r.counts.errors, "error"),
+        plural(r.counts.warnings, "warning"),
+        plural(r.counts.infos, "info"),
+        allowed(r)
+    );
 }
 
 /// `, 1 allowed (LG006: reason)`: suppressed findings, by check, with the
