@@ -10,13 +10,10 @@
 //! pointers read from the image's data; [`Layout`](super::Layout) is plain
 //! numbers).
 
-use super::{
-    Boot, Kaslr, Kernel, ModeMap, TrapFrame, check_placement, choose_run_address, fail,
-    physical_sections,
-};
+use super::{Boot, Kaslr, Kernel, ModeMap, TrapFrame, check_placement, choose_run_address, fail};
 use crate::fdt;
 use crate::paging::aarch64::{Granule4K, MAIR};
-use crate::paging::{Builder, Flags, KernelMap, Table};
+use crate::paging::{Builder, Flags, Table};
 use crate::reloc;
 use crate::sym;
 use crate::text::{put_hex, puts};
@@ -242,30 +239,12 @@ fn choose_mode<K: Kernel>(boot: &mut Boot<K::Mode>) -> ModeMap<K::Mode> {
 /// the linear map) with each section's flags, and the device tree's UART
 /// as a device page at the start of the fixmap.
 fn build_page_tables<K: Kernel>(boot: &mut Boot<K::Mode>, m: &ModeMap<K::Mode>) {
-    let l = &K::LAYOUT;
     // SAFETY: the pool is ours alone, used only here; its address is its
     // physical address (the MMU is off).
     let pool = unsafe { &mut *pool() };
     let pool_pa = pool.as_ptr() as u64;
     let mut b = Builder::<Granule4K>::new(m.levels, pool, pool_pa);
-    let sections = physical_sections::<K>(boot.run, boot.load);
-    let n = sections.count();
-    let bounds = sections.bounds();
-    b.map_kernel(&KernelMap {
-        ram: boot.info.ram(),
-        ram_base: l.ram_base,
-        linear_offset: m.linear_offset,
-        linear_size: m.linear_size,
-        linear_leaf: m.linear_leaf,
-        image_pa: boot.load,
-        image_va: boot.run,
-        image_size: l.image_max_size,
-        image_leaf: l.section_align,
-        image_in_linear_map: m.image_in_linear_map,
-        bounds: &bounds[..=n],
-        sections: &sections.flags[..n],
-    })
-    .unwrap_or_else(|e| fail::<K>(e));
+    super::map_kernel_image::<K, _>(&mut b, boot, m);
     let uart = boot.aarch64.uart_pa;
     if let Some(fixmap) = m.fixmap
         && uart != 0

@@ -542,6 +542,39 @@ pub(crate) fn physical_sections<K: Kernel>(run: u64, load: u64) -> Sections {
     s
 }
 
+/// Maps the linear map of all RAM and the image window at `boot.run` (or
+/// inside the linear map), each section with its flags, into `b`: the
+/// mapping both architectures' early boot makes the same way.
+#[cfg_attr(
+    not(any(target_arch = "riscv64", target_arch = "aarch64")),
+    allow(dead_code)
+)]
+pub(crate) fn map_kernel_image<K: Kernel, E: crate::paging::Encoding>(
+    b: &mut crate::paging::Builder<'_, E>,
+    boot: &Boot<K::Mode>,
+    m: &ModeMap<K::Mode>,
+) {
+    let l = &K::LAYOUT;
+    let sections = physical_sections::<K>(boot.run, boot.load);
+    let n = sections.count();
+    let bounds = sections.bounds();
+    b.map_kernel(&crate::paging::KernelMap {
+        ram: boot.info.ram(),
+        ram_base: l.ram_base,
+        linear_offset: m.linear_offset,
+        linear_size: m.linear_size,
+        linear_leaf: m.linear_leaf,
+        image_pa: boot.load,
+        image_va: boot.run,
+        image_size: l.image_max_size,
+        image_leaf: l.section_align,
+        image_in_linear_map: m.image_in_linear_map,
+        bounds: &bounds[..=n],
+        sections: &sections.flags[..n],
+    })
+    .unwrap_or_else(|e| fail::<K>(e));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
