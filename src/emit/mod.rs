@@ -236,6 +236,9 @@ struct Context<'a> {
     rw_tables: Vec<&'static str>,
     /// Section the stack is placed at the end of.
     stack_section: Option<String>,
+    /// With `image.pmp_read_only`: the first writable section, where the
+    /// read-only part ends.
+    pmp_rw_start: Option<String>,
     /// Regions whose address is the same in every mode.
     common_regions: Vec<&'a Region>,
     single_mode: Option<&'static str>,
@@ -323,6 +326,12 @@ impl<'a> Context<'a> {
             ro_tables: undeclared(&[".dynsym", ".dynstr", ".hash", ".gnu.hash", ".rela.dyn"]),
             rw_tables: undeclared(&[".dynamic", ".got"]),
             stack_section,
+            pmp_rw_start: layout
+                .image
+                .sections
+                .iter()
+                .find(|s| layout.image.pmp_read_only && s.write)
+                .map(|s| s.name.clone()),
             common_regions,
             single_mode: (layout.modes.len() == 1).then(|| first.mode.name()),
             linear_map: layout.modes.iter().all(|m| m.page_offset.is_some()),

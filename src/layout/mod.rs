@@ -115,6 +115,9 @@ pub struct Image {
     pub end_align: u64,
     #[serde(serialize_with = "crate::json::hex_u64")]
     pub stack_size: u64,
+    /// `image.pmp_read_only`: the read-only part is padded to a naturally
+    /// aligned power of two.
+    pub pmp_read_only: bool,
     pub entry: String,
     pub entry_at: crate::spec::EntryAt,
     pub start_symbols: Vec<String>,

@@ -691,6 +691,7 @@ impl<'s> ModeContext<'s> {
             phys_align,
             end_align,
             stack_size,
+            pmp_read_only: im.pmp_read_only,
             entry: im.entry.get_ref().clone(),
             entry_at: im
                 .entry_at

@@ -123,6 +123,8 @@ declare_lints! {
     PageUserHalf = "LG026", "page-user-half", Error;
     /// A page-table dump maps an image segment with a permission its sections lack.
     PagePermissions = "LG027", "page-permissions", Error;
+    /// image.pmp_read_only: the read-only part of the image is a naturally aligned power of two.
+    PmpRange = "LG028", "pmp-range", Error;
 }
 
 impl Lint {

@@ -135,6 +135,7 @@ fn check_group(ctx: &Ctx) -> Result<(Collector, Stats), String> {
         segments::check_segments(ctx, &mut c);
         let provenance = boundaries::check_boundaries(ctx, &wanted, &mut c);
         sections::check_sections(ctx, &provenance, &mut c);
+        sections::check_pmp_range(ctx, &mut c);
         entry::check_entry(ctx, &wanted, &mut c);
     }
     gp::check_gp(ctx, &wanted, &mut c, &mut stats);

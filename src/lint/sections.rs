@@ -232,3 +232,40 @@ fn check_orphans(ctx: &Ctx, provenance: &Provenance, c: &mut Collector) {
     f.severity = Severity::Info;
     c.push(f);
 }
+
+/// LG028: with `image.pmp_read_only`, the image's start to its first
+/// writable section is one naturally aligned power of two (a NAPOT PMP
+/// entry covers exactly that: OpenSBI's `[_fw_start, _fw_rw_start)`).
+pub(super) fn check_pmp_range(ctx: &Ctx, c: &mut Collector) {
+    let image = &ctx.layout.image;
+    if !image.pmp_read_only {
+        return;
+    }
+    let elf = ctx.elf;
+    let addr = |name: &str| elf.section_by_name(name).map(|(_, s)| s.addr);
+    let (Some(start), Some(rw)) = (
+        image.sections.first().and_then(|s| addr(&s.name)),
+        image
+            .sections
+            .iter()
+            .find(|s| s.write)
+            .and_then(|s| addr(&s.name)),
+    ) else {
+        return;
+    };
+    let size = rw.wrapping_sub(start);
+    if size == 0 || !size.is_power_of_two() || start & (size - 1) != 0 {
+        let need = size.checked_next_power_of_two().unwrap_or(0);
+        c.push(
+            Finding::new(
+                Lint::PmpRange,
+                "image.pmp_read_only",
+                format!(
+                    "the read-only part of the image [{start:#x}, {rw:#x}) is {size:#x} bytes at {start:#x}: one NAPOT PMP entry covers only a power of two aligned to itself ({need:#x} here)"
+                ),
+                "link with the generated linker script (it pads the read-only part to a power of two), and load the image at an address aligned to that size",
+            )
+            .address(start),
+        );
+    }
+}

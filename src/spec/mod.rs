@@ -143,6 +143,11 @@ pub struct ImageSpec {
     pub section_align: Value,
     #[serde(default = "default_stack_size")]
     pub stack_size: Value,
+    /// The read-only part of the image (its start to its first writable
+    /// section) is one NAPOT PMP range: a naturally aligned power of two
+    /// (OpenSBI's `[_fw_start, _fw_rw_start)`).
+    #[serde(default)]
+    pub pmp_read_only: bool,
     #[serde(default = "default_entry")]
     #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub entry: Spanned<String>,

@@ -338,3 +338,53 @@ fn every_bundled_riscv64_layout_and_init_shape_builds_with_both_linkers() {
     }
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }
+
+/// `image.pmp_read_only` (OpenSBI's one NAPOT PMP entry over
+/// `[_fw_start, _fw_rw_start)`): the generated script pads the read-only part
+/// of the bare firmware layout to a power of two, both linkers accept it
+/// (LOG2CEIL, the ASSERT), lint agrees; an ELF whose read-only part is not
+/// one is LG028; and the ASSERT refuses an image start not aligned to it.
+#[test]
+fn pmp_read_only_pads_to_a_naturally_aligned_power_of_two() {
+    let text = std::fs::read_to_string(specs::path("qemu-virt-bare"))
+        .unwrap()
+        .replacen("[image]\n", "[image]\npmp_read_only = true\n", 1);
+    let layout = specs::check_text(&text, "pmp.toml").unwrap();
+    let failures = builds::builds(&layout);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    let linked = crate::support::elf_tools::link_layout(&layout, "pmp", &Default::default());
+    let data = linked.bytes();
+    let shdrs = crate::support::elf_tools::shdrs(&data);
+    let first_rw = layout.image.sections.iter().find(|s| s.write).unwrap();
+    let start = layout.modes[0].image_link;
+    let hdr = shdrs.iter().find(|s| s.1 == first_rw.name).unwrap().0;
+    let rw = u64::from_le_bytes(data[hdr + 16..hdr + 24].try_into().unwrap());
+    let size = rw - start;
+    assert!(
+        size.is_power_of_two() && start.is_multiple_of(size),
+        "{start:#x}..{rw:#x}"
+    );
+    // The same file with the writable part moved 4 KiB on: LG028.
+    let mut bad = data.clone();
+    crate::support::elf_tools::le64(&mut bad, hdr + 16, rw + 0x1000);
+    let p = linked.write_variant("pmp-bad.elf", &bad);
+    let r = layoutgen::lint::run(&layout, &p, &Default::default()).unwrap();
+    let f: Vec<_> = r.by_check(layoutgen::lint::Lint::PmpRange).collect();
+    assert_eq!(
+        f.len(),
+        1,
+        "{}",
+        crate::support::findings::describe(&r.findings)
+    );
+    assert_eq!(f[0].spec_key, "image.pmp_read_only");
+    // Loaded 4 KiB off a power-of-two boundary: the ASSERT refuses the link.
+    let off = text
+        .replace("load = \"0x8000_0000\"", "load = \"0x8000_1000\"")
+        .replace("max_size = \"2MiB\"", "max_size = \"1MiB\"");
+    assert_ne!(off, text);
+    let layout = specs::check_text(&off, "pmp-off.toml").unwrap();
+    let err = crate::support::elf_tools::try_link_layout(&layout, "pmp-off", &Default::default())
+        .err()
+        .expect("the ASSERT refuses it");
+    assert!(err.contains("image.pmp_read_only"), "{err}");
+}
