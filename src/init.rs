@@ -259,6 +259,9 @@ fn main() {{
 mod layout {{
     include!(concat!(env!("LAYOUTGEN_DIR"), "/layout.rs"));
 }}
+// No boot code of your own: layoutgen-rt gives the entry, BSS, stack, trap
+// hook and early page tables from this layout (`impl rt::Kernel`, then
+// `layoutgen_rt::entry!(Kernel)`; README, "A paged kernel with the runtime crate").
 
 # Alternative: generate in build.rs with `layoutgen::Build` (nothing committed;
 # costs 27 build-dependency packages, about 2x the no-op `cargo build` and

@@ -39,6 +39,8 @@ fn default_spec_passes_check_and_build_rs_lines_are_printed() {
             && out.contains("\"4KiB\" makes a small kernel small"),
         "{out}"
     );
+    // The runtime crate is named, with the one line a kernel writes.
+    assert!(out.contains("layoutgen_rt::entry!(Kernel)"), "{out}");
     // The ahead-of-time path comes first, layoutgen::Build after it.
     let aot = out
         .find("layoutgen_build::Outputs::new(\"layout\")")
