@@ -112,7 +112,7 @@ _layoutgen() {
                     return 0
                     ;;
                 --emit)
-                    COMPREPLY=($(compgen -W "ld rs h json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "ld rs h json boot dts" -- "${cur}"))
                     return 0
                     ;;
                 --templates)

@@ -38,13 +38,15 @@ complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "lint" -d 'Lint 
 complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand build" -l spec -d 'Layout spec (default: layouts/qemu-virt-sv39.toml)' -r -F
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand build" -l out-dir -d 'Output directory (default: target/layoutgen/<layout name>)' -r -F
-complete -c layoutgen -n "__fish_layoutgen_using_subcommand build" -l emit -d 'Outputs to generate, comma-separated' -r -f -a "ld\t''
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand build" -l emit -d 'Outputs to generate, comma-separated (`boot` and `dts` for a spec with [boot.NAME] ranges)' -r -f -a "ld\t''
 rs\t''
 h\t''
-json\t''"
+json\t''
+boot\t'boot.env: U-Boot and OpenSBI variables of the spec\'s [boot.NAME] ranges'
+dts\t'boot.dtsi: the reserved ranges as a device-tree fragment'"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand build" -l templates -d 'Directory of templates that replace the built-in ones of the same name' -r -F
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand build" -l dtb -d 'Also check the layout against the RAM of this flattened device tree (.dtb)' -r -F
-complete -c layoutgen -n "__fish_layoutgen_using_subcommand build" -s h -l help -d 'Print help'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand build" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand check" -l format -r -f -a "human\t''
 json\t''"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand check" -l dtb -d 'Also check against the RAM of this flattened device tree (.dtb)' -r -F

@@ -43,11 +43,13 @@ pub const STAMP_FILE: &str = "layout.stamp";
 pub const STAMP_FORMAT: u32 = 1;
 
 /// The generated files `layoutgen build --emit` can write, by `--emit` id.
-pub const OUTPUTS: [(&str, &str); 4] = [
+pub const OUTPUTS: [(&str, &str); 6] = [
     ("ld", "layout.ld"),
     ("rs", "layout.rs"),
     ("h", "layout.h"),
     ("json", "layout.json"),
+    ("boot", "boot.env"),
+    ("dts", "boot.dtsi"),
 ];
 
 /// The most `layoutgen-build` reads of any one file (stamp, spec, template,

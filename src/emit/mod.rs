@@ -23,6 +23,10 @@ pub enum Output {
     Rust,
     CHeader,
     Json,
+    /// The boot chain's U-Boot and OpenSBI variables (`[boot.NAME]`).
+    BootEnv,
+    /// The boot chain's reserved ranges as a device-tree fragment.
+    BootDts,
 }
 
 impl Output {
@@ -33,6 +37,9 @@ impl Output {
         Output::Json,
     ];
 
+    /// What the boot chain consumes (only for a spec with `[boot.NAME]`).
+    pub const BOOT: [Output; 2] = [Output::BootEnv, Output::BootDts];
+
     /// The `--emit` name.
     pub fn id(self) -> &'static str {
         match self {
@@ -40,11 +47,16 @@ impl Output {
             Output::Rust => "rs",
             Output::CHeader => "h",
             Output::Json => "json",
+            Output::BootEnv => "boot",
+            Output::BootDts => "dts",
         }
     }
 
     pub fn from_id(id: &str) -> Option<Output> {
-        Output::ALL.into_iter().find(|o| o.id() == id)
+        Output::ALL
+            .into_iter()
+            .chain(Output::BOOT)
+            .find(|o| o.id() == id)
     }
 
     pub fn file_name(self) -> &'static str {
@@ -53,6 +65,8 @@ impl Output {
             Output::Rust => "layout.rs",
             Output::CHeader => "layout.h",
             Output::Json => "layout.json",
+            Output::BootEnv => "boot.env",
+            Output::BootDts => "boot.dtsi",
         }
     }
 
@@ -63,6 +77,8 @@ impl Output {
             Output::Rust => Some("layout.rs.j2"),
             Output::CHeader => Some("layout.h.j2"),
             Output::Json => None,
+            Output::BootEnv => Some("boot.env.j2"),
+            Output::BootDts => Some("boot.dtsi.j2"),
         }
     }
 }
@@ -71,10 +87,12 @@ impl Output {
 pub const MAX_TEMPLATE_BYTES: usize = 1 << 20;
 
 /// Templates compiled into the binary, by file name.
-pub const BUILTIN_TEMPLATES: [(&str, &str); 3] = [
+pub const BUILTIN_TEMPLATES: [(&str, &str); 5] = [
     ("linker.ld.j2", include_str!("../../templates/linker.ld.j2")),
     ("layout.rs.j2", include_str!("../../templates/layout.rs.j2")),
     ("layout.h.j2", include_str!("../../templates/layout.h.j2")),
+    ("boot.env.j2", include_str!("../../templates/boot.env.j2")),
+    ("boot.dtsi.j2", include_str!("../../templates/boot.dtsi.j2")),
 ];
 
 #[derive(Debug, thiserror::Error)]

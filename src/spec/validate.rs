@@ -215,6 +215,25 @@ pub fn names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
             );
         }
     }
+    // Boot-chain names reach boot.dtsi (node names) and boot.env.
+    for (pname, p) in &spec.boot {
+        if !crate::spec::expr::is_identifier(pname.get_ref()) {
+            bad(
+                format!("boot.{}", pname.get_ref()),
+                pname.span(),
+                "is not a valid boot-chain name",
+                "boot-chain names are lower-case identifiers: [a-z_][a-z0-9_]*, at most 64 characters",
+            );
+        }
+        if !is_safe_text(&p.get_ref().description) {
+            bad(
+                format!("boot.{}.description", pname.get_ref()),
+                p.span(),
+                "contains a line break, control character, `/*` or `*/`",
+                "keep descriptions to one line of plain text",
+            );
+        }
+    }
     check_symbol_list(
         "image.entry",
         Some(std::slice::from_ref(&spec.image.entry)),

@@ -123,3 +123,85 @@ fn an_initrd_that_reaches_the_fdt_is_refused() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("no [boot.initrd] in the spec"), "{err}");
 }
+
+/// `build --emit boot,dts`: the variables U-Boot and OpenSBI take and the
+/// reserved ranges as a device-tree fragment, from the same placements;
+/// U-Boot's `mkenvimage` reads the one, `dtc` compiles the other into a
+/// tree whose reserved-memory node holds the firmware's range.
+#[test]
+fn the_boot_chain_outputs_are_what_uboot_opensbi_and_dtc_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = layoutgen(&[
+        "build",
+        "--spec",
+        LINUX,
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--emit",
+        "boot,dts",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let env = std::fs::read_to_string(out.join("boot.env")).unwrap();
+    let layout = crate::support::specs::layout("linux-riscv64");
+    let fdt = layout.boot.iter().find(|p| p.name == "fdt").unwrap();
+    for line in [
+        format!("kernel_addr_r={:#x}", layout.ram.load),
+        format!("fdt_addr_r={:#x}", fdt.start),
+        format!("FW_JUMP_ADDR={:#x}", layout.ram.load),
+        format!("FW_JUMP_FDT_ADDR={:#x}", fdt.start),
+        "FW_TEXT_START=0x80000000".to_string(),
+    ] {
+        assert!(env.lines().any(|l| l == line), "{line} missing from\n{env}");
+    }
+    let env_bin = dir.path().join("env.bin");
+    let o = std::process::Command::new("mkenvimage")
+        .args(["-s", "0x4000", "-o"])
+        .arg(&env_bin)
+        .arg(out.join("boot.env"))
+        .output()
+        .expect("mkenvimage (u-boot-tools) is needed");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let bin = std::fs::read(&env_bin).unwrap();
+    assert!(bin.windows(24).any(|w| w == b"kernel_addr_r=0x80200000"));
+
+    let dts = dir.path().join("board.dts");
+    std::fs::write(
+        &dts,
+        "/dts-v1/;\n/ { #address-cells = <2>; #size-cells = <2>; };\n/include/ \"out/boot.dtsi\"\n",
+    )
+    .unwrap();
+    let dtb = dir.path().join("board.dtb");
+    let o = std::process::Command::new("dtc")
+        .args(["-I", "dts", "-O", "dtb", "-o"])
+        .arg(&dtb)
+        .arg(&dts)
+        .current_dir(dir.path())
+        .output()
+        .expect("dtc (device-tree-compiler) is needed");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = std::process::Command::new("dtc")
+        .args(["-I", "dtb", "-O", "dts"])
+        .arg(&dtb)
+        .output()
+        .unwrap();
+    let back = text(&o.stdout);
+    assert!(
+        back.contains("opensbi@80000000") && back.contains("reg = <0x00 0x80000000 0x00 0x80000>"),
+        "{back}"
+    );
+    // Without [boot.NAME] there is nothing to emit: said, exit 2.
+    let o = layoutgen(&[
+        "build",
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--emit",
+        "boot",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("has no [boot.NAME] range"),
+        "{}",
+        text(&o.stderr)
+    );
+}

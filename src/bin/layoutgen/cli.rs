@@ -31,7 +31,8 @@ pub enum Command {
         /// Output directory (default: target/layoutgen/<layout name>).
         #[arg(long)]
         out_dir: Option<PathBuf>,
-        /// Outputs to generate, comma-separated.
+        /// Outputs to generate, comma-separated (`boot` and `dts` for a spec
+        /// with [boot.NAME] ranges).
         #[arg(long, value_delimiter = ',', default_values = ["ld", "rs", "h", "json"])]
         emit: Vec<EmitKind>,
         /// Directory of templates that replace the built-in ones of the same name.
@@ -274,6 +275,10 @@ pub enum EmitKind {
     Rs,
     H,
     Json,
+    /// boot.env: U-Boot and OpenSBI variables of the spec's [boot.NAME] ranges.
+    Boot,
+    /// boot.dtsi: the reserved ranges as a device-tree fragment.
+    Dts,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -34,9 +34,17 @@ pub fn run(
                 EmitKind::Rs => Output::Rust,
                 EmitKind::H => Output::CHeader,
                 EmitKind::Json => Output::Json,
+                EmitKind::Boot => Output::BootEnv,
+                EmitKind::Dts => Output::BootDts,
             })
             .collect(),
     };
+    if layout.boot.is_empty() && set.outputs.iter().any(|o| Output::BOOT.contains(o)) {
+        return super::usage(&format!(
+            "--emit boot/dts writes the physical boot chain, but {} has no [boot.NAME] range (docs/spec.md)",
+            spec.display()
+        ));
+    }
     // The set is written before anything is printed: a reader that goes
     // away (`| head -1`) cannot cut the set short.
     let written = set.write(&layout)?;

@@ -118,7 +118,7 @@ fn error_label() -> &'static str {
 }
 
 /// A usage error: the message, exit status 2.
-fn usage(message: &str) -> Result<u8, Error> {
+pub(super) fn usage(message: &str) -> Result<u8, Error> {
     esayln!("{}: {message}", error_label());
     Ok(2)
 }
