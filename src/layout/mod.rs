@@ -118,6 +118,8 @@ pub struct Image {
     /// `image.pmp_read_only`: the read-only part is padded to a naturally
     /// aligned power of two.
     pub pmp_read_only: bool,
+    /// Percent of `max_size` above which lint warns.
+    pub budget: Option<u8>,
     pub entry: String,
     pub entry_at: crate::spec::EntryAt,
     pub start_symbols: Vec<String>,
@@ -202,6 +204,8 @@ pub struct Section {
     pub align: u64,
     #[serde(serialize_with = "crate::json::hex_opt_u64")]
     pub max_size: Option<u64>,
+    /// Percent of `max_size` above which lint warns.
+    pub budget: Option<u8>,
     pub nobits: bool,
     pub optional: bool,
     pub start_symbols: Vec<String>,

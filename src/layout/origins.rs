@@ -57,6 +57,9 @@ pub fn collect(spec: &Spec) -> Origins {
             o.insert(format!("image.{key}"), v.span.clone());
         }
     }
+    if let Some(b) = &spec.image.budget {
+        o.insert("image.budget", b.span());
+    }
     if let Some(e) = &spec.image.entry_at {
         o.insert("image.entry_at", e.span());
     }
@@ -78,6 +81,9 @@ pub fn collect(spec: &Spec) -> Origins {
         }
         if let Some(v) = &sec.max_size {
             o.insert(format!("image.section.{id}.max_size"), v.span.clone());
+        }
+        if let Some(b) = &sec.budget {
+            o.insert(format!("image.section.{id}.budget"), b.span());
         }
         for (n, ins) in sec.insert.iter().enumerate() {
             let key = format!("image.section.{id}.insert.{n}");

@@ -679,6 +679,7 @@ impl<'s> ModeContext<'s> {
             sections.push(section);
         }
         let relocator = super::relocator::relocator(self.spec, &mut diags);
+        let image_budget = budget(&mut diags, "image.budget", im.budget.as_ref());
         if !diags.is_empty() {
             return Err(diags);
         }
@@ -692,6 +693,7 @@ impl<'s> ModeContext<'s> {
             end_align,
             stack_size,
             pmp_read_only: im.pmp_read_only,
+            budget: image_budget,
             entry: im.entry.get_ref().clone(),
             entry_at: im
                 .entry_at
@@ -788,6 +790,11 @@ impl<'s> ModeContext<'s> {
             }
         };
         Section {
+            budget: budget(
+                diags,
+                &format!("image.section.{id}.budget"),
+                s.budget.as_ref(),
+            ),
             inserts,
             nobits: s.nobits.unwrap_or(name == ".bss" || name == ".sbss"),
             start_symbols: symbols(&s.start_symbols, format!("__{id}_start")),
@@ -868,4 +875,21 @@ fn symbol_list(list: &Option<Vec<toml::Spanned<String>>>, default: String) -> Ve
         Some(list) => list.iter().map(|s| s.get_ref().clone()).collect(),
         None => vec![default],
     }
+}
+
+/// A size budget in percent of `max_size`: 1 to 100.
+fn budget(diags: &mut Vec<Diagnostic>, key: &str, v: Option<&toml::Spanned<u8>>) -> Option<u8> {
+    let v = v?;
+    let pct = *v.get_ref();
+    if !(1..=100).contains(&pct) {
+        diags.push(
+            Diagnostic::new(
+                Rule::Structure,
+                format!("`{key}` = {pct} is not a percentage of max_size from 1 to 100"),
+            )
+            .label(Label::primary(key, v.span(), "1 to 100"))
+            .help("budget = 90 warns once the size passes 90 % of max_size"),
+        );
+    }
+    Some(pct)
 }

@@ -125,6 +125,8 @@ declare_lints! {
     PagePermissions = "LG027", "page-permissions", Error;
     /// image.pmp_read_only: the read-only part of the image is a naturally aligned power of two.
     PmpRange = "LG028", "pmp-range", Error;
+    /// The image or a section is above its size budget (a percentage of its max_size).
+    Budget = "LG029", "budget", Warning;
 }
 
 impl Lint {

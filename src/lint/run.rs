@@ -136,6 +136,11 @@ fn check_group(ctx: &Ctx) -> Result<(Collector, Stats), String> {
         let provenance = boundaries::check_boundaries(ctx, &wanted, &mut c);
         sections::check_sections(ctx, &provenance, &mut c);
         sections::check_pmp_range(ctx, &mut c);
+        let image_size = stats
+            .image_end
+            .zip(stats.image_start)
+            .map(|(e, s)| e.wrapping_sub(s));
+        sections::check_budgets(ctx, image_size, &mut c);
         entry::check_entry(ctx, &wanted, &mut c);
     }
     gp::check_gp(ctx, &wanted, &mut c, &mut stats);

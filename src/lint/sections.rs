@@ -269,3 +269,51 @@ pub(super) fn check_pmp_range(ctx: &Ctx, c: &mut Collector) {
         );
     }
 }
+
+/// LG029: the image (from its start to its real end) and each section with
+/// a `budget` against that percentage of their `max_size`: a size that is
+/// still legal but about to not be, said in every pull request's lint.
+pub(super) fn check_budgets(ctx: &Ctx, image_size: Option<u64>, c: &mut Collector) {
+    let image = &ctx.layout.image;
+    let over = |size: u64, max: u64, pct: u8| size as u128 * 100 > max as u128 * pct as u128;
+    let mut push = |key: String, what: String, size: u64, max: u64, pct: u8| {
+        c.push(Finding::new(
+            Lint::Budget,
+            key,
+            format!(
+                "{what} is {} of its max_size {} ({}%), above its budget of {pct}%",
+                human_size(size as u128),
+                human_size(max as u128),
+                size as u128 * 100 / max.max(1) as u128
+            ),
+            "shrink it, or raise max_size and the budget together",
+        ));
+    };
+    if let (Some(pct), Some(size)) = (image.budget, image_size)
+        && over(size, image.max_size, pct)
+    {
+        push(
+            "image.budget".into(),
+            "the image".into(),
+            size,
+            image.max_size,
+            pct,
+        );
+    }
+    for s in &image.sections {
+        let (Some(pct), Some(max)) = (s.budget, s.max_size) else {
+            continue;
+        };
+        if let Some((_, sec)) = ctx.elf.section_by_name(&s.name)
+            && over(sec.size, max, pct)
+        {
+            push(
+                format!("image.section.{}.budget", s.id),
+                format!("section {}", s.name),
+                sec.size,
+                max,
+                pct,
+            );
+        }
+    }
+}

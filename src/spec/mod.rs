@@ -148,6 +148,10 @@ pub struct ImageSpec {
     /// (OpenSBI's `[_fw_start, _fw_rw_start)`).
     #[serde(default)]
     pub pmp_read_only: bool,
+    /// Percent of `max_size` above which `lint` warns (LG029): the size
+    /// budget a pull request should hear about before the link fails.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<u8>"))]
+    pub budget: Option<Spanned<u8>>,
     #[serde(default = "default_entry")]
     #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub entry: Spanned<String>,
@@ -247,6 +251,9 @@ pub struct SectionSpec {
     /// segment's first section, none for the others.
     pub align: Option<Value>,
     pub max_size: Option<Value>,
+    /// Percent of `max_size` above which `lint` warns (LG029).
+    #[cfg_attr(feature = "schema", schemars(with = "Option<u8>"))]
+    pub budget: Option<Spanned<u8>>,
     /// Occupies no file space (like `.bss`); default: true for `.bss`, `.sbss`.
     pub nobits: Option<bool>,
     /// May be absent from a linked ELF (configuration-dependent).

@@ -827,3 +827,34 @@ fn every_check_is_documented() {
         assert!(doc.contains(fmt), "{fmt} missing from docs/lint.md");
     }
 }
+
+/// LG029: budgets warn before the link fails. The clean sv39 fixture is far
+/// below its 32 MiB image.max_size: a 1% budget warns (naming the key and
+/// the share), 100% does not; a section budget does the same against the
+/// section's own max_size.
+#[test]
+fn size_budgets_warn_before_max_size_fails() {
+    let name = "qemu-virt-sv39";
+    let (k, _) = fixture(name);
+    let text = std::fs::read_to_string(specs::path(name)).unwrap();
+    let lint_with = |edited: &str| {
+        let layout = specs::check_text(edited, "budget.toml").unwrap();
+        layoutgen::lint::run(&layout, &k.elf, &Default::default()).unwrap()
+    };
+    let r = lint_with(&text.replacen("[image]\n", "[image]\nbudget = 100\n", 1));
+    assert_eq!(r.by_check(Lint::Budget).count(), 0, "{}", show(&r));
+    let r = lint_with(&text.replacen("[image]\n", "[image]\nbudget = 1\n", 1));
+    let f = expect(&r, Lint::Budget);
+    assert_eq!(f[0].spec_key, "image.budget");
+    assert_says(f[0], "above its budget of 1%");
+    assert_eq!(f[0].severity, Severity::Warning);
+    let sect = text.replacen(
+        "name = \".text\"\n",
+        "name = \".text\"\nmax_size = \"256\"\nbudget = 1\n",
+        1,
+    );
+    assert_ne!(sect, text);
+    let r = lint_with(&sect);
+    let f = expect(&r, Lint::Budget);
+    assert_eq!(f[0].spec_key, "image.section.text.budget");
+}
