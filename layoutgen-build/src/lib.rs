@@ -310,7 +310,8 @@ pub fn command(
     if let Some(t) = templates {
         write!(cmd, " --templates {}", quote(t)).unwrap();
     }
-    if let Some(e) = emit.filter(|e| e.len() < OUTPUTS.len()) {
+    // `layoutgen build`'s default set needs no --emit.
+    if let Some(e) = emit.filter(|e| *e != ["ld", "rs", "h", "json"]) {
         write!(cmd, " --emit {}", e.join(",")).unwrap();
     }
     cmd
