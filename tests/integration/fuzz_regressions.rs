@@ -1,7 +1,9 @@
 //! Inputs the fuzz targets (fuzz/, docs/fuzzing.md) found, fed to the same
 //! entry points: `check_text` (and every output of an accepted spec) for the
 //! spec target, `lint_bytes` and every report format for the ELF target.
-//! Nothing here may panic.
+//! The `stamp`, `dtb`, `init_elf` and `lint_render` targets' work lives in
+//! fuzz/harness/, compiled here as it is into the fuzz targets, so these
+//! tests run exactly what the fuzzers ran. Nothing here may panic.
 //!
 //! Also the generator of the ELF seed corpus (`fuzz/corpus/elf/`), an
 //! ignored test: `cargo test --test integration fuzz_regressions:: -- --ignored`.
@@ -13,6 +15,17 @@ use crate::support::{elf_tools, root, specs};
 use layoutgen::lint::{Format, LintRun, Outcome};
 use layoutgen::{Output, Templates};
 use std::path::{Path, PathBuf};
+
+#[path = "../../fuzz/harness/common.rs"]
+mod common;
+#[path = "../../fuzz/harness/dtb.rs"]
+mod dtb_harness;
+#[path = "../../fuzz/harness/init_elf.rs"]
+mod init_elf_harness;
+#[path = "../../fuzz/harness/lint_render.rs"]
+mod lint_render_harness;
+#[path = "../../fuzz/harness/stamp.rs"]
+mod stamp_harness;
 
 /// What the `spec` fuzz target does with one input.
 fn spec_target(data: &[u8]) {
@@ -63,6 +76,130 @@ fn seed_corpus_runs_through_the_targets() {
             n += 1;
         }
         assert!(n > 0, "no seeds in fuzz/corpus/{dir}");
+    }
+}
+
+/// Every file of `fuzz/corpus/<dir>` (the committed seeds and the inputs
+/// fuzzing found, which are committed there too), by name.
+fn seeds(dir: &str) -> Vec<(String, Vec<u8>)> {
+    let mut seeds: Vec<_> = std::fs::read_dir(root().join("fuzz/corpus").join(dir))
+        .expect("seed corpus")
+        .map(|e| {
+            let path = e.expect("entry").path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&path).expect("seed"))
+        })
+        .collect();
+    assert!(!seeds.is_empty(), "no seeds in fuzz/corpus/{dir}");
+    seeds.sort();
+    seeds
+}
+
+/// Runs `target` on every seed of `dir`, naming the seed that panics.
+fn run_seeds(dir: &str, mut target: impl FnMut(&[u8])) {
+    for (name, data) in seeds(dir) {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| target(&data)));
+        assert!(outcome.is_ok(), "fuzz/corpus/{dir}/{name} fails the {dir} target");
+    }
+}
+
+#[test]
+fn stamp_seeds_run_through_the_target() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    stamp_harness::prepare(dir.path());
+    run_seeds("stamp", |data| {
+        stamp_harness::run_in(dir.path(), data);
+    });
+    // The harness reaches the end of the check: the sample kernel's real
+    // stamp verifies against the files `prepare` wrote.
+    let real = std::fs::read(root().join("sample-kernel/layout/layout.stamp")).unwrap();
+    assert!(stamp_harness::run_in(dir.path(), &real), "the real stamp verifies");
+}
+
+#[test]
+fn dtb_seeds_run_through_the_target() {
+    run_seeds("dtb", dtb_harness::run);
+    // The QEMU seeds are real device trees: they parse.
+    for (name, data) in seeds("dtb") {
+        if name.starts_with("qemu-") {
+            assert!(layoutgen::dtb::parse(&data).is_ok(), "{name} parses");
+        }
+    }
+}
+
+#[test]
+fn init_elf_seeds_run_through_the_target() {
+    run_seeds("init_elf", init_elf_harness::run);
+}
+
+#[test]
+fn lint_render_seeds_run_through_the_target() {
+    run_seeds("lint_render", lint_render_harness::run);
+}
+
+/// Writes the seed corpora of the `init_elf` and `lint_render` targets
+/// from the ELF seeds (a header of option bytes before each image; see
+/// fuzz/harness/*.rs), plus fixture edits with hostile names. Run by hand
+/// after the ELF seeds change:
+/// `cargo test --test integration fuzz_regressions::write_render_seed_corpora -- --ignored`.
+#[test]
+#[ignore = "writes fuzz/corpus/{init_elf,lint_render}; run by hand"]
+fn write_render_seed_corpora() {
+    let corpus = root().join("fuzz/corpus");
+    let write = |dir: &str, name: &str, data: &[u8]| {
+        std::fs::write(corpus.join(dir).join(name), data).expect("write seed");
+    };
+    let with_header = |header: &[u8], body: &[u8]| [header, body].concat();
+    for (name, elf) in seeds("elf") {
+        let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
+        write("init_elf", &format!("{stem}.plain"), &with_header(&[0], &elf));
+        write("init_elf", &format!("{stem}.linux"), &with_header(&[1], &elf));
+        // Raw ELF, linted against each layout in turn.
+        for layout in 0..4u8 {
+            write(
+                "lint_render",
+                &format!("{stem}.layout{layout}"),
+                &with_header(&[layout << 1, 0], &elf),
+            );
+        }
+    }
+    // A hostile file name in front of a real image.
+    let sv39 = &seeds("elf")
+        .into_iter()
+        .find(|(n, _)| n == "qemu-virt-sv39.elf")
+        .unwrap()
+        .1;
+    let name = b"\x1b[31mred\n::error file=x::injected.elf";
+    let mut named = vec![2, name.len() as u8];
+    named.extend_from_slice(name);
+    named.extend_from_slice(sv39);
+    write("init_elf", "hostile-file-name", &named);
+    let mut named = vec![0, name.len() as u8];
+    named.extend_from_slice(name);
+    named.extend_from_slice(sv39);
+    write("lint_render", "hostile-file-name", &named);
+    // Fixture edits: names overwritten with escapes, line breaks and
+    // workflow commands, for each fixture and layout.
+    let hostile: [&[u8]; 3] = [
+        b"\x1b]0;title\x07",
+        b"\n::error file=a::b\n",
+        b"\xe2\x80\xae\r\t%0A",
+    ];
+    for fixture in 0..4u8 {
+        for layout in 0..4u8 {
+            let mut seed = vec![1 | layout << 1 | fixture << 4, 0];
+            for (i, h) in hostile.iter().enumerate() {
+                let offset = (i as u16 * 97 + u16::from(fixture) * 13 + 1).to_be_bytes();
+                seed.extend_from_slice(&offset);
+                seed.push(h.len() as u8);
+                seed.extend_from_slice(h);
+            }
+            write(
+                "lint_render",
+                &format!("fixture{fixture}-layout{layout}-hostile-names"),
+                &seed,
+            );
+        }
     }
 }
 
