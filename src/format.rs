@@ -54,13 +54,9 @@ mod tests {
 /// Characters that would act on a terminal or a CI log rather than be
 /// shown: control characters (C0 with line breaks and ESC, DEL, C1) and the
 /// invisible or reordering ones (bidirectional overrides and isolates,
-/// zero-width characters, the byte-order mark).
-pub fn is_unprintable(c: char) -> bool {
-    c.is_control()
-        || matches!(c,
-            '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}'
-            | '\u{2060}'..='\u{2069}' | '\u{feff}')
-}
+/// zero-width characters, the byte-order mark). Defined once, in
+/// layoutgen-build (whose messages need it too, without dependencies).
+pub use layoutgen_build::is_unprintable;
 
 /// An untrusted string (a name read from an ELF file or a device tree) as
 /// it may reach a terminal or a CI log: every [`is_unprintable`] character
