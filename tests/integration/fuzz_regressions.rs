@@ -244,3 +244,55 @@ fn write_elf_seed_corpus() {
         &elf_tools::object(&ObjOpts::default()),
     );
 }
+
+/// Found by the `stamp` target's seeds: a stamp key holding an ESC
+/// reached the error (and cargo's output) raw. Every name a stamp gives is
+/// shown escaped.
+#[test]
+fn a_hostile_stamp_key_or_format_is_shown_escaped_in_the_error() {
+    for text in [
+        "format = 1\ngenerator = g\ninputs = i\n\u{1b}[31mkey = v\n",
+        "format = \u{1b}]0;x\u{7}\ngenerator = g\ninputs = i\n",
+        "format = 1\ngenerator = g\ninputs = i\noutput \u{202e}x = h\n",
+    ] {
+        let err = layoutgen_build::Stamp::parse(text).unwrap_err();
+        common::assert_shown_safely("stamp error", &err);
+        assert!(err.contains("\\u{"), "{err}");
+    }
+}
+
+/// Found by the `init_elf` target's seeds: a file name with an ESC made
+/// `init --from-elf` write it raw into the spec's first comment; the
+/// spec failed its TOML parse and the report printed the line, ESC and
+/// all. The name is now shown escaped (the spec is written), and any
+/// report shows control characters in the source escaped.
+#[test]
+fn a_hostile_file_name_or_spec_line_is_shown_escaped() {
+    let elf = std::fs::read(root().join("fuzz/corpus/elf/qemu-virt-sv39.elf")).unwrap();
+    let name = "\u{1b}[31mred\u{202e}\n::error file=x::y*/.elf";
+    let text = layoutgen::init::from_elf::generate_bytes(
+        &elf,
+        name,
+        "fuzz",
+        layoutgen::init::from_elf::ArchDefaults::Plain,
+    )
+    .expect("a hostile file name still gives a spec");
+    common::assert_shown_safely("generated spec", &text);
+
+    let spec = "name = \"x\" # \u{1b}[2J\u{202e}\n[ram\n";
+    let source = layoutgen::Source::Text {
+        text: spec,
+        name: "hostile.toml",
+    };
+    let report = match layoutgen::load(source, &Default::default()) {
+        Err(layoutgen::Error::Spec(r)) => layoutgen::diag::Report::new(
+            Path::new("hostile.toml"),
+            spec,
+            r.diagnostics,
+        ),
+        _ => panic!("expected a spec error"),
+    };
+    let rendered = report.render();
+    common::assert_shown_safely("report", &rendered);
+    assert!(rendered.contains("\\u{1b}"), "{rendered}");
+}
