@@ -161,7 +161,10 @@ pub fn run(data: &[u8]) {
 
 /// Every line one of our workflow commands, its properties escaped.
 fn check_github(out: &str) {
-    if let Some(c) = out.chars().find(|&c| c != '\n' && layoutgen::format::is_unprintable(c)) {
+    if let Some(c) = out
+        .chars()
+        .find(|&c| c != '\n' && layoutgen::format::is_unprintable(c))
+    {
         panic!("github report: {c:?} survives in {out:?}");
     }
     for line in out.lines() {

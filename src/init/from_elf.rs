@@ -192,7 +192,8 @@ fn describe(
     name: &str,
     defaults: ArchDefaults,
 ) -> Result<String, InitError> {
-    let spec = derive(facts, name, defaults).map_err(|e| InitError::Elf(format!("{shown}: {e}")))?;
+    let spec =
+        derive(facts, name, defaults).map_err(|e| InitError::Elf(format!("{shown}: {e}")))?;
     checked(render::render(&spec))
 }
 

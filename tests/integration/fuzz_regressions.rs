@@ -99,7 +99,10 @@ fn seeds(dir: &str) -> Vec<(String, Vec<u8>)> {
 fn run_seeds(dir: &str, mut target: impl FnMut(&[u8])) {
     for (name, data) in seeds(dir) {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| target(&data)));
-        assert!(outcome.is_ok(), "fuzz/corpus/{dir}/{name} fails the {dir} target");
+        assert!(
+            outcome.is_ok(),
+            "fuzz/corpus/{dir}/{name} fails the {dir} target"
+        );
     }
 }
 
@@ -113,7 +116,10 @@ fn stamp_seeds_run_through_the_target() {
     // The harness reaches the end of the check: the sample kernel's real
     // stamp verifies against the files `prepare` wrote.
     let real = std::fs::read(root().join("sample-kernel/layout/layout.stamp")).unwrap();
-    assert!(stamp_harness::run_in(dir.path(), &real), "the real stamp verifies");
+    assert!(
+        stamp_harness::run_in(dir.path(), &real),
+        "the real stamp verifies"
+    );
 }
 
 #[test]
@@ -152,8 +158,16 @@ fn write_render_seed_corpora() {
     let with_header = |header: &[u8], body: &[u8]| [header, body].concat();
     for (name, elf) in seeds("elf") {
         let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
-        write("init_elf", &format!("{stem}.plain"), &with_header(&[0], &elf));
-        write("init_elf", &format!("{stem}.linux"), &with_header(&[1], &elf));
+        write(
+            "init_elf",
+            &format!("{stem}.plain"),
+            &with_header(&[0], &elf),
+        );
+        write(
+            "init_elf",
+            &format!("{stem}.linux"),
+            &with_header(&[1], &elf),
+        );
         // Raw ELF, linted against each layout in turn.
         for layout in 0..4u8 {
             write(
@@ -285,11 +299,9 @@ fn a_hostile_file_name_or_spec_line_is_shown_escaped() {
         name: "hostile.toml",
     };
     let report = match layoutgen::load(source, &Default::default()) {
-        Err(layoutgen::Error::Spec(r)) => layoutgen::diag::Report::new(
-            Path::new("hostile.toml"),
-            spec,
-            r.diagnostics,
-        ),
+        Err(layoutgen::Error::Spec(r)) => {
+            layoutgen::diag::Report::new(Path::new("hostile.toml"), spec, r.diagnostics)
+        }
         _ => panic!("expected a spec error"),
     };
     let rendered = report.render();
