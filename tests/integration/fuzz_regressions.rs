@@ -308,3 +308,37 @@ fn a_hostile_file_name_or_spec_line_is_shown_escaped() {
     common::assert_shown_safely("report", &rendered);
     assert!(rendered.contains("\\u{1b}"), "{rendered}");
 }
+
+/// Found by the `lint_render` target (fuzz/corpus/lint_render/crash-*): a
+/// file name that starts with `::` began a line of the human report (a
+/// GitHub workflow command when lint runs in CI), and one with a line
+/// break split a lint error so that a line did. File names and the names
+/// in lint errors are now shown escaped, a leading `::` included.
+#[test]
+fn a_file_name_never_starts_a_line_of_the_human_report() {
+    let layout = specs::layout("qemu-virt-sv39");
+    let spec = specs::path("qemu-virt-sv39");
+    let elf = std::fs::read(root().join("fuzz/corpus/elf/qemu-virt-sv39.elf")).unwrap();
+    for name in [
+        "::error file=x::y.elf",
+        " ::warning ::z",
+        "k\n::error file=a::b\r\n",
+    ] {
+        for data in [&elf[..], b"not an ELF", &elf[..200]] {
+            let path = PathBuf::from(name);
+            let result = layoutgen::lint::run(
+                &layout,
+                layoutgen::lint::Input::Bytes { name: &path, data },
+                &Default::default(),
+            );
+            let run = LintRun {
+                spec: &spec,
+                layout: &layout,
+                config: &layout.lint,
+                outcomes: vec![Outcome { path, result }],
+                deny_warnings: false,
+            };
+            common::assert_shown_safely("human report", &run.render(Format::Human));
+        }
+    }
+}
