@@ -2,6 +2,7 @@
 //! the one place they are rendered, compiler-style, against the spec text.
 
 use crate::arch::PagingMode;
+use crate::format::printable;
 use crate::spec::Span;
 use codespan_reporting::diagnostic as cs;
 use codespan_reporting::files::SimpleFile;
@@ -137,13 +138,16 @@ impl Report {
             let spans: Vec<Span> = d.labels.iter().map(|l| l.span.clone()).collect();
             let shown = Shortened::new(&self.text, &spans);
             let file = ShownFile {
-                inner: SimpleFile::new(self.path.display().to_string(), shown.text.as_str()),
+                inner: SimpleFile::new(
+                    printable(&self.path.display().to_string()).into_owned(),
+                    shown.text.as_str(),
+                ),
                 shown: &shown,
                 original: &self.text,
             };
             let mut cd = cs::Diagnostic::error()
                 .with_code(d.rule.id())
-                .with_message(&d.message);
+                .with_message(printable(&d.message));
             let mut keys_without_span = Vec::new();
             for l in &d.labels {
                 if l.span.is_empty() && l.span.start == 0 {
@@ -154,7 +158,9 @@ impl Report {
                             cs::Label::primary((), 0..0).with_message("in this spec's top level"),
                         ]);
                     } else {
-                        keys_without_span.push(format!("key `{}`: {}", l.key, l.message));
+                        keys_without_span.push(
+                            printable(&format!("key `{}`: {}", l.key, l.message)).into_owned(),
+                        );
                     }
                     continue;
                 }
@@ -164,16 +170,17 @@ impl Report {
                 } else {
                     cs::Label::secondary((), span)
                 };
-                let text = if l.key.is_empty() {
+                let text = printable(&if l.key.is_empty() {
                     l.message.clone()
                 } else {
                     format!("`{}`: {}", l.key, l.message)
-                };
+                })
+                .into_owned();
                 cd = cd.with_labels(vec![label.with_message(text)]);
             }
             let mut notes = keys_without_span;
             if let Some(help) = &d.help {
-                notes.push(format!("help: {help}"));
+                notes.push(format!("help: {}", printable(help)));
             }
             cd = cd.with_notes(notes);
             let rendered = if color {
@@ -240,8 +247,7 @@ impl Shortened {
         for line in text.split_inclusive('\n') {
             let end = start + line.len();
             if line.len() <= MAX_SHOWN_LINE {
-                pieces.push((start, end, out.len()));
-                out.push_str(line);
+                push_shown(&mut out, &mut pieces, text, start, end);
             } else {
                 // The window: the spans that start on this line, widened by
                 // some context and cut to the limit, on char boundaries.
@@ -255,8 +261,7 @@ impl Shortened {
                 if lo > start {
                     out.push_str("… ");
                 }
-                pieces.push((lo, hi, out.len()));
-                out.push_str(&text[lo..hi]);
+                push_shown(&mut out, &mut pieces, text, lo, hi);
                 if hi < end {
                     out.push_str(" …");
                 }
@@ -344,6 +349,35 @@ impl<'a> codespan_reporting::files::Files<'a> for ShownFile<'a> {
         let line_start = self.original[..original].rfind('\n').map_or(0, |i| i + 1);
         Ok(self.original[line_start..original].chars().count() + 1)
     }
+}
+
+/// Appends `text[lo..hi]` to `out` as it may be shown on a terminal: every
+/// [`is_unprintable`](crate::format::is_unprintable) character but the
+/// line endings (`\n`, `\r\n`) and tabs (which codespan expands) written
+/// as `\u{..}` (a spec, or the spec `init --from-elf` generated from a
+/// hostile ELF, may hold an ESC or a bidirectional override in a comment or
+/// string). `pieces` maps the copied runs back to the original.
+fn push_shown(
+    out: &mut String,
+    pieces: &mut Vec<(usize, usize, usize)>,
+    text: &str,
+    lo: usize,
+    hi: usize,
+) {
+    let mut run = lo;
+    for (i, c) in text[lo..hi].char_indices() {
+        let at = lo + i;
+        let line_end = c == '\n' || (c == '\r' && text[at + 1..hi].starts_with('\n'));
+        if c == '\t' || line_end || !crate::format::is_unprintable(c) {
+            continue;
+        }
+        pieces.push((run, at, out.len()));
+        out.push_str(&text[run..at]);
+        out.push_str(&crate::format::printable(c.encode_utf8(&mut [0; 4])));
+        run = at + c.len_utf8();
+    }
+    pieces.push((run, hi, out.len()));
+    out.push_str(&text[run..hi]);
 }
 
 fn floor_char(text: &str, mut i: usize) -> usize {

@@ -54,23 +54,30 @@ mod tests {
 /// Characters that would act on a terminal or a CI log rather than be
 /// shown: control characters (C0 with line breaks and ESC, DEL, C1) and the
 /// invisible or reordering ones (bidirectional overrides and isolates,
-/// zero-width characters, the byte-order mark).
-pub fn is_unprintable(c: char) -> bool {
-    c.is_control()
-        || matches!(c,
-            '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}'
-            | '\u{2060}'..='\u{2069}' | '\u{feff}')
-}
+/// zero-width characters, the byte-order mark). Defined once, in
+/// layoutgen-build (whose messages need it too, without dependencies).
+pub use layoutgen_build::is_unprintable;
 
 /// An untrusted string (a name read from an ELF file or a device tree) as
 /// it may reach a terminal or a CI log: every [`is_unprintable`] character
 /// written as `\u{..}`, so no escape sequence, line break or workflow
 /// command (`::error …` at the start of a line) can be smuggled through.
+/// The string may itself start a line (a file name in lint's report), so a
+/// leading `::` (after white space, which GitHub's runner trims) has its
+/// first colon written `\u{3a}`.
 pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(is_unprintable) {
+    let command = s.trim_start().starts_with("::");
+    if !command && !s.chars().any(is_unprintable) {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
+    if command {
+        let lead = s.len() - s.trim_start().len();
+        out.push_str(&printable(&s[..lead]));
+        out.push_str("\\u{3a}");
+        out.push_str(&printable(&s[lead + 1..]));
+        return std::borrow::Cow::Owned(out);
+    }
     for c in s.chars() {
         if is_unprintable(c) {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
@@ -97,5 +104,8 @@ mod printable_tests {
         assert_eq!(printable("x\n::error::y"), "x\\u{a}::error::y");
         assert_eq!(printable("\u{202e}cod"), "\\u{202e}cod");
         assert_eq!(printable("é"), "é");
+        // A name that would start a line as a workflow command.
+        assert_eq!(printable("::error file=x::y"), "\\u{3a}:error file=x::y");
+        assert_eq!(printable(" \t::x"), " \\u{9}\\u{3a}:x");
     }
 }

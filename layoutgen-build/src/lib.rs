@@ -88,6 +88,34 @@ pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Characters that would act on a terminal or a CI log rather than be
+/// shown: control characters (C0 with line breaks and ESC, DEL, C1) and the
+/// invisible or reordering ones (bidirectional overrides and isolates,
+/// zero-width characters, the byte-order mark). The one definition:
+/// `layoutgen::format::is_unprintable` is this function.
+pub fn is_unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
+/// A string from a stamp, a path or the environment as it may appear in a
+/// message (cargo prints a failing build script's stderr as it is, and CI
+/// logs take `::` lines as commands): every [`is_unprintable`] character
+/// written as `\u{..}`, so no escape sequence or line break gets through.
+pub fn shown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if is_unprintable(c) {
+            write!(out, "\\u{{{:x}}}", c as u32).unwrap();
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// FNV-1a, 64 bits, over a sequence of length-prefixed fields (so that
 /// moving bytes from one field to the next changes the hash).
 #[derive(Debug, Clone)]
@@ -227,8 +255,9 @@ impl Stamp {
                     // device (`output ../spec.toml`, `output /dev/zero`).
                     if !OUTPUTS.iter().any(|(_, f)| *f == file) {
                         return Err(format!(
-                            "line {}: `output {file}` is not one of the generated files ({})",
+                            "line {}: `output {}` is not one of the generated files ({})",
                             n + 1,
+                            shown(file),
                             OUTPUTS.map(|(_, f)| f).join(", ")
                         ));
                     }
@@ -244,7 +273,7 @@ impl Stamp {
                     "spec" => stamp.spec = value,
                     "templates" => stamp.templates = Some(value),
                     "inputs" => stamp.inputs = value,
-                    _ => return Err(format!("line {}: unknown key `{key}`", n + 1)),
+                    _ => return Err(format!("line {}: unknown key `{}`", n + 1, shown(key))),
                 },
             }
         }
@@ -262,7 +291,8 @@ impl Stamp {
                 Ok(stamp)
             }
             Some(f) => Err(format!(
-                "stamp format {f}, this layoutgen-build reads format {STAMP_FORMAT}"
+                "stamp format {}, this layoutgen-build reads format {STAMP_FORMAT}",
+                shown(&f)
             )),
             None => Err("no `format` line".to_string()),
         }
@@ -372,12 +402,14 @@ pub struct Stale {
 
 impl std::fmt::Display for Stale {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Every part may hold a name from the stamp, a path or the
+        // environment: shown, never raw.
         write!(
             f,
             "{}\nregenerate the layout files, in {}:\n\n    {}\n",
-            self.reason,
-            self.cwd.display(),
-            self.command
+            shown(&self.reason),
+            shown(&self.cwd.display().to_string()),
+            shown(&self.command)
         )
     }
 }

@@ -185,8 +185,32 @@ struct Spec {
 /// The spec text describing the kernel at `path`, checked.
 pub fn generate(path: &Path, name: &str, defaults: ArchDefaults) -> Result<String, InitError> {
     let facts = facts::read(path)?;
-    let spec = derive(&facts, name, defaults)
-        .map_err(|e| InitError::Elf(format!("{}: {e}", path.display())))?;
+    describe(&facts, &path.display().to_string(), name, defaults)
+}
+
+/// [`generate`] for an ELF image already in memory (the `init_elf` fuzz
+/// target's entry): `file_name` stands for the file in the spec and in
+/// messages.
+pub fn generate_bytes(
+    data: &[u8],
+    file_name: &str,
+    name: &str,
+    defaults: ArchDefaults,
+) -> Result<String, InitError> {
+    let facts = facts::from_bytes(data, file_name.to_string())
+        .map_err(|e| InitError::Elf(format!("{file_name}: {e}")))?;
+    describe(&facts, file_name, name, defaults)
+}
+
+/// The checked spec text for `facts`; `shown` names the ELF in errors.
+fn describe(
+    facts: &Facts,
+    shown: &str,
+    name: &str,
+    defaults: ArchDefaults,
+) -> Result<String, InitError> {
+    let spec =
+        derive(facts, name, defaults).map_err(|e| InitError::Elf(format!("{shown}: {e}")))?;
     checked(render::render(&spec))
 }
 

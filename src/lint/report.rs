@@ -5,6 +5,7 @@
 use super::catalog::{Lint, Severity};
 use super::config::LintSetting;
 use crate::arch::PagingMode;
+use crate::format::printable;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -204,20 +205,31 @@ impl LintReport {
 /// Why a file could not be linted at all (exit code 2).
 #[derive(Debug, thiserror::Error)]
 pub enum LintError {
-    #[error("cannot read {path}: {source}\nhelp: check the path and permissions")]
+    #[error(
+        "cannot read {}: {source}\nhelp: check the path and permissions",
+        shown_path(path)
+    )]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error(
-        "{path}: not an ELF file ({reason})\nhelp: pass the linked kernel (vmlinux-style ELF), not a raw binary image"
+        "{}: not an ELF file ({})\nhelp: pass the linked kernel (vmlinux-style ELF), not a raw binary image",
+        shown_path(path),
+        printable(reason)
     )]
     NotElf { path: PathBuf, reason: String },
     #[error(
-        "{path}: not an ELF of the spec's architecture ({found})\nhelp: lint checks 64-bit little-endian kernels and modules of the spec's `arch` (riscv64: EM_RISCV, aarch64: EM_AARCH64)"
+        "{}: not an ELF of the spec's architecture ({})\nhelp: lint checks 64-bit little-endian kernels and modules of the spec's `arch` (riscv64: EM_RISCV, aarch64: EM_AARCH64)",
+        shown_path(path),
+        printable(found)
     )]
     NotRiscv64 { path: PathBuf, found: String },
-    #[error("{path}: malformed ELF: {what}\nhelp: the file is truncated or corrupt; rebuild it")]
+    #[error(
+        "{}: malformed ELF: {}\nhelp: the file is truncated or corrupt; rebuild it",
+        shown_path(path),
+        printable(what)
+    )]
     Malformed { path: PathBuf, what: String },
     #[error(
         "the layout `{layout}` does not support {mode}; it lists {listed}\nhelp: pick one of the listed modes with --mode, or omit --mode"
@@ -227,6 +239,12 @@ pub enum LintError {
         mode: PagingMode,
         listed: String,
     },
+}
+
+/// A file name (a CI job's glob may give any) as a message shows it: its
+/// line breaks and escapes must not split or colour the message.
+fn shown_path(path: &Path) -> String {
+    printable(&path.display().to_string()).into_owned()
 }
 
 impl LintError {

@@ -108,13 +108,19 @@ pub fn read(path: &Path) -> Result<Facts, InitError> {
     let map = crate::lint::input::map_regular(path)
         .map_err(|e| InitError::Elf(format!("cannot read {shown}: {e}")))?;
     let data: &[u8] = map.as_deref().unwrap_or(&[]);
-    let arch = arch_to_read(data);
-    let elf = Elf::parse(data, arch).map_err(|e| InitError::Elf(format!("{shown}: {e}")))?;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    from_elf(&elf, arch, file_name).map_err(|e| InitError::Elf(format!("{shown}: {e}")))
+    from_bytes(data, file_name).map_err(|e| InitError::Elf(format!("{shown}: {e}")))
+}
+
+/// The facts of an ELF image already in memory (`file_name` names it in
+/// the spec): what [`read`] does once the file is mapped.
+pub fn from_bytes(data: &[u8], file_name: String) -> Result<Facts, String> {
+    let arch = arch_to_read(data);
+    let elf = Elf::parse(data, arch).map_err(|e| e.to_string())?;
+    from_elf(&elf, arch, file_name)
 }
 
 /// The architecture to read the ELF as, from its `e_machine`: `EM_AARCH64`
