@@ -432,7 +432,16 @@ fn github(outcomes: &[Outcome], deny_warnings: bool) -> String {
                     out,
                     "::error file={file},title={}::{}",
                     gh_prop(&format!("layoutgen lint: {}", error_kind(e))),
-                    gh_data(&printable(&e.to_string()))
+                    // Line by line, as in human output: the message's own
+                    // line breaks stay line breaks (%0A), control
+                    // characters in a file name are shown escaped.
+                    gh_data(
+                        &e.to_string()
+                            .lines()
+                            .map(printable)
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    )
                 );
             }
             Ok(r) => {
@@ -461,6 +470,28 @@ fn github(outcomes: &[Outcome], deny_warnings: bool) -> String {
     out
 }
 
+/// A path as the RFC 3986 URI reference SARIF requires of
+/// `artifactLocation.uri` (§3.4.3): every byte but unreserved characters and
+/// `/` percent-encoded (so no `:` can read as a scheme, and spaces, `#`, `%`
+/// or non-UTF-8 bytes stay data); an absolute path becomes a `file://` URI
+/// (a relative reference must not start with `/`). Unix paths: a Windows
+/// path's `\\` and drive letter would need their own rules.
+fn artifact_uri(path: &Path) -> String {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let mut out = String::with_capacity(bytes.len() + 8);
+    if path.is_absolute() {
+        out.push_str("file://");
+    }
+    for &b in bytes {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
 fn sarif_level(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
@@ -478,7 +509,13 @@ fn sarif(spec: &Path, config: &LintConfig, outcomes: &[Outcome]) -> Value {
                 "name": c.name(),
                 "shortDescription": { "text": c.description() },
                 "defaultConfiguration": { "level": sarif_level(c.severity()) },
-                "helpUri": format!("docs/lint.md#{}", c.id().to_lowercase()),
+                // Not `helpUri`: SARIF wants an absolute URI there (the
+                // Multitool rejects a relative one), and the tool has no
+                // canonical web address.
+                "help": { "text": format!(
+                    "{} {}: see docs/lint.md, section Checks (anchor #{}), in layoutgen's documentation",
+                    c.id(), c.name(), c.id().to_lowercase()
+                ) },
             })
         })
         .collect();
@@ -502,7 +539,7 @@ fn sarif(spec: &Path, config: &LintConfig, outcomes: &[Outcome]) -> Value {
     let mut results = Vec::new();
     let mut notifications = Vec::new();
     for o in outcomes {
-        let uri = o.path.display().to_string();
+        let uri = artifact_uri(&o.path);
         match &o.result {
             Err(e) => notifications.push(json!({
                 "level": "error",

@@ -32,6 +32,7 @@ mod layout_stamp;
 mod lint;
 mod lint_aarch64;
 mod lint_config;
+mod lint_formats;
 mod linux_arm64_layout;
 mod linux_boot;
 mod linux_layout;
