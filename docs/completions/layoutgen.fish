@@ -117,6 +117,7 @@ sarif\t'SARIF 2.1.0, for code-scanning uploads'"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand lint" -l allow -d 'Suppress a check\'s findings (still counted): a check id (LG006) or name. Repeatable; overrides the spec\'s [lint] table' -r
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand lint" -l warn -d 'Report a check\'s findings as warnings: a check id or name. Repeatable; overrides the spec' -r
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand lint" -l deny -d 'Report a check\'s findings as errors (a check id or name), or `warnings`: treat every warning as a failure. Repeatable; overrides the spec' -r
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand lint" -l baseline -d 'Report only findings not in FILE, a previous `lint --format json` output (matched by check, symbol, section and spec key), and how many of its findings are gone; the exit status counts only new findings' -r -F
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand lint" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "build" -d 'Check a spec and generate its linker script, Rust constants, C header and JSON'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "check" -d 'Check specs against every invariant, without generating anything'

@@ -19,6 +19,8 @@ struct Inputs {
     _dir: tempfile::TempDir,
     spec: String,
     files: Vec<String>,
+    /// `lint --format json` of bad.elf, for `--baseline`.
+    baseline: String,
 }
 
 fn inputs() -> Inputs {
@@ -42,8 +44,13 @@ fn inputs() -> Inputs {
     std::fs::write(&odd, &bad).unwrap();
     let odd_rel = odd.strip_prefix(root()).unwrap().to_path_buf();
     let s = |p: &Path| p.display().to_string();
+    let spec = specs::path(name).display().to_string();
+    let (_, json, _) = cli(&["lint", "--spec", &spec, "--format", "json", &s(&badp)]);
+    let baseline = dir.path().join("baseline.json");
+    std::fs::write(&baseline, json).unwrap();
     Inputs {
-        spec: specs::path(name).display().to_string(),
+        baseline: s(&baseline),
+        spec,
         files: vec![
             s(&linked.elf),
             s(&badp),
@@ -59,12 +66,13 @@ fn inputs() -> Inputs {
 
 /// The lint command lines whose output is checked: default levels, and
 /// every kind of configured level (allow: suppressions; warn/deny:
-/// ruleConfigurationOverrides).
+/// ruleConfigurationOverrides), and a baseline (baselineState).
 fn runs(i: &Inputs, format: &str) -> Vec<(Vec<String>, String)> {
-    let configs: [&[&str]; 3] = [
+    let configs: [&[&str]; 4] = [
         &[],
         &["--allow", "LG001", "--warn", "LG016", "--deny", "LG010"],
         &["--deny", "warnings"],
+        &["--baseline", &i.baseline],
     ];
     configs
         .iter()
@@ -378,8 +386,19 @@ fn github_annotations_follow_the_workflow_command_grammar() {
                 ));
             }
         }
-        let got: Vec<_> = out
-            .lines()
+        let mut lines: Vec<&str> = out.lines().collect();
+        if !doc["baseline"].is_null() {
+            // The figures of --baseline come first, as a notice.
+            let a = parse_annotation(lines.remove(0)).unwrap();
+            assert_eq!(a.level, "notice");
+            assert_eq!(
+                a.props,
+                [("title".into(), "layoutgen lint baseline".into())]
+            );
+            assert!(a.message.starts_with("baseline "), "{}", a.message);
+        }
+        let got: Vec<_> = lines
+            .into_iter()
             .map(|l| {
                 let a = parse_annotation(l).unwrap_or_else(|e| panic!("{args:?}: {e}"));
                 let prop = |k: &str| {

@@ -31,6 +31,7 @@ mod json_lossless;
 mod layout_stamp;
 mod lint;
 mod lint_aarch64;
+mod lint_baseline;
 mod lint_config;
 mod lint_formats;
 mod linux_arm64_layout;

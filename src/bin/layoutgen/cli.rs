@@ -175,6 +175,9 @@ pub enum Command {
         /// Report a check's findings as errors (a check id or name), or `warnings`: treat every warning as a failure. Repeatable; overrides the spec.
         #[arg(long, value_name = "CHECK|warnings", value_parser = parse_deny)]
         deny: Vec<DenyArg>,
+        /// Report only findings not in FILE, a previous `lint --format json` output (matched by check, symbol, section and spec key), and how many of its findings are gone; the exit status counts only new findings.
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
         /// ELF files to lint.
         #[arg(required = true)]
         elf: Vec<PathBuf>,

@@ -13,6 +13,7 @@ pub fn run(
     mode: Option<PagingMode>,
     format: Format,
     (allow, warn, deny): (&[Lint], &[Lint], &[DenyArg]),
+    baseline: Option<&Path>,
     files: &[PathBuf],
 ) -> Result<u8, Error> {
     let deny_warnings = deny.contains(&DenyArg::Warnings);
@@ -27,6 +28,12 @@ pub fn run(
     let levels = match lint::config::command_line(allow, warn, &denied) {
         Ok(levels) => levels,
         Err(message) => return usage(&message),
+    };
+    // A baseline lint cannot use is bad input: nothing is linted (exit 2).
+    let baseline = match baseline.map(|p| lint::Baseline::read(p).map_err(|e| (p, e))) {
+        None => None,
+        Some(Ok(b)) => Some(b),
+        Some(Err((p, e))) => return usage(&format!("baseline {}: {e}", p.display())),
     };
     // A spec that cannot be loaded or breaks invariants is bad input here:
     // there is nothing sound to lint against (exit 2, not 1).
@@ -52,7 +59,7 @@ pub fn run(
         mode,
         config: Some(&config),
     };
-    let run = LintRun {
+    let mut run = LintRun {
         spec,
         layout: &layout,
         config: &config,
@@ -65,6 +72,7 @@ pub fn run(
             .collect(),
         deny_warnings,
     };
-    say!("{}", run.render(format));
+    let summary = baseline.map(|b| b.apply(&mut run.outcomes));
+    say!("{}", run.render_with(format, summary.as_ref()));
     Ok(run.exit_code())
 }

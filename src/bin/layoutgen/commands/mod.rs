@@ -82,8 +82,16 @@ pub fn run(command: Command) -> Result<u8, Error> {
             allow,
             warn,
             deny,
+            baseline,
             elf,
-        } => lint::run(&spec, mode, format, (&allow, &warn, &deny), &elf),
+        } => lint::run(
+            &spec,
+            mode,
+            format,
+            (&allow, &warn, &deny),
+            baseline.as_deref(),
+            &elf,
+        ),
     }
 }
 
