@@ -40,6 +40,7 @@ mod linux_layout;
 mod linux_lint;
 mod man_completions;
 mod misleading_results;
+mod packaging;
 mod properties;
 mod sample_kernel;
 mod sample_kernel_aarch64;
