@@ -397,7 +397,7 @@ _layoutgen() {
             return 0
             ;;
         layoutgen__subcmd__lint)
-            opts="-h --spec --mode --format --allow --warn --deny --page-tables --help"
+            opts="-h --spec --mode --format --allow --warn --deny --baseline --page-tables --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -424,6 +424,10 @@ _layoutgen() {
                     return 0
                     ;;
                 --deny)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --baseline)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

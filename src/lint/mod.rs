@@ -24,6 +24,8 @@ pub mod catalog;
 pub mod config;
 
 #[cfg(feature = "lint")]
+pub mod baseline;
+#[cfg(feature = "lint")]
 mod boundaries;
 #[cfg(feature = "lint")]
 mod context;
@@ -54,6 +56,8 @@ mod source;
 #[cfg(feature = "lint")]
 mod symbols;
 
+#[cfg(feature = "lint")]
+pub use baseline::{Baseline, BaselineSummary};
 pub use catalog::{Lint, Severity};
 pub use config::{ConfigSource, Level, LintConfig, LintSetting};
 #[cfg(feature = "lint")]

@@ -2,7 +2,7 @@
 //! `layoutgen-lint/1`), GitHub workflow commands and SARIF 2.1.0. All four
 //! are documented in `docs/lint.md`.
 
-use super::{Counts, Finding, Lint, LintConfig, LintError, LintReport, Severity};
+use super::{BaselineSummary, Counts, Finding, Lint, LintConfig, LintError, LintReport, Severity};
 use crate::format::printable;
 use crate::layout::Layout;
 use serde_json::{Value, json};
@@ -53,6 +53,13 @@ impl LintRun<'_> {
 
     /// The run in `format`.
     pub fn render(&self, format: Format) -> String {
+        self.render_with(format, None)
+    }
+
+    /// The run in `format`, after `--baseline` left out the findings it
+    /// holds ([`super::Baseline::apply`] on `outcomes`): `baseline` says
+    /// how many were unchanged and gone.
+    pub fn render_with(&self, format: Format, baseline: Option<&BaselineSummary>) -> String {
         let pretty = |v: Value| {
             let mut s = serde_json::to_string_pretty(&v)
                 .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
@@ -60,22 +67,42 @@ impl LintRun<'_> {
             s
         };
         match format {
-            Format::Human => human(self.spec, self.layout, &self.outcomes, self.deny_warnings),
-            Format::Json => pretty(self.json()),
-            Format::Github => github(&self.outcomes, self.deny_warnings),
-            Format::Sarif => pretty(sarif(self.spec, self.config, &self.outcomes)),
+            Format::Human => human(
+                self.spec,
+                self.layout,
+                &self.outcomes,
+                self.deny_warnings,
+                baseline,
+            ),
+            Format::Json => pretty(self.json_with(baseline)),
+            Format::Github => github(&self.outcomes, self.deny_warnings, baseline),
+            Format::Sarif => pretty(sarif(self.spec, self.config, &self.outcomes, baseline)),
         }
     }
 
     /// The `--format json` document (schema `layoutgen-lint/1`).
     pub fn json(&self) -> Value {
-        json_value(
+        self.json_with(None)
+    }
+
+    /// [`Self::json`] after a baseline.
+    pub fn json_with(&self, baseline: Option<&BaselineSummary>) -> Value {
+        let mut v = json_value(
             self.spec,
             self.layout,
             self.config,
             &self.outcomes,
             self.deny_warnings,
-        )
+        );
+        v["baseline"] = baseline.map_or(Value::Null, |b| {
+            json!({
+                "file": b.file,
+                "unchanged": b.unchanged,
+                "gone": b.gone,
+                "gone_findings": b.gone_findings,
+            })
+        });
+        v
     }
 }
 
@@ -108,7 +135,23 @@ fn plural(n: u64, one: &str) -> String {
     }
 }
 
-fn human(spec: &Path, layout: &Layout, outcomes: &[Outcome], deny_warnings: bool) -> String {
+/// `baseline FILE: U unchanged, G gone (fixed or no longer found)`.
+fn baseline_line(b: &BaselineSummary) -> String {
+    format!(
+        "baseline {}: {} unchanged, {} gone (fixed or no longer found)",
+        printable(&b.file.display().to_string()),
+        b.unchanged,
+        b.gone
+    )
+}
+
+fn human(
+    spec: &Path,
+    layout: &Layout,
+    outcomes: &[Outcome],
+    deny_warnings: bool,
+    baseline: Option<&BaselineSummary>,
+) -> String {
     let mut out = String::new();
     for o in outcomes {
         match &o.result {
@@ -166,6 +209,9 @@ fn human(spec: &Path, layout: &Layout, outcomes: &[Outcome], deny_warnings: bool
                 human_counts(&mut out, r);
             }
         }
+    }
+    if let Some(b) = baseline {
+        let _ = writeln!(out, "{}", baseline_line(b));
     }
     let t = totals(outcomes);
     let unreadable = outcomes.iter().filter(|o| o.result.is_err()).count();
@@ -452,8 +498,16 @@ fn gh_prop(s: &str) -> String {
     gh_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-fn github(outcomes: &[Outcome], deny_warnings: bool) -> String {
+fn github(outcomes: &[Outcome], deny_warnings: bool, baseline: Option<&BaselineSummary>) -> String {
     let mut out = String::new();
+    if let Some(b) = baseline {
+        let _ = writeln!(
+            out,
+            "::notice title={}::{}",
+            gh_prop("layoutgen lint baseline"),
+            gh_data(&baseline_line(b))
+        );
+    }
     for o in outcomes {
         let file = gh_prop(&printable(&o.path.display().to_string()));
         match &o.result {
@@ -462,7 +516,16 @@ fn github(outcomes: &[Outcome], deny_warnings: bool) -> String {
                     out,
                     "::error file={file},title={}::{}",
                     gh_prop(&format!("layoutgen lint: {}", error_kind(e))),
-                    gh_data(&printable(&e.to_string()))
+                    // Line by line, as in human output: the message's own
+                    // line breaks stay line breaks (%0A), control
+                    // characters in a file name are shown escaped.
+                    gh_data(
+                        &e.to_string()
+                            .lines()
+                            .map(printable)
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    )
                 );
             }
             Ok(r) => {
@@ -491,6 +554,28 @@ fn github(outcomes: &[Outcome], deny_warnings: bool) -> String {
     out
 }
 
+/// A path as the RFC 3986 URI reference SARIF requires of
+/// `artifactLocation.uri` (§3.4.3): every byte but unreserved characters and
+/// `/` percent-encoded (so no `:` can read as a scheme, and spaces, `#`, `%`
+/// or non-UTF-8 bytes stay data); an absolute path becomes a `file://` URI
+/// (a relative reference must not start with `/`). Unix paths: a Windows
+/// path's `\\` and drive letter would need their own rules.
+fn artifact_uri(path: &Path) -> String {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let mut out = String::with_capacity(bytes.len() + 8);
+    if path.is_absolute() {
+        out.push_str("file://");
+    }
+    for &b in bytes {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
 fn sarif_level(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
@@ -499,7 +584,12 @@ fn sarif_level(s: Severity) -> &'static str {
     }
 }
 
-fn sarif(spec: &Path, config: &LintConfig, outcomes: &[Outcome]) -> Value {
+fn sarif(
+    spec: &Path,
+    config: &LintConfig,
+    outcomes: &[Outcome],
+    baseline: Option<&BaselineSummary>,
+) -> Value {
     let rules: Vec<Value> = Lint::ALL
         .iter()
         .map(|c| {
@@ -508,7 +598,13 @@ fn sarif(spec: &Path, config: &LintConfig, outcomes: &[Outcome]) -> Value {
                 "name": c.name(),
                 "shortDescription": { "text": c.description() },
                 "defaultConfiguration": { "level": sarif_level(c.severity()) },
-                "helpUri": format!("docs/lint.md#{}", c.id().to_lowercase()),
+                // Not `helpUri`: SARIF wants an absolute URI there (the
+                // Multitool rejects a relative one), and the tool has no
+                // canonical web address.
+                "help": { "text": format!(
+                    "{} {}: see docs/lint.md, section Checks (anchor #{}), in layoutgen's documentation",
+                    c.id(), c.name(), c.id().to_lowercase()
+                ) },
             })
         })
         .collect();
@@ -532,7 +628,7 @@ fn sarif(spec: &Path, config: &LintConfig, outcomes: &[Outcome]) -> Value {
     let mut results = Vec::new();
     let mut notifications = Vec::new();
     for o in outcomes {
-        let uri = o.path.display().to_string();
+        let uri = artifact_uri(&o.path);
         match &o.result {
             Err(e) => notifications.push(json!({
                 "level": "error",
@@ -567,6 +663,10 @@ fn sarif(spec: &Path, config: &LintConfig, outcomes: &[Outcome]) -> Value {
                             "modes": f.modes,
                         },
                     });
+                    if baseline.is_some() {
+                        // SARIF 2.1.0 §3.27.24: what a baselined run kept.
+                        result["baselineState"] = "new".into();
+                    }
                     if let Some(s) = &f.suppressed {
                         // SARIF 2.1.0 §3.35: suppressed outside the
                         // analysed artifact (the spec or the command line).
@@ -581,7 +681,7 @@ fn sarif(spec: &Path, config: &LintConfig, outcomes: &[Outcome]) -> Value {
             }
         }
     }
-    json!({
+    let mut log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
@@ -597,5 +697,13 @@ fn sarif(spec: &Path, config: &LintConfig, outcomes: &[Outcome]) -> Value {
             }],
             "results": results,
         }],
-    })
+    });
+    if let Some(b) = baseline {
+        log["runs"][0]["properties"] = json!({ "baseline": {
+            "file": b.file,
+            "unchanged": b.unchanged,
+            "gone": b.gone,
+        }});
+    }
+    log
 }

@@ -181,6 +181,9 @@ pub enum Command {
         /// Report a check's findings as errors (a check id or name), or `warnings`: treat every warning as a failure. Repeatable; overrides the spec.
         #[arg(long, value_name = "CHECK|warnings", value_parser = parse_deny)]
         deny: Vec<DenyArg>,
+        /// Report only findings not in FILE, a previous `lint --format json` output (matched by check, symbol, section and spec key), and how many of its findings are gone; the exit status counts only new findings.
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
         /// A running kernel's page-table dump (QEMU `info mem`, Linux riscv64
         /// kernel_page_tables) to check against the spec in --mode instead of
         /// ELF files; the kernel's ELF, if given, adds the image's segment

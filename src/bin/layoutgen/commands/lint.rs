@@ -13,6 +13,7 @@ pub fn run(
     mode: Option<PagingMode>,
     format: Format,
     (allow, warn, deny): (&[Lint], &[Lint], &[DenyArg]),
+    baseline: Option<&Path>,
     files: &[PathBuf],
     page_tables: Option<&Path>,
 ) -> Result<u8, Error> {
@@ -28,6 +29,12 @@ pub fn run(
     let levels = match lint::config::command_line(allow, warn, &denied) {
         Ok(levels) => levels,
         Err(message) => return usage(&message),
+    };
+    // A baseline lint cannot use is bad input: nothing is linted (exit 2).
+    let baseline = match baseline.map(|p| lint::Baseline::read(p).map_err(|e| (p, e))) {
+        None => None,
+        Some(Ok(b)) => Some(b),
+        Some(Err((p, e))) => return usage(&format!("baseline {}: {e}", p.display())),
     };
     // A spec that cannot be loaded or breaks invariants is bad input here:
     // there is nothing sound to lint against (exit 2, not 1).
@@ -89,13 +96,14 @@ pub fn run(
             })
             .collect(),
     };
-    let run = LintRun {
+    let mut run = LintRun {
         spec,
         layout: &layout,
         config: &config,
         outcomes,
         deny_warnings,
     };
-    say!("{}", run.render(format));
+    let summary = baseline.map(|b| b.apply(&mut run.outcomes));
+    say!("{}", run.render_with(format, summary.as_ref()));
     Ok(run.exit_code())
 }
