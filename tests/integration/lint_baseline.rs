@@ -24,12 +24,7 @@ struct Fixtures {
 fn fixtures() -> Fixtures {
     let name = "qemu-virt-sv39";
     let linked = link(name, &LinkOpts::default());
-    let mut bad = linked.bytes();
-    set_symbol_value(&mut bad, "buffer", 0x1000);
-    let badp = linked.write_variant("bad.elf", &bad);
-    let mut warn = linked.bytes();
-    replace_in_section(&mut warn, ".strtab", b"__stack_top\0", b"__stack_toq\0");
-    let warnp = linked.write_variant("warn.elf", &warn);
+    let (badp, warnp) = bad_and_warn(&linked);
     let s = |p: &Path| p.display().to_string();
     Fixtures {
         dir: linked.dir.path().to_path_buf(),

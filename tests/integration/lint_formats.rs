@@ -26,12 +26,7 @@ struct Inputs {
 fn inputs() -> Inputs {
     let name = "qemu-virt-sv39";
     let linked = link(name, &LinkOpts::default());
-    let mut bad = linked.bytes();
-    set_symbol_value(&mut bad, "buffer", 0x1000);
-    let badp = linked.write_variant("bad.elf", &bad);
-    let mut warn = linked.bytes();
-    replace_in_section(&mut warn, ".strtab", b"__stack_top\0", b"__stack_toq\0");
-    let warnp = linked.write_variant("warn.elf", &warn);
+    let (badp, warnp) = bad_and_warn(&linked);
     // Under target/, so it has a relative path from the repository root.
     std::fs::create_dir_all(root().join("target")).unwrap();
     let dir = tempfile::Builder::new()
@@ -41,7 +36,7 @@ fn inputs() -> Inputs {
     let odd_dir = dir.path().join("odd dir");
     std::fs::create_dir(&odd_dir).unwrap();
     let odd = odd_dir.join("a,b:c%d#e.elf");
-    std::fs::write(&odd, &bad).unwrap();
+    std::fs::copy(&badp, &odd).unwrap();
     let odd_rel = odd.strip_prefix(root()).unwrap().to_path_buf();
     let s = |p: &Path| p.display().to_string();
     let spec = specs::path(name).display().to_string();
