@@ -108,13 +108,15 @@ impl Default for Options {
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
     #[error(
-        "no bundled layout `{0}`; bundled: qemu-virt-sv39, qemu-virt-multi, qemu-virt-semipic, qemu-virt-in-linear-map, linux-riscv64, qemu-virt-identity, qemu-virt-bare, qemu-virt-multi-onemap, qemu-virt-aarch64, linux-arm64"
+        "no bundled layout `{}`; bundled: qemu-virt-sv39, qemu-virt-multi, qemu-virt-semipic, qemu-virt-in-linear-map, linux-riscv64, qemu-virt-identity, qemu-virt-bare, qemu-virt-multi-onemap, qemu-virt-aarch64, linux-arm64", crate::format::printable(.0)
     )]
     UnknownBundled(String),
-    #[error("{0}")]
+    // The messages carry what the user or the file gave (option values, a
+    // file name, names from the ELF): shown escaped, one line each.
+    #[error("{}", crate::format::printable(.0))]
     Options(String),
     /// The ELF given to `--from-elf` cannot be read or described.
-    #[error("{0}")]
+    #[error("{}", crate::format::printable(.0))]
     Elf(String),
     /// The generated spec fails its checks: the report points into it.
     #[error("{0}")]

@@ -143,7 +143,9 @@ fn alignment(
     } else if gap && sec.addr.is_multiple_of(PAGE_SIZE) {
         Some((PAGE_SIZE, "starts on a page boundary after a gap"))
     } else if sec.addralign > 1 {
-        let a = alignment_of(sec.addr, sec.addralign.next_power_of_two());
+        // A hostile sh_addralign above 2^63 has no next power of two.
+        let pow = sec.addralign.checked_next_power_of_two().unwrap_or(1 << 63);
+        let a = alignment_of(sec.addr, pow);
         Some((a, "its sh_addralign"))
     } else {
         None

@@ -101,14 +101,19 @@ pub fn slot(
     let need = sections
         .iter()
         .enumerate()
-        .fold(span + stack_size, |n, (i, o)| {
+        .fold(span.saturating_add(stack_size), |n, (i, o)| {
             let a = o.align.map(|(a, _)| a).unwrap_or(1);
             let first = i == 0 || sections[i - 1].segment != o.segment;
             n.saturating_add(if first { section_align.max(a) } else { a })
         });
     Slot {
         span,
-        max_size: need.next_power_of_two().max(section_align),
+        // Saturating: a hostile ELF's sizes near 2^64 give a slot `check`
+        // then refuses, not an overflow.
+        max_size: need
+            .checked_next_power_of_two()
+            .unwrap_or(1 << 63)
+            .max(section_align),
     }
 }
 
