@@ -91,11 +91,21 @@ impl Boundaries<'_, '_> {
             }
         }
         // The image ends where its last section present in the ELF ends,
-        // rounded up to image.end_align.
+        // rounded up to image.end_align: a spec section, or in a
+        // relocatable image one of the dynamic-linking tables the script
+        // places after the last read-only or writable section (the last of
+        // all when such a section ends the image).
+        let tables: &[&str] = if self.ctx.layout.code_model.is_relocatable() {
+            &super::sections::DYNAMIC_TABLES
+        } else {
+            &[]
+        };
         let last_end = image
             .sections
             .iter()
-            .filter_map(|s| elf.section_by_name(&s.name).map(|(_, x)| x.end()))
+            .map(|s| s.name.as_str())
+            .chain(tables.iter().copied())
+            .filter_map(|name| elf.section_by_name(name).map(|(_, x)| x.end()))
             .max();
         for name in &image.end_symbols {
             let Some(e) = self.get(name) else { continue };

@@ -21,6 +21,8 @@ pub(crate) struct Segment {
     pub paddr: u64,
     pub memsz: u64,
     pub flags: u32,
+    /// p_align: the linker's page size for this segment.
+    pub align: u64,
 }
 
 impl Segment {
@@ -699,6 +701,7 @@ fn load_segments(hdr: &Hdr, endian: LittleEndian, data: &[u8]) -> (Vec<Segment>,
                     paddr: ph.p_paddr(endian),
                     memsz: ph.p_memsz(endian),
                     flags: ph.p_flags(endian).0,
+                    align: ph.p_align(endian),
                 });
             }
             (segments, None)

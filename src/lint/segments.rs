@@ -110,15 +110,31 @@ pub(super) fn check_segments(ctx: &Ctx, c: &mut Collector) {
                         seg.perms().to_uppercase(),
                         wx_culprits(elf, seg.vaddr, seg.end())
                     ),
-                    format!(
-                        "keep writable and executable sections in separate segments: separate them by image.section_align ({}) as the generated script does, and do not link with -N/--omagic",
-                        human_size(ctx.layout.image.section_align as u128)
-                    ),
+                    wx_fix(seg.align, ctx.layout.image.section_align),
                 )
                 .section(name)
                 .address(seg.vaddr),
             );
         }
+    }
+}
+
+/// How to split a W+X segment. A linker whose page size (p_align) exceeds
+/// the spec's segment alignment merges segments that share one of its
+/// pages: GNU ld for aarch64 defaults to 64 KiB pages.
+fn wx_fix(page: u64, section_align: u64) -> String {
+    if page > section_align {
+        format!(
+            "the linker's page size ({}, p_align) is larger than image.section_align ({}), so segments sharing one of its pages were merged: link with -z max-page-size={section_align:#x}, or raise image.section_align to {}",
+            human_size(page as u128),
+            human_size(section_align as u128),
+            human_size(page as u128)
+        )
+    } else {
+        format!(
+            "keep writable and executable sections in separate segments: separate them by image.section_align ({}) as the generated script does, and do not link with -N/--omagic",
+            human_size(section_align as u128)
+        )
     }
 }
 

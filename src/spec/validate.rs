@@ -253,6 +253,7 @@ pub fn names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
         let s = s.get_ref();
         section_name(s, &mut bad);
         linker_section(spec, s, &mut bad);
+        linker_table_inputs(spec, s, &mut bad);
         section_symbols(s, &mut bad);
         section_input(s, &mut bad);
     }
@@ -367,6 +368,75 @@ fn linker_section(spec: &Spec, s: &SectionSpec, bad: &mut impl FnMut(String, Spa
                 );
             }
         }
+    }
+}
+
+/// Tables the linker writes and the loader relocates: whatever output
+/// section holds them is writable in the ELF, whatever the spec says.
+const WRITABLE_LINKER_TABLES: [&str; 3] = [".got", ".got.plt", ".dynamic"];
+
+/// Whether input pattern `pattern` (`*` the only wildcard, as section
+/// inputs allow) matches section name `name`.
+fn input_matches(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((head, rest)) => {
+            let Some(tail) = name.strip_prefix(head) else {
+                return false;
+            };
+            (0..=tail.len()).any(|i| tail.is_char_boundary(i) && input_matches(rest, &tail[i..]))
+        }
+    }
+}
+
+/// A section that takes the GOT or `.dynamic` as input must be writable
+/// (both linkers make it so: lint would then report the section's
+/// permissions and a writable-and-executable segment); in a relocatable
+/// image the generated script places every dynamic-linking table itself
+/// (rust-lld refuses `.rela.dyn` in a section of program data).
+fn linker_table_inputs(
+    spec: &Spec,
+    s: &SectionSpec,
+    bad: &mut impl FnMut(String, Span, &str, &str),
+) {
+    let id = s.id();
+    let relocatable = spec.code_model.get_ref().is_relocatable();
+    let writable = s.perms.get_ref().contains('w');
+    // In a relocatable image every dynamic-linking table is the script's.
+    let tables: &[&str] = if relocatable {
+        &super::names::DYNAMIC_SECTIONS
+    } else {
+        &WRITABLE_LINKER_TABLES
+    };
+    for p in s.input.iter().flat_map(|i| i.get_ref()) {
+        let Some(table) = tables
+            .iter()
+            .find(|t| input_matches(p.get_ref(), t) && **t != s.name.get_ref().as_str())
+        else {
+            continue;
+        };
+        if relocatable {
+            bad(
+                format!("image.section.{id}.input"),
+                p.span(),
+                &format!(
+                    "input `{}` takes the linker's `{table}`, which the generated script places itself in a relocatable image",
+                    p.get_ref()
+                ),
+                "remove the pattern (or narrow it so it does not match the table)",
+            );
+        } else if !writable {
+            bad(
+                format!("image.section.{id}.input"),
+                p.span(),
+                &format!(
+                    "input `{}` takes the linker's `{table}`, which is writable, into a section without `w`",
+                    p.get_ref()
+                ),
+                "move the pattern to a writable section, or narrow it so it does not match the table",
+            );
+        }
+        return;
     }
 }
 

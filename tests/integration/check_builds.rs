@@ -286,6 +286,61 @@ fn pie_layout_builds() {
     assert_builds(&text);
 }
 
+/// The linker's GOT and `.dynamic` are writable whatever section takes
+/// them: a section without `w` that does became RWX in the ELF (found on
+/// aarch64 by the property). In a relocatable image the generated script
+/// places every dynamic-linking table, and rust-lld refused `.rela.dyn`
+/// taken into a section of program data ("section type mismatch").
+#[test]
+fn linker_tables_taken_as_input() {
+    let code_with = |pattern: &str| {
+        with_sections_edit(
+            TEXT_INPUT,
+            &format!("input = [\".text.entry\", \".text\", \".text.*\", \"{pattern}\"]\n"),
+        )
+    };
+    assert_rejected(
+        &code_with(".got"),
+        layoutgen::Rule::Identifier,
+        "image.section.text.input",
+    );
+    // A wildcard that matches the table counts too.
+    assert_rejected(
+        &code_with(".go*"),
+        layoutgen::Rule::Identifier,
+        "image.section.text.input",
+    );
+    assert_rejected(
+        &relocatable(&code_with(".rela*"), "pie"),
+        layoutgen::Rule::Identifier,
+        "image.section.text.input",
+    );
+    // Writable data may hold the GOT in a fixed image, and a pattern that
+    // only looks alike is not the table.
+    assert_builds(&with_sections_edit(
+        "name = \".data\"\nperms = \"rw\"\n",
+        "name = \".data\"\nperms = \"rw\"\ninput = [\".data\", \".data.*\", \".got\"]\n",
+    ));
+    assert_builds(&relocatable(&code_with(".gotcha"), "pie"));
+}
+
+/// A relocatable image whose last section is read-only: the script puts
+/// the dynamic-linking tables after it, so the image (and its end symbol)
+/// ends past them. Lint took the last spec section's end as the image's
+/// and reported the end symbol as misplaced (LG009, found by the property;
+/// a 16-byte end alignment lets the small tables cross it).
+#[test]
+fn relocatable_image_ending_in_a_read_only_section() {
+    let rodata = "\n[[image.section]]\nname = \".rodata\"\nperms = \"r\"\n";
+    let sections = specs::edit(SECTIONS, rodata, "") + rodata;
+    let text = relocatable(&spec("", Some(&sections), ""), "pie").replace(
+        "section_align = \"2MiB\"\n",
+        "section_align = \"2MiB\"\nend_symbols = [\"_image_end\"]\nend_align = \"16\"\n",
+    );
+    assert!(text.contains("end_symbols"), "{text}");
+    assert_builds(&text);
+}
+
 #[test]
 fn dynamic_sections_a_relocatable_script_places_itself() {
     // A relocatable image's script places .dynamic, .got, ... together; a
@@ -309,29 +364,36 @@ fn dynamic_sections_a_relocatable_script_places_itself() {
     assert_builds(&with_section(".dynamic", "rw"));
 }
 
-/// Every bundled riscv64 layout, and every shape `init` writes, builds
-/// with both linkers and lints clean (the linker scripts people start from
-/// are the first to be linked with a linker we did not try).
+/// Every bundled layout (riscv64 and aarch64), and every shape `init`
+/// writes, builds with both linkers and lints clean (the linker scripts
+/// people start from are the first to be linked with a linker we did not
+/// try).
 #[test]
-fn every_bundled_riscv64_layout_and_init_shape_builds_with_both_linkers() {
+fn every_bundled_layout_and_init_shape_builds_with_both_linkers() {
     let mut failed = Vec::new();
     let dir = tempfile::tempdir().unwrap();
     let mut paths = specs::bundled();
-    for shape in ["linux", "identity", "bare"] {
-        let path = dir.path().join(format!("init-{shape}.toml"));
-        let o = crate::support::cli::layoutgen(&["init", "--shape", shape, path.to_str().unwrap()]);
+    let inits: [&[&str]; 4] = [
+        &["--shape", "linux"],
+        &["--shape", "identity"],
+        &["--shape", "bare"],
+        &["--arch", "aarch64"],
+    ];
+    for args in inits {
+        let path = dir.path().join(format!("init{}.toml", args.join("")));
+        let mut argv = vec!["init"];
+        argv.extend(args);
+        argv.push(path.to_str().unwrap());
+        let o = crate::support::cli::layoutgen(&argv);
         assert!(
             o.status.success(),
-            "init --shape {shape}: {}",
+            "init {args:?}: {}",
             crate::support::cli::text(&o.stderr)
         );
         paths.push(path);
     }
     for path in paths {
         let layout = layoutgen::load(&path, &Default::default()).expect("bundled layout is sound");
-        if layout.arch != layoutgen::arch::Arch::Riscv64 {
-            continue;
-        }
         for f in builds::builds(&layout) {
             failed.push(format!("{}: {f}", path.display()));
         }

@@ -178,22 +178,40 @@ pub fn builds(layout: &layoutgen::Layout) -> Vec<String> {
         }
     }
     for linker in Linker::ALL {
+        // As docs/spec.md says for `section_align`: GNU ld for aarch64
+        // pages by 64 KiB and would merge segments closer than that.
+        let extra_args = match (linker, layout.arch) {
+            (Linker::Gnu, layoutgen::arch::Arch::Aarch64)
+                if layout.image.section_align < 0x1_0000 =>
+            {
+                vec![
+                    "-z".to_string(),
+                    format!("max-page-size={:#x}", layout.image.section_align),
+                ]
+            }
+            _ => Vec::new(),
+        };
         let opts = LinkOpts {
             obj: object_for(layout),
             linker,
+            extra_args,
             ..LinkOpts::default()
         };
         match try_link_layout(layout, &layout.name, &opts) {
-            Err(e) => failures.push(format!("link {}: {e}", linker.name())),
+            Err(e) => failures.push(format!("link {}: {e}", linker.name_for(layout.arch))),
             Ok(k) => {
                 if !k.stderr.trim().is_empty() {
-                    failures.push(format!("link {}: warned:\n{}", linker.name(), k.stderr));
+                    failures.push(format!(
+                        "link {}: warned:\n{}",
+                        linker.name_for(layout.arch),
+                        k.stderr
+                    ));
                 }
                 match layoutgen::lint::run(layout, &k.elf, &Default::default()) {
-                    Err(e) => failures.push(format!("lint {}: {e}", linker.name())),
+                    Err(e) => failures.push(format!("lint {}: {e}", linker.name_for(layout.arch))),
                     Ok(r) if r.counts.errors + r.counts.warnings > 0 => failures.push(format!(
                         "lint {}: {}",
-                        linker.name(),
+                        linker.name_for(layout.arch),
                         findings::describe(r.findings.iter().filter(|f| matches!(
                             f.severity,
                             layoutgen::lint::Severity::Error | layoutgen::lint::Severity::Warning
