@@ -47,6 +47,7 @@ mod misleading_results;
 mod packaging;
 mod page_tables;
 mod properties;
+mod random_boots;
 mod sample_kernel;
 mod sample_kernel_aarch64;
 mod schema;

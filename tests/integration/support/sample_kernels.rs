@@ -4,6 +4,7 @@
 
 use super::cli::layoutgen;
 use super::elf_tools::Linker;
+use super::qemu::{Boot, Summary};
 use super::root;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -160,17 +161,30 @@ fn preflight_gnu_ld() {
 /// with LAYOUTGEN_OUT unset: the committed sample-kernel/layout/) and linked
 /// by `linker`, in its own target dir under target/sample-kernel/.
 pub fn riscv(layout: Option<&str>, linker: Linker) -> PathBuf {
+    let mut key = layout.unwrap_or("default").to_string();
+    if linker == Linker::Gnu {
+        key.push_str("-gnu-ld");
+    }
+    riscv_built(&key, linker, || layout.map(kernel_layout))
+}
+
+/// `sample-kernel` built from any spec file (e.g. one a property test
+/// wrote; its file stem names the layout directory), linked by rust-lld,
+/// under target/sample-kernel/`key`.
+pub fn riscv_spec(spec: &Path, key: &str) -> PathBuf {
+    riscv_built(key, Linker::Lld, || Some(kernel_layout_of(spec)))
+}
+
+/// The riscv kernel for `key`, built once: `out` is the LAYOUTGEN_OUT
+/// directory (None: the committed one).
+fn riscv_built(key: &str, linker: Linker, out: impl FnOnce() -> Option<PathBuf>) -> PathBuf {
     preflight("qemu-system-riscv64", "qemu-system-misc", RISCV_TARGET);
     if linker == Linker::Gnu {
         preflight_gnu_ld();
     }
     static BUILDS: Builds = OnceLock::new();
-    let mut key = layout.unwrap_or("default").to_string();
-    if linker == Linker::Gnu {
-        key.push_str("-gnu-ld");
-    }
-    build_once(&BUILDS, &key, || {
-        let target_dir = root().join("target").join("sample-kernel").join(&key);
+    build_once(&BUILDS, key, || {
+        let target_dir = root().join("target").join("sample-kernel").join(key);
         let mut cmd = cargo(
             &root().join("sample-kernel"),
             &["build", "--release", "--quiet"],
@@ -184,8 +198,8 @@ pub fn riscv(layout: Option<&str>, linker: Linker) -> PathBuf {
             Linker::Lld => cmd.env_remove(LINKER_VAR),
             Linker::Gnu => cmd.env(LINKER_VAR, linker.name()),
         };
-        match layout {
-            Some(l) => cmd.env("LAYOUTGEN_OUT", kernel_layout(l)),
+        match out() {
+            Some(dir) => cmd.env("LAYOUTGEN_OUT", dir),
             None => cmd.env_remove("LAYOUTGEN_OUT"),
         };
         run_build(&mut cmd, &format!("sample-kernel for {key}"))?;
@@ -221,4 +235,72 @@ pub fn aarch64(spec: &Path, key: &str) -> PathBuf {
             .join("release")
             .join("sample-kernel-aarch64"))
     })
+}
+
+/// The fewest `check` lines a passing riscv sample-kernel boot prints.
+pub const RISCV_MIN_CHECKS: usize = 9;
+
+/// The summary line of the riscv kernel under a paged layout, key by key.
+pub const RISCV_SUMMARY: [&str; 11] = [
+    "spec",
+    "mode",
+    "page_offset",
+    "linear_map",
+    "kernel_link",
+    "kernel_run",
+    "ram",
+    "pt_pages",
+    "leaves_1g",
+    "leaves_2m",
+    "leaves_4k",
+];
+
+/// A riscv sample-kernel boot under a paged `spec` with `ram` bytes
+/// passed, and what it printed agrees with the spec and with layoutgen's
+/// page-table prediction (`layoutgen show --ram SIZE --device-pages 1`),
+/// also at the address the image ran at (KASLR). Returns the summary.
+pub fn assert_riscv_boot_agrees(spec: &layoutgen::Layout, b: &Boot, ram: u64) -> Summary {
+    use layoutgen::layout::pagetable;
+    use layoutgen::units::{GIB, MIB};
+    b.assert_pass(RISCV_MIN_CHECKS);
+    let s = b.summary_with(&RISCV_SUMMARY);
+    let ctx = b.context();
+    assert_eq!(s.str("spec"), spec.name, "{ctx}");
+    let ml = spec
+        .modes
+        .iter()
+        .find(|m| m.mode.name() == s.str("mode"))
+        .unwrap_or_else(|| panic!("the kernel chose a mode {} does not list\n{ctx}", spec.name));
+    // Every layout the sample kernel boots has a linear map.
+    let lm = ml.linear_map().expect("a linear map");
+    assert_eq!(s.num("page_offset"), lm.start, "page_offset\n{ctx}");
+    assert_eq!(s.range("linear_map"), (lm.start as u128, lm.end()), "{ctx}");
+    assert_eq!(s.num("kernel_link"), ml.image_link, "kernel_link\n{ctx}");
+    let base = spec.ram.base as u128;
+    assert_eq!(s.range("ram"), (base, base + ram as u128), "ram\n{ctx}");
+    let predicted = pagetable::cost(spec, ml, ram, 1);
+    let got = [
+        ("pt_pages", s.num("pt_pages"), predicted.pt_pages),
+        ("leaves_1g", s.num("leaves_1g"), predicted.leaves_of(GIB)),
+        (
+            "leaves_2m",
+            s.num("leaves_2m"),
+            predicted.leaves_of(2 * MIB),
+        ),
+        ("leaves_4k", s.num("leaves_4k"), predicted.leaves_of(4096)),
+    ];
+    for (key, kernel, model) in got {
+        assert_eq!(
+            kernel, model,
+            "{key}: kernel vs layoutgen prediction\n{ctx}"
+        );
+    }
+    let run = s.num("kernel_run");
+    let maps = pagetable::plan(spec, ml, ram, run, 1);
+    assert_eq!(
+        pagetable::cost_of(ml, &maps, ram),
+        predicted,
+        "cost at the run address\n{ctx}"
+    );
+    s
 }
