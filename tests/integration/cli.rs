@@ -12,6 +12,14 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// `layoutgen check ARGS SPEC` of `qemu-virt-sv39` with `from` replaced
+/// by `to`, written to `spec.toml` in a temporary directory.
+fn check_sv39_edited(args: &[&str], from: &str, to: &str) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = specs::write_edited(dir.path(), "qemu-virt-sv39", from, to);
+    layoutgen(&[&["check"], args, &[path.to_str().unwrap()]].concat())
+}
+
 #[test]
 fn build_uses_the_default_layout_and_says_what_it_wrote() {
     let out = tempfile::tempdir().unwrap();
@@ -107,15 +115,12 @@ fn check_accepts_every_bundled_layout() {
 
 #[test]
 fn invariant_violation_exits_1_with_location_and_fix() {
-    let dir = tempfile::tempdir().unwrap();
     // vmalloc now ends 2 MiB inside the linear map.
-    let path = specs::write_edited(
-        dir.path(),
-        "qemu-virt-sv39",
+    let o = check_sv39_edited(
+        &[],
         "end = \"linear_map.start\"\nalign = \"2MiB\"",
         "end = \"linear_map.start + 2MiB\"\nalign = \"2MiB\"",
     );
-    let o = layoutgen(&["check", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("error[overlap]"), "{err}");
@@ -294,14 +299,7 @@ fn help_version_and_bad_usage() {
 
 #[test]
 fn check_json_lists_findings() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = specs::write_edited(
-        dir.path(),
-        "qemu-virt-sv39",
-        "perms = \"rx\"",
-        "perms = \"rwx\"",
-    );
-    let o = layoutgen(&["check", "--format", "json", path.to_str().unwrap()]);
+    let o = check_sv39_edited(&["--format", "json"], "perms = \"rx\"", "perms = \"rwx\"");
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v[0]["ok"], false);
