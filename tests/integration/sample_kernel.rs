@@ -691,29 +691,31 @@ fn bare_failure_exits_nonzero() {
     // the finisher reports it.
     let elf = kernel(Some(BARE));
     let b = boot_firmware(&elf, 64 * MIB, &[]);
-    b.assert_printed("check ram: FAIL");
-    b.assert_printed("RESULT: FAIL 1 check(s) failed");
-    assert_eq!(b.status, 1, "{}", b.context());
+    b.assert_failed(1, &["check ram: FAIL", "RESULT: FAIL 1 check(s) failed"]);
 }
 
 #[test]
 fn bare_trap_and_panic_exit_nonzero() {
     // Boot arguments reach M-mode firmware only in the device tree.
     let elf = kernel(Some(BARE));
-    let dtb = dtb_with_chosen("bootargs", b"fail=trap\0");
-    let b = boot_firmware(&elf, DEFAULT_RAM, &["-dtb", dtb.to_str().unwrap()]);
-    let _ = std::fs::remove_file(&dtb);
+    let boot_with_bootargs = |bootargs: &[u8]| {
+        let dtb = dtb_with_chosen("bootargs", bootargs);
+        let b = boot_firmware(&elf, DEFAULT_RAM, &["-dtb", dtb.to_str().unwrap()]);
+        let _ = std::fs::remove_file(&dtb);
+        b
+    };
+    let b = boot_with_bootargs(b"fail=trap\0");
     // A load access fault (mcause 5) at the dangling pointer, taken in M-mode.
-    b.assert_printed("unexpected trap: mcause=0x5");
-    b.assert_printed("RESULT: FAIL unexpected trap");
-    assert_eq!(b.status, 2, "{}", b.context());
+    b.assert_failed(
+        2,
+        &[
+            "unexpected trap: mcause=0x5",
+            "RESULT: FAIL unexpected trap",
+        ],
+    );
 
-    let dtb = dtb_with_chosen("bootargs", b"fail=panic\0");
-    let b = boot_firmware(&elf, DEFAULT_RAM, &["-dtb", dtb.to_str().unwrap()]);
-    let _ = std::fs::remove_file(&dtb);
-    b.assert_printed("panic: panicked at");
-    b.assert_printed("RESULT: FAIL panic");
-    assert_eq!(b.status, 3, "{}", b.context());
+    let b = boot_with_bootargs(b"fail=panic\0");
+    b.assert_failed(3, &["panic: panicked at", "RESULT: FAIL panic"]);
 }
 
 // --- GNU ld: every layout, linked by riscv64-linux-gnu-ld ---------------------
