@@ -443,6 +443,18 @@ impl ShndxFixture {
     fn finding(&self, d: &[u8], file: &str) -> Finding {
         buffer_finding(&self.k, &self.layout, d, file)
     }
+
+    /// `buffer`'s st_shndx patched to the section `shndx` (named `wrong`)
+    /// while its address is in .bss, moved into the slot below the image
+    /// (written as `file`): the finding names .bss, the section that
+    /// contains the address, and not `wrong`.
+    #[track_caller]
+    fn assert_named_by_its_address(&self, shndx: u16, wrong: &str, file: &str) {
+        let f = self.finding(&self.patched(true, Some(shndx), self.slot_start), file);
+        assert_eq!(f.section.as_deref(), Some(".bss"), "{}", f.message);
+        assert_says(&f, "(section .bss)");
+        assert!(!f.message.contains(wrong), "{}", f.message);
+    }
 }
 
 #[test]
@@ -451,13 +463,8 @@ fn symbol_pointing_at_a_non_allocated_section_is_reported_where_it_is() {
     let nonalloc = fx.index(|s| s == ".shstrtab" || s == ".strtab");
     let start = fx.slot_start;
 
-    // `buffer` (in .bss) patched to point at a non-allocated section, and
-    // .bss moved into the slot below the image: the finding names .bss,
-    // the section that contains the address.
-    let f = fx.finding(&fx.patched(true, Some(nonalloc), start), "shndx.elf");
-    assert_eq!(f.section.as_deref(), Some(".bss"), "{}", f.message);
-    assert_says(&f, "(section .bss)");
-    assert!(!f.message.contains("strtab"), "{}", f.message);
+    // `buffer` (in .bss) patched to point at a non-allocated section.
+    fx.assert_named_by_its_address(nonalloc, "strtab", "shndx.elf");
 
     // At an address no allocated section holds: "no section".
     let d = fx.patched(false, Some(nonalloc), start + 0x100);
@@ -480,12 +487,8 @@ fn symbol_pointing_at_an_allocated_section_that_does_not_hold_it_is_reported_whe
     let text = fx.index(|s| s == ".text");
     let start = fx.slot_start;
 
-    // `buffer` patched to point at .text while its address is in .bss,
-    // moved into the slot below the image: the finding names .bss.
-    let f = fx.finding(&fx.patched(true, Some(text), start), "shndx-alloc.elf");
-    assert_eq!(f.section.as_deref(), Some(".bss"), "{}", f.message);
-    assert_says(&f, "(section .bss)");
-    assert!(!f.message.contains(".text"), "{}", f.message);
+    // `buffer` patched to point at .text while its address is in .bss.
+    fx.assert_named_by_its_address(text, ".text", "shndx-alloc.elf");
 
     // At an address no allocated section holds, the ELF's own attribution
     // (st_shndx) is all there is: .text.
