@@ -5,7 +5,7 @@
 //! FDT (measured by its header's image_size, not its file size), an initrd
 //! that reaches the FDT, a kernel file whose footprint cannot be told.
 
-use crate::support::cli::{layoutgen, text};
+use crate::support::cli::{layoutgen, stderr, text};
 use crate::support::linux;
 use std::path::{Path, PathBuf};
 
@@ -33,15 +33,17 @@ fn virt_dtb(dir: &Path, ram: &str) -> PathBuf {
     dtb
 }
 
-fn check(spec: &str, artifacts: &[(&str, &Path)]) -> (i32, String) {
+/// stderr of `layoutgen check SPEC --artifact NAME=FILE...`, which must
+/// exit with `code`.
+#[track_caller]
+fn check(spec: &str, artifacts: &[(&str, &Path)], code: i32) -> String {
     let mut args = vec!["check".to_string(), spec.to_string()];
     for (name, file) in artifacts {
         args.push("--artifact".into());
         args.push(format!("{name}={}", file.display()));
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let o = layoutgen(&args);
-    (o.status.code().unwrap_or(-1), text(&o.stderr))
+    stderr(&args, code)
 }
 
 #[test]
@@ -49,15 +51,15 @@ fn linux_opensbi_and_qemus_device_tree_fit_the_chain() {
     let dir = tempfile::tempdir().unwrap();
     let image = linux::kernel_file("fixed", "Image");
     let dtb = virt_dtb(dir.path(), "128M");
-    let (code, err) = check(
+    check(
         LINUX,
         &[
             ("kernel", &image),
             ("fdt", &dtb),
             ("opensbi", Path::new(OPENSBI)),
         ],
+        0,
     );
-    assert_eq!(code, 0, "{err}");
     // The footprints are the memory ones: the Image's image_size (larger
     // than the file: .bss), the firmware's PT_LOAD extent (what OpenSBI's
     // banner calls "Firmware Size"), the device tree's totalsize (QEMU pads
@@ -82,8 +84,7 @@ fn a_kernel_that_outgrows_its_room_is_refused_with_what_it_runs_into() {
     image[16..24].copy_from_slice(&(130u64 << 20).to_le_bytes());
     let big = dir.path().join("Image");
     std::fs::write(&big, &image).unwrap();
-    let (code, err) = check(LINUX, &[("kernel", &big)]);
-    assert_eq!(code, 1, "{err}");
+    let err = check(LINUX, &[("kernel", &big)], 1);
     assert!(
         err.contains("needs 130 MiB (image_size in its header; the file is")
             && err.contains("runs into `fdt` at 0x87e00000")
@@ -93,8 +94,7 @@ fn a_kernel_that_outgrows_its_room_is_refused_with_what_it_runs_into() {
     // A raw file says nothing of its memory footprint: refused, not guessed.
     let raw = dir.path().join("kernel.bin");
     std::fs::write(&raw, vec![0u8; 4096]).unwrap();
-    let (code, err) = check(LINUX, &[("kernel", &raw)]);
-    assert_eq!(code, 2, "{err}");
+    let err = check(LINUX, &[("kernel", &raw)], 2);
     assert!(err.contains("cannot be told from its length"), "{err}");
 }
 
@@ -110,8 +110,7 @@ fn an_initrd_that_reaches_the_fdt_is_refused() {
         .unwrap()
         .set_len(40 << 20)
         .unwrap();
-    let (code, err) = check(spec_path.to_str().unwrap(), &[("initrd", &initrd)]);
-    assert_eq!(code, 1, "{err}");
+    let err = check(spec_path.to_str().unwrap(), &[("initrd", &initrd)], 1);
     assert!(
         err.contains("initrd")
             && err.contains("needs 40 MiB (length")
@@ -119,8 +118,7 @@ fn an_initrd_that_reaches_the_fdt_is_refused() {
         "{err}"
     );
     // A name the spec does not place: a usage-level input error.
-    let (code, err) = check(LINUX, &[("initrd", &initrd)]);
-    assert_eq!(code, 2, "{err}");
+    let err = check(LINUX, &[("initrd", &initrd)], 2);
     assert!(err.contains("no [boot.initrd] in the spec"), "{err}");
 }
 
@@ -191,17 +189,7 @@ fn the_boot_chain_outputs_are_what_uboot_opensbi_and_dtc_read() {
         "{back}"
     );
     // Without [boot.NAME] there is nothing to emit: said, exit 2.
-    let o = layoutgen(&[
-        "build",
-        "--out-dir",
-        out.to_str().unwrap(),
-        "--emit",
-        "boot",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        text(&o.stderr).contains("has no [boot.NAME] range"),
-        "{}",
-        text(&o.stderr)
-    );
+    let out = out.to_str().unwrap();
+    let err = stderr(&["build", "--out-dir", out, "--emit", "boot"], 2);
+    assert!(err.contains("has no [boot.NAME] range"), "{err}");
 }

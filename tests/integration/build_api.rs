@@ -3,37 +3,36 @@
 use crate::support::specs;
 use layoutgen::emit::write::{WriteOutcome, write_atomically, write_if_changed};
 use layoutgen::{Build, Error};
+use std::path::Path;
+
+/// A build of the bundled `qemu-virt-sv39` into `out`, without cargo's
+/// `cargo:` lines (nothing reads them here).
+fn sv39_into(out: &Path) -> Build {
+    let mut build = Build::new();
+    build
+        .spec(specs::path("qemu-virt-sv39"))
+        .out_dir(out)
+        .cargo_metadata(false);
+    build
+}
 
 #[test]
 fn compile_writes_into_out_dir_and_not_again_when_unchanged() {
     let out = tempfile::tempdir().unwrap();
-    let first = Build::new()
-        .spec(specs::path("qemu-virt-sv39"))
-        .out_dir(out.path())
-        .cargo_metadata(false)
-        .try_compile()
-        .unwrap();
+    let first = sv39_into(out.path()).try_compile().unwrap();
     assert_eq!(first.linker_script, out.path().join("layout.ld"));
     assert_eq!(first.rust, out.path().join("layout.rs"));
     assert_eq!(first.written.len(), 4);
     assert_eq!(first.layout.name, "qemu-virt-sv39");
-    let second = Build::new()
-        .spec(specs::path("qemu-virt-sv39"))
-        .out_dir(out.path())
-        .cargo_metadata(false)
-        .try_compile()
-        .unwrap();
+    let second = sv39_into(out.path()).try_compile().unwrap();
     assert!(second.written.is_empty(), "rewrote {:?}", second.written);
 }
 
 #[test]
 fn compile_always_emits_linker_script_and_rust() {
     let out = tempfile::tempdir().unwrap();
-    let c = Build::new()
-        .spec(specs::path("qemu-virt-sv39"))
-        .out_dir(out.path())
+    let c = sv39_into(out.path())
         .outputs(&[layoutgen::Output::Json])
-        .cargo_metadata(false)
         .try_compile()
         .unwrap();
     assert!(c.linker_script.exists() && c.rust.exists());

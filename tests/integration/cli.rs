@@ -1,8 +1,7 @@
 //! The `layoutgen` binary: exit codes, messages, files written.
 
-use crate::support::cli::{layoutgen, layoutgen_in};
+use crate::support::cli::{layoutgen, layoutgen_in, ok_stdout, stderr_in};
 use crate::support::{root, specs};
-use std::path::{Path, PathBuf};
 use std::process::Output;
 
 fn stdout(o: &Output) -> String {
@@ -13,10 +12,12 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn write_spec(dir: &Path, text: &str) -> PathBuf {
-    let path = dir.join("spec.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+/// `layoutgen check ARGS SPEC` of `qemu-virt-sv39` with `from` replaced
+/// by `to`, written to `spec.toml` in a temporary directory.
+fn check_sv39_edited(args: &[&str], from: &str, to: &str) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = specs::write_edited(dir.path(), "qemu-virt-sv39", from, to);
+    layoutgen(&[&["check"], args, &[path.to_str().unwrap()]].concat())
 }
 
 #[test]
@@ -45,14 +46,13 @@ fn build_uses_the_default_layout_and_says_what_it_wrote() {
 #[test]
 fn build_emits_only_what_is_asked() {
     let out = tempfile::tempdir().unwrap();
-    let o = layoutgen(&[
+    ok_stdout(&[
         "build",
         "--emit",
         "ld,json",
         "--out-dir",
         out.path().to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(out.path().join("layout.ld").exists());
     assert!(out.path().join("layout.json").exists());
     assert!(!out.path().join("layout.rs").exists());
@@ -77,28 +77,19 @@ fn unchanged_outputs_are_not_rewritten() {
 fn outputs_are_identical_across_directories_and_spec_paths() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
+    let (a_dir, b_dir) = (a.path().to_str().unwrap(), b.path().to_str().unwrap());
     // Relative spec path from the repository root ...
-    let o = layoutgen(&[
+    ok_stdout(&[
         "build",
         "--spec",
         "layouts/qemu-virt-multi.toml",
         "--out-dir",
-        a.path().to_str().unwrap(),
+        a_dir,
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     // ... and an absolute one from elsewhere.
     let abs = specs::path("qemu-virt-multi");
-    let o = layoutgen_in(
-        &[
-            "build",
-            "--spec",
-            abs.to_str().unwrap(),
-            "--out-dir",
-            b.path().to_str().unwrap(),
-        ],
-        b.path(),
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let abs = abs.to_str().unwrap();
+    stderr_in(&["build", "--spec", abs, "--out-dir", b_dir], b.path(), 0);
     for file in ["layout.ld", "layout.rs", "layout.h", "layout.json"] {
         let x = std::fs::read(a.path().join(file)).unwrap();
         let y = std::fs::read(b.path().join(file)).unwrap();
@@ -124,14 +115,12 @@ fn check_accepts_every_bundled_layout() {
 
 #[test]
 fn invariant_violation_exits_1_with_location_and_fix() {
-    let dir = tempfile::tempdir().unwrap();
     // vmalloc now ends 2 MiB inside the linear map.
-    let text = specs::text("qemu-virt-sv39").replace(
+    let o = check_sv39_edited(
+        &[],
         "end = \"linear_map.start\"\nalign = \"2MiB\"",
         "end = \"linear_map.start + 2MiB\"\nalign = \"2MiB\"",
     );
-    let path = write_spec(dir.path(), &text);
-    let o = layoutgen(&["check", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("error[overlap]"), "{err}");
@@ -148,7 +137,7 @@ fn syntax_error_exits_2_and_points_at_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let text =
         specs::text("qemu-virt-sv39").replace("max_size = \"32MiB\"", "max_size = \"32 MB\"");
-    let path = write_spec(dir.path(), &text);
+    let path = specs::write(dir.path(), &text);
     let o = layoutgen(&["check", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
@@ -244,15 +233,13 @@ fn template_override_replaces_the_builtin() {
 
 #[test]
 fn show_prints_each_modes_page_offset() {
-    let o = layoutgen(&[
+    let text = ok_stdout(&[
         "show",
         "--spec",
         "layouts/qemu-virt-multi.toml",
         "--mode",
         "sv48",
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let text = stdout(&o);
     assert!(text.contains("PAGE_OFFSET 0xffffaf8000000000"), "{text}");
     assert!(text.contains("ffffaf8000000000 |"), "{text}");
     assert!(!text.contains("(sv39)"), "{text}");
@@ -310,10 +297,7 @@ fn help_version_and_bad_usage() {
 
 #[test]
 fn check_json_lists_findings() {
-    let dir = tempfile::tempdir().unwrap();
-    let text = specs::text("qemu-virt-sv39").replace("perms = \"rx\"", "perms = \"rwx\"");
-    let path = write_spec(dir.path(), &text);
-    let o = layoutgen(&["check", "--format", "json", path.to_str().unwrap()]);
+    let o = check_sv39_edited(&["--format", "json"], "perms = \"rx\"", "perms = \"rwx\"");
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v[0]["ok"], false);

@@ -3,7 +3,7 @@
 //! layoutgen write outside its output directory.
 
 use crate::support::cli::LAYOUTGEN;
-use crate::support::specs;
+use crate::support::{assert_success, specs};
 use layoutgen::emit::write::write_atomically;
 use layoutgen::{Error, Output, Templates, generate};
 use std::path::Path;
@@ -113,7 +113,8 @@ fn a_read_only_output_directory_fails_and_keeps_previous_outputs() {
     let spec = dir.path().join("spec.toml");
     std::fs::write(&spec, &spec_text).unwrap();
     let out = dir.path().join("out");
-    let run = |args: &[&std::ffi::OsStr], unprivileged: bool| {
+    // `layoutgen build --spec SPEC --out-dir OUT`, as `nobody` when asked.
+    let build = |spec: &Path, unprivileged: bool| {
         let mut cmd = if unprivileged && is_root() {
             let mut c = std::process::Command::new("setpriv");
             c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
@@ -122,36 +123,23 @@ fn a_read_only_output_directory_fails_and_keeps_previous_outputs() {
         } else {
             std::process::Command::new(&exe)
         };
-        cmd.args(args)
+        cmd.arg("build")
+            .arg("--spec")
+            .arg(spec)
+            .arg("--out-dir")
+            .arg(&out)
             .current_dir(dir.path())
             .output()
             .expect("run layoutgen")
     };
-    let args = |spec: &Path| -> Vec<std::ffi::OsString> {
-        vec![
-            "build".into(),
-            "--spec".into(),
-            spec.into(),
-            "--out-dir".into(),
-            out.clone().into(),
-        ]
-    };
-    let first = run(
-        &args(&spec)
+    let outputs = || -> Vec<Vec<u8>> {
+        ["layout.ld", "layout.rs", "layout.h", "layout.json"]
             .iter()
-            .map(|a| a.as_os_str())
-            .collect::<Vec<_>>(),
-        false,
-    );
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
-    let before: Vec<Vec<u8>> = ["layout.ld", "layout.rs", "layout.h", "layout.json"]
-        .iter()
-        .map(|f| std::fs::read(out.join(f)).unwrap())
-        .collect();
+            .map(|f| std::fs::read(out.join(f)).unwrap())
+            .collect()
+    };
+    assert_success(&build(&spec, false), "the first build");
+    let before = outputs();
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o555)).unwrap();
     for f in ["layout.ld", "layout.rs", "layout.h", "layout.json"] {
         std::fs::set_permissions(out.join(f), std::fs::Permissions::from_mode(0o444)).unwrap();
@@ -163,24 +151,14 @@ fn a_read_only_output_directory_fails_and_keeps_previous_outputs() {
         spec_text.replace("description = \"", "description = \"changed: "),
     )
     .unwrap();
-    let o = run(
-        &args(&changed)
-            .iter()
-            .map(|a| a.as_os_str())
-            .collect::<Vec<_>>(),
-        true,
-    );
+    let o = build(&changed, true);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains("cannot write") && stderr.contains(&out.display().to_string()),
         "{stderr}"
     );
-    let after: Vec<Vec<u8>> = ["layout.ld", "layout.rs", "layout.h", "layout.json"]
-        .iter()
-        .map(|f| std::fs::read(out.join(f)).unwrap())
-        .collect();
-    assert!(before == after, "previous outputs changed");
+    assert!(before == outputs(), "previous outputs changed");
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 

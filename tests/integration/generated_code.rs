@@ -1,7 +1,7 @@
 //! The generated Rust module and C header compile, and the Rust one works
 //! in const context (conversions round-trip at compile time).
 
-use crate::support::{builds, specs};
+use crate::support::{assert_success, builds, specs};
 use layoutgen::{Output, Templates};
 use std::path::Path;
 
@@ -87,10 +87,9 @@ fn rust_constants_compile_no_std_and_work_in_const_context() {
         let out = builds::rustc_metadata(&dir.path().join("lib.rs"), &dir.path().join("out.rmeta"))
             .output()
             .expect("run rustc");
-        assert!(
-            out.status.success(),
-            "{spec}: generated layout.rs does not compile:\n{}",
-            String::from_utf8_lossy(&out.stderr)
+        assert_success(
+            &out,
+            format!("{spec}: generated layout.rs does not compile"),
         );
     }
 }
@@ -115,18 +114,21 @@ fn c_header_compiles_for_c_and_assembly() {
              unsigned long long f(void) {{ return LAYOUTGEN_IMAGE_LINK_ADDRESS; }}\n",
             load = layout.ram.load
         );
-        std::fs::write(dir.path().join("t.c"), c).unwrap();
-        std::fs::write(dir.path().join("t.S"), builds::HEADER_ASM).unwrap();
-        for (file, lang) in [("t.c", "c"), ("t.S", "assembler-with-cpp")] {
-            let out = builds::cc(&dir.path().join(file), lang)
-                .output()
-                .expect("cc is needed for this test (gcc is on the CI machine)");
-            assert!(
-                out.status.success(),
-                "{spec}: layout.h fails as {lang}:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
+        header_compiles_in_c_and_assembly(dir.path(), &c, spec);
+    }
+}
+
+/// `c` (written as `t.c`) and `builds::HEADER_ASM` (as `t.S`) compile with
+/// the `layout.h` in `dir`; a failure names `what` and the language.
+#[track_caller]
+fn header_compiles_in_c_and_assembly(dir: &Path, c: &str, what: impl std::fmt::Display) {
+    std::fs::write(dir.join("t.c"), c).unwrap();
+    std::fs::write(dir.join("t.S"), builds::HEADER_ASM).unwrap();
+    for (file, lang) in [("t.c", "c"), ("t.S", "assembler-with-cpp")] {
+        let out = builds::cc(&dir.join(file), lang)
+            .output()
+            .expect("cc is needed for this test (gcc is on the CI machine)");
+        assert_success(&out, format!("{what}: layout.h fails as {lang}"));
     }
 }
 
@@ -150,15 +152,6 @@ fn section_x_macro_is_well_formed_with_any_number_of_sections() {
              #define ONE(id, start, end, r, w, x) + 1\n\
              _Static_assert(0 LAYOUTGEN_SECTIONS(ONE) == {expected}, \"sections\");\n"
         );
-        std::fs::write(dir.path().join("t.c"), c).unwrap();
-        std::fs::write(dir.path().join("t.S"), builds::HEADER_ASM).unwrap();
-        for (file, lang) in [("t.c", "c"), ("t.S", "assembler-with-cpp")] {
-            let out = builds::cc(&dir.path().join(file), lang).output().unwrap();
-            assert!(
-                out.status.success(),
-                "{expected} sections: layout.h fails as {lang}:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
+        header_compiles_in_c_and_assembly(dir.path(), &c, format!("{expected} sections"));
     }
 }

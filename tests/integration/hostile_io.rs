@@ -6,7 +6,7 @@
 //! a closed or full stdout ends a command cleanly; no untrusted string
 //! reaches the terminal or a CI log with a control character in it.
 
-use crate::support::cli::{LAYOUTGEN, layoutgen, text};
+use crate::support::cli::{LAYOUTGEN, layoutgen, stderr, text};
 use crate::support::elf_tools::{self, LinkOpts};
 use crate::support::specs;
 use std::path::Path;
@@ -179,21 +179,19 @@ fn an_output_set_is_written_all_or_nothing() {
 
     // A templates directory that is not there: refused before anything is
     // written, and named as the templates directory.
-    let o = layoutgen(&[
-        "build",
-        "--spec",
-        "layouts/qemu-virt-multi.toml",
-        "--out-dir",
-        out_s,
-        "--templates",
-        "nope",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        text(&o.stderr).contains("templates directory nope"),
-        "{}",
-        text(&o.stderr)
+    let err = stderr(
+        &[
+            "build",
+            "--spec",
+            "layouts/qemu-virt-multi.toml",
+            "--out-dir",
+            out_s,
+            "--templates",
+            "nope",
+        ],
+        2,
     );
+    assert!(err.contains("templates directory nope"), "{err}");
     assert_eq!(
         snapshot(&out),
         before,

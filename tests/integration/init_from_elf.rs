@@ -4,7 +4,7 @@
 //! exactly those `linux_lint` lists for the Linux kernels. Missing kernels
 //! fail these tests (they do not skip).
 
-use crate::support::cli::{layoutgen_in, text};
+use crate::support::cli::{init_overwrites_only_when_forced, layoutgen_in, text};
 use crate::support::elf_tools::Linker;
 use crate::support::{linux, sample_kernels};
 use std::path::{Path, PathBuf};
@@ -244,24 +244,12 @@ fn plain_defaults_mark_guesses_as_todo() {
 fn existing_file_is_kept_without_force() {
     let elf = sample_kernel("qemu-virt-sv39");
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("layout.toml"), "keep me\n").unwrap();
-    let args = ["init", "--from-elf", elf.to_str().unwrap()];
-    let o = layoutgen_in(&args, dir.path());
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        text(&o.stderr).contains("pass --force"),
-        "{}",
-        text(&o.stderr)
+    let spec = init_overwrites_only_when_forced(
+        &["init", "--from-elf", elf.to_str().unwrap()],
+        dir.path(),
+        "keep me\n",
+        "pass --force",
     );
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("layout.toml")).unwrap(),
-        "keep me\n"
-    );
-    let mut forced = args.to_vec();
-    forced.push("--force");
-    let o = layoutgen_in(&forced, dir.path());
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let spec = std::fs::read_to_string(dir.path().join("layout.toml")).unwrap();
     assert!(
         spec.contains("[[image.section]]\nname = \".text\""),
         "{spec}"

@@ -7,8 +7,8 @@
 //! number is accepted only under a key that names a count, so a field
 //! reverted to a number fails here even when its value is small.
 
-use crate::support::cli::stdout;
-use crate::support::specs;
+use crate::support::cli::{ok_stdout, stdout};
+use crate::support::{assert_success, specs, stdout_lines};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -95,16 +95,8 @@ fn problems(json: &str) -> Vec<String> {
         .write_all(json.as_bytes())
         .unwrap();
     let o = child.wait_with_output().unwrap();
-    assert!(
-        o.status.success(),
-        "the checker failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
+    assert_success(&o, "the checker failed");
+    stdout_lines(&o)
 }
 
 fn assert_lossless(what: &str, json: &str) {
@@ -153,18 +145,16 @@ fn layout_json_of_every_bundled_layout_is_lossless() {
     let out = tempfile::tempdir().unwrap();
     for spec in bundled_layouts() {
         let dir = out.path().join(spec.file_stem().unwrap());
-        stdout(
-            &[
-                "build",
-                "--spec",
-                spec.to_str().unwrap(),
-                "--out-dir",
-                dir.to_str().unwrap(),
-                "--emit",
-                "json",
-            ],
-            &[0],
-        );
+        let (spec_arg, dir_arg) = (spec.to_str().unwrap(), dir.to_str().unwrap());
+        ok_stdout(&[
+            "build",
+            "--spec",
+            spec_arg,
+            "--out-dir",
+            dir_arg,
+            "--emit",
+            "json",
+        ]);
         let json = std::fs::read_to_string(dir.join("layout.json")).unwrap();
         assert_lossless(&format!("layout.json of {}", spec.display()), &json);
     }

@@ -9,11 +9,12 @@ use crate::lint_inputs::strip;
 use crate::support::cli::run as cli;
 use crate::support::elf_tools::*;
 use crate::support::findings::{self, assert_says};
+use crate::support::lint_cli::lint_cli_fixtures;
 use crate::support::{root, specs};
 use layoutgen::arch::PagingMode;
 use layoutgen::lint::{Finding, Lint, LintError, LintReport, Severity};
 use object::elf as e;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub(crate) fn lint_path(name: &str, path: &Path) -> LintReport {
     layoutgen::lint::run(&specs::layout(name), path, &Default::default()).expect("lintable")
@@ -622,87 +623,56 @@ fn entry_symbol_away_from_the_image_start() {
 
 // ---- the CLI: formats and exit codes ---------------------------------------------
 
-struct CliFixtures {
-    _clean: Linked,
-    _bad: Linked,
-    clean: PathBuf,
-    warn: PathBuf,
-    bad: PathBuf,
-    spec: String,
-}
-
-fn cli_fixtures() -> CliFixtures {
-    let name = "qemu-virt-sv39";
-    let clean = link(name, &LinkOpts::default());
-    let bad = link(name, &LinkOpts::default());
-    let mut d = bad.bytes();
-    set_symbol_value(&mut d, "buffer", 0x1000);
-    let badp = bad.write_variant("bad.elf", &d);
-    let mut d = bad.bytes();
-    replace_in_section(&mut d, ".strtab", b"__stack_top\0", b"__stack_toq\0");
-    let warnp = bad.write_variant("warn.elf", &d);
-    CliFixtures {
-        clean: clean.elf.clone(),
-        warn: warnp,
-        bad: badp,
-        _clean: clean,
-        _bad: bad,
-        spec: specs::path(name).display().to_string(),
-    }
-}
-
 #[test]
 fn cli_human_output_and_exit_codes() {
-    let f = cli_fixtures();
-    let s = |p: &PathBuf| p.display().to_string();
-    let (code, out, _) = cli(&["lint", "--spec", &f.spec, &s(&f.clean)]);
+    let f = lint_cli_fixtures();
+    let (code, out, _) = cli(&["lint", "--spec", &f.spec, &f.clean]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("0 errors, 0 warnings"), "{out}");
     assert!(out.trim_end().ends_with(": clean"), "{out}");
 
-    let (code, out, _) = cli(&["lint", "--spec", &f.spec, &s(&f.bad)]);
+    let (code, out, _) = cli(&["lint", "--spec", &f.spec, &f.bad]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("error[LG001 symbol-outside-slot]"), "{out}");
     assert!(out.contains("symbol buffer"), "{out}");
     assert!(out.contains("spec: region.kernel"), "{out}");
     assert!(out.contains("help: "), "{out}");
 
-    let (code, out, _) = cli(&["lint", "--spec", &f.spec, &s(&f.warn)]);
+    let (code, out, _) = cli(&["lint", "--spec", &f.spec, &f.warn]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("warning[LG010"), "{out}");
-    let (code, out, _) = cli(&["lint", "--spec", &f.spec, "--deny", "warnings", &s(&f.warn)]);
+    let (code, out, _) = cli(&["lint", "--spec", &f.spec, "--deny", "warnings", &f.warn]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("failed (warnings denied)"), "{out}");
 
     // Several files: the worst exit code wins; an unreadable file is 2.
-    let (code, out, _) = cli(&["lint", "--spec", &f.spec, &s(&f.clean), &s(&f.bad)]);
+    let (code, out, _) = cli(&["lint", "--spec", &f.spec, &f.clean, &f.bad]);
     assert_eq!(code, 1, "{out}");
-    let (code, out, _) = cli(&["lint", "--spec", &f.spec, &s(&f.bad), "Cargo.toml"]);
+    let (code, out, _) = cli(&["lint", "--spec", &f.spec, &f.bad, "Cargo.toml"]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("not an ELF file"), "{out}");
     // Bad usage.
     assert_eq!(cli(&["lint", "--spec", &f.spec]).0, 2);
     assert_eq!(
-        cli(&["lint", "--spec", &f.spec, "--format", "xml", &s(&f.clean)]).0,
+        cli(&["lint", "--spec", &f.spec, "--format", "xml", &f.clean]).0,
         2
     );
-    let (code, _, err) = cli(&["lint", "--spec", &f.spec, "--mode", "sv57", &s(&f.clean)]);
+    let (code, _, err) = cli(&["lint", "--spec", &f.spec, "--mode", "sv57", &f.clean]);
     assert_eq!(code, 2);
     assert!(err.contains("does not support sv57"), "{err}");
-    assert_eq!(cli(&["lint", "--spec", "missing.toml", &s(&f.clean)]).0, 2);
+    assert_eq!(cli(&["lint", "--spec", "missing.toml", &f.clean]).0, 2);
 }
 
 #[test]
 fn cli_json_output_follows_the_documented_schema() {
-    let f = cli_fixtures();
-    let s = |p: &PathBuf| p.display().to_string();
+    let f = lint_cli_fixtures();
     let (code, out, _) = cli(&[
         "lint",
         "--spec",
         &f.spec,
         "--format",
         "json",
-        &s(&f.bad),
+        &f.bad,
         "Cargo.toml",
     ]);
     assert_eq!(code, 2);
@@ -738,16 +708,9 @@ fn cli_json_output_follows_the_documented_schema() {
 
 #[test]
 fn cli_github_annotations() {
-    let f = cli_fixtures();
-    let s = |p: &PathBuf| p.display().to_string();
+    let f = lint_cli_fixtures();
     let (code, out, _) = cli(&[
-        "lint",
-        "--spec",
-        &f.spec,
-        "--format",
-        "github",
-        &s(&f.bad),
-        &s(&f.warn),
+        "lint", "--spec", &f.spec, "--format", "github", &f.bad, &f.warn,
     ]);
     assert_eq!(code, 1);
     let lines: Vec<&str> = out.lines().collect();
@@ -765,14 +728,7 @@ fn cli_github_annotations() {
     assert!(out.contains("%0Ahelp: "), "{out}");
     // --deny warnings turns warnings into error annotations.
     let (_, out, _) = cli(&[
-        "lint",
-        "--spec",
-        &f.spec,
-        "--format",
-        "github",
-        "--deny",
-        "warnings",
-        &s(&f.warn),
+        "lint", "--spec", &f.spec, "--format", "github", "--deny", "warnings", &f.warn,
     ]);
     assert!(!out.contains("::warning "), "{out}");
     assert!(out.contains("title=LG010"), "{out}");
@@ -780,9 +736,8 @@ fn cli_github_annotations() {
 
 #[test]
 fn cli_sarif_output() {
-    let f = cli_fixtures();
-    let s = |p: &PathBuf| p.display().to_string();
-    let (code, out, _) = cli(&["lint", "--spec", &f.spec, "--format", "sarif", &s(&f.bad)]);
+    let f = lint_cli_fixtures();
+    let (code, out, _) = cli(&["lint", "--spec", &f.spec, "--format", "sarif", &f.bad]);
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["version"], "2.1.0");
@@ -800,7 +755,7 @@ fn cli_sarif_output() {
     assert_eq!(
         r0["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
         // An absolute path is a file URI (lint_formats.rs: odd names).
-        format!("file://{}", s(&f.bad))
+        format!("file://{}", f.bad)
     );
     assert_eq!(r0["locations"][0]["logicalLocations"][0]["name"], "buffer");
     assert_eq!(r0["properties"]["specKey"], "region.kernel");

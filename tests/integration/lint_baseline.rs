@@ -5,38 +5,10 @@
 //! is exit 2.
 
 use crate::support::cli::run as cli;
-use crate::support::elf_tools::*;
-use crate::support::specs;
+use crate::support::lint_cli::{LintCliFixtures, lint_cli_fixtures};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 
-struct Fixtures {
-    _linked: Linked,
-    dir: PathBuf,
-    spec: String,
-    clean: String,
-    /// `buffer` moved out of the slot: LG001 (and LG016, an info).
-    bad: String,
-    /// `__stack_top` missing: LG010 (and LG016).
-    warn: String,
-}
-
-fn fixtures() -> Fixtures {
-    let name = "qemu-virt-sv39";
-    let linked = link(name, &LinkOpts::default());
-    let (badp, warnp) = bad_and_warn(&linked);
-    let s = |p: &Path| p.display().to_string();
-    Fixtures {
-        dir: linked.dir.path().to_path_buf(),
-        spec: specs::path(name).display().to_string(),
-        clean: s(&linked.elf),
-        bad: s(&badp),
-        warn: s(&warnp),
-        _linked: linked,
-    }
-}
-
-impl Fixtures {
+impl LintCliFixtures {
     /// `lint --format json FILES` written as baseline `name`.
     fn baseline(&self, name: &str, files: &[&str]) -> String {
         let mut args = vec!["lint", "--spec", &self.spec, "--format", "json"];
@@ -84,7 +56,7 @@ fn ids(v: &Value) -> Vec<String> {
 
 #[test]
 fn findings_in_the_baseline_are_left_out_and_do_not_fail_the_run() {
-    let f = fixtures();
+    let f = lint_cli_fixtures();
     // Without a baseline, bad.elf fails.
     assert_eq!(cli(&["lint", "--spec", &f.spec, &f.bad]).0, 1);
     let b = f.baseline("bad.json", &[&f.bad]);
@@ -129,7 +101,7 @@ fn findings_in_the_baseline_are_left_out_and_do_not_fail_the_run() {
 
 #[test]
 fn a_new_finding_is_still_reported_and_fails_the_run() {
-    let f = fixtures();
+    let f = lint_cli_fixtures();
     let b = f.baseline("clean.json", &[&f.clean]);
     let (code, v) = f.json(&b, &[&f.bad]);
     assert_eq!(code, 1, "{v:#}");
@@ -180,7 +152,7 @@ fn a_new_finding_is_still_reported_and_fails_the_run() {
 
 #[test]
 fn a_fixed_finding_is_counted_as_gone() {
-    let f = fixtures();
+    let f = lint_cli_fixtures();
     let b = f.baseline("bad.json", &[&f.bad]);
     let (code, v) = f.json(&b, &[&f.clean]);
     assert_eq!(code, 0);
@@ -213,7 +185,7 @@ fn a_fixed_finding_is_counted_as_gone() {
 
 #[test]
 fn a_baseline_lint_cannot_use_is_exit_2_with_what_is_wrong() {
-    let f = fixtures();
+    let f = lint_cli_fixtures();
     let good = f.baseline("good.json", &[&f.bad]);
     let good: Value = serde_json::from_str(&std::fs::read_to_string(good).unwrap()).unwrap();
     let mut no_id = good.clone();

@@ -389,45 +389,93 @@ fn object_relocations_are_not_called_emit_relocs() {
     assert!(a.contains("--emit-relocs section(s)"), "{a}");
 }
 
+/// The SPEC fixture and what the st_shndx tests patch in it: `buffer` (a
+/// .bss symbol) pointed at another section, .bss moved into the slot
+/// below the image.
+struct ShndxFixture {
+    k: Linked,
+    layout: layoutgen::Layout,
+    slot_start: u64,
+    d0: Vec<u8>,
+}
+
+impl ShndxFixture {
+    fn new() -> ShndxFixture {
+        let k = link(SPEC, &LinkOpts::default());
+        let layout = specs::layout(SPEC);
+        let slot_start = layout.modes[0].region(&layout.image.slot).unwrap().start;
+        let d0 = k.bytes();
+        ShndxFixture {
+            k,
+            layout,
+            slot_start,
+            d0,
+        }
+    }
+
+    /// Index of the first section header `is` accepts the name of.
+    fn index(&self, is: impl Fn(&str) -> bool) -> u16 {
+        shdrs(&self.d0).iter().position(|s| is(&s.1)).unwrap() as u16
+    }
+
+    /// (header offset, size) of .bss.
+    fn bss(&self) -> (usize, u64) {
+        let bss = shdrs(&self.d0).into_iter().find(|s| s.1 == ".bss").unwrap();
+        (bss.0, bss.4)
+    }
+
+    /// The fixture with .bss moved to the slot's start (`move_bss`) and
+    /// `buffer`'s st_shndx set to `shndx` (unless None) and its value to
+    /// `value`.
+    fn patched(&self, move_bss: bool, shndx: Option<u16>, value: u64) -> Vec<u8> {
+        let mut d = self.d0.clone();
+        if let Some(shndx) = shndx {
+            set_symbol_shndx(&mut d, "buffer", shndx);
+        }
+        if move_bss {
+            le64(&mut d, self.bss().0 + 16, self.slot_start);
+        }
+        set_symbol_value(&mut d, "buffer", value);
+        d
+    }
+
+    /// The symbol-outside-slot finding for `buffer` in `d`, written as `file`.
+    fn finding(&self, d: &[u8], file: &str) -> Finding {
+        buffer_finding(&self.k, &self.layout, d, file)
+    }
+
+    /// `buffer`'s st_shndx patched to the section `shndx` (named `wrong`)
+    /// while its address is in .bss, moved into the slot below the image
+    /// (written as `file`): the finding names .bss, the section that
+    /// contains the address, and not `wrong`.
+    #[track_caller]
+    fn assert_named_by_its_address(&self, shndx: u16, wrong: &str, file: &str) {
+        let f = self.finding(&self.patched(true, Some(shndx), self.slot_start), file);
+        assert_eq!(f.section.as_deref(), Some(".bss"), "{}", f.message);
+        assert_says(&f, "(section .bss)");
+        assert!(!f.message.contains(wrong), "{}", f.message);
+    }
+}
+
 #[test]
 fn symbol_pointing_at_a_non_allocated_section_is_reported_where_it_is() {
-    let k = link(SPEC, &LinkOpts::default());
-    let layout = specs::layout(SPEC);
-    let slot = layout.modes[0].region(&layout.image.slot).unwrap().clone();
-    let d0 = k.bytes();
-    let sh = shdrs(&d0);
-    let nonalloc = sh
-        .iter()
-        .position(|s| s.1 == ".shstrtab" || s.1 == ".strtab")
-        .unwrap() as u16;
-    let bss = sh.iter().find(|s| s.1 == ".bss").unwrap().0;
+    let fx = ShndxFixture::new();
+    let nonalloc = fx.index(|s| s == ".shstrtab" || s == ".strtab");
+    let start = fx.slot_start;
 
-    // `buffer` (in .bss) patched to point at a non-allocated section, and
-    // .bss moved into the slot below the image: the finding names .bss,
-    // the section that contains the address.
-    let mut d = d0.clone();
-    set_symbol_shndx(&mut d, "buffer", nonalloc);
-    le64(&mut d, bss + 16, slot.start);
-    set_symbol_value(&mut d, "buffer", slot.start);
-    let f = buffer_finding(&k, &layout, &d, "shndx.elf");
-    assert_eq!(f.section.as_deref(), Some(".bss"), "{}", f.message);
-    assert_says(&f, "(section .bss)");
-    assert!(!f.message.contains("strtab"), "{}", f.message);
+    // `buffer` (in .bss) patched to point at a non-allocated section.
+    fx.assert_named_by_its_address(nonalloc, "strtab", "shndx.elf");
 
     // At an address no allocated section holds: "no section".
-    let mut d = d0.clone();
-    set_symbol_shndx(&mut d, "buffer", nonalloc);
-    set_symbol_value(&mut d, "buffer", slot.start + 0x100);
-    let f = buffer_finding(&k, &layout, &d, "shndx-none.elf");
+    let d = fx.patched(false, Some(nonalloc), start + 0x100);
+    let f = fx.finding(&d, "shndx-none.elf");
     assert_eq!(f.section, None);
     assert_says(&f, "(no section)");
 
     // An offset into the non-allocated section (not an address) is skipped.
-    let mut d = d0.clone();
-    set_symbol_shndx(&mut d, "buffer", nonalloc);
-    set_symbol_value(&mut d, "buffer", 0x10);
-    let p = k.write_variant("shndx-offset.elf", &d);
-    let r = layoutgen::lint::run(&layout, &p, &Default::default()).unwrap();
+    let d = fx.patched(false, Some(nonalloc), 0x10);
+    let p = fx.k.write_variant("shndx-offset.elf", &d);
+    let r = layoutgen::lint::run(&fx.layout, &p, &Default::default()).unwrap();
     assert_eq!(r.counts.errors, 0, "{:?}", r.findings);
 }
 
@@ -435,46 +483,29 @@ fn symbol_pointing_at_a_non_allocated_section_is_reported_where_it_is() {
 fn symbol_pointing_at_an_allocated_section_that_does_not_hold_it_is_reported_where_it_is() {
     // Debian's OpenSBI 1.1 (`firmware_lint`): .dynstr is allocated
     // (flags A) and .dynsym entries of .data objects have st_shndx = .dynstr.
-    let k = link(SPEC, &LinkOpts::default());
-    let layout = specs::layout(SPEC);
-    let slot = layout.modes[0].region(&layout.image.slot).unwrap().clone();
-    let d0 = k.bytes();
-    let sh = shdrs(&d0);
-    let text = sh.iter().position(|s| s.1 == ".text").unwrap() as u16;
-    let bss_index = sh.iter().position(|s| s.1 == ".bss").unwrap() as u16;
-    let bss = sh.iter().find(|s| s.1 == ".bss").unwrap().0;
+    let fx = ShndxFixture::new();
+    let text = fx.index(|s| s == ".text");
+    let start = fx.slot_start;
 
-    // `buffer` patched to point at .text while its address is in .bss,
-    // moved into the slot below the image: the finding names .bss.
-    let mut d = d0.clone();
-    set_symbol_shndx(&mut d, "buffer", text);
-    le64(&mut d, bss + 16, slot.start);
-    set_symbol_value(&mut d, "buffer", slot.start);
-    let f = buffer_finding(&k, &layout, &d, "shndx-alloc.elf");
-    assert_eq!(f.section.as_deref(), Some(".bss"), "{}", f.message);
-    assert_says(&f, "(section .bss)");
-    assert!(!f.message.contains(".text"), "{}", f.message);
+    // `buffer` patched to point at .text while its address is in .bss.
+    fx.assert_named_by_its_address(text, ".text", "shndx-alloc.elf");
 
     // At an address no allocated section holds, the ELF's own attribution
     // (st_shndx) is all there is: .text.
-    let mut d = d0.clone();
-    set_symbol_shndx(&mut d, "buffer", text);
-    set_symbol_value(&mut d, "buffer", slot.start + 0x100);
-    let f = buffer_finding(&k, &layout, &d, "shndx-alloc-none.elf");
+    let d = fx.patched(false, Some(text), start + 0x100);
+    let f = fx.finding(&d, "shndx-alloc-none.elf");
     assert_eq!(f.section.as_deref(), Some(".text"), "{}", f.message);
 
     // Negative: a symbol whose own section holds it keeps that section,
     // and so does one at its section's end (an end marker).
-    let mut d = d0.clone();
-    le64(&mut d, bss + 16, slot.start);
-    set_symbol_value(&mut d, "buffer", slot.start);
-    let bss_size = sh.iter().find(|s| s.1 == ".bss").unwrap().4;
+    let mut d = fx.patched(true, None, start);
     let entry = symbol_entry(&d, "buffer");
+    let bss_index = fx.index(|s| s == ".bss");
     assert_eq!(u16::from_le_bytes([d[entry + 6], d[entry + 7]]), bss_index);
-    let f = buffer_finding(&k, &layout, &d, "shndx-own.elf");
+    let f = fx.finding(&d, "shndx-own.elf");
     assert_eq!(f.section.as_deref(), Some(".bss"), "{}", f.message);
-    set_symbol_value(&mut d, "buffer", slot.start + bss_size);
-    let f = buffer_finding(&k, &layout, &d, "shndx-end.elf");
+    set_symbol_value(&mut d, "buffer", start + fx.bss().1);
+    let f = fx.finding(&d, "shndx-end.elf");
     assert_eq!(f.section.as_deref(), Some(".bss"), "{}", f.message);
 }
 

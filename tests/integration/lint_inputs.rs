@@ -7,7 +7,7 @@ use crate::lint::{expect, fixture, lint_bytes, lint_path, show};
 use crate::support::elf_tools::*;
 use crate::support::findings::assert_says;
 use crate::support::specs;
-use layoutgen::lint::{Lint, LintError};
+use layoutgen::lint::{Lint, LintError, SymbolSource};
 use object::elf as e;
 
 /// "Strips" a linked fixture in place: .symtab and the --emit-relocs
@@ -20,34 +20,35 @@ pub(crate) fn strip(d: &mut [u8]) {
     }
 }
 
-#[test]
-fn stripped_pie_falls_back_to_dynsym_and_says_so() {
-    let name = "qemu-virt-semipic";
+/// The clean fixture of `name`, stripped: lint takes its symbols from
+/// `source`, says so (`says`) and finds no error. The fixture and the
+/// stripped bytes, for variants.
+#[track_caller]
+fn stripped(name: &str, source: SymbolSource, says: &str) -> (Linked, Vec<u8>) {
     let (k, mut d) = fixture(name);
     strip(&mut d);
     let r = lint_bytes(name, &k, "stripped.elf", &d);
-    assert_eq!(r.symbols_from, layoutgen::lint::SymbolSource::Dynsym);
+    assert_eq!(r.symbols_from, source);
     let f = expect(&r, Lint::SymbolSource);
-    assert_says(f[0], ".dynsym");
+    assert_says(f[0], says);
     assert_eq!(r.counts.errors, 0, "{}", show(&r));
+    (k, d)
+}
+
+#[test]
+fn stripped_pie_falls_back_to_dynsym_and_says_so() {
+    let name = "qemu-virt-semipic";
+    let (k, mut d) = stripped(name, SymbolSource::Dynsym, ".dynsym");
     // The segment checks still run.
-    let mut d2 = d.clone();
-    let first = loads(&d2)[0];
-    set_p_flags(&mut d2, first.0, first.2 | e::PF_W.0);
-    let r = lint_bytes(name, &k, "stripped-wx.elf", &d2);
+    let first = loads(&d)[0];
+    set_p_flags(&mut d, first.0, first.2 | e::PF_W.0);
+    let r = lint_bytes(name, &k, "stripped-wx.elf", &d);
     expect(&r, Lint::SegmentWriteExecute);
 }
 
 #[test]
 fn stripped_executable_without_any_symbol_table() {
-    let name = "qemu-virt-sv39";
-    let (k, mut d) = fixture(name);
-    strip(&mut d);
-    let r = lint_bytes(name, &k, "stripped.elf", &d);
-    assert_eq!(r.symbols_from, layoutgen::lint::SymbolSource::None);
-    let f = expect(&r, Lint::SymbolSource);
-    assert_says(f[0], "no symbol table");
-    assert_eq!(r.counts.errors, 0, "{}", show(&r));
+    stripped("qemu-virt-sv39", SymbolSource::None, "no symbol table");
 }
 
 #[test]

@@ -19,7 +19,7 @@
 //!   kasan    KASAN_SHADOW_START - KASAN_SHADOW_END (CONFIG_KASAN only)
 //!   kernel   kernel_map.virt_addr - ADDRESS_SPACE_END (inclusive: UL(-1))
 
-use crate::support::linux;
+use crate::support::{assert_success, linux};
 
 use linux::kernel_file;
 use object::{Object, ObjectSymbol};
@@ -106,11 +106,7 @@ fn show(mode: &str, vmlinux: &Path) -> Spec {
         .args(["--format", "json"])
         .output()
         .expect("run layoutgen");
-    assert!(
-        out.status.success(),
-        "layoutgen show failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out, "layoutgen show failed");
     let json: Value = serde_json::from_slice(&out.stdout).expect("show prints JSON");
     let modes = json["modes"].as_array().expect("modes array");
     assert_eq!(modes.len(), 1, "show --mode {mode}: one mode");

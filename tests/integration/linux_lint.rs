@@ -15,21 +15,24 @@ use std::path::Path;
 /// (check, the section or symbol it names) of every error and warning, and
 /// of every info finding, sorted.
 fn lint(file: &Path) -> (Vec<(Lint, String)>, Vec<Lint>) {
-    let spec = specs::path("linux-riscv64");
-    let end =
-        layoutgen::lint::linked_end(&layoutgen::load(&spec, &Default::default()).unwrap(), file)
-            .unwrap()
-            .expect("the kernel has an _end");
-    let layout = layoutgen::load(
-        &spec,
-        &layoutgen::LoadOptions {
-            linked_end: Some(end),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let (layout, _) = linked_to(file);
     let report = layoutgen::lint::run(&layout, file, &Default::default()).unwrap();
     findings::split(&report)
+}
+
+/// `layouts/linux-riscv64.toml` resolved against the real `_end` of the
+/// kernel `file` (as `show --elf` and `lint` do), and that `_end`.
+fn linked_to(file: &Path) -> (layoutgen::Layout, u64) {
+    let spec = specs::path("linux-riscv64");
+    let layout = layoutgen::load(&spec, &Default::default()).unwrap();
+    let end = layoutgen::lint::linked_end(&layout, file)
+        .unwrap()
+        .expect("the kernel has an _end");
+    let options = layoutgen::LoadOptions {
+        linked_end: Some(end),
+        ..Default::default()
+    };
+    (layoutgen::load(&spec, &options).unwrap(), end)
 }
 
 fn named(v: &[(Lint, &str)]) -> Vec<(Lint, String)> {
@@ -145,19 +148,7 @@ fn modules_window_follows_the_kernels_real_end() {
     // MODULES_VADDR = PFN_ALIGN(_end) - 2 GiB (asm/pgtable.h): show --elf
     // resolves image.end from the vmlinux's _end.
     let vmlinux = kernel_file("fixed", "vmlinux");
-    let spec = specs::path("linux-riscv64");
-    let layout = layoutgen::load(&spec, &Default::default()).unwrap();
-    let end = layoutgen::lint::linked_end(&layout, &vmlinux)
-        .unwrap()
-        .unwrap();
-    let linked = layoutgen::load(
-        &spec,
-        &layoutgen::LoadOptions {
-            linked_end: Some(end),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let (linked, end) = linked_to(&vmlinux);
     let pfn_end = (end + 0xfff) & !0xfff;
     for m in &linked.modes {
         let modules = m.region("modules").unwrap();

@@ -2,33 +2,34 @@
 //! inputs, "wrong or misleading results"): each now gets the answer that
 //! names the real problem.
 
-use crate::support::cli::{layoutgen, text};
+use crate::support::cli::{layoutgen, stderr, text};
 use crate::support::elf_tools::{self, LinkOpts, le64};
+use std::path::Path;
+
+const SV39: &str = "layouts/qemu-virt-sv39.toml";
 
 /// `lint` and `init --from-elf` of `elf` both refuse it as malformed
 /// (exit 2), saying `says`, and `init` writes no spec.
-fn assert_malformed(elf: &std::path::Path, says: &str) {
-    let o = layoutgen(&[
-        "lint",
-        "--spec",
-        "layouts/qemu-virt-sv39.toml",
-        elf.to_str().unwrap(),
-    ]);
+fn assert_malformed(elf: &Path, says: &str) {
+    let o = layoutgen(&["lint", "--spec", SV39, elf.to_str().unwrap()]);
     let out = text(&o.stdout);
     assert_eq!(o.status.code(), Some(2), "{out}");
     assert!(out.contains("malformed") || out.contains(says), "{out}");
     assert!(out.contains(says), "lint should say {says:?}:\n{out}");
+    let err = init_refuses(elf);
+    assert!(err.contains(says), "{err}");
+}
+
+/// stderr of `init --from-elf ELF SPEC`, which must exit 2 and write no
+/// spec.
+#[track_caller]
+fn init_refuses(elf: &Path) -> String {
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("adopted.toml");
-    let o = layoutgen(&[
-        "init",
-        "--from-elf",
-        elf.to_str().unwrap(),
-        spec.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
-    assert!(text(&o.stderr).contains(says), "{}", text(&o.stderr));
-    assert!(!spec.exists(), "no spec is written from a malformed ELF");
+    let (elf, spec_arg) = (elf.to_str().unwrap(), spec.to_str().unwrap());
+    let err = stderr(&["init", "--from-elf", elf, spec_arg], 2);
+    assert!(!spec.exists(), "no spec is written from a refused ELF");
+    err
 }
 
 #[test]
@@ -116,15 +117,7 @@ fn an_end_symbol_near_the_top_is_named_not_wrapped() {
     let mut data = linked.bytes();
     elf_tools::set_symbol_value(&mut data, &end, 0xffff_ffff_ffff_fff0);
     let elf = linked.write_variant("end-at-top.elf", &data);
-    let o = layoutgen(&[
-        "show",
-        "--spec",
-        "layouts/qemu-virt-sv39.toml",
-        "--elf",
-        elf.to_str().unwrap(),
-    ]);
-    let err = text(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
+    let err = stderr(&["show", "--spec", SV39, "--elf", elf.to_str().unwrap()], 2);
     assert!(
         err.contains(&format!("its end symbol `{end}`")) && err.contains("0xfffffffffffffff0"),
         "{err}"
@@ -141,16 +134,6 @@ fn init_refuses_an_elf_whose_sections_overlap() {
     let text_addr = u64::from_le_bytes(data[text_hdr + 16..text_hdr + 24].try_into().unwrap());
     le64(&mut data, rodata + 16, text_addr); // sh_addr: .rodata over .text
     let elf = linked.write_variant("overlap.elf", &data);
-    let dir = tempfile::tempdir().unwrap();
-    let spec = dir.path().join("adopted.toml");
-    let o = layoutgen(&[
-        "init",
-        "--from-elf",
-        elf.to_str().unwrap(),
-        spec.to_str().unwrap(),
-    ]);
-    let err = text(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
+    let err = init_refuses(&elf);
     assert!(err.contains("overlap") && err.contains(".rodata"), "{err}");
-    assert!(!spec.exists());
 }

@@ -3,7 +3,7 @@
 //! `cargo package --list` reads the manifests' `include` lists without the
 //! network.
 
-use crate::support::root;
+use crate::support::{assert_success, root, stdout_lines};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
@@ -22,16 +22,8 @@ fn package_list(package: &str) -> BTreeSet<String> {
         .current_dir(root())
         .output()
         .expect("run cargo package --list");
-    assert!(
-        o.status.success(),
-        "cargo package --list -p {package}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
+    assert_success(&o, format!("cargo package --list -p {package}"));
+    stdout_lines(&o)
 }
 
 /// Files under `dir` (relative to the package root `base`) that a source

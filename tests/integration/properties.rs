@@ -222,15 +222,21 @@ proptest! {
     }
 }
 
+/// A runner for properties whose every case runs an external tool: at
+/// most `max` cases (fewer when PROPTEST_CASES asks), none persisted.
+fn slow_case_runner(max: u32) -> proptest::test_runner::TestRunner {
+    proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: proptest_cases(256).min(max),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })
+}
+
 /// The generated Rust of random valid specs compiles, and rustc itself
 /// checks the conversions in const context (fewer cases: each runs rustc).
 #[test]
 fn generated_rust_of_random_specs_compiles() {
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: proptest_cases(256).min(12),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    });
+    let mut runner = slow_case_runner(12);
     let templates = layoutgen::Templates::new(None).unwrap();
     runner
         .run(&params(), |p| {
@@ -265,11 +271,7 @@ fn generated_rust_of_random_specs_compiles() {
 /// `layoutgen lint` against the same spec (a few cases: each runs both).
 #[test]
 fn objects_linked_with_random_specs_lint_clean() {
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: proptest_cases(256).min(16),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    });
+    let mut runner = slow_case_runner(16);
     runner
         .run(&params(), |p| {
             let layout = check_text(&spec(&p), "prop.toml").unwrap();

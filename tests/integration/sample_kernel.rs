@@ -17,7 +17,7 @@
 
 use crate::support::elf_tools::Linker;
 use crate::support::qemu::{self, Boot, Summary};
-use crate::support::{root, sample_kernels, specs};
+use crate::support::{assert_success, root, sample_kernels, specs};
 use layoutgen::arch::PagingMode;
 use layoutgen::layout::pagetable;
 use layoutgen::units::{GIB, MIB};
@@ -179,30 +179,38 @@ fn sv39_ram_3gib() {
     assert_eq!(s.num("leaves_1g"), 3, "{}", s.line);
 }
 
+/// The sv39 kernel booted with `args` prints each of `printed` and exits
+/// non-zero (QEMU reports the kernel's failure through its exit status).
+#[track_caller]
+fn sv39_fails_printing(args: &str, printed: &[&str]) {
+    let b = boot(&kernel(Some("qemu-virt-sv39")), DEFAULT_RAM, args);
+    for line in printed {
+        b.assert_printed(line);
+    }
+    assert_ne!(b.status, 0, "{}", b.context());
+}
+
 #[test]
 fn failure_exits_nonzero() {
-    // sv48 is not in the sv39-only spec: the kernel must refuse and QEMU
-    // must report it through its exit status.
-    let b = boot(&kernel(Some("qemu-virt-sv39")), DEFAULT_RAM, "mode=sv48");
-    b.assert_printed("RESULT: FAIL");
-    assert_ne!(b.status, 0, "{}", b.context());
+    // sv48 is not in the sv39-only spec: the kernel must refuse.
+    sv39_fails_printing("mode=sv48", &["RESULT: FAIL"]);
 }
 
 #[test]
 fn panic_prints_cause_and_exits_nonzero() {
-    let b = boot(&kernel(Some("qemu-virt-sv39")), DEFAULT_RAM, "fail=panic");
-    b.assert_printed("panic: panicked at");
-    b.assert_printed("RESULT: FAIL panic");
-    assert_ne!(b.status, 0, "{}", b.context());
+    sv39_fails_printing("fail=panic", &["panic: panicked at", "RESULT: FAIL panic"]);
 }
 
 #[test]
 fn unexpected_trap_prints_cause_and_exits_nonzero() {
-    let b = boot(&kernel(Some("qemu-virt-sv39")), DEFAULT_RAM, "fail=trap");
     // A load page fault (scause 13) at the dangling pointer.
-    b.assert_printed("unexpected trap: scause=0xd");
-    b.assert_printed("RESULT: FAIL unexpected trap");
-    assert_ne!(b.status, 0, "{}", b.context());
+    sv39_fails_printing(
+        "fail=trap",
+        &[
+            "unexpected trap: scause=0xd",
+            "RESULT: FAIL unexpected trap",
+        ],
+    );
 }
 
 // --- one image, three paging modes ------------------------------------------
@@ -327,11 +335,7 @@ fn dtb_with_chosen(name: &str, value: &[u8]) -> PathBuf {
         .stdin(Stdio::null())
         .output()
         .expect("running QEMU to dump its device tree");
-    assert!(
-        out.status.success(),
-        "dumpdtb: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out, "dumpdtb");
     let mut dtb = std::fs::read(&plain).unwrap();
     let _ = std::fs::remove_file(&plain);
     let be32 =
@@ -687,29 +691,31 @@ fn bare_failure_exits_nonzero() {
     // the finisher reports it.
     let elf = kernel(Some(BARE));
     let b = boot_firmware(&elf, 64 * MIB, &[]);
-    b.assert_printed("check ram: FAIL");
-    b.assert_printed("RESULT: FAIL 1 check(s) failed");
-    assert_eq!(b.status, 1, "{}", b.context());
+    b.assert_failed(1, &["check ram: FAIL", "RESULT: FAIL 1 check(s) failed"]);
 }
 
 #[test]
 fn bare_trap_and_panic_exit_nonzero() {
     // Boot arguments reach M-mode firmware only in the device tree.
     let elf = kernel(Some(BARE));
-    let dtb = dtb_with_chosen("bootargs", b"fail=trap\0");
-    let b = boot_firmware(&elf, DEFAULT_RAM, &["-dtb", dtb.to_str().unwrap()]);
-    let _ = std::fs::remove_file(&dtb);
+    let boot_with_bootargs = |bootargs: &[u8]| {
+        let dtb = dtb_with_chosen("bootargs", bootargs);
+        let b = boot_firmware(&elf, DEFAULT_RAM, &["-dtb", dtb.to_str().unwrap()]);
+        let _ = std::fs::remove_file(&dtb);
+        b
+    };
+    let b = boot_with_bootargs(b"fail=trap\0");
     // A load access fault (mcause 5) at the dangling pointer, taken in M-mode.
-    b.assert_printed("unexpected trap: mcause=0x5");
-    b.assert_printed("RESULT: FAIL unexpected trap");
-    assert_eq!(b.status, 2, "{}", b.context());
+    b.assert_failed(
+        2,
+        &[
+            "unexpected trap: mcause=0x5",
+            "RESULT: FAIL unexpected trap",
+        ],
+    );
 
-    let dtb = dtb_with_chosen("bootargs", b"fail=panic\0");
-    let b = boot_firmware(&elf, DEFAULT_RAM, &["-dtb", dtb.to_str().unwrap()]);
-    let _ = std::fs::remove_file(&dtb);
-    b.assert_printed("panic: panicked at");
-    b.assert_printed("RESULT: FAIL panic");
-    assert_eq!(b.status, 3, "{}", b.context());
+    let b = boot_with_bootargs(b"fail=panic\0");
+    b.assert_failed(3, &["panic: panicked at", "RESULT: FAIL panic"]);
 }
 
 // --- GNU ld: every layout, linked by riscv64-linux-gnu-ld ---------------------

@@ -140,33 +140,29 @@ fn boot_and_check(mode: PagingMode, ram: u64) -> Summary {
     s
 }
 
-#[test]
-fn va39_128mib() {
-    let s = boot_and_check(PagingMode::Va39, 128 * MIB);
-    assert_eq!(s["leaves_1g"], "0");
+/// A test per row, named by it: `boot_and_check` in MODE with RAM bytes,
+/// and the summary counts LEAVES 1 GiB leaves. (Tests, not a loop: each
+/// row boots QEMU, and the test harness runs them side by side.)
+macro_rules! boots_with_1g_leaves {
+    ($($test:ident: $mode:ident, $ram:expr, $leaves:literal;)*) => {$(
+        #[test]
+        fn $test() {
+            let s = boot_and_check(PagingMode::$mode, $ram);
+            assert_eq!(s["leaves_1g"], $leaves, stringify!($test));
+        }
+    )*};
 }
 
-#[test]
-fn va39_1gib() {
-    let s = boot_and_check(PagingMode::Va39, GIB);
-    assert_eq!(s["leaves_1g"], "1");
+boots_with_1g_leaves! {
+    va39_128mib: Va39, 128 * MIB, "0";
+    va39_1gib: Va39, GIB, "1";
+    va48_1gib: Va48, GIB, "1";
+    va48_3gib: Va48, 3 * GIB, "3";
 }
 
 #[test]
 fn va48_128mib() {
     boot_and_check(PagingMode::Va48, 128 * MIB);
-}
-
-#[test]
-fn va48_1gib() {
-    let s = boot_and_check(PagingMode::Va48, GIB);
-    assert_eq!(s["leaves_1g"], "1");
-}
-
-#[test]
-fn va48_3gib() {
-    let s = boot_and_check(PagingMode::Va48, 3 * GIB);
-    assert_eq!(s["leaves_1g"], "3");
 }
 
 #[test]
@@ -190,26 +186,27 @@ fn default_mode_is_the_largest_listed() {
 fn failure_exits_nonzero() {
     // An unknown mode: the early boot refuses, before paging.
     let b = boot_semihosting(128 * MIB, "mode=va52");
-    b.assert_printed("RESULT: FAIL bootargs: mode= must be va39 or va48");
-    assert_eq!(b.status, 1, "{}", b.context());
+    b.assert_failed(1, &["RESULT: FAIL bootargs: mode= must be va39 or va48"]);
 }
 
 #[test]
 fn panic_prints_cause_and_exits_nonzero() {
     let b = boot_semihosting(128 * MIB, "mode=va39 fail=panic");
-    b.assert_printed("panic: panicked at");
-    b.assert_printed("RESULT: FAIL panic");
-    assert_eq!(b.status, 3, "{}", b.context());
+    b.assert_failed(3, &["panic: panicked at", "RESULT: FAIL panic"]);
 }
 
 #[test]
 fn unexpected_trap_prints_cause_and_exits_nonzero() {
     // A data abort (EC 0x25) at the dangling pointer: TTBR0 is off.
     let b = boot_semihosting(128 * MIB, "fail=trap");
-    b.assert_printed("unexpected trap: vector=0x4 ec=0x25");
-    b.assert_printed("far=0x8\n");
-    b.assert_printed("RESULT: FAIL unexpected trap");
-    assert_eq!(b.status, 2, "{}", b.context());
+    b.assert_failed(
+        2,
+        &[
+            "unexpected trap: vector=0x4 ec=0x25",
+            "far=0x8\n",
+            "RESULT: FAIL unexpected trap",
+        ],
+    );
 }
 
 #[test]
@@ -229,8 +226,14 @@ fn boots_from_el2_too() {
 fn kernel_is_lint_clean_against_its_spec() {
     // The aarch64 kernel is linked with --emit-relocs, so the relocation
     // audit sees its code references too.
-    let elf = kernel();
-    let report = layoutgen::lint::run(&spec(), &elf, &Default::default()).unwrap();
+    lint_clean_in_both_modes(&spec(), &kernel());
+}
+
+/// `layoutgen lint` finds no error or warning in `elf` against `layout`,
+/// checked in va39 and va48; the report.
+#[track_caller]
+fn lint_clean_in_both_modes(layout: &Layout, elf: &Path) -> layoutgen::lint::LintReport {
+    let report = layoutgen::lint::run(layout, elf, &Default::default()).unwrap();
     assert_eq!(
         report.counts.errors + report.counts.warnings,
         0,
@@ -238,6 +241,7 @@ fn kernel_is_lint_clean_against_its_spec() {
         report.findings
     );
     assert_eq!(report.modes.len(), 2, "checked in va39 and va48");
+    report
 }
 
 // --- the PIE variant with KASLR ------------------------------------------
@@ -328,21 +332,12 @@ fn pie_bad_slot_fails_before_paging() {
         &format!("kaslr={slots}"),
         &["-semihosting"],
     );
-    b.assert_printed("RESULT: FAIL bootargs: kaslr= names a slot");
-    assert_eq!(b.status, 1, "{}", b.context());
+    b.assert_failed(1, &["RESULT: FAIL bootargs: kaslr= names a slot"]);
 }
 
 #[test]
 fn pie_kernel_is_lint_clean_against_its_spec() {
-    let elf = pie_kernel();
-    let report = layoutgen::lint::run(&pie_spec(), &elf, &Default::default()).unwrap();
-    assert_eq!(
-        report.counts.errors + report.counts.warnings,
-        0,
-        "{:#?}",
-        report.findings
-    );
-    assert_eq!(report.modes.len(), 2, "checked in va39 and va48");
+    let report = lint_clean_in_both_modes(&pie_spec(), &pie_kernel());
     // Only R_AARCH64_RELATIVE dynamic relocations, and some of them.
     assert!(report.stats.relative_relocations > 0, "{:?}", report.stats);
     assert_eq!(

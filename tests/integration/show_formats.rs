@@ -126,12 +126,12 @@ fn svg_labels_boundaries_sizes_and_the_image() {
 #[test]
 fn svg_is_deterministic_and_escapes_spec_text() {
     let dir = tempfile::tempdir().unwrap();
-    let text = specs::text("qemu-virt-sv39").replace(
+    let spec = specs::write_edited(
+        dir.path(),
+        "qemu-virt-sv39",
         "description = \"fixmap\"",
         "description = \"fixmap <temporary> & \\\"early\\\" mappings\"",
     );
-    let spec = dir.path().join("spec.toml");
-    std::fs::write(&spec, text).unwrap();
     let args = ["show", "--spec", spec.to_str().unwrap(), "--format", "svg"];
     let a = ok_stdout(&args);
     assert_eq!(a, ok_stdout(&args));

@@ -48,10 +48,36 @@ pub fn ok_stdout(args: &[&str]) -> String {
 /// with `code`.
 #[track_caller]
 pub fn stderr(args: &[&str], code: i32) -> String {
-    let o = layoutgen(args);
+    stderr_in(args, root(), code)
+}
+
+/// stderr of `layoutgen ARGS` in `cwd`, which must exit with `code`.
+#[track_caller]
+pub fn stderr_in(args: &[&str], cwd: &Path, code: i32) -> String {
+    let o = layoutgen_in(args, cwd);
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(code), "layoutgen {args:?}: {err}");
     err
+}
+
+/// The `init` contract for an existing `layout.toml`: with one holding
+/// `mine` in `dir`, `layoutgen ARGS` exits 2 saying `says` and leaves it
+/// as it was; with `--force` added it succeeds. Returns the spec it wrote.
+#[track_caller]
+pub fn init_overwrites_only_when_forced(
+    args: &[&str],
+    dir: &Path,
+    mine: &str,
+    says: &str,
+) -> String {
+    let spec = dir.join("layout.toml");
+    std::fs::write(&spec, mine).unwrap();
+    let err = stderr_in(args, dir, 2);
+    assert!(err.contains(says), "{err}");
+    assert_eq!(std::fs::read_to_string(&spec).unwrap(), mine);
+    let forced = [args, &["--force"]].concat();
+    stderr_in(&forced, dir, 0);
+    std::fs::read_to_string(&spec).unwrap()
 }
 
 /// (exit code, stdout, stderr) of `layoutgen ARGS` in the repository root.

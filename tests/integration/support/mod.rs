@@ -5,6 +5,7 @@ pub mod builds;
 pub mod cli;
 pub mod elf_tools;
 pub mod findings;
+pub mod lint_cli;
 pub mod linux;
 pub mod qemu;
 pub mod readelf;
@@ -47,6 +48,27 @@ pub fn assert_lacks(text: &str, needles: &[&str]) {
         .filter(|n| text.contains(n))
         .collect();
     assert!(present.is_empty(), "unexpected {present:#?} in:\n{text}");
+}
+
+/// Asserts that a finished command succeeded; a failure names it with
+/// `what` and shows its stderr.
+#[track_caller]
+pub fn assert_success(o: &std::process::Output, what: impl std::fmt::Display) {
+    assert!(
+        o.status.success(),
+        "{what} ({}):\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// The lines of a command's stdout (which must be UTF-8), collected.
+pub fn stdout_lines<C: FromIterator<String>>(o: &std::process::Output) -> C {
+    std::str::from_utf8(&o.stdout)
+        .expect("UTF-8 output")
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 /// Whether the committed file at `path` (generated documentation: a

@@ -94,6 +94,16 @@ impl Boot {
         }
     }
 
+    /// The kernel printed each of `lines`, and QEMU exited with `status`
+    /// (the kernel's failure code).
+    #[track_caller]
+    pub fn assert_failed(&self, status: i32, lines: &[&str]) {
+        for line in lines {
+            self.assert_printed(line);
+        }
+        assert_eq!(self.status, status, "{}", self.context());
+    }
+
     /// The kernel printed `text`.
     #[track_caller]
     pub fn assert_printed(&self, text: &str) {

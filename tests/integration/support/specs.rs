@@ -5,7 +5,7 @@
 
 use super::root;
 use layoutgen::Layout;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// `layouts/NAME.toml`.
 pub fn path(name: &str) -> PathBuf {
@@ -20,6 +20,20 @@ pub fn text(name: &str) -> String {
 /// `layouts/NAME.toml`, checked.
 pub fn layout(name: &str) -> Layout {
     layoutgen::load(&path(name), &Default::default()).expect("bundled layout is sound")
+}
+
+/// `text` written to `DIR/spec.toml`; its path.
+pub fn write(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("spec.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `layouts/NAME.toml` with `from` replaced by `to` (see [`edit`]),
+/// written to `DIR/spec.toml`; its path.
+#[track_caller]
+pub fn write_edited(dir: &Path, name: &str, from: &str, to: &str) -> PathBuf {
+    write(dir, &edit(&text(name), from, to))
 }
 
 /// Every bundled layout's spec file, sorted.
