@@ -484,6 +484,28 @@ pub(crate) fn choose_run_address<K: Kernel>(
     boot.run = k.start + slot * k.granule;
 }
 
+/// Where the image runs in mode `m`, recorded in `boot` and told to
+/// [`Kernel::record`]: [`choose_run_address`], except for a relocatable
+/// image with `image.phys_align` inside the linear map, which runs where
+/// the linear map maps its physical address ([`Kaslr::Physical`]).
+#[cfg_attr(
+    not(any(target_arch = "riscv64", target_arch = "aarch64")),
+    allow(dead_code)
+)]
+pub(crate) fn place_image<K: Kernel>(
+    boot: &mut Boot<K::Mode>,
+    m: &ModeMap<K::Mode>,
+    timer: impl FnOnce() -> u64,
+) {
+    let l = &K::LAYOUT;
+    choose_run_address::<K>(boot, m, timer);
+    if l.phys_align.is_some() && m.image_in_linear_map && l.relocatable {
+        boot.run = boot.load.wrapping_add(m.linear_offset);
+        boot.kaslr = Kaslr::Physical;
+    }
+    K::record(boot);
+}
+
 /// Applies `.rela.dyn`'s `*_RELATIVE` relocations (`arch`'s) for running
 /// at `run`; the count.
 #[cfg_attr(
@@ -542,22 +564,30 @@ pub(crate) fn physical_sections<K: Kernel>(run: u64, load: u64) -> Sections {
     s
 }
 
-/// Maps the linear map of all RAM and the image window at `boot.run` (or
-/// inside the linear map), each section with its flags, into `b`: the
-/// mapping both architectures' early boot makes the same way.
+/// Builds the kernel's tables in `pool`, whose address is its physical
+/// address (the MMU is off), the same way on both architectures: the
+/// linear map of all RAM, the image window at `boot.run` (or inside the
+/// linear map) with each section's flags, and the device page `device_pa`
+/// (none if 0) with `device_flags` at the start of the fixmap. Records the
+/// tree in `boot` (`root_pa`, `pt_pages`, `leaves`); where the device page
+/// is mapped, `None` when the mode has no fixmap or there is no device.
 #[cfg_attr(
     not(any(target_arch = "riscv64", target_arch = "aarch64")),
     allow(dead_code)
 )]
-pub(crate) fn map_kernel_image<K: Kernel, E: crate::paging::Encoding>(
-    b: &mut crate::paging::Builder<'_, E>,
-    boot: &Boot<K::Mode>,
+pub(crate) fn build_page_tables<K: Kernel, E: crate::paging::Encoding>(
+    boot: &mut Boot<K::Mode>,
     m: &ModeMap<K::Mode>,
-) {
+    pool: &mut [crate::paging::Table],
+    device_pa: u64,
+    device_flags: Flags,
+) -> Option<u64> {
     let l = &K::LAYOUT;
     let sections = physical_sections::<K>(boot.run, boot.load);
     let n = sections.count();
     let bounds = sections.bounds();
+    let pool_pa = pool.as_ptr() as u64;
+    let mut b = crate::paging::Builder::<E>::new(m.levels, pool, pool_pa);
     b.map_kernel(&crate::paging::KernelMap {
         ram: boot.info.ram(),
         ram_base: l.ram_base,
@@ -573,6 +603,19 @@ pub(crate) fn map_kernel_image<K: Kernel, E: crate::paging::Encoding>(
         sections: &sections.flags[..n],
     })
     .unwrap_or_else(|e| fail::<K>(e));
+    let mut device_va = None;
+    if let Some(fixmap) = m.fixmap
+        && device_pa != 0
+    {
+        let va = b
+            .map_page(fixmap, device_pa, device_flags)
+            .unwrap_or_else(|e| fail::<K>(e));
+        device_va = Some(va);
+    }
+    boot.root_pa = b.root_pa();
+    boot.pt_pages = b.pt_pages();
+    boot.leaves = b.leaves();
+    device_va
 }
 
 #[cfg(test)]
