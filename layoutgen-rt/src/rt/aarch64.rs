@@ -171,16 +171,6 @@ pub unsafe extern "C" fn early<K: Kernel>(x0: u64, entry_el: u64, boot: *mut Boo
     }
 }
 
-/// At the virtual address (`entry!`'s `enter_virtual` calls it): the
-/// kernel's `main`.
-///
-/// # Safety
-/// Only from `entry!`'s assembly, with `boot` the early boot's record.
-pub unsafe extern "C" fn main<K: Kernel>(boot: *const Boot<K::Mode>) -> ! {
-    // SAFETY: written by `early` only, read-only from here on.
-    K::main(unsafe { &*boot })
-}
-
 /// `entry!`'s vector table calls this with the saved registers.
 ///
 /// # Safety
@@ -409,7 +399,7 @@ macro_rules! entry {
             boot = sym __LAYOUTGEN_RT_BOOT,
             early = sym $crate::rt::aarch64::early::<$k>,
             trap = sym $crate::rt::aarch64::trap::<$k>,
-            main = sym $crate::rt::aarch64::main::<$k>,
+            main = sym $crate::rt::main::<$k>,
         );
     };
 }

@@ -414,6 +414,16 @@ macro_rules! entry {
     };
 }
 
+/// At the virtual address (`entry!`'s `enter_virtual` calls it, on both
+/// architectures): the kernel's `main`.
+///
+/// # Safety
+/// Only from `entry!`'s assembly, with `boot` the early boot's record.
+pub unsafe extern "C" fn main<K: Kernel>(boot: *const Boot<K::Mode>) -> ! {
+    // SAFETY: written by `early` only, read-only from here on.
+    K::main(unsafe { &*boot })
+}
+
 // --- the steps both architectures share (before paging) -----------------
 
 /// `RESULT: FAIL msg` on the kernel's console, status 1.
@@ -441,24 +451,39 @@ pub(crate) fn check_placement<K: Kernel>(l: &Layout<K::Mode>, pa: u64, ram: &[(u
     }
 }
 
-/// The run address: the link address, or a slot of the mode's KASLR range
-/// from `kaslr=N` (slot N) or a seed (`kaslr_seed=`, the device tree,
-/// `timer()`), unless `nokaslr`.
+/// Where the image runs in mode `m`, recorded in `boot` and told to
+/// [`Kernel::record`]: the link address, or a slot of the mode's KASLR
+/// range ([`choose_slot`]); a relocatable image with `image.phys_align`
+/// inside the linear map runs where the linear map maps its physical
+/// address ([`Kaslr::Physical`]).
 #[cfg_attr(
     not(any(target_arch = "riscv64", target_arch = "aarch64")),
     allow(dead_code)
 )]
-pub(crate) fn choose_run_address<K: Kernel>(
+pub(crate) fn place_image<K: Kernel>(
     boot: &mut Boot<K::Mode>,
     m: &ModeMap<K::Mode>,
     timer: impl FnOnce() -> u64,
 ) {
     let l = &K::LAYOUT;
     boot.run = l.image_link;
-    let Some(k) = m.kaslr else { return };
-    if !l.relocatable || k.slots == 0 {
-        return;
+    if let Some(k) = m.kaslr
+        && l.relocatable
+        && k.slots != 0
+    {
+        choose_slot::<K>(boot, k, timer);
     }
+    if l.phys_align.is_some() && m.image_in_linear_map && l.relocatable {
+        boot.run = boot.load.wrapping_add(m.linear_offset);
+        boot.kaslr = Kaslr::Physical;
+    }
+    K::record(boot);
+}
+
+/// A slot of the KASLR range `k` for the run address, from `kaslr=N`
+/// (slot N) or a seed (`kaslr_seed=`, the device tree, `timer()`), unless
+/// `nokaslr` (the run address stays).
+fn choose_slot<K: Kernel>(boot: &mut Boot<K::Mode>, k: KaslrRange, timer: impl FnOnce() -> u64) {
     let args = boot.info.bootargs();
     if fdt::flag(args, b"nokaslr") {
         boot.kaslr = Kaslr::Disabled;
@@ -476,34 +501,12 @@ pub(crate) fn choose_run_address<K: Kernel>(
     } else {
         let (seed, source) =
             kaslr::seed(args, boot.info.kaslr_seed, timer).unwrap_or_else(|e| fail::<K>(e));
-        let link_slot = l.image_link.wrapping_sub(k.start) / k.granule;
+        let link_slot = K::LAYOUT.image_link.wrapping_sub(k.start) / k.granule;
         let slot = kaslr::random_slot(seed, k.slots, link_slot);
         boot.kaslr = Kaslr::Random { seed, source, slot };
         slot
     };
     boot.run = k.start + slot * k.granule;
-}
-
-/// Where the image runs in mode `m`, recorded in `boot` and told to
-/// [`Kernel::record`]: [`choose_run_address`], except for a relocatable
-/// image with `image.phys_align` inside the linear map, which runs where
-/// the linear map maps its physical address ([`Kaslr::Physical`]).
-#[cfg_attr(
-    not(any(target_arch = "riscv64", target_arch = "aarch64")),
-    allow(dead_code)
-)]
-pub(crate) fn place_image<K: Kernel>(
-    boot: &mut Boot<K::Mode>,
-    m: &ModeMap<K::Mode>,
-    timer: impl FnOnce() -> u64,
-) {
-    let l = &K::LAYOUT;
-    choose_run_address::<K>(boot, m, timer);
-    if l.phys_align.is_some() && m.image_in_linear_map && l.relocatable {
-        boot.run = boot.load.wrapping_add(m.linear_offset);
-        boot.kaslr = Kaslr::Physical;
-    }
-    K::record(boot);
 }
 
 /// Applies `.rela.dyn`'s `*_RELATIVE` relocations (`arch`'s) for running

@@ -121,16 +121,6 @@ pub unsafe extern "C" fn early<K: Kernel>(hartid: u64, dtb: u64, boot: *mut Boot
     unsafe { __layoutgen_rt_enter_virtual(satp, offset, boot as *mut _ as u64) }
 }
 
-/// At the virtual address (`entry!`'s `enter_virtual` calls it): the
-/// kernel's `main`.
-///
-/// # Safety
-/// Only from `entry!`'s assembly, with `boot` the early boot's record.
-pub unsafe extern "C" fn main<K: Kernel>(boot: *const Boot<K::Mode>) -> ! {
-    // SAFETY: written by `early` only, read-only from here on.
-    K::main(unsafe { &*boot })
-}
-
 /// `entry!`'s trap entry calls this with the saved registers.
 ///
 /// # Safety
@@ -371,7 +361,7 @@ macro_rules! entry {
                 boot = sym __LAYOUTGEN_RT_BOOT,
                 early = sym $crate::rt::riscv64::early::<$k>,
                 trap = sym $crate::rt::riscv64::trap::<$k>,
-                main = sym $crate::rt::riscv64::main::<$k>,
+                main = sym $crate::rt::main::<$k>,
         );
     };
 }
