@@ -200,6 +200,34 @@ pub struct View<'a> {
     pub section_align: u64,
 }
 
+/// The [`View`] of a kernel on [`rt`](crate::rt):
+/// `selftest_view!(layout, ml, boot, &bounds, &SECTION_FLAGS)`, from the
+/// kernel's generated `layout.rs` module, the running mode's
+/// `layout::layout_for(boot.mode)`, its [`rt::Boot`](crate::rt::Boot), and
+/// the image's [`section_bounds`](crate::image::section_bounds) and their
+/// flags.
+#[macro_export]
+macro_rules! selftest_view {
+    ($($l:ident)::+, $ml:expr, $boot:expr, $bounds:expr, $sections:expr $(,)?) => {{
+        let (ml, boot) = ($ml, $boot);
+        $crate::selftest::View {
+            ram: boot.info.ram(),
+            linear_offset: ml.linear_offset,
+            linear_start: ml.linear_map.start,
+            linear_size: ml.linear_map.size,
+            link: $($l)::+::IMAGE_LINK_ADDRESS,
+            load_address: $($l)::+::LOAD_ADDRESS,
+            image_offset: $($l)::+::IMAGE_OFFSET,
+            image_size: $($l)::+::IMAGE_MAX_SIZE,
+            run: boot.run,
+            load: boot.load,
+            bounds: $bounds,
+            sections: $sections,
+            section_align: $($l)::+::SECTION_ALIGN,
+        }
+    }};
+}
+
 impl View<'_> {
     pub fn phys_to_virt(&self, pa: u64) -> u64 {
         pa.wrapping_add(self.linear_offset)
@@ -498,6 +526,29 @@ pub struct Summary<'a> {
     pub ram: (u64, u64),
     pub pt_pages: u64,
     pub leaves: &'a [u64; MAX_LEVELS],
+}
+
+/// The [`Summary`] of a kernel on [`rt`](crate::rt):
+/// `selftest_summary!(layout, ml, boot)`, from the kernel's generated
+/// `layout.rs` module, the running mode's `layout::layout_for(boot.mode)`
+/// and its [`rt::Boot`](crate::rt::Boot).
+#[macro_export]
+macro_rules! selftest_summary {
+    ($($l:ident)::+, $ml:expr, $boot:expr $(,)?) => {{
+        let (ml, boot) = ($ml, $boot);
+        $crate::selftest::Summary {
+            spec: $($l)::+::LAYOUT_NAME,
+            mode: boot.mode.name(),
+            page_offset: ml.page_offset,
+            linear_start: ml.linear_map.start,
+            linear_size: ml.linear_map.size,
+            link: $($l)::+::IMAGE_LINK_ADDRESS,
+            run: boot.run,
+            ram: boot.info.ram_span(),
+            pt_pages: boot.pt_pages,
+            leaves: &boot.leaves,
+        }
+    }};
 }
 
 impl fmt::Display for Summary<'_> {

@@ -667,6 +667,30 @@ mod tests {
         assert_eq!(L.modes[1], None);
     }
 
+    #[test]
+    fn selftest_view_and_summary_from_the_generated_file() {
+        let mut boot = Boot::new(sv39::PagingMode::Sv39);
+        (boot.run, boot.load) = (sv39::IMAGE_LINK_ADDRESS, sv39::LOAD_ADDRESS);
+        let ml = sv39::layout_for(boot.mode).expect("sv39");
+        let bounds = [sv39::IMAGE_LINK_ADDRESS; 5];
+        let v = crate::selftest_view!(sv39, ml, &boot, &bounds, &[]);
+        assert_eq!(
+            (v.link, v.image_offset, v.linear_offset, v.linear_start),
+            (
+                sv39::IMAGE_LINK_ADDRESS,
+                sv39::IMAGE_OFFSET,
+                ml.linear_offset,
+                ml.linear_map.start
+            )
+        );
+        assert_eq!(v.image_pa(v.run + 8), sv39::LOAD_ADDRESS + 8);
+        let summary = crate::selftest_summary!(sv39, ml, &boot).to_string();
+        assert!(
+            summary.starts_with("layout: spec=qemu-virt-sv39 mode=sv39 page_offset=0x"),
+            "{summary}"
+        );
+    }
+
     /// The aarch64 sample kernel's committed `layout.rs`.
     #[allow(dead_code, clippy::all)]
     mod va {
