@@ -356,6 +356,7 @@ mod machine {
     use super::*;
     use crate::layout::{IMAGE_OFFSET, LAYOUT_NAME, RAM_BASE, RAM_MAX_SIZE, RAM_MIN_SIZE, bare};
     use core::fmt;
+    use layoutgen_rt::selftest;
 
     /// A load from where there is no memory and no device.
     const CAUSE_LOAD_ACCESS_FAULT: u64 = 5;
@@ -432,22 +433,19 @@ mod machine {
         );
 
         // --- the image runs where it is linked and loaded ------------------
-        let mut ok = IMAGE_OFFSET == 0 && run == LOAD_ADDRESS && run == IMAGE_LINK_ADDRESS;
-        let mut bad = "";
-        for (name, va) in probe_symbols(kmain()) {
-            let good = (LOAD_ADDRESS..LOAD_ADDRESS + IMAGE_MAX_SIZE).contains(&va)
+        let placed = IMAGE_OFFSET == 0 && run == LOAD_ADDRESS && run == IMAGE_LINK_ADDRESS;
+        let bad = selftest::first_failing(probe_symbols(kmain()), |(_, va)| {
+            (LOAD_ADDRESS..LOAD_ADDRESS + IMAGE_MAX_SIZE).contains(&va)
                 && layout::kernel_virt_to_phys(va) == va
                 && layout::kernel_phys_to_virt(va) == va
-                && ml.image_slot.contains(va);
-            if !good && ok {
-                bad = name;
-            }
-            ok &= good;
-        }
+                && ml.image_slot.contains(va)
+        });
+        // The symbol named is the first that fails once the image is placed.
+        let name = bad.filter(|_| placed).map_or("", |(name, _)| name);
         c.report(
             "image_roundtrip",
-            ok,
-            format_args!("symbol {bad} is not at its physical address in the image slot"),
+            placed && bad.is_none(),
+            format_args!("symbol {name} is not at its physical address in the image slot"),
         );
 
         // --- the layout's device regions are where the device tree says ----
