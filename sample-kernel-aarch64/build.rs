@@ -19,11 +19,7 @@ fn main() {
         .spec("../layouts/qemu-virt-aarch64.toml")
         .dir_env("LAYOUTGEN_OUT")
         .verify();
-    let fact = |key: &str| {
-        layout
-            .fact(key)
-            .unwrap_or_else(|| panic!("layout.stamp has no fact `{key}`"))
-    };
+    let fact = |key: &str| layout.required_fact(key);
     if fact("arch") != "aarch64" {
         panic!(
             "sample-kernel-aarch64 needs an aarch64 layout; {} is {}",

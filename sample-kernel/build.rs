@@ -72,11 +72,7 @@ fn main() {
         .spec("../layouts/qemu-virt-sv39.toml")
         .dir_env("LAYOUTGEN_OUT")
         .verify();
-    let fact = |key: &str| {
-        layout
-            .fact(key)
-            .unwrap_or_else(|| panic!("layout.stamp has no fact `{key}`"))
-    };
+    let fact = |key: &str| layout.required_fact(key);
     let linker = linker();
 
     if fact("modes").split(',').all(|m| m == "bare") {

@@ -102,21 +102,17 @@ impl Differ {
         });
     }
 
+    /// A number that changed, shown in hex in the JSON.
+    fn number(&mut self, key: &str, kind: ChangeKind, old: u64, new: u64, summary: String) {
+        self.push(key.into(), kind, json!(hex(old)), json!(hex(new)), summary);
+    }
+
     /// An address: moved.
     fn address(&mut self, key: &str, old: u64, new: u64) {
         if old != new {
-            self.push(
-                key.into(),
-                ChangeKind::Moved,
-                json!(hex(old)),
-                json!(hex(new)),
-                format!(
-                    "{key}: moved {}: {} → {}",
-                    direction(old, new),
-                    hex(old),
-                    hex(new)
-                ),
-            );
+            let way = direction(old, new);
+            let summary = format!("{key}: moved {way}: {} → {}", hex(old), hex(new));
+            self.number(key, ChangeKind::Moved, old, new, summary);
         }
     }
 
@@ -128,26 +124,16 @@ impl Differ {
             } else {
                 ChangeKind::Shrank
             };
-            self.push(
-                key.into(),
-                kind,
-                json!(hex(old)),
-                json!(hex(new)),
-                format!("{key}: {} {} → {}", kind.id(), size(old), size(new)),
-            );
+            let summary = format!("{key}: {} {} → {}", kind.id(), size(old), size(new));
+            self.number(key, kind, old, new, summary);
         }
     }
 
     /// An alignment or leaf size.
     fn alignment(&mut self, key: &str, old: u64, new: u64) {
         if old != new {
-            self.push(
-                key.into(),
-                ChangeKind::Realigned,
-                json!(hex(old)),
-                json!(hex(new)),
-                format!("{key}: {} → {}", size(old), size(new)),
-            );
+            let summary = format!("{key}: {} → {}", size(old), size(new));
+            self.number(key, ChangeKind::Realigned, old, new, summary);
         }
     }
 

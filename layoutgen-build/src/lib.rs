@@ -388,6 +388,16 @@ impl Verified {
     pub fn fact(&self, key: &str) -> Option<&str> {
         self.stamp.fact(key)
     }
+
+    /// As [`fact`](Self::fact), for a fact the build cannot go on without:
+    /// panics (failing the build script) when the stamp has none.
+    #[track_caller]
+    pub fn required_fact(&self, key: &str) -> &str {
+        let Some(value) = self.fact(key) else {
+            panic!("layout.stamp has no fact `{key}`")
+        };
+        value
+    }
 }
 
 /// Why the check failed; `Display` says what to do.

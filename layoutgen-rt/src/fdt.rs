@@ -283,18 +283,24 @@ pub unsafe fn parse(dtb: u64, info: &mut BootInfo) -> Result<(), Error> {
     Ok(())
 }
 
+/// The next word of a space-separated command line from `*i` on (empty
+/// when only spaces are left), with `*i` moved past it.
+fn next_word<'a>(cmdline: &'a [u8], i: &mut usize) -> &'a [u8] {
+    while *i < cmdline.len() && cmdline[*i] == b' ' {
+        *i += 1;
+    }
+    let start = *i;
+    while *i < cmdline.len() && cmdline[*i] != b' ' {
+        *i += 1;
+    }
+    &cmdline[start..*i]
+}
+
 /// The value of `key=` in a space-separated command line, if present.
 pub fn arg<'a>(cmdline: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     let mut i = 0;
     while i < cmdline.len() {
-        while i < cmdline.len() && cmdline[i] == b' ' {
-            i += 1;
-        }
-        let start = i;
-        while i < cmdline.len() && cmdline[i] != b' ' {
-            i += 1;
-        }
-        let word = &cmdline[start..i];
+        let word = next_word(cmdline, &mut i);
         if word.len() > key.len() && word[..key.len()] == *key && word[key.len()] == b'=' {
             return Some(&word[key.len() + 1..]);
         }
@@ -306,14 +312,7 @@ pub fn arg<'a>(cmdline: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
 pub fn flag(cmdline: &[u8], flag: &[u8]) -> bool {
     let mut i = 0;
     while i < cmdline.len() {
-        while i < cmdline.len() && cmdline[i] == b' ' {
-            i += 1;
-        }
-        let start = i;
-        while i < cmdline.len() && cmdline[i] != b' ' {
-            i += 1;
-        }
-        if cmdline[start..i] == *flag {
+        if next_word(cmdline, &mut i) == flag {
             return true;
         }
     }

@@ -20,30 +20,19 @@ pub const SECTION_IDS: [&str; 4] = ["text", "rodata", "data", "bss"];
 /// riscv64, `adrp`/`add` on aarch64): the physical address before paging,
 /// the virtual one after. A macro, not a function: the symbol's name is
 /// part of the instruction, and the instruction sits where it is used.
-#[cfg(target_arch = "riscv64")]
+#[cfg(any(target_arch = "riscv64", target_arch = "aarch64"))]
 #[macro_export]
 macro_rules! sym {
     ($name:literal) => {{
         let a: u64;
         // SAFETY: only computes an address.
+        #[cfg(target_arch = "riscv64")]
         unsafe {
             core::arch::asm!(concat!("lla {0}, ", $name), out(reg) a,
                 options(nomem, nostack, pure, preserves_flags))
         };
-        a
-    }};
-}
-
-/// The address of a linker symbol, computed PC-relatively (`lla` on
-/// riscv64, `adrp`/`add` on aarch64): the physical address before paging,
-/// the virtual one after. A macro, not a function: the symbol's name is
-/// part of the instruction, and the instruction sits where it is used.
-#[cfg(target_arch = "aarch64")]
-#[macro_export]
-macro_rules! sym {
-    ($name:literal) => {{
-        let a: u64;
         // SAFETY: only computes an address.
+        #[cfg(target_arch = "aarch64")]
         unsafe {
             core::arch::asm!(
                 concat!("adrp {0}, ", $name, "\nadd {0}, {0}, :lo12:", $name),

@@ -200,6 +200,34 @@ pub struct View<'a> {
     pub section_align: u64,
 }
 
+/// The [`View`] of a kernel on [`rt`](crate::rt):
+/// `selftest_view!(layout, ml, boot, &bounds, &SECTION_FLAGS)`, from the
+/// kernel's generated `layout.rs` module, the running mode's
+/// `layout::layout_for(boot.mode)`, its [`rt::Boot`](crate::rt::Boot), and
+/// the image's [`section_bounds`](crate::image::section_bounds) and their
+/// flags.
+#[macro_export]
+macro_rules! selftest_view {
+    ($($l:ident)::+, $ml:expr, $boot:expr, $bounds:expr, $sections:expr $(,)?) => {{
+        let (ml, boot) = ($ml, $boot);
+        $crate::selftest::View {
+            ram: boot.info.ram(),
+            linear_offset: ml.linear_offset,
+            linear_start: ml.linear_map.start,
+            linear_size: ml.linear_map.size,
+            link: $($l)::+::IMAGE_LINK_ADDRESS,
+            load_address: $($l)::+::LOAD_ADDRESS,
+            image_offset: $($l)::+::IMAGE_OFFSET,
+            image_size: $($l)::+::IMAGE_MAX_SIZE,
+            run: boot.run,
+            load: boot.load,
+            bounds: $bounds,
+            sections: $sections,
+            section_align: $($l)::+::SECTION_ALIGN,
+        }
+    }};
+}
+
 impl View<'_> {
     pub fn phys_to_virt(&self, pa: u64) -> u64 {
         pa.wrapping_add(self.linear_offset)
@@ -219,6 +247,21 @@ impl View<'_> {
     }
 }
 
+/// The first of `items` for which `good` does not hold, if any (`good`
+/// sees every item: the checks read the live tables for each).
+pub fn first_failing<T: Copy>(
+    items: impl IntoIterator<Item = T>,
+    mut good: impl FnMut(T) -> bool,
+) -> Option<T> {
+    let mut first = None;
+    for item in items {
+        if !good(item) && first.is_none() {
+            first = Some(item);
+        }
+    }
+    first
+}
+
 /// `linear_roundtrip`: the start, middle and last word of every RAM range
 /// are in the linear map and translate back, in the layout and in the live
 /// tables (`translate`).
@@ -227,22 +270,19 @@ pub fn linear_roundtrip<C: Putc>(
     r: &View,
     translate: impl Fn(u64) -> Option<u64>,
 ) {
-    let mut ok = true;
-    let mut bad = 0;
-    for &(start, size) in r.ram {
-        for pa in [start, (start + size / 2) & !7, start + size - 8] {
-            let va = r.phys_to_virt(pa);
-            let good = r.in_linear_map(va) && r.virt_to_phys(va) == pa && translate(va) == Some(pa);
-            if !good && ok {
-                bad = pa;
-            }
-            ok &= good;
-        }
-    }
+    let pas = (r.ram.iter())
+        .flat_map(|&(start, size)| [start, (start + size / 2) & !7, start + size - 8]);
+    let bad = first_failing(pas, |pa| {
+        let va = r.phys_to_virt(pa);
+        r.in_linear_map(va) && r.virt_to_phys(va) == pa && translate(va) == Some(pa)
+    });
     c.report(
         "linear_roundtrip",
-        ok,
-        format_args!("pa {bad:#x} does not round-trip through the linear map"),
+        bad.is_none(),
+        format_args!(
+            "pa {:#x} does not round-trip through the linear map",
+            bad.unwrap_or(0)
+        ),
     );
 }
 
@@ -258,9 +298,7 @@ pub fn image_roundtrip<C: Putc>(
 ) {
     let shift = r.run.wrapping_sub(r.link); // KASLR offset
     let (load, at_link) = (r.load, r.load_address);
-    let mut ok = true;
-    let mut bad = "";
-    for &(name, va) in symbols {
+    let bad = first_failing(symbols, |&(_, va)| {
         let pa = r.image_pa(va);
         // The layout's conversions for the image at its link address and
         // load address, moved to where it is.
@@ -274,21 +312,18 @@ pub fn image_roundtrip<C: Putc>(
             .wrapping_add(at_link)
             .wrapping_add(r.image_offset)
             .wrapping_add(shift);
-        let good = (load..load + r.image_size).contains(&pa)
+        (load..load + r.image_size).contains(&pa)
             && layout_pa == pa
             && layout_va == va
             && translate(va) == Some(pa)
             && r.virt_to_phys(r.phys_to_virt(pa)) == pa
-            && translate(r.phys_to_virt(pa)) == Some(pa);
-        if !good && ok {
-            bad = name;
-        }
-        ok &= good;
-    }
+            && translate(r.phys_to_virt(pa)) == Some(pa)
+    });
+    let name = bad.map_or("", |&(name, _)| name);
     c.report(
         "image_roundtrip",
-        ok,
-        format_args!("symbol {bad} does not round-trip"),
+        bad.is_none(),
+        format_args!("symbol {name} does not round-trip"),
     );
 }
 
@@ -498,6 +533,29 @@ pub struct Summary<'a> {
     pub ram: (u64, u64),
     pub pt_pages: u64,
     pub leaves: &'a [u64; MAX_LEVELS],
+}
+
+/// The [`Summary`] of a kernel on [`rt`](crate::rt):
+/// `selftest_summary!(layout, ml, boot)`, from the kernel's generated
+/// `layout.rs` module, the running mode's `layout::layout_for(boot.mode)`
+/// and its [`rt::Boot`](crate::rt::Boot).
+#[macro_export]
+macro_rules! selftest_summary {
+    ($($l:ident)::+, $ml:expr, $boot:expr $(,)?) => {{
+        let (ml, boot) = ($ml, $boot);
+        $crate::selftest::Summary {
+            spec: $($l)::+::LAYOUT_NAME,
+            mode: boot.mode.name(),
+            page_offset: ml.page_offset,
+            linear_start: ml.linear_map.start,
+            linear_size: ml.linear_map.size,
+            link: $($l)::+::IMAGE_LINK_ADDRESS,
+            run: boot.run,
+            ram: boot.info.ram_span(),
+            pt_pages: boot.pt_pages,
+            leaves: &boot.leaves,
+        }
+    }};
 }
 
 impl fmt::Display for Summary<'_> {

@@ -10,9 +10,27 @@
 use core::fmt;
 use core::marker::PhantomData;
 
-/// Where text goes: one byte at a time.
+/// Where text goes: one byte at a time. A console implements `putc` and
+/// gets [`puts`](Putc::puts) and [`put_hex`](Putc::put_hex) as
+/// `Console::puts(b"...")`, the functions of the same name for it.
 pub trait Putc {
     fn putc(c: u8);
+
+    /// [`puts`](fn@puts) on this console (safe before paging).
+    fn puts(s: &[u8])
+    where
+        Self: Sized,
+    {
+        puts::<Self>(s)
+    }
+
+    /// [`put_hex`](fn@put_hex) on this console (safe before paging).
+    fn put_hex(v: u64)
+    where
+        Self: Sized,
+    {
+        put_hex::<Self>(v)
+    }
 }
 
 pub fn puts<P: Putc>(s: &[u8]) {
@@ -139,6 +157,14 @@ pub(crate) mod tests {
             Buffer::take(),
             "entered at 0x80200000 0x0 0xffffffffffffffff 0xa0b"
         );
+    }
+
+    #[test]
+    fn the_console_methods_are_the_functions() {
+        Buffer::take();
+        Buffer::puts(b"pt_pages ");
+        Buffer::put_hex(0x5);
+        assert_eq!(Buffer::take(), "pt_pages 0x5");
     }
 
     #[test]

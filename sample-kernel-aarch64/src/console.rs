@@ -3,15 +3,17 @@
 //! failure (QEMU exits with that status; needs QEMU's `-semihosting`).
 //!
 //! [`Console`] is this machine's `putc` and `exit` for layoutgen-rt's text
-//! output and check report. `puts`/`put_hex` are plain byte loops, safe
-//! before paging: they read nothing but PC-relatively addressed bytes.
+//! output and check report. `Console::puts`/`Console::put_hex` (provided
+//! by `text::Putc`) are plain byte loops, safe before paging: they read
+//! nothing but PC-relatively addressed bytes.
 //! `println!` goes through `core::fmt` and is only used once paging is on,
 //! since `core::fmt` follows absolute pointers (vtables) that are valid only
 //! at the kernel's virtual address.
 
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use layoutgen_rt::fdt::PsciConduit;
-use layoutgen_rt::{selftest, text};
+use layoutgen_rt::selftest;
+use layoutgen_rt::text::{self, Putc};
 
 const UART_DR: u64 = 0x00;
 const UART_FR: u64 = 0x18;
@@ -62,14 +64,6 @@ impl text::Putc for Console {
     }
 }
 
-pub fn puts(s: &[u8]) {
-    text::puts::<Console>(s)
-}
-
-pub fn put_hex(v: u64) {
-    text::put_hex::<Console>(v)
-}
-
 /// `RESULT: FAIL msg`, status 1: the boot cannot go on (before paging too;
 /// silent before the device tree names the UART, the status tells).
 pub fn fail(msg: &[u8]) -> ! {
@@ -82,12 +76,6 @@ macro_rules! println {
     ($($arg:tt)*) => {
         layoutgen_rt::text::println::<$crate::console::Console>(format_args!($($arg)*))
     };
-}
-
-impl selftest::Exit for Console {
-    fn exit(code: u16) -> ! {
-        exit(code)
-    }
 }
 
 /// A PSCI call through the device tree's conduit; false when none is known.
@@ -116,19 +104,21 @@ fn semihosting_exit(code: u64) {
     }
 }
 
-/// Powers off: QEMU's exit status is 0 for `code == 0`, else `code`.
-pub fn exit(code: u16) -> ! {
-    EXITING.store(true, Ordering::Relaxed);
-    if code == 0 {
-        psci(PSCI_SYSTEM_OFF);
-    }
-    semihosting_exit(code as u64);
-    // No semihosting: the status cannot be reported. Reset (with QEMU's
-    // `-no-reboot` that stops QEMU; the output says RESULT: FAIL).
-    puts(b"(no semihosting: QEMU's exit status cannot report the failure)\n");
-    psci(PSCI_SYSTEM_RESET);
-    loop {
-        // SAFETY: waiting for an event that never comes.
-        unsafe { core::arch::asm!("wfe") };
+impl selftest::Exit for Console {
+    /// Powers off: QEMU's exit status is 0 for `code == 0`, else `code`.
+    fn exit(code: u16) -> ! {
+        EXITING.store(true, Ordering::Relaxed);
+        if code == 0 {
+            psci(PSCI_SYSTEM_OFF);
+        }
+        semihosting_exit(code as u64);
+        // No semihosting: the status cannot be reported. Reset (with QEMU's
+        // `-no-reboot` that stops QEMU; the output says RESULT: FAIL).
+        Console::puts(b"(no semihosting: QEMU's exit status cannot report the failure)\n");
+        psci(PSCI_SYSTEM_RESET);
+        loop {
+            // SAFETY: waiting for an event that never comes.
+            unsafe { core::arch::asm!("wfe") };
+        }
     }
 }

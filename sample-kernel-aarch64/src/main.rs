@@ -17,11 +17,13 @@ mod layout {
 mod console;
 mod selftest;
 
-use console::{Console, exit, put_hex, puts};
+use console::Console;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use layoutgen_rt::fdt::BootInfo;
 use layoutgen_rt::paging::Flags;
 use layoutgen_rt::rt::{self, TrapFrame};
+use layoutgen_rt::selftest::Exit;
+use layoutgen_rt::text::Putc;
 
 /// What the runtime's early boot found and did.
 pub type Boot = rt::Boot<layout::PagingMode>;
@@ -104,25 +106,25 @@ fn trap_handler(f: &mut TrapFrame, esr: u64, far: u64) {
         return;
     }
     if TRAP_DEPTH.fetch_add(1, Ordering::Relaxed) > 0 {
-        puts(b"\ntrap inside the trap handler\nRESULT: FAIL nested trap\n");
-        exit(2);
+        Console::puts(b"\ntrap inside the trap handler\nRESULT: FAIL nested trap\n");
+        Console::exit(2);
     }
     if f.vector == VECTOR_SYNC_CURRENT_SPX && selftest::expected_fault(f, esr, far) {
         TRAP_DEPTH.fetch_sub(1, Ordering::Relaxed);
         return;
     }
-    puts(b"\nunexpected trap: vector=");
-    put_hex(f.vector);
-    puts(b" ec=");
-    put_hex(esr >> 26 & 0x3f);
-    puts(b" esr=");
-    put_hex(esr);
-    puts(b" elr=");
-    put_hex(f.epc);
-    puts(b" far=");
-    put_hex(far);
-    puts(b"\nRESULT: FAIL unexpected trap\n");
-    exit(2)
+    Console::puts(b"\nunexpected trap: vector=");
+    Console::put_hex(f.vector);
+    Console::puts(b" ec=");
+    Console::put_hex(esr >> 26 & 0x3f);
+    Console::puts(b" esr=");
+    Console::put_hex(esr);
+    Console::puts(b" elr=");
+    Console::put_hex(f.epc);
+    Console::puts(b" far=");
+    Console::put_hex(far);
+    Console::puts(b"\nRESULT: FAIL unexpected trap\n");
+    Console::exit(2)
 }
 
 #[panic_handler]

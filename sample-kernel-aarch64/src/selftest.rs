@@ -8,16 +8,13 @@
 
 use crate::Boot;
 use crate::console::Console;
-use crate::layout::{
-    self, CODE_MODEL, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, IMAGE_OFFSET, LAYOUT_NAME, LOAD_ADDRESS,
-    SECTION_ALIGN, SECTIONS, STACK_SIZE,
-};
+use crate::layout::{self, CODE_MODEL, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, SECTIONS, STACK_SIZE};
 use crate::println;
 use layoutgen_rt::kaslr::SeedSource;
 use layoutgen_rt::paging::aarch64::Granule4K;
 use layoutgen_rt::paging::{self, Mapped};
 use layoutgen_rt::rt::{Kaslr, TrapFrame};
-use layoutgen_rt::selftest::{self, ExpectedFault, Probe, Summary, Tree, View, probe_symbols};
+use layoutgen_rt::selftest::{self, ExpectedFault, Probe, Tree, probe_symbols};
 use layoutgen_rt::text::Joined;
 use layoutgen_rt::{image, sym};
 
@@ -147,21 +144,7 @@ pub fn run(boot: &Boot) -> u32 {
     // The shared checks, against the live TTBR1 tables (read through the
     // linear map, which maps all RAM).
     let bounds = image::section_bounds();
-    let r = View {
-        ram: boot.info.ram(),
-        linear_offset: ml.linear_offset,
-        linear_start: ml.linear_map.start,
-        linear_size: ml.linear_map.size,
-        link: IMAGE_LINK_ADDRESS,
-        load_address: LOAD_ADDRESS,
-        image_offset: IMAGE_OFFSET,
-        image_size: IMAGE_MAX_SIZE,
-        run,
-        load: boot.load,
-        bounds: &bounds,
-        sections: &crate::SECTION_FLAGS,
-        section_align: SECTION_ALIGN,
-    };
+    let r = layoutgen_rt::selftest_view!(layout, ml, boot, &bounds, &crate::SECTION_FLAGS);
     // SAFETY: the linear map maps every page-table page for good.
     let live = unsafe { Mapped::new(ml.linear_offset) };
     let levels = boot.mode.levels();
@@ -250,18 +233,6 @@ pub fn run(boot: &Boot) -> u32 {
     selftest::wx_faults::<_, Aarch64>(&mut c, &FAULT, sym!("__text_end") - 8);
 
     // --- the summary line ---------------------------------------------------
-    let summary = Summary {
-        spec: LAYOUT_NAME,
-        mode: boot.mode.name(),
-        page_offset: ml.page_offset,
-        linear_start: ml.linear_map.start,
-        linear_size: ml.linear_map.size,
-        link: IMAGE_LINK_ADDRESS,
-        run,
-        ram: boot.info.ram_span(),
-        pt_pages: boot.pt_pages,
-        leaves: &boot.leaves,
-    };
-    println!("{summary}");
+    println!("{}", layoutgen_rt::selftest_summary!(layout, ml, boot));
     c.failures()
 }

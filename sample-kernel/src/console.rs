@@ -5,8 +5,9 @@
 //! cannot).
 //!
 //! [`Console`] is this machine's `putc` and `exit` for layoutgen-rt's text
-//! output and check report. `puts`/`put_hex` are plain byte loops, safe
-//! before paging: they read nothing but PC-relatively addressed bytes.
+//! output and check report. `Console::puts`/`Console::put_hex` (provided
+//! by `text::Putc`) are plain byte loops, safe before paging: they read
+//! nothing but PC-relatively addressed bytes.
 //! `println!` goes through `core::fmt` and is only used once paging is on,
 //! since `core::fmt` follows absolute pointers (vtables) that are valid only
 //! at the kernel's virtual address.
@@ -67,14 +68,6 @@ impl text::Putc for Console {
     }
 }
 
-pub fn puts(s: &[u8]) {
-    text::puts::<Console>(s)
-}
-
-pub fn put_hex(v: u64) {
-    text::put_hex::<Console>(v)
-}
-
 /// `RESULT: FAIL msg`, status 1: the boot cannot go on (before paging too).
 pub fn fail(msg: &[u8]) -> ! {
     selftest::fail::<Console>(msg)
@@ -89,30 +82,27 @@ macro_rules! println {
 }
 
 impl selftest::Exit for Console {
+    /// Powers off: status 0 for `code == 0`, else `code` (QEMU's exit
+    /// status).
     fn exit(code: u16) -> ! {
-        exit(code)
-    }
-}
-
-/// Powers off: status 0 for `code == 0`, else `code` (QEMU's exit status).
-pub fn exit(code: u16) -> ! {
-    let finisher = FINISHER.load(Ordering::Relaxed);
-    if finisher != 0 {
-        let value = if code == 0 {
-            0x5555
-        } else {
-            ((code as u32) << 16) | 0x3333
-        };
-        // SAFETY: the finisher's register is mapped (identity before paging,
-        // the fixmap page after).
-        unsafe { core::ptr::write_volatile(finisher as *mut u32, value) };
-    }
-    // No finisher: SBI system reset (shutdown; the status is lost). M-mode
-    // firmware has no SBI below it: just stop.
-    #[cfg(not(bare))]
-    sbi_call(0x5352_5354, 0, 0, if code == 0 { 0 } else { 1 });
-    loop {
-        // SAFETY: waiting for an interrupt that never comes.
-        unsafe { core::arch::asm!("wfi") };
+        let finisher = FINISHER.load(Ordering::Relaxed);
+        if finisher != 0 {
+            let value = if code == 0 {
+                0x5555
+            } else {
+                ((code as u32) << 16) | 0x3333
+            };
+            // SAFETY: the finisher's register is mapped (identity before
+            // paging, the fixmap page after).
+            unsafe { core::ptr::write_volatile(finisher as *mut u32, value) };
+        }
+        // No finisher: SBI system reset (shutdown; the status is lost).
+        // M-mode firmware has no SBI below it: just stop.
+        #[cfg(not(bare))]
+        sbi_call(0x5352_5354, 0, 0, if code == 0 { 0 } else { 1 });
+        loop {
+            // SAFETY: waiting for an interrupt that never comes.
+            unsafe { core::arch::asm!("wfi") };
+        }
     }
 }

@@ -31,10 +31,12 @@ mod probe;
 mod selftest;
 mod workload;
 
-use console::{Console, exit, put_hex, puts};
+use console::Console;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use layoutgen_rt::paging::Flags;
 use layoutgen_rt::rt::{self, TrapFrame};
+use layoutgen_rt::selftest::Exit;
+use layoutgen_rt::text::Putc;
 
 /// What the runtime's early boot found and did.
 pub type Boot = rt::Boot<layout::PagingMode>;
@@ -132,25 +134,25 @@ static TRAP_DEPTH: AtomicU32 = AtomicU32::new(0);
 
 fn trap_handler(f: &mut TrapFrame, cause: u64, tval: u64) {
     if TRAP_DEPTH.fetch_add(1, Ordering::Relaxed) > 0 {
-        puts(b"\ntrap inside the trap handler\nRESULT: FAIL nested trap\n");
+        Console::puts(b"\ntrap inside the trap handler\nRESULT: FAIL nested trap\n");
         // The fixmap may be what faults: leave by SBI instead. (M-mode
         // firmware has only the finisher, at its physical address.)
         #[cfg(not(bare))]
         console::FINISHER.store(0, Ordering::Relaxed);
-        exit(2);
+        Console::exit(2);
     }
     if selftest::expected_fault(f, cause, tval) {
         TRAP_DEPTH.fetch_sub(1, Ordering::Relaxed);
         return;
     }
-    puts(concat!("\nunexpected trap: ", x!(), "cause=").as_bytes());
-    put_hex(cause);
-    puts(concat!(" ", x!(), "epc=").as_bytes());
-    put_hex(f.epc);
-    puts(concat!(" ", x!(), "tval=").as_bytes());
-    put_hex(tval);
-    puts(b"\nRESULT: FAIL unexpected trap\n");
-    exit(2)
+    Console::puts(concat!("\nunexpected trap: ", x!(), "cause=").as_bytes());
+    Console::put_hex(cause);
+    Console::puts(concat!(" ", x!(), "epc=").as_bytes());
+    Console::put_hex(f.epc);
+    Console::puts(concat!(" ", x!(), "tval=").as_bytes());
+    Console::put_hex(tval);
+    Console::puts(b"\nRESULT: FAIL unexpected trap\n");
+    Console::exit(2)
 }
 
 #[panic_handler]

@@ -16,7 +16,7 @@ use crate::Boot;
 use crate::console::Console;
 use crate::layout::{
     self, CODE_MODEL, CodeModel, GP_POLICY, GpPolicy, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE,
-    LAYOUT_NAME, LOAD_ADDRESS, ModeLayout, SECTIONS, STACK_SIZE,
+    LOAD_ADDRESS, ModeLayout, SECTIONS, STACK_SIZE,
 };
 use crate::println;
 use layoutgen_rt::rt::Kaslr;
@@ -188,11 +188,11 @@ mod paged {
     //! Checks that need paging on.
 
     use super::*;
-    use crate::layout::{IMAGE_OFFSET, SECTION_ALIGN};
+    use crate::layout::IMAGE_OFFSET;
     use layoutgen_rt::kaslr::SeedSource;
     use layoutgen_rt::paging::riscv64::Sv;
     use layoutgen_rt::paging::{self, Mapped};
-    use layoutgen_rt::selftest::{self, Probe, Summary, Tree, View};
+    use layoutgen_rt::selftest::{self, Probe, Tree, View};
     use layoutgen_rt::text::Joined;
 
     const CAUSE_STORE_PAGE_FAULT: u64 = 15;
@@ -211,21 +211,7 @@ mod paged {
 
     /// The shared checks' view of this boot.
     fn view<'a>(boot: &'a Boot, ml: &ModeLayout, bounds: &'a [u64]) -> View<'a> {
-        View {
-            ram: boot.info.ram(),
-            linear_offset: ml.linear_offset,
-            linear_start: ml.linear_map.start,
-            linear_size: ml.linear_map.size,
-            link: IMAGE_LINK_ADDRESS,
-            load_address: LOAD_ADDRESS,
-            image_offset: IMAGE_OFFSET,
-            image_size: IMAGE_MAX_SIZE,
-            run: boot.run,
-            load: boot.load,
-            bounds,
-            sections: &crate::SECTION_FLAGS,
-            section_align: SECTION_ALIGN,
-        }
+        layoutgen_rt::selftest_view!(layout, ml, boot, bounds, &crate::SECTION_FLAGS)
     }
 
     pub(super) fn translations(c: &mut Checks, boot: &Boot, ml: &ModeLayout) {
@@ -359,19 +345,7 @@ mod paged {
     }
 
     pub(super) fn summary(boot: &Boot, ml: &ModeLayout) {
-        let summary = Summary {
-            spec: LAYOUT_NAME,
-            mode: boot.mode.name(),
-            page_offset: ml.page_offset,
-            linear_start: ml.linear_map.start,
-            linear_size: ml.linear_map.size,
-            link: IMAGE_LINK_ADDRESS,
-            run: boot.run,
-            ram: boot.info.ram_span(),
-            pt_pages: boot.pt_pages,
-            leaves: &boot.leaves,
-        };
-        println!("{summary}");
+        println!("{}", layoutgen_rt::selftest_summary!(layout, ml, boot));
     }
 }
 
@@ -380,8 +354,9 @@ mod machine {
     //! M-mode firmware, no paging: the checks that make sense there.
 
     use super::*;
-    use crate::layout::{IMAGE_OFFSET, RAM_BASE, RAM_MAX_SIZE, RAM_MIN_SIZE, bare};
+    use crate::layout::{IMAGE_OFFSET, LAYOUT_NAME, RAM_BASE, RAM_MAX_SIZE, RAM_MIN_SIZE, bare};
     use core::fmt;
+    use layoutgen_rt::selftest;
 
     /// A load from where there is no memory and no device.
     const CAUSE_LOAD_ACCESS_FAULT: u64 = 5;
@@ -458,22 +433,19 @@ mod machine {
         );
 
         // --- the image runs where it is linked and loaded ------------------
-        let mut ok = IMAGE_OFFSET == 0 && run == LOAD_ADDRESS && run == IMAGE_LINK_ADDRESS;
-        let mut bad = "";
-        for (name, va) in probe_symbols(kmain()) {
-            let good = (LOAD_ADDRESS..LOAD_ADDRESS + IMAGE_MAX_SIZE).contains(&va)
+        let placed = IMAGE_OFFSET == 0 && run == LOAD_ADDRESS && run == IMAGE_LINK_ADDRESS;
+        let bad = selftest::first_failing(probe_symbols(kmain()), |(_, va)| {
+            (LOAD_ADDRESS..LOAD_ADDRESS + IMAGE_MAX_SIZE).contains(&va)
                 && layout::kernel_virt_to_phys(va) == va
                 && layout::kernel_phys_to_virt(va) == va
-                && ml.image_slot.contains(va);
-            if !good && ok {
-                bad = name;
-            }
-            ok &= good;
-        }
+                && ml.image_slot.contains(va)
+        });
+        // The symbol named is the first that fails once the image is placed.
+        let name = bad.filter(|_| placed).map_or("", |(name, _)| name);
         c.report(
             "image_roundtrip",
-            ok,
-            format_args!("symbol {bad} is not at its physical address in the image slot"),
+            placed && bad.is_none(),
+            format_args!("symbol {name} is not at its physical address in the image slot"),
         );
 
         // --- the layout's device regions are where the device tree says ----

@@ -72,6 +72,88 @@ pub struct ArchFacts {
     pub pc_relative_reach: u64,
 }
 
+/// The entries of `table` from the one numbered `first` to the one
+/// numbered `last`, both included (a compile-time error where either is
+/// missing).
+const fn entries(
+    table: &'static [(&'static str, u32)],
+    first: u32,
+    last: u32,
+) -> &'static [(&'static str, u32)] {
+    let mut from = 0;
+    while table[from].1 != first {
+        from += 1;
+    }
+    let mut to = from;
+    while table[to].1 != last {
+        to += 1;
+    }
+    table.split_at(to + 1).0.split_at(from).1
+}
+
+/// Every relocation type of the RISC-V ELF psABI, by name.
+const RISCV64_RELOCATIONS: &[(&str, u32)] = &[
+    ("R_RISCV_NONE", 0),
+    ("R_RISCV_32", 1),
+    ("R_RISCV_64", 2),
+    ("R_RISCV_RELATIVE", 3),
+    ("R_RISCV_COPY", 4),
+    ("R_RISCV_JUMP_SLOT", 5),
+    ("R_RISCV_TLS_DTPMOD32", 6),
+    ("R_RISCV_TLS_DTPMOD64", 7),
+    ("R_RISCV_TLS_DTPREL32", 8),
+    ("R_RISCV_TLS_DTPREL64", 9),
+    ("R_RISCV_TLS_TPREL32", 10),
+    ("R_RISCV_TLS_TPREL64", 11),
+    ("R_RISCV_TLSDESC", 12),
+    ("R_RISCV_BRANCH", 16),
+    ("R_RISCV_JAL", 17),
+    ("R_RISCV_CALL", 18),
+    ("R_RISCV_CALL_PLT", 19),
+    ("R_RISCV_GOT_HI20", 20),
+    ("R_RISCV_TLS_GOT_HI20", 21),
+    ("R_RISCV_TLS_GD_HI20", 22),
+    ("R_RISCV_PCREL_HI20", 23),
+    ("R_RISCV_PCREL_LO12_I", 24),
+    ("R_RISCV_PCREL_LO12_S", 25),
+    ("R_RISCV_HI20", 26),
+    ("R_RISCV_LO12_I", 27),
+    ("R_RISCV_LO12_S", 28),
+    ("R_RISCV_TPREL_HI20", 29),
+    ("R_RISCV_TPREL_LO12_I", 30),
+    ("R_RISCV_TPREL_LO12_S", 31),
+    ("R_RISCV_TPREL_ADD", 32),
+    ("R_RISCV_ADD8", 33),
+    ("R_RISCV_ADD16", 34),
+    ("R_RISCV_ADD32", 35),
+    ("R_RISCV_ADD64", 36),
+    ("R_RISCV_SUB8", 37),
+    ("R_RISCV_SUB16", 38),
+    ("R_RISCV_SUB32", 39),
+    ("R_RISCV_SUB64", 40),
+    ("R_RISCV_GOT32_PCREL", 41),
+    ("R_RISCV_ALIGN", 43),
+    ("R_RISCV_RVC_BRANCH", 44),
+    ("R_RISCV_RVC_JUMP", 45),
+    ("R_RISCV_GPREL_I", 47),
+    ("R_RISCV_GPREL_S", 48),
+    ("R_RISCV_RELAX", 51),
+    ("R_RISCV_SUB6", 52),
+    ("R_RISCV_SET6", 53),
+    ("R_RISCV_SET8", 54),
+    ("R_RISCV_SET16", 55),
+    ("R_RISCV_SET32", 56),
+    ("R_RISCV_32_PCREL", 57),
+    ("R_RISCV_IRELATIVE", 58),
+    ("R_RISCV_PLT32", 59),
+    ("R_RISCV_SET_ULEB128", 60),
+    ("R_RISCV_SUB_ULEB128", 61),
+    ("R_RISCV_TLSDESC_HI20", 62),
+    ("R_RISCV_TLSDESC_LOAD_LO12", 63),
+    ("R_RISCV_TLSDESC_ADD_LO12", 64),
+    ("R_RISCV_TLSDESC_CALL", 65),
+];
+
 pub static RISCV64: ArchFacts = ArchFacts {
     name: "riscv64",
     modes: &[
@@ -95,11 +177,8 @@ pub static RISCV64: ArchFacts = ArchFacts {
     ],
     relative_relocation: 3,
     none_relocation: 0,
-    absolute_relocations: &[
-        ("R_RISCV_HI20", 26),
-        ("R_RISCV_LO12_I", 27),
-        ("R_RISCV_LO12_S", 28),
-    ],
+    // HI20, LO12_I, LO12_S.
+    absolute_relocations: entries(RISCV64_RELOCATIONS, 26, 28),
     got_relocations: &[20],
     abs64_relocation: 2,
     gp_relative_relocations: &[47, 48],
@@ -109,71 +188,60 @@ pub static RISCV64: ArchFacts = ArchFacts {
         ("R_RISCV_GPREL_I", 47),
         ("R_RISCV_GPREL_S", 48),
     ],
-    relocations: &[
-        ("R_RISCV_NONE", 0),
-        ("R_RISCV_32", 1),
-        ("R_RISCV_64", 2),
-        ("R_RISCV_RELATIVE", 3),
-        ("R_RISCV_COPY", 4),
-        ("R_RISCV_JUMP_SLOT", 5),
-        ("R_RISCV_TLS_DTPMOD32", 6),
-        ("R_RISCV_TLS_DTPMOD64", 7),
-        ("R_RISCV_TLS_DTPREL32", 8),
-        ("R_RISCV_TLS_DTPREL64", 9),
-        ("R_RISCV_TLS_TPREL32", 10),
-        ("R_RISCV_TLS_TPREL64", 11),
-        ("R_RISCV_TLSDESC", 12),
-        ("R_RISCV_BRANCH", 16),
-        ("R_RISCV_JAL", 17),
-        ("R_RISCV_CALL", 18),
-        ("R_RISCV_CALL_PLT", 19),
-        ("R_RISCV_GOT_HI20", 20),
-        ("R_RISCV_TLS_GOT_HI20", 21),
-        ("R_RISCV_TLS_GD_HI20", 22),
-        ("R_RISCV_PCREL_HI20", 23),
-        ("R_RISCV_PCREL_LO12_I", 24),
-        ("R_RISCV_PCREL_LO12_S", 25),
-        ("R_RISCV_HI20", 26),
-        ("R_RISCV_LO12_I", 27),
-        ("R_RISCV_LO12_S", 28),
-        ("R_RISCV_TPREL_HI20", 29),
-        ("R_RISCV_TPREL_LO12_I", 30),
-        ("R_RISCV_TPREL_LO12_S", 31),
-        ("R_RISCV_TPREL_ADD", 32),
-        ("R_RISCV_ADD8", 33),
-        ("R_RISCV_ADD16", 34),
-        ("R_RISCV_ADD32", 35),
-        ("R_RISCV_ADD64", 36),
-        ("R_RISCV_SUB8", 37),
-        ("R_RISCV_SUB16", 38),
-        ("R_RISCV_SUB32", 39),
-        ("R_RISCV_SUB64", 40),
-        ("R_RISCV_GOT32_PCREL", 41),
-        ("R_RISCV_ALIGN", 43),
-        ("R_RISCV_RVC_BRANCH", 44),
-        ("R_RISCV_RVC_JUMP", 45),
-        ("R_RISCV_GPREL_I", 47),
-        ("R_RISCV_GPREL_S", 48),
-        ("R_RISCV_RELAX", 51),
-        ("R_RISCV_SUB6", 52),
-        ("R_RISCV_SET6", 53),
-        ("R_RISCV_SET8", 54),
-        ("R_RISCV_SET16", 55),
-        ("R_RISCV_SET32", 56),
-        ("R_RISCV_32_PCREL", 57),
-        ("R_RISCV_IRELATIVE", 58),
-        ("R_RISCV_PLT32", 59),
-        ("R_RISCV_SET_ULEB128", 60),
-        ("R_RISCV_SUB_ULEB128", 61),
-        ("R_RISCV_TLSDESC_HI20", 62),
-        ("R_RISCV_TLSDESC_LOAD_LO12", 63),
-        ("R_RISCV_TLSDESC_ADD_LO12", 64),
-        ("R_RISCV_TLSDESC_CALL", 65),
-    ],
+    relocations: RISCV64_RELOCATIONS,
     absolute_kind: "HI20/LO12",
     absolute_help: "compile with -mcmodel=medany (Rust: code-model=medium) so the reference is PC-relative (auipc), or use `lla` instead of `la`/`lui` in assembly",
     pc_relative_reach: 2 << 30,
 };
+
+/// Every relocation type of the AArch64 ELF psABI, by name.
+const AARCH64_RELOCATIONS: &[(&str, u32)] = &[
+    ("R_AARCH64_NONE", 0),
+    ("R_AARCH64_ABS64", 257),
+    ("R_AARCH64_ABS32", 258),
+    ("R_AARCH64_ABS16", 259),
+    ("R_AARCH64_PREL64", 260),
+    ("R_AARCH64_PREL32", 261),
+    ("R_AARCH64_PREL16", 262),
+    ("R_AARCH64_MOVW_UABS_G0", 263),
+    ("R_AARCH64_MOVW_UABS_G0_NC", 264),
+    ("R_AARCH64_MOVW_UABS_G1", 265),
+    ("R_AARCH64_MOVW_UABS_G1_NC", 266),
+    ("R_AARCH64_MOVW_UABS_G2", 267),
+    ("R_AARCH64_MOVW_UABS_G2_NC", 268),
+    ("R_AARCH64_MOVW_UABS_G3", 269),
+    ("R_AARCH64_MOVW_SABS_G0", 270),
+    ("R_AARCH64_MOVW_SABS_G1", 271),
+    ("R_AARCH64_MOVW_SABS_G2", 272),
+    ("R_AARCH64_LD_PREL_LO19", 273),
+    ("R_AARCH64_ADR_PREL_LO21", 274),
+    ("R_AARCH64_ADR_PREL_PG_HI21", 275),
+    ("R_AARCH64_ADR_PREL_PG_HI21_NC", 276),
+    ("R_AARCH64_ADD_ABS_LO12_NC", 277),
+    ("R_AARCH64_LDST8_ABS_LO12_NC", 278),
+    ("R_AARCH64_TSTBR14", 279),
+    ("R_AARCH64_CONDBR19", 280),
+    ("R_AARCH64_JUMP26", 282),
+    ("R_AARCH64_CALL26", 283),
+    ("R_AARCH64_LDST16_ABS_LO12_NC", 284),
+    ("R_AARCH64_LDST32_ABS_LO12_NC", 285),
+    ("R_AARCH64_LDST64_ABS_LO12_NC", 286),
+    ("R_AARCH64_MOVW_PREL_G0", 287),
+    ("R_AARCH64_MOVW_PREL_G0_NC", 288),
+    ("R_AARCH64_MOVW_PREL_G1", 289),
+    ("R_AARCH64_MOVW_PREL_G1_NC", 290),
+    ("R_AARCH64_MOVW_PREL_G2", 291),
+    ("R_AARCH64_MOVW_PREL_G2_NC", 292),
+    ("R_AARCH64_MOVW_PREL_G3", 293),
+    ("R_AARCH64_LDST128_ABS_LO12_NC", 299),
+    ("R_AARCH64_ADR_GOT_PAGE", 311),
+    ("R_AARCH64_LD64_GOT_LO12_NC", 312),
+    ("R_AARCH64_COPY", 1024),
+    ("R_AARCH64_GLOB_DAT", 1025),
+    ("R_AARCH64_JUMP_SLOT", 1026),
+    ("R_AARCH64_RELATIVE", 1027),
+    ("R_AARCH64_IRELATIVE", 1032),
+];
 
 pub static AARCH64: ArchFacts = ArchFacts {
     name: "aarch64",
@@ -194,15 +262,8 @@ pub static AARCH64: ArchFacts = ArchFacts {
     relative_relocation: 1027,
     none_relocation: 0,
     // arm64's relacheck: absolute addresses built in code (MOVW_UABS_G*).
-    absolute_relocations: &[
-        ("R_AARCH64_MOVW_UABS_G0", 263),
-        ("R_AARCH64_MOVW_UABS_G0_NC", 264),
-        ("R_AARCH64_MOVW_UABS_G1", 265),
-        ("R_AARCH64_MOVW_UABS_G1_NC", 266),
-        ("R_AARCH64_MOVW_UABS_G2", 267),
-        ("R_AARCH64_MOVW_UABS_G2_NC", 268),
-        ("R_AARCH64_MOVW_UABS_G3", 269),
-    ],
+    // MOVW_UABS_G0 to MOVW_UABS_G3.
+    absolute_relocations: entries(AARCH64_RELOCATIONS, 263, 269),
     got_relocations: &[311, 312],
     abs64_relocation: 257,
     gp_relative_relocations: &[],
@@ -211,53 +272,7 @@ pub static AARCH64: ArchFacts = ArchFacts {
         ("R_AARCH64_ADR_GOT_PAGE", 311),
         ("R_AARCH64_LD64_GOT_LO12_NC", 312),
     ],
-    relocations: &[
-        ("R_AARCH64_NONE", 0),
-        ("R_AARCH64_ABS64", 257),
-        ("R_AARCH64_ABS32", 258),
-        ("R_AARCH64_ABS16", 259),
-        ("R_AARCH64_PREL64", 260),
-        ("R_AARCH64_PREL32", 261),
-        ("R_AARCH64_PREL16", 262),
-        ("R_AARCH64_MOVW_UABS_G0", 263),
-        ("R_AARCH64_MOVW_UABS_G0_NC", 264),
-        ("R_AARCH64_MOVW_UABS_G1", 265),
-        ("R_AARCH64_MOVW_UABS_G1_NC", 266),
-        ("R_AARCH64_MOVW_UABS_G2", 267),
-        ("R_AARCH64_MOVW_UABS_G2_NC", 268),
-        ("R_AARCH64_MOVW_UABS_G3", 269),
-        ("R_AARCH64_MOVW_SABS_G0", 270),
-        ("R_AARCH64_MOVW_SABS_G1", 271),
-        ("R_AARCH64_MOVW_SABS_G2", 272),
-        ("R_AARCH64_LD_PREL_LO19", 273),
-        ("R_AARCH64_ADR_PREL_LO21", 274),
-        ("R_AARCH64_ADR_PREL_PG_HI21", 275),
-        ("R_AARCH64_ADR_PREL_PG_HI21_NC", 276),
-        ("R_AARCH64_ADD_ABS_LO12_NC", 277),
-        ("R_AARCH64_LDST8_ABS_LO12_NC", 278),
-        ("R_AARCH64_TSTBR14", 279),
-        ("R_AARCH64_CONDBR19", 280),
-        ("R_AARCH64_JUMP26", 282),
-        ("R_AARCH64_CALL26", 283),
-        ("R_AARCH64_LDST16_ABS_LO12_NC", 284),
-        ("R_AARCH64_LDST32_ABS_LO12_NC", 285),
-        ("R_AARCH64_LDST64_ABS_LO12_NC", 286),
-        ("R_AARCH64_MOVW_PREL_G0", 287),
-        ("R_AARCH64_MOVW_PREL_G0_NC", 288),
-        ("R_AARCH64_MOVW_PREL_G1", 289),
-        ("R_AARCH64_MOVW_PREL_G1_NC", 290),
-        ("R_AARCH64_MOVW_PREL_G2", 291),
-        ("R_AARCH64_MOVW_PREL_G2_NC", 292),
-        ("R_AARCH64_MOVW_PREL_G3", 293),
-        ("R_AARCH64_LDST128_ABS_LO12_NC", 299),
-        ("R_AARCH64_ADR_GOT_PAGE", 311),
-        ("R_AARCH64_LD64_GOT_LO12_NC", 312),
-        ("R_AARCH64_COPY", 1024),
-        ("R_AARCH64_GLOB_DAT", 1025),
-        ("R_AARCH64_JUMP_SLOT", 1026),
-        ("R_AARCH64_RELATIVE", 1027),
-        ("R_AARCH64_IRELATIVE", 1032),
-    ],
+    relocations: AARCH64_RELOCATIONS,
     absolute_kind: "MOVW_UABS",
     absolute_help: "build addresses PC-relatively (adrp/add, or `adr_l`), not with movz/movk of an absolute address (arm64's relacheck rejects MOVW_UABS against kernel symbols)",
     pc_relative_reach: 4 << 30,
@@ -457,6 +472,23 @@ mod tests {
         assert_eq!(PagingMode::Va48.levels(), 4);
         assert_eq!(PagingMode::Va48.leaf_sizes(), vec![4 * KIB, 2 * MIB, GIB]);
         assert_eq!(PagingMode::Va48.mode_register(), 16);
+    }
+
+    #[test]
+    fn absolute_relocations_are_runs_of_the_psabi_tables() {
+        let names = |f: &ArchFacts| {
+            f.absolute_relocations
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(&RISCV64),
+            ["R_RISCV_HI20", "R_RISCV_LO12_I", "R_RISCV_LO12_S"]
+        );
+        let uabs = names(&AARCH64);
+        assert_eq!(uabs.len(), 7);
+        assert!(uabs.iter().all(|n| n.starts_with("R_AARCH64_MOVW_UABS_G")));
     }
 
     #[test]

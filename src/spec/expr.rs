@@ -358,18 +358,23 @@ mod tests {
 
     #[test]
     fn rejects_ambiguous_forms() {
-        assert!(error("-2GiB").contains("leading sign"));
-        assert!(error("010").contains("leading zero"));
-        assert!(error("0X10").contains("lower-case"));
-        assert!(error("0x").contains("at least one digit"));
-        assert!(error("0x_10").contains("separate digits"));
-        assert!(error("1__0").contains("separate digits"));
-        assert!(error("0x1_0000_0000_0000_0000").contains("64 bits"));
-        assert!(error("top -").contains("ends with an operator"));
-        assert!(error("top + - 1").contains("two operators"));
-        assert!(error("").contains("empty"));
-        assert!(error("Vmalloc.end").contains("not a number"));
-        assert!(error("16385PiB").contains("larger than 2^64"));
+        for (text, says) in [
+            ("-2GiB", "leading sign"),
+            ("010", "leading zero"),
+            ("0X10", "lower-case"),
+            ("0x", "at least one digit"),
+            ("0x_10", "separate digits"),
+            ("1__0", "separate digits"),
+            ("0x1_0000_0000_0000_0000", "64 bits"),
+            ("top -", "ends with an operator"),
+            ("top + - 1", "two operators"),
+            ("", "empty"),
+            ("Vmalloc.end", "not a number"),
+            ("16385PiB", "larger than 2^64"),
+        ] {
+            let e = error(text);
+            assert!(e.contains(says), "{text:?}: {e}");
+        }
     }
 
     #[test]

@@ -190,45 +190,53 @@ pub fn names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
             "keep descriptions to one line of plain text",
         );
     }
-    for (rname, region) in &spec.region {
-        if !crate::spec::expr::is_identifier(rname.get_ref()) {
+    // Regions, then boot-chain entries (their names reach boot.dtsi's node
+    // names and boot.env): (table, what its names are called, name,
+    // description and its span, why the name is reserved).
+    let regions = spec.region.iter().map(|(name, r)| {
+        let reserved = super::names::reserved_region_name(name.get_ref());
+        (
+            "region",
+            "region",
+            name,
+            &r.get_ref().description,
+            r.span(),
+            reserved,
+        )
+    });
+    let boot = (spec.boot.iter()).map(|(name, p)| {
+        (
+            "boot",
+            "boot-chain",
+            name,
+            &p.get_ref().description,
+            p.span(),
+            None,
+        )
+    });
+    for (table, noun, name, description, span, reserved) in regions.chain(boot) {
+        let key = format!("{table}.{}", name.get_ref());
+        if !crate::spec::expr::is_identifier(name.get_ref()) {
             bad(
-                format!("region.{}", rname.get_ref()),
-                rname.span(),
-                "is not a valid region name",
-                "region names are lower-case identifiers: [a-z_][a-z0-9_]*, at most 64 characters",
+                key.clone(),
+                name.span(),
+                &format!("is not a valid {noun} name"),
+                &format!(
+                    "{noun} names are lower-case identifiers: [a-z_][a-z0-9_]*, at most 64 characters"
+                ),
             );
-        } else if let Some(why) = super::names::reserved_region_name(rname.get_ref()) {
+        } else if let Some(why) = reserved {
             bad(
-                format!("region.{}", rname.get_ref()),
-                rname.span(),
+                key.clone(),
+                name.span(),
                 &format!("is a reserved name: {why}"),
                 "rename the region (docs/spec.md, \"Names\", lists the reserved names)",
             );
         }
-        if !is_safe_text(&region.get_ref().description) {
+        if !is_safe_text(description) {
             bad(
-                format!("region.{}.description", rname.get_ref()),
-                region.span(),
-                "contains a line break, control character, `/*` or `*/`",
-                "keep descriptions to one line of plain text",
-            );
-        }
-    }
-    // Boot-chain names reach boot.dtsi (node names) and boot.env.
-    for (pname, p) in &spec.boot {
-        if !crate::spec::expr::is_identifier(pname.get_ref()) {
-            bad(
-                format!("boot.{}", pname.get_ref()),
-                pname.span(),
-                "is not a valid boot-chain name",
-                "boot-chain names are lower-case identifiers: [a-z_][a-z0-9_]*, at most 64 characters",
-            );
-        }
-        if !is_safe_text(&p.get_ref().description) {
-            bad(
-                format!("boot.{}.description", pname.get_ref()),
-                p.span(),
+                format!("{key}.description"),
+                span,
                 "contains a line break, control character, `/*` or `*/`",
                 "keep descriptions to one line of plain text",
             );

@@ -260,6 +260,50 @@ fn bounds(base: u64) -> [u64; 5] {
 }
 const SECTIONS: [Flags; 4] = [RX, Flags::R, RW, RW];
 
+/// A sample kernel's image as the runtime maps it: the sections `b` (see
+/// [`bounds`]; the image's physical address is the first) in a 32 MiB
+/// window at `image_va` with 2 MiB leaves, and all of `ram` (starting at
+/// the RAM base) in a linear map of `linear_size` at `linear_offset` with
+/// 1 GiB leaves.
+fn sample_map<'a>(
+    ram: &'a [(u64, u64)],
+    linear_offset: u64,
+    linear_size: u64,
+    image_va: u64,
+    b: &'a [u64; 5],
+) -> KernelMap<'a> {
+    KernelMap {
+        ram,
+        ram_base: ram[0].0,
+        linear_offset,
+        linear_size,
+        linear_leaf: GIB,
+        image_pa: b[0],
+        image_va,
+        image_size: 32 * MIB,
+        image_leaf: 2 * MIB,
+        image_in_linear_map: false,
+        bounds: b,
+        sections: &SECTIONS,
+    }
+}
+
+/// The tables of `map` and a device page `device_pa` at `fixmap`, built as
+/// the runtime does (`levels`, 64 pages at most).
+fn with_device_page<E: Encoding>(
+    levels: u32,
+    map: &KernelMap,
+    fixmap: u64,
+    device_pa: u64,
+) -> (Vec<Table>, u64, [u64; MAX_LEVELS]) {
+    built::<E>(levels, 64, |bld| {
+        bld.map_kernel(map)?;
+        let va = bld.map_page(fixmap, device_pa, RW | Flags::DEVICE)?;
+        assert_eq!(va, fixmap);
+        Ok(())
+    })
+}
+
 /// The counts `sample-kernel` prints for `layouts/qemu-virt-sv39.toml` on
 /// QEMU's default 128 MiB: `pt_pages=5 leaves_1g=0 leaves_2m=80
 /// leaves_4k=1`, and the live tree agrees with every mapping.
@@ -269,28 +313,9 @@ fn sample_kernel_sv39_default_layout() {
     let run = 0xffff_ffff_8020_0000;
     let fixmap = 0xffff_ffc4_fea0_0000;
     let offset = 0xffff_ffd5_8000_0000;
-    let map = KernelMap {
-        ram: &[(0x8000_0000, 128 * MIB)],
-        ram_base: 0x8000_0000,
-        linear_offset: offset,
-        linear_size: 0x20_0000_0000,
-        linear_leaf: GIB,
-        image_pa: 0x8020_0000,
-        image_va: run,
-        image_size: 32 * MIB,
-        image_leaf: 2 * MIB,
-        image_in_linear_map: false,
-        bounds: &b,
-        sections: &SECTIONS,
-    };
-    let mut finisher = 0;
-    let (p, used, leaves) = built::<Sv>(3, 64, |bld| {
-        bld.map_kernel(&map)?;
-        finisher = bld.map_page(fixmap, 0x10_0000, RW | Flags::DEVICE)?;
-        Ok(())
-    });
+    let map = sample_map(&[(0x8000_0000, 128 * MIB)], offset, 0x20_0000_0000, run, &b);
+    let (p, used, leaves) = with_device_page::<Sv>(3, &map, fixmap, 0x10_0000);
     assert_eq!((used, leaves), (5, [1, 80, 0, 0, 0]));
-    assert_eq!(finisher, fixmap);
     let mem = Pool(&p);
     let t = |va| translate::<Sv>(&mem, POOL_PA, 3, va);
     let f = |va| Sv::flags(walk::<Sv>(&mem, POOL_PA, 3, va).unwrap().entry);
@@ -329,28 +354,9 @@ fn sample_kernel_aarch64_va48_layout() {
     let run = 0xffff_ffff_8020_0000;
     let fixmap = 0xffff_ffff_01e0_0000;
     let offset = 0xfffe_ffff_c000_0000;
-    let map = KernelMap {
-        ram: &[(0x4000_0000, 128 * MIB)],
-        ram_base: 0x4000_0000,
-        linear_offset: offset,
-        linear_size: 16 * GIB,
-        linear_leaf: GIB,
-        image_pa: 0x4020_0000,
-        image_va: run,
-        image_size: 32 * MIB,
-        image_leaf: 2 * MIB,
-        image_in_linear_map: false,
-        bounds: &b,
-        sections: &SECTIONS,
-    };
-    let mut uart = 0;
-    let (p, used, leaves) = built::<Granule4K>(4, 64, |bld| {
-        bld.map_kernel(&map)?;
-        uart = bld.map_page(fixmap, 0x900_0000, RW | Flags::DEVICE)?;
-        Ok(())
-    });
+    let map = sample_map(&[(0x4000_0000, 128 * MIB)], offset, 16 * GIB, run, &b);
+    let (p, used, leaves) = with_device_page::<Granule4K>(4, &map, fixmap, 0x900_0000);
     assert_eq!((used, leaves), (7, [1, 80, 0, 0, 0]));
-    assert_eq!(uart, fixmap);
     let mem = Pool(&p);
     let t = |va| translate::<Granule4K>(&mem, POOL_PA, 4, va);
     let f = |va| Granule4K::flags(walk::<Granule4K>(&mem, POOL_PA, 4, va).unwrap().entry);
@@ -376,19 +382,10 @@ fn sample_kernel_aarch64_va48_layout() {
 fn image_inside_the_linear_map() {
     let offset = 0xffff_ffd5_8000_0000;
     let b = bounds(0x8020_0000);
+    let ram = [(0x8000_0000, 3 * GIB)];
     let map = KernelMap {
-        ram: &[(0x8000_0000, 3 * GIB)],
-        ram_base: 0x8000_0000,
-        linear_offset: offset,
-        linear_size: 128 * GIB,
-        linear_leaf: GIB,
-        image_pa: 0x8020_0000,
-        image_va: 0x8020_0000 + offset,
-        image_size: 32 * MIB,
-        image_leaf: 2 * MIB,
         image_in_linear_map: true,
-        bounds: &b,
-        sections: &SECTIONS,
+        ..sample_map(&ram, offset, 128 * GIB, 0x8020_0000 + offset, &b)
     };
     let (p, used, leaves) = built::<Sv>(3, 8, |bld| bld.map_kernel(&map));
     // The first GiB: 2 MiB leaves (1 before the window, 16 window, 495

@@ -10,7 +10,7 @@
 //! pointers read from the image's data; [`Layout`](super::Layout) is plain
 //! numbers).
 
-use super::{Boot, Kaslr, Kernel, ModeMap, TrapFrame, check_placement, choose_run_address, fail};
+use super::{Boot, Kernel, ModeMap, TrapFrame, check_placement, fail, place_image};
 use crate::fdt;
 use crate::paging::aarch64::{Granule4K, MAIR};
 use crate::paging::{Builder, Flags, Table};
@@ -134,17 +134,12 @@ pub unsafe extern "C" fn early<K: Kernel>(x0: u64, entry_el: u64, boot: *mut Boo
 
     check_placement::<K>(l, boot.load, boot.info.ram());
     let m = choose_mode::<K>(boot);
-    choose_run_address::<K>(boot, &m, || {
+    place_image::<K>(boot, &m, || {
         let t: u64;
         // SAFETY: reads the virtual counter.
         unsafe { core::arch::asm!("mrs {0}, cntvct_el0", out(reg) t) };
         t
     });
-    if l.phys_align.is_some() && m.image_in_linear_map && l.relocatable {
-        boot.run = boot.load.wrapping_add(m.linear_offset);
-        boot.kaslr = Kaslr::Physical;
-    }
-    K::record(boot);
     if l.relocatable {
         // Before anything follows an absolute word of the image.
         let unsupported = b"unsupported dynamic relocation (only R_AARCH64_RELATIVE is handled)";
@@ -174,16 +169,6 @@ pub unsafe extern "C" fn early<K: Kernel>(x0: u64, entry_el: u64, boot: *mut Boo
             boot as *mut _ as u64,
         )
     }
-}
-
-/// At the virtual address (`entry!`'s `enter_virtual` calls it): the
-/// kernel's `main`.
-///
-/// # Safety
-/// Only from `entry!`'s assembly, with `boot` the early boot's record.
-pub unsafe extern "C" fn main<K: Kernel>(boot: *const Boot<K::Mode>) -> ! {
-    // SAFETY: written by `early` only, read-only from here on.
-    K::main(unsafe { &*boot })
 }
 
 /// `entry!`'s vector table calls this with the saved registers.
@@ -242,21 +227,10 @@ fn build_page_tables<K: Kernel>(boot: &mut Boot<K::Mode>, m: &ModeMap<K::Mode>) 
     // SAFETY: the pool is ours alone, used only here; its address is its
     // physical address (the MMU is off).
     let pool = unsafe { &mut *pool() };
-    let pool_pa = pool.as_ptr() as u64;
-    let mut b = Builder::<Granule4K>::new(m.levels, pool, pool_pa);
-    super::map_kernel_image::<K, _>(&mut b, boot, m);
-    let uart = boot.aarch64.uart_pa;
-    if let Some(fixmap) = m.fixmap
-        && uart != 0
-    {
-        let flags = Flags::R | Flags::W | Flags::DEVICE;
-        boot.aarch64.uart_va = b
-            .map_page(fixmap, uart, flags)
-            .unwrap_or_else(|e| fail::<K>(e));
+    let (uart, flags) = (boot.aarch64.uart_pa, Flags::R | Flags::W | Flags::DEVICE);
+    if let Some(va) = super::build_page_tables::<K, Granule4K>(boot, m, pool, uart, flags) {
+        boot.aarch64.uart_va = va;
     }
-    boot.root_pa = b.root_pa();
-    boot.pt_pages = b.pt_pages();
-    boot.leaves = b.leaves();
 }
 
 /// TTBR0: 1 GiB blocks mapping the image's physical window to itself,
@@ -425,7 +399,7 @@ macro_rules! entry {
             boot = sym __LAYOUTGEN_RT_BOOT,
             early = sym $crate::rt::aarch64::early::<$k>,
             trap = sym $crate::rt::aarch64::trap::<$k>,
-            main = sym $crate::rt::aarch64::main::<$k>,
+            main = sym $crate::rt::main::<$k>,
         );
     };
 }

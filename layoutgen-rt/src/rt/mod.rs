@@ -414,6 +414,16 @@ macro_rules! entry {
     };
 }
 
+/// At the virtual address (`entry!`'s `enter_virtual` calls it, on both
+/// architectures): the kernel's `main`.
+///
+/// # Safety
+/// Only from `entry!`'s assembly, with `boot` the early boot's record.
+pub unsafe extern "C" fn main<K: Kernel>(boot: *const Boot<K::Mode>) -> ! {
+    // SAFETY: written by `early` only, read-only from here on.
+    K::main(unsafe { &*boot })
+}
+
 // --- the steps both architectures share (before paging) -----------------
 
 /// `RESULT: FAIL msg` on the kernel's console, status 1.
@@ -441,24 +451,39 @@ pub(crate) fn check_placement<K: Kernel>(l: &Layout<K::Mode>, pa: u64, ram: &[(u
     }
 }
 
-/// The run address: the link address, or a slot of the mode's KASLR range
-/// from `kaslr=N` (slot N) or a seed (`kaslr_seed=`, the device tree,
-/// `timer()`), unless `nokaslr`.
+/// Where the image runs in mode `m`, recorded in `boot` and told to
+/// [`Kernel::record`]: the link address, or a slot of the mode's KASLR
+/// range ([`choose_slot`]); a relocatable image with `image.phys_align`
+/// inside the linear map runs where the linear map maps its physical
+/// address ([`Kaslr::Physical`]).
 #[cfg_attr(
     not(any(target_arch = "riscv64", target_arch = "aarch64")),
     allow(dead_code)
 )]
-pub(crate) fn choose_run_address<K: Kernel>(
+pub(crate) fn place_image<K: Kernel>(
     boot: &mut Boot<K::Mode>,
     m: &ModeMap<K::Mode>,
     timer: impl FnOnce() -> u64,
 ) {
     let l = &K::LAYOUT;
     boot.run = l.image_link;
-    let Some(k) = m.kaslr else { return };
-    if !l.relocatable || k.slots == 0 {
-        return;
+    if let Some(k) = m.kaslr
+        && l.relocatable
+        && k.slots != 0
+    {
+        choose_slot::<K>(boot, k, timer);
     }
+    if l.phys_align.is_some() && m.image_in_linear_map && l.relocatable {
+        boot.run = boot.load.wrapping_add(m.linear_offset);
+        boot.kaslr = Kaslr::Physical;
+    }
+    K::record(boot);
+}
+
+/// A slot of the KASLR range `k` for the run address, from `kaslr=N`
+/// (slot N) or a seed (`kaslr_seed=`, the device tree, `timer()`), unless
+/// `nokaslr` (the run address stays).
+fn choose_slot<K: Kernel>(boot: &mut Boot<K::Mode>, k: KaslrRange, timer: impl FnOnce() -> u64) {
     let args = boot.info.bootargs();
     if fdt::flag(args, b"nokaslr") {
         boot.kaslr = Kaslr::Disabled;
@@ -476,7 +501,7 @@ pub(crate) fn choose_run_address<K: Kernel>(
     } else {
         let (seed, source) =
             kaslr::seed(args, boot.info.kaslr_seed, timer).unwrap_or_else(|e| fail::<K>(e));
-        let link_slot = l.image_link.wrapping_sub(k.start) / k.granule;
+        let link_slot = K::LAYOUT.image_link.wrapping_sub(k.start) / k.granule;
         let slot = kaslr::random_slot(seed, k.slots, link_slot);
         boot.kaslr = Kaslr::Random { seed, source, slot };
         slot
@@ -542,22 +567,30 @@ pub(crate) fn physical_sections<K: Kernel>(run: u64, load: u64) -> Sections {
     s
 }
 
-/// Maps the linear map of all RAM and the image window at `boot.run` (or
-/// inside the linear map), each section with its flags, into `b`: the
-/// mapping both architectures' early boot makes the same way.
+/// Builds the kernel's tables in `pool`, whose address is its physical
+/// address (the MMU is off), the same way on both architectures: the
+/// linear map of all RAM, the image window at `boot.run` (or inside the
+/// linear map) with each section's flags, and the device page `device_pa`
+/// (none if 0) with `device_flags` at the start of the fixmap. Records the
+/// tree in `boot` (`root_pa`, `pt_pages`, `leaves`); where the device page
+/// is mapped, `None` when the mode has no fixmap or there is no device.
 #[cfg_attr(
     not(any(target_arch = "riscv64", target_arch = "aarch64")),
     allow(dead_code)
 )]
-pub(crate) fn map_kernel_image<K: Kernel, E: crate::paging::Encoding>(
-    b: &mut crate::paging::Builder<'_, E>,
-    boot: &Boot<K::Mode>,
+pub(crate) fn build_page_tables<K: Kernel, E: crate::paging::Encoding>(
+    boot: &mut Boot<K::Mode>,
     m: &ModeMap<K::Mode>,
-) {
+    pool: &mut [crate::paging::Table],
+    device_pa: u64,
+    device_flags: Flags,
+) -> Option<u64> {
     let l = &K::LAYOUT;
     let sections = physical_sections::<K>(boot.run, boot.load);
     let n = sections.count();
     let bounds = sections.bounds();
+    let pool_pa = pool.as_ptr() as u64;
+    let mut b = crate::paging::Builder::<E>::new(m.levels, pool, pool_pa);
     b.map_kernel(&crate::paging::KernelMap {
         ram: boot.info.ram(),
         ram_base: l.ram_base,
@@ -573,6 +606,19 @@ pub(crate) fn map_kernel_image<K: Kernel, E: crate::paging::Encoding>(
         sections: &sections.flags[..n],
     })
     .unwrap_or_else(|e| fail::<K>(e));
+    let mut device_va = None;
+    if let Some(fixmap) = m.fixmap
+        && device_pa != 0
+    {
+        let va = b
+            .map_page(fixmap, device_pa, device_flags)
+            .unwrap_or_else(|e| fail::<K>(e));
+        device_va = Some(va);
+    }
+    boot.root_pa = b.root_pa();
+    boot.pt_pages = b.pt_pages();
+    boot.leaves = b.leaves();
+    device_va
 }
 
 #[cfg(test)]
@@ -619,6 +665,30 @@ mod tests {
         assert_eq!(m.fixmap, Some(sv39::sv39::FIXMAP.start));
         assert_eq!(m.kaslr, None);
         assert_eq!(L.modes[1], None);
+    }
+
+    #[test]
+    fn selftest_view_and_summary_from_the_generated_file() {
+        let mut boot = Boot::new(sv39::PagingMode::Sv39);
+        (boot.run, boot.load) = (sv39::IMAGE_LINK_ADDRESS, sv39::LOAD_ADDRESS);
+        let ml = sv39::layout_for(boot.mode).expect("sv39");
+        let bounds = [sv39::IMAGE_LINK_ADDRESS; 5];
+        let v = crate::selftest_view!(sv39, ml, &boot, &bounds, &[]);
+        assert_eq!(
+            (v.link, v.image_offset, v.linear_offset, v.linear_start),
+            (
+                sv39::IMAGE_LINK_ADDRESS,
+                sv39::IMAGE_OFFSET,
+                ml.linear_offset,
+                ml.linear_map.start
+            )
+        );
+        assert_eq!(v.image_pa(v.run + 8), sv39::LOAD_ADDRESS + 8);
+        let summary = crate::selftest_summary!(sv39, ml, &boot).to_string();
+        assert!(
+            summary.starts_with("layout: spec=qemu-virt-sv39 mode=sv39 page_offset=0x"),
+            "{summary}"
+        );
     }
 
     /// The aarch64 sample kernel's committed `layout.rs`.

@@ -7,10 +7,10 @@
 //! the crate's "Before paging" section hold (no `core::fmt`, no `dyn`, no
 //! pointers read from the image's data; [`Layout`](super::Layout) is plain numbers).
 
-use super::{Boot, Kaslr, Kernel, ModeMap, TrapFrame, check_placement, choose_run_address, fail};
+use super::{Boot, Kernel, ModeMap, TrapFrame, check_placement, fail, place_image};
 use crate::fdt;
 use crate::paging::riscv64::{self, Sv};
-use crate::paging::{Builder, Flags, Table};
+use crate::paging::{Flags, Table};
 use crate::reloc;
 use crate::sym;
 use crate::text::{put_hex, puts};
@@ -100,17 +100,12 @@ pub unsafe extern "C" fn early<K: Kernel>(hartid: u64, dtb: u64, boot: *mut Boot
     K::exit_device(boot.finisher_pa);
     check_placement::<K>(l, boot.load, boot.info.ram());
     let m = choose_mode::<K>(boot);
-    choose_run_address::<K>(boot, &m, || {
+    place_image::<K>(boot, &m, || {
         let t: u64;
         // SAFETY: reading the time CSR has no side effects.
         unsafe { core::arch::asm!("rdtime {0}", out(reg) t) };
         t
     });
-    if l.phys_align.is_some() && m.image_in_linear_map && l.relocatable {
-        boot.run = boot.load.wrapping_add(m.linear_offset);
-        boot.kaslr = Kaslr::Physical;
-    }
-    K::record(boot);
     if l.relocatable {
         // Before anything follows an absolute word of the image (GNU ld
         // leaves them zero, lld writes the link address).
@@ -124,16 +119,6 @@ pub unsafe extern "C" fn early<K: Kernel>(hartid: u64, dtb: u64, boot: *mut Boot
     let offset = boot.run.wrapping_sub(boot.load);
     // SAFETY: the tables map the image at `run`, the stack and `boot` with it.
     unsafe { __layoutgen_rt_enter_virtual(satp, offset, boot as *mut _ as u64) }
-}
-
-/// At the virtual address (`entry!`'s `enter_virtual` calls it): the
-/// kernel's `main`.
-///
-/// # Safety
-/// Only from `entry!`'s assembly, with `boot` the early boot's record.
-pub unsafe extern "C" fn main<K: Kernel>(boot: *const Boot<K::Mode>) -> ! {
-    // SAFETY: written by `early` only, read-only from here on.
-    K::main(unsafe { &*boot })
 }
 
 /// `entry!`'s trap entry calls this with the saved registers.
@@ -244,20 +229,9 @@ fn build_page_tables<K: Kernel>(boot: &mut Boot<K::Mode>, m: &ModeMap<K::Mode>) 
     // SAFETY: the pool is ours alone, used only here; its address is its
     // physical address (the MMU is off).
     let pool = unsafe { &mut *pool() };
-    let pool_pa = pool.as_ptr() as u64;
-    let mut b = Builder::<Sv>::new(m.levels, pool, pool_pa);
-    super::map_kernel_image::<K, _>(&mut b, boot, m);
-    boot.finisher_va = boot.finisher_pa;
-    if let Some(fixmap) = m.fixmap
-        && boot.finisher_pa != 0
-    {
-        boot.finisher_va = b
-            .map_page(fixmap, boot.finisher_pa, Flags::R | Flags::W)
-            .unwrap_or_else(|e| fail::<K>(e));
-    }
-    boot.root_pa = b.root_pa();
-    boot.pt_pages = b.pt_pages();
-    boot.leaves = b.leaves();
+    let finisher = boot.finisher_pa;
+    let va = super::build_page_tables::<K, Sv>(boot, m, pool, finisher, Flags::R | Flags::W);
+    boot.finisher_va = va.unwrap_or(finisher);
 }
 
 /// The entry from the boot loader for kernel type `$k` (a
@@ -387,7 +361,7 @@ macro_rules! entry {
                 boot = sym __LAYOUTGEN_RT_BOOT,
                 early = sym $crate::rt::riscv64::early::<$k>,
                 trap = sym $crate::rt::riscv64::trap::<$k>,
-                main = sym $crate::rt::riscv64::main::<$k>,
+                main = sym $crate::rt::main::<$k>,
         );
     };
 }

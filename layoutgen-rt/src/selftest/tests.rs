@@ -323,3 +323,15 @@ fn wx_faults_are_provoked() {
     assert!(out.contains("check wx_data_exec: FAIL executing data at 0x"));
     assert_eq!(c.failures(), 3);
 }
+
+#[test]
+fn first_failing_names_the_first_and_sees_every_item() {
+    let mut seen = 0;
+    let odd = |x: u32| {
+        seen += 1;
+        x % 2 == 1
+    };
+    assert_eq!(first_failing([1, 2, 3, 4], odd), Some(2));
+    assert_eq!(seen, 4);
+    assert_eq!(first_failing([1, 3], |x: u32| x % 2 == 1), None);
+}

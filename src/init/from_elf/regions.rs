@@ -128,6 +128,29 @@ mod tests {
         }
     }
 
+    /// The plain (not Linux) regions of an 8 MiB image at `link` of
+    /// `shape`, 2 MiB sections, RAM at `ram_base` loaded at `ram_load`.
+    fn plain(
+        link: u64,
+        shape: Shape,
+        ram_base: u64,
+        ram_load: u64,
+    ) -> (Option<KernelSlot>, LinearMap) {
+        let r = regions(
+            link,
+            shape,
+            8 << 20,
+            M2,
+            &rule(ram_base, ram_load),
+            PLAIN,
+            &RISCV64,
+        );
+        let Regions::Plain { kernel, linear_map } = r else {
+            panic!()
+        };
+        (kernel, linear_map)
+    }
+
     #[test]
     fn linux_defaults_copy_the_bundled_regions_with_their_comments() {
         let Regions::Linux(lines) =
@@ -143,18 +166,12 @@ mod tests {
 
     #[test]
     fn an_image_in_the_top_2gib_is_in_linuxs_slot() {
-        let r = regions(
+        let (kernel, linear_map) = plain(
             0xffff_ffff_8000_0000,
             Shape::TopSlot,
-            8 << 20,
-            M2,
-            &rule(0x8000_0000, 0x8020_0000),
-            PLAIN,
-            &RISCV64,
+            0x8000_0000,
+            0x8020_0000,
         );
-        let Regions::Plain { kernel, linear_map } = r else {
-            panic!()
-        };
         let k = kernel.unwrap();
         assert_eq!((k.bounds, k.align, k.leaf), (SlotBounds::Top2GiB, M2, M2));
         assert_eq!(
@@ -168,18 +185,7 @@ mod tests {
     #[test]
     fn an_own_slot_spans_the_image_rounded_to_the_granule() {
         let link = 0xffff_ffc4_0010_0000;
-        let r = regions(
-            link,
-            Shape::OwnSlot,
-            8 << 20,
-            M2,
-            &rule(0x8020_0000, 0x8020_0000),
-            PLAIN,
-            &RISCV64,
-        );
-        let Regions::Plain { kernel, linear_map } = r else {
-            panic!()
-        };
+        let (kernel, linear_map) = plain(link, Shape::OwnSlot, 0x8020_0000, 0x8020_0000);
         let bounds = kernel.unwrap().bounds;
         let (start, end) = (0xffff_ffc4_0000_0000, 0xffff_ffc4_00a0_0000);
         assert_eq!(bounds, SlotBounds::Guessed { start, end });
@@ -190,35 +196,18 @@ mod tests {
     #[test]
     fn an_image_in_the_linear_map_places_it_from_ram_base() {
         let link = 0xffff_ffc0_0020_0000;
-        let r = regions(
-            link,
-            Shape::LinearMap,
-            8 << 20,
-            M2,
-            &rule(0x8000_0000, 0x8020_0000),
-            PLAIN,
-            &RISCV64,
-        );
-        let Regions::Plain { kernel, linear_map } = r else {
-            panic!()
-        };
+        let (kernel, linear_map) = plain(link, Shape::LinearMap, 0x8000_0000, 0x8020_0000);
         assert_eq!(kernel, None);
         assert!(linear_map.holds_image);
         assert_eq!(linear_map.start, 0xffff_ffc0_0000_0000);
         // Up to the top of the address space (256 GiB), capped at 128 GiB.
         assert_eq!(linear_map.size, 128 << 30);
-        let r = regions(
+        let (_, linear_map) = plain(
             0xffff_fff0_0020_0000,
             Shape::LinearMap,
-            8 << 20,
-            M2,
-            &rule(0x8000_0000, 0x8020_0000),
-            PLAIN,
-            &RISCV64,
+            0x8000_0000,
+            0x8020_0000,
         );
-        let Regions::Plain { linear_map, .. } = r else {
-            panic!()
-        };
         assert_eq!(linear_map.size, 64 << 30);
     }
 }
