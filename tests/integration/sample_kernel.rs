@@ -18,8 +18,6 @@
 use crate::support::elf_tools::Linker;
 use crate::support::qemu::{self, Boot, Summary};
 use crate::support::{assert_success, root, sample_kernels, specs};
-use layoutgen::arch::PagingMode;
-use layoutgen::layout::pagetable;
 use layoutgen::units::{GIB, MIB};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -30,24 +28,12 @@ const BOOT_TIMEOUT: Duration = Duration::from_secs(20);
 /// Where the kernel's own output starts (before it: OpenSBI's).
 const BANNER: &str = "sample-kernel:";
 /// The fewest `check` lines a passing boot prints.
-const MIN_CHECKS: usize = 9;
+const MIN_CHECKS: usize = sample_kernels::RISCV_MIN_CHECKS;
 /// QEMU `virt` RAM size when `-m` is not given.
 const DEFAULT_RAM: u64 = 128 * MIB;
 
 /// The summary line of a paged layout's kernel, key by key.
-const SUMMARY: [&str; 11] = [
-    "spec",
-    "mode",
-    "page_offset",
-    "linear_map",
-    "kernel_link",
-    "kernel_run",
-    "ram",
-    "pt_pages",
-    "leaves_1g",
-    "leaves_2m",
-    "leaves_4k",
-];
+const SUMMARY: [&str; 11] = sample_kernels::RISCV_SUMMARY;
 
 /// The kernel ELF built from `layout` (None: the crate's default spec and
 /// the committed sample-kernel/layout/), linked by rust-lld.
@@ -89,15 +75,6 @@ fn run_qemu(mut cmd: Command, ram: u64, extra: &[&str]) -> Boot {
     qemu::run(cmd, BOOT_TIMEOUT, BANNER)
 }
 
-fn mode_named(name: &str) -> PagingMode {
-    match name {
-        "sv39" => PagingMode::Sv39,
-        "sv48" => PagingMode::Sv48,
-        "sv57" => PagingMode::Sv57,
-        other => panic!("unknown mode {other}"),
-    }
-}
-
 /// Boots, asserts PASS, and checks the summary line against the layout and
 /// layoutgen's page-table prediction for this RAM size and mode.
 fn boot_and_check(layout: Option<&str>, ram: u64, args: &str) -> Summary {
@@ -105,52 +82,9 @@ fn boot_and_check(layout: Option<&str>, ram: u64, args: &str) -> Summary {
 }
 
 fn boot_and_check_linked(layout: Option<&str>, linker: Linker, ram: u64, args: &str) -> Summary {
-    let name = layout.unwrap_or("qemu-virt-sv39");
-    let spec = specs::layout(name);
+    let spec = specs::layout(layout.unwrap_or("qemu-virt-sv39"));
     let b = boot(&sample_kernels::riscv(layout, linker), ram, args);
-    b.assert_pass(MIN_CHECKS);
-    let s = b.summary_with(&SUMMARY);
-    let ctx = b.context();
-    assert_eq!(s.str("spec"), spec.name, "{ctx}");
-    let mode = mode_named(s.str("mode"));
-    let ml = spec
-        .mode(mode)
-        .unwrap_or_else(|| panic!("kernel chose {mode}, which {name} does not list\n{ctx}"));
-    // Every layout the sample kernel boots has a linear map.
-    let lm = ml.linear_map().expect("a linear map");
-    assert_eq!(s.num("page_offset"), lm.start, "page_offset\n{ctx}");
-    assert_eq!(s.range("linear_map"), (lm.start as u128, lm.end()), "{ctx}");
-    assert_eq!(s.num("kernel_link"), ml.image_link, "kernel_link\n{ctx}");
-    let base = spec.ram.base as u128;
-    assert_eq!(s.range("ram"), (base, base + ram as u128), "ram\n{ctx}");
-
-    // The prediction `layoutgen show --ram SIZE --device-pages 1` prints.
-    let predicted = pagetable::cost(&spec, ml, ram, 1);
-    let got = [
-        ("pt_pages", s.num("pt_pages"), predicted.pt_pages),
-        ("leaves_1g", s.num("leaves_1g"), predicted.leaves_of(GIB)),
-        (
-            "leaves_2m",
-            s.num("leaves_2m"),
-            predicted.leaves_of(2 * MIB),
-        ),
-        ("leaves_4k", s.num("leaves_4k"), predicted.leaves_of(4096)),
-    ];
-    for (key, kernel, model) in got {
-        assert_eq!(
-            kernel, model,
-            "{key}: kernel vs layoutgen prediction\n{ctx}"
-        );
-    }
-    // And the same model with the image where it actually runs (KASLR).
-    let run = s.num("kernel_run");
-    let maps = pagetable::plan(&spec, ml, ram, run, 1);
-    assert_eq!(
-        pagetable::cost_of(ml, &maps, ram),
-        predicted,
-        "cost at the run address\n{ctx}"
-    );
-    s
+    sample_kernels::assert_riscv_boot_agrees(&spec, &b, ram)
 }
 
 // --- Sv39, the default layout ---------------------------------------------------
