@@ -19,51 +19,23 @@ use layoutgen::units::GIB;
 // (`builds::builds`). Rejected specs are fine; nothing accepted is
 // filtered out.
 
-/// Lower-case identifiers: region names, section ids, segment names.
+/// Linker-script keywords in lower case (GNU ld reads them in either
+/// case): both identifiers and symbols draw from them.
+const LINKER_WORDS: &[&str] = &[
+    "align", "at", "sections", "entry", "keep", "assert", "provide", "noload", "discard",
+];
+
+/// Lower-case identifiers: region names, section ids, segment names
+/// (with LINKER_WORDS and IDENTS_MORE).
 const IDENTS: &[&str] = &[
-    "fn",
-    "self",
-    "type",
-    "mod",
-    "crate",
-    "super",
-    "impl",
-    "r",
-    "match",
-    "const",
-    "static",
-    "async",
-    "dyn",
-    "unsafe",
-    "use",
-    "where",
-    "true",
-    "false",
-    "int",
-    "auto",
-    "register",
-    "char",
-    "void",
-    "long",
-    "unsigned",
-    "volatile",
-    "restrict",
-    "inline",
-    "sizeof",
-    "typedef",
-    "default",
-    "do",
-    "if",
-    "return",
-    "align",
-    "at",
-    "sections",
-    "entry",
-    "keep",
-    "assert",
-    "provide",
-    "noload",
-    "discard",
+    "fn", "self", "type", "mod", "crate", "super", "impl", "r", "match", "const", "static",
+    "async", "dyn", "unsafe", "use", "where", "true", "false", "int", "auto", "register", "char",
+    "void", "long", "unsigned", "volatile", "restrict", "inline", "sizeof", "typedef", "default",
+    "do", "if", "return",
+];
+
+/// More lower-case identifiers.
+const IDENTS_MORE: &[&str] = &[
     "layout",
     "regions",
     "page_offset",
@@ -115,47 +87,16 @@ const IDENTS: &[&str] = &[
     "_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 ];
 
-/// C identifiers of any case: boundary symbols, insert symbols, patterns.
+/// C identifiers of any case: boundary symbols, insert symbols, patterns
+/// (with LINKER_WORDS and SYMBOLS_MORE).
 const SYMBOLS: &[&str] = &[
-    "ALIGN",
-    "AT",
-    "SECTIONS",
-    "ENTRY",
-    "KEEP",
-    "ASSERT",
-    "PROVIDE",
-    "NOLOAD",
-    "DISCARD",
-    "ADDR",
-    "LOADADDR",
-    "SIZEOF",
-    "MAX",
-    "MIN",
-    "ORIGIN",
-    "MEMORY",
-    "INCLUDE",
-    "HIDDEN",
-    "INSERT",
-    "BYTE",
-    "LONG",
-    "QUAD",
-    "FILL",
-    "DEFINED",
-    "ABSOLUTE",
-    "COMMON",
-    "OVERLAY",
-    "SORT",
-    "NEXT",
-    "CONSTANT",
-    "align",
-    "at",
-    "sections",
-    "entry",
-    "keep",
-    "assert",
-    "provide",
-    "noload",
-    "discard",
+    "ALIGN", "AT", "SECTIONS", "ENTRY", "KEEP", "ASSERT", "PROVIDE", "NOLOAD", "DISCARD", "ADDR",
+    "LOADADDR", "SIZEOF", "MAX", "MIN", "ORIGIN", "MEMORY", "INCLUDE", "HIDDEN", "INSERT", "BYTE",
+    "LONG", "QUAD", "FILL", "DEFINED", "ABSOLUTE", "COMMON", "OVERLAY", "SORT", "NEXT", "CONSTANT",
+];
+
+/// More C identifiers.
+const SYMBOLS_MORE: &[&str] = &[
     "fn",
     "self",
     "Self",
@@ -279,8 +220,9 @@ struct Draw<'a> {
 }
 
 impl<'a> Draw<'a> {
-    fn new(pool: &[&'a str], rng: &mut Rng, prefix: &'static str) -> Self {
-        let mut left = pool.to_vec();
+    /// Draws from `pools`, one after another.
+    fn new(pools: &[&[&'a str]], rng: &mut Rng, prefix: &'static str) -> Self {
+        let mut left = pools.concat();
         for i in (1..left.len()).rev() {
             left.swap(i, rng.below(i + 1));
         }
@@ -322,9 +264,9 @@ fn strs(v: &[&str]) -> String {
 /// A random spec with adversarial names (see above), from `seed`.
 fn adversarial_spec(seed: u64) -> String {
     let mut rng = Rng(seed | 1);
-    let mut idents = Draw::new(IDENTS, &mut rng, "n");
-    let mut symbols = Draw::new(SYMBOLS, &mut rng, "Sym");
-    let mut section_names = Draw::new(SECTION_NAMES, &mut rng, ".s");
+    let mut idents = Draw::new(&[IDENTS, LINKER_WORDS, IDENTS_MORE], &mut rng, "n");
+    let mut symbols = Draw::new(&[SYMBOLS, LINKER_WORDS, SYMBOLS_MORE], &mut rng, "Sym");
+    let mut section_names = Draw::new(&[SECTION_NAMES], &mut rng, ".s");
     // One spec in four is aarch64: its paging modes, no global pointer (a
     // policy other than "disabled" must be refused), its relocation types.
     let aarch64 = rng.chance(25);
