@@ -19,6 +19,15 @@ use core::sync::atomic::{AtomicU64, Ordering};
 /// (0 for success) where the platform can report one.
 pub trait Exit {
     fn exit(code: u16) -> !;
+
+    /// [`fail`](fn@fail) on this console, as `Console::fail(b"...")`: a
+    /// kernel's way to stop a boot that cannot go on (safe before paging).
+    fn fail(msg: &[u8]) -> !
+    where
+        Self: Putc + Sized,
+    {
+        fail::<Self>(msg)
+    }
 }
 
 /// `RESULT: FAIL msg` and exit status 1: the boot cannot go on. Safe

@@ -64,12 +64,6 @@ impl text::Putc for Console {
     }
 }
 
-/// `RESULT: FAIL msg`, status 1: the boot cannot go on (before paging too;
-/// silent before the device tree names the UART, the status tells).
-pub fn fail(msg: &[u8]) -> ! {
-    selftest::fail::<Console>(msg)
-}
-
 /// Only once paging is on (see the module docs).
 #[macro_export]
 macro_rules! println {

@@ -58,11 +58,11 @@ impl rt::Kernel for Kernel {
     fn devices(info: &BootInfo) {
         match info.uart {
             Some(uart) => console::set_uart(uart),
-            None => console::fail(b"the device tree names no arm,pl011 UART"),
+            None => Console::fail(b"the device tree names no arm,pl011 UART"),
         }
         match info.psci {
             Some(c) => console::set_psci(c),
-            None => console::fail(b"the device tree has no /psci method (hvc or smc)"),
+            None => Console::fail(b"the device tree has no /psci method (hvc or smc)"),
         }
     }
 
@@ -70,7 +70,7 @@ impl rt::Kernel for Kernel {
         // Once: the conversions of the running kernel read what this
         // records (layout.rs, `Running`).
         let running = layout::Running::record(boot.mode)
-            .unwrap_or_else(|| console::fail(b"no layout for mode"));
+            .unwrap_or_else(|| Console::fail(b"no layout for mode"));
         #[cfg(relocatable)]
         running.record_image(boot.run, boot.load);
         #[cfg(not(relocatable))]

@@ -68,11 +68,6 @@ impl text::Putc for Console {
     }
 }
 
-/// `RESULT: FAIL msg`, status 1: the boot cannot go on (before paging too).
-pub fn fail(msg: &[u8]) -> ! {
-    selftest::fail::<Console>(msg)
-}
-
 /// Only once paging is on (see the module docs).
 #[macro_export]
 macro_rules! println {

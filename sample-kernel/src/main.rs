@@ -83,7 +83,7 @@ impl rt::Kernel for Kernel {
         // Once: the conversions of the running kernel read what this
         // records (one word each), never the mode (layout.rs, `Running`).
         let running = layout::Running::record(boot.mode)
-            .unwrap_or_else(|| console::fail(b"no layout for mode"));
+            .unwrap_or_else(|| Console::fail(b"no layout for mode"));
         // Inside the linear map the image's conversions are the linear
         // map's: nothing to record.
         #[cfg(all(relocatable, not(image_in_linear_map)))]

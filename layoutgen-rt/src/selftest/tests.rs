@@ -38,6 +38,11 @@ fn check_lines_and_the_verdict() {
         exits(|| fail::<Buffer>(b"no layout for mode")),
         ("RESULT: FAIL no layout for mode\n".into(), 1)
     );
+    // The same as the console's own method, as the kernels call it.
+    assert_eq!(
+        exits(|| Buffer::fail(b"no layout for mode")),
+        ("RESULT: FAIL no layout for mode\n".into(), 1)
+    );
 }
 
 #[test]
