@@ -75,3 +75,13 @@ pub fn assert_finding(f: &Finding, want: &[Field]) {
         }
     }
 }
+
+/// The message of the first finding of `check`, which must have one.
+#[track_caller]
+pub fn message_of(report: &LintReport, check: Lint) -> &str {
+    &report
+        .by_check(check)
+        .next()
+        .unwrap_or_else(|| panic!("no {} finding", check.id()))
+        .message
+}
