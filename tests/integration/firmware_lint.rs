@@ -143,26 +143,26 @@ fn got_figure(elf: &Readelf) -> String {
     )
 }
 
+/// Whether `name` is one of the tables a relocatable image's link adds
+/// (named here by family, not copied from the library's list): the
+/// dynamic section with its symbols and strings, the symbol hash tables,
+/// the dynamic relocations (RELA and RELR), and the GOT.
+fn is_dynamic_table(name: &str) -> bool {
+    matches!(name, ".dynamic" | ".dynsym" | ".dynstr")
+        || matches!(name, ".hash" | ".gnu.hash")
+        || matches!(name, ".rela.dyn" | ".relr.dyn")
+        || matches!(name, ".got" | ".got.plt")
+}
+
 /// LG021's figure: allocated sections that are neither the spec's nor the
 /// dynamic tables a relocatable image carries, in file order.
 fn orphan_figure(elf: &Readelf) -> String {
     let layout = layoutgen::load(&bare_spec(), &Default::default()).unwrap();
-    const DYNAMIC_TABLES: [&str; 9] = [
-        ".dynsym",
-        ".dynstr",
-        ".hash",
-        ".gnu.hash",
-        ".rela.dyn",
-        ".relr.dyn",
-        ".dynamic",
-        ".got",
-        ".got.plt",
-    ];
     let orphans: Vec<String> = elf
         .sections
         .iter()
         .filter(|s| s.alloc() && s.size > 0)
-        .filter(|s| !DYNAMIC_TABLES.contains(&s.name.as_str()))
+        .filter(|s| !is_dynamic_table(&s.name))
         .filter(|s| layout.image.section(&s.name).is_none())
         .map(|s| format!("{} [{:#x}, +{:#x}]", s.name, s.addr, s.size))
         .collect();

@@ -1,9 +1,8 @@
 //! Inputs the fuzz targets (fuzz/, docs/fuzzing.md) found, fed to the same
 //! entry points: `check_text` (and every output of an accepted spec) for the
-//! spec target, `lint_bytes` and every report format for the ELF target.
-//! The `stamp`, `dtb`, `init_elf` and `lint_render` targets' work lives in
-//! fuzz/harness/, compiled here as it is into the fuzz targets, so these
-//! tests run exactly what the fuzzers ran. Nothing here may panic.
+//! spec target. The `elf`, `stamp`, `dtb`, `init_elf` and `lint_render`
+//! targets' work lives in fuzz/harness/, compiled here as it is into the
+//! fuzz targets, so these tests run exactly what the fuzzers ran. Nothing here may panic.
 //!
 //! Also the generator of the ELF seed corpus (`fuzz/corpus/elf/`), an
 //! ignored test: `cargo test --test integration fuzz_regressions:: -- --ignored`.
@@ -20,6 +19,8 @@ use std::path::{Path, PathBuf};
 mod common;
 #[path = "../../fuzz/harness/dtb.rs"]
 mod dtb_harness;
+#[path = "../../fuzz/harness/elf.rs"]
+mod elf_harness;
 #[path = "../../fuzz/harness/init_elf.rs"]
 mod init_elf_harness;
 #[path = "../../fuzz/harness/lint_render.rs"]
@@ -38,37 +39,15 @@ fn spec_target(data: &[u8]) {
     }
 }
 
-/// What the `elf` fuzz target does with one input.
-fn elf_target(data: &[u8]) {
-    let spec = specs::path("qemu-virt-multi");
-    let layout = specs::layout("qemu-virt-multi");
-    let path = Path::new("fuzz.elf");
-    let result = layoutgen::lint::run(
-        &layout,
-        layoutgen::lint::Input::Bytes { name: path, data },
-        &Default::default(),
-    );
-    let run = LintRun {
-        spec: &spec,
-        layout: &layout,
-        config: &layout.lint,
-        outcomes: vec![Outcome {
-            path: PathBuf::from(path),
-            result,
-        }],
-        deny_warnings: false,
-    };
-    for format in [Format::Human, Format::Json, Format::Github, Format::Sarif] {
-        let _ = run.render(format);
-    }
-}
-
 /// The seeds themselves go through both targets (a quick check that the
 /// harness code here matches what the fuzzers run).
 #[test]
 fn seed_corpus_runs_through_the_targets() {
     let corpus = root().join("fuzz/corpus");
-    for (dir, run) in [("spec", spec_target as fn(&[u8])), ("elf", elf_target)] {
+    for (dir, run) in [
+        ("spec", spec_target as fn(&[u8])),
+        ("elf", elf_harness::run),
+    ] {
         let mut n = 0;
         for entry in std::fs::read_dir(corpus.join(dir)).expect("seed corpus") {
             let data = std::fs::read(entry.expect("entry").path()).expect("seed");

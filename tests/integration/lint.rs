@@ -8,7 +8,8 @@
 use crate::lint_inputs::strip;
 use crate::support::cli::run as cli;
 use crate::support::elf_tools::*;
-use crate::support::findings::{self, assert_says};
+use crate::support::findings::Field::{self, *};
+use crate::support::findings::{self, assert_finding, assert_says};
 use crate::support::lint_cli::lint_cli_fixtures;
 use crate::support::{root, specs};
 use layoutgen::arch::PagingMode;
@@ -31,6 +32,29 @@ pub(crate) fn fixture(name: &str) -> (Linked, Vec<u8>) {
 pub(crate) fn lint_bytes(name: &str, linked: &Linked, variant: &str, data: &[u8]) -> LintReport {
     let p = linked.write_variant(variant, data);
     lint_path(name, &p)
+}
+
+/// Lints a copy of the fixture `linked` of layout `name` that `patch`
+/// edited, written as `variant`.
+pub(crate) fn lint_variant(
+    name: &str,
+    linked: &Linked,
+    variant: &str,
+    patch: impl FnOnce(&mut Vec<u8>),
+) -> LintReport {
+    let mut d = linked.bytes();
+    patch(&mut d);
+    lint_bytes(name, linked, variant, &d)
+}
+
+/// Lints the clean fixture of layout `name` after `patch` edited its bytes
+/// (written as `variant`).
+pub(crate) fn lint_patched(
+    name: &str,
+    variant: &str,
+    patch: impl FnOnce(&mut Vec<u8>),
+) -> LintReport {
+    lint_variant(name, &link(name, &LinkOpts::default()), variant, patch)
 }
 
 pub(crate) fn show(r: &LintReport) -> String {
@@ -59,6 +83,23 @@ pub(crate) fn only_errors(r: &LintReport, check: Lint) {
         check.id(),
         show(r)
     );
+}
+
+/// The findings of `check` (at least one), the first of them as `want`
+/// says.
+#[track_caller]
+pub(crate) fn expect_first<'r>(r: &'r LintReport, check: Lint, want: &[Field]) -> Vec<&'r Finding> {
+    let f = expect(r, check);
+    assert_finding(f[0], want);
+    f
+}
+
+/// [`expect_first`], and no error of another check.
+#[track_caller]
+pub(crate) fn expect_only<'r>(r: &'r LintReport, check: Lint, want: &[Field]) -> Vec<&'r Finding> {
+    let f = expect_first(r, check, want);
+    only_errors(r, check);
+    f
 }
 
 pub(crate) fn slot(name: &str) -> layoutgen::layout::Region {
@@ -154,173 +195,144 @@ fn every_mode_of_a_multi_mode_layout_and_one_mode_on_request() {
 
 #[test]
 fn symbol_in_the_abs32_window_of_a_semi_pic_image() {
-    let name = "qemu-virt-semipic";
-    let (k, mut d) = fixture(name);
-    set_symbol_value(&mut d, "counter", 0xffff_ffff_8000_1000);
-    let r = lint_bytes(name, &k, "window.elf", &d);
-    let f = expect(&r, Lint::SymbolInAbs32Window);
-    assert_eq!(f[0].symbol.as_deref(), Some("counter"));
-    assert_eq!(f[0].address, Some(0xffff_ffff_8000_1000));
-    assert_eq!(f[0].spec_key, "code_model");
-    only_errors(&r, Lint::SymbolInAbs32Window);
+    let va = 0xffff_ffff_8000_1000;
+    let r = lint_patched("qemu-virt-semipic", "window.elf", |d| {
+        set_symbol_value(d, "counter", va)
+    });
+    let want = [Symbol("counter"), At(va), Key("code_model")];
+    expect_only(&r, Lint::SymbolInAbs32Window, &want);
     assert_eq!(r.exit_code(false), 1);
 }
 
 #[test]
 fn segment_outside_the_slot() {
     let name = "qemu-virt-semipic";
-    let (k, mut d) = fixture(name);
     let slot = slot(name);
-    let l = specs::layout(name);
+    let image_offset = specs::layout(name).modes[0].image_offset;
     // Move the last PT_LOAD (.bss) just past the slot, keeping VA - PA.
-    let last = *loads(&d).last().unwrap();
     let va = slot.start + slot.size;
-    set_p_vaddr(&mut d, last.0, va);
-    set_p_paddr(&mut d, last.0, va.wrapping_sub(l.modes[0].image_offset));
-    let r = lint_bytes(name, &k, "outside.elf", &d);
-    let f = expect(&r, Lint::SegmentOutsideSlot);
-    assert_eq!(f[0].address, Some(va));
-    assert_eq!(f[0].spec_key, "region.kernel");
+    let r = lint_patched(name, "outside.elf", |d| {
+        let last = *loads(d).last().unwrap();
+        set_p_vaddr(d, last.0, va);
+        set_p_paddr(d, last.0, va.wrapping_sub(image_offset));
+    });
+    let want = [At(va), Key("region.kernel")];
+    let f = expect_only(&r, Lint::SegmentOutsideSlot, &want);
     assert!(f[0].section.as_deref().unwrap().starts_with("segment "));
-    only_errors(&r, Lint::SegmentOutsideSlot);
 }
 
 #[test]
 fn writable_and_executable_segment() {
     let name = "qemu-virt-sv39";
-    let (k, mut d) = fixture(name);
-    make_text_segment_writable(&mut d);
-    let r = lint_bytes(name, &k, "wx.elf", &d);
-    let f = expect(&r, Lint::SegmentWriteExecute);
-    assert_says(f[0], ".text");
-    assert_eq!(f[0].address, Some(specs::layout(name).modes[0].image_link));
-    only_errors(&r, Lint::SegmentWriteExecute);
+    let r = lint_patched(name, "wx.elf", |d| {
+        make_text_segment_writable(d);
+    });
+    let want = [Says(".text"), At(specs::layout(name).modes[0].image_link)];
+    expect_only(&r, Lint::SegmentWriteExecute, &want);
 }
 
 #[test]
 fn misaligned_va_pa() {
-    let name = "qemu-virt-sv39";
-    let (k, mut d) = fixture(name);
+    let (k, d) = fixture("qemu-virt-sv39");
     let data = data_segment(&d);
-    set_p_paddr(&mut d, data.0, data.4 + 0x1000);
-    let r = lint_bytes(name, &k, "vapa.elf", &d);
-    let f = expect(&r, Lint::SegmentVaPaCongruence);
-    assert_eq!(f[0].address, Some(data.3));
-    assert_eq!(f[0].spec_key, "image.section_align");
-    only_errors(&r, Lint::SegmentVaPaCongruence);
+    let r = lint_variant("qemu-virt-sv39", &k, "vapa.elf", |d| {
+        set_p_paddr(d, data.0, data.4 + 0x1000)
+    });
+    let want = [At(data.3), Key("image.section_align")];
+    expect_only(&r, Lint::SegmentVaPaCongruence, &want);
 }
+
+/// What a finding on the global pointer's presence names: the symbol, and
+/// the spec's `gp.policy` (required or forbidden).
+const GP_AGAINST_POLICY: [Field; 2] = [Symbol("__global_pointer$"), Key("gp.policy")];
 
 #[test]
 fn missing_global_pointer_under_relax() {
-    let name = "qemu-virt-sv39";
-    let (k, mut d) = fixture(name);
-    replace_in_section(
-        &mut d,
-        ".strtab",
-        b"__global_pointer$",
-        b"__global_pointerX",
-    );
-    let r = lint_bytes(name, &k, "nogp.elf", &d);
-    let f = expect(&r, Lint::GpMissing);
-    assert_eq!(f[0].symbol.as_deref(), Some("__global_pointer$"));
-    assert_eq!(f[0].spec_key, "gp.policy");
-    only_errors(&r, Lint::GpMissing);
+    let r = lint_patched("qemu-virt-sv39", "nogp.elf", |d| {
+        replace_in_section(d, ".strtab", b"__global_pointer$", b"__global_pointerX")
+    });
+    expect_only(&r, Lint::GpMissing, &GP_AGAINST_POLICY);
 }
 
 #[test]
 fn absolute_hi20_relocation_in_a_semi_pic_image() {
-    let name = "qemu-virt-semipic";
-    let (k, mut d) = fixture(name);
-    let at = rela_entries(&d, ".rela.text", e::R_RISCV_PCREL_HI20)[0];
-    set_rela_type(&mut d, at, e::R_RISCV_HI20);
-    let r = lint_bytes(name, &k, "hi20.elf", &d);
-    let f = expect(&r, Lint::AbsoluteRelocation);
-    assert_eq!(f[0].symbol.as_deref(), Some("counter"));
-    assert_eq!(f[0].section.as_deref(), Some(".text"));
-    assert_says(f[0], "R_RISCV_HI20");
-    only_errors(&r, Lint::AbsoluteRelocation);
+    let r = lint_patched("qemu-virt-semipic", "hi20.elf", |d| {
+        retype_rela(d, ".rela.text", e::R_RISCV_PCREL_HI20, e::R_RISCV_HI20)
+    });
+    let want = [Symbol("counter"), Section(".text"), Says("R_RISCV_HI20")];
+    expect_only(&r, Lint::AbsoluteRelocation, &want);
 }
 
 #[test]
 fn non_relative_dynamic_relocation() {
-    let name = "qemu-virt-semipic";
-    let (k, mut d) = fixture(name);
-    let at = rela_entries(&d, ".rela.dyn", e::R_RISCV_RELATIVE)[0];
-    set_rela_type(&mut d, at, e::R_RISCV_64);
-    let r = lint_bytes(name, &k, "dynabs.elf", &d);
-    let f = expect(&r, Lint::DynamicRelocationType);
-    assert_says(f[0], "R_RISCV_64");
-    assert_eq!(f[0].section.as_deref(), Some(".rela.dyn"));
-    only_errors(&r, Lint::DynamicRelocationType);
+    let r = lint_patched("qemu-virt-semipic", "dynabs.elf", |d| {
+        retype_rela(d, ".rela.dyn", e::R_RISCV_RELATIVE, e::R_RISCV_64)
+    });
+    let want = [Says("R_RISCV_64"), Section(".rela.dyn")];
+    expect_only(&r, Lint::DynamicRelocationType, &want);
 }
 
 // ---- a fixture for every other check -----------------------------------------
 
 #[test]
 fn symbol_outside_the_slot() {
-    let name = "qemu-virt-sv39";
-    let (k, mut d) = fixture(name);
-    set_symbol_value(&mut d, "buffer", 0xffff_ffd6_0000_0000);
-    let r = lint_bytes(name, &k, "sym.elf", &d);
-    let f = expect(&r, Lint::SymbolOutsideSlot);
-    assert_eq!(f[0].symbol.as_deref(), Some("buffer"));
-    assert_eq!(f[0].section.as_deref(), Some(".bss"));
-    assert_eq!(f[0].spec_key, "region.kernel");
-    only_errors(&r, Lint::SymbolOutsideSlot);
+    let r = lint_patched("qemu-virt-sv39", "sym.elf", |d| {
+        set_symbol_value(d, "buffer", 0xffff_ffd6_0000_0000)
+    });
+    let want = [Symbol("buffer"), Section(".bss"), Key("region.kernel")];
+    expect_only(&r, Lint::SymbolOutsideSlot, &want);
 }
 
 #[test]
 fn symbol_outside_the_slot_of_the_in_linear_map_layout() {
     let name = "qemu-virt-in-linear-map";
-    let (k, mut d) = fixture(name);
-    set_symbol_value(&mut d, "kmain", 0x1000);
-    let r = lint_bytes(name, &k, "sym.elf", &d);
-    let f = expect(&r, Lint::SymbolOutsideSlot);
-    assert_eq!(f[0].symbol.as_deref(), Some("kmain"));
-    assert_eq!(f[0].spec_key, "region.linear_map");
-    only_errors(&r, Lint::SymbolOutsideSlot);
-
-    // Inside the (128 GiB) slot, but far outside the image.
-    let mut d = k.bytes();
+    let k = link(name, &LinkOpts::default());
     let start = slot(name).start;
-    set_symbol_value(&mut d, "kmain", start + 0x1_0000_0000);
-    let r = lint_bytes(name, &k, "sym2.elf", &d);
-    let f = expect(&r, Lint::SymbolOutsideSlot);
-    assert_eq!(f[0].symbol.as_deref(), Some("kmain"));
-    assert_eq!(f[0].spec_key, "image.max_size");
-    only_errors(&r, Lint::SymbolOutsideSlot);
+    // Below the slot, then inside the (128 GiB) slot but far outside the
+    // image.
+    for (variant, value, spec_key) in [
+        ("sym.elf", 0x1000, "region.linear_map"),
+        ("sym2.elf", start + 0x1_0000_0000, "image.max_size"),
+    ] {
+        let r = lint_variant(name, &k, variant, |d| set_symbol_value(d, "kmain", value));
+        let want = [Symbol("kmain"), Key(spec_key)];
+        expect_only(&r, Lint::SymbolOutsideSlot, &want);
+    }
 }
 
 #[test]
 fn segment_loaded_at_the_wrong_physical_address() {
     let name = "qemu-virt-sv39";
-    let (k, mut d) = fixture(name);
+    let (k, d) = fixture(name);
     let data = data_segment(&d);
-    set_p_paddr(&mut d, data.0, data.4 + 0x20_0000);
-    let r = lint_bytes(name, &k, "pa.elf", &d);
-    let f = expect(&r, Lint::SegmentLoadAddress);
-    assert_eq!(f[0].spec_key, "image.lma");
-    only_errors(&r, Lint::SegmentLoadAddress);
+    let r = lint_variant(name, &k, "pa.elf", |d| {
+        set_p_paddr(d, data.0, data.4 + 0x20_0000)
+    });
+    expect_only(&r, Lint::SegmentLoadAddress, &[Key("image.lma")]);
 
     // The first segment not at ram.load, with VA - PA still consistent.
-    let mut d = k.bytes();
     let first = loads(&d)[0];
-    set_p_vaddr(&mut d, first.0, first.3 + 0x1000);
-    set_p_paddr(&mut d, first.0, first.4 + 0x1000);
-    let r = lint_bytes(name, &k, "pa0.elf", &d);
+    let r = lint_variant(name, &k, "pa0.elf", |d| {
+        set_p_vaddr(d, first.0, first.3 + 0x1000);
+        set_p_paddr(d, first.0, first.4 + 0x1000);
+    });
     let f = expect(&r, Lint::SegmentLoadAddress);
     assert_says(f[0], "not at image.lma 0x80200000");
 }
 
+/// The clean sv39 fixture with `.rodata` renamed `.rodatx`: a spec
+/// section missing, and an unlisted one.
+fn lint_with_rodata_renamed(variant: &str) -> LintReport {
+    lint_patched("qemu-virt-sv39", variant, |d| {
+        replace_in_section(d, ".shstrtab", b".rodata\0", b".rodatx\0")
+    })
+}
+
 #[test]
 fn missing_spec_section() {
-    let name = "qemu-virt-sv39";
-    let (k, mut d) = fixture(name);
-    replace_in_section(&mut d, ".shstrtab", b".rodata\0", b".rodatx\0");
-    let r = lint_bytes(name, &k, "nosec.elf", &d);
-    let f = expect(&r, Lint::SectionMissing);
-    assert_eq!(f[0].section.as_deref(), Some(".rodata"));
-    assert_eq!(f[0].spec_key, "image.section.rodata");
+    let r = lint_with_rodata_renamed("nosec.elf");
+    let want = [Section(".rodata"), Key("image.section.rodata")];
+    expect_first(&r, Lint::SectionMissing, &want);
     // The renamed section is now an orphan.
     let o = expect(&r, Lint::OrphanSection);
     assert_eq!(o[0].section.as_deref(), Some(".rodatx"));
@@ -333,16 +345,16 @@ fn missing_spec_section() {
 fn orphan_of_a_file_linked_with_the_specs_script_is_a_warning() {
     // The fixture's .symtab has every boundary symbol of the generated
     // script (no LG010): an unlisted section is the linker's own placement.
-    let name = "qemu-virt-sv39";
-    let (k, mut d) = fixture(name);
-    replace_in_section(&mut d, ".shstrtab", b".rodata\0", b".rodatx\0");
-    let r = lint_bytes(name, &k, "orphan.elf", &d);
+    let r = lint_with_rodata_renamed("orphan.elf");
     assert!(r.by_check(Lint::BoundarySymbolMissing).next().is_none());
     let o = expect(&r, Lint::OrphanSection);
     assert_eq!(o.len(), 1, "{}", show(&r));
-    assert_eq!(o[0].severity, Severity::Warning);
-    assert_eq!(o[0].section.as_deref(), Some(".rodatx"));
-    assert_says(o[0], "the linker placed it on its own");
+    let want = [
+        Is(Severity::Warning),
+        Section(".rodatx"),
+        Says("the linker placed it on its own"),
+    ];
+    assert_finding(o[0], &want);
 }
 
 #[test]
@@ -404,27 +416,24 @@ fn unlisted_sections_of_a_file_the_spec_does_not_describe_are_one_figure() {
 
 #[test]
 fn section_with_the_wrong_permissions() {
-    let name = "qemu-virt-sv39";
-    let (k, mut d) = fixture(name);
-    let (hdr, ..) = shdrs(&d).into_iter().find(|s| s.1 == ".rodata").unwrap();
-    // sh_flags |= SHF_WRITE
-    d[hdr + 8] |= e::SHF_WRITE.0 as u8;
-    let r = lint_bytes(name, &k, "perms.elf", &d);
-    let f = expect(&r, Lint::SectionPlacement);
-    assert_eq!(f[0].spec_key, "image.section.rodata.perms");
-    assert_eq!(f[0].section.as_deref(), Some(".rodata"));
-    only_errors(&r, Lint::SectionPlacement);
+    let r = lint_patched("qemu-virt-sv39", "perms.elf", |d| {
+        let (hdr, ..) = shdrs(d).into_iter().find(|s| s.1 == ".rodata").unwrap();
+        // sh_flags |= SHF_WRITE
+        d[hdr + 8] |= e::SHF_WRITE.0 as u8;
+    });
+    let want = [Key("image.section.rodata.perms"), Section(".rodata")];
+    expect_only(&r, Lint::SectionPlacement, &want);
 }
 
 #[test]
 fn section_misaligned_and_out_of_order() {
     let name = "qemu-virt-sv39";
-    let (k, mut d) = fixture(name);
-    let (hdr, ..) = shdrs(&d).into_iter().find(|s| s.1 == ".data").unwrap();
     let text = specs::layout(name).modes[0].image_link;
-    // sh_addr: before .text's neighbour .rodata and not 2 MiB-aligned.
-    d[hdr + 16..hdr + 24].copy_from_slice(&(text + 0x1000).to_le_bytes());
-    let r = lint_bytes(name, &k, "align.elf", &d);
+    let r = lint_patched(name, "align.elf", |d| {
+        let (hdr, ..) = shdrs(d).into_iter().find(|s| s.1 == ".data").unwrap();
+        // sh_addr: before .text's neighbour .rodata and not 2 MiB-aligned.
+        le64(d, hdr + 16, text + 0x1000);
+    });
     let keys: Vec<&str> = r
         .by_check(Lint::SectionPlacement)
         .map(|f| f.spec_key.as_str())
@@ -436,38 +445,30 @@ fn section_misaligned_and_out_of_order() {
 #[test]
 fn boundary_symbol_disagrees_with_the_generated_constants() {
     let name = "qemu-virt-sv39";
-    let (k, mut d) = fixture(name);
     let link_addr = specs::layout(name).modes[0].image_link;
-    set_symbol_value(&mut d, "__image_start", link_addr + 0x1000);
-    let r = lint_bytes(name, &k, "bound.elf", &d);
-    let f = expect(&r, Lint::BoundarySymbol);
-    assert_eq!(f[0].symbol.as_deref(), Some("__image_start"));
-    assert_eq!(f[0].spec_key, "image.start_symbols");
-    only_errors(&r, Lint::BoundarySymbol);
+    let r = lint_patched(name, "bound.elf", |d| {
+        set_symbol_value(d, "__image_start", link_addr + 0x1000)
+    });
+    let want = [Symbol("__image_start"), Key("image.start_symbols")];
+    expect_only(&r, Lint::BoundarySymbol, &want);
 }
 
 #[test]
 fn boundary_symbol_missing() {
-    let name = "qemu-virt-sv39";
-    let (k, mut d) = fixture(name);
-    replace_in_section(&mut d, ".strtab", b"__stack_top\0", b"__stack_toq\0");
-    let r = lint_bytes(name, &k, "nostack.elf", &d);
-    let f = expect(&r, Lint::BoundarySymbolMissing);
-    assert_says(f[0], "__stack_top");
-    assert_eq!(f[0].severity, Severity::Warning);
+    let r = lint_patched("qemu-virt-sv39", "nostack.elf", |d| {
+        replace_in_section(d, ".strtab", b"__stack_top\0", b"__stack_toq\0")
+    });
+    let want = [Says("__stack_top"), Is(Severity::Warning)];
+    expect_first(&r, Lint::BoundarySymbolMissing, &want);
 }
 
 #[test]
 fn global_pointer_misplaced() {
-    let name = "qemu-virt-sv39";
-    let (k, mut d) = fixture(name);
-    let gp = symbol_value(&d, "__global_pointer$");
-    set_symbol_value(&mut d, "__global_pointer$", gp + 0x10);
-    let r = lint_bytes(name, &k, "gp.elf", &d);
-    let f = expect(&r, Lint::GpPlacement);
-    assert_eq!(f[0].symbol.as_deref(), Some("__global_pointer$"));
-    assert_eq!(f[0].spec_key, "gp.offset");
-    only_errors(&r, Lint::GpPlacement);
+    let r = lint_patched("qemu-virt-sv39", "gp.elf", |d| {
+        move_symbol(d, "__global_pointer$", 0x10);
+    });
+    let want = [Symbol("__global_pointer$"), Key("gp.offset")];
+    expect_only(&r, Lint::GpPlacement, &want);
 }
 
 fn orphan_small_data(script: String) -> String {
@@ -511,72 +512,58 @@ fn small_data_outside_the_gp_window_is_a_figure_not_an_error() {
 #[test]
 fn global_pointer_defined_although_gp_is_disabled() {
     let name = "qemu-virt-semipic";
+    let obj = ObjOpts {
+        define_gp: true,
+        ..ObjOpts::default()
+    };
     let k = link(
         name,
         &LinkOpts {
-            obj: ObjOpts {
-                define_gp: true,
-                ..ObjOpts::default()
-            },
+            obj,
             ..LinkOpts::default()
         },
     );
     let r = lint_path(name, &k.elf);
-    let f = expect(&r, Lint::GpForbidden);
-    assert_eq!(f[0].symbol.as_deref(), Some("__global_pointer$"));
-    assert_eq!(f[0].spec_key, "gp.policy");
-    only_errors(&r, Lint::GpForbidden);
+    expect_only(&r, Lint::GpForbidden, &GP_AGAINST_POLICY);
 }
 
 #[test]
 fn gp_relative_relocation_although_gp_is_disabled() {
-    let name = "qemu-virt-semipic";
-    let (k, mut d) = fixture(name);
-    let at = rela_entries(&d, ".rela.text", e::R_RISCV_PCREL_LO12_I)[0];
-    set_rela_type(&mut d, at, e::R_RISCV_GPREL_I);
-    let r = lint_bytes(name, &k, "gprel.elf", &d);
-    let f = expect(&r, Lint::GpForbidden);
-    assert_says(f[0], "R_RISCV_GPREL_I");
-    only_errors(&r, Lint::GpForbidden);
+    let r = lint_patched("qemu-virt-semipic", "gprel.elf", |d| {
+        retype_rela(d, ".rela.text", e::R_RISCV_PCREL_LO12_I, e::R_RISCV_GPREL_I)
+    });
+    expect_only(&r, Lint::GpForbidden, &[Says("R_RISCV_GPREL_I")]);
 }
 
 #[test]
 fn text_relocation_in_a_semi_pic_image() {
     let name = "qemu-virt-semipic";
-    let (k, mut d) = fixture(name);
-    let at = rela_entries(&d, ".rela.dyn", e::R_RISCV_RELATIVE)[0];
     let text = specs::layout(name).modes[0].image_link;
-    d[at..at + 8].copy_from_slice(&(text + 8).to_le_bytes());
-    let r = lint_bytes(name, &k, "textrel.elf", &d);
-    let f = expect(&r, Lint::TextRelocation);
-    assert_eq!(f[0].section.as_deref(), Some(".text"));
-    assert_eq!(f[0].address, Some(text + 8));
+    let r = lint_patched(name, "textrel.elf", |d| {
+        let at = rela_entries(d, ".rela.dyn", e::R_RISCV_RELATIVE)[0];
+        le64(d, at, text + 8);
+    });
+    expect_first(&r, Lint::TextRelocation, &[Section(".text"), At(text + 8)]);
     assert_eq!(r.counts.errors, 0, "{}", show(&r));
 }
 
 #[test]
 fn got_use_is_reported() {
-    let name = "qemu-virt-semipic";
-    let (k, mut d) = fixture(name);
-    let at = rela_entries(&d, ".rela.text", e::R_RISCV_PCREL_HI20)[0];
-    set_rela_type(&mut d, at, e::R_RISCV_GOT_HI20);
-    let r = lint_bytes(name, &k, "got.elf", &d);
-    let f = expect(&r, Lint::GotUse);
-    assert_says(f[0], "1 GOT relocation");
-    assert_eq!(f[0].severity, Severity::Info);
+    let r = lint_patched("qemu-virt-semipic", "got.elf", |d| {
+        retype_rela(d, ".rela.text", e::R_RISCV_PCREL_HI20, e::R_RISCV_GOT_HI20)
+    });
+    let want = [Says("1 GOT relocation"), Is(Severity::Info)];
+    expect_first(&r, Lint::GotUse, &want);
 }
 
 #[test]
 fn wrong_entry_point() {
-    let name = "qemu-virt-sv39";
-    let (k, mut d) = fixture(name);
-    let data = symbol_value(&d, "counter");
-    d[24..32].copy_from_slice(&data.to_le_bytes()); // e_entry
-    let r = lint_bytes(name, &k, "entry.elf", &d);
-    let f = expect(&r, Lint::Entry);
-    assert_eq!(f[0].symbol.as_deref(), Some("_start"));
-    assert_eq!(f[0].spec_key, "image.entry");
-    only_errors(&r, Lint::Entry);
+    let r = lint_patched("qemu-virt-sv39", "entry.elf", |d| {
+        let data = symbol_value(d, "counter");
+        set_entry(d, data);
+    });
+    let want = [Symbol("_start"), Key("image.entry")];
+    expect_only(&r, Lint::Entry, &want);
 }
 
 /// The misplaced `_start` of the user-path report: `_start` a few bytes
@@ -602,9 +589,8 @@ fn entry_symbol_away_from_the_image_start() {
     );
     // In the file: _start and e_entry 4 bytes in.
     let (k, mut d) = fixture(name);
-    let start = symbol_value(&d, "_start");
-    set_symbol_value(&mut d, "_start", start + 4);
-    d[24..32].copy_from_slice(&(start + 4).to_le_bytes()); // e_entry
+    let start = move_symbol(&mut d, "_start", 4);
+    set_entry(&mut d, start);
     let r = lint_bytes(name, &k, "entry-moved.elf", &d);
     let f = expect(&r, Lint::Entry);
     assert_eq!(f.len(), 1, "{}", show(&r));

@@ -5,7 +5,7 @@
 
 use crate::support::cli::run as cli;
 use crate::support::elf_tools::*;
-use crate::support::findings::assert_says;
+use crate::support::findings::{assert_says, message_of};
 use crate::support::specs;
 use layoutgen::lint::{Finding, Lint, LintReport};
 use std::path::{Path, PathBuf};
@@ -28,6 +28,21 @@ fn wx(k: &Linked) -> PathBuf {
     let mut d = k.bytes();
     make_text_segment_writable(&mut d);
     k.write_variant("wx.elf", &d)
+}
+
+/// The fixture made W+X (LG006, an error) and the bundled spec with
+/// `extra` appended, written as `file`: the fixture, and the paths of the
+/// W+X file and the spec.
+fn wx_with(file: &str, extra: &str) -> (Linked, String, String) {
+    let k = link(SPEC, &LinkOpts::default());
+    let elf = s(&wx(&k));
+    let (spec, _) = spec_with(&k, file, extra);
+    (k, elf, s(&spec))
+}
+
+/// The `[lint.LG006]` table that allows LG006 for [`REASON`].
+fn allow_lg006() -> String {
+    format!("[lint.LG006]\nlevel = \"allow\"\nreason = \"{REASON}\"\n")
 }
 
 /// A fixture missing a boundary symbol: LG010, a warning.
@@ -64,29 +79,19 @@ fn findings_of<'a>(v: &'a serde_json::Value, id: &str) -> Vec<&'a serde_json::Va
 
 #[test]
 fn allowed_in_the_spec_exits_0_and_is_still_reported() {
-    let k = link(SPEC, &LinkOpts::default());
-    let elf = wx(&k);
-    let (spec, _) = spec_with(
-        &k,
-        "allow.toml",
-        &format!("[lint.LG006]\nlevel = \"allow\"\nreason = \"{REASON}\"\n"),
-    );
+    let (_k, elf, spec) = wx_with("allow.toml", &allow_lg006());
     // Without the table it fails.
-    let (code, _, _) = cli(&["lint", "--spec", &s(&specs::path(SPEC)), &s(&elf)]);
+    let (code, _, _) = cli(&["lint", "--spec", &s(&specs::path(SPEC)), &elf]);
     assert_eq!(code, 1);
 
-    let (code, out, _) = cli(&["lint", "--spec", &s(&spec), &s(&elf)]);
+    let (code, out, _) = cli(&["lint", "--spec", &spec, &elf]);
     assert_eq!(code, 0, "{out}");
     assert!(!out.contains("error[LG006"), "{out}");
-    assert!(
-        out.contains(&format!(
-            "0 errors, 0 warnings, 1 info, 1 allowed (LG006: {REASON})"
-        )),
-        "{out}"
-    );
+    let summary = format!("0 errors, 0 warnings, 1 info, 1 allowed (LG006: {REASON})");
+    assert!(out.contains(&summary), "{out}");
     assert!(out.contains("1 allowed: clean"), "{out}");
 
-    let (code, v) = json(&["lint", "--spec", &s(&spec), &s(&elf)]);
+    let (code, v) = json(&["lint", "--spec", &spec, &elf]);
     assert_eq!(code, 0);
     let f = findings_of(&v, "LG006");
     assert_eq!(f.len(), 1);
@@ -105,7 +110,7 @@ fn allowed_in_the_spec_exits_0_and_is_still_reported() {
         assert!(f["suppressed"].is_null(), "{f}");
     }
 
-    let (code, out, _) = cli(&["lint", "--spec", &s(&spec), "--format", "sarif", &s(&elf)]);
+    let (code, out, _) = cli(&["lint", "--spec", &spec, "--format", "sarif", &elf]);
     assert_eq!(code, 0);
     let sarif: serde_json::Value = serde_json::from_str(&out).unwrap();
     let results = sarif["runs"][0]["results"].as_array().unwrap();
@@ -116,31 +121,28 @@ fn allowed_in_the_spec_exits_0_and_is_still_reported() {
     assert!(other.get("suppressions").is_none(), "{other}");
 
     // GitHub annotations leave suppressed findings out.
-    let (_, out, _) = cli(&["lint", "--spec", &s(&spec), "--format", "github", &s(&elf)]);
+    let (_, out, _) = cli(&["lint", "--spec", &spec, "--format", "github", &elf]);
     assert!(!out.contains("LG006"), "{out}");
 }
 
 #[test]
 fn warn_turns_an_error_into_a_warning() {
-    let k = link(SPEC, &LinkOpts::default());
-    let elf = wx(&k);
-    let (spec, _) = spec_with(
-        &k,
+    let (_k, elf, spec) = wx_with(
         "warn.toml",
         &format!("[lint]\nsegment-write-execute = {{ level = \"warn\", reason = \"{REASON}\" }}\n"),
     );
-    let (code, out, _) = cli(&["lint", "--spec", &s(&spec), &s(&elf)]);
+    let (code, out, _) = cli(&["lint", "--spec", &spec, &elf]);
     assert_eq!(code, 0, "{out}");
     assert!(
         out.contains("warning[LG006 segment-write-execute]"),
         "{out}"
     );
     assert!(out.contains("0 errors, 1 warning"), "{out}");
-    let (code, out, _) = cli(&["lint", "--spec", &s(&spec), "--deny", "warnings", &s(&elf)]);
+    let (code, out, _) = cli(&["lint", "--spec", &spec, "--deny", "warnings", &elf]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("failed (warnings denied)"), "{out}");
 
-    let (_, out, _) = cli(&["lint", "--spec", &s(&spec), "--format", "sarif", &s(&elf)]);
+    let (_, out, _) = cli(&["lint", "--spec", &spec, "--format", "sarif", &elf]);
     let sarif: serde_json::Value = serde_json::from_str(&out).unwrap();
     let run = &sarif["runs"][0];
     let r = run["results"]
@@ -180,17 +182,11 @@ fn deny_turns_a_warning_into_an_error() {
 
 #[test]
 fn command_line_overrides_the_spec() {
-    let k = link(SPEC, &LinkOpts::default());
-    let elf = wx(&k);
-    let (allow, _) = spec_with(
-        &k,
-        "allow.toml",
-        &format!("[lint.LG006]\nlevel = \"allow\"\nreason = \"{REASON}\"\n"),
-    );
-    let (code, out, _) = cli(&["lint", "--spec", &s(&allow), "--deny", "LG006", &s(&elf)]);
+    let (k, elf, allow) = wx_with("allow.toml", &allow_lg006());
+    let (code, out, _) = cli(&["lint", "--spec", &allow, "--deny", "LG006", &elf]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("error[LG006"), "{out}");
-    let (code, out, _) = cli(&["lint", "--spec", &s(&allow), "--warn", "LG006", &s(&elf)]);
+    let (code, out, _) = cli(&["lint", "--spec", &allow, "--warn", "LG006", &elf]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("warning[LG006"), "{out}");
 
@@ -201,7 +197,7 @@ fn command_line_overrides_the_spec() {
         &s(&specs::path(SPEC)),
         "--allow",
         "segment-write-execute",
-        &s(&elf),
+        &elf,
     ]);
     assert_eq!(code, 0);
     let f = findings_of(&v, "LG006");
@@ -230,18 +226,11 @@ fn command_line_overrides_the_spec() {
     assert!(out.contains("error[LG016"), "{out}");
 
     // Bad command-line levels are usage errors.
-    let (code, _, err) = cli(&["lint", "--spec", &s(&allow), "--allow", "LG999", &s(&elf)]);
+    let (code, _, err) = cli(&["lint", "--spec", &allow, "--allow", "LG999", &elf]);
     assert_eq!(code, 2);
     assert!(err.contains("unknown lint check `LG999`"), "{err}");
     let (code, _, err) = cli(&[
-        "lint",
-        "--spec",
-        &s(&allow),
-        "--allow",
-        "LG006",
-        "--deny",
-        "LG006",
-        &s(&elf),
+        "lint", "--spec", &allow, "--allow", "LG006", "--deny", "LG006", &elf,
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("both --allow and --deny"), "{err}");
@@ -341,14 +330,10 @@ fn write_execute_names_the_sections_responsible() {
     let p = k.write_variant("wx-all.elf", &d);
     let layout = specs::layout(SPEC);
     let r = layoutgen::lint::run(&layout, &p, &Default::default()).unwrap();
-    let f: Vec<_> = r.by_check(Lint::SegmentWriteExecute).collect();
-    assert!(!f.is_empty());
-    let m = &f[0].message;
+    let m = message_of(&r, Lint::SegmentWriteExecute);
     assert!(m.contains("is RWX"), "{m}");
-    assert!(
-        m.contains(".text is executable (AX) inside a writable segment with"),
-        "{m}"
-    );
+    let cause = ".text is executable (AX) inside a writable segment with";
+    assert!(m.contains(cause), "{m}");
     assert!(m.contains(".data"), "{m}");
     assert!(m.contains(".bss"), "{m}");
     // Read-only data is neither cause.
@@ -356,15 +341,9 @@ fn write_execute_names_the_sections_responsible() {
 
     // Only the flag: the section is named and the segment blamed.
     let r = layoutgen::lint::run(&layout, &wx(&k), &Default::default()).unwrap();
-    let m = &r
-        .by_check(Lint::SegmentWriteExecute)
-        .next()
-        .unwrap()
-        .message;
-    assert!(
-        m.contains(".text is executable (AX) inside a segment marked writable"),
-        "{m}"
-    );
+    let m = message_of(&r, Lint::SegmentWriteExecute);
+    let blamed = ".text is executable (AX) inside a segment marked writable";
+    assert!(m.contains(blamed), "{m}");
 }
 
 #[test]
@@ -374,7 +353,7 @@ fn object_relocations_are_not_called_emit_relocs() {
     std::fs::write(&p, object(&ObjOpts::default())).unwrap();
     let layout = specs::layout("qemu-virt-semipic");
     let r = layoutgen::lint::run(&layout, &p, &Default::default()).unwrap();
-    let a = &r.by_check(Lint::RelocationAudit).next().unwrap().message;
+    let a = message_of(&r, Lint::RelocationAudit);
     assert!(!a.contains("--emit-relocs"), "{a}");
     assert!(
         a.contains("relocation section(s) of the object file"),
@@ -385,7 +364,7 @@ fn object_relocations_are_not_called_emit_relocs() {
     let k = link(SPEC, &LinkOpts::default());
     let layout = specs::layout(SPEC);
     let r = layoutgen::lint::run(&layout, &k.elf, &Default::default()).unwrap();
-    let a = &r.by_check(Lint::RelocationAudit).next().unwrap().message;
+    let a = message_of(&r, Lint::RelocationAudit);
     assert!(a.contains("--emit-relocs section(s)"), "{a}");
 }
 

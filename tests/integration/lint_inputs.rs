@@ -63,8 +63,12 @@ fn relocatable_object_gets_relocation_checks() {
 
     // An absolute HI20 in a module for a semi-PIC kernel.
     let mut d = std::fs::read(&p).unwrap();
-    let at = rela_entries(&d, ".rela.text.entry", e::R_RISCV_PCREL_HI20)[0];
-    set_rela_type(&mut d, at, e::R_RISCV_HI20);
+    retype_rela(
+        &mut d,
+        ".rela.text.entry",
+        e::R_RISCV_PCREL_HI20,
+        e::R_RISCV_HI20,
+    );
     std::fs::write(&p, &d).unwrap();
     let r = lint_path("qemu-virt-semipic", &p);
     let f = expect(&r, Lint::AbsoluteRelocation);
@@ -181,8 +185,12 @@ fn module_relocations_the_loader_does_not_apply() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("module.ko");
     let mut d = object(&ObjOpts::default());
-    let at = rela_entries(&d, ".rela.text.entry", e::R_RISCV_PCREL_HI20)[0];
-    set_rela_type(&mut d, at, e::R_RISCV_32_PCREL);
+    retype_rela(
+        &mut d,
+        ".rela.text.entry",
+        e::R_RISCV_PCREL_HI20,
+        e::R_RISCV_32_PCREL,
+    );
     std::fs::write(&p, &d).unwrap();
     let spec = std::fs::read_to_string(specs::path("linux-riscv64")).unwrap();
     let lint = |text: &str| {

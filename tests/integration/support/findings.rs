@@ -45,3 +45,43 @@ pub fn describe<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// One thing a finding must have ([`assert_finding`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Field<'a> {
+    Symbol(&'a str),
+    Section(&'a str),
+    /// Its spec key.
+    Key(&'a str),
+    /// Its address.
+    At(u64),
+    /// Text its message contains ([`assert_says`]).
+    Says(&'a str),
+    /// Its severity.
+    Is(Severity),
+}
+
+/// `f` has every field of `want`.
+#[track_caller]
+pub fn assert_finding(f: &Finding, want: &[Field]) {
+    for field in want {
+        match *field {
+            Field::Symbol(s) => assert_eq!(f.symbol.as_deref(), Some(s)),
+            Field::Section(s) => assert_eq!(f.section.as_deref(), Some(s)),
+            Field::Key(key) => assert_eq!(f.spec_key, key),
+            Field::At(address) => assert_eq!(f.address, Some(address)),
+            Field::Says(text) => assert_says(f, text),
+            Field::Is(severity) => assert_eq!(f.severity, severity),
+        }
+    }
+}
+
+/// The message of the first finding of `check`, which must have one.
+#[track_caller]
+pub fn message_of(report: &LintReport, check: Lint) -> &str {
+    &report
+        .by_check(check)
+        .next()
+        .unwrap_or_else(|| panic!("no {} finding", check.id()))
+        .message
+}
