@@ -135,48 +135,55 @@ pub(super) fn overlap(l: &Layout, f: &mut Findings) {
 
 pub(super) fn wrap(l: &Layout, f: &mut Findings) {
     for m in &l.modes {
-        if m.image_link as u128 + l.image.max_size as u128 > TOP_U128 {
-            f.at(
-                Rule::Wrap,
-                "image.link",
-                "image wraps",
-                format!(
-                    "the image at {} with max_size {} wraps past 2^64",
-                    hex(m.image_link),
-                    human_size(l.image.max_size as u128)
-                ),
-                "link the image lower, or reduce image.max_size".into(),
-            )
-            .mode = Some(m.mode);
+        if let Some(d) = wraps(
+            f,
+            "image.link",
+            "image wraps",
+            (m.image_link, l.image.max_size),
+            |start, size| format!("the image at {start} with max_size {size} wraps past 2^64"),
+            "link the image lower, or reduce image.max_size",
+        ) {
+            d.mode = Some(m.mode);
         }
     }
     // The load addresses (p_paddr) run from image.lma for the image's size.
-    if l.image.lma as u128 + l.image.max_size as u128 > TOP_U128 {
-        f.at(
-            Rule::Wrap,
-            "image.lma",
-            "load addresses wrap",
+    wraps(
+        f,
+        "image.lma",
+        "load addresses wrap",
+        (l.image.lma, l.image.max_size),
+        |start, size| {
             format!(
-                "the image's load addresses from image.lma {} for image.max_size {} wrap past 2^64",
-                hex(l.image.lma),
-                human_size(l.image.max_size as u128)
-            ),
-            "image.lma is a physical address in RAM (usually ram.load)".into(),
-        );
+                "the image's load addresses from image.lma {start} for image.max_size {size} wrap past 2^64"
+            )
+        },
+        "image.lma is a physical address in RAM (usually ram.load)",
+    );
+    wraps(
+        f,
+        "ram.max_size",
+        "RAM wraps",
+        (l.ram.base, l.ram.max_size),
+        |start, size| format!("RAM at {start} of {size} wraps past 2^64"),
+        "reduce ram.max_size",
+    );
+}
+
+/// A [`Rule::Wrap`] finding at `key` when `[start, start + size)` runs past
+/// 2^64; `message` words it from the start (hex) and size (human).
+fn wraps<'f>(
+    f: &'f mut Findings,
+    key: &str,
+    note: &str,
+    (start, size): (u64, u64),
+    message: impl FnOnce(String, String) -> String,
+    help: &str,
+) -> Option<&'f mut crate::diag::Diagnostic> {
+    if start as u128 + size as u128 <= TOP_U128 {
+        return None;
     }
-    if l.ram.base as u128 + l.ram.max_size as u128 > TOP_U128 {
-        f.at(
-            Rule::Wrap,
-            "ram.max_size",
-            "RAM wraps",
-            format!(
-                "RAM at {} of {} wraps past 2^64",
-                hex(l.ram.base),
-                human_size(l.ram.max_size as u128)
-            ),
-            "reduce ram.max_size".into(),
-        );
-    }
+    let message = message(hex(start), human_size(size as u128));
+    Some(f.at(Rule::Wrap, key, note, message, help.into()))
 }
 
 pub(super) fn align(l: &Layout, f: &mut Findings) {

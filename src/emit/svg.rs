@@ -145,6 +145,15 @@ fn end_addr(end: u128) -> String {
     }
 }
 
+/// `s` between `before` and `after`, or nothing when `s` is empty.
+fn around(before: &str, s: &str, after: &str) -> String {
+    if s.is_empty() {
+        String::new()
+    } else {
+        format!("{before}{s}{after}")
+    }
+}
+
 struct Text<'a> {
     x: u32,
     y: u32,
@@ -157,11 +166,7 @@ struct Text<'a> {
 
 impl Text<'_> {
     fn write(&self, out: &mut String) {
-        let weight = if self.weight.is_empty() {
-            String::new()
-        } else {
-            format!(" font-weight=\"{}\"", self.weight)
-        };
+        let weight = around(" font-weight=\"", self.weight, "\"");
         let _ = writeln!(
             out,
             "  <text x=\"{}\" y=\"{}\" font-size=\"{}\" text-anchor=\"{}\" fill=\"{}\"{weight}>{}</text>",
@@ -328,11 +333,7 @@ fn band(
             addr(row.start),
             end_addr(end),
             human_size(row.size),
-            if row.description.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", row.description)
-            }
+            around(": ", &row.description, "")
         ),
     };
     let _ = writeln!(
