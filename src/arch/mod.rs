@@ -460,18 +460,65 @@ impl fmt::Display for Arch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::units::{GIB, KIB, MIB};
+    use crate::units::{GIB, KIB, MIB, TIB};
 
+    /// Every paging mode against its architecture's specification: the
+    /// kernel half's start (riscv: the privileged spec's sign-extended
+    /// upper half; arm64: TTBR1 covers the top 2^VA_BITS bytes and
+    /// PAGE_OFFSET is its start), the user half's end, the table levels,
+    /// the leaf sizes, and what the mode register holds (satp.MODE; T1SZ).
     #[test]
-    fn aarch64_ttbr1_ranges_and_blocks() {
-        // TTBR1 covers the top 2^VA_BITS bytes; arm64 PAGE_OFFSET is its start.
-        assert_eq!(PagingMode::Va39.kernel_half_start(), 0xffff_ff80_0000_0000);
-        assert_eq!(PagingMode::Va48.kernel_half_start(), 0xffff_0000_0000_0000);
-        assert_eq!(PagingMode::Va48.user_half_end(), 1 << 48);
-        assert_eq!(PagingMode::Va39.levels(), 3);
-        assert_eq!(PagingMode::Va48.levels(), 4);
-        assert_eq!(PagingMode::Va48.leaf_sizes(), vec![4 * KIB, 2 * MIB, GIB]);
-        assert_eq!(PagingMode::Va48.mode_register(), 16);
+    fn paging_modes_match_their_architecture_specs() {
+        type Row = (PagingMode, u64, u64, u32, &'static [u64], u64);
+        let rows: [Row; 5] = [
+            (
+                PagingMode::Sv39,
+                0xffff_ffc0_0000_0000,
+                1 << 38,
+                3,
+                &[4 * KIB, 2 * MIB, GIB],
+                8,
+            ),
+            (
+                PagingMode::Sv48,
+                0xffff_8000_0000_0000,
+                1 << 47,
+                4,
+                &[4 * KIB, 2 * MIB, GIB, 512 * GIB],
+                9,
+            ),
+            (
+                PagingMode::Sv57,
+                0xff00_0000_0000_0000,
+                1 << 56,
+                5,
+                &[4 * KIB, 2 * MIB, GIB, 512 * GIB, 256 * TIB],
+                10,
+            ),
+            (
+                PagingMode::Va39,
+                0xffff_ff80_0000_0000,
+                1 << 39,
+                3,
+                &[4 * KIB, 2 * MIB, GIB],
+                25,
+            ),
+            (
+                PagingMode::Va48,
+                0xffff_0000_0000_0000,
+                1 << 48,
+                4,
+                &[4 * KIB, 2 * MIB, GIB],
+                16,
+            ),
+        ];
+        for (mode, half, user_end, levels, leaves, register) in rows {
+            assert_eq!(mode.kernel_half_start(), half, "{mode}");
+            assert_eq!(mode.user_half_end(), user_end, "{mode}");
+            assert_eq!(mode.levels(), levels, "{mode}");
+            assert_eq!(mode.leaf_sizes(), leaves, "{mode}");
+            assert_eq!(mode.mode_register(), register, "{mode}");
+        }
     }
 
     #[test]

@@ -3,8 +3,6 @@
 //! rule) and the gp window.
 
 use crate::units::GIB;
-#[cfg(test)]
-use crate::units::{KIB, MIB, TIB};
 
 /// The window that absolute `lui`/`R_RISCV_HI20` addressing reaches: a
 /// sign-extended 32-bit value, `[-2 GiB, +2 GiB)` wrapping through zero. A
@@ -26,21 +24,6 @@ pub const GP_REACH: u64 = 2 * crate::units::KIB;
 mod tests {
     use super::*;
     use crate::arch::PagingMode;
-
-    #[test]
-    fn kernel_half_starts_match_the_privileged_spec() {
-        assert_eq!(PagingMode::Sv39.kernel_half_start(), 0xffff_ffc0_0000_0000);
-        assert_eq!(PagingMode::Sv48.kernel_half_start(), 0xffff_8000_0000_0000);
-        assert_eq!(PagingMode::Sv57.kernel_half_start(), 0xff00_0000_0000_0000);
-        assert_eq!(PagingMode::Sv39.user_half_end(), 0x40_0000_0000);
-    }
-
-    #[test]
-    fn leaf_sizes_per_mode() {
-        assert_eq!(PagingMode::Sv39.leaf_sizes(), vec![4 * KIB, 2 * MIB, GIB]);
-        assert_eq!(PagingMode::Sv48.leaf_sizes().last(), Some(&(512 * GIB)));
-        assert_eq!(PagingMode::Sv57.leaf_sizes().last(), Some(&(256 * TIB)));
-    }
 
     #[test]
     fn canonical_ranges() {
