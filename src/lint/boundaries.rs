@@ -96,7 +96,7 @@ impl Boundaries<'_, '_> {
         // places after the last read-only or writable section (the last of
         // all when such a section ends the image).
         let tables: &[&str] = if self.ctx.layout.code_model.is_relocatable() {
-            &super::sections::DYNAMIC_TABLES
+            &crate::spec::names::DYNAMIC_SECTIONS
         } else {
             &[]
         };

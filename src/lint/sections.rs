@@ -7,7 +7,7 @@ use super::{Finding, Lint, Severity};
 use crate::format::human_size;
 
 /// Sections a relocatable image's generated script adds besides the spec's.
-pub(super) const DYNAMIC_TABLES: [&str; 9] = [
+const DYNAMIC_TABLES: [&str; 9] = [
     ".dynsym",
     ".dynstr",
     ".hash",
