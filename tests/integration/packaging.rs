@@ -71,7 +71,14 @@ fn packages_hold_what_the_binary_embeds_and_no_test_data() {
                 "{package}: {f} is embedded but not packaged"
             );
         }
-        for f in ["Cargo.toml", "README.md", "src/lib.rs"] {
+        // The license files the manifest's `license` names travel with it.
+        for f in [
+            "Cargo.toml",
+            "README.md",
+            "src/lib.rs",
+            "LICENSE-MIT",
+            "LICENSE-APACHE",
+        ] {
             assert!(list.contains(f), "{package}: {f} missing: {list:?}");
         }
         for f in &list {
@@ -99,12 +106,24 @@ fn packages_hold_what_the_binary_embeds_and_no_test_data() {
 }
 
 #[test]
-fn both_manifests_declare_the_same_rust_version() {
-    let version = |p: &str| {
+fn both_manifests_declare_the_same_rust_version_and_license() {
+    let key = |p: &str, key: &str| {
         let text = std::fs::read_to_string(root().join(p)).unwrap();
         let v: toml::Value = toml::from_str(&text).unwrap();
-        v["package"]["rust-version"].as_str().map(str::to_string)
+        v["package"].get(key).and_then(|k| k.as_str()).map(str::to_string)
     };
+    for p in [
+        "Cargo.toml",
+        "layoutgen-build/Cargo.toml",
+        "layoutgen-rt/Cargo.toml",
+    ] {
+        assert_eq!(
+            key(p, "license").as_deref(),
+            Some("MIT OR Apache-2.0"),
+            "{p}"
+        );
+    }
+    let version = |p: &str| key(p, "rust-version");
     let top = version("Cargo.toml").expect("rust-version in Cargo.toml");
     assert_eq!(version("layoutgen-build/Cargo.toml"), Some(top.clone()));
     let doc = std::fs::read_to_string(root().join("docs/releasing.md")).unwrap();
