@@ -192,18 +192,7 @@ pub(super) fn segments(l: &Layout, f: &mut Findings) {
     }
 }
 
-/// Found by the property test: with 4 KiB segment alignment, GNU ld's `-pie`
-/// output put an executable section and the writable one after it into one
-/// RWX PT_LOAD; 2 MiB (the usual kernel value) keeps them apart with both
-/// linkers.
-const MIN_RELOCATABLE_SECTION_ALIGN: u64 = 2 << 20;
-
 pub(super) fn load(l: &Layout, f: &mut Findings) {
-    if l.code_model.is_relocatable() && l.image.section_align < MIN_RELOCATABLE_SECTION_ALIGN {
-        f.at(Rule::Load, "image.section_align", "too small for a relocatable image",
-            format!("image.section_align {} is below 2 MiB in a relocatable image: linkers (GNU ld -pie) then merge code and writable data into one writable and executable PT_LOAD", human_size(l.image.section_align as u128)),
-            "use section_align = \"2MiB\" (Linux SECTION_ALIGN with strict RWX), or code_model = \"fixed\"".into());
-    }
     let im = &l.image;
     // Without paging the image runs at the address it was loaded to; only a
     // relocating image can run linked elsewhere.

@@ -323,7 +323,10 @@ fn adversarial_spec(seed: u64) -> String {
     } else if model == "fixed" {
         (format!("top - 2GiB + {load_mib}MiB"), "2MiB", "32MiB")
     } else {
-        (format!("top - 8GiB + {load_mib}MiB"), "2MiB", "32MiB")
+        // 4 KiB segments too: relocatable images were once refused them
+        // (docs/spec.md, "load").
+        let align = ["4KiB", "2MiB"][rng.below(2)];
+        (format!("top - 8GiB + {load_mib}MiB"), align, "32MiB")
     };
     s += &format!(
         "[image]\nslot = \"{slot}\"\nlink = \"{link}\"\nmax_size = \"{image_max}\"\nsection_align = \"{section_align}\"\nstack_size = \"{}\"\n",

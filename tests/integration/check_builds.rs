@@ -341,6 +341,21 @@ fn relocatable_image_ending_in_a_read_only_section() {
     assert_builds(&text);
 }
 
+/// Relocatable images with 4 KiB segments: once refused (GNU ld's `-pie`
+/// output merged code and data into one RWX PT_LOAD), they now link into
+/// separate segments with both linkers and lint clean, since the classes
+/// that caused the merge are refused on their own (code after writable
+/// data; a read-only section before a writable one in a segment).
+#[test]
+fn relocatable_images_with_4kib_segments_build() {
+    for model in ["semi-pic", "pie"] {
+        let text = relocatable(&spec("", None, ""), model)
+            .replace("section_align = \"2MiB\"", "section_align = \"4KiB\"");
+        assert!(text.contains("section_align = \"4KiB\""), "{text}");
+        assert_builds(&text);
+    }
+}
+
 #[test]
 fn dynamic_sections_a_relocatable_script_places_itself() {
     // A relocatable image's script places .dynamic, .got, ... together; a

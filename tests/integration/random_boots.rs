@@ -11,7 +11,8 @@
 //! the code model (fixed, semi-PIC, PIE; KASLR for the relocatable ones),
 //! the global-pointer policy, the load address, the link address inside
 //! its slot (and the slot's place), the output section names, whether
-//! `.data` and `.bss` share a segment, the stack size, the linear map's
+//! `.data` and `.bss` share a segment, the segment alignment (4 KiB or
+//! 2 MiB, relocatable images too), the stack size, the linear map's
 //! start, size and leaf, and an optional vmalloc region. What does not:
 //! QEMU `virt`'s RAM base, and the four section ids the kernel's checks
 //! name (`layoutgen_rt::image::SECTION_IDS`).
@@ -67,8 +68,9 @@ fn bootable_riscv_spec(seed: u64) -> (String, &'static str) {
         n => format!("kernel.start + {}MiB", [0, 64][n - 1]),
     };
     s += &format!(
-        "[image]\nslot = \"kernel\"\nlink = \"{link}\"\nmax_size = \"32MiB\"\nsection_align = \"2MiB\"\n\
+        "[image]\nslot = \"kernel\"\nlink = \"{link}\"\nmax_size = \"32MiB\"\nsection_align = \"{}\"\n\
          stack_size = \"{}\"\nentry = \"_start\"\n",
+        ["4KiB", "2MiB"][rng.below(2)],
         ["16KiB", "64KiB", "256KiB"][rng.below(3)]
     );
     s += &format!(
