@@ -110,7 +110,10 @@ fn both_manifests_declare_the_same_rust_version_and_license() {
     let key = |p: &str, key: &str| {
         let text = std::fs::read_to_string(root().join(p)).unwrap();
         let v: toml::Value = toml::from_str(&text).unwrap();
-        v["package"].get(key).and_then(|k| k.as_str()).map(str::to_string)
+        v["package"]
+            .get(key)
+            .and_then(|k| k.as_str())
+            .map(str::to_string)
     };
     for p in [
         "Cargo.toml",
