@@ -1,13 +1,15 @@
 //! What to lint and how: [`Input`] (a file or bytes), [`Options`] (mode and
-//! levels), and [`run`], the one entry. Files are memory-mapped with the
-//! kernel told exactly which ranges lint will read.
+//! levels), and [`run`], the one entry ([`run_files`] runs it over many
+//! files on every core). Files are memory-mapped with the kernel told
+//! exactly which ranges lint will read.
 
 use super::config::LintConfig;
 use super::report::{LintError, LintReport};
 use super::{elf, run as families};
 use crate::arch::PagingMode;
 use crate::layout::Layout;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What to lint: a file (memory-mapped), or an image already in memory
 /// (`name` only names it in messages).
@@ -52,6 +54,46 @@ pub fn run<'a>(
         }
         Input::Bytes { name, data } => lint_bytes(layout, config, &modes, name, data),
     }
+}
+
+/// [`run`] on every file of `paths`, on as many threads as the machine has
+/// cores (a distribution's module tree is thousands of files, each
+/// independent); the outcomes come back in the order of `paths`.
+pub fn run_files(layout: &Layout, paths: &[PathBuf], options: &Options) -> Vec<super::Outcome> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(paths.len());
+    let outcome = |path: &PathBuf| super::Outcome {
+        path: path.clone(),
+        result: run(layout, path, options),
+    };
+    if threads <= 1 {
+        return paths.iter().map(outcome).collect();
+    }
+    // Each worker takes the next file until none is left, so one large
+    // file (a vmlinux among modules) does not hold up a fixed share.
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, super::Outcome)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(path) = paths.get(i) else { break };
+                        mine.push((i, outcome(path)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, o)| o).collect()
 }
 
 fn lint_bytes(
@@ -132,10 +174,21 @@ fn advise(map: &memmap2::Mmap) {
         .unwrap_or(&[]);
     match elf::needed_ranges(ehdr, shdrs, map.len() as u64) {
         Some(ranges) => {
-            // The kernel reads at most its read-ahead window (128 KiB by
-            // default) per MADV_WILLNEED call: one call per window.
-            const WINDOW: u64 = 128 << 10;
             for (off, len) in ranges {
+                // Read in and mapped in one call (Linux 5.14+): with
+                // MADV_RANDOM every page would otherwise fault on its own,
+                // which costs more than reading it on a module tree (the
+                // files are small and mostly needed).
+                #[cfg(target_os = "linux")]
+                if map
+                    .advise_range(memmap2::Advice::PopulateRead, off as usize, len as usize)
+                    .is_ok()
+                {
+                    continue;
+                }
+                // The kernel reads at most its read-ahead window (128 KiB by
+                // default) per MADV_WILLNEED call: one call per window.
+                const WINDOW: u64 = 128 << 10;
                 let end = off + len;
                 let mut at = off;
                 while at < end {

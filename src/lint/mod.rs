@@ -61,7 +61,7 @@ pub use baseline::{Baseline, BaselineSummary};
 pub use catalog::{Lint, Severity};
 pub use config::{ConfigSource, Level, LintConfig, LintSetting};
 #[cfg(feature = "lint")]
-pub use input::{Input, Options, linked_end, needed_ranges, run};
+pub use input::{Input, Options, linked_end, needed_ranges, run, run_files};
 #[cfg(feature = "lint")]
 pub use render::{Format, LintRun, Outcome};
 #[cfg(feature = "lint")]

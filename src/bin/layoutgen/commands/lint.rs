@@ -88,13 +88,7 @@ pub fn run(
                 ),
             }]
         }
-        None => files
-            .iter()
-            .map(|path| Outcome {
-                path: path.clone(),
-                result: lint::run(&layout, path, &options),
-            })
-            .collect(),
+        None => lint::run_files(&layout, files, &options),
     };
     let mut run = LintRun {
         spec,
