@@ -103,19 +103,28 @@ fn check_group(ctx: &Ctx) -> Result<(Collector, Stats), String> {
     source::check_source(ctx, &mut c);
     // The two big passes, the symbols and the relocations, are independent:
     // on a distro kernel they run on both cores, each with its own collector
-    // and figures, merged below in the order a single pass would give.
-    let (wanted, relocations) = std::thread::scope(|scope| {
-        let relocations = scope.spawn(|| {
-            let mut c = Collector::default();
-            let mut stats = Stats::default();
-            relocations::check_relocations(ctx, &mut c, &mut stats).map(|()| (c, stats))
-        });
+    // and figures, merged below in the order a single pass would give. A
+    // small file (a module: `run_files` already keeps every core busy with
+    // other files) runs them in turn: a thread per file cost more than the
+    // pass.
+    let relocation_pass = || {
+        let mut c = Collector::default();
+        let mut stats = Stats::default();
+        relocations::check_relocations(ctx, &mut c, &mut stats).map(|()| (c, stats))
+    };
+    let (wanted, relocations) = if elf.symtab.symbols().len() < symbols::PARALLEL_SYMBOLS {
         let wanted = symbols::check_symbols(ctx, &mut c, &mut stats);
-        let relocations = relocations
-            .join()
-            .expect("the relocation pass does not panic");
-        (wanted, relocations)
-    });
+        (wanted, relocation_pass())
+    } else {
+        std::thread::scope(|scope| {
+            let relocations = scope.spawn(relocation_pass);
+            let wanted = symbols::check_symbols(ctx, &mut c, &mut stats);
+            let relocations = relocations
+                .join()
+                .expect("the relocation pass does not panic");
+            (wanted, relocations)
+        })
+    };
     if ctx.linked {
         // The image's real extent: its end symbol, else its last section.
         stats.image_start = Some(mode.image_link);

@@ -149,7 +149,11 @@ pub(super) fn check_symbols(
     // A distro kernel has hundreds of thousands of symbols: the second half
     // is scanned on the other core, and merged after the first as if one
     // pass had seen them in order.
-    let split = if total >= 20_000 { total / 2 } else { total };
+    let split = if total >= PARALLEL_SYMBOLS {
+        total / 2
+    } else {
+        total
+    };
     let pass = Pass {
         ctx,
         lookup: &lookup,
@@ -175,6 +179,10 @@ pub(super) fn check_symbols(
     }
     wanted
 }
+
+/// From this many symbols on, a file is big enough (a kernel, not a module)
+/// for lint to spread its passes over two threads.
+pub(super) const PARALLEL_SYMBOLS: usize = 20_000;
 
 /// One scan over a range of the symbol table.
 struct Pass<'a> {
@@ -203,7 +211,11 @@ impl Pass<'_> {
             checked: 0,
         };
         for (_, sym) in elf.indexed_symbols(range) {
+            // In an object or module only a global definition is one the
+            // link (or insmod) sees by name; its many local labels are
+            // skipped unread.
             if !sym.is_undefined()
+                && (ctx.linked || sym.bind != elf::STB_LOCAL.0)
                 && let Some(n) = self.lookup.find(elf, &sym)
             {
                 Lookup::keep(&mut part.wanted, n, sym);
