@@ -42,6 +42,7 @@ mod linux_arm64_layout;
 mod linux_boot;
 mod linux_layout;
 mod linux_lint;
+mod linux_modules;
 mod man_completions;
 mod misleading_results;
 mod packaging;
