@@ -107,169 +107,53 @@ pub fn parse_bytes(blob: &[u8], info: &mut BootInfo) -> Result<(), Error> {
 /// `dtb` must point to a flattened device tree in memory readable as is:
 /// at least its 40-byte header, and `totalsize` bytes if the magic is right.
 pub unsafe fn parse(dtb: u64, info: &mut BootInfo) -> Result<(), Error> {
-    let base = dtb as *const u8;
-    // SAFETY (whole function): offsets are bounded by the header's sizes.
-    let be32 = |off: usize| -> u32 {
-        unsafe { u32::from_be(base.add(off).cast::<u32>().read_unaligned()) }
+    // The caller vouches for the 40-byte header.
+    let header = Blob {
+        base: dtb as *const u8,
+        total: 40,
     };
-    if dtb == 0 || !dtb.is_multiple_of(4) || be32(0) != MAGIC {
+    if dtb == 0 || !dtb.is_multiple_of(4) || header.be32(0) != MAGIC {
         return Err(b"no device tree at the boot address (bad magic)");
     }
-    let total = be32(4) as usize;
-    let struct_off = be32(8) as usize;
-    let strings_off = be32(12) as usize;
-    let struct_end = struct_off.saturating_add(be32(36) as usize);
+    let total = header.be32(4) as usize;
+    let struct_off = header.be32(8) as usize;
+    let strings_off = header.be32(12) as usize;
+    let struct_end = struct_off.saturating_add(header.be32(36) as usize);
     if total < 40 || struct_end > total || strings_off > total {
         return Err(b"device tree header out of bounds");
     }
-    let byte = |off: usize| -> u8 { unsafe { base.add(off).read() } };
-    // Is the NUL-terminated string at `off` equal to `lit` (or, with
-    // `prefix`, does it start with `lit` followed by NUL or '@')?
-    let str_is = |off: usize, lit: &[u8], prefix: bool| -> bool {
-        let mut i = 0;
-        while i < lit.len() {
-            if off + i >= total || byte(off + i) != lit[i] {
-                return false;
-            }
-            i += 1;
-        }
-        let next = if off + i < total { byte(off + i) } else { 0 };
-        next == 0 || (prefix && next == b'@')
-    };
-    let read_cells = |off: usize, cells: u32| -> u64 {
-        let mut v = 0u64;
-        let mut i = 0;
-        while i < cells as usize {
-            v = (v << 32) | be32(off + 4 * i) as u64;
-            i += 1;
-        }
-        v
-    };
-
-    // #address-cells/#size-cells that apply to the children of each depth.
-    let mut addr_cells = [2u32; MAX_DEPTH];
-    let mut size_cells = [1u32; MAX_DEPTH];
-    let mut depth = 0usize; // depth of the node whose properties follow
-    let mut kind = Node::Other;
-    // Per innermost node: is it a test finisher, and its first reg address.
-    let mut is_finisher = false;
-    let mut is_uart = false;
-    let mut first_reg: Option<u64> = None;
-
+    // With the magic right, the caller vouches for `totalsize` bytes; from
+    // here on, every offset read is bounded by the header's sizes.
+    let blob = Blob { total, ..header };
+    let mut walk = Walk::new();
     let mut off = struct_off;
     while off + 4 <= struct_end {
-        let token = be32(off);
+        let token = blob.be32(off);
         off += 4;
         if token == BEGIN_NODE {
             let name = off;
-            while off < struct_end && byte(off) != 0 {
+            while off < struct_end && blob.byte(off) != 0 {
                 off += 1;
             }
             off = (off + 1 + 3) & !3;
-            depth += 1;
-            if depth >= MAX_DEPTH {
-                return Err(b"device tree nested too deeply");
-            }
-            addr_cells[depth] = 2;
-            size_cells[depth] = 1;
-            kind = Node::Other;
-            if depth == 2 && str_is(name, b"memory", true) {
-                kind = Node::Memory;
-            } else if depth == 2 && str_is(name, b"chosen", false) {
-                kind = Node::Chosen;
-            } else if depth == 2 && str_is(name, b"psci", false) {
-                kind = Node::Psci;
-            }
-            is_finisher = false;
-            is_uart = false;
-            first_reg = None;
+            walk.begin_node(&blob, name)?;
         } else if token == END_NODE {
-            if is_finisher && info.finisher.is_none() {
-                info.finisher = first_reg;
-            }
-            if is_uart && info.uart.is_none() {
-                info.uart = first_reg;
-            }
-            is_finisher = false;
-            is_uart = false;
-            first_reg = None;
-            kind = Node::Other;
-            if depth == 0 {
-                return Err(b"device tree: unbalanced END_NODE");
-            }
-            depth -= 1;
+            walk.end_node(info)?;
         } else if token == PROP {
-            if depth == 0 {
+            if walk.depth == 0 {
                 return Err(b"device tree: property outside a node");
             }
             if off + 8 > struct_end {
                 return Err(b"device tree property out of bounds");
             }
-            let len = be32(off) as usize;
-            let name = strings_off + be32(off + 4) as usize;
+            let len = blob.be32(off) as usize;
+            let name = strings_off + blob.be32(off + 4) as usize;
             let val = off + 8;
             off = val.saturating_add(len).saturating_add(3) & !3;
             if off > struct_end {
                 return Err(b"device tree property out of bounds");
             }
-            // The parent's cell sizes describe this node's `reg`.
-            let (ac, sc) = (addr_cells[depth - 1], size_cells[depth - 1]);
-            if str_is(name, b"#address-cells", false) && len == 4 {
-                addr_cells[depth] = be32(val);
-            } else if str_is(name, b"#size-cells", false) && len == 4 {
-                size_cells[depth] = be32(val);
-            } else if str_is(name, b"reg", false) {
-                if (1..=2).contains(&ac) && len >= 4 * ac as usize {
-                    first_reg = Some(read_cells(val, ac));
-                }
-                if kind == Node::Memory && (1..=2).contains(&ac) && (1..=2).contains(&sc) {
-                    let entry = 4 * (ac + sc) as usize;
-                    let mut e = 0;
-                    while e + entry <= len {
-                        let start = read_cells(val + e, ac);
-                        let size = read_cells(val + e + 4 * ac as usize, sc);
-                        if size > 0 && info.ram_count < MAX_RAM_RANGES {
-                            info.ram[info.ram_count] = (start, size);
-                            info.ram_count += 1;
-                        }
-                        e += entry;
-                    }
-                }
-            } else if str_is(name, b"compatible", false) {
-                // A list of NUL-terminated strings.
-                let mut s = val;
-                while s < val + len {
-                    if str_is(s, b"sifive,test0", false) || str_is(s, b"sifive,test1", false) {
-                        is_finisher = true;
-                    }
-                    if str_is(s, b"ns16550a", false) || str_is(s, b"arm,pl011", false) {
-                        is_uart = true;
-                    }
-                    while s < val + len && byte(s) != 0 {
-                        s += 1;
-                    }
-                    s += 1;
-                }
-            } else if kind == Node::Chosen && str_is(name, b"bootargs", false) {
-                let mut n = 0;
-                while n < len && n < MAX_BOOTARGS && byte(val + n) != 0 {
-                    info.bootargs[n] = byte(val + n);
-                    n += 1;
-                }
-                info.bootargs_len = n;
-            } else if kind == Node::Psci && str_is(name, b"method", false) {
-                if str_is(val, b"hvc", false) {
-                    info.psci = Some(PsciConduit::Hvc);
-                } else if str_is(val, b"smc", false) {
-                    info.psci = Some(PsciConduit::Smc);
-                }
-            } else if kind == Node::Chosen && str_is(name, b"kaslr-seed", false) {
-                if len == 8 {
-                    info.kaslr_seed = Some(read_cells(val, 2));
-                } else if len == 4 {
-                    info.kaslr_seed = Some(be32(val) as u64);
-                }
-            }
+            walk.property(&blob, info, name, val, len);
         } else if token == NOP {
         } else if token == END {
             break;
@@ -281,6 +165,213 @@ pub unsafe fn parse(dtb: u64, info: &mut BootInfo) -> Result<(), Error> {
         return Err(b"device tree has no /memory node");
     }
     Ok(())
+}
+
+/// The device tree in memory: its base and how many bytes of it may be
+/// read (the header's 40 until its `totalsize` is checked).
+///
+/// The reads are raw and unchecked against `total` (but for [`Blob::str_is`],
+/// which stops there): [`parse`] builds a `Blob` only from its caller's
+/// pointer and bounds every offset it passes by the header's sizes.
+#[derive(Clone, Copy)]
+struct Blob {
+    base: *const u8,
+    total: usize,
+}
+
+impl Blob {
+    /// The big-endian word at `off`.
+    fn be32(&self, off: usize) -> u32 {
+        // SAFETY: `off + 4` is within the blob (bounded by the header's
+        // sizes, see the type's documentation); the read is unaligned.
+        unsafe { u32::from_be(self.base.add(off).cast::<u32>().read_unaligned()) }
+    }
+
+    fn byte(&self, off: usize) -> u8 {
+        // SAFETY: `off` is within the blob (bounded by the header's sizes,
+        // see the type's documentation).
+        unsafe { self.base.add(off).read() }
+    }
+
+    /// Is the NUL-terminated string at `off` equal to `lit` (or, with
+    /// `prefix`, does it start with `lit` followed by NUL or '@')?
+    fn str_is(&self, off: usize, lit: &[u8], prefix: bool) -> bool {
+        let mut i = 0;
+        while i < lit.len() {
+            if off + i >= self.total || self.byte(off + i) != lit[i] {
+                return false;
+            }
+            i += 1;
+        }
+        let next = if off + i < self.total {
+            self.byte(off + i)
+        } else {
+            0
+        };
+        next == 0 || (prefix && next == b'@')
+    }
+
+    /// The big-endian number of `cells` words at `off`.
+    fn read_cells(&self, off: usize, cells: u32) -> u64 {
+        let mut v = 0u64;
+        let mut i = 0;
+        while i < cells as usize {
+            v = (v << 32) | self.be32(off + 4 * i) as u64;
+            i += 1;
+        }
+        v
+    }
+}
+
+/// Where [`parse`]'s walk of the structure block is.
+struct Walk {
+    /// `#address-cells`/`#size-cells` that apply to the children of each
+    /// depth.
+    addr_cells: [u32; MAX_DEPTH],
+    size_cells: [u32; MAX_DEPTH],
+    /// Depth of the node whose properties follow.
+    depth: usize,
+    kind: Node,
+    /// Per innermost node: is it a test finisher, a UART, and its first
+    /// reg address.
+    is_finisher: bool,
+    is_uart: bool,
+    first_reg: Option<u64>,
+}
+
+impl Walk {
+    fn new() -> Walk {
+        Walk {
+            addr_cells: [2; MAX_DEPTH],
+            size_cells: [1; MAX_DEPTH],
+            depth: 0,
+            kind: Node::Other,
+            is_finisher: false,
+            is_uart: false,
+            first_reg: None,
+        }
+    }
+
+    /// BEGIN_NODE, its name at `name`: one level down.
+    fn begin_node(&mut self, blob: &Blob, name: usize) -> Result<(), Error> {
+        self.depth += 1;
+        if self.depth >= MAX_DEPTH {
+            return Err(b"device tree nested too deeply");
+        }
+        self.addr_cells[self.depth] = 2;
+        self.size_cells[self.depth] = 1;
+        self.kind = Node::Other;
+        if self.depth == 2 && blob.str_is(name, b"memory", true) {
+            self.kind = Node::Memory;
+        } else if self.depth == 2 && blob.str_is(name, b"chosen", false) {
+            self.kind = Node::Chosen;
+        } else if self.depth == 2 && blob.str_is(name, b"psci", false) {
+            self.kind = Node::Psci;
+        }
+        self.is_finisher = false;
+        self.is_uart = false;
+        self.first_reg = None;
+        Ok(())
+    }
+
+    /// END_NODE: a finisher or UART node ending gives `info` its address;
+    /// one level up.
+    fn end_node(&mut self, info: &mut BootInfo) -> Result<(), Error> {
+        if self.is_finisher && info.finisher.is_none() {
+            info.finisher = self.first_reg;
+        }
+        if self.is_uart && info.uart.is_none() {
+            info.uart = self.first_reg;
+        }
+        self.is_finisher = false;
+        self.is_uart = false;
+        self.first_reg = None;
+        self.kind = Node::Other;
+        if self.depth == 0 {
+            return Err(b"device tree: unbalanced END_NODE");
+        }
+        self.depth -= 1;
+        Ok(())
+    }
+
+    /// A property of the node at `depth` (at least 1): its name at `name`
+    /// (in the strings block), its `len`-byte value at `val` (inside the
+    /// structure block).
+    fn property(&mut self, blob: &Blob, info: &mut BootInfo, name: usize, val: usize, len: usize) {
+        let depth = self.depth;
+        if blob.str_is(name, b"#address-cells", false) && len == 4 {
+            self.addr_cells[depth] = blob.be32(val);
+        } else if blob.str_is(name, b"#size-cells", false) && len == 4 {
+            self.size_cells[depth] = blob.be32(val);
+        } else if blob.str_is(name, b"reg", false) {
+            self.reg(blob, info, val, len);
+        } else if blob.str_is(name, b"compatible", false) {
+            self.compatible(blob, val, len);
+        } else if self.kind == Node::Chosen && blob.str_is(name, b"bootargs", false) {
+            let mut n = 0;
+            while n < len && n < MAX_BOOTARGS && blob.byte(val + n) != 0 {
+                info.bootargs[n] = blob.byte(val + n);
+                n += 1;
+            }
+            info.bootargs_len = n;
+        } else if self.kind == Node::Psci && blob.str_is(name, b"method", false) {
+            if blob.str_is(val, b"hvc", false) {
+                info.psci = Some(PsciConduit::Hvc);
+            } else if blob.str_is(val, b"smc", false) {
+                info.psci = Some(PsciConduit::Smc);
+            }
+        } else if self.kind == Node::Chosen && blob.str_is(name, b"kaslr-seed", false) {
+            if len == 8 {
+                info.kaslr_seed = Some(blob.read_cells(val, 2));
+            } else if len == 4 {
+                info.kaslr_seed = Some(blob.be32(val) as u64);
+            }
+        }
+    }
+
+    /// `reg`: the node's first address; and, in a memory node, its RAM
+    /// ranges.
+    fn reg(&mut self, blob: &Blob, info: &mut BootInfo, val: usize, len: usize) {
+        // The parent's cell sizes describe this node's `reg`.
+        let (ac, sc) = (
+            self.addr_cells[self.depth - 1],
+            self.size_cells[self.depth - 1],
+        );
+        if (1..=2).contains(&ac) && len >= 4 * ac as usize {
+            self.first_reg = Some(blob.read_cells(val, ac));
+        }
+        if self.kind == Node::Memory && (1..=2).contains(&ac) && (1..=2).contains(&sc) {
+            let entry = 4 * (ac + sc) as usize;
+            let mut e = 0;
+            while e + entry <= len {
+                let start = blob.read_cells(val + e, ac);
+                let size = blob.read_cells(val + e + 4 * ac as usize, sc);
+                if size > 0 && info.ram_count < MAX_RAM_RANGES {
+                    info.ram[info.ram_count] = (start, size);
+                    info.ram_count += 1;
+                }
+                e += entry;
+            }
+        }
+    }
+
+    /// `compatible`, a list of NUL-terminated strings: is the node a test
+    /// finisher, a UART?
+    fn compatible(&mut self, blob: &Blob, val: usize, len: usize) {
+        let mut s = val;
+        while s < val + len {
+            if blob.str_is(s, b"sifive,test0", false) || blob.str_is(s, b"sifive,test1", false) {
+                self.is_finisher = true;
+            }
+            if blob.str_is(s, b"ns16550a", false) || blob.str_is(s, b"arm,pl011", false) {
+                self.is_uart = true;
+            }
+            while s < val + len && blob.byte(s) != 0 {
+                s += 1;
+            }
+            s += 1;
+        }
+    }
 }
 
 /// The next word of a space-separated command line from `*i` on (empty

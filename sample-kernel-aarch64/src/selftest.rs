@@ -8,13 +8,15 @@
 
 use crate::Boot;
 use crate::console::Console;
-use crate::layout::{self, CODE_MODEL, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, SECTIONS, STACK_SIZE};
+use crate::layout::{
+    self, CODE_MODEL, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE, ModeLayout, SECTIONS, STACK_SIZE,
+};
 use crate::println;
 use layoutgen_rt::kaslr::SeedSource;
 use layoutgen_rt::paging::aarch64::Granule4K;
 use layoutgen_rt::paging::{self, Mapped};
 use layoutgen_rt::rt::{Kaslr, TrapFrame};
-use layoutgen_rt::selftest::{self, ExpectedFault, Probe, Tree, probe_symbols};
+use layoutgen_rt::selftest::{self, ExpectedFault, Probe, Tree, View, probe_symbols};
 use layoutgen_rt::text::Joined;
 use layoutgen_rt::{image, sym};
 
@@ -76,11 +78,39 @@ fn sp() -> u64 {
     v
 }
 
+fn kmain() -> u64 {
+    crate::kmain as *const () as u64
+}
+
 pub fn run(boot: &Boot) -> u32 {
     let ml = layout::layout_for(boot.mode).expect("early boot chose a listed mode");
     let mut c = Checks::new();
-    let run = boot.run;
+    banner(boot, ml);
 
+    // The shared checks, against the live TTBR1 tables (read through the
+    // linear map, which maps all RAM).
+    let bounds = image::section_bounds();
+    let r = view(boot, ml, &bounds);
+    translations(&mut c, boot, ml, &r);
+
+    // --- symbols where the spec says --------------------------------------
+    symbols(&mut c, boot, ml, &bounds);
+
+    // --- W^X and the cost, in the tables ----------------------------------
+    tables(&mut c, boot, ml, &r);
+
+    // --- W^X for real: these must trap ------------------------------------
+    selftest::wx_faults::<_, Aarch64>(&mut c, &FAULT, sym!("__text_end") - 8);
+
+    // --- the summary line ---------------------------------------------------
+    println!("{}", layoutgen_rt::selftest_summary!(layout, ml, boot));
+    c.failures()
+}
+
+/// What the boot found and chose: the CPU, the paging mode, bootargs,
+/// KASLR, the identity map.
+fn banner(boot: &Boot, ml: &ModeLayout) {
+    let run = boot.run;
     println!("sample-kernel-aarch64: running at {run:#x} with paging on");
     println!(
         "cpu: entered at EL{}, {}-bit physical addresses; dtb {:#x} ({})",
@@ -107,6 +137,16 @@ pub fn run(boot: &Boot) -> u32 {
     );
     let args = core::str::from_utf8(boot.info.bootargs()).unwrap_or("<not utf-8>");
     println!("bootargs: \"{args}\"");
+    kaslr(boot, ml);
+    println!(
+        "ttbr0: identity map, {} x 1 GiB block(s), off since the switch",
+        boot.aarch64.idmap_blocks
+    );
+}
+
+/// Where KASLR put the image and why, and the relocations applied.
+fn kaslr(boot: &Boot, ml: &ModeLayout) {
+    let run = boot.run;
     // The image's distance from its link address.
     let shift = run.wrapping_sub(IMAGE_LINK_ADDRESS);
     let slots = ml.kaslr.map_or(0, |k| k.slots);
@@ -136,35 +176,45 @@ pub fn run(boot: &Boot) -> u32 {
             boot.relocations
         );
     }
-    println!(
-        "ttbr0: identity map, {} x 1 GiB block(s), off since the switch",
-        boot.aarch64.idmap_blocks
-    );
+}
 
-    // The shared checks, against the live TTBR1 tables (read through the
-    // linear map, which maps all RAM).
-    let bounds = image::section_bounds();
-    let r = layoutgen_rt::selftest_view!(layout, ml, boot, &bounds, &crate::SECTION_FLAGS);
+/// The live TTBR1 tables, read through the linear map.
+fn live(ml: &ModeLayout) -> Mapped {
     // SAFETY: the linear map maps every page-table page for good.
-    let live = unsafe { Mapped::new(ml.linear_offset) };
+    unsafe { Mapped::new(ml.linear_offset) }
+}
+
+/// The shared checks' view of this boot.
+fn view<'a>(boot: &'a Boot, ml: &ModeLayout, bounds: &'a [u64]) -> View<'a> {
+    layoutgen_rt::selftest_view!(layout, ml, boot, bounds, &crate::SECTION_FLAGS)
+}
+
+/// The round trips through the live tables (the linear map, the image) and
+/// the image's two mappings holding the same bytes.
+fn translations(c: &mut Checks, boot: &Boot, ml: &ModeLayout, r: &View) {
+    let live = live(ml);
     let levels = boot.mode.levels();
     let translate = |va| paging::translate::<Granule4K>(&live, boot.root_pa, levels, va);
-    let kmain = crate::kmain as *const () as u64;
-    selftest::linear_roundtrip(&mut c, &r, translate);
-    selftest::image_roundtrip(&mut c, &r, &probe_symbols(kmain), translate);
+    selftest::linear_roundtrip(c, r, translate);
+    selftest::image_roundtrip(c, r, &probe_symbols(kmain()), translate);
     // SAFETY: the round trips found both mappings of the probes; the data
     // probe is layoutgen-rt's, used by this check alone.
     unsafe {
         selftest::same_bytes(
-            &mut c,
-            &r,
+            c,
+            r,
             sym!("_start"),
             selftest::probe_rodata(),
             selftest::probe_data(),
         )
     };
+}
 
-    // --- symbols where the spec says --------------------------------------
+/// The image, its sections and its placement, `kmain` and the stack where
+/// the spec says.
+fn symbols(c: &mut Checks, boot: &Boot, ml: &ModeLayout, bounds: &[u64]) {
+    let run = boot.run;
+    let kmain = kmain();
     let (image_start, image_end) = (sym!("__image_start"), sym!("__image_end"));
     let sections_ok = (0..SECTIONS.len())
         .all(|i| bounds[i].is_multiple_of(SECTIONS[i].align) && bounds[i] <= bounds[i + 1]);
@@ -206,17 +256,20 @@ pub fn run(boot: &Boot) -> u32 {
              kmain={kmain:#x} stack={stack_ok}"
         ),
     );
+}
 
-    // --- W^X and the cost, in the tables ----------------------------------
+/// W^X and the cost in the live tables (the shared census), and TCR_EL1
+/// as the mode says.
+fn tables(c: &mut Checks, boot: &Boot, ml: &ModeLayout, r: &View) {
     let tree = Tree {
         root: boot.root_pa,
-        levels,
+        levels: boot.mode.levels(),
         pt_pages: boot.pt_pages,
         leaves: &boot.leaves,
     };
     // TTBR1 addresses: every bit above VA_BITS set.
     let top = !0u64 << boot.mode.va_bits();
-    selftest::tables::<_, Granule4K>(&mut c, &r, &tree, &live, |va| va | top);
+    selftest::tables::<_, Granule4K>(c, r, &tree, &live(ml), |va| va | top);
     let tcr: u64;
     // SAFETY: reads a register.
     unsafe { core::arch::asm!("mrs {0}, tcr_el1", out(reg) tcr) };
@@ -228,11 +281,4 @@ pub fn run(boot: &Boot) -> u32 {
             ml.mode.t1sz()
         ),
     );
-
-    // --- W^X for real: these must trap ------------------------------------
-    selftest::wx_faults::<_, Aarch64>(&mut c, &FAULT, sym!("__text_end") - 8);
-
-    // --- the summary line ---------------------------------------------------
-    println!("{}", layoutgen_rt::selftest_summary!(layout, ml, boot));
-    c.failures()
 }
