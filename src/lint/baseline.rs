@@ -32,6 +32,45 @@ impl Key {
     }
 }
 
+/// The findings of `of` that `against` does not hold, matched one-to-one
+/// by the same stable key a baseline uses (check, symbol, section, spec
+/// key), so a finding that only moved is matched. An "N more" finding is
+/// compared by number: N more of a check in `of` against M in `against`
+/// is N − M unmatched (the finding returned says so). Suppressed
+/// (`allow`ed) findings are left out of both sides.
+pub fn unmatched(of: &[Finding], against: &[Finding]) -> Vec<Finding> {
+    let live = |f: &&Finding| f.suppressed.is_none();
+    let mut left: BTreeMap<Key, u64> = BTreeMap::new();
+    let mut more: BTreeMap<String, u64> = BTreeMap::new();
+    for f in against.iter().filter(live) {
+        if f.spec_key.is_empty() {
+            *more.entry(f.id.id().to_string()).or_default() += more_count(&f.message);
+        } else {
+            *left.entry(Key::of(f)).or_default() += 1;
+        }
+    }
+    let mut out = Vec::new();
+    for f in of.iter().filter(live) {
+        if f.spec_key.is_empty() {
+            let now = more_count(&f.message);
+            let before = more.remove(f.id.id()).unwrap_or(0);
+            let extra = now.saturating_sub(before);
+            if extra > 0 {
+                let mut f = f.clone();
+                if extra != now {
+                    f.message = f.message.replacen(&now.to_string(), &extra.to_string(), 1);
+                }
+                out.push(f);
+            }
+        } else if let Some(k) = left.get_mut(&Key::of(f)).filter(|k| **k > 0) {
+            *k -= 1;
+        } else {
+            out.push(f.clone());
+        }
+    }
+    out
+}
+
 /// One file of the baseline: its findings (a multiset) and, per check, how
 /// many were over the cap.
 #[derive(Debug, Clone)]
