@@ -276,3 +276,55 @@ impl Baseline {
         summary
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::unmatched;
+    use crate::lint::{Finding, Lint};
+
+    fn at(symbol: &str, addr: u64) -> Finding {
+        Finding::new(
+            Lint::SymbolOutsideSlot,
+            "region.kernel",
+            format!("symbol `{symbol}` at {addr:#x}"),
+            "",
+        )
+        .symbol(symbol)
+        .address(addr)
+    }
+
+    fn more(n: u64) -> Finding {
+        Finding::new(
+            Lint::SymbolOutsideSlot,
+            "",
+            format!("{n} more LG001 finding(s)"),
+            "",
+        )
+    }
+
+    #[test]
+    fn a_finding_that_only_moved_is_matched() {
+        let old = [at("buffer", 0x1000), at("stack", 0x2000)];
+        let new = [at("buffer", 0x5000), at("heap", 0x3000)];
+        let added: Vec<_> = unmatched(&new, &old)
+            .into_iter()
+            .map(|f| f.symbol)
+            .collect();
+        assert_eq!(added, [Some("heap".to_string())]);
+        let gone: Vec<_> = unmatched(&old, &new)
+            .into_iter()
+            .map(|f| f.symbol)
+            .collect();
+        assert_eq!(gone, [Some("stack".to_string())]);
+    }
+
+    #[test]
+    fn matching_is_one_to_one_and_more_findings_count_by_number() {
+        let old = [at("x", 1), more(3)];
+        let new = [at("x", 2), at("x", 3), more(5)];
+        let added = unmatched(&new, &old);
+        assert_eq!(added.len(), 2);
+        assert_eq!(added[1].message, "2 more LG001 finding(s)");
+        assert!(unmatched(&old, &new).is_empty());
+    }
+}
