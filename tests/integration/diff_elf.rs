@@ -325,6 +325,11 @@ fn inputs_that_are_not_elf_files_of_the_spec_arch_are_exit_2_naming_the_file() {
         "{err}"
     );
 
+    // A mode the spec does not list.
+    let (code, _, err) = b.diff(&b.old, &b.new, &["--mode", "sv57"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("does not support sv57"), "{err}");
+
     let missing = b.dir.path().join("missing.elf");
     let (code, _, err) = b.diff(&b.old, &missing, &[]);
     assert_eq!(code, 2, "{err}");

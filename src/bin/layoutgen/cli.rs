@@ -83,13 +83,16 @@ pub enum Command {
         #[arg(long)]
         elf: Option<PathBuf>,
     },
-    /// Compare two specs (regions moved, grown, shrunk, realigned, added or removed, per mode), or with --elf two builds of a kernel against one spec.
+    /// Compare two specs, or with --elf two builds of one kernel against a spec.
     ///
-    /// `layoutgen diff OLD NEW`: OLD and NEW are specs.
-    /// `layoutgen diff --spec SPEC --elf OLD NEW`: OLD and NEW are linked ELF
-    /// files; per spec section, PT_LOAD segment and region the image lies in,
-    /// start and size before and after and the share of its budget; symbols
-    /// that changed region; lint findings new and fixed (docs/diff.md).
+    /// `layoutgen diff OLD NEW [--format human|json]`: OLD and NEW are specs;
+    /// regions moved, grown, shrunk, realigned, added or removed, per mode.
+    ///
+    /// `layoutgen diff --spec SPEC --elf OLD NEW [--mode M] [--format
+    /// human|json|markdown]`: OLD and NEW are linked ELF files; per spec
+    /// section, PT_LOAD segment and region the image lies in, start and size
+    /// before and after, growth and share of its budget; symbols that changed
+    /// region; lint findings new and fixed (docs/diff.md).
     ///
     /// Exit status: 0 nothing changed, 1 something changed, 2 bad usage or
     /// input (a spec that does not resolve; with --elf, an unreadable file or
