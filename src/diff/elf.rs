@@ -147,23 +147,13 @@ pub fn diff_elfs(
     new: &Path,
     options: &Options,
 ) -> Result<ElfDiff, LintError> {
-    let mode = match options.mode {
-        Some(m) => layout.mode(m).ok_or_else(|| LintError::UnknownMode {
-            layout: layout.name.clone(),
-            mode: m,
-            listed: layout
-                .modes
-                .iter()
-                .map(|m| m.mode.name())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })?,
-        None => layout.modes.first().ok_or_else(|| LintError::UnknownMode {
-            layout: layout.name.clone(),
-            mode: PagingMode::Bare,
-            listed: "no mode".into(),
-        })?,
-    };
+    // The mode asked for (which the spec must list), else the spec's first;
+    // a resolved layout lists at least one.
+    let modes = lint::input::modes(layout, options.mode)?;
+    let mode = modes
+        .first()
+        .and_then(|&m| layout.mode(m))
+        .expect("a resolved layout lists at least one mode");
     let lint_options = lint::Options {
         mode: options.mode,
         config: options.config,
