@@ -92,13 +92,14 @@ impl ElfDiff {
             .map(|p| format!(" ({} of image.max_size)", percent(p)))
             .unwrap_or_default();
         if !self.changed() {
-            let size = self
+            // An object file (ET_REL) has no linked image to size.
+            let image = self
                 .image
                 .new
                 .as_ref()
-                .map(|e| format!(" {}", distance(e.size)))
+                .map(|e| format!("image {}{share}, ", distance(e.size)))
                 .unwrap_or_default();
-            return format!("no changes: image{size}{share}, {}", self.findings_now());
+            return format!("no changes: {image}{}", self.findings_now());
         }
         let g = self.image.growth();
         let mut parts = vec![if self.image.changed() && g == 0 {
