@@ -123,9 +123,7 @@ fn header(t: &mut Toml, spec: &Spec) {
     );
     t.key("arch", quoted(c.arch));
     let bare = matches!(spec.image.shape, Shape::Bare(_));
-    if !spec.modes.is_empty() {
-        t.key("modes", list(&spec.modes));
-    } else if bare {
+    if bare {
         match spec.image.shape {
             Shape::Bare(Physical::AtZero) => {
                 t.line("# No paging: a PIE linked at 0 that relocates itself where it is loaded.")
@@ -135,6 +133,8 @@ fn header(t: &mut Toml, spec: &Spec) {
             ),
         }
         t.key("modes", list(&["bare"]));
+    } else if !spec.modes.is_empty() {
+        t.key("modes", list(&spec.modes));
     } else if linux {
         t.key("modes", list(c.linux_modes));
     } else {
