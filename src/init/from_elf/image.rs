@@ -359,4 +359,71 @@ mod tests {
         let e = sections(&f, 2 * MIB).unwrap_err();
         assert!(e.contains("`.text with space` cannot be written"), "{e}");
     }
+
+    /// U-Boot's shape: code, a WAX section among code, more code,
+    /// read-only data, writable data off the 4 KiB granule, read-only
+    /// tables after it, .bss on the granule; one RWX PT_LOAD.
+    #[test]
+    fn without_paging_permission_gains_start_segments_and_wax_code_is_rx() {
+        const FW: u64 = 0x8000_0000;
+        let f = facts(
+            vec![
+                section(".text", FW, 0x200, 4, X),
+                section(".efi_runtime", FW + 0x200, 0x100, 8, X | W),
+                section(".text_rest", FW + 0x300, 0x1000, 4, X),
+                section(".rodata", FW + 0x1300, 0x100, 8, R),
+                section(".data", FW + 0x1400, 0x100, 8, W),
+                section(".rela.dyn", FW + 0x1500, 0x100, 8, R),
+                section(".bss", FW + 0x2000, 0x100, 8, W | NOBITS),
+            ],
+            vec![load(FW, FW, X | W)],
+        );
+        let s = sections_for(&f, PAGE_SIZE, true).unwrap();
+        let got: Vec<(&str, &str)> = s.iter().map(|o| (o.segment.as_str(), o.perms)).collect();
+        assert_eq!(
+            got,
+            [
+                ("text", "rx"),
+                ("text", "rx"),
+                ("text", "rx"),
+                ("text", "r"),
+                ("data", "rw"),
+                ("data", "r"),
+                ("bss", "rw"),
+            ]
+        );
+        assert!(
+            s[1].comments[0].contains("described as rx"),
+            "{:?}",
+            s[1].comments
+        );
+        // A paging kernel keeps one segment per granule boundary.
+        let paged = sections_for(&f, PAGE_SIZE, false).unwrap();
+        assert_eq!(paged[4].segment, "text");
+        // A WAX section away from code is data.
+        let mut g = f.clone();
+        g.sections.truncate(1);
+        g.sections[0].write = true;
+        assert_eq!(sections_for(&g, PAGE_SIZE, true).unwrap()[0].perms, "rw");
+    }
+
+    #[test]
+    fn dropped_dynamic_tables_leave_a_segment_start_its_default_alignment() {
+        let f = facts(
+            vec![
+                section(".text", 0, 0x100, 4, X),
+                section(".dynamic", 0x2ef0, 0x110, 8, W),
+                section(".data", 0x3000, 0x8, 8, W),
+                section(".bss", 0x3010, 0x100, 16, W | NOBITS),
+            ],
+            vec![load(0, 0, X), load(0x2ef0, 0x2ef0, W)],
+        );
+        let mut s = sections_for(&f, PAGE_SIZE, true).unwrap();
+        assert_eq!(s[2].align, Some((8, "its sh_addralign")));
+        drop_dynamic(&mut s, &[".dynamic"], PAGE_SIZE);
+        let names: Vec<&str> = s.iter().map(|o| o.sec.name.as_str()).collect();
+        assert_eq!(names, [".text", ".data", ".bss"]);
+        assert_eq!(s[1].align, None, "it starts its segment on the granule");
+        assert_eq!(s[2].align, Some((16, "its sh_addralign")));
+    }
 }

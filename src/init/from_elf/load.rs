@@ -268,4 +268,48 @@ mod tests {
         let with_stack = super::slot(&f, &s, g, 4 << 10, 2 << 20);
         assert_eq!(with_stack.max_size, 8 << 20);
     }
+
+    #[test]
+    fn ram_base_and_load_addr_steer_the_load_rule() {
+        let fw = one_load(0x8000_0000, 0x8000_0000);
+        let rule = load_rule(&fw, PLAIN, &RISCV64);
+        let bare = Shape::Bare(Physical::InRam);
+        let steered = |ram_base, load| {
+            let s = Steering {
+                ram_base,
+                load,
+                ..Steering::default()
+            };
+            steer(rule, bare, &s, &RISCV64)
+        };
+        let l = steered(Some(0x4000_0000), None).unwrap();
+        assert_eq!((l.ram_base, l.ram_load), (0x4000_0000, 0x8000_0000));
+        assert_eq!(steered(None, Some(0x8000_0000)).unwrap(), rule);
+        let e = steered(None, Some(0x8020_0000)).unwrap_err();
+        assert!(
+            e.starts_with("--load-addr 0x80200000 contradicts the ELF"),
+            "{e}"
+        );
+        let e = steered(Some(0x9000_0000), None).unwrap_err();
+        assert!(
+            e.starts_with("--ram-base 0x90000000 is above the ELF's LMA 0x80000000"),
+            "{e}"
+        );
+        // A PIE with LMA 0: QEMU's RAM base, where --load-addr says.
+        let mut pie = one_load(0, 0);
+        pie.kind = Kind::Dyn;
+        let rule = load_rule(&pie, PLAIN, &RISCV64);
+        let at_zero = Shape::Bare(Physical::AtZero);
+        let l = steer(rule, at_zero, &Steering::default(), &RISCV64).unwrap();
+        assert_eq!((l.lma, l.plausible), (0, false));
+        assert_eq!((l.ram_base, l.ram_load), (0x8000_0000, 0x8000_0000));
+        let s = Steering {
+            load: Some(0x8040_0000),
+            ..Steering::default()
+        };
+        assert_eq!(
+            steer(rule, at_zero, &s, &RISCV64).unwrap().ram_load,
+            0x8040_0000
+        );
+    }
 }

@@ -25,32 +25,37 @@ pub struct Args<'a> {
     pub force: bool,
 }
 
+/// A number option: an address or size, or a message naming the flag.
+fn number(flag: &str, text: &str) -> Result<u64, String> {
+    layoutgen::spec::expr::parse_size(text).map_err(|e| format!("{flag} {e}"))
+}
+
+/// What the options say beside `--from-elf`.
+fn steering(a: &Args) -> Result<init::from_elf::Steering, String> {
+    use init::from_elf::ShapeChoice;
+    Ok(init::from_elf::Steering {
+        shape: a.shape.map(|s| match s {
+            ShapeArg::Bare => ShapeChoice::Bare,
+            ShapeArg::Identity => ShapeChoice::Identity,
+            ShapeArg::Linux => ShapeChoice::Linux,
+        }),
+        modes: a.modes.to_vec(),
+        ram_base: a.ram_base.map(|t| number("--ram-base", t)).transpose()?,
+        load: a.load.map(|t| number("--load-addr", t)).transpose()?,
+    })
+}
+
 pub fn run(a: Args) -> Result<u8, Error> {
     // A bundled layout keeps its own name unless --name gives one; the
     // generated ones are named after the file.
     let named = || a.name.clone().or_else(|| init::name_from_path(a.path));
-    let number = |flag: &str, text: &str| {
-        layoutgen::spec::expr::parse_size(text).map_err(|e| format!("{flag} {e}"))
-    };
     let text = match (a.from_elf, a.from) {
         (Some((elf, defaults)), _) => {
             let defaults = match defaults {
                 ArchDefaultsArg::Linux => init::from_elf::ArchDefaults::Linux,
                 ArchDefaultsArg::Plain => init::from_elf::ArchDefaults::Plain,
             };
-            let steer = (|| {
-                Ok::<_, String>(init::from_elf::Steering {
-                    shape: a.shape.map(|s| match s {
-                        ShapeArg::Bare => init::from_elf::ShapeChoice::Bare,
-                        ShapeArg::Identity => init::from_elf::ShapeChoice::Identity,
-                        ShapeArg::Linux => init::from_elf::ShapeChoice::Linux,
-                    }),
-                    modes: a.modes.to_vec(),
-                    ram_base: a.ram_base.map(|t| number("--ram-base", t)).transpose()?,
-                    load: a.load.map(|t| number("--load-addr", t)).transpose()?,
-                })
-            })();
-            let steer = match steer {
+            let steer = match steering(&a) {
                 Ok(steer) => steer,
                 Err(message) => return usage(&message),
             };
