@@ -81,7 +81,7 @@ json\t''
 markdown\t'A pull-request comment: the verdict line and a table (with --elf)'"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand diff" -l elf -d 'OLD and NEW are linked ELF files of one kernel, compared against --spec'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l from-elf -d 'Describe this linked riscv64 kernel ELF (sections, segments, load rule, boundary symbols, gp), so `layoutgen lint --spec` reports only its true defects' -r -F
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l from-elf -d 'Describe this linked riscv64 or aarch64 ELF (sections, segments, load rule, boundary symbols, gp), so `layoutgen lint --spec` reports only its true defects. Its shape comes from the ELF (VA = PA in physical RAM, or a PIE at 0: bare); --shape, --modes, --ram-base and --load-addr steer it' -r -F
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l arch-defaults -d 'With --from-elf: whose conventions fill in what the ELF does not say' -r -f -a "linux\t'Linux riscv64 on QEMU virt: Linux\'s regions, QEMU\'s RAM, a 2 MiB physical alignment'
 plain\t'Only what the ELF says; everything else is marked TODO'"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l from -d 'Start from this bundled layout' -r -f -a "qemu-virt-sv39\t''
@@ -96,19 +96,19 @@ qemu-virt-aarch64\t''
 linux-arm64\t''"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l arch -d 'The architecture: `aarch64` starts from the bundled qemu-virt-aarch64 layout (QEMU virt, 39/48-bit VA, 4 KiB granule)' -r -f -a "riscv64\t''
 aarch64\t''"
-complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l shape -d 'Start from the bundled layout of a kernel shape: `identity` (S-mode, paging on, VA = PA), `bare` (no paging: firmware), `linux` (higher half)' -r -f -a "identity\t''
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l shape -d 'Start from the bundled layout of a kernel shape: `identity` (S-mode, paging on, VA = PA), `bare` (no paging: firmware), `linux` (higher half). With --from-elf: describe the ELF as that shape (refused if the ELF contradicts it)' -r -f -a "identity\t''
 bare\t''
 linux\t''"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l name -d 'Layout name (default: the file name, or `my-kernel`; with --from, the bundled name)' -r
-complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l modes -d 'Paging modes the image must run under, comma-separated' -r -f -a "sv39\t'riscv64, 39-bit virtual addresses (3 levels)'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l modes -d 'Paging modes the image must run under, comma-separated (default: sv39; with --from-elf: as the ELF says)' -r -f -a "sv39\t'riscv64, 39-bit virtual addresses (3 levels)'
 sv48\t'riscv64, 48-bit virtual addresses (4 levels)'
 sv57\t'riscv64, 57-bit virtual addresses (5 levels)'
 va39\t'aarch64, 4 KiB granule, 39-bit virtual addresses (3 levels)'
 va48\t'aarch64, 4 KiB granule, 48-bit virtual addresses (4 levels)'
 bare\t'No paging (riscv `satp = 0`, aarch64 MMU off): firmware, or a kernel before it turns paging on. Addresses are physical'"
-complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l ram-base -d 'Physical address of the first byte of RAM' -r
-complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l ram-size -d 'The most RAM the linear map must cover' -r
-complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l load-addr -d 'Physical address the loader puts the image at (default: 2 MiB into RAM)' -r
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l ram-base -d 'Physical address of the first byte of RAM (default: 0x8000_0000; with --from-elf: the image\'s GiB)' -r
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l ram-size -d 'The most RAM the linear map must cover (default: 16GiB)' -r
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l load-addr -d 'Physical address the loader puts the image at (default: 2 MiB into RAM; with --from-elf: its LMA, or the RAM base for a PIE)' -r
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l force -d 'Overwrite an existing file'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand schema" -s h -l help -d 'Print help'

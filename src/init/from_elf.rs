@@ -29,7 +29,10 @@ mod image;
 mod load;
 mod regions;
 mod render;
+mod shape;
 mod symbols;
+
+pub use shape::{ShapeChoice, Steering};
 
 // Everything the steps use from the rest of the crate, in one place: the
 // step modules import these through `super::`.
@@ -174,6 +177,8 @@ struct Spec {
     conventions: &'static Conventions,
     kind: facts::Kind,
     code_model: CodeModel,
+    /// `--modes`; empty: from the shape.
+    modes: Vec<&'static str>,
     load: LoadRule,
     image: Image,
     relocator: Option<Relocator>,
@@ -184,8 +189,20 @@ struct Spec {
 
 /// The spec text describing the kernel at `path`, checked.
 pub fn generate(path: &Path, name: &str, defaults: ArchDefaults) -> Result<String, InitError> {
+    generate_steered(path, name, defaults, &Steering::default())
+}
+
+/// [`generate`], steered by the command line's `--shape`, `--modes`,
+/// `--ram-base` and `--load-addr` (an option that contradicts the ELF is an
+/// error naming both).
+pub fn generate_steered(
+    path: &Path,
+    name: &str,
+    defaults: ArchDefaults,
+    steer: &Steering,
+) -> Result<String, InitError> {
     let facts = facts::read(path)?;
-    describe(&facts, &path.display().to_string(), name, defaults)
+    describe(&facts, &path.display().to_string(), name, defaults, steer)
 }
 
 /// [`generate`] for an ELF image already in memory (the `init_elf` fuzz
@@ -199,7 +216,7 @@ pub fn generate_bytes(
 ) -> Result<String, InitError> {
     let facts = facts::from_bytes(data, file_name.to_string())
         .map_err(|e| InitError::Elf(format!("{file_name}: {e}")))?;
-    describe(&facts, file_name, name, defaults)
+    describe(&facts, file_name, name, defaults, &Steering::default())
 }
 
 /// The checked spec text for `facts`; `shown` names the ELF in errors.
@@ -208,23 +225,35 @@ fn describe(
     shown: &str,
     name: &str,
     defaults: ArchDefaults,
+    steer: &Steering,
 ) -> Result<String, InitError> {
-    let spec =
-        derive(facts, name, defaults).map_err(|e| InitError::Elf(format!("{shown}: {e}")))?;
+    let spec = derive(facts, name, defaults, steer)
+        .map_err(|e| InitError::Elf(format!("{shown}: {e}")))?;
     checked(render::render(&spec))
 }
 
 /// Steps 2..7: the spec that describes `facts`.
-fn derive(facts: &Facts, name: &str, defaults: ArchDefaults) -> Result<Spec, String> {
+fn derive(
+    facts: &Facts,
+    name: &str,
+    defaults: ArchDefaults,
+    steer: &Steering,
+) -> Result<Spec, String> {
     let conv = Conventions::of(facts.arch)?;
+    let load = load::load_rule(facts, defaults, conv);
+    let shape = shape::decide(facts, &load, defaults, conv, steer)?;
+    let load = load::steer(load, shape, steer, conv)?;
     let granule = image::granule(facts);
-    let section_align = granule.section_align;
-    let mut sections = image::sections(facts, section_align)?;
+    // Without paging a guessed granule is PMP's 4 KiB, not a hugepage.
+    let section_align = match shape {
+        Shape::Bare(_) if granule.guessed => PAGE_SIZE,
+        _ => granule.section_align,
+    };
+    let bare = matches!(shape, Shape::Bare(_));
+    let mut sections = image::sections_for(facts, section_align, bare)?;
     let bounds = symbols::boundaries(facts, &mut sections, section_align);
     let entry = symbols::entry(facts);
     let stack_size = symbols::stack_size(facts);
-    let load = load::load_rule(facts, defaults, conv);
-    let shape = load::shape(facts, &load, defaults, conv);
     let slot = load::slot(
         facts,
         &sections,
@@ -246,15 +275,32 @@ fn derive(facts: &Facts, name: &str, defaults: ArchDefaults) -> Result<Spec, Str
         bounds.end_symbols.is_empty().then_some(Guess::ImageEnd),
         entry.is_none().then_some(Guess::Entry(facts.entry)),
     ];
+    let code_model = match shape {
+        Shape::Bare(shape::Physical::AtZero) => CodeModel::Pie,
+        _ => addressing::code_model(facts.kind, defaults, facts.arch.facts().semi_pic),
+    };
+    if code_model != CodeModel::Fixed {
+        image::drop_dynamic(&mut sections, &DYNAMIC_SECTIONS, section_align);
+    }
     Ok(Spec {
         name: name.to_string(),
         file_name: facts.file_name.clone(),
         defaults,
         conventions: conv,
         kind: facts.kind,
-        code_model: addressing::code_model(facts.kind, defaults, facts.arch.facts().semi_pic),
-        relocator: addressing::relocator(facts, defaults, conv),
-        gp: addressing::gp(facts, &sections, conv),
+        code_model,
+        modes: steer.modes.iter().map(|m| m.name()).collect(),
+        // A fixed image without paging runs at its link address where it
+        // is loaded: whatever it does with its .rela.dyn when moved
+        // (OpenSBI, U-Boot relocate themselves) is no part of its layout.
+        relocator: match shape {
+            Shape::Bare(shape::Physical::InRam) if facts.kind == facts::Kind::Exec => None,
+            _ => addressing::relocator(facts, defaults, conv),
+        },
+        gp: match code_model {
+            CodeModel::Pie => Gp::Pie,
+            _ => addressing::gp(facts, &sections, conv),
+        },
         image: Image {
             guesses: guesses.into_iter().flatten().collect(),
             shape,
@@ -399,7 +445,7 @@ mod tests {
 
     #[test]
     fn a_small_kernel_is_described_without_guesses() {
-        let spec = derive(&kernel(), "k", PLAIN).unwrap();
+        let spec = derive(&kernel(), "k", PLAIN, &Steering::default()).unwrap();
         assert_eq!(spec.image.guesses, vec![]);
         assert_eq!(spec.image.section_align, 2 * MIB);
         assert_eq!(spec.image.entry, "_start");
@@ -414,7 +460,7 @@ mod tests {
         f.symbols.clear();
         // One PT_LOAD: no boundary adds a permission.
         f.loads.truncate(1);
-        let spec = derive(&f, "k", PLAIN).unwrap();
+        let spec = derive(&f, "k", PLAIN, &Steering::default()).unwrap();
         assert_eq!(
             spec.image.guesses,
             vec![Guess::Granule, Guess::ImageEnd, Guess::Entry(f.entry)]
@@ -426,7 +472,7 @@ mod tests {
     fn aarch64_has_its_own_conventions() {
         let mut f = kernel();
         f.arch = Arch::Aarch64;
-        let spec = derive(&f, "k", PLAIN).unwrap();
+        let spec = derive(&f, "k", PLAIN, &Steering::default()).unwrap();
         assert_eq!(spec.conventions.arch, "aarch64");
         assert_eq!(spec.conventions.plain_modes, ["va48"]);
         assert_eq!(spec.gp, Gp::Absent, "aarch64 has no global pointer");

@@ -346,8 +346,11 @@ fn attributed_section<'e>(ctx: &Ctx<'e>, sym: &Symbol, alloc: bool) -> Option<Op
 fn check_place(ctx: &Ctx, c: &mut Collector, sym: &Symbol, section: Option<&str>) {
     let elf = ctx.elf;
     let slot = ctx.slot;
-    // The ±2 GiB absolute window is riscv's (lui/HI20); arm64 has none.
-    let semi_pic_window = ctx.relocatable && ctx.layout.arch.facts().semi_pic;
+    // The ±2 GiB absolute window is riscv's (lui/HI20); arm64 has none. A
+    // PIE cannot reference it: GNU ld and lld refuse R_RISCV_HI20 in -pie
+    // links ("recompile with -fPIC").
+    let semi_pic_window = ctx.layout.code_model == crate::spec::CodeModel::SemiPic
+        && ctx.layout.arch.facts().semi_pic;
     let last = sym.value.wrapping_add(sym.size.saturating_sub(1));
     // Formatted only for a finding: not once per symbol.
     let where_ = || match section {

@@ -261,13 +261,17 @@ fn every_shape_starts_a_sound_spec_of_that_shape() {
     assert_eq!(l.image.phys_align, Some(2 << 20));
 }
 
+/// Without --from-elf a shape is a bundled layout, with nothing to steer
+/// (with --from-elf the options steer it: init_from_elf.rs).
 #[test]
 fn shape_conflicts_with_the_other_sources() {
     let dir = tempfile::tempdir().unwrap();
     for extra in [
         &["--from", "qemu-virt-sv39"][..],
         &["--modes", "sv48"],
-        &["--from-elf", "vmlinux"],
+        &["--ram-base", "0x8000_0000"],
+        &["--load-addr", "0x8020_0000"],
+        &["--ram-size", "1GiB"],
     ] {
         let mut argv = vec!["init", "x.toml", "--shape", "bare"];
         argv.extend_from_slice(extra);

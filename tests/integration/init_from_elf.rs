@@ -17,7 +17,7 @@ fn sample_kernel(layout: &str) -> PathBuf {
 
 /// `init --from-elf ELF EXTRA` into a fresh directory; asserts it succeeded
 /// and that `layoutgen check` accepts the result. Returns (dir, spec text).
-fn derive(elf: &Path, extra: &[&str]) -> (tempfile::TempDir, String) {
+pub(crate) fn derive(elf: &Path, extra: &[&str]) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let elf_arg = elf.to_str().unwrap();
     let mut argv = vec!["init", "derived.toml", "--from-elf", elf_arg];

@@ -28,6 +28,7 @@ mod hostile_io;
 mod hostile_specs;
 mod init;
 mod init_from_elf;
+mod init_from_elf_firmware;
 mod install_plan;
 mod invariants;
 mod json_lossless;

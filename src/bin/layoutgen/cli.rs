@@ -118,16 +118,20 @@ pub enum Command {
     },
     /// Write a starting spec that passes `layoutgen check`, and print the build.rs lines that use it.
     ///
-    /// Either copies a bundled layout (--from) or generates one from the
-    /// machine's RAM and paging modes (Linux's arrangement, kernel in the top 2 GiB).
+    /// Either copies a bundled layout (--from, --shape) or generates one from the
+    /// machine's RAM and paging modes (Linux's arrangement, kernel in the top 2 GiB),
+    /// or describes a linked ELF (--from-elf; --shape, --modes, --ram-base and
+    /// --load-addr then steer it, and are refused where they contradict the ELF).
     /// Existing files are kept unless --force.
     Init {
         /// Where to write the spec.
         #[arg(default_value = "layout.toml")]
         path: PathBuf,
-        /// Describe this linked riscv64 kernel ELF (sections, segments, load rule,
+        /// Describe this linked riscv64 or aarch64 ELF (sections, segments, load rule,
         /// boundary symbols, gp), so `layoutgen lint --spec` reports only its true defects.
-        #[arg(long, value_name = "ELF", conflicts_with_all = ["from", "modes", "ram_base", "ram_size", "load_addr"])]
+        /// Its shape comes from the ELF (VA = PA in physical RAM, or a PIE at 0: bare);
+        /// --shape, --modes, --ram-base and --load-addr steer it.
+        #[arg(long, value_name = "ELF", conflicts_with_all = ["from", "ram_size"])]
         from_elf: Option<PathBuf>,
         /// With --from-elf: whose conventions fill in what the ELF does not say.
         #[arg(long, value_enum, default_value_t = ArchDefaultsArg::Plain, requires = "from_elf")]
@@ -141,21 +145,25 @@ pub enum Command {
         arch: ArchArg,
         /// Start from the bundled layout of a kernel shape: `identity` (S-mode,
         /// paging on, VA = PA), `bare` (no paging: firmware), `linux` (higher half).
-        #[arg(long, value_enum, conflicts_with_all = ["from", "from_elf", "modes", "ram_base", "ram_size", "load_addr"])]
+        /// With --from-elf: describe the ELF as that shape (refused if the ELF contradicts it).
+        #[arg(long, value_enum, conflicts_with = "from")]
         shape: Option<ShapeArg>,
         /// Layout name (default: the file name, or `my-kernel`; with --from, the bundled name).
         #[arg(long)]
         name: Option<String>,
-        /// Paging modes the image must run under, comma-separated.
-        #[arg(long, value_enum, value_delimiter = ',', default_values = ["sv39"], conflicts_with = "from")]
+        /// Paging modes the image must run under, comma-separated (default: sv39;
+        /// with --from-elf: as the ELF says).
+        #[arg(long, value_enum, value_delimiter = ',', conflicts_with = "from")]
         modes: Vec<PagingMode>,
-        /// Physical address of the first byte of RAM.
-        #[arg(long, default_value = "0x8000_0000", conflicts_with = "from")]
-        ram_base: String,
-        /// The most RAM the linear map must cover.
-        #[arg(long, default_value = "16GiB", conflicts_with = "from")]
-        ram_size: String,
-        /// Physical address the loader puts the image at (default: 2 MiB into RAM).
+        /// Physical address of the first byte of RAM (default: 0x8000_0000;
+        /// with --from-elf: the image's GiB).
+        #[arg(long, conflicts_with = "from")]
+        ram_base: Option<String>,
+        /// The most RAM the linear map must cover (default: 16GiB).
+        #[arg(long, conflicts_with = "from")]
+        ram_size: Option<String>,
+        /// Physical address the loader puts the image at (default: 2 MiB into RAM;
+        /// with --from-elf: its LMA, or the RAM base for a PIE).
         #[arg(long, conflicts_with = "from")]
         load_addr: Option<String>,
         /// Overwrite an existing file.

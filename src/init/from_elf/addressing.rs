@@ -42,6 +42,9 @@ pub enum Gp {
     BelowImage,
     /// No gp symbol: the kernel does not use gp relaxation.
     Absent,
+    /// A PIE: linkers do not relax to gp in PIE links, whatever symbol
+    /// their default script defines.
+    Pie,
 }
 
 /// The section gp points into: the one whose start is 0x800 below the gp

@@ -57,7 +57,22 @@ pub struct ImageSection {
 /// The image sections, in address order. A section on a granule boundary
 /// that starts a PT_LOAD or changes permissions starts a new segment, named
 /// after its first section. Fails on a section name a spec cannot hold.
+#[cfg(test)]
 pub fn sections(facts: &Facts, section_align: u64) -> Result<Vec<ImageSection>, String> {
+    sections_for(facts, section_align, false)
+}
+
+/// [`sections`]; `bare` (no paging, firmware) adds what PMP needs: a
+/// section that adds a permission (w or x) its predecessor lacked starts a
+/// segment, on the granule or not (off it, lint reports the section: PMP
+/// cannot protect it apart), and a writable and
+/// executable section among code is described `rx` (code after writable
+/// data is no order a spec may have), else `rw`.
+pub fn sections_for(
+    facts: &Facts,
+    section_align: u64,
+    bare: bool,
+) -> Result<Vec<ImageSection>, String> {
     let mut out: Vec<ImageSection> = Vec::new();
     let mut used_segments: Vec<String> = Vec::new();
     for (i, sec) in facts.sections.iter().enumerate() {
@@ -67,10 +82,25 @@ pub fn sections(facts: &Facts, section_align: u64) -> Result<Vec<ImageSection>, 
                 sec.name
             ));
         }
-        let perms = perms_of(sec);
+        let among_code = |j: Option<usize>| {
+            j.and_then(|j| facts.sections.get(j))
+                .is_some_and(|s| s.exec && !s.write)
+        };
+        let perms = if bare
+            && sec.write
+            && sec.exec
+            && (among_code(i.checked_sub(1)) || among_code(Some(i + 1)))
+        {
+            "rx"
+        } else {
+            perms_of(sec)
+        };
         let starts_load = facts.loads.iter().any(|l| l.vaddr == sec.addr);
         let new_segment = out.last().is_none_or(|prev| {
-            sec.addr.is_multiple_of(section_align) && (starts_load || perms != prev.perms)
+            let on_granule = sec.addr.is_multiple_of(section_align);
+            let adds = |p: char| perms.contains(p) && !prev.perms.contains(p);
+            (on_granule && (starts_load || perms != prev.perms))
+                || (bare && (adds('w') || adds('x')))
         });
         let segment = match out.last() {
             Some(prev) if !new_segment => prev.segment.clone(),
@@ -81,7 +111,7 @@ pub fn sections(facts: &Facts, section_align: u64) -> Result<Vec<ImageSection>, 
         let mut comments = Vec::new();
         if sec.write && sec.exec {
             comments.push(format!(
-                "{TODO} the ELF has {} writable AND executable (a W^X violation); described as rw so lint reports it",
+                "{TODO} the ELF has {} writable AND executable (a W^X violation); described as {perms} so lint reports it",
                 sec.name
             ));
         }
@@ -96,6 +126,22 @@ pub fn sections(facts: &Facts, section_align: u64) -> Result<Vec<ImageSection>, 
         });
     }
     Ok(out)
+}
+
+/// A relocatable image's dynamic tables (`names`) are placed by the
+/// generated script, not by the spec: they leave the list, and a section
+/// that now starts its segment on the granule takes the segment's default
+/// alignment (section_align) instead of its own smaller one.
+pub fn drop_dynamic(sections: &mut Vec<ImageSection>, names: &[&str], section_align: u64) {
+    sections.retain(|s| !names.contains(&s.sec.name.as_str()));
+    for i in 0..sections.len() {
+        let first = i == 0 || sections[i - 1].segment != sections[i].segment;
+        let s = &mut sections[i];
+        let small = s.align.is_some_and(|(a, _)| a < section_align);
+        if first && small && s.sec.addr.is_multiple_of(section_align) {
+            s.align = None;
+        }
+    }
 }
 
 /// W^X forbids describing rwx: the spec says rw, lint reports the x.
@@ -312,5 +358,72 @@ mod tests {
         let f = facts(vec![section(".text with space", BASE, 0x100, 8, X)], vec![]);
         let e = sections(&f, 2 * MIB).unwrap_err();
         assert!(e.contains("`.text with space` cannot be written"), "{e}");
+    }
+
+    /// U-Boot's shape: code, a WAX section among code, more code,
+    /// read-only data, writable data off the 4 KiB granule, read-only
+    /// tables after it, .bss on the granule; one RWX PT_LOAD.
+    #[test]
+    fn without_paging_permission_gains_start_segments_and_wax_code_is_rx() {
+        const FW: u64 = 0x8000_0000;
+        let f = facts(
+            vec![
+                section(".text", FW, 0x200, 4, X),
+                section(".efi_runtime", FW + 0x200, 0x100, 8, X | W),
+                section(".text_rest", FW + 0x300, 0x1000, 4, X),
+                section(".rodata", FW + 0x1300, 0x100, 8, R),
+                section(".data", FW + 0x1400, 0x100, 8, W),
+                section(".rela.dyn", FW + 0x1500, 0x100, 8, R),
+                section(".bss", FW + 0x2000, 0x100, 8, W | NOBITS),
+            ],
+            vec![load(FW, FW, X | W)],
+        );
+        let s = sections_for(&f, PAGE_SIZE, true).unwrap();
+        let got: Vec<(&str, &str)> = s.iter().map(|o| (o.segment.as_str(), o.perms)).collect();
+        assert_eq!(
+            got,
+            [
+                ("text", "rx"),
+                ("text", "rx"),
+                ("text", "rx"),
+                ("text", "r"),
+                ("data", "rw"),
+                ("data", "r"),
+                ("bss", "rw"),
+            ]
+        );
+        assert!(
+            s[1].comments[0].contains("described as rx"),
+            "{:?}",
+            s[1].comments
+        );
+        // A paging kernel keeps one segment per granule boundary.
+        let paged = sections_for(&f, PAGE_SIZE, false).unwrap();
+        assert_eq!(paged[4].segment, "text");
+        // A WAX section away from code is data.
+        let mut g = f.clone();
+        g.sections.truncate(1);
+        g.sections[0].write = true;
+        assert_eq!(sections_for(&g, PAGE_SIZE, true).unwrap()[0].perms, "rw");
+    }
+
+    #[test]
+    fn dropped_dynamic_tables_leave_a_segment_start_its_default_alignment() {
+        let f = facts(
+            vec![
+                section(".text", 0, 0x100, 4, X),
+                section(".dynamic", 0x2ef0, 0x110, 8, W),
+                section(".data", 0x3000, 0x8, 8, W),
+                section(".bss", 0x3010, 0x100, 16, W | NOBITS),
+            ],
+            vec![load(0, 0, X), load(0x2ef0, 0x2ef0, W)],
+        );
+        let mut s = sections_for(&f, PAGE_SIZE, true).unwrap();
+        assert_eq!(s[2].align, Some((8, "its sh_addralign")));
+        drop_dynamic(&mut s, &[".dynamic"], PAGE_SIZE);
+        let names: Vec<&str> = s.iter().map(|o| o.sec.name.as_str()).collect();
+        assert_eq!(names, [".text", ".data", ".bss"]);
+        assert_eq!(s[1].align, None, "it starts its segment on the granule");
+        assert_eq!(s[2].align, Some((16, "its sh_addralign")));
     }
 }

@@ -3,6 +3,7 @@
 
 use super::facts::{Facts, Kind};
 use super::image::ImageSection;
+use super::shape::{Physical, Steering};
 use super::{ArchDefaults, Conventions, GIB, round_up};
 
 /// Where the image is loaded, and the RAM around it.
@@ -21,13 +22,15 @@ pub struct LoadRule {
     pub ram_load: u64,
 }
 
-/// The load rule: the first PT_LOAD's LMA and VA - PA. RAM is the LMA's
+/// The load rule: the first section's LMA by the first PT_LOAD's VA - PA. RAM is the LMA's
 /// GiB when the LMA is RAM; with Linux's defaults, or when it is not, QEMU
 /// virt's (an LMA below RAM is Linux's LOAD_OFFSET: loaded 2 MiB in).
 pub fn load_rule(facts: &Facts, defaults: ArchDefaults, conv: &Conventions) -> LoadRule {
     let first = facts.loads.first();
-    let lma = first.map(|l| l.paddr).unwrap_or(facts.link());
     let offset = first.map(|l| l.vaddr.wrapping_sub(l.paddr)).unwrap_or(0);
+    // The image starts at its first section, which a PT_LOAD holding the
+    // ELF headers (a PIE's) starts before.
+    let lma = facts.link().wrapping_sub(offset);
     let consistent = facts
         .loads
         .iter()
@@ -61,9 +64,62 @@ pub enum Shape {
     /// whose LMA is not RAM, or any image outside the top 2 GiB with
     /// Linux's defaults.
     OwnSlot,
-    // A firmware or bare kernel (entry and PT_LOADs in physical RAM, VA =
-    // PA: `--shape bare`'s `modes = ["bare"]`), or one linked at 0 and PIE,
-    // is a shape of its own: decided in `shape`, with its own regions.
+    /// No paging (`modes = ["bare"]`): firmware or a kernel before paging,
+    /// in physical RAM where it is loaded, or a PIE linked at 0 that runs
+    /// wherever it is loaded (decided in `shape::decide`).
+    Bare(Physical),
+    /// Paging on, identity-mapped (VA = PA) in the lower half, xv6-style:
+    /// the image in a lower-half linear map at `ram.base`.
+    Identity,
+}
+
+/// `--ram-base` and `--load-addr` applied to `load`: RAM's base, and where
+/// the image is loaded when its physical address is chosen at boot; an
+/// image that runs where it is linked must be loaded at its LMA.
+pub fn steer(
+    mut load: LoadRule,
+    shape: Shape,
+    steer: &Steering,
+    conv: &Conventions,
+) -> Result<LoadRule, String> {
+    if shape == Shape::Bare(Physical::AtZero) && !load.plausible {
+        // LMA 0 too: loaded by -bios at the first byte of RAM, unless told
+        // otherwise.
+        load.ram_base = conv.qemu_ram_base;
+        load.ram_load = conv.qemu_ram_base;
+    }
+    if let Some(base) = steer.ram_base {
+        load.ram_base = base;
+        if !load.plausible && steer.load.is_none() {
+            load.ram_load = base.max(load.ram_load);
+        }
+    }
+    if let Some(at) = steer.load {
+        if load.plausible && at != load.lma {
+            return Err(format!(
+                "--load-addr {at:#x} contradicts the ELF: it runs where it is linked, loaded at its LMA {:#x} (p_paddr)",
+                load.lma
+            ));
+        }
+        load.ram_load = at;
+    }
+    if load.ram_load < load.ram_base {
+        let what = match (steer.load, load.plausible) {
+            (Some(_), _) => "--load-addr",
+            (None, true) => "the ELF's LMA",
+            (None, false) => "the load address",
+        };
+        let base = if steer.ram_base.is_some() {
+            "--ram-base"
+        } else {
+            "ram.base"
+        };
+        return Err(format!(
+            "{base} {:#x} is above {what} {:#x}: the image must be loaded inside RAM",
+            load.ram_base, load.ram_load
+        ));
+    }
+    Ok(load)
 }
 
 /// The kernel's shape: where it is decided, from the link address, the ELF
@@ -211,5 +267,49 @@ mod tests {
         // Never below the granule; the stack counts.
         let with_stack = super::slot(&f, &s, g, 4 << 10, 2 << 20);
         assert_eq!(with_stack.max_size, 8 << 20);
+    }
+
+    #[test]
+    fn ram_base_and_load_addr_steer_the_load_rule() {
+        let fw = one_load(0x8000_0000, 0x8000_0000);
+        let rule = load_rule(&fw, PLAIN, &RISCV64);
+        let bare = Shape::Bare(Physical::InRam);
+        let steered = |ram_base, load| {
+            let s = Steering {
+                ram_base,
+                load,
+                ..Steering::default()
+            };
+            steer(rule, bare, &s, &RISCV64)
+        };
+        let l = steered(Some(0x4000_0000), None).unwrap();
+        assert_eq!((l.ram_base, l.ram_load), (0x4000_0000, 0x8000_0000));
+        assert_eq!(steered(None, Some(0x8000_0000)).unwrap(), rule);
+        let e = steered(None, Some(0x8020_0000)).unwrap_err();
+        assert!(
+            e.starts_with("--load-addr 0x80200000 contradicts the ELF"),
+            "{e}"
+        );
+        let e = steered(Some(0x9000_0000), None).unwrap_err();
+        assert!(
+            e.starts_with("--ram-base 0x90000000 is above the ELF's LMA 0x80000000"),
+            "{e}"
+        );
+        // A PIE with LMA 0: QEMU's RAM base, where --load-addr says.
+        let mut pie = one_load(0, 0);
+        pie.kind = Kind::Dyn;
+        let rule = load_rule(&pie, PLAIN, &RISCV64);
+        let at_zero = Shape::Bare(Physical::AtZero);
+        let l = steer(rule, at_zero, &Steering::default(), &RISCV64).unwrap();
+        assert_eq!((l.lma, l.plausible), (0, false));
+        assert_eq!((l.ram_base, l.ram_load), (0x8000_0000, 0x8000_0000));
+        let s = Steering {
+            load: Some(0x8040_0000),
+            ..Steering::default()
+        };
+        assert_eq!(
+            steer(rule, at_zero, &s, &RISCV64).unwrap().ram_load,
+            0x8040_0000
+        );
     }
 }

@@ -14,6 +14,12 @@ pub enum Regions {
         kernel: Option<KernelSlot>,
         linear_map: LinearMap,
     },
+    /// No paging: the image's slot in physical memory, its span rounded
+    /// to 4 KiB (`[region.firmware]`, kind `kernel`); no linear map.
+    Bare { start: u64, end: u64 },
+    /// Identity mapping: a lower-half linear map at `ram.base` holding the
+    /// image, mapped with the largest leaf `ram.base` allows.
+    Identity { leaf: u64 },
 }
 
 /// `[region.kernel]`.
@@ -54,6 +60,20 @@ pub fn regions(
     defaults: ArchDefaults,
     conv: &Conventions,
 ) -> Regions {
+    match shape {
+        Shape::Bare(_) => {
+            return Regions::Bare {
+                start: link & !(PAGE_SIZE - 1),
+                end: round_up(link as u128 + max_size as u128, PAGE_SIZE) as u64,
+            };
+        }
+        Shape::Identity => {
+            return Regions::Identity {
+                leaf: alignment_of(load.ram_base, GIB).max(PAGE_SIZE),
+            };
+        }
+        _ => {}
+    }
     if defaults == ArchDefaults::Linux {
         return Regions::Linux(linux_regions(conv.linux_layout));
     }
@@ -68,7 +88,7 @@ pub fn regions(
             start: link & !(section_align - 1),
             end: round_up(link as u128 + max_size as u128, section_align) as u64,
         })),
-        Shape::LinearMap => None,
+        Shape::LinearMap | Shape::Bare(_) | Shape::Identity => None,
     };
     let holds_image = shape == Shape::LinearMap;
     let start = if holds_image {

@@ -6,6 +6,7 @@ use super::facts::Kind;
 use super::image::ImageSection;
 use super::load::Shape;
 use super::regions::{KernelSlot, LinearMap, Regions, SlotBounds};
+use super::shape::Physical;
 use super::{ArchDefaults, DYNAMIC_SECTIONS, Guess, Spec, TODO, derive_id, hex, size};
 use crate::format::printable;
 use std::fmt::{Display, Write};
@@ -86,6 +87,8 @@ pub fn render(spec: &Spec) -> String {
             }
             linear(&mut t, linear_map);
         }
+        Regions::Bare { start, end } => firmware_slot(&mut t, *start, *end),
+        Regions::Identity { leaf } => identity_map(&mut t, *leaf),
     }
     t.0
 }
@@ -119,13 +122,27 @@ fn header(t: &mut Toml, spec: &Spec) {
         format!("\"derived from {file} ({kind} {} ELF)\"", c.arch),
     );
     t.key("arch", quoted(c.arch));
-    if linux {
+    let bare = matches!(spec.image.shape, Shape::Bare(_));
+    if bare {
+        match spec.image.shape {
+            Shape::Bare(Physical::AtZero) => {
+                t.line("# No paging: a PIE linked at 0 that relocates itself where it is loaded.")
+            }
+            _ => t.line(
+                "# No paging: every PT_LOAD has VA = PA in physical RAM, and so has the entry.",
+            ),
+        }
+        t.key("modes", list(&["bare"]));
+    } else if !spec.modes.is_empty() {
+        t.key("modes", list(&spec.modes));
+    } else if linux {
         t.key("modes", list(c.linux_modes));
     } else {
         t.todo("the ELF does not say which paging modes the kernel supports");
         t.key("modes", list(c.plain_modes));
     }
     match (spec.kind, linux) {
+        (Kind::Dyn, _) if spec.code_model == CodeModel::Pie && bare => {}
         (Kind::Dyn, true) => t.line(
             "# ET_DYN (CONFIG_RELOCATABLE), still linked at KERNEL_LINK_ADDR: described as fixed.",
         ),
@@ -149,7 +166,12 @@ fn ram(t: &mut Toml, spec: &Spec) {
         t.todo("RAM base and sizes guessed (QEMU virt's): the ELF's LMA is not a RAM address");
     }
     t.key("base", hex(spec.load.ram_base));
-    t.key("min_size", "\"128MiB\"");
+    // At least QEMU's default 128 MiB, and RAM up to the image's end.
+    let need = (spec.load.ram_load as u128 + spec.image.max_size as u128)
+        .saturating_sub(spec.load.ram_base as u128)
+        .max(128 << 20);
+    let min_size = need.checked_next_power_of_two().unwrap_or(need) as u64;
+    t.key("min_size", size(min_size));
     t.key("max_size", if linux { "\"128GiB\"" } else { "\"16GiB\"" });
     t.key("load", hex(spec.load.ram_load));
 }
@@ -171,6 +193,18 @@ fn image(t: &mut Toml, spec: &Spec) {
         }
     }
     match i.shape {
+        Shape::Bare(_) => {
+            t.key("slot", quoted("firmware"));
+            if i.link == load.ram_load {
+                t.key("link", quoted("ram.load"));
+            } else {
+                t.key("link", hex(i.link));
+            }
+        }
+        Shape::Identity => {
+            t.key("slot", quoted("linear_map"));
+            t.key("link", quoted("ram.load"));
+        }
         Shape::LinearMap => {
             t.key("slot", quoted("linear_map"));
             t.key("link", quoted("linear_map.start + ram.load - ram.base"));
@@ -259,6 +293,10 @@ fn gp(t: &mut Toml, gp: &Gp) {
             t.todo("__global_pointer$ lies below the image; gp relaxation described as disabled");
             t.key("policy", quoted("disabled"));
         }
+        Gp::Pie => {
+            t.line("# A PIE: linkers do not relax to gp in PIE links.");
+            t.key("policy", quoted("disabled"));
+        }
         Gp::Absent => {
             t.line("# No __global_pointer$: the kernel does not use gp relaxation.");
             t.key("policy", quoted("disabled"));
@@ -306,6 +344,31 @@ fn linear(t: &mut Toml, m: &LinearMap) {
     );
 }
 
+/// The slot of an image without paging: physical memory around it.
+fn firmware_slot(t: &mut Toml, start: u64, end: u64) {
+    t.todo("the image's slot: only its own span is known (no paging: addresses are physical)");
+    t.line("[region.firmware]");
+    t.key("kind", quoted("kernel"));
+    t.key("start", hex(start));
+    t.key("end", hex(end));
+    t.key("description", quoted("the image in physical memory"));
+}
+
+/// The lower-half identity map of RAM that holds an identity-mapped image.
+fn identity_map(t: &mut Toml, leaf: u64) {
+    t.todo("paging on and VA = PA: RAM assumed identity-mapped from ram.base (xv6-style)");
+    t.line("[region.linear_map]");
+    t.key("half", quoted("lower"));
+    t.key("start", quoted("ram.base"));
+    t.key("size", quoted("ram.max_size"));
+    t.key("align", size(leaf));
+    t.key("leaf", size(leaf));
+    t.key(
+        "description",
+        quoted("identity map of RAM, kernel image included"),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::derive;
@@ -313,7 +376,7 @@ mod tests {
     use super::*;
 
     fn rendered(f: &super::super::facts::Facts, d: ArchDefaults) -> String {
-        render(&derive(f, "k", d).unwrap())
+        render(&derive(f, "k", d, &Default::default()).unwrap())
     }
 
     #[test]

@@ -75,9 +75,10 @@ pub fn run(command: Command) -> Result<u8, Error> {
         } => init::run(init::Args {
             path: &path,
             from_elf: from_elf.as_deref().map(|e| (e, arch_defaults)),
+            shape,
             from: from
                 .as_deref()
-                .or(shape.map(ShapeArg::bundled))
+                .or(shape.filter(|_| from_elf.is_none()).map(ShapeArg::bundled))
                 .or(match arch {
                     // The aarch64 starting point is the bundled QEMU virt layout.
                     ArchArg::Aarch64 => Some("qemu-virt-aarch64"),
@@ -85,8 +86,8 @@ pub fn run(command: Command) -> Result<u8, Error> {
                 }),
             name,
             modes: &modes,
-            ram_base: &ram_base,
-            ram_size: &ram_size,
+            ram_base: ram_base.as_deref(),
+            ram_size: ram_size.as_deref(),
             load: load_addr.as_deref(),
             force,
         }),
