@@ -660,6 +660,8 @@ fn github_pull_request(request: Request) {
                 )],
             );
             assert!(sarif_rules(sarif).contains(&"LG021".to_string()));
+            // The base build has no such section: the finding is new.
+            assert_contains(&md, &["LG021"]);
             let failed = job.failed().expect("the job fails");
             assert!(
                 std::ptr::eq(failed, last),
@@ -833,6 +835,7 @@ fn gitlab_merge_request(request: Request) {
                 &["warning[LG021 orphan-section]", "layoutgen lint exited 1"],
             );
             assert!(sarif_rules(&sarif).contains(&"LG021".to_string()));
+            assert_contains(&md, &["LG021"]);
         }
     }
     assert_eq!(
