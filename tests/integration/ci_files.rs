@@ -67,8 +67,8 @@ fn overrides(s: &Sandbox) -> Vec<(String, String)> {
     // What the toolchain needs from the test's own environment; nothing
     // else of it (RUSTFLAGS, CARGO_* of this test build) reaches the job.
     for keep in ["HOME", "CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN"] {
-        if let Ok(v_) = std::env::var(keep) {
-            v.push((keep.into(), v_));
+        if let Ok(value) = std::env::var(keep) {
+            v.push((keep.into(), value));
         }
     }
     v
