@@ -29,7 +29,7 @@ complete -c layoutgen -n "__fish_layoutgen_needs_command" -s V -l version -d 'Pr
 complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "build" -d 'Check a spec and generate its linker script, Rust constants, C header and JSON'
 complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "check" -d 'Check specs against every invariant, without generating anything'
 complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "show" -d 'Show the memory map per paging mode, like Linux\'s vm-layout.rst'
-complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "diff" -d 'Compare two specs: regions moved, grown, shrunk, realigned, added or removed, per mode'
+complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "diff" -d 'Compare two specs, or with --elf two builds of one kernel against a spec'
 complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "init" -d 'Write a starting spec that passes `layoutgen check`, and print the build.rs lines that use it'
 complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "schema" -d 'Print the JSON Schema of the spec (the one in docs/spec.schema.json), for editors'
 complete -c layoutgen -n "__fish_layoutgen_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -69,8 +69,17 @@ svg\t'An SVG memory-map picture, one column per mode'"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand show" -l dtb -d 'Check against the RAM of this flattened device tree (.dtb); its RAM size is the default for --ram' -r -F
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand show" -l elf -d 'Resolve against this linked kernel: `image.end` becomes its real end (rounded up to 4 KiB), so windows such as Linux\'s modules area (`PFN_ALIGN(_end) - 2 GiB`) are the ones it really gets' -r -F
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c layoutgen -n "__fish_layoutgen_using_subcommand diff" -l format -r -f -a "human\t''
-json\t''"
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand diff" -l spec -d 'With --elf: the spec both builds were linked with' -r -F
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand diff" -l mode -d 'With --elf: the paging mode whose regions are used (default: the spec\'s first); lint runs in it too (default: every mode)' -r -f -a "sv39\t'riscv64, 39-bit virtual addresses (3 levels)'
+sv48\t'riscv64, 48-bit virtual addresses (4 levels)'
+sv57\t'riscv64, 57-bit virtual addresses (5 levels)'
+va39\t'aarch64, 4 KiB granule, 39-bit virtual addresses (3 levels)'
+va48\t'aarch64, 4 KiB granule, 48-bit virtual addresses (4 levels)'
+bare\t'No paging (riscv `satp = 0`, aarch64 MMU off): firmware, or a kernel before it turns paging on. Addresses are physical'"
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand diff" -l format -d 'Output format; `markdown` (a pull-request comment) needs --elf' -r -f -a "human\t''
+json\t''
+markdown\t'A pull-request comment: the verdict line and a table (with --elf)'"
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand diff" -l elf -d 'OLD and NEW are linked ELF files of one kernel, compared against --spec'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l from-elf -d 'Describe this linked riscv64 kernel ELF (sections, segments, load rule, boundary symbols, gp), so `layoutgen lint --spec` reports only its true defects' -r -F
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand init" -l arch-defaults -d 'With --from-elf: whose conventions fill in what the ELF does not say' -r -f -a "linux\t'Linux riscv64 on QEMU virt: Linux\'s regions, QEMU\'s RAM, a 2 MiB physical alignment'
@@ -126,7 +135,7 @@ complete -c layoutgen -n "__fish_layoutgen_using_subcommand lint" -s h -l help -
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "build" -d 'Check a spec and generate its linker script, Rust constants, C header and JSON'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "check" -d 'Check specs against every invariant, without generating anything'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "show" -d 'Show the memory map per paging mode, like Linux\'s vm-layout.rst'
-complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "diff" -d 'Compare two specs: regions moved, grown, shrunk, realigned, added or removed, per mode'
+complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "diff" -d 'Compare two specs, or with --elf two builds of one kernel against a spec'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "init" -d 'Write a starting spec that passes `layoutgen check`, and print the build.rs lines that use it'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "schema" -d 'Print the JSON Schema of the spec (the one in docs/spec.schema.json), for editors'
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand help; and not __fish_seen_subcommand_from build check show diff init schema completions man lint help" -f -a "completions" -d 'Print a shell completion script'

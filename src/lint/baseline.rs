@@ -32,6 +32,45 @@ impl Key {
     }
 }
 
+/// The findings of `of` that `against` does not hold, matched one-to-one
+/// by the same stable key a baseline uses (check, symbol, section, spec
+/// key), so a finding that only moved is matched. An "N more" finding is
+/// compared by number: N more of a check in `of` against M in `against`
+/// is N − M unmatched (the finding returned says so). Suppressed
+/// (`allow`ed) findings are left out of both sides.
+pub fn unmatched(of: &[Finding], against: &[Finding]) -> Vec<Finding> {
+    let live = |f: &&Finding| f.suppressed.is_none();
+    let mut left: BTreeMap<Key, u64> = BTreeMap::new();
+    let mut more: BTreeMap<String, u64> = BTreeMap::new();
+    for f in against.iter().filter(live) {
+        if f.spec_key.is_empty() {
+            *more.entry(f.id.id().to_string()).or_default() += more_count(&f.message);
+        } else {
+            *left.entry(Key::of(f)).or_default() += 1;
+        }
+    }
+    let mut out = Vec::new();
+    for f in of.iter().filter(live) {
+        if f.spec_key.is_empty() {
+            let now = more_count(&f.message);
+            let before = more.remove(f.id.id()).unwrap_or(0);
+            let extra = now.saturating_sub(before);
+            if extra > 0 {
+                let mut f = f.clone();
+                if extra != now {
+                    f.message = f.message.replacen(&now.to_string(), &extra.to_string(), 1);
+                }
+                out.push(f);
+            }
+        } else if let Some(k) = left.get_mut(&Key::of(f)).filter(|k| **k > 0) {
+            *k -= 1;
+        } else {
+            out.push(f.clone());
+        }
+    }
+    out
+}
+
 /// One file of the baseline: its findings (a multiset) and, per check, how
 /// many were over the cap.
 #[derive(Debug, Clone)]
@@ -235,5 +274,57 @@ impl Baseline {
             report.counts = counts;
         }
         summary
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unmatched;
+    use crate::lint::{Finding, Lint};
+
+    fn at(symbol: &str, addr: u64) -> Finding {
+        Finding::new(
+            Lint::SymbolOutsideSlot,
+            "region.kernel",
+            format!("symbol `{symbol}` at {addr:#x}"),
+            "",
+        )
+        .symbol(symbol)
+        .address(addr)
+    }
+
+    fn more(n: u64) -> Finding {
+        Finding::new(
+            Lint::SymbolOutsideSlot,
+            "",
+            format!("{n} more LG001 finding(s)"),
+            "",
+        )
+    }
+
+    #[test]
+    fn a_finding_that_only_moved_is_matched() {
+        let old = [at("buffer", 0x1000), at("stack", 0x2000)];
+        let new = [at("buffer", 0x5000), at("heap", 0x3000)];
+        let added: Vec<_> = unmatched(&new, &old)
+            .into_iter()
+            .map(|f| f.symbol)
+            .collect();
+        assert_eq!(added, [Some("heap".to_string())]);
+        let gone: Vec<_> = unmatched(&old, &new)
+            .into_iter()
+            .map(|f| f.symbol)
+            .collect();
+        assert_eq!(gone, [Some("stack".to_string())]);
+    }
+
+    #[test]
+    fn matching_is_one_to_one_and_more_findings_count_by_number() {
+        let old = [at("x", 1), more(3)];
+        let new = [at("x", 2), at("x", 3), more(5)];
+        let added = unmatched(&new, &old);
+        assert_eq!(added.len(), 2);
+        assert_eq!(added[1].message, "2 more LG001 finding(s)");
+        assert!(unmatched(&old, &new).is_empty());
     }
 }

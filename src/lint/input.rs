@@ -66,7 +66,10 @@ fn lint_bytes(
 }
 
 /// The modes to check: the one asked for (which the layout must list), or all.
-fn modes(layout: &Layout, mode: Option<PagingMode>) -> Result<Vec<PagingMode>, LintError> {
+pub(crate) fn modes(
+    layout: &Layout,
+    mode: Option<PagingMode>,
+) -> Result<Vec<PagingMode>, LintError> {
     Ok(match mode {
         Some(m) => {
             if layout.mode(m).is_none() {

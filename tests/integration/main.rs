@@ -17,6 +17,7 @@ mod code_models;
 mod color;
 mod diagnostics;
 mod diff;
+mod diff_elf;
 mod docs;
 mod dtb;
 mod file_safety;

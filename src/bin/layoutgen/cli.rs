@@ -83,16 +83,38 @@ pub enum Command {
         #[arg(long)]
         elf: Option<PathBuf>,
     },
-    /// Compare two specs: regions moved, grown, shrunk, realigned, added or removed, per mode.
+    /// Compare two specs, or with --elf two builds of one kernel against a spec.
     ///
-    /// Exit status: 0 identical layouts, 1 differences, 2 bad usage or input.
+    /// `layoutgen diff OLD NEW [--format human|json]`: OLD and NEW are specs;
+    /// regions moved, grown, shrunk, realigned, added or removed, per mode.
+    ///
+    /// `layoutgen diff --spec SPEC --elf OLD NEW [--mode M] [--format
+    /// human|json|markdown]`: OLD and NEW are linked ELF files; per spec
+    /// section, PT_LOAD segment and region the image lies in, start and size
+    /// before and after, growth and share of its budget; symbols that changed
+    /// region; lint findings new and fixed (docs/diff.md).
+    ///
+    /// Exit status: 0 nothing changed, 1 something changed, 2 bad usage or
+    /// input (a spec that does not resolve; with --elf, an unreadable file or
+    /// one that is not an ELF of the spec's architecture).
     Diff {
-        /// The spec before the change.
+        /// The spec before the change (with --elf: the ELF file before).
         old: PathBuf,
-        /// The spec after the change.
+        /// The spec after the change (with --elf: the ELF file after).
         new: PathBuf,
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        /// OLD and NEW are linked ELF files of one kernel, compared against --spec.
+        #[arg(long, requires = "spec")]
+        elf: bool,
+        /// With --elf: the spec both builds were linked with.
+        #[arg(long, requires = "elf")]
+        spec: Option<PathBuf>,
+        /// With --elf: the paging mode whose regions are used (default: the
+        /// spec's first); lint runs in it too (default: every mode).
+        #[arg(long, value_enum, requires = "elf")]
+        mode: Option<PagingMode>,
+        /// Output format; `markdown` (a pull-request comment) needs --elf.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+        format: DiffFormat,
     },
     /// Write a starting spec that passes `layoutgen check`, and print the build.rs lines that use it.
     ///
@@ -282,6 +304,15 @@ pub enum EmitKind {
     Boot,
     /// boot.dtsi: the reserved ranges as a device-tree fragment.
     Dts,
+}
+
+/// `diff --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Human,
+    Json,
+    /// A pull-request comment: the verdict line and a table (with --elf).
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -45,7 +45,17 @@ pub fn run(command: Command) -> Result<u8, Error> {
             dtb: dtb.as_deref(),
             elf: elf.as_deref(),
         }),
-        Command::Diff { old, new, format } => diff::run(&old, &new, format),
+        Command::Diff {
+            old,
+            new,
+            elf,
+            spec,
+            mode,
+            format,
+        } => match spec.filter(|_| elf) {
+            Some(spec) => diff::run_elf(&spec, &old, &new, mode, format),
+            None => diff::run(&old, &new, format),
+        },
         Command::Schema => docs::schema(),
         Command::Completions { shell } => docs::completions(shell),
         Command::Man { out_dir } => docs::man(out_dir.as_deref()),

@@ -13,6 +13,11 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use std::fmt::Write;
 
+#[cfg(feature = "lint")]
+pub mod elf;
+#[cfg(feature = "lint")]
+mod elf_render;
+
 /// How something changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -64,7 +69,7 @@ fn size(v: u64) -> String {
 
 /// A distance: exact when that is short (`2014 MiB`), else rounded to a
 /// tenth of the largest unit (`≈166 GiB`).
-fn distance(v: u64) -> String {
+pub(crate) fn distance(v: u64) -> String {
     let exact = size(v);
     if exact.split(' ').next().is_some_and(|n| n.len() <= 4) {
         return exact;
