@@ -11,6 +11,7 @@ mod adversarial_builds;
 mod boot_chain;
 mod build_api;
 mod check_builds;
+mod ci_files;
 mod cli;
 mod code_models;
 mod color;
