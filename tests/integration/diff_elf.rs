@@ -5,7 +5,7 @@
 //! pinned, so a toolchain that lays the sections out differently changes
 //! the numbers, not the test.
 
-use crate::support::cli::run as cli;
+use crate::support::cli::{run as cli, stderr};
 use crate::support::elf_tools::{
     InputKind, LinkOpts, Linked, ObjOpts, link, link_layout, loads, make_text_segment_writable,
     set_symbol_value, symbol_value,
@@ -339,25 +339,28 @@ fn inputs_that_are_not_elf_files_of_the_spec_arch_are_exit_2_naming_the_file() {
 
 #[test]
 fn elf_needs_spec_and_markdown_needs_elf() {
-    let (code, _, err) = cli(&["diff", "--elf", "a.elf", "b.elf"]);
-    assert_eq!(code, 2, "{err}");
+    let err = stderr(&["diff", "--elf", "a.elf", "b.elf"], 2);
     assert!(err.contains("--spec"), "{err}");
-    let (code, _, err) = cli(&[
-        "diff",
-        "layouts/qemu-virt-sv39.toml",
-        "layouts/qemu-virt-sv39.toml",
-        "--format",
-        "markdown",
-    ]);
-    assert_eq!(code, 2, "{err}");
+    let err = stderr(
+        &[
+            "diff",
+            "layouts/qemu-virt-sv39.toml",
+            "layouts/qemu-virt-sv39.toml",
+            "--format",
+            "markdown",
+        ],
+        2,
+    );
     assert!(err.contains("--elf"), "{err}");
     // The spec form is unchanged.
-    let (code, _, err) = cli(&[
-        "diff",
-        "layouts/qemu-virt-sv39.toml",
-        "layouts/qemu-virt-sv39.toml",
-    ]);
-    assert_eq!(code, 0, "{err}");
+    stderr(
+        &[
+            "diff",
+            "layouts/qemu-virt-sv39.toml",
+            "layouts/qemu-virt-sv39.toml",
+        ],
+        0,
+    );
 }
 
 /// Debian's OpenSBI builds (tests/integration/firmware_lint.rs), built by

@@ -14,7 +14,7 @@ use crate::support::cli::{layoutgen_in, text};
 use crate::support::elf_tools::{LinkOpts, link_layout};
 use crate::support::firmware::{self, lint, opensbi, uboot};
 use crate::support::readelf::{self, Readelf};
-use crate::support::{findings, sample_kernels, specs};
+use crate::support::{assert_contains, findings, sample_kernels, specs};
 
 use layoutgen::lint::Lint;
 use std::path::Path;
@@ -264,14 +264,15 @@ fn a_pie_linked_at_0_is_a_self_relocating_bare_image() {
     );
     let (dir, spec) = derive(&linked.elf, &[]);
     let derived = specs::check_text(&spec, "derived.toml").unwrap();
-    for line in [
-        "modes = [\"bare\"]",
-        "code_model = \"pie\"",
-        "[image.relocator]\ntypes = [\"R_RISCV_RELATIVE\"]",
-        "[gp]\n# A PIE: linkers do not relax to gp in PIE links.\npolicy = \"disabled\"",
-    ] {
-        assert!(spec.contains(line), "{line}\nin:\n{spec}");
-    }
+    assert_contains(
+        &spec,
+        &[
+            "modes = [\"bare\"]",
+            "code_model = \"pie\"",
+            "[image.relocator]\ntypes = [\"R_RISCV_RELATIVE\"]",
+            "[gp]\n# A PIE: linkers do not relax to gp in PIE links.\npolicy = \"disabled\"",
+        ],
+    );
     let m = &derived.modes[0];
     assert_eq!(m.image_link, 0, "{spec}");
     assert_eq!(derived.ram.load, l.ram.load, "loaded where p_paddr says");
