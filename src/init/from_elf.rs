@@ -14,8 +14,9 @@
 //! 3. `image::sections`: the image sections, their segments, perms, align.
 //! 4. `symbols::boundaries`, `symbols::entry`, `symbols::stack_size`:
 //!    the start/end symbols, `end_align`, `entry`, `stack_size`.
-//! 5. `load::load_rule`, `load::shape`, `load::slot`: `lma`, RAM,
-//!    where the image runs (the kernel's shape is decided here), `max_size`.
+//! 5. `load::load_rule`, `shape::decide`, `shape::steer`, `load::slot`:
+//!    `lma`, RAM, where the image runs (the kernel's shape is decided
+//!    here), `max_size`.
 //! 6. `addressing::code_model`, `addressing::gp`,
 //!    `addressing::relocator`.
 //! 7. `regions::regions`: TODO-marked guesses, or Linux's regions.
@@ -48,8 +49,9 @@ use object::elf::{STB_GLOBAL, STT_NOTYPE};
 use addressing::{CodeModel, Gp, Relocator};
 use facts::Facts;
 use image::ImageSection;
-use load::{LoadRule, Shape};
+use load::LoadRule;
 use regions::Regions;
+use shape::Shape;
 use std::path::Path;
 
 /// Which platform's conventions fill in what the ELF does not say.
@@ -242,7 +244,7 @@ fn derive(
     let conv = Conventions::of(facts.arch)?;
     let load = load::load_rule(facts, defaults, conv);
     let shape = shape::decide(facts, &load, defaults, conv, steer)?;
-    let load = load::steer(load, shape, steer, conv)?;
+    let load = shape::steer(load, shape, steer, conv)?;
     let granule = image::granule(facts);
     // Without paging a guessed granule is PMP's 4 KiB, not a hugepage.
     let section_align = match shape {
@@ -394,11 +396,21 @@ mod fixture {
         }
     }
 
+    /// The link address of a higher-half kernel: Linux's `kernel` slot.
+    pub const LINK: u64 = 0xffff_ffff_8000_0000;
+
+    /// One PT_LOAD at VA `vaddr`, PA `paddr`, holding one 4 KiB .text.
+    pub fn one_load(vaddr: u64, paddr: u64) -> Facts {
+        facts(
+            vec![section(".text", vaddr, 0x1000, 4, X)],
+            vec![load(vaddr, paddr, X)],
+        )
+    }
+
     /// A small higher-half kernel: rx, r and rw segments, 2 MiB apart,
     /// loaded at 0x8020_0000; `_start`, `__text_start`, `_etext`,
     /// `__bss_start`, `__image_end`, a 64 KiB stack, and gp.
     pub fn kernel() -> Facts {
-        const LINK: u64 = 0xffff_ffff_8000_0000;
         const M2: u64 = 2 << 20;
         let off = LINK - 0x8020_0000;
         let mut f = facts(

@@ -16,36 +16,15 @@
 //! the sample kernel is linked with it, and these images do run at their
 //! link address when QEMU loads them with -bios.
 
+use crate::support::firmware::{self, lint, opensbi, uboot};
 use crate::support::readelf::{self, Readelf};
 use crate::support::{findings, specs};
 
 use layoutgen::lint::{ElfKind, Finding, Lint, LintReport, SymbolSource};
 use std::path::{Path, PathBuf};
 
-const OPENSBI_DIR: &str = "/usr/lib/riscv64-linux-gnu/opensbi/generic";
-const UBOOT: &str = "/usr/lib/u-boot/qemu-riscv64/uboot.elf";
-
 fn bare_spec() -> PathBuf {
     specs::path("qemu-virt-bare")
-}
-
-fn firmware(path: &str, package: &str) -> PathBuf {
-    let p = PathBuf::from(path);
-    assert!(
-        p.is_file(),
-        "{} is missing: install the Debian package `{package}` (scripts/test does)",
-        p.display()
-    );
-    p
-}
-
-fn opensbi(file: &str) -> PathBuf {
-    firmware(&format!("{OPENSBI_DIR}/{file}"), "opensbi")
-}
-
-fn lint_against(spec: &Path, file: &Path) -> LintReport {
-    let layout = layoutgen::load(spec, &Default::default()).unwrap();
-    layoutgen::lint::run(&layout, file, &Default::default()).unwrap()
 }
 
 fn message(report: &LintReport, check: Lint) -> &str {
@@ -85,12 +64,7 @@ fn firmware_infos() -> Vec<Lint> {
 ///   and writable data apart.
 fn true_findings(elf: &Readelf) -> Vec<(Lint, String)> {
     let layout = layoutgen::load(&bare_spec(), &Default::default()).unwrap();
-    let mut v: Vec<(Lint, String)> = elf
-        .loads
-        .iter()
-        .filter(|l| l.flags.contains('W') && l.flags.contains('E'))
-        .map(|l| (Lint::SegmentWriteExecute, format!("segment {}", l.index)))
-        .collect();
+    let mut v = firmware::rwe_loads(elf);
     for s in &layout.image.sections {
         let Some(sec) = elf.sections.iter().find(|e| e.name == s.name) else {
             continue;
@@ -177,7 +151,7 @@ fn orphan_figure(elf: &Readelf) -> String {
 /// findings and the infos, with figures equal to readelf's.
 fn assert_true_findings(path: &Path) -> LintReport {
     let elf = Readelf::of(path);
-    let r = lint_against(&bare_spec(), path);
+    let r = lint(&bare_spec(), path);
     assert_eq!(r.elf_kind, ElfKind::Exec);
     assert_eq!(r.symbols_from, SymbolSource::Dynsym);
     let (findings, infos) = findings::split(&r);
@@ -250,7 +224,7 @@ fn opensbi_fw_jump_has_only_its_true_findings() {
 
 #[test]
 fn uboot_m_mode_has_only_its_true_findings() {
-    let path = firmware(UBOOT, "u-boot-qemu");
+    let path = uboot();
     let elf = Readelf::of(&path);
     let r = assert_true_findings(&path);
     // The RWE segment's sections, as lint names them in file order: the WAX
@@ -317,7 +291,7 @@ fn opensbi_dynsym_symbols_are_reported_at_the_section_holding_them() {
             .iter()
             .find(|s| s.ndx == dynstr.to_string())
             .unwrap_or_else(|| panic!("{file}: no .dynsym entry past the image with Ndx .dynstr"));
-        let r = lint_against(&small, &path);
+        let r = lint(&small, &path);
         // At most 20 per check are listed (the rest are one "N more").
         let outside: Vec<&Finding> = r
             .by_check(Lint::SymbolOutsideSlot)

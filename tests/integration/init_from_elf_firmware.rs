@@ -12,39 +12,15 @@
 use crate::init_from_elf::derive;
 use crate::support::cli::{layoutgen_in, text};
 use crate::support::elf_tools::{LinkOpts, link_layout};
+use crate::support::firmware::{self, lint, opensbi, uboot};
 use crate::support::readelf::{self, Readelf};
-use crate::support::{findings, sample_kernels, specs};
+use crate::support::{assert_contains, findings, sample_kernels, specs};
 
-use layoutgen::lint::{Lint, LintReport};
-use std::path::{Path, PathBuf};
+use layoutgen::lint::Lint;
+use std::path::Path;
 
-const OPENSBI_DIR: &str = "/usr/lib/riscv64-linux-gnu/opensbi/generic";
-const UBOOT: &str = "/usr/lib/u-boot/qemu-riscv64/uboot.elf";
 /// PMP's granule as the bare shape uses it (`section_align`).
 const PMP_GRANULE: u64 = 4096;
-
-fn firmware(path: &str, package: &str) -> PathBuf {
-    let p = PathBuf::from(path);
-    assert!(
-        p.is_file(),
-        "{} is missing: install the Debian package `{package}` (scripts/test does)",
-        p.display()
-    );
-    p
-}
-
-fn opensbi(file: &str) -> PathBuf {
-    firmware(&format!("{OPENSBI_DIR}/{file}"), "opensbi")
-}
-
-fn uboot() -> PathBuf {
-    firmware(UBOOT, "u-boot-qemu")
-}
-
-fn lint(spec: &Path, elf: &Path) -> LintReport {
-    let layout = layoutgen::load(spec, &Default::default()).unwrap();
-    layoutgen::lint::run(&layout, elf, &Default::default()).unwrap()
-}
 
 /// The allocated sections with bytes in the image, by address.
 fn image_sections(elf: &Readelf) -> Vec<&readelf::Section> {
@@ -81,12 +57,7 @@ fn pmp_class(sections: &[&readelf::Section], i: usize) -> (bool, bool) {
 ///   the section before it lacks, off PMP's 4 KiB granule: PMP cannot
 ///   protect the two apart.
 fn true_findings(elf: &Readelf) -> Vec<(Lint, String)> {
-    let mut v: Vec<(Lint, String)> = elf
-        .loads
-        .iter()
-        .filter(|l| l.flags.contains('W') && l.flags.contains('E'))
-        .map(|l| (Lint::SegmentWriteExecute, format!("segment {}", l.index)))
-        .collect();
+    let mut v = firmware::rwe_loads(elf);
     let sections = image_sections(elf);
     for (i, s) in sections.iter().enumerate() {
         let wax = s.flags.contains('W') && s.flags.contains('X');
@@ -293,14 +264,15 @@ fn a_pie_linked_at_0_is_a_self_relocating_bare_image() {
     );
     let (dir, spec) = derive(&linked.elf, &[]);
     let derived = specs::check_text(&spec, "derived.toml").unwrap();
-    for line in [
-        "modes = [\"bare\"]",
-        "code_model = \"pie\"",
-        "[image.relocator]\ntypes = [\"R_RISCV_RELATIVE\"]",
-        "[gp]\n# A PIE: linkers do not relax to gp in PIE links.\npolicy = \"disabled\"",
-    ] {
-        assert!(spec.contains(line), "{line}\nin:\n{spec}");
-    }
+    assert_contains(
+        &spec,
+        &[
+            "modes = [\"bare\"]",
+            "code_model = \"pie\"",
+            "[image.relocator]\ntypes = [\"R_RISCV_RELATIVE\"]",
+            "[gp]\n# A PIE: linkers do not relax to gp in PIE links.\npolicy = \"disabled\"",
+        ],
+    );
     let m = &derived.modes[0];
     assert_eq!(m.image_link, 0, "{spec}");
     assert_eq!(derived.ram.load, l.ram.load, "loaded where p_paddr says");

@@ -1,9 +1,10 @@
-//! Step 5: the load rule (`lma`, RAM, `phys_align`), the kernel's shape
-//! (where the image runs), and the slot's `max_size`.
+//! Step 5: the load rule (`lma`, RAM, `phys_align`) and the slot's
+//! `max_size`. The kernel's shape (where the image runs), and the command
+//! line's steering of this rule, are [`super::shape`]'s: it builds on the
+//! rule, and this module knows nothing of shapes.
 
-use super::facts::{Facts, Kind};
+use super::facts::Facts;
 use super::image::ImageSection;
-use super::shape::{Physical, Steering};
 use super::{ArchDefaults, Conventions, GIB, round_up};
 
 /// Where the image is loaded, and the RAM around it.
@@ -48,90 +49,6 @@ pub fn load_rule(facts: &Facts, defaults: ArchDefaults, conv: &Conventions) -> L
         plausible,
         ram_base,
         ram_load,
-    }
-}
-
-/// Where the image runs: its slot, and so its `link` and the regions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    /// In the top 2 GiB, Linux's `kernel` slot.
-    TopSlot,
-    /// A fixed-address image outside the top 2 GiB, taken to run inside the
-    /// linear map (PAGE_OFFSET + its offset into RAM), as old Linux and
-    /// teaching kernels do.
-    LinearMap,
-    /// A slot of its own around the image: a relocatable image, or one
-    /// whose LMA is not RAM, or any image outside the top 2 GiB with
-    /// Linux's defaults.
-    OwnSlot,
-    /// No paging (`modes = ["bare"]`): firmware or a kernel before paging,
-    /// in physical RAM where it is loaded, or a PIE linked at 0 that runs
-    /// wherever it is loaded (decided in `shape::decide`).
-    Bare(Physical),
-    /// Paging on, identity-mapped (VA = PA) in the lower half, xv6-style:
-    /// the image in a lower-half linear map at `ram.base`.
-    Identity,
-}
-
-/// `--ram-base` and `--load-addr` applied to `load`: RAM's base, and where
-/// the image is loaded when its physical address is chosen at boot; an
-/// image that runs where it is linked must be loaded at its LMA.
-pub fn steer(
-    mut load: LoadRule,
-    shape: Shape,
-    steer: &Steering,
-    conv: &Conventions,
-) -> Result<LoadRule, String> {
-    if shape == Shape::Bare(Physical::AtZero) && !load.plausible {
-        // LMA 0 too: loaded by -bios at the first byte of RAM, unless told
-        // otherwise.
-        load.ram_base = conv.qemu_ram_base;
-        load.ram_load = conv.qemu_ram_base;
-    }
-    if let Some(base) = steer.ram_base {
-        load.ram_base = base;
-        if !load.plausible && steer.load.is_none() {
-            load.ram_load = base.max(load.ram_load);
-        }
-    }
-    if let Some(at) = steer.load {
-        if load.plausible && at != load.lma {
-            return Err(format!(
-                "--load-addr {at:#x} contradicts the ELF: it runs where it is linked, loaded at its LMA {:#x} (p_paddr)",
-                load.lma
-            ));
-        }
-        load.ram_load = at;
-    }
-    if load.ram_load < load.ram_base {
-        let what = match (steer.load, load.plausible) {
-            (Some(_), _) => "--load-addr",
-            (None, true) => "the ELF's LMA",
-            (None, false) => "the load address",
-        };
-        let base = if steer.ram_base.is_some() {
-            "--ram-base"
-        } else {
-            "ram.base"
-        };
-        return Err(format!(
-            "{base} {:#x} is above {what} {:#x}: the image must be loaded inside RAM",
-            load.ram_base, load.ram_load
-        ));
-    }
-    Ok(load)
-}
-
-/// The kernel's shape: where it is decided, from the link address, the ELF
-/// type and the load rule.
-pub fn shape(facts: &Facts, load: &LoadRule, defaults: ArchDefaults, conv: &Conventions) -> Shape {
-    let linux = defaults == ArchDefaults::Linux;
-    if facts.link() >= conv.kernel_slot {
-        Shape::TopSlot
-    } else if !linux && facts.kind == Kind::Exec && load.plausible {
-        Shape::LinearMap
-    } else {
-        Shape::OwnSlot
     }
 }
 
@@ -180,15 +97,6 @@ mod tests {
     use super::super::image;
     use super::*;
 
-    const LINK: u64 = 0xffff_ffff_8000_0000;
-
-    fn one_load(vaddr: u64, paddr: u64) -> Facts {
-        facts(
-            vec![section(".text", vaddr, 0x1000, 4, X)],
-            vec![load(vaddr, paddr, X)],
-        )
-    }
-
     #[test]
     fn the_lma_is_the_first_loads_and_ram_its_gib() {
         let f = one_load(LINK, 0x8020_0000);
@@ -235,22 +143,6 @@ mod tests {
     }
 
     #[test]
-    fn the_shape_follows_the_link_address_and_elf_type() {
-        let shape_of = |f: &Facts, d| shape(f, &load_rule(f, d, &RISCV64), d, &RISCV64);
-        let top = one_load(LINK, 0x8020_0000);
-        assert_eq!(shape_of(&top, PLAIN), Shape::TopSlot);
-        assert_eq!(shape_of(&top, LINUX), Shape::TopSlot);
-        let low = one_load(0xffff_ffc0_0020_0000, 0x8020_0000);
-        assert_eq!(shape_of(&low, PLAIN), Shape::LinearMap);
-        assert_eq!(shape_of(&low, LINUX), Shape::OwnSlot);
-        let mut dyn_low = low.clone();
-        dyn_low.kind = Kind::Dyn;
-        assert_eq!(shape_of(&dyn_low, PLAIN), Shape::OwnSlot);
-        let no_ram = one_load(0xffff_ffc0_0020_0000, 0);
-        assert_eq!(shape_of(&no_ram, PLAIN), Shape::OwnSlot);
-    }
-
-    #[test]
     fn max_size_covers_aligned_sections_and_the_stack() {
         let f = kernel();
         let g = 2 << 20;
@@ -267,49 +159,5 @@ mod tests {
         // Never below the granule; the stack counts.
         let with_stack = super::slot(&f, &s, g, 4 << 10, 2 << 20);
         assert_eq!(with_stack.max_size, 8 << 20);
-    }
-
-    #[test]
-    fn ram_base_and_load_addr_steer_the_load_rule() {
-        let fw = one_load(0x8000_0000, 0x8000_0000);
-        let rule = load_rule(&fw, PLAIN, &RISCV64);
-        let bare = Shape::Bare(Physical::InRam);
-        let steered = |ram_base, load| {
-            let s = Steering {
-                ram_base,
-                load,
-                ..Steering::default()
-            };
-            steer(rule, bare, &s, &RISCV64)
-        };
-        let l = steered(Some(0x4000_0000), None).unwrap();
-        assert_eq!((l.ram_base, l.ram_load), (0x4000_0000, 0x8000_0000));
-        assert_eq!(steered(None, Some(0x8000_0000)).unwrap(), rule);
-        let e = steered(None, Some(0x8020_0000)).unwrap_err();
-        assert!(
-            e.starts_with("--load-addr 0x80200000 contradicts the ELF"),
-            "{e}"
-        );
-        let e = steered(Some(0x9000_0000), None).unwrap_err();
-        assert!(
-            e.starts_with("--ram-base 0x90000000 is above the ELF's LMA 0x80000000"),
-            "{e}"
-        );
-        // A PIE with LMA 0: QEMU's RAM base, where --load-addr says.
-        let mut pie = one_load(0, 0);
-        pie.kind = Kind::Dyn;
-        let rule = load_rule(&pie, PLAIN, &RISCV64);
-        let at_zero = Shape::Bare(Physical::AtZero);
-        let l = steer(rule, at_zero, &Steering::default(), &RISCV64).unwrap();
-        assert_eq!((l.lma, l.plausible), (0, false));
-        assert_eq!((l.ram_base, l.ram_load), (0x8000_0000, 0x8000_0000));
-        let s = Steering {
-            load: Some(0x8040_0000),
-            ..Steering::default()
-        };
-        assert_eq!(
-            steer(rule, at_zero, &s, &RISCV64).unwrap().ram_load,
-            0x8040_0000
-        );
     }
 }

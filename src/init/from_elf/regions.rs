@@ -1,7 +1,8 @@
 //! Step 7: the regions. With Linux's defaults, the bundled Linux layout's;
 //! else the image's slot and a linear map, TODO-marked guesses.
 
-use super::load::{LoadRule, Shape};
+use super::load::LoadRule;
+use super::shape::Shape;
 use super::{ArchDefaults, BUNDLED, Conventions, GIB, PAGE_SIZE, alignment_of, round_up};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,9 +4,8 @@
 use super::addressing::{CodeModel, Gp};
 use super::facts::Kind;
 use super::image::ImageSection;
-use super::load::Shape;
 use super::regions::{KernelSlot, LinearMap, Regions, SlotBounds};
-use super::shape::Physical;
+use super::shape::{Physical, Shape};
 use super::{ArchDefaults, DYNAMIC_SECTIONS, Guess, Spec, TODO, derive_id, hex, size};
 use crate::format::printable;
 use std::fmt::{Display, Write};

@@ -5,6 +5,7 @@ pub mod builds;
 pub mod cli;
 pub mod elf_tools;
 pub mod findings;
+pub mod firmware;
 pub mod lint_cli;
 pub mod linux;
 pub mod qemu;

@@ -1,0 +1,49 @@
+//! Debian's riscv64 firmware (OpenSBI's `fw_dynamic.elf` and `fw_jump.elf`,
+//! package `opensbi`; U-Boot's M-mode `uboot.elf`, package `u-boot-qemu`),
+//! linted in process, and what readelf says every such file gets. A missing
+//! file fails the test, it never skips (`scripts/test` installs both).
+
+use super::readelf::Readelf;
+
+use layoutgen::lint::{Lint, LintReport};
+use std::path::{Path, PathBuf};
+
+const OPENSBI_DIR: &str = "/usr/lib/riscv64-linux-gnu/opensbi/generic";
+const UBOOT: &str = "/usr/lib/u-boot/qemu-riscv64/uboot.elf";
+
+/// `path`, which Debian's `package` installs; a missing file fails.
+fn firmware(path: &str, package: &str) -> PathBuf {
+    let p = PathBuf::from(path);
+    assert!(
+        p.is_file(),
+        "{} is missing: install the Debian package `{package}` (scripts/test does)",
+        p.display()
+    );
+    p
+}
+
+/// OpenSBI's generic-platform `file` (`fw_dynamic.elf`, `fw_jump.elf`).
+pub fn opensbi(file: &str) -> PathBuf {
+    firmware(&format!("{OPENSBI_DIR}/{file}"), "opensbi")
+}
+
+/// U-Boot's M-mode image for QEMU virt.
+pub fn uboot() -> PathBuf {
+    firmware(UBOOT, "u-boot-qemu")
+}
+
+/// `layoutgen lint` of `elf` against the spec at `spec`, in process.
+pub fn lint(spec: &Path, elf: &Path) -> LintReport {
+    let layout = layoutgen::load(spec, &Default::default()).unwrap();
+    layoutgen::lint::run(&layout, elf, &Default::default()).unwrap()
+}
+
+/// LG006 for every PT_LOAD that is writable and executable (readelf -l),
+/// whatever the spec.
+pub fn rwe_loads(elf: &Readelf) -> Vec<(Lint, String)> {
+    elf.loads
+        .iter()
+        .filter(|l| l.flags.contains('W') && l.flags.contains('E'))
+        .map(|l| (Lint::SegmentWriteExecute, format!("segment {}", l.index)))
+        .collect()
+}
