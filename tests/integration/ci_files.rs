@@ -129,13 +129,7 @@ fn preflight() {
     if !have("rustup", &["--version"]) || !have("cargo", &["--version"]) {
         missing.push("rustup or cargo not found: install them from https://rustup.rs");
     }
-    let libdir = Command::new("rustc")
-        .args(["--print", "target-libdir", "--target", RISCV_TARGET])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    if !libdir.is_some_and(|d| d.is_dir()) {
+    if !crate::support::sample_kernels::rust_target_installed(RISCV_TARGET) {
         missing.push(
             "Rust target riscv64gc-unknown-none-elf not installed: install it with `rustup target add riscv64gc-unknown-none-elf` (the CI files' own `rustup target add` would download it, which a test must not)",
         );

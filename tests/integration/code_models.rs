@@ -124,10 +124,7 @@ fn passes(out: &str, status: i32, what: &str) {
 
 /// `key=value` from the line starting with `prefix`.
 fn field<'a>(out: &'a str, prefix: &str, key: &str) -> &'a str {
-    let line = out
-        .lines()
-        .find(|l| l.starts_with(prefix))
-        .unwrap_or_else(|| panic!("no `{prefix}` line in:\n{out}"));
+    let line = crate::support::line_starting(out, prefix);
     line.split(' ')
         .find_map(|w| w.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
         .unwrap_or_else(|| panic!("no {key}= in `{line}`"))

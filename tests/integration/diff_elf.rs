@@ -260,10 +260,7 @@ fn human_and_markdown_lead_with_the_verdict() {
         md.contains("| | start | size | growth | share of budget |\n|---|---|---|---|---|\n"),
         "{md}"
     );
-    let text_row = md
-        .lines()
-        .find(|l| l.starts_with("| section .text |"))
-        .unwrap_or_else(|| panic!("{md}"));
+    let text_row = crate::support::line_starting(&md, "| section .text |");
     let (o, n) = (section(&b.old, ".text").1, section(&b.new, ".text").1);
     let growth = n - o;
     assert!(

@@ -55,10 +55,7 @@ fn default_spec_passes_check_and_build_rs_lines_are_printed() {
         "{out}"
     );
     // The printed command writes what the build.rs lines check.
-    let command = out
-        .lines()
-        .find(|l| l.starts_with("layoutgen build "))
-        .expect("the layoutgen build command is printed");
+    let command = crate::support::line_starting(&out, "layoutgen build ");
     let argv: Vec<&str> = command.split_whitespace().skip(1).collect();
     let build = layoutgen_in(&argv, dir.path());
     assert_eq!(build.status.code(), Some(0), "{}", text(&build.stderr));

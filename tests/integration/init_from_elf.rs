@@ -196,7 +196,7 @@ fn fixed_linux_kernel_inferred_values() {
     ] {
         assert!(spec.contains(line), "{line}\nin:\n{spec}");
     }
-    let image_end = spec.lines().find(|l| l.starts_with("end_symbols")).unwrap();
+    let image_end = crate::support::line_starting(&spec, "end_symbols");
     assert!(image_end.contains("\"_end\""), "{image_end}");
     let text = section(&spec, ".text");
     assert!(text.contains("\"_stext\""), "{text}");

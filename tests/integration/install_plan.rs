@@ -115,10 +115,8 @@ fn install_plan_names_the_qemu_utils_built_with_the_qemu_it_installs() {
     let admin = machine_state(&backport_stanza());
     let (out, text) = plan(admin.path(), &QEMU);
     assert!(out.status.success(), "the plan does not resolve:\n{text}");
-    let plan_line = text
-        .lines()
-        .find(|l| l.starts_with("scripts/apt-install: plan: apt-get install"))
-        .unwrap_or_else(|| panic!("no plan printed:\n{text}"));
+    let plan_line =
+        crate::support::line_starting(&text, "scripts/apt-install: plan: apt-get install");
     // Every package is named with its version, and the backport is brought
     // down to the build from the same source version as the new QEMU.
     let (misc, misc_source) = candidate_and_source_version(admin.path(), "qemu-system-misc");

@@ -28,6 +28,15 @@ pub fn proptest_cases(default: u32) -> u32 {
         .unwrap_or(default)
 }
 
+/// The first line of `text` that starts with `prefix`; fails the test,
+/// showing `text`, when there is none.
+#[track_caller]
+pub fn line_starting<'a>(text: &'a str, prefix: &str) -> &'a str {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starting with `{prefix}` in:\n{text}"))
+}
+
 /// Asserts that `text` contains every one of `needles`; a failure lists
 /// the missing ones and shows the text.
 #[track_caller]

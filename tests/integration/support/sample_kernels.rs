@@ -120,13 +120,7 @@ fn preflight(qemu: &str, package: &str, target: &str) {
                     "{qemu} not found: install it with `apt-get install -y {package}`"
                 ));
             }
-            let libdir = Command::new("rustc")
-                .args(["--print", "target-libdir", "--target", target])
-                .output()
-                .ok()
-                .filter(|o| o.status.success())
-                .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-            if !libdir.is_some_and(|d| d.is_dir()) {
+            if !rust_target_installed(target) {
                 missing.push(format!(
                     "Rust target {target} not installed: install it with `rustup target add {target}`"
                 ));
@@ -303,4 +297,16 @@ pub fn assert_riscv_boot_agrees(spec: &layoutgen::Layout, b: &Boot, ram: u64) ->
         "cost at the run address\n{ctx}"
     );
     s
+}
+
+/// Whether rustup has the standard library of `target` (`rustc --print
+/// target-libdir` names a directory that exists).
+pub fn rust_target_installed(target: &str) -> bool {
+    Command::new("rustc")
+        .args(["--print", "target-libdir", "--target", target])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .is_some_and(|d| d.is_dir())
 }
