@@ -1,4 +1,4 @@
-//! Debian's riscv64 module tree (`scripts/debian-modules`: the modules of
+//! Debian's riscv64 module tree (`scripts/debian-kernel`: the modules of
 //! the `linux-image-*-riscv64` package Debian ships, thousands of `.ko`
 //! files nobody here built) linted against `layouts/linux-riscv64.toml`,
 //! whose `[module_loader]` describes 6.12's loader. Every expectation is
@@ -6,49 +6,10 @@
 //! module and type by type, with the relocation types an independent
 //! reading (the `object` crate) finds in each module's relocation sections.
 
-use crate::support::{root, specs};
+use crate::support::{debian, specs};
 use layoutgen::lint::{Lint, Options, Severity};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-
-/// The unpacked modules `scripts/debian-modules` cached (the newest
-/// package it fetched); missing is a failure, never a skip.
-fn modules() -> Vec<PathBuf> {
-    let cache = root().join("target/debian-modules");
-    let mut done: Vec<PathBuf> = std::fs::read_dir(&cache)
-        .into_iter()
-        .flatten()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("done").is_file())
-        .collect();
-    done.sort();
-    let dir = done.pop().unwrap_or_else(|| {
-        panic!(
-            "no Debian module tree in {}: run scripts/debian-modules (scripts/test does)",
-            cache.display()
-        )
-    });
-    let mut files = Vec::new();
-    let mut stack = vec![dir.join("root")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "ko") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    assert!(
-        files.len() > 1000,
-        "only {} modules in {}",
-        files.len(),
-        dir.display()
-    );
-    files
-}
 
 /// The relocation types of `module`'s relocation sections that patch an
 /// allocated section (what the module loader applies), read straight from
@@ -126,7 +87,7 @@ fn lint_verdicts(
 
 #[test]
 fn debian_module_tree_lints_clean_against_the_6_12_loader_and_agrees_with_an_older_one() {
-    let files = modules();
+    let files = debian::modules();
     let text = specs::text("linux-riscv64");
     let layout = specs::check_text(&text, "linux-riscv64.toml").unwrap();
     let loader: BTreeSet<u32> = layout

@@ -3,6 +3,7 @@
 
 pub mod builds;
 pub mod cli;
+pub mod debian;
 pub mod elf_tools;
 pub mod findings;
 pub mod firmware;
