@@ -73,6 +73,14 @@ pub unsafe extern "C" fn early<K: Kernel>(hartid: u64, dtb: u64, boot: *mut Boot
     boot.load = sym!("_start");
     boot.finisher_pa = K::EXIT_DEVICE;
     K::exit_device(boot.finisher_pa);
+    if l.machine && l.relocatable {
+        // Self-relocating firmware (OpenSBI's fw_base.S `_relocate`): no
+        // paging, so it runs where it was loaded; the words `.rela.dyn`
+        // lists are fixed up for that address first, before anything can
+        // follow one (only the exit device is known, to fail with).
+        boot.run = boot.load;
+        relocate_here::<K>(boot);
+    }
     puts::<K::Console>(K::NAME);
     puts::<K::Console>(b": entered at ");
     put_hex::<K::Console>(boot.load);
@@ -89,6 +97,9 @@ pub unsafe extern "C" fn early<K: Kernel>(hartid: u64, dtb: u64, boot: *mut Boot
     }
     K::devices(&boot.info);
     if l.machine {
+        // Where it was loaded is where it runs: `ram.load`, or with
+        // `image.phys_align` any multiple of it in RAM.
+        check_placement::<K>(l, boot.load, boot.info.ram());
         boot.run = boot.load;
         boot.finisher_va = boot.finisher_pa;
         K::record(boot);
@@ -109,16 +120,22 @@ pub unsafe extern "C" fn early<K: Kernel>(hartid: u64, dtb: u64, boot: *mut Boot
     if l.relocatable {
         // Before anything follows an absolute word of the image (GNU ld
         // leaves them zero, lld writes the link address).
-        let t0 = instret();
-        let unsupported = b"unsupported dynamic relocation (only R_RISCV_RELATIVE is handled)";
-        boot.relocations = super::relocate::<K>(reloc::RISCV64, unsupported, boot.load, boot.run);
-        boot.relocation_cost = instret().wrapping_sub(t0);
+        relocate_here::<K>(boot);
     }
     build_page_tables::<K>(boot, &m);
     let satp = riscv64::satp(satp_mode(m.va_bits), boot.root_pa);
     let offset = boot.run.wrapping_sub(boot.load);
     // SAFETY: the tables map the image at `run`, the stack and `boot` with it.
     unsafe { __layoutgen_rt_enter_virtual(satp, offset, boot as *mut _ as u64) }
+}
+
+/// Applies `.rela.dyn` for running at `boot.run` (the image is at
+/// `boot.load`), recording the count and its cost in retired instructions.
+fn relocate_here<K: Kernel>(boot: &mut Boot<K::Mode>) {
+    let t0 = instret();
+    let unsupported = b"unsupported dynamic relocation (only R_RISCV_RELATIVE is handled)";
+    boot.relocations = super::relocate::<K>(reloc::RISCV64, unsupported, boot.load, boot.run);
+    boot.relocation_cost = instret().wrapping_sub(t0);
 }
 
 /// `entry!`'s trap entry calls this with the saved registers.
