@@ -20,6 +20,7 @@
 
 use crate::support::elf_tools::Linker;
 use crate::support::qemu::{self, Boot, Summary};
+use crate::support::readelf::Readelf;
 use crate::support::{assert_success, root, sample_kernels, specs};
 use layoutgen::units::{GIB, MIB};
 use std::path::{Path, PathBuf};
@@ -721,7 +722,12 @@ fn firmware_pie_relocates_itself_to_the_ram_base() {
 fn firmware_pie_runs_wherever_it_is_loaded() {
     let spec = specs::layout(FIRMWARE_PIE);
     let align = spec.image.phys_align.expect("image.phys_align");
-    let bin = sample_kernels::flat_binary(&sample_kernels::riscv(Some(FIRMWARE_PIE), Linker::Lld));
+    let elf = sample_kernels::riscv(Some(FIRMWARE_PIE), Linker::Lld);
+    // OpenSBI's PMP rule where it runs: [image start, .data) is a power of
+    // two (pmp_read_only), and every multiple of phys_align is aligned to it.
+    let ro = Readelf::of(&elf).section(".data").addr;
+    assert!(ro.is_power_of_two() && align.is_multiple_of(ro), "{ro:#x}");
+    let bin = sample_kernels::flat_binary(&elf);
     let dir = root().join("target").join("sample-kernel");
     let boot_at = |pa: u64| {
         let mut cmd = Command::new(QEMU);
