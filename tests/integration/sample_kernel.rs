@@ -574,13 +574,20 @@ fn bare_firmware(linker: Linker) -> (Boot, Summary) {
 /// OpenSBI before it, and its summary agrees with the spec (link address,
 /// RAM, devices). Returns the summary; where it ran is the caller's.
 fn assert_firmware_agrees(layout: &str, b: &Boot) -> Summary {
-    let spec = specs::layout(layout);
     let ctx = b.context();
     assert!(
         b.output.contains("\nRESULT: PASS"),
         "no RESULT: PASS\n{ctx}"
     );
     assert_eq!(b.status, 0, "QEMU exit status\n{ctx}");
+    assert_firmware_checks(layout, b)
+}
+
+/// Every M-mode check of a firmware boot passed and its summary agrees
+/// with the spec (whether it then powered off or started a next stage).
+fn assert_firmware_checks(layout: &str, b: &Boot) -> Summary {
+    let spec = specs::layout(layout);
+    let ctx = b.context();
     let checks: Vec<&str> = b
         .output
         .lines()
@@ -758,6 +765,29 @@ fn firmware_pie_runs_wherever_it_is_loaded() {
         1,
         &["RESULT: FAIL loaded at an address that is not a multiple of image.phys_align"],
     );
+}
+
+/// With QEMU's `-kernel` the firmware has a next stage (QEMU's
+/// `fw_dynamic_info` in a2, as OpenSBI's `fw_dynamic` reads it): after its
+/// own checks it starts the default-layout kernel in S-mode, which boots
+/// and passes on the firmware's SBI console, PMP keeping it out of the
+/// firmware's read-only NAPOT range.
+#[test]
+fn firmware_pie_starts_its_payload_in_s_mode() {
+    let fw = sample_kernels::riscv(Some(FIRMWARE_PIE), Linker::Lld);
+    let payload = kernel(None);
+    let b = boot_firmware(&fw, DEFAULT_RAM, &["-kernel", payload.to_str().unwrap()]);
+    let (firmware, next) = b.split_at("firmware: next stage at ");
+    let s = assert_firmware_checks(FIRMWARE_PIE, &firmware);
+    assert_eq!(s.num("kernel_run"), 0x8000_0000, "{}", b.context());
+    assert!(!firmware.output.contains("RESULT:"), "{}", b.context());
+    let ro = Readelf::of(&fw).section(".data").addr;
+    next.assert_printed(&format!(
+        "firmware: next stage at 0x80200000 in S-mode; PMP denies it 0x80000000-{:#x}\n\
+         sample-kernel: entered at 0x80200000 (MMU off)",
+        0x8000_0000 + ro
+    ));
+    sample_kernels::assert_riscv_boot_agrees(&specs::layout("qemu-virt-sv39"), &next, DEFAULT_RAM);
 }
 
 // --- GNU ld: every layout, linked by riscv64-linux-gnu-ld ---------------------
