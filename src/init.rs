@@ -14,7 +14,7 @@ mod fresh;
 pub mod from_elf;
 
 /// The bundled layouts, by name, compiled into the binary.
-pub const BUNDLED: [(&str, &str); 10] = [
+pub const BUNDLED: [(&str, &str); 11] = [
     (
         "qemu-virt-sv39",
         include_str!("../layouts/qemu-virt-sv39.toml"),
@@ -44,6 +44,10 @@ pub const BUNDLED: [(&str, &str); 10] = [
         include_str!("../layouts/qemu-virt-bare.toml"),
     ),
     (
+        "qemu-virt-firmware-pie",
+        include_str!("../layouts/qemu-virt-firmware-pie.toml"),
+    ),
+    (
         "qemu-virt-multi-onemap",
         include_str!("../layouts/qemu-virt-multi-onemap.toml"),
     ),
@@ -55,7 +59,7 @@ pub const BUNDLED: [(&str, &str); 10] = [
 ];
 
 /// Names `--from` accepts.
-pub const BUNDLED_NAMES: [&str; 10] = [
+pub const BUNDLED_NAMES: [&str; 11] = [
     BUNDLED[0].0,
     BUNDLED[1].0,
     BUNDLED[2].0,
@@ -66,6 +70,7 @@ pub const BUNDLED_NAMES: [&str; 10] = [
     BUNDLED[7].0,
     BUNDLED[8].0,
     BUNDLED[9].0,
+    BUNDLED[10].0,
 ];
 
 /// The kernel shapes `init --shape` starts from (docs/spec.md, "Kernel
@@ -108,7 +113,7 @@ impl Default for Options {
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
     #[error(
-        "no bundled layout `{}`; bundled: qemu-virt-sv39, qemu-virt-multi, qemu-virt-semipic, qemu-virt-in-linear-map, linux-riscv64, qemu-virt-identity, qemu-virt-bare, qemu-virt-multi-onemap, qemu-virt-aarch64, linux-arm64", crate::format::printable(.0)
+        "no bundled layout `{}`; bundled: qemu-virt-sv39, qemu-virt-multi, qemu-virt-semipic, qemu-virt-in-linear-map, linux-riscv64, qemu-virt-identity, qemu-virt-bare, qemu-virt-firmware-pie, qemu-virt-multi-onemap, qemu-virt-aarch64, linux-arm64", crate::format::printable(.0)
     )]
     UnknownBundled(String),
     // The messages carry what the user or the file gave (option values, a

@@ -366,7 +366,7 @@ _layoutgen() {
                     return 0
                     ;;
                 --from)
-                    COMPREPLY=($(compgen -W "qemu-virt-sv39 qemu-virt-multi qemu-virt-semipic qemu-virt-in-linear-map linux-riscv64 qemu-virt-identity qemu-virt-bare qemu-virt-multi-onemap qemu-virt-aarch64 linux-arm64" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "qemu-virt-sv39 qemu-virt-multi qemu-virt-semipic qemu-virt-in-linear-map linux-riscv64 qemu-virt-identity qemu-virt-bare qemu-virt-firmware-pie qemu-virt-multi-onemap qemu-virt-aarch64 linux-arm64" -- "${cur}"))
                     return 0
                     ;;
                 --arch)

@@ -91,6 +91,7 @@ qemu-virt-in-linear-map\t''
 linux-riscv64\t''
 qemu-virt-identity\t''
 qemu-virt-bare\t''
+qemu-virt-firmware-pie\t''
 qemu-virt-multi-onemap\t''
 qemu-virt-aarch64\t''
 linux-arm64\t''"

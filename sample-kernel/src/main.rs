@@ -26,6 +26,8 @@ mod shape {
 }
 
 mod console;
+#[cfg(bare)]
+mod firmware;
 #[cfg(not(bare))]
 mod probe;
 mod selftest;
@@ -133,6 +135,11 @@ static FMT_READY: AtomicBool = AtomicBool::new(false);
 static TRAP_DEPTH: AtomicU32 = AtomicU32::new(0);
 
 fn trap_handler(f: &mut TrapFrame, cause: u64, tval: u64) {
+    // Firmware: the next stage's SBI calls.
+    #[cfg(bare)]
+    if firmware::sbi(f, cause) {
+        return;
+    }
     if TRAP_DEPTH.fetch_add(1, Ordering::Relaxed) > 0 {
         Console::puts(b"\ntrap inside the trap handler\nRESULT: FAIL nested trap\n");
         // The fixmap may be what faults: leave by SBI instead. (M-mode
@@ -180,6 +187,12 @@ fn kmain(boot: &'static Boot) -> ! {
         // `hold`: stay up, so the tests can dump the page tables through
         // QEMU's monitor (tests/integration/page_tables.rs).
         layoutgen_rt::selftest::hold::<Console>(failures)
+    }
+    // Firmware with a next stage (QEMU `-kernel`): start it instead of
+    // powering off.
+    #[cfg(bare)]
+    if let Some(next) = firmware::next_stage(boot).filter(|_| failures == 0) {
+        firmware::enter(boot, next)
     }
     layoutgen_rt::selftest::finish::<Console>(failures)
 }

@@ -16,7 +16,7 @@ use crate::Boot;
 use crate::console::Console;
 use crate::layout::{
     self, CODE_MODEL, CodeModel, GP_POLICY, GpPolicy, IMAGE_LINK_ADDRESS, IMAGE_MAX_SIZE,
-    LOAD_ADDRESS, ModeLayout, SECTIONS, STACK_SIZE,
+    LOAD_ADDRESS, ModeLayout, PHYS_ALIGN, SECTIONS, STACK_SIZE,
 };
 use crate::println;
 use layoutgen_rt::rt::Kaslr;
@@ -95,10 +95,27 @@ fn symbols(c: &mut Checks, boot: &Boot, ml: &ModeLayout) {
     let sections_ok = (0..SECTIONS.len())
         .all(|i| bounds[i].is_multiple_of(SECTIONS[i].align) && bounds[i] <= bounds[i + 1]);
     let slot = ml.image_slot;
+    // The slot holds the image as linked; without paging a self-relocating
+    // image runs where it was loaded instead (run - link is its offset).
+    let in_slot = |a: u64| {
+        let linked = if cfg!(bare) {
+            a.wrapping_sub(run).wrapping_add(IMAGE_LINK_ADDRESS)
+        } else {
+            a
+        };
+        slot.contains(linked)
+    };
     let placement_ok = match (CODE_MODEL, boot.kaslr, ml.kaslr) {
-        (CodeModel::Fixed, _, _) | (_, Kaslr::None | Kaslr::Disabled, _) => {
-            run == IMAGE_LINK_ADDRESS
+        (CodeModel::Fixed, _, _) => run == IMAGE_LINK_ADDRESS,
+        // Self-relocating firmware: where it was loaded, by the load rule.
+        _ if cfg!(bare) => {
+            run == boot.load
+                && match PHYS_ALIGN {
+                    None => run == LOAD_ADDRESS,
+                    Some(a) => run.is_multiple_of(a),
+                }
         }
+        (_, Kaslr::None | Kaslr::Disabled, _) => run == IMAGE_LINK_ADDRESS,
         (_, Kaslr::Physical, Some(k)) => {
             runs_at_its_linear_address(boot, ml)
                 && run >= k.start
@@ -126,8 +143,8 @@ fn symbols(c: &mut Checks, boot: &Boot, ml: &ModeLayout) {
         && bounds[0] == run
         && sections_ok
         && image_end - image_start <= IMAGE_MAX_SIZE
-        && slot.contains(run)
-        && slot.contains(run + IMAGE_MAX_SIZE - 1)
+        && in_slot(run)
+        && in_slot(run + IMAGE_MAX_SIZE - 1)
         && placement_ok
         && kmain >= bounds[0]
         && kmain < sym!("__text_end")
@@ -354,7 +371,7 @@ mod machine {
     //! M-mode firmware, no paging: the checks that make sense there.
 
     use super::*;
-    use crate::layout::{IMAGE_OFFSET, LAYOUT_NAME, RAM_BASE, RAM_MAX_SIZE, RAM_MIN_SIZE, bare};
+    use crate::layout::{LAYOUT_NAME, RAM_BASE, RAM_MAX_SIZE, RAM_MIN_SIZE, bare};
     use core::fmt;
     use layoutgen_rt::selftest;
 
@@ -432,13 +449,32 @@ mod machine {
             ),
         );
 
-        // --- the image runs where it is linked and loaded ------------------
-        let placed = IMAGE_OFFSET == 0 && run == LOAD_ADDRESS && run == IMAGE_LINK_ADDRESS;
+        // --- the image runs where it is loaded (and, unless it relocates
+        // itself, where it is linked) ----------------------------------------
+        #[cfg(not(relocatable))]
+        let (placed, to_phys, to_virt) = (
+            layout::IMAGE_OFFSET == 0 && run == LOAD_ADDRESS && run == IMAGE_LINK_ADDRESS,
+            layout::kernel_virt_to_phys,
+            layout::kernel_phys_to_virt,
+        );
+        // The conversions of the running image: the offset recorded at
+        // boot (run - load, 0 without paging), not the link-time one.
+        #[cfg(relocatable)]
+        let (placed, to_phys, to_virt) = {
+            let r = layout::Running::get();
+            (
+                run == boot.load,
+                move |va| r.kernel_virt_to_phys(va),
+                move |pa| r.kernel_phys_to_virt(pa),
+            )
+        };
         let bad = selftest::first_failing(probe_symbols(kmain()), |(_, va)| {
-            (LOAD_ADDRESS..LOAD_ADDRESS + IMAGE_MAX_SIZE).contains(&va)
-                && layout::kernel_virt_to_phys(va) == va
-                && layout::kernel_phys_to_virt(va) == va
-                && ml.image_slot.contains(va)
+            (run..run + IMAGE_MAX_SIZE).contains(&va)
+                && to_phys(va) == va
+                && to_virt(va) == va
+                && ml
+                    .image_slot
+                    .contains(va.wrapping_sub(run).wrapping_add(IMAGE_LINK_ADDRESS))
         });
         // The symbol named is the first that fails once the image is placed.
         let name = bad.filter(|_| placed).map_or("", |(name, _)| name);

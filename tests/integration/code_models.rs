@@ -427,19 +427,10 @@ fn bootpick_bin() -> PathBuf {
     .clone()
 }
 
-/// The first stage OpenSBI enters at 0x80200000: `auipc t0, 0; ld t0,
-/// 16(t0); jr t0; nop`, then the kernel's physical address. a0 (hart id)
-/// and a1 (device tree) pass through untouched.
+/// The first stage OpenSBI enters at 0x80200000, which jumps to the
+/// kernel's physical address (a0 and a1 untouched).
 fn stage0(pa: u64) -> PathBuf {
-    let mut code = Vec::new();
-    for insn in [0x0000_0297u32, 0x0102_b283, 0x0002_8067, 0x0000_0013] {
-        code.extend_from_slice(&insn.to_le_bytes());
-    }
-    code.extend_from_slice(&pa.to_le_bytes());
-    let path = work_dir().join(format!("stage0-{pa:x}.bin"));
-    std::fs::create_dir_all(work_dir()).unwrap();
-    std::fs::write(&path, code).unwrap();
-    path
+    sample_kernels::stage0(&work_dir(), pa)
 }
 
 fn boot_at(pa: u64) -> (String, i32) {

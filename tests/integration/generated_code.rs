@@ -12,13 +12,14 @@ fn render_all(dir: &Path, spec: &str) -> layoutgen::Layout {
     layout
 }
 
-const SPECS: [&str; 8] = [
+const SPECS: [&str; 9] = [
     "qemu-virt-sv39",
     "qemu-virt-multi",
     "qemu-virt-semipic",
     "qemu-virt-in-linear-map",
     "qemu-virt-identity",
     "qemu-virt-bare",
+    "qemu-virt-firmware-pie",
     "qemu-virt-multi-onemap",
     "qemu-virt-aarch64",
 ];

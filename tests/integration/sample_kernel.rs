@@ -1,7 +1,10 @@
 //! Builds `sample-kernel/` for each bundled QEMU layout, boots it under
 //! `qemu-system-riscv64 -machine virt -bios default` (the bare layout: as the
 //! firmware itself, `-bios <elf>`, in M-mode) and checks what it prints
-//! against the layout and against layoutgen's page-table prediction.
+//! against the layout and against layoutgen's page-table prediction. The
+//! self-relocating firmware layout (`qemu-virt-firmware-pie`, a PIE linked
+//! at 0 like OpenSBI) boots the same way, at the RAM base, and from a flat
+//! binary a first stage jumps to elsewhere in RAM.
 //!
 //! Every layout is linked with rust-lld (the target's default) and, in the
 //! `gnu_ld_*` tests, with GNU ld (`riscv64-linux-gnu-ld`), from the same
@@ -17,6 +20,7 @@
 
 use crate::support::elf_tools::Linker;
 use crate::support::qemu::{self, Boot, Summary};
+use crate::support::readelf::Readelf;
 use crate::support::{assert_success, root, sample_kernels, specs};
 use layoutgen::units::{GIB, MIB};
 use std::path::{Path, PathBuf};
@@ -405,13 +409,14 @@ fn in_linear_map_3gib() {
 }
 
 /// Every bundled QEMU layout, each of which the sample kernel boots.
-const QEMU_LAYOUTS: [&str; 6] = [
+const QEMU_LAYOUTS: [&str; 7] = [
     "qemu-virt-sv39",
     "qemu-virt-multi",
     "qemu-virt-semipic",
     "qemu-virt-in-linear-map",
     IDENTITY,
     BARE,
+    FIRMWARE_PIE,
 ];
 
 /// Every bundled QEMU layout's kernel passes `layoutgen lint` against its
@@ -554,14 +559,35 @@ const BARE_SUMMARY: [&str; 10] = [
 /// Boots the bare layout's kernel as the firmware and checks it passed and
 /// what it reports against the spec.
 fn bare_firmware(linker: Linker) -> (Boot, Summary) {
-    let spec = specs::layout(BARE);
     let b = boot_firmware(&sample_kernels::riscv(Some(BARE), linker), DEFAULT_RAM, &[]);
+    let s = assert_firmware_agrees(BARE, &b);
+    assert_eq!(
+        s.num("kernel_run"),
+        specs::layout(BARE).ram.load,
+        "{}",
+        b.context()
+    );
+    (b, s)
+}
+
+/// A firmware boot of `layout`'s kernel passed every M-mode check, with no
+/// OpenSBI before it, and its summary agrees with the spec (link address,
+/// RAM, devices). Returns the summary; where it ran is the caller's.
+fn assert_firmware_agrees(layout: &str, b: &Boot) -> Summary {
     let ctx = b.context();
     assert!(
         b.output.contains("\nRESULT: PASS"),
         "no RESULT: PASS\n{ctx}"
     );
     assert_eq!(b.status, 0, "QEMU exit status\n{ctx}");
+    assert_firmware_checks(layout, b)
+}
+
+/// Every M-mode check of a firmware boot passed and its summary agrees
+/// with the spec (whether it then powered off or started a next stage).
+fn assert_firmware_checks(layout: &str, b: &Boot) -> Summary {
+    let spec = specs::layout(layout);
+    let ctx = b.context();
     let checks: Vec<&str> = b
         .output
         .lines()
@@ -588,13 +614,14 @@ fn bare_firmware(linker: Linker) -> (Boot, Summary) {
     assert_eq!(s.str("spec"), spec.name, "{ctx}");
     assert_eq!(s.str("mode"), "bare", "{ctx}");
     assert_eq!(s.num("kernel_link"), ml.image_link, "{ctx}");
-    assert_eq!(s.num("kernel_run"), spec.ram.load, "{ctx}");
     let base = spec.ram.base as u128;
     assert_eq!(s.range("ram"), (base, base + DEFAULT_RAM as u128), "{ctx}");
     // The devices it used are the spec's regions.
     assert_eq!(s.num("uart"), ml.region("uart").unwrap().start, "{ctx}");
     assert_eq!(s.num("test"), ml.region("test").unwrap().start, "{ctx}");
-    (b, s)
+    assert_eq!(s.str("privilege"), "M", "{ctx}");
+    assert_eq!(s.num("mhartid"), 0, "{ctx}");
+    s
 }
 
 #[test]
@@ -650,6 +677,117 @@ fn bare_trap_and_panic_exit_nonzero() {
 
     let b = boot_with_bootargs(b"fail=panic\0");
     b.assert_failed(3, &["panic: panicked at", "RESULT: FAIL panic"]);
+}
+
+// --- self-relocating firmware: a PIE linked at 0, OpenSBI style ---------------
+
+const FIRMWARE_PIE: &str = "qemu-virt-firmware-pie";
+
+/// The `relocations=N` the kernel's `bench:` line reports: the
+/// R_RISCV_RELATIVE words it fixed up at boot.
+fn relocations_applied(b: &Boot) -> u64 {
+    b.output
+        .lines()
+        .find_map(|l| l.strip_prefix("bench: relocations="))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no bench: relocations=N\n{}", b.context()))
+}
+
+/// The firmware-pie kernel as QEMU's `-bios`: linked at 0 (`ET_DYN`, entry
+/// 0, like OpenSBI's `fw_*.elf`), loaded at its p_paddr, the RAM base, and
+/// entered there in M-mode. Every boot runs away from the link address, so
+/// passing at all needs the relocation: the checks follow absolute words
+/// (`core::fmt`'s vtables, the device and section tables) that hold link
+/// addresses near 0 (lld) or 0 (GNU ld) in the file.
+fn firmware_pie(linker: Linker) -> (Boot, Summary) {
+    let spec = specs::layout(FIRMWARE_PIE);
+    let elf = sample_kernels::riscv(Some(FIRMWARE_PIE), linker);
+    assert_eq!(elf_type(&elf), 3, "ET_DYN");
+    let b = boot_firmware(&elf, DEFAULT_RAM, &[]);
+    let ctx = b.context();
+    let s = assert_firmware_agrees(FIRMWARE_PIE, &b);
+    b.assert_printed("sample-kernel: entered at 0x80000000 (M-mode, no paging)");
+    assert_eq!(spec.modes[0].image_link, 0, "linked at 0, as OpenSBI");
+    assert_eq!(s.num("kernel_link"), 0, "{ctx}");
+    assert_eq!(s.num("kernel_run"), spec.ram.load, "{ctx}");
+    assert_ne!(s.num("kernel_run"), s.num("kernel_link"), "{ctx}");
+    assert!(relocations_applied(&b) > 0, "{ctx}");
+    (b, s)
+}
+
+#[test]
+fn firmware_pie_relocates_itself_to_the_ram_base() {
+    firmware_pie(Linker::Lld);
+}
+
+/// The same image placed by a boot loader at other multiples of
+/// `image.phys_align`: a 24-byte `-bios` first stage jumps to the flat
+/// binary `-device loader` put there. It runs where it landed, reports it
+/// as `kernel_run`, and refuses an address off the alignment.
+#[test]
+fn firmware_pie_runs_wherever_it_is_loaded() {
+    let spec = specs::layout(FIRMWARE_PIE);
+    let align = spec.image.phys_align.expect("image.phys_align");
+    let elf = sample_kernels::riscv(Some(FIRMWARE_PIE), Linker::Lld);
+    // OpenSBI's PMP rule where it runs: [image start, .data) is a power of
+    // two (pmp_read_only), and every multiple of phys_align is aligned to it.
+    let ro = Readelf::of(&elf).section(".data").addr;
+    assert!(ro.is_power_of_two() && align.is_multiple_of(ro), "{ro:#x}");
+    let bin = sample_kernels::flat_binary(&elf);
+    let dir = root().join("target").join("sample-kernel");
+    let boot_at = |pa: u64| {
+        let mut cmd = Command::new(QEMU);
+        cmd.args(["-machine", "virt", "-nographic", "-bios"])
+            .arg(sample_kernels::stage0(&dir, pa))
+            .arg("-device")
+            .arg(format!(
+                "loader,file={},addr={pa:#x},force-raw=on",
+                bin.display()
+            ));
+        run_qemu(cmd, DEFAULT_RAM, &[])
+    };
+    let mut relocations = Vec::new();
+    for pa in [0x8008_0000u64, 0x8600_0000] {
+        assert_eq!(pa % align, 0);
+        let b = boot_at(pa);
+        let s = assert_firmware_agrees(FIRMWARE_PIE, &b);
+        b.assert_printed(&format!(
+            "sample-kernel: entered at {pa:#x} (M-mode, no paging)"
+        ));
+        assert_eq!(s.num("kernel_run"), pa, "{}", b.context());
+        relocations.push(relocations_applied(&b));
+    }
+    // The same words, whatever the offset.
+    assert_eq!(relocations[0], relocations[1]);
+    let b = boot_at(0x8001_0000);
+    b.assert_failed(
+        1,
+        &["RESULT: FAIL loaded at an address that is not a multiple of image.phys_align"],
+    );
+}
+
+/// With QEMU's `-kernel` the firmware has a next stage (QEMU's
+/// `fw_dynamic_info` in a2, as OpenSBI's `fw_dynamic` reads it): after its
+/// own checks it starts the default-layout kernel in S-mode, which boots
+/// and passes on the firmware's SBI console, PMP keeping it out of the
+/// firmware's read-only NAPOT range.
+#[test]
+fn firmware_pie_starts_its_payload_in_s_mode() {
+    let fw = sample_kernels::riscv(Some(FIRMWARE_PIE), Linker::Lld);
+    let payload = kernel(None);
+    let b = boot_firmware(&fw, DEFAULT_RAM, &["-kernel", payload.to_str().unwrap()]);
+    let (firmware, next) = b.split_at("firmware: next stage at ");
+    let s = assert_firmware_checks(FIRMWARE_PIE, &firmware);
+    assert_eq!(s.num("kernel_run"), 0x8000_0000, "{}", b.context());
+    assert!(!firmware.output.contains("RESULT:"), "{}", b.context());
+    let ro = Readelf::of(&fw).section(".data").addr;
+    next.assert_printed(&format!(
+        "firmware: next stage at 0x80200000 in S-mode; PMP denies it 0x80000000-{:#x}\n\
+         sample-kernel: entered at 0x80200000 (MMU off)",
+        0x8000_0000 + ro
+    ));
+    sample_kernels::assert_riscv_boot_agrees(&specs::layout("qemu-virt-sv39"), &next, DEFAULT_RAM);
 }
 
 // --- GNU ld: every layout, linked by riscv64-linux-gnu-ld ---------------------
@@ -725,6 +863,13 @@ fn gnu_ld_identity() {
         Linker::Gnu
     )));
     identity(Linker::Gnu, DEFAULT_RAM);
+}
+
+#[test]
+fn gnu_ld_firmware_pie() {
+    let elf = sample_kernels::riscv(Some(FIRMWARE_PIE), Linker::Gnu);
+    assert!(!linked_by_lld(&elf), "{} was linked by lld", elf.display());
+    firmware_pie(Linker::Gnu);
 }
 
 #[test]

@@ -185,6 +185,10 @@ pub struct Boot<M> {
     /// where the fixmap maps it (equal when there is no fixmap).
     pub finisher_pa: u64,
     pub finisher_va: u64,
+    /// riscv64: a2 at entry. From QEMU's reset vector (M-mode firmware)
+    /// it is the address of its `fw_dynamic_info`, OpenSBI's description
+    /// of the next stage ([`riscv64::next_stage`]).
+    pub loader_arg: u64,
     /// What only the aarch64 boot records (zero on riscv64).
     pub aarch64: Aarch64,
 }
@@ -242,6 +246,7 @@ impl<M: Copy> Boot<M> {
             leaves: [0; MAX_LEVELS],
             finisher_pa: 0,
             finisher_va: 0,
+            loader_arg: 0,
             aarch64: Aarch64::ZERO,
         }
     }

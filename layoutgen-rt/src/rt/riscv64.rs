@@ -60,19 +60,34 @@ pub fn instret() -> u64 {
 }
 
 /// Called by `_start` with the MMU off, BSS cleared and a stack: a0 = hart
-/// id, a1 = device tree, a2 = the kernel's `Boot` (`entry!`'s static).
+/// id, a1 = device tree, a2 = the kernel's `Boot` (`entry!`'s static), a3 =
+/// the loader's a2.
 ///
 /// # Safety
 /// Only from `entry!`'s `_start`, once.
-pub unsafe extern "C" fn early<K: Kernel>(hartid: u64, dtb: u64, boot: *mut Boot<K::Mode>) -> ! {
+pub unsafe extern "C" fn early<K: Kernel>(
+    hartid: u64,
+    dtb: u64,
+    boot: *mut Boot<K::Mode>,
+    loader_arg: u64,
+) -> ! {
     // SAFETY: `entry!`'s static, ours alone until `main`.
     let boot = unsafe { &mut *boot };
     let l = &K::LAYOUT;
     boot.hartid = hartid;
     boot.dtb = dtb;
+    boot.loader_arg = loader_arg;
     boot.load = sym!("_start");
     boot.finisher_pa = K::EXIT_DEVICE;
     K::exit_device(boot.finisher_pa);
+    if l.machine && l.relocatable {
+        // Self-relocating firmware (OpenSBI's fw_base.S `_relocate`): no
+        // paging, so it runs where it was loaded; the words `.rela.dyn`
+        // lists are fixed up for that address first, before anything can
+        // follow one (only the exit device is known, to fail with).
+        boot.run = boot.load;
+        relocate_here::<K>(boot);
+    }
     puts::<K::Console>(K::NAME);
     puts::<K::Console>(b": entered at ");
     put_hex::<K::Console>(boot.load);
@@ -89,6 +104,9 @@ pub unsafe extern "C" fn early<K: Kernel>(hartid: u64, dtb: u64, boot: *mut Boot
     }
     K::devices(&boot.info);
     if l.machine {
+        // Where it was loaded is where it runs: `ram.load`, or with
+        // `image.phys_align` any multiple of it in RAM.
+        check_placement::<K>(l, boot.load, boot.info.ram());
         boot.run = boot.load;
         boot.finisher_va = boot.finisher_pa;
         K::record(boot);
@@ -109,16 +127,116 @@ pub unsafe extern "C" fn early<K: Kernel>(hartid: u64, dtb: u64, boot: *mut Boot
     if l.relocatable {
         // Before anything follows an absolute word of the image (GNU ld
         // leaves them zero, lld writes the link address).
-        let t0 = instret();
-        let unsupported = b"unsupported dynamic relocation (only R_RISCV_RELATIVE is handled)";
-        boot.relocations = super::relocate::<K>(reloc::RISCV64, unsupported, boot.load, boot.run);
-        boot.relocation_cost = instret().wrapping_sub(t0);
+        relocate_here::<K>(boot);
     }
     build_page_tables::<K>(boot, &m);
     let satp = riscv64::satp(satp_mode(m.va_bits), boot.root_pa);
     let offset = boot.run.wrapping_sub(boot.load);
     // SAFETY: the tables map the image at `run`, the stack and `boot` with it.
     unsafe { __layoutgen_rt_enter_virtual(satp, offset, boot as *mut _ as u64) }
+}
+
+/// Applies `.rela.dyn` for running at `boot.run` (the image is at
+/// `boot.load`), recording the count and its cost in retired instructions.
+fn relocate_here<K: Kernel>(boot: &mut Boot<K::Mode>) {
+    let t0 = instret();
+    let unsupported = b"unsupported dynamic relocation (only R_RISCV_RELATIVE is handled)";
+    boot.relocations = super::relocate::<K>(reloc::RISCV64, unsupported, boot.load, boot.run);
+    boot.relocation_cost = instret().wrapping_sub(t0);
+}
+
+/// The next stage QEMU's reset vector describes to M-mode firmware in a2:
+/// its `fw_dynamic_info` (OpenSBI's `include/sbi/fw_dynamic.h`: magic
+/// "OSBI", version, `next_addr`, `next_mode`, ...). QEMU fills it with the
+/// `-kernel` image's entry and S-mode; without `-kernel` the address is 0.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct NextStage {
+    pub addr: u64,
+    /// 0: U-mode, 1: S-mode, 3: M-mode (OpenSBI's `next_mode`).
+    pub mode: u64,
+}
+
+const FW_DYNAMIC_INFO_MAGIC: u64 = 0x4942_534f;
+
+/// The next stage `info` (a2 at entry, [`Boot::loader_arg`]) names, if it
+/// is a `fw_dynamic_info` with a non-zero address.
+///
+/// # Safety
+/// `info`, when non-zero and 8-aligned, must be readable for 32 bytes.
+pub unsafe fn next_stage(info: u64) -> Option<NextStage> {
+    if info == 0 || !info.is_multiple_of(8) {
+        return None;
+    }
+    let word = |i: u64| {
+        // SAFETY: the caller's contract.
+        unsafe { ((info + 8 * i) as *const u64).read_volatile() }
+    };
+    let (magic, addr, mode) = (word(0), word(2), word(3));
+    (magic == FW_DYNAMIC_INFO_MAGIC && addr != 0).then_some(NextStage { addr, mode })
+}
+
+/// Leaves M-mode for an S-mode next stage at `next` (a0 = `hartid`, a1 =
+/// `dtb`), set up as OpenSBI's `sbi_hart_switch_mode` and
+/// `sbi_hart_pmp_configure` leave a hart: PMP entry 0 keeps S-mode out of
+/// the NAPOT range `[fw_start, fw_start + fw_size)` (the firmware; M-mode
+/// is not bound by an unlocked entry), entry 1 lets it at everything else;
+/// page faults, breakpoints, misaligned fetches and U-mode ecalls, and the
+/// supervisor interrupts, are delegated to S-mode; the counters are
+/// readable; `mscratch` is `m_stack`, the stack `entry!`'s trap entry
+/// switches to for traps from S-mode (its ecalls: the kernel's SBI).
+///
+/// # Safety
+/// M-mode only; `fw_size` a power of two that `fw_start` is a multiple of;
+/// nothing of the firmware's may be needed on the current stack again.
+pub unsafe fn enter_supervisor(
+    next: u64,
+    hartid: u64,
+    dtb: u64,
+    fw_start: u64,
+    fw_size: u64,
+    m_stack: u64,
+) -> ! {
+    const NAPOT: u64 = 3 << 3;
+    const RWX: u64 = 7;
+    let pmpaddr0 = (fw_start | (fw_size / 2 - 1)) >> 2;
+    let pmpcfg0 = NAPOT | ((NAPOT | RWX) << 8);
+    // mstatus.MPP = S (01), mstatus.MPIE off.
+    const MPP: u64 = 3 << 11;
+    const MPP_S: u64 = 1 << 11;
+    const MPIE: u64 = 1 << 7;
+    // SAFETY: M-mode CSR writes; the caller's contract for the rest.
+    unsafe {
+        core::arch::asm!(
+            "csrw pmpaddr0, {pa0}",
+            "csrw pmpaddr1, {all}",
+            "csrw pmpcfg0, {cfg}",
+            "sfence.vma",
+            "csrw medeleg, {medeleg}",
+            "csrw mideleg, {mideleg}",
+            "csrw mcounteren, {counters}",
+            "csrw satp, zero",
+            "csrc mstatus, {clear}",
+            "csrs mstatus, {mpp_s}",
+            "csrw mscratch, {m_stack}",
+            "csrw mepc, {next}",
+            "mret",
+            pa0 = in(reg) pmpaddr0,
+            all = in(reg) u64::MAX,
+            cfg = in(reg) pmpcfg0,
+            // Misaligned fetch, breakpoint, U-mode ecall, page faults.
+            medeleg = in(reg) (1u64 << 0) | (1 << 3) | (1 << 8) | (1 << 12) | (1 << 13) | (1 << 15),
+            // SSIP, STIP, SEIP.
+            mideleg = in(reg) (1u64 << 1) | (1 << 5) | (1 << 9),
+            counters = in(reg) 7u64,
+            clear = in(reg) MPP | MPIE,
+            mpp_s = in(reg) MPP_S,
+            m_stack = in(reg) m_stack,
+            next = in(reg) next,
+            in("a0") hartid,
+            in("a1") dtb,
+            options(noreturn),
+        )
+    }
 }
 
 /// `entry!`'s trap entry calls this with the saved registers.
@@ -270,6 +388,8 @@ macro_rules! entry {
                 ".endif",
                 ".if {machine}",
                 "csrw mie, zero",
+                // mscratch 0: traps come from M-mode (see trap_entry).
+                "csrw mscratch, zero",
                 ".else",
                 "csrw sie, zero",
                 ".endif",
@@ -286,6 +406,7 @@ macro_rules! entry {
                 ".else",
                 "csrw stvec, t0",
                 ".endif",
+                "mv a3, a2",
                 "lla a2, {boot}",
                 "call {early}",
                 "3: wfi",
@@ -297,11 +418,27 @@ macro_rules! entry {
                 ".balign 4",
                 ".globl trap_entry",
                 "trap_entry:",
+                // Firmware that started a next stage (`enter_supervisor`)
+                // keeps its own stack in mscratch: a trap from below
+                // swaps to it (mscratch then holds the interrupted sp); a
+                // trap from M-mode finds mscratch 0 and swaps back.
+                ".if {machine}",
+                "csrrw sp, mscratch, sp",
+                "bnez sp, 4f",
+                "csrrw sp, mscratch, sp",
+                "4:",
+                ".endif",
                 "addi sp, sp, -272",
                 ".irp n, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
                 "sd x\\n, \\n*8(sp)",
                 ".endr",
                 "addi t0, sp, 272",
+                ".if {machine}",
+                "csrr t1, mscratch",
+                "beqz t1, 5f",
+                "mv t0, t1",
+                "5:",
+                ".endif",
                 "sd t0, 16(sp)",
                 ".if {machine}",
                 "csrr t0, mepc",
@@ -323,6 +460,10 @@ macro_rules! entry {
                 ".endr",
                 "addi sp, sp, 272",
                 ".if {machine}",
+                "csrrw sp, mscratch, sp",
+                "bnez sp, 6f",
+                "csrrw sp, mscratch, sp",
+                "6:",
                 "mret",
                 ".else",
                 "sret",

@@ -110,6 +110,24 @@ impl Boot {
         assert!(self.output.contains(text), "{}", self.context());
     }
 
+    /// The boot cut where the line starting with `marker` begins: what
+    /// came before it (a firmware's own output) and from it on (its next
+    /// stage's), each with QEMU's exit status.
+    pub fn split_at(&self, marker: &str) -> (Boot, Boot) {
+        let at = self
+            .output
+            .find(&format!("\n{marker}"))
+            .map(|i| i + 1)
+            .unwrap_or_else(|| panic!("no line starting {marker:?}\n{}", self.context()));
+        let part = |output: &str| Boot {
+            output: output.to_string(),
+            status: self.status,
+            elapsed: self.elapsed,
+            banner: self.banner,
+        };
+        (part(&self.output[..at]), part(&self.output[at..]))
+    }
+
     /// The `layout: ...` summary line.
     pub fn summary_line(&self) -> &str {
         self.output

@@ -231,6 +231,45 @@ pub fn aarch64(spec: &Path, key: &str) -> PathBuf {
     })
 }
 
+/// A 24-byte first stage for riscv64 QEMU `virt` that jumps to `pa`: `auipc
+/// t0, 0; ld t0, 16(t0); jr t0; nop`, then `pa`. a0 (hart id) and a1
+/// (device tree) pass through untouched, so it works as the `-bios` (M-mode,
+/// entered at the RAM base) or as OpenSBI's next stage (`-kernel`). Written
+/// to `dir`.
+pub fn stage0(dir: &Path, pa: u64) -> PathBuf {
+    let mut code = Vec::new();
+    for insn in [0x0000_0297u32, 0x0102_b283, 0x0002_8067, 0x0000_0013] {
+        code.extend_from_slice(&insn.to_le_bytes());
+    }
+    code.extend_from_slice(&pa.to_le_bytes());
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join(format!("stage0-{pa:x}.bin"));
+    std::fs::write(&path, code).unwrap();
+    path
+}
+
+/// `elf` as a flat binary (`riscv64-linux-gnu-objcopy -O binary`, from its
+/// first load address), next to it as `<elf>.bin`, for a loader that places
+/// raw bytes (`-device loader,file=...,addr=...,force-raw=on`).
+pub fn flat_binary(elf: &Path) -> PathBuf {
+    const OBJCOPY: &str = "riscv64-linux-gnu-objcopy";
+    let bin = elf.with_extension("bin");
+    let out = Command::new(OBJCOPY)
+        .args(["-O", "binary"])
+        .arg(elf)
+        .arg(&bin)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {OBJCOPY} (apt-get install -y binutils-riscv64-linux-gnu): {e}")
+        });
+    assert!(
+        out.status.success(),
+        "{OBJCOPY} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    bin
+}
+
 /// The fewest `check` lines a passing riscv sample-kernel boot prints.
 pub const RISCV_MIN_CHECKS: usize = 9;
 
