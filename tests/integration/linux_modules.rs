@@ -53,7 +53,7 @@ fn modules() -> Vec<PathBuf> {
 /// The relocation types of `module`'s relocation sections that patch an
 /// allocated section (what the module loader applies), read straight from
 /// the ELF64 section headers and `Elf64_Rela` entries.
-fn relocation_types(module: &PathBuf) -> BTreeSet<u32> {
+pub(crate) fn relocation_types(module: &PathBuf) -> BTreeSet<u32> {
     const SHT_RELA: u32 = 4;
     const SHF_ALLOC: u64 = 2;
     let d = std::fs::read(module).unwrap();
@@ -84,7 +84,7 @@ fn relocation_types(module: &PathBuf) -> BTreeSet<u32> {
 }
 
 /// LG023's types per module, from lint over the whole tree.
-fn lint_verdicts(
+pub(crate) fn lint_verdicts(
     layout: &layoutgen::Layout,
     files: &[PathBuf],
 ) -> BTreeMap<PathBuf, BTreeSet<u32>> {
