@@ -11,7 +11,10 @@
 //! * `lg_tls`: a `__thread` variable, `R_RISCV_TPREL_*`, which 6.12's loader
 //!   refuses (`tls_not_supported`);
 //! * `lg_gprel`: `R_RISCV_GPREL_I` (type 47, by `.reloc`), for which 6.12's
-//!   loader has no handler ("Unknown relocation type 47").
+//!   loader has no handler ("Unknown relocation type 47");
+//! * `lg_none`: `R_RISCV_NONE` (type 0, by `.reloc`), which riscv's loader
+//!   has no handler for either ("Unknown relocation type 0"; lint exempted
+//!   type 0 until this test showed the kernel refusing it).
 //!
 //! Each module is linted against `layouts/linux-riscv64.toml` (6.12's
 //! `[module_loader]`) and against an older loader's description (the same
@@ -31,7 +34,8 @@ use std::time::Duration;
 const QEMU: &str = "qemu-system-riscv64";
 /// A guard only: the kernel boots and powers off in a few seconds.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(180);
-const MODULES: [&str; 4] = ["lg_gprel", "lg_pcrel32", "lg_plain", "lg_tls"];
+const MODULES: [&str; 5] = ["lg_gprel", "lg_none", "lg_pcrel32", "lg_plain", "lg_tls"];
+const R_RISCV_NONE: u32 = 0;
 const R_RISCV_32_PCREL: u32 = 57;
 const R_RISCV_GPREL_I: u32 = 47;
 /// `R_RISCV_TPREL_HI20`, `_LO12_I`, `_LO12_S`, `_ADD`: what `__thread` compiles to.
@@ -129,7 +133,7 @@ fn lint_and_the_6_12_module_loader_agree_on_out_of_tree_modules() {
         .iter()
         .map(|f| (name(f), relocation_types(f)))
         .collect();
-    let special: BTreeSet<u32> = [R_RISCV_32_PCREL, R_RISCV_GPREL_I]
+    let special: BTreeSet<u32> = [R_RISCV_NONE, R_RISCV_32_PCREL, R_RISCV_GPREL_I]
         .into_iter()
         .chain(TPREL)
         .collect();
@@ -149,6 +153,7 @@ fn lint_and_the_6_12_module_loader_agree_on_out_of_tree_modules() {
     has("lg_pcrel32", &[R_RISCV_32_PCREL]);
     has("lg_tls", &TPREL);
     has("lg_gprel", &[R_RISCV_GPREL_I]);
+    has("lg_none", &[R_RISCV_NONE]);
 
     // Lint against 6.12's loader (what it reports is checked against the
     // kernel first, then against what each module is for).
@@ -270,6 +275,7 @@ fn lint_and_the_6_12_module_loader_agree_on_out_of_tree_modules() {
         lint_6_12["lg_gprel"],
         expected("lg_gprel", &[R_RISCV_GPREL_I])
     );
+    assert_eq!(lint_6_12["lg_none"], expected("lg_none", &[R_RISCV_NONE]));
 
     assert_eq!(kernel["lg_plain"], Kernel::Loaded);
     assert_eq!(kernel["lg_pcrel32"], Kernel::Loaded);
@@ -291,6 +297,13 @@ fn lint_and_the_6_12_module_loader_agree_on_out_of_tree_modules() {
         Kernel::Refused {
             errno: EINVAL,
             message: Refusal::Unknown(R_RISCV_GPREL_I)
+        }
+    );
+    assert_eq!(
+        kernel["lg_none"],
+        Kernel::Refused {
+            errno: EINVAL,
+            message: Refusal::Unknown(R_RISCV_NONE)
         }
     );
     eprintln!(

@@ -74,10 +74,8 @@ pub(crate) fn relocation_types(module: &PathBuf) -> BTreeSet<u32> {
         }
         let (off, size) = (u64_at(h + 24) as usize, u64_at(h + 32) as usize);
         for e in (off..off + size).step_by(24) {
-            let typ = u64_at(e + 8) as u32;
-            if typ != 0 {
-                types.insert(typ);
-            }
+            // Type 0 as well: riscv's loader refuses R_RISCV_NONE.
+            types.insert(u64_at(e + 8) as u32);
         }
     }
     types
