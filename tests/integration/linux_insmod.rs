@@ -5,7 +5,9 @@
 //! each with finit_module(2) and prints one line per module:
 //!
 //! * `lg_plain`: ordinary relocations only;
-//! * `lg_pcrel32`: a `.4byte sym - .` word, `R_RISCV_32_PCREL` (type 57),
+//! * `lg_pcrel32`: a 32-bit PC-relative data word, `R_RISCV_32_PCREL` (type
+//!   57, word = S + A - P; stated with `.reloc` because bookworm's binutils
+//!   2.40 writes `.4byte sym - .` as an ADD32/SUB32 pair),
 //!   which 6.12's loader applies (the module checks the value it wrote) and
 //!   a loader before "riscv: Add remaining module relocations" lacks;
 //! * `lg_tls`: a `__thread` variable, `R_RISCV_TPREL_*`, which 6.12's loader
@@ -40,8 +42,9 @@ const R_RISCV_32_PCREL: u32 = 57;
 const R_RISCV_GPREL_I: u32 = 47;
 /// `R_RISCV_TPREL_HI20`, `_LO12_I`, `_LO12_S`, `_ADD`: what `__thread` compiles to.
 const TPREL: [u32; 4] = [29, 30, 31, 32];
-/// The types 6.12's `reloc_handlers` maps to `tls_not_supported`.
-const TLS_NOT_SUPPORTED: [u32; 7] = [20, 21, 29, 30, 31, 32, 49];
+/// The types 6.12's `reloc_handlers` maps to `tls_not_supported`:
+/// `R_RISCV_TLS_GOT_HI20`, `_TLS_GD_HI20` and the four `R_RISCV_TPREL_*`.
+const TLS_NOT_SUPPORTED: [u32; 6] = [21, 22, 29, 30, 31, 32];
 const EINVAL: i32 = 22;
 
 /// `<linux dir>/insmod/FILE`, which `scripts/linux-test-modules` writes.

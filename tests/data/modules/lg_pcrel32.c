@@ -6,9 +6,9 @@
  * relocations" (6.12 has apply_r_riscv_32_pcrel_rela); an older loader has
  * no handler and prints "Unknown relocation type 57". Bookworm's binutils
  * 2.40 writes `.4byte sym - .` as an R_RISCV_ADD32/R_RISCV_SUB32 pair, so
- * the word states its relocation with `.reloc` (what newer assemblers emit
- * for it). The init function checks the word the loader wrote and refuses
- * to load (-EINVAL) when it does not lead to its target.
+ * the word states its relocation with `.reloc`. The init function checks
+ * the word the loader wrote and refuses to load (-EINVAL) when it does not
+ * lead to its target.
  */
 #include <linux/init.h>
 #include <linux/module.h>
