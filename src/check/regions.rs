@@ -380,7 +380,15 @@ fn image_alignments(l: &Layout, f: &mut Findings) {
                 "image.stack_size {} is not a multiple of 16: the stack top would break the ABI's 16-byte stack-pointer alignment (an alignment fault on aarch64)",
                 hex(im.stack_size)
             ),
-            format!("use {}", hex(im.stack_size.next_multiple_of(16))),
+            // The next multiple of 16 can be past u64 (a size near the
+            // top of the address space): then the one below.
+            format!(
+                "use {}",
+                hex(im
+                    .stack_size
+                    .checked_next_multiple_of(16)
+                    .unwrap_or(im.stack_size / 16 * 16))
+            ),
         );
     }
     for s in &im.sections {

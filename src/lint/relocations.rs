@@ -172,8 +172,10 @@ impl Audit {
         let facts = ctx.layout.arch.facts();
         let gp_off = ctx.layout.gp.policy != GpPolicy::Relax;
         stats.static_relocations += 1;
+        // Type 0 too: riscv's loader has no handler for R_RISCV_NONE and
+        // refuses it ("Unknown relocation type 0"); arm64's applies
+        // R_AARCH64_NONE as a no-op, so its table lists it.
         if elf.kind == ElfKind::Rel
-            && typ != 0
             && let Some(loader) = &ctx.layout.module_loader
             && !loader.types.contains(&typ)
         {

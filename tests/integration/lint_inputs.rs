@@ -213,6 +213,23 @@ fn module_relocations_the_loader_does_not_apply() {
     assert_says(f[0], "Unknown relocation type 57");
     assert_eq!(f[0].spec_key, "module_loader.types");
     assert_eq!(f[0].symbol.as_deref(), Some("counter"));
+    // R_RISCV_NONE is no exception: 6.12's riscv loader has no handler for
+    // type 0 either (tests/integration/linux_insmod.rs boots it refusing
+    // one).
+    let mut d = object(&ObjOpts::default());
+    retype_rela(
+        &mut d,
+        ".rela.text.entry",
+        e::R_RISCV_PCREL_HI20,
+        e::R_RISCV_NONE,
+    );
+    let none_module = dir.path().join("none.ko");
+    std::fs::write(&none_module, &d).unwrap();
+    let layout = specs::check_text(&spec, "loader.toml").unwrap();
+    let r = layoutgen::lint::run(&layout, &none_module, &Default::default()).unwrap();
+    let f = expect(&r, Lint::ModuleRelocation);
+    assert_eq!(f.len(), 1, "{}", show(&r));
+    assert_says(f[0], "R_RISCV_NONE (type 0) × 1, first in .text.entry");
     let start = older.find("\n[module_loader]").unwrap();
     let end = older[start + 1..].find("\n[").unwrap() + start + 1;
     let none = format!("{}{}", &older[..start], &older[end..]);

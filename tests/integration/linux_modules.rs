@@ -14,7 +14,7 @@ use std::path::PathBuf;
 /// The relocation types of `module`'s relocation sections that patch an
 /// allocated section (what the module loader applies), read straight from
 /// the ELF64 section headers and `Elf64_Rela` entries.
-fn relocation_types(module: &PathBuf) -> BTreeSet<u32> {
+pub(crate) fn relocation_types(module: &PathBuf) -> BTreeSet<u32> {
     const SHT_RELA: u32 = 4;
     const SHF_ALLOC: u64 = 2;
     let d = std::fs::read(module).unwrap();
@@ -35,17 +35,15 @@ fn relocation_types(module: &PathBuf) -> BTreeSet<u32> {
         }
         let (off, size) = (u64_at(h + 24) as usize, u64_at(h + 32) as usize);
         for e in (off..off + size).step_by(24) {
-            let typ = u64_at(e + 8) as u32;
-            if typ != 0 {
-                types.insert(typ);
-            }
+            // Type 0 as well: riscv's loader refuses R_RISCV_NONE.
+            types.insert(u64_at(e + 8) as u32);
         }
     }
     types
 }
 
 /// LG023's types per module, from lint over the whole tree.
-fn lint_verdicts(
+pub(crate) fn lint_verdicts(
     layout: &layoutgen::Layout,
     files: &[PathBuf],
 ) -> BTreeMap<PathBuf, BTreeSet<u32>> {

@@ -43,6 +43,7 @@ mod lint_fuzz;
 mod lint_inputs;
 mod linux_arm64_layout;
 mod linux_boot;
+mod linux_insmod;
 mod linux_layout;
 mod linux_lint;
 mod linux_modules;
