@@ -47,10 +47,10 @@ pub fn bundled() -> Vec<PathBuf> {
     specs
 }
 
-/// A sound spec (`tests/data/specs/base.toml`): Sv39, a fixed image at
+/// A sound spec (`tests/data/accepted/base.toml`, also a spec case): Sv39, a fixed image at
 /// -2 GiB with gp relaxed, modules below it, a linear map and vmalloc. Every
 /// test that needs "a spec" changes one thing in it.
-pub const BASE: &str = include_str!("../../data/specs/base.toml");
+pub const BASE: &str = include_str!("../../data/accepted/base.toml");
 
 /// `BASE`'s `[[image.section]]` tables (text, read-only data, data, bss):
 /// the line break before the first of them up to the blank line before
