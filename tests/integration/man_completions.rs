@@ -90,16 +90,7 @@ fn completions_know_every_command_and_show_format() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("layoutgen.bash");
     std::fs::write(&file, &bash).unwrap();
-    let syntax = std::process::Command::new("bash")
-        .arg("-n")
-        .arg(&file)
-        .output()
-        .expect("bash");
-    assert!(
-        syntax.status.success(),
-        "bash -n rejects the completion: {}",
-        String::from_utf8_lossy(&syntax.stderr)
-    );
+    crate::support::run_ok(std::process::Command::new("bash").arg("-n").arg(&file));
     let fish = ok_stdout(&["completions", "fish"]);
     assert!(fish.contains("complete -c layoutgen"), "{fish}");
 }

@@ -111,3 +111,20 @@ macro_rules! assert_snapshot {
     }};
 }
 pub(crate) use assert_snapshot;
+
+/// Runs `cmd` and returns its standard output; fails the test, naming the
+/// command and showing its standard error, when it cannot start or exits
+/// unsuccessfully.
+#[track_caller]
+pub fn run_ok(cmd: &mut std::process::Command) -> String {
+    let o = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        o.status.success(),
+        "{cmd:?} failed ({}): {}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
