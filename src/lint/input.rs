@@ -19,15 +19,10 @@ pub enum Input<'a> {
     Bytes { name: &'a Path, data: &'a [u8] },
 }
 
-impl<'a> From<&'a Path> for Input<'a> {
-    fn from(path: &'a Path) -> Input<'a> {
-        Input::File(path)
-    }
-}
-
-impl<'a> From<&'a std::path::PathBuf> for Input<'a> {
-    fn from(path: &'a std::path::PathBuf) -> Input<'a> {
-        Input::File(path)
+/// Any path (`&Path`, `&PathBuf`, `&str`, …) names a file to read.
+impl<'a, P: AsRef<Path> + ?Sized> From<&'a P> for Input<'a> {
+    fn from(path: &'a P) -> Input<'a> {
+        Input::File(path.as_ref())
     }
 }
 
