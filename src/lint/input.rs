@@ -1,7 +1,7 @@
 //! What to lint and how: [`Input`] (a file or bytes), [`Options`] (mode and
 //! levels), and [`run`], the one entry ([`run_files`] runs it over many
-//! files on every core). Files are memory-mapped with the kernel told
-//! exactly which ranges lint will read.
+//! files on every core). Small files are read; large ones memory-mapped
+//! with the kernel told exactly which ranges lint will read.
 
 use super::config::LintConfig;
 use super::report::{LintError, LintReport};
