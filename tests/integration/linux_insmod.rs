@@ -259,6 +259,34 @@ fn lint_and_the_6_12_module_loader_agree_on_out_of_tree_modules() {
             }
         }
     }
+    // What the kernel printed for a refused module is what lint's finding
+    // quotes (the loader stops at the first relocation it refuses, so one
+    // of the module's findings).
+    for m in MODULES {
+        if kernel[m] == Kernel::Loaded {
+            continue;
+        }
+        let report = layoutgen::lint::run(
+            &layout,
+            &insmod_file(&format!("{m}.ko")),
+            &Default::default(),
+        )
+        .unwrap();
+        let quotes: Vec<&str> = report
+            .findings
+            .iter()
+            .filter(|f| f.id == layoutgen::lint::Lint::ModuleRelocation)
+            .filter_map(|f| f.message.split("(Linux 6.12: \"").nth(1))
+            .filter_map(|q| q.split('"').next())
+            .collect();
+        assert!(
+            quotes
+                .iter()
+                .any(|q| boot.output.contains(&format!("{m}: {q}"))),
+            "{m}: lint quotes {quotes:?}, which the kernel did not print\n{}",
+            boot.context()
+        );
+    }
     // And what each module is for, so neither direction is vacuous.
     let expected = |m: &str, types: &[u32]| -> BTreeSet<u32> {
         assert_eq!(
