@@ -405,7 +405,7 @@ _layoutgen() {
             return 0
             ;;
         layoutgen__subcmd__lint)
-            opts="-h --spec --mode --format --allow --warn --deny --baseline --page-tables --help"
+            opts="-h --spec --mode --format --allow --warn --deny --baseline --page-tables --ram --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -440,6 +440,10 @@ _layoutgen() {
                     return 0
                     ;;
                 --page-tables)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ram)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

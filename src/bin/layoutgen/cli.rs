@@ -220,6 +220,11 @@ pub enum Command {
         /// permissions (docs/page-tables.md).
         #[arg(long, value_name = "DUMP")]
         page_tables: Option<PathBuf>,
+        /// With --page-tables: the RAM the kernel ran with (e.g. 1GiB); the
+        /// linear map's leaves and page-table pages are compared with what
+        /// `show --ram` predicts (needs a dump with levels: Linux's ptdump).
+        #[arg(long, value_name = "SIZE", requires = "page_tables")]
+        ram: Option<String>,
         /// ELF files to lint (with --page-tables: at most one, the kernel).
         #[arg(required_unless_present = "page_tables")]
         elf: Vec<PathBuf>,

@@ -16,6 +16,7 @@ pub fn run(
     baseline: Option<&Path>,
     files: &[PathBuf],
     page_tables: Option<&Path>,
+    ram: Option<&str>,
 ) -> Result<u8, Error> {
     let deny_warnings = deny.contains(&DenyArg::Warnings);
     let denied: Vec<Lint> = deny
@@ -72,6 +73,12 @@ pub fn run(
                     );
                 }
             };
+            let ram = match ram.map(layoutgen::spec::expr::parse_size) {
+                None => None,
+                Some(Ok(v)) if v > 0 => Some(v),
+                Some(Ok(_)) => return usage("--ram must be larger than zero"),
+                Some(Err(e)) => return usage(&format!("--ram {e}")),
+            };
             if files.len() > 1 {
                 return usage(
                     "--page-tables takes at most one ELF file: the kernel the dump is of",
@@ -85,6 +92,7 @@ pub fn run(
                     mode,
                     dump,
                     files.first().map(PathBuf::as_path),
+                    ram,
                 ),
             }]
         }

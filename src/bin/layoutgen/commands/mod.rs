@@ -99,6 +99,7 @@ pub fn run(command: Command) -> Result<u8, Error> {
             warn,
             deny,
             page_tables,
+            ram,
             baseline,
             elf,
         } => lint::run(
@@ -109,6 +110,7 @@ pub fn run(command: Command) -> Result<u8, Error> {
             baseline.as_deref(),
             &elf,
             page_tables.as_deref(),
+            ram.as_deref(),
         ),
     }
 }
