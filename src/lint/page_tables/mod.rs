@@ -4,8 +4,10 @@
 
 mod dump;
 mod leaves;
+mod walk;
 
-pub use dump::{Mapping, parse};
+pub use dump::{Level, Mapping, parse};
+pub use walk::{Memory, walk};
 
 use super::context::Collector;
 use super::{ElfKind, Finding, Lint, LintConfig, LintError, LintReport, Stats, SymbolSource};
@@ -17,38 +19,51 @@ use std::path::Path;
 /// The most a dump may be (a full Sv57 ptdump is a few MiB).
 const MAX_DUMP_BYTES: usize = 64 << 20;
 
-/// Lints the page-table dump at `path` against `layout` in `mode`, with the
-/// kernel's ELF (for its sections' addresses) when given, and with the RAM
-/// size the kernel ran with (for the linear map's page-table cost) when given.
+/// What `lint --page-tables` knows besides the dump.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DumpOptions<'a> {
+    /// The kernel's ELF, for its sections' addresses (LG027).
+    pub elf: Option<&'a Path>,
+    /// The RAM the kernel ran with, for the linear map's cost (LG031).
+    pub ram: Option<u64>,
+    /// The dump is a physical memory image and this is the root table's
+    /// physical address (riscv64 `satp`'s PPN, aarch64 `TTBR1_EL1`).
+    pub root: Option<u64>,
+    /// Where the memory image starts (default: the spec's `ram.base`).
+    pub memory_base: Option<u64>,
+}
+
+/// Lints the page-table dump at `path` against `layout` in `mode`.
 pub fn run(
     layout: &Layout,
     config: &LintConfig,
     mode: PagingMode,
     path: &Path,
-    elf_path: Option<&Path>,
-    ram: Option<u64>,
+    opts: &DumpOptions,
 ) -> Result<LintReport, LintError> {
-    let read_err = |source| LintError::Read {
+    let malformed = |what: String| LintError::Malformed {
         path: path.to_path_buf(),
-        source,
+        what,
     };
-    let bytes = crate::files::read_capped(path, MAX_DUMP_BYTES).map_err(read_err)?;
-    let text = String::from_utf8_lossy(&bytes);
-    let mappings = parse(&text);
+    let mappings = match opts.root {
+        Some(root) => walk_image(layout, mode, path, root, opts.memory_base)?,
+        None => read_text(path)?,
+    };
     if mappings.is_empty() {
-        return Err(LintError::Malformed {
-            path: path.to_path_buf(),
-            what: "no mapping in it: expected QEMU's `info mem` or Linux's kernel_page_tables"
-                .into(),
-        });
+        return Err(malformed(match opts.root {
+            Some(root) => {
+                format!("the tables at {root:#x} map nothing: is --root the kernel's root table?")
+            }
+            None => {
+                "no mapping in it: expected QEMU's `info mem` or Linux's kernel_page_tables".into()
+            }
+        }));
     }
     // The cost is counted in leaves, which QEMU's merged runs do not show.
-    if ram.is_some() && mappings.iter().any(|m| m.level.is_none()) {
-        return Err(LintError::Malformed {
-            path: path.to_path_buf(),
-            what: "--ram compares leaf counts, which this dump does not show (QEMU's `info mem` merges neighbouring leaves): give Linux's kernel_page_tables, or leave --ram out".into(),
-        });
+    if opts.ram.is_some() && mappings.iter().any(|m| m.level.is_none()) {
+        return Err(malformed("--ram compares leaf counts, which this dump does not show (QEMU's `info mem` merges neighbouring leaves): give Linux's kernel_page_tables or a memory image with --root, or leave --ram out".into()));
     }
+    let (elf_path, ram) = (opts.elf, opts.ram);
     let segments = match elf_path {
         Some(p) => image_segments(layout, p)?,
         None => Vec::new(),
@@ -74,6 +89,41 @@ pub fn run(
             ..Stats::default()
         },
         by_check,
+    })
+}
+
+/// The mappings of a text dump (QEMU's `info mem`, Linux's ptdump).
+fn read_text(path: &Path) -> Result<Vec<Mapping>, LintError> {
+    let bytes =
+        crate::files::read_capped(path, MAX_DUMP_BYTES).map_err(|source| LintError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(parse(&String::from_utf8_lossy(&bytes)))
+}
+
+/// The mappings of the tables at `root` in the memory image at `path`.
+fn walk_image(
+    layout: &Layout,
+    mode: PagingMode,
+    path: &Path,
+    root: u64,
+    base: Option<u64>,
+) -> Result<Vec<Mapping>, LintError> {
+    let map = super::input::map_regular(path).map_err(|source| LintError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let Some(ml) = layout.mode(mode) else {
+        return Ok(Vec::new());
+    };
+    let mem = Memory {
+        base: base.unwrap_or(layout.ram.base),
+        bytes: map.as_deref().unwrap_or(&[]),
+    };
+    walk(layout.arch, ml, &mem, root).map_err(|what| LintError::Malformed {
+        path: path.to_path_buf(),
+        what,
     })
 }
 

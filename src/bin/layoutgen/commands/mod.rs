@@ -100,6 +100,8 @@ pub fn run(command: Command) -> Result<u8, Error> {
             deny,
             page_tables,
             ram,
+            root,
+            memory_base,
             baseline,
             elf,
         } => lint::run(
@@ -110,7 +112,11 @@ pub fn run(command: Command) -> Result<u8, Error> {
             baseline.as_deref(),
             &elf,
             page_tables.as_deref(),
-            ram.as_deref(),
+            lint::DumpArgs {
+                ram: ram.as_deref(),
+                root: root.as_deref(),
+                memory_base: memory_base.as_deref(),
+            },
         ),
     }
 }
