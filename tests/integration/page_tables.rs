@@ -321,113 +321,115 @@ fn a_ptdump_with_a_too_large_leaf_is_caught() {
     assert!(out.contains("--ram compares leaf counts"), "{out}");
 }
 
-/// The riscv sample kernel under `layout`, booted with `args` and held up
-/// after its checks (`hold`), dumped through QEMU's monitor: (its console,
-/// the mode it chose, its ELF, the dump).
-fn sample_dump(layout: &str, args: &str) -> (String, String, std::path::PathBuf, String) {
-    let elf = sample_kernels::riscv(Some(layout), crate::support::elf_tools::Linker::Lld);
-    let mut cmd = Command::new(QEMU);
-    cmd.args([
-        "-machine",
-        "virt",
-        "-nographic",
-        "-bios",
-        "default",
-        "-m",
-        "256M",
-    ])
-    .arg("-kernel")
-    .arg(&elf)
-    .args(["-append", &format!("hold {args}")]);
-    // `(holding)` after PASS or FAIL: a kernel mapping wrong on purpose
-    // may fail its own checks too.
-    let (console, dump) = qemu::info_mem(cmd, "(holding)", Duration::from_secs(120));
-    // From the summary line (the console echoes the command line too).
-    let mode = console
-        .lines()
-        .filter(|l| l.starts_with("layout: "))
-        .flat_map(str::split_whitespace)
-        .find_map(|w| w.strip_prefix("mode="))
-        .unwrap_or_else(|| panic!("{layout}: no mode= in\n{console}"))
-        .to_string();
-    (console, mode, elf, dump)
+/// A sample kernel held up after its checks, dumped through QEMU's
+/// monitor.
+struct SampleDump {
+    console: String,
+    /// The mode it chose (its summary line's `mode=`).
+    mode: String,
+    elf: std::path::PathBuf,
+    /// `info mem` (riscv64 only; empty on aarch64).
+    info_mem: String,
+    /// Its RAM, saved with `pmemsave`, and the root table it printed.
+    ram_image: std::path::PathBuf,
+    root: String,
+    _dir: tempfile::TempDir,
 }
 
-/// The sample kernel made to map wrong on request (`pt-text-writable`,
-/// `pt-map=VA`: layoutgen-rt's build_page_tables), one rule each, caught
-/// with the finding that names the region or segment, range and spec key.
-#[test]
-fn the_sample_kernel_made_to_map_wrong_is_caught() {
-    let cases: [(&str, &str, &[&str]); 3] = [
-        // Code made writable: W^X, and more than segment `text` allows.
-        (
-            "qemu-virt-sv39",
-            "pt-text-writable",
-            &[
-                "error[LG025 page-write-execute]",
-                "error[LG027 page-permissions]",
-                "maps segment `text`",
-                "spec: image.section",
-            ],
-        ),
-        // A page between the linear map and the modules area.
-        (
-            "qemu-virt-sv39",
-            "pt-map=0xfffffff600000000",
-            &[
-                "error[LG024 page-outside-regions]",
-                "0xfffffff600000000..0xfffffff600001000 is mapped",
-                "(between `linear_map` and `modules`)",
-                "spec: region\n",
-            ],
-        ),
-        // A page in the identity layout's per-process trap frame (kind user).
-        (
-            "qemu-virt-identity",
-            "pt-map=0x3fffffe000",
-            &[
-                "error[LG026 page-user-half]",
-                "[0x3fffffe000, 0x3ffffff000)",
-                "inside `trapframe`",
-                "spec: region.trapframe",
-            ],
-        ),
-    ];
-    for (layout, args, expected) in cases {
-        let (_, mode, elf, dump) = sample_dump(layout, args);
-        let spec = format!("layouts/{layout}.toml");
-        let (code, out) = lint(&spec, &mode, &dump, Some(&elf));
-        assert_eq!(code, 1, "{layout} {args}:\n{out}\ndump:\n{dump}");
-        for e in expected {
-            assert!(out.contains(e), "{layout} {args}: expected {e:?} in\n{out}");
-        }
-        // Nothing else: the errors are the expected checks' only.
-        let errors = out
+const SAMPLE_RAM: &str = "256MiB";
+
+/// The sample kernel of `arch` under `layout`, booted with `args` and
+/// `hold`: the console, `info mem` where QEMU has it, and all its RAM.
+fn sample_dump_of(arch: &str, layout: &str, args: &str) -> SampleDump {
+    let dir = tempfile::tempdir().unwrap();
+    let ram_image = dir.path().join("ram.bin");
+    let (elf, mut cmd, ram_base) = if arch == "aarch64" {
+        let elf = sample_kernels::aarch64(&crate::support::specs::path(layout), layout);
+        let mut cmd = Command::new("qemu-system-aarch64");
+        cmd.args([
+            "-machine",
+            "virt",
+            "-cpu",
+            "cortex-a72",
+            "-nographic",
+            "-nic",
+            "none",
+        ]);
+        (elf, cmd, "0x40000000")
+    } else {
+        let elf = sample_kernels::riscv(Some(layout), crate::support::elf_tools::Linker::Lld);
+        let mut cmd = Command::new(QEMU);
+        cmd.args(["-machine", "virt", "-nographic", "-bios", "default"]);
+        (elf, cmd, "0x80000000")
+    };
+    cmd.args(["-m", "256M"])
+        .arg("-kernel")
+        .arg(&elf)
+        .args(["-append", &format!("hold {args}")]);
+    // Quoted: HMP would read `/` in a bare file name as a division.
+    let pmemsave = format!("pmemsave {ram_base} 0x10000000 \"{}\"", ram_image.display());
+    let mut commands = vec![pmemsave.as_str()];
+    if arch != "aarch64" {
+        commands.push("info mem");
+    }
+    // `(holding)` after PASS or FAIL: a kernel mapping wrong on purpose
+    // may fail its own checks too.
+    let (console, answers) = qemu::monitor(cmd, "(holding)", Duration::from_secs(120), &commands);
+    // From the summary line (the console echoes the command line too).
+    let field = |key: &str| {
+        console
             .lines()
-            .filter(|l| l.trim_start().starts_with("error["))
-            .count();
-        let wanted = expected.iter().filter(|e| e.starts_with("error[")).count();
-        assert!(errors >= wanted, "{out}");
-        for l in out.lines().filter(|l| l.trim_start().starts_with("error[")) {
-            assert!(
-                expected
-                    .iter()
-                    .any(|e| e.starts_with("error[") && l.contains(e)),
-                "{layout} {args}: unexpected {l}"
-            );
-        }
+            .filter(|l| l.starts_with("layout: ") || l.starts_with("tables: "))
+            .flat_map(str::split_whitespace)
+            .find_map(|w| w.strip_prefix(key))
+            .unwrap_or_else(|| panic!("{layout}: no {key} in\n{console}"))
+            .to_string()
+    };
+    let ram_len = std::fs::metadata(&ram_image).map(|m| m.len()).unwrap_or(0);
+    // The monitor's answer without its line editing (escape sequences).
+    let answer = answers[0].rsplit("\r\n").take(3).collect::<Vec<_>>();
+    assert_eq!(ram_len, 256 << 20, "pmemsave: {answer:?}");
+    SampleDump {
+        mode: field("mode="),
+        root: field("root="),
+        info_mem: answers.get(1).cloned().unwrap_or_default(),
+        console,
+        elf,
+        ram_image,
+        _dir: dir,
     }
 }
 
-/// The bundled riscv64 QEMU layouts and each paging mode they list
+/// `lint --page-tables` of a sample kernel's RAM image, walked from its
+/// root: (exit code, stdout).
+fn lint_ram(layout: &str, d: &SampleDump) -> (i32, String) {
+    let spec = format!("layouts/{layout}.toml");
+    let o = layoutgen(&[
+        "lint",
+        "--spec",
+        &spec,
+        "--mode",
+        &d.mode,
+        "--ram",
+        SAMPLE_RAM,
+        "--page-tables",
+        d.ram_image.to_str().unwrap(),
+        "--root",
+        &d.root,
+        d.elf.to_str().unwrap(),
+    ]);
+    (o.status.code().unwrap_or(-1), text(&o.stdout))
+}
+
+/// The bundled QEMU layouts of `arch` and each paging mode they list
 /// (`bare`, no paging, has no tables to dump).
-fn riscv_qemu_layouts() -> Vec<(String, String)> {
+fn qemu_layouts(arch: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(crate::support::root().join("layouts")).unwrap() {
         let path = e.unwrap().path();
         let name = path.file_stem().unwrap().to_str().unwrap().to_string();
         let text = std::fs::read_to_string(&path).unwrap();
-        if !name.starts_with("qemu-virt") || !text.contains("arch = \"riscv64\"") {
+        if !name.starts_with("qemu-virt") || !text.contains(&format!("arch = \"{arch}\"")) {
             continue;
         }
         let spec = path.display().to_string();
@@ -445,26 +447,138 @@ fn riscv_qemu_layouts() -> Vec<(String, String)> {
     out
 }
 
-/// The sample kernel under every bundled riscv64 QEMU layout, in every
-/// mode it lists (`mode=`), held up after its checks passed and dumped.
+/// The sample kernels under every bundled QEMU layout, in every mode it
+/// lists (`mode=`), held up after their checks passed: riscv64's tables
+/// read twice, as QEMU's `info mem` and walked by layoutgen from a RAM
+/// image and satp; aarch64's (QEMU has no `info mem` there) walked from a
+/// RAM image and TTBR1_EL1. Every rule holds, and the walked leaves and
+/// page-table pages of the linear map are exactly what `show --ram`
+/// predicts (no LG031: the sample kernel implements the model).
 #[test]
-fn the_sample_kernel_maps_only_inside_its_layout() {
-    let all = riscv_qemu_layouts();
-    // Today's set, so a filter gone wrong cannot shrink the test silently.
-    assert!(all.len() >= 10, "{all:?}");
-    for (layout, mode) in all {
-        let (console, chosen, elf, dump) = sample_dump(&layout, &format!("mode={mode}"));
+fn the_sample_kernels_map_only_inside_their_layouts() {
+    let riscv = qemu_layouts("riscv64");
+    let aarch64 = qemu_layouts("aarch64");
+    // Today's sets, so a filter gone wrong cannot shrink the test silently.
+    assert!(
+        riscv.len() >= 10 && aarch64.len() >= 2,
+        "{riscv:?} {aarch64:?}"
+    );
+    let all = riscv
+        .iter()
+        .map(|l| ("riscv64", l))
+        .chain(aarch64.iter().map(|l| ("aarch64", l)));
+    for (arch, (layout, mode)) in all {
+        let d = sample_dump_of(arch, layout, &format!("mode={mode}"));
         assert!(
-            console.contains("RESULT: PASS"),
-            "{layout} {mode}:\n{console}"
+            d.console.contains("RESULT: PASS"),
+            "{layout} {mode}:\n{}",
+            d.console
         );
-        assert_eq!(chosen, mode, "{layout}");
-        let spec = format!("layouts/{layout}.toml");
-        let (code, out) = lint(&spec, &mode, &dump, Some(&elf));
-        assert_eq!(code, 0, "{layout} ({mode}):\n{out}\ndump:\n{dump}");
+        assert_eq!(&d.mode, mode, "{layout}");
+        if arch == "riscv64" {
+            let spec = format!("layouts/{layout}.toml");
+            let (code, out) = lint(&spec, mode, &d.info_mem, Some(&d.elf));
+            assert_eq!(code, 0, "{layout} ({mode}):\n{out}\ndump:\n{}", d.info_mem);
+            assert!(
+                out.contains("0 errors, 0 warnings"),
+                "{layout} ({mode}):\n{out}"
+            );
+        }
+        let (code, out) = lint_ram(layout, &d);
+        assert_eq!(code, 0, "{arch} {layout} ({mode}) walked:\n{out}");
         assert!(
             out.contains("0 errors, 0 warnings"),
-            "{layout} ({mode}):\n{out}"
+            "{arch} {layout} ({mode}) walked:\n{out}"
         );
+    }
+}
+
+/// The sample kernels made to map wrong on request (`pt-text-writable`,
+/// `pt-map=VA`: layoutgen-rt's build_page_tables), one rule each, caught
+/// with the finding that names the region or segment, range and spec key:
+/// through `info mem` and the walk on riscv64, the walk on aarch64.
+#[test]
+fn the_sample_kernels_made_to_map_wrong_are_caught() {
+    let text_writable: &[&str] = &[
+        "error[LG025 page-write-execute]",
+        "error[LG027 page-permissions]",
+        "maps segment `text`",
+        "spec: image.section",
+    ];
+    let cases: [(&str, &str, &str, &[&str]); 5] = [
+        // Code made writable: W^X, and more than segment `text` allows.
+        (
+            "riscv64",
+            "qemu-virt-sv39",
+            "pt-text-writable",
+            text_writable,
+        ),
+        (
+            "aarch64",
+            "qemu-virt-aarch64",
+            "pt-text-writable",
+            text_writable,
+        ),
+        // A page between the linear map and the modules area.
+        (
+            "riscv64",
+            "qemu-virt-sv39",
+            "pt-map=0xfffffff600000000",
+            &[
+                "error[LG024 page-outside-regions]",
+                "0xfffffff600000000..0xfffffff600001000 is mapped",
+                "(between `linear_map` and `modules`)",
+                "spec: region\n",
+            ],
+        ),
+        // aarch64 (va39): a page between the linear map and vmalloc.
+        (
+            "aarch64",
+            "qemu-virt-aarch64",
+            "mode=va39 pt-map=0xffffff8400000000",
+            &[
+                "error[LG024 page-outside-regions]",
+                "0xffffff8400000000..0xffffff8400001000 is mapped",
+                "(between `linear_map` and `vmalloc`)",
+                "spec: region\n",
+            ],
+        ),
+        // A page in the identity layout's per-process trap frame (kind
+        // user). aarch64's walk reads TTBR1 only: no user-half case there.
+        (
+            "riscv64",
+            "qemu-virt-identity",
+            "pt-map=0x3fffffe000",
+            &[
+                "error[LG026 page-user-half]",
+                "[0x3fffffe000, 0x3ffffff000)",
+                "inside `trapframe`",
+                "spec: region.trapframe",
+            ],
+        ),
+    ];
+    for (arch, layout, args, expected) in cases {
+        let d = sample_dump_of(arch, layout, args);
+        let spec = format!("layouts/{layout}.toml");
+        let mut outputs = vec![("walked", lint_ram(layout, &d))];
+        if arch == "riscv64" {
+            outputs.push(("info mem", lint(&spec, &d.mode, &d.info_mem, Some(&d.elf))));
+        }
+        for (how, (code, out)) in outputs {
+            let at = format!("{layout} {args} ({how})");
+            assert_eq!(code, 1, "{at}:\n{out}");
+            for e in expected {
+                assert!(out.contains(e), "{at}: expected {e:?} in\n{out}");
+            }
+            // Nothing else: every error is an expected check's.
+            for l in out.lines().filter(|l| l.contains("error[")) {
+                assert!(
+                    expected
+                        .iter()
+                        .any(|e| e.starts_with("error[") && l.contains(e)),
+                    "{at}: unexpected {l}"
+                );
+            }
+        }
     }
 }
