@@ -8,10 +8,11 @@ use layoutgen::lint::{self, Format, Lint, LintRun, Options, Outcome};
 use layoutgen::{Error, LoadOptions, load};
 use std::path::{Path, PathBuf};
 
-/// `--ram`, `--root`, `--memory-base`: what `--page-tables` knows besides
-/// the dump, as given.
+/// `--page-tables DUMP` and what it knows besides the dump (`--ram`,
+/// `--root`, `--memory-base`), as given.
 #[derive(Default)]
 pub struct DumpArgs<'a> {
+    pub page_tables: Option<&'a Path>,
     pub ram: Option<&'a str>,
     pub root: Option<&'a str>,
     pub memory_base: Option<&'a str>,
@@ -24,7 +25,6 @@ pub fn run(
     (allow, warn, deny): (&[Lint], &[Lint], &[DenyArg]),
     baseline: Option<&Path>,
     files: &[PathBuf],
-    page_tables: Option<&Path>,
     dump: DumpArgs,
 ) -> Result<u8, Error> {
     let deny_warnings = deny.contains(&DenyArg::Warnings);
@@ -70,7 +70,7 @@ pub fn run(
         mode,
         config: Some(&config),
     };
-    let outcomes = match page_tables {
+    let outcomes = match dump.page_tables {
         Some(dump_path) => {
             // One mode: the one the kernel ran in.
             let mode = match (mode, layout.modes.as_slice()) {

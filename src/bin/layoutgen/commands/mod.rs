@@ -111,8 +111,8 @@ pub fn run(command: Command) -> Result<u8, Error> {
             (&allow, &warn, &deny),
             baseline.as_deref(),
             &elf,
-            page_tables.as_deref(),
             lint::DumpArgs {
+                page_tables: page_tables.as_deref(),
                 ram: ram.as_deref(),
                 root: root.as_deref(),
                 memory_base: memory_base.as_deref(),
