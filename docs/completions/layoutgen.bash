@@ -405,7 +405,7 @@ _layoutgen() {
             return 0
             ;;
         layoutgen__subcmd__lint)
-            opts="-h --spec --mode --format --allow --warn --deny --baseline --page-tables --ram --help"
+            opts="-h --spec --mode --format --allow --warn --deny --baseline --page-tables --ram --root --memory-base --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -444,6 +444,14 @@ _layoutgen() {
                     return 0
                     ;;
                 --ram)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --memory-base)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
