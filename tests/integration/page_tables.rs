@@ -162,6 +162,53 @@ fn a_dump_made_wrong_is_caught_once_per_rule() {
     assert!(out.contains("no mapping in it"), "{out}");
 }
 
+/// `--root` on a memory image that holds no tables there: input errors
+/// (exit 2) that name what is wrong, never a panic or a clean result.
+#[test]
+fn a_memory_image_without_tables_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("ram.bin");
+    std::fs::write(&image, vec![0u8; 8192]).unwrap();
+    let image_s = image.to_str().unwrap();
+    let run = |root: &str| {
+        let o = layoutgen(&[
+            "lint",
+            "--spec",
+            LINUX,
+            "--mode",
+            "sv39",
+            "--page-tables",
+            image_s,
+            "--root",
+            root,
+        ]);
+        (
+            o.status.code().unwrap_or(-1),
+            text(&o.stdout) + &text(&o.stderr),
+        )
+    };
+    // An empty root table: nothing mapped.
+    let (code, out) = run("0x80000000");
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("the tables at 0x80000000 map nothing"),
+        "{out}"
+    );
+    // A root outside the image (ram.base 0x8000_0000, 8 KiB).
+    let (code, out) = run("0x1000");
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains(
+            "a page table at 0x1000 lies outside the memory image [0x80000000, 0x80002000)"
+        ),
+        "{out}"
+    );
+    // Not an address.
+    let (code, out) = run("banana");
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("--root"), "{out}");
+}
+
 /// A symbol's address in the kernel's System.map.
 fn system_map(kernel: &str, symbol: &str) -> u64 {
     let map = std::fs::read_to_string(linux::kernel_file(kernel, "System.map")).unwrap();
