@@ -541,7 +541,8 @@ fn the_sample_kernels_map_only_inside_their_layouts() {
 }
 
 /// The sample kernels made to map wrong on request (`pt-text-writable`,
-/// `pt-map=VA`: layoutgen-rt's build_page_tables), one rule each, caught
+/// `pt-map=VA`, `pt-block=VA`: layoutgen-rt's build_page_tables), one
+/// rule each, caught
 /// with the finding that names the region or segment, range and spec key:
 /// through `info mem` and the walk on riscv64, the walk on aarch64.
 #[test]
@@ -552,7 +553,7 @@ fn the_sample_kernels_made_to_map_wrong_are_caught() {
         "maps segment `text`",
         "spec: image.section",
     ];
-    let cases: [(&str, &str, &str, &[&str]); 5] = [
+    let cases: [(&str, &str, &str, &[&str]); 7] = [
         // Code made writable: W^X, and more than segment `text` allows.
         (
             "riscv64",
@@ -603,12 +604,34 @@ fn the_sample_kernels_made_to_map_wrong_are_caught() {
                 "spec: region.trapframe",
             ],
         ),
+        // A 2 MiB block in vmalloc, which promises 4 KiB leaves: only a
+        // walk shows leaves (`info mem` merges them).
+        (
+            "riscv64",
+            "qemu-virt-sv39",
+            "pt-block=0xffffffc600000000",
+            &[
+                "error[LG030 page-leaf-size]",
+                "[0xffffffc600000000, 0xffffffc600200000) in `vmalloc` is mapped with 2 MiB leaves",
+                "spec: region.vmalloc.leaf",
+            ],
+        ),
+        (
+            "aarch64",
+            "qemu-virt-aarch64",
+            "mode=va39 pt-block=0xffffffa000000000",
+            &[
+                "error[LG030 page-leaf-size]",
+                "[0xffffffa000000000, 0xffffffa000200000) in `vmalloc` is mapped with 2 MiB leaves",
+                "spec: region.vmalloc.leaf",
+            ],
+        ),
     ];
     for (arch, layout, args, expected) in cases {
         let d = sample_dump_of(arch, layout, args);
         let spec = format!("layouts/{layout}.toml");
         let mut outputs = vec![("walked", lint_ram(layout, &d))];
-        if arch == "riscv64" {
+        if arch == "riscv64" && !args.contains("pt-block") {
             outputs.push(("info mem", lint(&spec, &d.mode, &d.info_mem, Some(&d.elf))));
         }
         for (how, (code, out)) in outputs {

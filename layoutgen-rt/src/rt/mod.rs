@@ -639,6 +639,18 @@ pub(crate) fn build_page_tables<K: Kernel, E: crate::paging::Encoding>(
         b.map_page(va, boot.load, Flags::R | Flags::W)
             .unwrap_or_else(|e| fail::<K>(e));
     }
+    // `pt-block=VA`: one read-write 2 MiB block at VA (a leaf larger than
+    // a region may promise), over the image's first 2 MiB.
+    if let Some(v) = fdt::arg(args, b"pt-block") {
+        const BLOCK: u64 = 2 << 20;
+        let Some(va) = fdt::parse_u64(v).filter(|va| va % BLOCK == 0) else {
+            fail::<K>(b"bootargs: pt-block= needs a 2 MiB-aligned address")
+        };
+        b.map(va, boot.load & !(BLOCK - 1), BLOCK, BLOCK, |_| {
+            Flags::R | Flags::W
+        })
+        .unwrap_or_else(|e| fail::<K>(e));
+    }
     boot.root_pa = b.root_pa();
     boot.pt_pages = b.pt_pages();
     boot.leaves = b.leaves();
