@@ -123,7 +123,7 @@ fn header(stmt: &str) -> Result<OutputSection, String> {
     // phdr; then the name follows it.
     if before.is_empty() {
         return header(
-            &stmt[colon + 1..].trim_start_matches(|c: char| c.is_alphanumeric() || c == '_'),
+            stmt[colon + 1..].trim_start_matches(|c: char| c.is_alphanumeric() || c == '_'),
         );
     }
     while before.len() > 1 && [">", "AT>", "="].iter().any(|p| before[0].starts_with(p)) {
