@@ -285,9 +285,11 @@ fn section_name(s: &SectionSpec, bad: &mut impl FnMut(String, Span, &str, &str))
             &format!("`{sname}` is {why}"),
             "name the output section something else",
         );
-    } else if !sname.starts_with(['.', '_']) {
+    } else if !sname.starts_with(['.', '_']) && (!sname.contains('_') || sname.contains('.')) {
         // The pre-0.2 grammar wrote `text` for `.text`; taking it
-        // literally would silently rename the output section.
+        // literally would silently rename the output section. A C
+        // identifier with an `_` inside is a real name (Linux arm64's
+        // `runtime_shift_d_hash_shift`, reached by __start_/__stop_).
         bad(
             format!("image.section.{id}.name"),
             s.name.span(),

@@ -45,6 +45,7 @@ mod linux_arm64_layout;
 mod linux_boot;
 mod linux_insmod;
 mod linux_layout;
+mod linux_lds;
 mod linux_lint;
 mod linux_modules;
 mod man_completions;

@@ -7,6 +7,7 @@ pub mod debian;
 pub mod elf_tools;
 pub mod findings;
 pub mod firmware;
+pub mod lds;
 pub mod lint_cli;
 pub mod linux;
 pub mod qemu;
