@@ -100,6 +100,15 @@ fn missing(what: &str) -> ! {
     )
 }
 
+/// What the Multitool says of `file` but the warnings we accept
+/// ([`ACCEPTED_WARNINGS`]); every error counts.
+fn multitool_problems(file: &Path) -> Vec<(String, String, String)> {
+    multitool(file)
+        .into_iter()
+        .filter(|(l, id, _)| !(l != "error" && ACCEPTED_WARNINGS.contains(&id.as_str())))
+        .collect()
+}
+
 /// `sarif-multitool validate FILE -o OUT`: its exit status is 0 for valid
 /// and invalid logs alike (non-zero only when it could not run), so the
 /// verdict is read from OUT, a SARIF log whose results are the problems.
@@ -212,10 +221,7 @@ fn sarif_passes_the_sarif_multitool_and_the_official_schema() {
 
         let p = dir.path().join(format!("lint-{n}.sarif"));
         std::fs::write(&p, &out).unwrap();
-        let problems: Vec<_> = multitool(&p)
-            .into_iter()
-            .filter(|(l, id, _)| !(l != "error" && ACCEPTED_WARNINGS.contains(&id.as_str())))
-            .collect();
+        let problems = multitool_problems(&p);
         assert!(problems.is_empty(), "{args:?}: {problems:#?}");
 
         // What the run covers reached the log.
@@ -509,10 +515,7 @@ fn page_table_findings_in_every_format() {
     assert!(schema_errors(&official_schema(), &doc).is_empty());
     let p = dir.path().join("page-tables.sarif");
     std::fs::write(&p, &sarif).unwrap();
-    let problems: Vec<_> = multitool(&p)
-        .into_iter()
-        .filter(|(l, id, _)| !(l != "error" && ACCEPTED_WARNINGS.contains(&id.as_str())))
-        .collect();
+    let problems = multitool_problems(&p);
     assert!(problems.is_empty(), "{problems:#?}");
     let mut rules: Vec<&str> = doc["runs"][0]["results"]
         .as_array()

@@ -15,17 +15,29 @@ use std::time::Duration;
 const QEMU: &str = "qemu-system-riscv64";
 const LINUX: &str = "layouts/linux-riscv64.toml";
 
-/// Linux's page tables at its panic, in `mode` (QEMU's `info mem`).
-fn linux_dump(mode: &str) -> String {
-    let image = linux::kernel_file("fixed", "Image");
-    let extra = match mode {
+/// The kernel argument that keeps Linux in `mode` (it takes the largest
+/// mode the CPU has, Sv57 on QEMU's rv64, unless told fewer levels).
+fn mode_arg(mode: &str) -> &'static str {
+    match mode {
         "sv39" => "no4lvl",
         "sv48" => "no5lvl",
         _ => "",
-    };
+    }
+}
+
+/// QEMU's riscv virt machine with 1 GiB of RAM, as the Linux dumps boot.
+fn linux_virt() -> Command {
     let mut cmd = Command::new(QEMU);
-    cmd.args(["-machine", "virt", "-cpu", "rv64", "-m", "1G", "-nographic"])
-        .arg("-kernel")
+    cmd.args(["-machine", "virt", "-cpu", "rv64", "-m", "1G", "-nographic"]);
+    cmd
+}
+
+/// Linux's page tables at its panic, in `mode` (QEMU's `info mem`).
+fn linux_dump(mode: &str) -> String {
+    let image = linux::kernel_file("fixed", "Image");
+    let extra = mode_arg(mode);
+    let mut cmd = linux_virt();
+    cmd.arg("-kernel")
         .arg(&image)
         .args(["-append", &format!("earlycon=sbi console=hvc0 {extra}")]);
     let (_, dump) = qemu::info_mem(cmd, "end Kernel panic", Duration::from_secs(120));
@@ -39,14 +51,9 @@ fn linux_dump(mode: &str) -> String {
 fn linux_ptdump(mode: &str) -> String {
     let image = linux::kernel_file("modular", "Image");
     let initramfs = linux::insmod_file("initramfs.cpio");
-    let extra = match mode {
-        "sv39" => "no4lvl",
-        "sv48" => "no5lvl",
-        _ => "",
-    };
-    let mut cmd = Command::new(QEMU);
-    cmd.args(["-machine", "virt", "-cpu", "rv64", "-m", "1G", "-nographic"])
-        .arg("-no-reboot")
+    let extra = mode_arg(mode);
+    let mut cmd = linux_virt();
+    cmd.arg("-no-reboot")
         .arg("-kernel")
         .arg(&image)
         .arg("-initrd")
@@ -392,17 +399,7 @@ fn sample_dump_of(arch: &str, layout: &str, args: &str) -> SampleDump {
     let ram_image = dir.path().join("ram.bin");
     let (elf, mut cmd, ram_base) = if arch == "aarch64" {
         let elf = sample_kernels::aarch64(&crate::support::specs::path(layout), layout);
-        let mut cmd = Command::new("qemu-system-aarch64");
-        cmd.args([
-            "-machine",
-            "virt",
-            "-cpu",
-            "cortex-a72",
-            "-nographic",
-            "-nic",
-            "none",
-        ]);
-        (elf, cmd, "0x40000000")
+        (elf, qemu::aarch64_virt(), "0x40000000")
     } else {
         let elf = sample_kernels::riscv(Some(layout), crate::support::elf_tools::Linker::Lld);
         let mut cmd = Command::new(QEMU);

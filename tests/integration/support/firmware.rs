@@ -52,20 +52,7 @@ pub fn rwe_loads(elf: &Readelf) -> Vec<(Lint, String)> {
 /// from Debian's source with Debian's cross compiler (the newest build
 /// under target/opensbi/); missing fails, naming the script.
 pub fn opensbi_built(file: &str) -> PathBuf {
-    let cache = super::root().join("target/opensbi");
-    let mut done: Vec<PathBuf> = std::fs::read_dir(&cache)
-        .into_iter()
-        .flatten()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("done").is_file())
-        .collect();
-    done.sort();
-    let dir = done.pop().unwrap_or_else(|| {
-        panic!(
-            "no OpenSBI build in {}: run scripts/opensbi-source (scripts/test does)",
-            cache.display()
-        )
-    });
+    let dir = super::newest_done("opensbi", "scripts/opensbi-source");
     let p = dir.join("src/build/platform/generic/firmware").join(file);
     assert!(
         p.is_file(),

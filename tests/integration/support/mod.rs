@@ -129,3 +129,24 @@ pub fn run_ok(cmd: &mut std::process::Command) -> String {
     );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
+
+/// The newest directory (by name) of the cache `target/CACHE` that a script
+/// finished filling (it holds a `done` file); fails the test naming
+/// `script`, which makes it, when there is none.
+#[track_caller]
+pub fn newest_done(cache: &str, script: &str) -> std::path::PathBuf {
+    let dir = root().join("target").join(cache);
+    let mut done: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("done").is_file())
+        .collect();
+    done.sort();
+    done.pop().unwrap_or_else(|| {
+        panic!(
+            "nothing built in {}: run {script} (scripts/test does)",
+            dir.display()
+        )
+    })
+}

@@ -19,6 +19,24 @@ pub struct Boot {
     banner: &'static str,
 }
 
+/// `qemu-system-aarch64` as every aarch64 boot here starts: the virt
+/// machine, a Cortex-A72, the console on stdio. No NIC: the default virtio
+/// one needs iPXE's ROM (package ipxe-qemu, a Recommends that
+/// scripts/apt-install does not install) and no kernel here uses it.
+pub fn aarch64_virt() -> Command {
+    let mut cmd = Command::new("qemu-system-aarch64");
+    cmd.args([
+        "-machine",
+        "virt",
+        "-cpu",
+        "cortex-a72",
+        "-nographic",
+        "-nic",
+        "none",
+    ]);
+    cmd
+}
+
 /// Runs `cmd`, a QEMU command line the kernel powers off from, with its
 /// output captured; kills it after `timeout` and fails with what it printed.
 pub fn run(mut cmd: Command, timeout: Duration, banner: &'static str) -> Boot {
