@@ -30,7 +30,7 @@ use crate::linux_modules::{lint_verdicts, relocation_types};
 use crate::support::linux::insmod_file;
 use crate::support::{linux, qemu, specs};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -109,6 +109,112 @@ fn kernel_verdicts(output: &str) -> BTreeMap<String, Kernel> {
     verdicts
 }
 
+/// Boots the modular kernel with the initramfs whose /init insmods every
+/// test module; the boot and the kernel's verdict per module.
+fn boot_and_insmod(image: &Path, initramfs: &Path) -> (qemu::Boot, BTreeMap<String, Kernel>) {
+    let mut cmd = Command::new(QEMU);
+    cmd.args([
+        "-machine",
+        "virt",
+        "-cpu",
+        "rv64",
+        "-m",
+        "256M",
+        "-nographic",
+    ])
+    .arg("-no-reboot")
+    .arg("-kernel")
+    .arg(image)
+    .arg("-initrd")
+    .arg(initramfs)
+    .args(["-append", "earlycon=sbi console=hvc0 panic=-1"]);
+    let boot = qemu::run(cmd, BOOT_TIMEOUT, "Linux version");
+    assert!(
+        boot.output.contains("layoutgen-insmod: done"),
+        "/init did not finish\n{}",
+        boot.context()
+    );
+    assert_eq!(boot.status, 0, "{}", boot.context());
+    let kernel = kernel_verdicts(&boot.output);
+    assert_eq!(
+        kernel.keys().map(String::as_str).collect::<Vec<_>>(),
+        MODULES.to_vec(),
+        "one /init line per module\n{}",
+        boot.context()
+    );
+    (boot, kernel)
+}
+
+/// What the kernel printed for each module it refused is what one of
+/// lint's LG023 findings quotes (the loader stops at the first relocation
+/// it refuses, so one of the module's findings).
+fn assert_kernel_printed_lints_quote(
+    layout: &layoutgen::Layout,
+    kernel: &BTreeMap<String, Kernel>,
+    boot: &qemu::Boot,
+) {
+    for m in MODULES {
+        if kernel[m] == Kernel::Loaded {
+            continue;
+        }
+        let report = layoutgen::lint::run(
+            layout,
+            &insmod_file(&format!("{m}.ko")),
+            &Default::default(),
+        )
+        .unwrap();
+        let quotes: Vec<&str> = report
+            .findings
+            .iter()
+            .filter(|f| f.id == layoutgen::lint::Lint::ModuleRelocation)
+            .filter_map(|f| f.message.split("(Linux 6.12: \"").nth(1))
+            .filter_map(|q| q.split('"').next())
+            .collect();
+        assert!(
+            quotes
+                .iter()
+                .any(|q| boot.output.contains(&format!("{m}: {q}"))),
+            "{m}: lint quotes {quotes:?}, which the kernel did not print\n{}",
+            boot.context()
+        );
+    }
+}
+
+/// An older loader, described the documented way (6.12's table, `text`,
+/// without what it lacks): the 32-bit PC-relative module is refused with
+/// the type-57 finding, the others are judged as against 6.12's.
+fn assert_older_loader_refuses_only_the_32_bit_pc_relative_module(
+    text: &str,
+    files: &[PathBuf],
+    lint_6_12: &BTreeMap<String, BTreeSet<u32>>,
+) {
+    let entry = "\"R_RISCV_32_PCREL\",";
+    assert!(
+        text.contains(entry),
+        "R_RISCV_32_PCREL is not in 6.12's table"
+    );
+    let older = specs::check_text(&text.replacen(entry, "", 1), "older-loader.toml").unwrap();
+    assert!(
+        !older
+            .module_loader
+            .as_ref()
+            .unwrap()
+            .types
+            .contains(&R_RISCV_32_PCREL)
+    );
+    let lint_older: BTreeMap<String, BTreeSet<u32>> = lint_verdicts(&older, files)
+        .into_iter()
+        .map(|(p, t)| (p.file_stem().unwrap().to_str().unwrap().to_string(), t))
+        .collect();
+    for m in MODULES {
+        let mut want = lint_6_12[m].clone();
+        if m == "lg_pcrel32" {
+            want.insert(R_RISCV_32_PCREL);
+        }
+        assert_eq!(lint_older[m], want, "{m} against the older loader");
+    }
+}
+
 #[test]
 fn lint_and_the_6_12_module_loader_agree_on_out_of_tree_modules() {
     let image = linux::kernel_file("modular", "Image");
@@ -163,56 +269,10 @@ fn lint_and_the_6_12_module_loader_agree_on_out_of_tree_modules() {
         v.into_iter().map(|(p, t)| (name(&p), t)).collect()
     };
     let lint_6_12 = by_name(lint_verdicts(&layout, &files));
-    // An older loader, described the documented way (6.12's table without
-    // what it lacks): the 32-bit PC-relative module is refused with the
-    // type-57 finding, the others are judged as before.
-    let entry = "\"R_RISCV_32_PCREL\",";
-    assert!(
-        text.contains(entry),
-        "R_RISCV_32_PCREL is not in 6.12's table"
-    );
-    let older = specs::check_text(&text.replacen(entry, "", 1), "older-loader.toml").unwrap();
-    assert!(!table(&older).contains(&R_RISCV_32_PCREL));
-    let lint_older = by_name(lint_verdicts(&older, &files));
-    for m in MODULES {
-        let mut want = lint_6_12[m].clone();
-        if m == "lg_pcrel32" {
-            want.insert(R_RISCV_32_PCREL);
-        }
-        assert_eq!(lint_older[m], want, "{m} against the older loader");
-    }
+    assert_older_loader_refuses_only_the_32_bit_pc_relative_module(&text, &files, &lint_6_12);
 
-    // The kernel's verdict: boot the modular kernel with the initramfs.
-    let mut cmd = Command::new(QEMU);
-    cmd.args([
-        "-machine",
-        "virt",
-        "-cpu",
-        "rv64",
-        "-m",
-        "256M",
-        "-nographic",
-    ])
-    .arg("-no-reboot")
-    .arg("-kernel")
-    .arg(&image)
-    .arg("-initrd")
-    .arg(&initramfs)
-    .args(["-append", "earlycon=sbi console=hvc0 panic=-1"]);
-    let boot = qemu::run(cmd, BOOT_TIMEOUT, "Linux version");
-    assert!(
-        boot.output.contains("layoutgen-insmod: done"),
-        "/init did not finish\n{}",
-        boot.context()
-    );
-    assert_eq!(boot.status, 0, "{}", boot.context());
-    let kernel = kernel_verdicts(&boot.output);
-    assert_eq!(
-        kernel.keys().map(String::as_str).collect::<Vec<_>>(),
-        MODULES.to_vec(),
-        "one /init line per module\n{}",
-        boot.context()
-    );
+    // The kernel's verdict.
+    let (boot, kernel) = boot_and_insmod(&image, &initramfs);
 
     // Both directions, module by module.
     for m in MODULES {
@@ -247,34 +307,7 @@ fn lint_and_the_6_12_module_loader_agree_on_out_of_tree_modules() {
             }
         }
     }
-    // What the kernel printed for a refused module is what lint's finding
-    // quotes (the loader stops at the first relocation it refuses, so one
-    // of the module's findings).
-    for m in MODULES {
-        if kernel[m] == Kernel::Loaded {
-            continue;
-        }
-        let report = layoutgen::lint::run(
-            &layout,
-            &insmod_file(&format!("{m}.ko")),
-            &Default::default(),
-        )
-        .unwrap();
-        let quotes: Vec<&str> = report
-            .findings
-            .iter()
-            .filter(|f| f.id == layoutgen::lint::Lint::ModuleRelocation)
-            .filter_map(|f| f.message.split("(Linux 6.12: \"").nth(1))
-            .filter_map(|q| q.split('"').next())
-            .collect();
-        assert!(
-            quotes
-                .iter()
-                .any(|q| boot.output.contains(&format!("{m}: {q}"))),
-            "{m}: lint quotes {quotes:?}, which the kernel did not print\n{}",
-            boot.context()
-        );
-    }
+    assert_kernel_printed_lints_quote(&layout, &kernel, &boot);
     // And what each module is for, so neither direction is vacuous.
     let expected = |m: &str, types: &[u32]| -> BTreeSet<u32> {
         assert_eq!(
