@@ -90,6 +90,12 @@ pub fn object_for(layout: &layoutgen::Layout) -> ObjOpts {
         }
     };
     for s in &layout.image.sections {
+        // An optional GOT or PLT is the linker's to make (a compiler never
+        // emits one, and the linker gives its own the flags the name
+        // calls for, whatever the spec maps it with): none here.
+        if s.optional && [".got", ".got.plt", ".plt"].contains(&s.name.as_str()) {
+            continue;
+        }
         let kind = if s.execute {
             InputKind::Code
         } else if s.write && s.nobits {
@@ -188,6 +194,18 @@ pub fn builds(layout: &layoutgen::Layout) -> Vec<String> {
                     "-z".to_string(),
                     format!("max-page-size={:#x}", layout.image.section_align),
                 ]
+            }
+            // A layout with its own `.data.rel.ro` (Linux arm64, which
+            // ASSERTs it empty) is linked as Linux links it, `-z norelro`:
+            // rust-lld otherwise wants it beside the other RELRO sections.
+            (Linker::Lld, _)
+                if layout
+                    .image
+                    .sections
+                    .iter()
+                    .any(|s| s.name == ".data.rel.ro") =>
+            {
+                vec!["-z".to_string(), "norelro".to_string()]
             }
             _ => Vec::new(),
         };
