@@ -42,7 +42,7 @@ complete -c layoutgen -n "__fish_layoutgen_using_subcommand build" -l emit -d 'O
 rs\t''
 h\t''
 json\t''
-boot\t'boot.env: U-Boot and OpenSBI variables of the spec\'s [boot.NAME] ranges'
+boot\t'boot.env and boot.cmd: U-Boot and OpenSBI variables of the spec\'s [boot.NAME] ranges, and the U-Boot script that loads and boots at them'
 dts\t'boot.dtsi: the reserved ranges as a device-tree fragment'"
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand build" -l templates -d 'Directory of templates that replace the built-in ones of the same name' -r -F
 complete -c layoutgen -n "__fish_layoutgen_using_subcommand build" -l dtb -d 'Also check the layout against the RAM of this flattened device tree (.dtb)' -r -F

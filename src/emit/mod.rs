@@ -27,6 +27,9 @@ pub enum Output {
     BootEnv,
     /// The boot chain's reserved ranges as a device-tree fragment.
     BootDts,
+    /// The U-Boot script that loads the files at the spec's addresses
+    /// (written with `BootEnv`: `--emit boot`).
+    BootScript,
 }
 
 impl Output {
@@ -38,7 +41,7 @@ impl Output {
     ];
 
     /// What the boot chain consumes (only for a spec with `[boot.NAME]`).
-    pub const BOOT: [Output; 2] = [Output::BootEnv, Output::BootDts];
+    pub const BOOT: [Output; 3] = [Output::BootEnv, Output::BootScript, Output::BootDts];
 
     /// The `--emit` name.
     pub fn id(self) -> &'static str {
@@ -47,7 +50,7 @@ impl Output {
             Output::Rust => "rs",
             Output::CHeader => "h",
             Output::Json => "json",
-            Output::BootEnv => "boot",
+            Output::BootEnv | Output::BootScript => "boot",
             Output::BootDts => "dts",
         }
     }
@@ -67,6 +70,7 @@ impl Output {
             Output::Json => "layout.json",
             Output::BootEnv => "boot.env",
             Output::BootDts => "boot.dtsi",
+            Output::BootScript => "boot.cmd",
         }
     }
 
@@ -79,6 +83,7 @@ impl Output {
             Output::Json => None,
             Output::BootEnv => Some("boot.env.j2"),
             Output::BootDts => Some("boot.dtsi.j2"),
+            Output::BootScript => Some("boot.cmd.j2"),
         }
     }
 }
@@ -87,12 +92,13 @@ impl Output {
 pub const MAX_TEMPLATE_BYTES: usize = 1 << 20;
 
 /// Templates compiled into the binary, by file name.
-pub const BUILTIN_TEMPLATES: [(&str, &str); 5] = [
+pub const BUILTIN_TEMPLATES: [(&str, &str); 6] = [
     ("linker.ld.j2", include_str!("../../templates/linker.ld.j2")),
     ("layout.rs.j2", include_str!("../../templates/layout.rs.j2")),
     ("layout.h.j2", include_str!("../../templates/layout.h.j2")),
     ("boot.env.j2", include_str!("../../templates/boot.env.j2")),
     ("boot.dtsi.j2", include_str!("../../templates/boot.dtsi.j2")),
+    ("boot.cmd.j2", include_str!("../../templates/boot.cmd.j2")),
 ];
 
 #[derive(Debug, thiserror::Error)]
