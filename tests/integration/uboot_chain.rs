@@ -14,6 +14,8 @@
 //! chain. Missing tools, kernels or initrds fail the tests; nothing skips.
 
 use crate::support::cli::{layoutgen, stderr, text};
+use crate::support::elf_tools::Linker;
+use crate::support::sample_kernels;
 use crate::support::{assert_success, linux, qemu, root, specs};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -73,9 +75,9 @@ fn tool(program: &str, args: &[&str], cwd: &Path, package: &str) {
     assert_success(&o, format!("{program} {}", args.join(" ")));
 }
 
-/// QEMU virt's device tree with the spec's `boot.dtsi` merged in and the
-/// console and memblock bootargs in /chosen, as `fdt.dtb` in `dir`.
-fn device_tree(dir: &Path) {
+/// QEMU virt's device tree with the spec's `boot.dtsi` merged in and
+/// `bootargs` in /chosen, as `fdt.dtb` in `dir`.
+fn device_tree(dir: &Path, bootargs: &str) {
     tool(
         "qemu-system-riscv64",
         &["-machine", "virt,dumpdtb=virt.dtb", "-m", RAM, "-nographic"],
@@ -90,7 +92,7 @@ fn device_tree(dir: &Path) {
         dtc,
     );
     let board = format!(
-        "/include/ \"virt.dts\"\n/include/ \"out/boot.dtsi\"\n/ {{ chosen {{ bootargs = \"{BOOTARGS}\"; }}; }};\n"
+        "/include/ \"virt.dts\"\n/include/ \"out/boot.dtsi\"\n/ {{ chosen {{ bootargs = \"{bootargs}\"; }}; }};\n"
     );
     std::fs::write(dir.join("board.dts"), board).unwrap();
     tool(
@@ -138,7 +140,13 @@ fn fat_disk(dir: &Path, files: &[(&str, &Path)]) -> PathBuf {
 
 /// `build --emit boot,dts`, the device tree, `layoutgen check` against
 /// the artifacts, `mkimage`'s boot.scr and the disk; then the boot.
-fn chain_boot(dir: &Path, spec: &Path, kernel: &Path, initrd: &Path) -> qemu::Boot {
+fn chain_boot(
+    dir: &Path,
+    spec: &Path,
+    kernel: &Path,
+    initrd: Option<&Path>,
+    bootargs: &str,
+) -> qemu::Boot {
     let out = dir.join("out");
     let o = layoutgen(&[
         "build",
@@ -150,20 +158,23 @@ fn chain_boot(dir: &Path, spec: &Path, kernel: &Path, initrd: &Path) -> qemu::Bo
         "boot,dts",
     ]);
     assert_success(&o, "layoutgen build --emit boot,dts");
-    device_tree(dir);
+    device_tree(dir, bootargs);
     let fdt = dir.join("fdt.dtb");
-    let artifact = |name: &str, file: &Path| format!("{name}={}", file.display());
-    let o = layoutgen(&[
-        "check",
-        spec.to_str().unwrap(),
-        "--artifact",
-        &artifact("kernel", kernel),
-        "--artifact",
-        &artifact("fdt", &fdt),
-        "--artifact",
-        &artifact("initrd", initrd),
-    ]);
-    assert_success(&o, "layoutgen check --artifact");
+    let scr = dir.join("boot.scr");
+    let mut files = vec![("boot.scr", &*scr), ("Image", kernel), ("fdt.dtb", &fdt)];
+    files.extend(initrd.map(|f| ("initrd.img", f)));
+    let mut check = vec!["check".to_string(), spec.display().to_string()];
+    for (name, file) in &files[1..] {
+        let placement = if *name == "Image" {
+            "kernel"
+        } else {
+            &name[..name.len() - 4]
+        };
+        check.push("--artifact".into());
+        check.push(format!("{placement}={}", file.display()));
+    }
+    let check: Vec<&str> = check.iter().map(String::as_str).collect();
+    assert_success(&layoutgen(&check), "layoutgen check --artifact");
     tool(
         "mkimage",
         &[
@@ -180,15 +191,7 @@ fn chain_boot(dir: &Path, spec: &Path, kernel: &Path, initrd: &Path) -> qemu::Bo
         dir,
         "u-boot-tools",
     );
-    let disk = fat_disk(
-        dir,
-        &[
-            ("boot.scr", &dir.join("boot.scr")),
-            ("Image", kernel),
-            ("fdt.dtb", &fdt),
-            ("initrd.img", initrd),
-        ],
-    );
+    let disk = fat_disk(dir, &files);
     let mut cmd = Command::new("qemu-system-riscv64");
     cmd.args([
         "-machine",
@@ -258,7 +261,7 @@ fn linux_boots_through_opensbi_and_uboot_at_the_specs_addresses() {
     let kernel = linux::kernel_file("modular", "Image");
     let initrd = initrd(dir.path(), 0);
     let len = std::fs::metadata(&initrd).unwrap().len();
-    let boot = chain_boot(dir.path(), &spec, &kernel, &initrd);
+    let boot = chain_boot(dir.path(), &spec, &kernel, Some(&initrd), BOOTARGS);
     assert_booted_at(&boot, &spec, len);
 }
 
@@ -311,6 +314,69 @@ fn a_bigger_initrd_moves_its_placement_and_the_regenerated_script_boots() {
 
     let moved = spec_with_initrd(dir.path(), "moved.toml", "ram.base + 68MiB", "32MiB");
     let kernel = linux::kernel_file("modular", "Image");
-    let boot = chain_boot(dir.path(), &moved, &kernel, &big);
+    let boot = chain_boot(dir.path(), &moved, &kernel, Some(&big), BOOTARGS);
     assert_booted_at(&boot, &moved, 20 << 20);
+}
+
+/// The sample kernel (layoutgen-rt gives it Linux's riscv Image header)
+/// through the same chain: the flat image `booti`ed at `ram.load` with the
+/// device tree at the spec's `fdt`; its own checks pass and what it reports
+/// agrees with its spec. Its spec is the crate's, plus the boot chain of
+/// docs/spec.md's `[boot.NAME]` example.
+#[test]
+fn the_sample_kernel_boots_through_the_same_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = "\n[boot.opensbi]\nkind = \"firmware\"\nstart = \"ram.base\"\nsize = \"512KiB\"\npmp = true\n\
+                 \n[boot.fdt]\nkind = \"fdt\"\nstart = \"ram.base + 0x220_0000\"\nsize = \"64KiB\"\n";
+    let spec = dir.path().join("qemu-virt-sv39.toml");
+    std::fs::write(&spec, specs::text("qemu-virt-sv39") + chain).unwrap();
+    let elf = sample_kernels::riscv(None, Linker::Lld);
+    let image = sample_kernels::flat_binary(&elf);
+    // The header's image_size is the image's memory footprint as the
+    // kernel maps it ([_start, __image_end) by nm: .bss, stack and the end
+    // alignment), at least the ELF's PT_LOAD extent; not the file's length.
+    let header = layoutgen::boot::footprint(&image, true).unwrap();
+    let o = Command::new("riscv64-linux-gnu-nm")
+        .arg(&elf)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "riscv64-linux-gnu-nm (binutils-riscv64-linux-gnu, installed by scripts/test): {e}"
+            )
+        });
+    let symbols = text(&o.stdout);
+    let sym = |name: &str| {
+        let line = symbols
+            .lines()
+            .find(|l| l.ends_with(&format!(" {name}")))
+            .unwrap();
+        u64::from_str_radix(&line[..16], 16).unwrap()
+    };
+    assert_eq!(header.how, "image_size in its header");
+    assert_eq!(
+        header.bytes,
+        sym("__image_end") - sym("_start"),
+        "{header:?}"
+    );
+    let loads = layoutgen::boot::footprint(&elf, true).unwrap();
+    assert!(header.bytes >= loads.bytes, "{header:?} vs {loads:?}");
+    assert!(header.bytes > header.file_len, "{header:?}");
+
+    let boot = chain_boot(dir.path(), &spec, &image, None, "");
+    let layout = specs::checked(&std::fs::read_to_string(&spec).unwrap());
+    let fdt = layout.boot.iter().find(|p| p.name == "fdt").unwrap();
+    for line in [
+        format!(
+            "layoutgen: {}: Image at {:#x}",
+            layout.name, layout.ram.load
+        ),
+        format!("Using Device Tree in place at {:016x}", fdt.start),
+    ] {
+        assert!(
+            boot.output.contains(&line),
+            "{line:?} missing; {}",
+            boot.context()
+        );
+    }
+    sample_kernels::assert_riscv_boot_agrees(&layout, &boot, 512 << 20);
 }
