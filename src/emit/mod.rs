@@ -4,6 +4,7 @@
 //! Templates are embedded so an installed binary works anywhere; a user
 //! directory may override any of them by file name.
 
+pub mod physical;
 pub mod show;
 pub mod svg;
 pub mod table;
