@@ -251,6 +251,19 @@ fn assert_booted_at(boot: &qemu::Boot, spec: &Path, initrd_len: u64) {
             boot.context()
         );
     }
+    // U-Boot grows the tree in place for its fixups (/chosen, memory):
+    // the grown tree still ends inside the `fdt` placement.
+    let end = boot
+        .output
+        .split_once("Using Device Tree in place at ")
+        .and_then(|(_, rest)| rest.split_once(", end "))
+        .and_then(|(_, rest)| u64::from_str_radix(rest.get(..16)?, 16).ok())
+        .unwrap_or_else(|| panic!("no device tree end from U-Boot; {}", boot.context()));
+    assert!(
+        end as u128 <= fdt.end(),
+        "the tree ends at {end:#x}, past `fdt`; {}",
+        boot.context()
+    );
     assert_eq!(boot.status, 0, "{}", boot.context());
 }
 
