@@ -112,7 +112,7 @@ pub enum EmitError {
     #[error("template {name}: {message}")]
     Template { name: String, message: String },
     #[error(
-        "templates directory {path}: {problem}\nhelp: --templates names a directory holding linker.ld.j2, layout.rs.j2 and/or layout.h.j2"
+        "templates directory {path}: {problem}\nhelp: --templates names a directory holding linker.ld.j2, layout.rs.j2, layout.h.j2, boot.env.j2, boot.cmd.j2 and/or boot.dtsi.j2"
     )]
     TemplatesDir { path: PathBuf, problem: String },
 }
