@@ -4,6 +4,7 @@
 //! Templates are embedded so an installed binary works anywhere; a user
 //! directory may override any of them by file name.
 
+pub mod physical;
 pub mod show;
 pub mod svg;
 pub mod table;
@@ -27,6 +28,9 @@ pub enum Output {
     BootEnv,
     /// The boot chain's reserved ranges as a device-tree fragment.
     BootDts,
+    /// The U-Boot script that loads the files at the spec's addresses
+    /// (written with `BootEnv`: `--emit boot`).
+    BootScript,
 }
 
 impl Output {
@@ -38,7 +42,7 @@ impl Output {
     ];
 
     /// What the boot chain consumes (only for a spec with `[boot.NAME]`).
-    pub const BOOT: [Output; 2] = [Output::BootEnv, Output::BootDts];
+    pub const BOOT: [Output; 3] = [Output::BootEnv, Output::BootScript, Output::BootDts];
 
     /// The `--emit` name.
     pub fn id(self) -> &'static str {
@@ -47,7 +51,7 @@ impl Output {
             Output::Rust => "rs",
             Output::CHeader => "h",
             Output::Json => "json",
-            Output::BootEnv => "boot",
+            Output::BootEnv | Output::BootScript => "boot",
             Output::BootDts => "dts",
         }
     }
@@ -67,6 +71,7 @@ impl Output {
             Output::Json => "layout.json",
             Output::BootEnv => "boot.env",
             Output::BootDts => "boot.dtsi",
+            Output::BootScript => "boot.cmd",
         }
     }
 
@@ -79,6 +84,7 @@ impl Output {
             Output::Json => None,
             Output::BootEnv => Some("boot.env.j2"),
             Output::BootDts => Some("boot.dtsi.j2"),
+            Output::BootScript => Some("boot.cmd.j2"),
         }
     }
 }
@@ -87,12 +93,13 @@ impl Output {
 pub const MAX_TEMPLATE_BYTES: usize = 1 << 20;
 
 /// Templates compiled into the binary, by file name.
-pub const BUILTIN_TEMPLATES: [(&str, &str); 5] = [
+pub const BUILTIN_TEMPLATES: [(&str, &str); 6] = [
     ("linker.ld.j2", include_str!("../../templates/linker.ld.j2")),
     ("layout.rs.j2", include_str!("../../templates/layout.rs.j2")),
     ("layout.h.j2", include_str!("../../templates/layout.h.j2")),
     ("boot.env.j2", include_str!("../../templates/boot.env.j2")),
     ("boot.dtsi.j2", include_str!("../../templates/boot.dtsi.j2")),
+    ("boot.cmd.j2", include_str!("../../templates/boot.cmd.j2")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -105,7 +112,7 @@ pub enum EmitError {
     #[error("template {name}: {message}")]
     Template { name: String, message: String },
     #[error(
-        "templates directory {path}: {problem}\nhelp: --templates names a directory holding linker.ld.j2, layout.rs.j2 and/or layout.h.j2"
+        "templates directory {path}: {problem}\nhelp: --templates names a directory holding linker.ld.j2, layout.rs.j2, layout.h.j2, boot.env.j2, boot.cmd.j2 and/or boot.dtsi.j2"
     )]
     TemplatesDir { path: PathBuf, problem: String },
 }

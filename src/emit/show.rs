@@ -1,7 +1,8 @@
 //! `layoutgen show`: the memory map of chosen paging modes in one format,
-//! with the page-table cost of mapping some RAM (computed once per mode).
+//! with the page-table cost of mapping some RAM (computed once per mode),
+//! and for a spec with `[boot.NAME]` the physical boot chain after them.
 
-use super::{svg, table};
+use super::{physical, svg, table};
 use crate::diag::Diagnostic;
 use crate::layout::pagetable::{self, Cost};
 use crate::layout::{Layout, ModeLayout};
@@ -62,10 +63,27 @@ impl Show<'_> {
             }
             out
         };
+        // The physical map follows the virtual one, in the same format.
+        let with_physical = |mut out: String, physical: fn(&Layout) -> String| {
+            if !self.layout.boot.is_empty() {
+                out.push('\n');
+                out.push_str(&physical(self.layout));
+            }
+            out
+        };
         match format {
-            ShowFormat::Human => per_mode(table::render, table::render_cost),
-            ShowFormat::Markdown => per_mode(table::render_markdown, table::render_cost_markdown),
-            ShowFormat::Rst => per_mode(table::render_rst, table::render_cost_rst),
+            ShowFormat::Human => with_physical(
+                per_mode(table::render, table::render_cost),
+                physical::render,
+            ),
+            ShowFormat::Markdown => with_physical(
+                per_mode(table::render_markdown, table::render_cost_markdown),
+                physical::render_markdown,
+            ),
+            ShowFormat::Rst => with_physical(
+                per_mode(table::render_rst, table::render_cost_rst),
+                physical::render_rst,
+            ),
             ShowFormat::Svg => svg::render(self.layout, &self.modes, &costs),
             ShowFormat::Json => {
                 let modes: Vec<_> = self
@@ -74,13 +92,16 @@ impl Show<'_> {
                     .enumerate()
                     .map(|(i, m)| serde_json::json!({ "layout": m, "page_tables": costs.get(i) }))
                     .collect();
-                let doc = serde_json::json!({
+                let mut doc = serde_json::json!({
                     "format_version": crate::json::FORMAT_VERSION,
                     "name": self.layout.name,
                     "modes": modes,
                     "conversions": crate::layout::conversions::summary(self.layout),
                     "findings": self.findings,
                 });
+                if !self.layout.boot.is_empty() {
+                    doc["physical"] = serde_json::json!(physical::rows(self.layout));
+                }
                 serde_json::to_string_pretty(&doc).expect("JSON") + "\n"
             }
         }

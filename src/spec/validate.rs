@@ -191,8 +191,8 @@ pub fn names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
         );
     }
     // Regions, then boot-chain entries (their names reach boot.dtsi's node
-    // names and boot.env): (table, what its names are called, name,
-    // description and its span, why the name is reserved).
+    // names, boot.env and boot.cmd's file names): (table, what its names are
+    // called, name, description and its span, why the name is reserved).
     let regions = spec.region.iter().map(|(name, r)| {
         let reserved = super::names::reserved_region_name(name.get_ref());
         (

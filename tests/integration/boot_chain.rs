@@ -193,3 +193,136 @@ fn the_boot_chain_outputs_are_what_uboot_opensbi_and_dtc_read() {
     let err = stderr(&["build", "--out-dir", out, "--emit", "boot"], 2);
     assert!(err.contains("has no [boot.NAME] range"), "{err}");
 }
+
+/// `build --emit boot` output at `out` for `spec`: (boot.env, boot.cmd,
+/// boot.dtsi compiled by dtc and decompiled back).
+fn boot_outputs(dir: &Path, spec: &Path) -> (String, String, String) {
+    let out = dir.join("out");
+    let o = layoutgen(&[
+        "build",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--emit",
+        "boot,dts",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap();
+    let dts = dir.join("board.dts");
+    std::fs::write(
+        &dts,
+        "/dts-v1/;\n/ { #address-cells = <2>; #size-cells = <2>; };\n/include/ \"out/boot.dtsi\"\n",
+    )
+    .unwrap();
+    let o = std::process::Command::new("dtc")
+        .args(["-I", "dts", "-O", "dts"])
+        .arg(&dts)
+        .current_dir(dir)
+        .output()
+        .expect("dtc (device-tree-compiler) is needed");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    (read("boot.env"), read("boot.cmd"), text(&o.stdout))
+}
+
+/// boot.cmd loads each file at its placement's address and boots with
+/// the initrd and the device tree it loaded (the same bytes on every
+/// build, and mkimage takes it); the fragment's /chosen carries the
+/// initrd's range. Without an initrd the script boots without one and
+/// /chosen has no initrd properties.
+#[test]
+fn the_boot_script_and_chosen_follow_the_placements() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = std::fs::read_to_string(crate::support::root().join(LINUX)).unwrap()
+        + "\n[boot.initrd]\nkind = \"initrd\"\nstart = \"ram.base + 96MiB\"\nsize = \"16MiB\"\n";
+    let spec_path = dir.path().join("linux-initrd.toml");
+    std::fs::write(&spec_path, &spec).unwrap();
+    let layout = crate::support::specs::checked(&spec);
+    let at = |name: &str| layout.boot.iter().find(|p| p.name == name).unwrap();
+    let (fdt, initrd) = (at("fdt"), at("initrd"));
+    let (_, cmd, dts) = boot_outputs(dir.path(), &spec_path);
+    for line in [
+        format!("setenv kernel_addr_r {:#x}", layout.ram.load),
+        format!("setenv fdt_addr_r {:#x}", fdt.start),
+        format!("setenv ramdisk_addr_r {:#x}", initrd.start),
+        "setenv fdt_high 0xffffffffffffffff".into(),
+        "setenv initrd_high 0xffffffffffffffff".into(),
+        "load ${devtype} ${devnum}:${distro_bootpart} ${kernel_addr_r} ${prefix}Image || exit".into(),
+        "load ${devtype} ${devnum}:${distro_bootpart} ${fdt_addr_r} ${prefix}fdt.dtb || exit".into(),
+        "load ${devtype} ${devnum}:${distro_bootpart} ${ramdisk_addr_r} ${prefix}initrd.img || exit"
+            .into(),
+        "booti ${kernel_addr_r} ${ramdisk_addr_r}:${filesize} ${fdt_addr_r}".into(),
+    ] {
+        assert!(cmd.lines().any(|l| l == line), "{line} missing from\n{cmd}");
+    }
+    let (_, again, _) = boot_outputs(dir.path(), &spec_path);
+    assert_eq!(cmd, again, "boot.cmd differs between two builds");
+    let hex2 = |v: u128| format!("<{:#04x} {:#x}>", v >> 32, v & 0xffff_ffff);
+    for line in [
+        format!("linux,initrd-start = {};", hex2(initrd.start as u128)),
+        format!("linux,initrd-end = {};", hex2(initrd.end())),
+    ] {
+        assert!(dts.contains(&line), "{line} missing from\n{dts}");
+    }
+    let scr = dir.path().join("boot.scr");
+    let o = std::process::Command::new("mkimage")
+        .args(["-A", "riscv", "-T", "script", "-C", "none", "-d"])
+        .arg(dir.path().join("out/boot.cmd"))
+        .arg(&scr)
+        .output()
+        .expect("mkimage (u-boot-tools) is needed");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("RISC-V Linux Script"),
+        "{}",
+        text(&o.stdout)
+    );
+
+    // No initrd placement: booti without one ("-"), no /chosen.
+    let (_, cmd, dts) = boot_outputs(dir.path(), Path::new(LINUX));
+    assert!(
+        cmd.lines()
+            .any(|l| l == "booti ${kernel_addr_r} - ${fdt_addr_r}")
+            && !cmd.contains("ramdisk"),
+        "{cmd}"
+    );
+    assert!(!dts.contains("linux,initrd"), "{dts}");
+}
+
+/// aarch64 specs place their boot chain too: the U-Boot values and an
+/// arm64 script, no OpenSBI variables; an initrd that overlaps the kernel's
+/// room is refused naming both ranges and their keys.
+#[test]
+fn an_aarch64_boot_chain_has_uboot_values_and_no_opensbi_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = crate::support::specs::text("qemu-virt-aarch64");
+    let chain = "\n[boot.fdt]\nkind = \"fdt\"\nstart = \"ram.base\"\nsize = \"1MiB\"\n\n\
+                 [boot.initrd]\nkind = \"initrd\"\nstart = \"ram.base + 64MiB\"\nsize = \"32MiB\"\n";
+    let spec = dir.path().join("a64.toml");
+    std::fs::write(&spec, base.clone() + chain).unwrap();
+    let layout = crate::support::specs::checked(&(base.clone() + chain));
+    let (env, cmd, _) = boot_outputs(dir.path(), &spec);
+    assert!(
+        env.lines()
+            .any(|l| l == format!("kernel_addr_r={:#x}", layout.ram.load)),
+        "{env}"
+    );
+    assert!(
+        env.lines()
+            .any(|l| l == format!("ramdisk_addr_r={:#x}", layout.ram.base + (64 << 20))),
+        "{env}"
+    );
+    assert!(!env.contains("FW_"), "{env}");
+    assert!(cmd.contains("mkimage -A arm64"), "{cmd}");
+
+    let bad = base + &chain.replace("ram.base + 64MiB", "ram.load + 1MiB");
+    let bad_path = dir.path().join("a64-bad.toml");
+    std::fs::write(&bad_path, bad).unwrap();
+    let err = stderr(&["check", bad_path.to_str().unwrap()], 1);
+    assert!(
+        err.contains("`initrd` [0x40300000, 0x42300000) overlaps the kernel image")
+            && err.contains("`boot.initrd.start`")
+            && err.contains("`ram.load`"),
+        "{err}"
+    );
+}

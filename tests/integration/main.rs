@@ -60,3 +60,4 @@ mod schema;
 mod show_formats;
 mod spec_cases;
 mod spec_robustness;
+mod uboot_chain;

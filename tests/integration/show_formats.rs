@@ -6,18 +6,25 @@
 use crate::support::cli::{layoutgen, ok_stdout};
 use crate::support::{assert_snapshot, committed_file_is_current, root, specs};
 
-/// The pictures the README embeds: (file, the layout it draws).
-const DOC_PICTURES: [(&str, &str); 2] = [
-    ("docs/layout-qemu-virt-sv39.svg", "qemu-virt-sv39"),
-    ("docs/layout-qemu-virt-multi.svg", "qemu-virt-multi"),
+/// The pictures the README embeds: (file, the layout it draws, the modes
+/// it shows; none: all).
+const DOC_PICTURES: [(&str, &str, &[&str]); 3] = [
+    ("docs/layout-qemu-virt-sv39.svg", "qemu-virt-sv39", &[]),
+    ("docs/layout-qemu-virt-multi.svg", "qemu-virt-multi", &[]),
+    // The physical boot chain next to one mode's virtual map.
+    (
+        "docs/layout-linux-riscv64-boot.svg",
+        "linux-riscv64",
+        &["sv39"],
+    ),
 ];
 
 #[test]
 fn committed_pictures_are_current() {
     let mut stale = Vec::new();
-    for (file, layout) in DOC_PICTURES {
+    for (file, layout, modes) in DOC_PICTURES {
         let spec = format!("layouts/{layout}.toml");
-        let fresh = ok_stdout(&[
+        let mut args = vec![
             "show",
             "--spec",
             &spec,
@@ -27,7 +34,11 @@ fn committed_pictures_are_current() {
             "2GiB",
             "--device-pages",
             "1",
-        ]);
+        ];
+        for mode in modes {
+            args.extend(["--mode", mode]);
+        }
+        let fresh = ok_stdout(&args);
         if !committed_file_is_current(&root().join(file), &fresh) {
             stale.push(file);
         }
@@ -42,7 +53,7 @@ fn committed_pictures_are_current() {
 #[test]
 fn readme_embeds_the_pictures() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    for (file, _) in DOC_PICTURES {
+    for (file, _, _) in DOC_PICTURES {
         assert!(
             readme.contains(&format!("]({file})")),
             "README.md does not embed {file}"
@@ -293,4 +304,75 @@ fn a_layout_with_overlapping_regions_is_drawn_with_the_overlap_marked() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("error[overlap]"));
     let texts = svg_texts(&String::from_utf8(o.stdout).unwrap());
     assert!(texts.iter().any(|t| t == "overlap: 2 MiB"), "{texts:?}");
+}
+
+/// A spec with `[boot.NAME]`: every format shows the physical boot chain
+/// after the virtual map, a row per placement and one for the kernel's
+/// room at the spec's addresses; a spec without has none.
+#[test]
+fn the_physical_boot_chain_follows_the_virtual_map() {
+    let layout = specs::layout("linux-riscv64");
+    let spec = "layouts/linux-riscv64.toml";
+    let show =
+        |format: &str| ok_stdout(&["show", "--spec", spec, "--mode", "sv39", "--format", format]);
+    let kernel_end = layout.ram.load as u128 + layout.image.max_size as u128;
+    let human = show("human");
+    let (virt, phys) = human.split_once("physical boot chain").expect(&human);
+    assert!(virt.contains("VM area description"), "{human}");
+    // start | end (inclusive) | size | spec key | what
+    let row = |start: u64, end: u128, key: &str| {
+        let line = phys
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{start:016x} |")))
+            .unwrap_or_else(|| panic!("no row at {start:#x} in\n{phys}"));
+        assert!(line.contains(&format!("{:016x} |", end - 1)), "{line}");
+        assert!(line.contains(&format!("| {key:<26} |")), "{line}");
+    };
+    row(layout.ram.load, kernel_end, "ram.load, image.max_size");
+    for p in &layout.boot {
+        row(p.start, p.end(), &format!("boot.{}", p.name));
+    }
+    for p in &layout.boot {
+        let key = format!("boot.{}", p.name);
+        let markdown = show("markdown");
+        assert!(
+            markdown.contains(&format!("| `{:#x}` | `{:#x}` |", p.start, p.end()))
+                && markdown.contains(&format!("`{key}`")),
+            "{key} missing from\n{markdown}"
+        );
+        assert!(show("rst").contains(&format!("``{key}``")), "{key}");
+        let svg = show("svg");
+        assert!(
+            svg.contains(&format!("{} [{}", p.name, grouped(p.start))) && svg.contains(&key),
+            "{key} missing from the SVG"
+        );
+    }
+    let json: serde_json::Value = serde_json::from_str(&show("json")).unwrap();
+    let rows = json["physical"].as_array().expect("a physical array");
+    for p in &layout.boot {
+        let row = rows.iter().find(|r| r["name"] == p.name.as_str()).unwrap();
+        assert_eq!(row["start"], format!("{:#x}", p.start));
+        assert_eq!(row["end"], format!("{:#x}", p.end()));
+        assert_eq!(row["key"], format!("boot.{}", p.name));
+    }
+    // Free RAM rows and placements tile the minimum RAM from ram.base.
+    assert_eq!(rows[0]["start"], format!("{:#x}", layout.ram.base));
+    let ram_end = layout.ram.base as u128 + layout.ram.min_size as u128;
+    assert_eq!(rows.last().unwrap()["end"], format!("{ram_end:#x}"));
+
+    // Without [boot.NAME]: no physical map in any format.
+    let plain = "layouts/qemu-virt-sv39.toml";
+    for format in ["human", "markdown", "rst", "svg"] {
+        let out = ok_stdout(&["show", "--spec", plain, "--format", format]);
+        assert!(!out.contains("physical boot chain"), "{format}");
+    }
+    let json = ok_stdout(&["show", "--spec", plain, "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(json.get("physical").is_none());
+}
+
+/// `0x0000_0000_8000_0000`: the SVG's address style.
+fn grouped(v: u64) -> String {
+    let g = |shift: u32| format!("{:04x}", (v >> shift) & 0xffff);
+    format!("0x{}_{}_{}_{}", g(48), g(32), g(16), g(0))
 }

@@ -371,6 +371,28 @@ macro_rules! entry {
                 ".section .text.entry, \"ax\"",
                 ".globl _start",
                 "_start:",
+                // A kernel: Linux's riscv Image header (Documentation/arch/
+                // riscv/boot-image-header.rst), so U-Boot's `booti` takes
+                // the flat image like Linux's; code0 jumps over it, so any
+                // loader that just jumps to the first byte still works.
+                ".if {machine} == 0",
+                ".option push",
+                ".option norvc",
+                "j 9f",
+                ".option pop",
+                ".word 0",
+                ".dword {text_offset}",
+                // image_size: the memory footprint, .bss and stack included.
+                ".dword __image_end - _start",
+                ".dword 0",
+                ".word 2",
+                ".word 0",
+                ".dword 0",
+                ".ascii \"RISCV\\0\\0\\0\"",
+                ".ascii \"RSC\\x05\"",
+                ".word 0",
+                "9:",
+                ".endif",
                 // Firmware: every hart starts here; park all but hart 0,
                 // and turn the FPU on (mstatus.FS = Initial).
                 ".if {machine}",
@@ -498,6 +520,8 @@ macro_rules! entry {
                 "csrw stvec, t0",
                 "call {main}",
                 machine = const <$k as $crate::rt::Kernel>::LAYOUT.machine as u8,
+                text_offset = const <$k as $crate::rt::Kernel>::LAYOUT.load_address
+                    .wrapping_sub(<$k as $crate::rt::Kernel>::LAYOUT.ram_base),
                 gp = const <$k as $crate::rt::Kernel>::LAYOUT.gp_relax as u8,
                 boot = sym __LAYOUTGEN_RT_BOOT,
                 early = sym $crate::rt::riscv64::early::<$k>,

@@ -323,7 +323,7 @@ pub enum EmitKind {
     Rs,
     H,
     Json,
-    /// boot.env: U-Boot and OpenSBI variables of the spec's [boot.NAME] ranges.
+    /// boot.env and boot.cmd: U-Boot and OpenSBI variables of the spec's [boot.NAME] ranges, and the U-Boot script that loads and boots at them.
     Boot,
     /// boot.dtsi: the reserved ranges as a device-tree fragment.
     Dts,

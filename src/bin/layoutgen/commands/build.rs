@@ -29,14 +29,16 @@ pub fn run(
         out_dir: &out_dir,
         outputs: emit
             .iter()
-            .map(|k| match k {
-                EmitKind::Ld => Output::LinkerScript,
-                EmitKind::Rs => Output::Rust,
-                EmitKind::H => Output::CHeader,
-                EmitKind::Json => Output::Json,
-                EmitKind::Boot => Output::BootEnv,
-                EmitKind::Dts => Output::BootDts,
+            .flat_map(|k| match k {
+                EmitKind::Ld => &[Output::LinkerScript][..],
+                EmitKind::Rs => &[Output::Rust],
+                EmitKind::H => &[Output::CHeader],
+                EmitKind::Json => &[Output::Json],
+                // The variables and the script that uses them.
+                EmitKind::Boot => &[Output::BootEnv, Output::BootScript],
+                EmitKind::Dts => &[Output::BootDts],
             })
+            .copied()
             .collect(),
     };
     if layout.boot.is_empty() && set.outputs.iter().any(|o| Output::BOOT.contains(o)) {
