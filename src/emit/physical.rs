@@ -134,19 +134,9 @@ pub fn render_markdown(layout: &Layout) -> String {
     let mut out = format!("### {}\n\n", heading(layout));
     out.push_str("| start | end | size | spec key | what |\n|---|---|---|---|---|\n");
     for r in rows(layout) {
-        let _ = writeln!(
-            out,
-            "| `{:#x}` | `{:#x}` | {} | {} | {} |",
-            r.start,
-            r.end,
-            short_size(r.end - r.start as u128),
-            if r.key.is_empty() {
-                String::new()
-            } else {
-                format!("`{}`", r.key)
-            },
-            what(&r).replace('|', "\\|")
-        );
+        let [start, end, size, key] = cells(&r, "`");
+        let what = what(&r).replace('|', "\\|");
+        let _ = writeln!(out, "| {start} | {end} | {size} | {key} | {what} |");
     }
     out
 }
@@ -158,21 +148,29 @@ pub fn render_rst(layout: &Layout) -> String {
     out.push_str(".. list-table::\n   :header-rows: 1\n\n");
     out.push_str("   * - start\n     - end\n     - size\n     - spec key\n     - what\n");
     for r in rows(layout) {
+        let [start, end, size, key] = cells(&r, "``");
+        let what = what(&r);
         let _ = writeln!(
             out,
-            "   * - ``{:#x}``\n     - ``{:#x}``\n     - {}\n     - {}\n     - {}",
-            r.start,
-            r.end,
-            short_size(r.end - r.start as u128),
-            if r.key.is_empty() {
-                String::new()
-            } else {
-                format!("``{}``", r.key)
-            },
-            what(&r)
+            "   * - {start}\n     - {end}\n     - {size}\n     - {key}\n     - {what}"
         );
     }
     out
+}
+
+/// A row's start, end, size and spec key for a markup table, addresses and
+/// the key set as code with `code` (Markdown's backtick, rst's two).
+fn cells(r: &PhysRow, code: &str) -> [String; 4] {
+    [
+        format!("{code}{:#x}{code}", r.start),
+        format!("{code}{:#x}{code}", r.end),
+        short_size(r.end - r.start as u128),
+        if r.key.is_empty() {
+            String::new()
+        } else {
+            format!("{code}{}{code}", r.key)
+        },
+    ]
 }
 
 #[cfg(test)]

@@ -198,15 +198,7 @@ fn the_boot_chain_outputs_are_what_uboot_opensbi_and_dtc_read() {
 /// boot.dtsi compiled by dtc and decompiled back).
 fn boot_outputs(dir: &Path, spec: &Path) -> (String, String, String) {
     let out = dir.join("out");
-    let o = layoutgen(&[
-        "build",
-        "--spec",
-        spec.to_str().unwrap(),
-        "--out-dir",
-        out.to_str().unwrap(),
-        "--emit",
-        "boot,dts",
-    ]);
+    let o = crate::support::cli::build(spec, &out, "boot,dts");
     assert!(o.status.success(), "{}", text(&o.stderr));
     let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap();
     let dts = dir.join("board.dts");

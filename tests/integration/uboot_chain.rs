@@ -5,7 +5,8 @@
 //! script loads the kernel Image, the device tree (QEMU's own, with the
 //! generated `boot.dtsi` merged) and the initrd at the spec's addresses and
 //! `booti`s. Linux must run the initrd's `/init`
-//! (`tests/data/initrd/marker-init.c`, built by `scripts/linux-test-modules`),
+//! (`tests/data/modules/init.c` with `marker` on the command line, built by
+//! `scripts/linux-test-modules`),
 //! which prints a marker and powers off; `memblock=debug` makes Linux print
 //! where it found each piece, which must be where the spec put it. Then the
 //! initrd placement grows: in place it would overlap the device tree and
@@ -32,7 +33,7 @@ const RAM: &str = "512M";
 const TIMEOUT: Duration = Duration::from_secs(180);
 /// The console Linux writes to (SBI, before and after its drivers), and
 /// its early memory reservations with their physical ranges.
-const BOOTARGS: &str = "console=hvc0 earlycon=sbi memblock=debug";
+const BOOTARGS: &str = "console=hvc0 earlycon=sbi memblock=debug marker";
 const MARKER: &str = "layoutgen-initrd: init reached";
 
 /// `layouts/linux-riscv64.toml` with an initrd placed at `start` with the
@@ -148,15 +149,7 @@ fn chain_boot(
     bootargs: &str,
 ) -> qemu::Boot {
     let out = dir.join("out");
-    let o = layoutgen(&[
-        "build",
-        "--spec",
-        spec.to_str().unwrap(),
-        "--out-dir",
-        out.to_str().unwrap(),
-        "--emit",
-        "boot,dts",
-    ]);
+    let o = crate::support::cli::build(spec, &out, "boot,dts");
     assert_success(&o, "layoutgen build --emit boot,dts");
     device_tree(dir, bootargs);
     let fdt = dir.join("fdt.dtb");
@@ -313,15 +306,7 @@ fn a_bigger_initrd_moves_its_placement_and_the_regenerated_script_boots() {
         assert!(err.contains(part), "{part:?} missing from\n{err}");
     }
     let out = dir.path().join("grown-out");
-    let o = layoutgen(&[
-        "build",
-        "--spec",
-        grown.to_str().unwrap(),
-        "--out-dir",
-        out.to_str().unwrap(),
-        "--emit",
-        "boot,dts",
-    ]);
+    let o = crate::support::cli::build(&grown, &out, "boot,dts");
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     assert!(!out.exists(), "a refused spec wrote {}", out.display());
 

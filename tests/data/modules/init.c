@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 /*
- * /init of the initramfs scripts/linux-test-modules builds, for two tests.
+ * /init of the initramfs scripts/linux-test-modules builds, for three tests.
  *
  * By default (tests/integration/linux_insmod.rs) it loads each file of
  * /modules with finit_module(2) and prints one line per module,
@@ -15,6 +15,10 @@
  * /sys/kernel/debug and prints kernel_page_tables (Linux's ptdump) between
  * "layoutgen-ptdump: begin" and "layoutgen-ptdump: end" lines
  * (tests/integration/page_tables.rs).
+ *
+ * With the word `marker` it only prints "layoutgen-initrd: init reached":
+ * the initrd tests/integration/uboot_chain.rs boots through OpenSBI and
+ * U-Boot, to show Linux reached the init it was given.
  *
  * Then it powers off. No libc: raw riscv64 Linux system calls, built with
  * riscv64-linux-gnu-gcc -static -nostdlib. Nothing sets gp, so it is linked
@@ -194,13 +198,19 @@ void start(long *sp)
 {
 	long argc = sp[0];
 	char **argv = (char **)(sp + 1);
-	int want_ptdump = 0;
-	for (long i = 1; i < argc; i++)
+	int want_ptdump = 0, want_marker = 0;
+	for (long i = 1; i < argc; i++) {
 		want_ptdump |= streq(argv[i], "ptdump");
-	if (want_ptdump)
+		want_marker |= streq(argv[i], "marker");
+	}
+	if (want_marker) {
+		add("layoutgen-initrd: init reached\n");
+		flush();
+	} else if (want_ptdump) {
 		ptdump();
-	else
+	} else {
 		insmod_all();
+	}
 	/* LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_POWER_OFF */
 	syscall4(SYS_reboot, 0xfee1dead, 672274793, 0x4321fedc, 0);
 	for (;;)

@@ -24,6 +24,19 @@ pub fn layoutgen(args: &[&str]) -> Output {
     layoutgen_in(args, root())
 }
 
+/// `layoutgen build --spec SPEC --out-dir OUT --emit EMIT`.
+pub fn build(spec: &Path, out: &Path, emit: &str) -> Output {
+    layoutgen(&[
+        "build",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--emit",
+        emit,
+    ])
+}
+
 /// stdout of `layoutgen ARGS` (in the repository root), which must exit
 /// with one of `codes`.
 #[track_caller]

@@ -2,7 +2,6 @@
 //! for a layout, as their READMEs tell a user to, each build once per test
 //! run whichever modules need it.
 
-use super::cli::layoutgen;
 use super::elf_tools::Linker;
 use super::qemu::{Boot, Summary};
 use super::root;
@@ -26,15 +25,7 @@ pub fn kernel_layout(layout: &str) -> PathBuf {
 pub fn kernel_layout_of(spec: &Path) -> PathBuf {
     let layout = spec.file_stem().expect("a spec file").to_string_lossy();
     let dir = root().join("target").join("kernel-layouts").join(&*layout);
-    let out = layoutgen(&[
-        "build",
-        "--spec",
-        spec.to_str().unwrap(),
-        "--out-dir",
-        dir.to_str().unwrap(),
-        "--emit",
-        "ld,rs",
-    ]);
+    let out = crate::support::cli::build(spec, &dir, "ld,rs");
     assert!(
         out.status.success(),
         "layoutgen build for {layout} failed:\n{}",
