@@ -7,6 +7,7 @@
 
 use crate::support::cli::{layoutgen, stderr, text};
 use crate::support::linux;
+use crate::support::specs::linux_with_initrd;
 use std::path::{Path, PathBuf};
 
 const LINUX: &str = "layouts/linux-riscv64.toml";
@@ -101,10 +102,7 @@ fn a_kernel_that_outgrows_its_room_is_refused_with_what_it_runs_into() {
 #[test]
 fn an_initrd_that_reaches_the_fdt_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = std::fs::read_to_string(crate::support::root().join(LINUX)).unwrap()
-        + "\n[boot.initrd]\nkind = \"initrd\"\nstart = \"ram.base + 96MiB\"\nsize = \"16MiB\"\n";
-    let spec_path = dir.path().join("linux-initrd.toml");
-    std::fs::write(&spec_path, spec).unwrap();
+    let spec_path = linux_with_initrd(dir.path(), "linux-initrd.toml", "ram.base + 96MiB", "16MiB");
     let initrd = dir.path().join("initrd.img");
     std::fs::File::create(&initrd)
         .unwrap()
@@ -225,10 +223,8 @@ fn boot_outputs(dir: &Path, spec: &Path) -> (String, String, String) {
 #[test]
 fn the_boot_script_and_chosen_follow_the_placements() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = std::fs::read_to_string(crate::support::root().join(LINUX)).unwrap()
-        + "\n[boot.initrd]\nkind = \"initrd\"\nstart = \"ram.base + 96MiB\"\nsize = \"16MiB\"\n";
-    let spec_path = dir.path().join("linux-initrd.toml");
-    std::fs::write(&spec_path, &spec).unwrap();
+    let spec_path = linux_with_initrd(dir.path(), "linux-initrd.toml", "ram.base + 96MiB", "16MiB");
+    let spec = std::fs::read_to_string(&spec_path).unwrap();
     let layout = crate::support::specs::checked(&spec);
     let at = |name: &str| layout.boot.iter().find(|p| p.name == name).unwrap();
     let (fdt, initrd) = (at("fdt"), at("initrd"));

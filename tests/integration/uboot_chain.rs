@@ -17,7 +17,7 @@
 use crate::support::cli::{layoutgen, stderr, text};
 use crate::support::elf_tools::Linker;
 use crate::support::sample_kernels;
-use crate::support::{assert_success, linux, qemu, root, specs};
+use crate::support::{assert_success, linux, qemu, specs};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -35,16 +35,6 @@ const TIMEOUT: Duration = Duration::from_secs(180);
 /// its early memory reservations with their physical ranges.
 const BOOTARGS: &str = "console=hvc0 earlycon=sbi memblock=debug marker";
 const MARKER: &str = "layoutgen-initrd: init reached";
-
-/// `layouts/linux-riscv64.toml` with an initrd placed at `start` with the
-/// limit `size`, written into `dir`.
-fn spec_with_initrd(dir: &Path, file: &str, start: &str, size: &str) -> PathBuf {
-    let spec = std::fs::read_to_string(root().join("layouts/linux-riscv64.toml")).unwrap()
-        + &format!("\n[boot.initrd]\nkind = \"initrd\"\nstart = \"{start}\"\nsize = \"{size}\"\n");
-    let path = dir.join(file);
-    std::fs::write(&path, spec).unwrap();
-    path
-}
 
 /// The initrd whose /init prints [`MARKER`], zero-padded to `len` bytes
 /// when that is longer (the kernel's cpio reader skips zeros).
@@ -263,7 +253,7 @@ fn assert_booted_at(boot: &qemu::Boot, spec: &Path, initrd_len: u64) {
 #[test]
 fn linux_boots_through_opensbi_and_uboot_at_the_specs_addresses() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = spec_with_initrd(dir.path(), "chain.toml", "ram.base + 96MiB", "16MiB");
+    let spec = specs::linux_with_initrd(dir.path(), "chain.toml", "ram.base + 96MiB", "16MiB");
     let kernel = linux::kernel_file("modular", "Image");
     let initrd = initrd(dir.path(), 0);
     let len = std::fs::metadata(&initrd).unwrap().len();
@@ -279,7 +269,7 @@ fn linux_boots_through_opensbi_and_uboot_at_the_specs_addresses() {
 fn a_bigger_initrd_moves_its_placement_and_the_regenerated_script_boots() {
     let dir = tempfile::tempdir().unwrap();
     let big = initrd(dir.path(), 20 << 20);
-    let old = spec_with_initrd(dir.path(), "old.toml", "ram.base + 96MiB", "16MiB");
+    let old = specs::linux_with_initrd(dir.path(), "old.toml", "ram.base + 96MiB", "16MiB");
     let err = stderr(
         &[
             "check",
@@ -296,7 +286,7 @@ fn a_bigger_initrd_moves_its_placement_and_the_regenerated_script_boots() {
         "{err}"
     );
 
-    let grown = spec_with_initrd(dir.path(), "grown.toml", "ram.base + 96MiB", "32MiB");
+    let grown = specs::linux_with_initrd(dir.path(), "grown.toml", "ram.base + 96MiB", "32MiB");
     let err = stderr(&["check", grown.to_str().unwrap()], 1);
     for part in [
         "error[boot-chain]: `initrd` [0x86000000, 0x88000000) overlaps `fdt` [0x87e00000, 0x87e10000)",
@@ -310,7 +300,7 @@ fn a_bigger_initrd_moves_its_placement_and_the_regenerated_script_boots() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     assert!(!out.exists(), "a refused spec wrote {}", out.display());
 
-    let moved = spec_with_initrd(dir.path(), "moved.toml", "ram.base + 68MiB", "32MiB");
+    let moved = specs::linux_with_initrd(dir.path(), "moved.toml", "ram.base + 68MiB", "32MiB");
     let kernel = linux::kernel_file("modular", "Image");
     let boot = chain_boot(dir.path(), &moved, &kernel, Some(&big), BOOTARGS);
     assert_booted_at(&boot, &moved, 20 << 20);

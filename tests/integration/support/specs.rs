@@ -119,3 +119,13 @@ pub fn checked(text: &str) -> Layout {
 pub fn line_of(text: &str, offset: usize) -> usize {
     text[..offset].matches('\n').count() + 1
 }
+
+/// `layouts/linux-riscv64.toml` with an initrd placed at `start` with the
+/// limit `size`, written into `dir`.
+pub fn linux_with_initrd(dir: &Path, file: &str, start: &str, size: &str) -> PathBuf {
+    let spec = std::fs::read_to_string(path("linux-riscv64")).unwrap()
+        + &format!("\n[boot.initrd]\nkind = \"initrd\"\nstart = \"{start}\"\nsize = \"{size}\"\n");
+    let path = dir.join(file);
+    std::fs::write(&path, spec).unwrap();
+    path
+}
