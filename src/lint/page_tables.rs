@@ -1,5 +1,5 @@
 //! LG024–LG027: a running kernel's page tables (a dump: QEMU's `info mem`,
-//! Linux's riscv64 ptdump) against the resolved layout of the mode it ran
+//! Linux's riscv64 ptdump, Linux's arm64 ptdump in `page_tables_arm64`) against the resolved layout of the mode it ran
 //! in (docs/page-tables.md).
 
 use super::context::Collector;
@@ -13,7 +13,8 @@ use std::path::Path;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mapping {
     pub va: u64,
-    pub pa: u64,
+    /// `None` where the dump does not say (arm64's ptdump).
+    pub pa: Option<u64>,
     pub size: u64,
     pub read: bool,
     pub write: bool,
@@ -55,7 +56,7 @@ fn qemu_line(line: &str) -> Option<Mapping> {
     }
     Some(Mapping {
         va: hex(va)?,
-        pa: hex(pa)?,
+        pa: Some(hex(pa)?),
         size: hex(size)?,
         read: attr[0] == 'r',
         write: attr[1] == 'w',
@@ -78,7 +79,7 @@ fn ptdump_line(line: &str) -> Option<Mapping> {
     let has = |c: &str| flags.contains(&c);
     Some(Mapping {
         va: start,
-        pa: hex(pa)?,
+        pa: Some(hex(pa)?),
         size: end - start,
         read: has("R"),
         write: has("W"),
@@ -87,13 +88,13 @@ fn ptdump_line(line: &str) -> Option<Mapping> {
     })
 }
 
-/// The mappings of a dump in either format; other lines are skipped.
+/// The mappings of a dump in any of the formats; other lines are skipped.
 pub fn parse(text: &str) -> Vec<Mapping> {
     text.lines()
         .filter_map(|l| {
             let l = l.trim();
             if l.starts_with("0x") {
-                ptdump_line(l)
+                ptdump_line(l).or_else(|| super::page_tables_arm64::line(l))
             } else {
                 qemu_line(l)
             }
@@ -199,7 +200,10 @@ fn check(
     c: &mut Collector,
 ) {
     let Some(ml) = layout.mode(mode) else { return };
-    let at = |m: &Mapping| format!("[{:#x}, {:#x}) → {:#x} {}", m.va, m.end(), m.pa, m.perms());
+    let at = |m: &Mapping| match m.pa {
+        Some(pa) => format!("[{:#x}, {:#x}) → {pa:#x} {}", m.va, m.end(), m.perms()),
+        None => format!("[{:#x}, {:#x}) {}", m.va, m.end(), m.perms()),
+    };
     for m in mappings {
         // LG024: inside a region (a mapping may span neighbouring regions).
         let mut covered = m.va as u128;
@@ -309,7 +313,13 @@ mod tests {
         assert_eq!(m.len(), 2);
         assert_eq!(
             (m[0].va, m[0].pa, m[0].size, m[0].write, m[0].execute),
-            (0xffff_ffff_8000_0000, 0x8020_0000, 0x20_0000, false, true)
+            (
+                0xffff_ffff_8000_0000,
+                Some(0x8020_0000),
+                0x20_0000,
+                false,
+                true
+            )
         );
         assert!(m[1].write && !m[1].execute && !m[1].user);
     }

@@ -294,7 +294,9 @@ fn section_name(s: &SectionSpec, bad: &mut impl FnMut(String, Span, &str, &str))
             format!("image.section.{id}.name"),
             s.name.span(),
             &format!("`{sname}` has no leading `.` or `_`"),
-            &format!("`name` is the output section's real ELF name: write name = \".{sname}\" (or, if the ELF's section is really called `{sname}`, set `id` as well)"),
+            &format!(
+                "`name` is the output section's real ELF name: write name = \".{sname}\" (or, if the ELF's section is really called `{sname}`, set `id` as well)"
+            ),
         );
     }
     if !crate::spec::expr::is_identifier(&id) {

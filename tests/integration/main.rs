@@ -47,6 +47,7 @@ mod linux_insmod;
 mod linux_layout;
 mod linux_lint;
 mod linux_modules;
+mod linux_ptdump_arm64;
 mod man_completions;
 mod misleading_results;
 mod packaging;

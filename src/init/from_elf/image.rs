@@ -361,7 +361,10 @@ mod tests {
         let perms: Vec<_> = s.iter().map(|s| s.perms).collect();
         assert_eq!(perms, ["rx", "r", "rx", "rx", "rw"]);
         assert!(s[1].comments[0].contains(".rodata writable before executable sections"));
-        assert!(s[4].comments.is_empty(), "data after the last code stays rw");
+        assert!(
+            s[4].comments.is_empty(),
+            "data after the last code stays rw"
+        );
     }
 
     #[test]

@@ -147,8 +147,8 @@ fn linux_regions(name: &str) -> Vec<&'static str> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{AARCH64, RISCV64};
     use super::super::fixture::*;
+    use super::super::{AARCH64, RISCV64};
     use super::*;
 
     const M2: u64 = 2 << 20;
@@ -237,7 +237,10 @@ mod tests {
             panic!()
         };
         let k = kernel.unwrap();
-        assert!(matches!(k.bounds, SlotBounds::Arch([_, "0xffff_8000_8000_0000", _])));
+        assert!(matches!(
+            k.bounds,
+            SlotBounds::Arch([_, "0xffff_8000_8000_0000", _])
+        ));
         assert_eq!(k.leaf, 4 << 10);
         let top = regions(
             0xffff_ffff_8020_0000,
