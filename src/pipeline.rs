@@ -17,15 +17,10 @@ pub enum Source<'a> {
     Text { text: &'a str, name: &'a str },
 }
 
-impl<'a> From<&'a Path> for Source<'a> {
-    fn from(path: &'a Path) -> Source<'a> {
-        Source::File(path)
-    }
-}
-
-impl<'a> From<&'a std::path::PathBuf> for Source<'a> {
-    fn from(path: &'a std::path::PathBuf) -> Source<'a> {
-        Source::File(path)
+/// Any path (`&Path`, `&PathBuf`, `&str`, …) names a file to read.
+impl<'a, P: AsRef<Path> + ?Sized> From<&'a P> for Source<'a> {
+    fn from(path: &'a P) -> Source<'a> {
+        Source::File(path.as_ref())
     }
 }
 

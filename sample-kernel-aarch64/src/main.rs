@@ -140,5 +140,18 @@ fn kmain(boot: &'static Boot) -> ! {
     PAGING.store(true, Ordering::Relaxed);
     // Exercise the failure paths on request (the tests use these).
     layoutgen_rt::selftest::fail_on_request::<Console>(boot.info.bootargs());
-    layoutgen_rt::selftest::finish::<Console>(selftest::run(boot))
+    let failures = selftest::run(boot);
+    if layoutgen_rt::fdt::flag(boot.info.bootargs(), b"hold") {
+        // `hold`: stay up, so the tests can save RAM through QEMU's monitor
+        // (`pmemsave`; aarch64 has no `info mem`) and walk the tables from
+        // the root TTBR1_EL1 names (tests/integration/page_tables.rs).
+        let ttbr1: u64;
+        // SAFETY: reads a system register, no side effect.
+        unsafe { core::arch::asm!("mrs {}, ttbr1_el1", out(reg) ttbr1) };
+        Console::puts(b"tables: root=");
+        Console::put_hex(ttbr1 & 0x0000_ffff_ffff_f000);
+        Console::puts(b"\n");
+        layoutgen_rt::selftest::hold::<Console>(failures)
+    }
+    layoutgen_rt::selftest::finish::<Console>(failures)
 }

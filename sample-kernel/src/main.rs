@@ -185,7 +185,14 @@ fn kmain(boot: &'static Boot) -> ! {
     workload::report(boot.relocations, boot.relocation_cost);
     if layoutgen_rt::fdt::flag(boot.info.bootargs(), b"hold") {
         // `hold`: stay up, so the tests can dump the page tables through
-        // QEMU's monitor (tests/integration/page_tables.rs).
+        // QEMU's monitor (tests/integration/page_tables.rs), `info mem` or
+        // a RAM image walked from the root table satp names.
+        let satp: u64;
+        // SAFETY: reads a CSR, no side effect.
+        unsafe { core::arch::asm!("csrr {}, satp", out(reg) satp) };
+        Console::puts(b"tables: root=");
+        Console::put_hex((satp & ((1 << 44) - 1)) << 12);
+        Console::puts(b"\n");
         layoutgen_rt::selftest::hold::<Console>(failures)
     }
     // Firmware with a next stage (QEMU `-kernel`): start it instead of

@@ -70,6 +70,10 @@ pub struct ArchFacts {
     /// How far PC-relative code reaches: modules must lie within it of
     /// every kernel symbol (riscv auipc+jalr: ±2 GiB; arm64 ADRP: ±4 GiB).
     pub pc_relative_reach: u64,
+    /// What Linux 6.12's module loader prints when it refuses a relocation
+    /// type (quoted by LG023, so a user can match the finding to the
+    /// `insmod` failure they saw).
+    pub linux_module_refusal: fn(u32) -> String,
 }
 
 /// The entries of `table` from the one numbered `first` to the one
@@ -192,7 +196,21 @@ pub static RISCV64: ArchFacts = ArchFacts {
     absolute_kind: "HI20/LO12",
     absolute_help: "compile with -mcmodel=medany (Rust: code-model=medium) so the reference is PC-relative (auipc), or use `lla` instead of `la`/`lui` in assembly",
     pc_relative_reach: 2 << 30,
+    linux_module_refusal: riscv64_module_refusal,
 };
+
+/// arch/riscv/kernel/module.c (6.12): types with a handler that refuses
+/// them print their own message; types without one, "Unknown relocation
+/// type".
+fn riscv64_module_refusal(typ: u32) -> String {
+    match typ {
+        // RELATIVE, COPY, JUMP_SLOT, TLS_DTPMOD/DTPREL/TPREL 32/64, IRELATIVE.
+        3..=11 | 58 => "Dynamic linking not supported in kernel modules".into(),
+        // TLS_GOT_HI20, TLS_GD_HI20, TPREL_HI20/LO12_I/LO12_S/ADD.
+        21 | 22 | 29..=32 => "Thread local storage not supported in kernel modules".into(),
+        _ => format!("Unknown relocation type {typ}"),
+    }
+}
 
 /// Every relocation type of the AArch64 ELF psABI, by name.
 const AARCH64_RELOCATIONS: &[(&str, u32)] = &[
@@ -276,7 +294,13 @@ pub static AARCH64: ArchFacts = ArchFacts {
     absolute_kind: "MOVW_UABS",
     absolute_help: "build addresses PC-relatively (adrp/add, or `adr_l`), not with movz/movk of an absolute address (arm64's relacheck rejects MOVW_UABS against kernel symbols)",
     pc_relative_reach: 4 << 30,
+    linux_module_refusal: aarch64_module_refusal,
 };
+
+/// arch/arm64/kernel/module.c (6.12), apply_relocate_add's default case.
+fn aarch64_module_refusal(typ: u32) -> String {
+    format!("unsupported RELA relocation: {typ}")
+}
 
 /// A paging mode a kernel image must run under. On the command line
 /// (`--mode`, `--modes`) every architecture's modes are accepted, and a

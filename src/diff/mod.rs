@@ -254,6 +254,7 @@ pub fn diff(old: &Layout, new: &Layout) -> Vec<Change> {
                     &s.end_symbols,
                 );
                 d.other(&format!("{key}.optional"), &o.optional, &s.optional);
+                d.other(&format!("{key}.config"), &o.config, &s.config);
                 d.other(&format!("{key}.perms"), &o.perms(), &s.perms());
                 d.other(&format!("{key}.input"), &o.input, &s.input);
                 d.alignment(&format!("{key}.align"), o.align, s.align);

@@ -208,6 +208,9 @@ pub struct Section {
     pub budget: Option<u8>,
     pub nobits: bool,
     pub optional: bool,
+    /// Kconfig options that bring an optional section (`image.section.config`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub config: Vec<String>,
     pub start_symbols: Vec<String>,
     pub end_symbols: Vec<String>,
     /// Aligned spots of exact size at the end of its inputs.

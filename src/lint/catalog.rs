@@ -127,6 +127,10 @@ declare_lints! {
     PmpRange = "LG028", "pmp-range", Error;
     /// The image or a section is above its size budget (a percentage of its max_size).
     Budget = "LG029", "budget", Warning;
+    /// A page-table dump that shows leaf levels (Linux's ptdump) maps a region with a leaf larger than its `leaf`.
+    PageLeafSize = "LG030", "page-leaf-size", Error;
+    /// With --ram: the linear map's leaves and page-table pages in the dump differ from what `show --ram` predicts.
+    PageTableCost = "LG031", "page-table-cost", Warning;
 }
 
 impl Lint {

@@ -1,7 +1,7 @@
 //! What to lint and how: [`Input`] (a file or bytes), [`Options`] (mode and
 //! levels), and [`run`], the one entry ([`run_files`] runs it over many
-//! files on every core). Files are memory-mapped with the kernel told
-//! exactly which ranges lint will read.
+//! files on every core). Small files are read; large ones memory-mapped
+//! with the kernel told exactly which ranges lint will read.
 
 use super::config::LintConfig;
 use super::report::{LintError, LintReport};
@@ -19,15 +19,10 @@ pub enum Input<'a> {
     Bytes { name: &'a Path, data: &'a [u8] },
 }
 
-impl<'a> From<&'a Path> for Input<'a> {
-    fn from(path: &'a Path) -> Input<'a> {
-        Input::File(path)
-    }
-}
-
-impl<'a> From<&'a std::path::PathBuf> for Input<'a> {
-    fn from(path: &'a std::path::PathBuf) -> Input<'a> {
-        Input::File(path)
+/// Any path (`&Path`, `&PathBuf`, `&str`, …) names a file to read.
+impl<'a, P: AsRef<Path> + ?Sized> From<&'a P> for Input<'a> {
+    fn from(path: &'a P) -> Input<'a> {
+        Input::File(path.as_ref())
     }
 }
 
@@ -49,8 +44,8 @@ pub fn run<'a>(
     let config = options.config.unwrap_or(&layout.lint);
     match input.into() {
         Input::File(path) => {
-            let map = map_needed(path)?;
-            lint_bytes(layout, config, &modes, path, map.as_deref().unwrap_or(&[]))
+            let bytes = map_needed(path)?;
+            lint_bytes(layout, config, &modes, path, &bytes)
         }
         Input::Bytes { name, data } => lint_bytes(layout, config, &modes, name, data),
     }
@@ -138,15 +133,47 @@ pub(crate) fn modes(
 /// debug sections around each page touched), and read-ahead of exactly the
 /// ranges lint needs ([`elf::needed_ranges`]), so a cold run reads little
 /// more than those bytes, in large requests.
-fn map_needed(path: &Path) -> Result<Option<memmap2::Mmap>, LintError> {
-    let map = map_regular(path).map_err(|source| LintError::Read {
+fn map_needed(path: &Path) -> Result<Bytes, LintError> {
+    let read_error = |source| LintError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let mut file = crate::files::open_regular(path).map_err(read_error)?;
+    let len = file.metadata().map_err(read_error)?.len();
+    if len <= SMALL_FILE {
+        // A module-sized file: one read costs less than mapping it, faulting
+        // its pages in and unmapping it again (with an IPI to every other
+        // lint thread to flush their TLBs): on a distribution's module tree
+        // that was most of lint's time (docs/benchmarks.md).
+        use std::io::Read as _;
+        let mut data = Vec::with_capacity(len as usize);
+        file.read_to_end(&mut data).map_err(read_error)?;
+        return Ok(Bytes::Read(data));
+    }
+    let map = map_regular(path).map_err(read_error)?;
     if let Some(map) = &map {
         advise(map);
     }
-    Ok(map)
+    Ok(map.map_or(Bytes::Read(Vec::new()), Bytes::Map))
+}
+
+/// Files up to this size are read, larger ones mapped (see [`map_needed`]).
+const SMALL_FILE: u64 = 1 << 20;
+
+/// A file's bytes, read or mapped.
+enum Bytes {
+    Read(Vec<u8>),
+    Map(memmap2::Mmap),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Read(v) => v,
+            Bytes::Map(m) => m,
+        }
+    }
 }
 
 /// Memory-maps the regular file `path` read-only (`None` when it is empty):
@@ -249,9 +276,8 @@ fn read_at_most(file: &std::fs::File, buf: &mut [u8], off: u64) -> std::io::Resu
 /// allocated section. `None` when the file has neither. `image.end` in a
 /// spec resolved against this file is this rounded up to 4 KiB.
 pub fn linked_end(layout: &Layout, path: &Path) -> Result<Option<u64>, LintError> {
-    let map = map_needed(path)?;
-    let elf = elf::Elf::parse(map.as_deref().unwrap_or(&[]), layout.arch)
-        .map_err(|e| e.with_path(path))?;
+    let bytes = map_needed(path)?;
+    let elf = elf::Elf::parse(&bytes, layout.arch).map_err(|e| e.with_path(path))?;
     let wanted = layout.image.end_symbols.first().map(|s| s.as_bytes());
     let by_symbol = wanted.and_then(|w| {
         elf.symbols()

@@ -40,8 +40,6 @@ pub(crate) mod input;
 #[cfg(feature = "lint")]
 pub mod page_tables;
 #[cfg(feature = "lint")]
-mod page_tables_arm64;
-#[cfg(feature = "lint")]
 mod relocations;
 #[cfg(feature = "lint")]
 pub mod render;

@@ -261,8 +261,9 @@ impl Audit {
                 Lint::ModuleRelocation,
                 "module_loader.types",
                 format!(
-                    "{name} (type {typ}) × {count}, first in {section} at offset {off:#x}{}: the module loader does not apply it, so loading the module fails (\"Unknown relocation type {typ}\")",
-                    if symbol.is_empty() { String::new() } else { format!(" against `{symbol}`") }
+                    "{name} (type {typ}) × {count}, first in {section} at offset {off:#x}{}: the module loader does not apply it, so loading the module fails (Linux 6.12: \"{}\")",
+                    if symbol.is_empty() { String::new() } else { format!(" against `{symbol}`") },
+                    (facts.linux_module_refusal)(typ)
                 ),
                 "build the module so it does not need this type (older toolchain or flags), or describe the kernel's newer loader in [module_loader]",
             )

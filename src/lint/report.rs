@@ -146,6 +146,7 @@ pub struct Stats {
     pub static_relocations: u64,
     pub dynamic_relocations: u64,
     pub relative_relocations: u64,
+    /// Symbols in small-data sections; counted in linked images only.
     pub small_data_symbols: u64,
     pub small_data_outside_gp_window: u64,
     /// The linked image's link address and real end (its end symbol, else

@@ -54,7 +54,7 @@ fn check_section<'s>(
                 Lint::SectionMissing,
                 key,
                 format!("section {ename} that the spec lists is not in the ELF"),
-                "link with the generated linker script, or mark it `optional = true` if the kernel's configuration decides whether it exists",
+                "link with the generated linker script, or mark it `optional = true` (with `config = [\"CONFIG_...\"]`, the options that bring it) if the kernel's configuration decides whether it exists",
             )
             .section(ename),
         );

@@ -259,6 +259,13 @@ pub struct SectionSpec {
     /// May be absent from a linked ELF (configuration-dependent).
     #[serde(default)]
     pub optional: bool,
+    /// The Kconfig options (`CONFIG_GENERIC_BUG`) that bring an optional
+    /// section into the kernel's linker script, any one of them; default:
+    /// none (documentation: the script names the section in every
+    /// configuration, its inputs decide whether it is linked).
+    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>"))]
+    pub config: Vec<Spanned<String>>,
     /// Symbols at the section's start; default `["__ID_start"]`.
     #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<String>>"))]
     pub start_symbols: Option<Vec<Spanned<String>>>,

@@ -26,7 +26,7 @@ pub const NAME_RULES: [NameRule; 7] = [
     },
     NameRule {
         key: "`image.section.name`",
-        grammar: "letters, digits, `_ . $ -`, starting with `.` or `_` (or anything when the section sets `id`: the name is then the ELF's own, e.g. `runtime_shift_d_hash_shift`), with a letter or digit, at most 128",
+        grammar: "letters, digits, `_ . $ -`, starting with `.` or `_`, with a letter or digit, at most 128",
         becomes: "the output section in the linker script; `SECTIONS[i].name` in Rust",
     },
     NameRule {

@@ -285,18 +285,16 @@ fn section_name(s: &SectionSpec, bad: &mut impl FnMut(String, Span, &str, &str))
             &format!("`{sname}` is {why}"),
             "name the output section something else",
         );
-    } else if !sname.starts_with(['.', '_']) && s.id.is_none() {
+    } else if !sname.starts_with(['.', '_']) && (!sname.contains('_') || sname.contains('.')) {
         // The pre-0.2 grammar wrote `text` for `.text`; taking it
-        // literally would silently rename the output section. A spec that
-        // also sets `id` (which pre-0.2 had not) means the name literally:
-        // Linux 6.12 arm64 links `runtime_shift_d_hash_shift`.
+        // literally would silently rename the output section. A C
+        // identifier with an `_` inside is a real name (Linux arm64's
+        // `runtime_shift_d_hash_shift`, reached by __start_/__stop_).
         bad(
             format!("image.section.{id}.name"),
             s.name.span(),
             &format!("`{sname}` has no leading `.` or `_`"),
-            &format!(
-                "`name` is the output section's real ELF name: write name = \".{sname}\" (or, if the ELF's section is really called `{sname}`, set `id` as well)"
-            ),
+            &format!("`name` is the output section's real ELF name: write name = \".{sname}\""),
         );
     }
     if !crate::spec::expr::is_identifier(&id) {

@@ -7,7 +7,7 @@
 //! build, that `check` now rejects it with a diagnostic at the right key.
 
 use crate::support::builds;
-use crate::support::specs::{self, BASE, SECTIONS};
+use crate::support::specs::{self, BASE};
 
 /// A minimal sound spec derived from `specs::BASE`: Sv39, fixed, no
 /// `[gp]` table (gp relaxed into `.data`), only the kernel slot and a linear
@@ -38,12 +38,16 @@ fn spec(top: &str, sections: Option<&str>, tail: &str) -> String {
         ],
     );
     // Last: the replacement sections may contain any text.
-    specs::edit(&text, SECTIONS, sections.unwrap_or(SECTIONS)) + tail
+    specs::edit(
+        &text,
+        specs::sections(),
+        sections.unwrap_or(specs::sections()),
+    ) + tail
 }
 
 /// The minimal spec with one edit in its sections (`from` must occur once).
 fn with_sections_edit(from: &str, to: &str) -> String {
-    spec("", Some(&specs::edit(SECTIONS, from, to)), "")
+    spec("", Some(&specs::edit(specs::sections(), from, to)), "")
 }
 
 /// The minimal spec with `line` added to its text section.
@@ -176,7 +180,8 @@ fn with_section(name: &str, perms: &str) -> String {
     spec(
         "",
         Some(&format!(
-            "{SECTIONS}\n[[image.section]]\nname = \"{name}\"\nid = \"extra\"\nperms = \"{perms}\"\n"
+            "{}\n[[image.section]]\nname = \"{name}\"\nid = \"extra\"\nperms = \"{perms}\"\n",
+            specs::sections()
         )),
         "",
     )
@@ -332,7 +337,7 @@ fn linker_tables_taken_as_input() {
 #[test]
 fn relocatable_image_ending_in_a_read_only_section() {
     let rodata = "\n[[image.section]]\nname = \".rodata\"\nperms = \"r\"\n";
-    let sections = specs::edit(SECTIONS, rodata, "") + rodata;
+    let sections = specs::edit(specs::sections(), rodata, "") + rodata;
     let text = relocatable(&spec("", Some(&sections), ""), "pie").replace(
         "section_align = \"2MiB\"\n",
         "section_align = \"2MiB\"\nend_symbols = [\"_image_end\"]\nend_align = \"16\"\n",

@@ -142,21 +142,17 @@ fn preflight() {
 }
 
 fn git(dir: &Path, args: &[&str]) -> String {
-    let o = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "CI test")
-        .env("GIT_AUTHOR_EMAIL", "ci@example.com")
-        .env("GIT_COMMITTER_NAME", "CI test")
-        .env("GIT_COMMITTER_EMAIL", "ci@example.com")
-        .output()
-        .expect("run git");
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap().trim().to_string()
+    crate::support::run_ok(
+        Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_AUTHOR_NAME", "CI test")
+            .env("GIT_AUTHOR_EMAIL", "ci@example.com")
+            .env("GIT_COMMITTER_NAME", "CI test")
+            .env("GIT_COMMITTER_EMAIL", "ci@example.com"),
+    )
+    .trim()
+    .to_string()
 }
 
 /// Copies `from` to `to`, skipping `target/` directories.

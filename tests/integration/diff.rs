@@ -224,6 +224,25 @@ fn image_link_offset_and_sections() {
     assert_lacks(&out, &["image.section_order"]);
 }
 
+/// A section's Kconfig options (`image.section.config`) are part of what it
+/// says, so changing them is a change.
+#[test]
+fn section_config_options_are_compared() {
+    let pair = Pair::edited(
+        "linux-riscv64",
+        &[(
+            "config = [\"CONFIG_GENERIC_BUG\"]",
+            "config = [\"CONFIG_GENERIC_BUG\", \"CONFIG_BUG\"]",
+        )],
+    );
+    assert_contains(
+        &pair.human(1),
+        &[
+            "image.section.bug_table.config: [\"CONFIG_GENERIC_BUG\"] → [\"CONFIG_GENERIC_BUG\",\"CONFIG_BUG\"]",
+        ],
+    );
+}
+
 #[test]
 fn per_mode_changes_name_their_mode() {
     let pair = Pair::edited(

@@ -383,8 +383,7 @@ fn arm64_linux_kernel_inferred_values() {
     }
     assert!(!spec.contains("OpenSBI"), "riscv's words in:\n{spec}");
     // Sections named without a leading dot (6.12's runtime constants)
-    // are written with an explicit id, which check needs to take the
-    // name literally.
+    // are described by their real names.
     let plain_names: Vec<_> = readelf
         .sections
         .iter()
@@ -392,7 +391,6 @@ fn arm64_linux_kernel_inferred_values() {
         .collect();
     assert!(!plain_names.is_empty(), "no runtime_* section any more?");
     for s in plain_names {
-        let table = section(&spec, &s.name);
-        assert!(table.contains(&format!("id = \"{}\"", s.name)), "{table}");
+        section(&spec, &s.name);
     }
 }

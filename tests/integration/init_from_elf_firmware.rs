@@ -151,6 +151,71 @@ fn uboot_m_mode_is_described_as_bare_firmware() {
     assert!(placement >= 2, "{want:?}");
 }
 
+/// `init --from-elf` on OpenSBI built from Debian's source with Debian's
+/// cross compiler (`scripts/opensbi-source`): upstream's default build is
+/// a PIE linked at 0 (FW_PIC), which relocates itself in fw_base.S
+/// (`_relocate`: every entry of `.rela.dyn` whose type is R_RISCV_RELATIVE,
+/// the others skipped). The derived spec says so (`code_model = "pie"`,
+/// `image.relocator.types = ["R_RISCV_RELATIVE"]`), and lint reports what
+/// is true of the file: LG017 for each dynamic relocation of another type
+/// (readelf -r; in 1.6 the two R_RISCV_64 words of `domain_list`'s static
+/// list head, which `sbi_domain_init()` rewrites before use), plus the
+/// findings every firmware file gets (`true_findings`, `true_infos`).
+fn assert_source_built_opensbi(file: &str) {
+    let path = firmware::opensbi_built(file);
+    let elf = Readelf::of(&path);
+    let (dir, spec) = derive(&path, &[]);
+    let spec_path = dir.path().join("derived.toml");
+    let layout = layoutgen::load(&spec_path, &Default::default()).unwrap();
+    let m = &layout.modes[0];
+    assert!(m.mode.is_bare(), "no paging:\n{spec}");
+    assert_eq!(m.image_link, image_sections(&elf)[0].addr, "{spec}");
+    assert!(spec.contains("code_model = \"pie\""), "{spec}");
+    let relocator = layout.image.relocator.as_ref().expect("a relocator");
+    assert_eq!(relocator.type_names, ["R_RISCV_RELATIVE"], "{spec}");
+
+    let skipped: Vec<&readelf::Relocation> = elf
+        .dynamic_relocations()
+        .filter(|r| r.kind != "R_RISCV_RELATIVE" && r.kind != "R_RISCV_NONE")
+        .collect();
+    assert!(
+        !skipped.is_empty(),
+        "{}: every dynamic relocation is R_RISCV_RELATIVE; has the build changed?",
+        path.display()
+    );
+    let mut want = true_findings(&elf);
+    want.extend(
+        skipped
+            .iter()
+            .map(|r| (Lint::DynamicRelocationType, r.in_section.clone())),
+    );
+    want.sort();
+    let r = lint(&spec_path, &path);
+    let (found, infos) = findings::split(&r);
+    assert_eq!(found, want, "{}:\n{spec}", path.display());
+    assert_eq!(infos, true_infos(&elf), "{}", path.display());
+    // Each LG017 is about the word readelf shows, with its type.
+    for reloc in &skipped {
+        let at = format!("{} at {:#x}", reloc.kind, reloc.offset);
+        assert!(
+            r.findings
+                .iter()
+                .any(|f| f.id == Lint::DynamicRelocationType && f.message.contains(&at)),
+            "no LG017 says {at}"
+        );
+    }
+}
+
+#[test]
+fn opensbi_fw_jump_built_from_debian_source_lints_with_its_true_findings() {
+    assert_source_built_opensbi("fw_jump.elf");
+}
+
+#[test]
+fn opensbi_fw_dynamic_built_from_debian_source_lints_with_its_true_findings() {
+    assert_source_built_opensbi("fw_dynamic.elf");
+}
+
 /// `init --from-elf ELF ARGS` that must fail: exit 2, nothing written, and
 /// the message (returned).
 fn refused(elf: &Path, args: &[&str]) -> String {

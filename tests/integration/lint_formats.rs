@@ -100,6 +100,15 @@ fn missing(what: &str) -> ! {
     )
 }
 
+/// What the Multitool says of `file` but the warnings we accept
+/// ([`ACCEPTED_WARNINGS`]); every error counts.
+fn multitool_problems(file: &Path) -> Vec<(String, String, String)> {
+    multitool(file)
+        .into_iter()
+        .filter(|(l, id, _)| !(l != "error" && ACCEPTED_WARNINGS.contains(&id.as_str())))
+        .collect()
+}
+
 /// `sarif-multitool validate FILE -o OUT`: its exit status is 0 for valid
 /// and invalid logs alike (non-zero only when it could not run), so the
 /// verdict is read from OUT, a SARIF log whose results are the problems.
@@ -212,10 +221,7 @@ fn sarif_passes_the_sarif_multitool_and_the_official_schema() {
 
         let p = dir.path().join(format!("lint-{n}.sarif"));
         std::fs::write(&p, &out).unwrap();
-        let problems: Vec<_> = multitool(&p)
-            .into_iter()
-            .filter(|(l, id, _)| !(l != "error" && ACCEPTED_WARNINGS.contains(&id.as_str())))
-            .collect();
+        let problems = multitool_problems(&p);
         assert!(problems.is_empty(), "{args:?}: {problems:#?}");
 
         // What the run covers reached the log.
@@ -415,4 +421,129 @@ fn github_annotations_follow_the_workflow_command_grammar() {
         assert!(out.contains("file=target/lint-formats-"), "{out}");
         assert!(out.contains("/odd dir/a%2Cb%3Ac%25d#e.elf,"), "{out}");
     }
+}
+
+// ---- page-table findings --------------------------------------------------------
+
+/// `lint --page-tables` findings (docs/page-tables.md) in every machine
+/// format: a ptdump as Linux prints it with one mapping per rule (a page
+/// in a hole, W+X, a user page, a leaf larger than promised, and with
+/// --ram the linear map's cost), checked as the ELF findings are.
+#[test]
+fn page_table_findings_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("kernel_page_tables");
+    let flags = |f: &str| format!(".   ..     ..   D A G {f} V");
+    std::fs::write(
+        &dump,
+        [
+            "---[ Linear mapping ]---".to_string(),
+            format!(
+                "0xffffffd600000000-0xffffffd640000000    0x0000000080000000         1G PUD {}",
+                flags(". . W R")
+            ),
+            format!(
+                "0xfffffff600001000-0xfffffff600002000    0x0000000080000000         4K PTE {}",
+                flags(". . W R")
+            ),
+            "---[ Kernel mapping ]---".to_string(),
+            format!(
+                "0xffffffff80000000-0xffffffff80200000    0x0000000080200000         2M PMD {}",
+                flags(". X W R")
+            ),
+            format!(
+                "0x0000000000400000-0x0000000000401000    0x0000000080000000         4K PTE {}",
+                flags("U . W R")
+            ),
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let spec = specs::path("linux-riscv64").display().to_string();
+    let dump_s = dump.display().to_string();
+    let run = |format: &str| {
+        let (code, out, err) = cli(&[
+            "lint",
+            "--spec",
+            &spec,
+            "--mode",
+            "sv39",
+            "--ram",
+            "1GiB",
+            "--format",
+            format,
+            "--page-tables",
+            &dump_s,
+        ]);
+        assert_eq!(code, 1, "{format}: {out}{err}");
+        out
+    };
+    let expected = [
+        ("LG030", "region.linear_map.leaf", "error"),
+        ("LG024", "region", "error"),
+        ("LG025", "image.section", "error"),
+        ("LG026", "region.user", "error"),
+        ("LG031", "region.linear_map.leaf", "warning"),
+    ];
+
+    // JSON: each finding with its id, spec key, severity and address.
+    let doc: Value = serde_json::from_str(&run("json")).unwrap();
+    let findings = doc["files"][0]["findings"].as_array().unwrap();
+    let mut got: Vec<(&str, &str, &str)> = findings
+        .iter()
+        .map(|f| {
+            assert!(
+                f["address"].as_str().is_some_and(|a| a.starts_with("0x")),
+                "{f}"
+            );
+            (
+                f["id"].as_str().unwrap(),
+                f["spec_key"].as_str().unwrap(),
+                f["severity"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut want = expected.to_vec();
+    want.sort();
+    assert_eq!(got, want, "{doc:#}");
+
+    // SARIF: valid for the Multitool and the official schema, one result
+    // per finding with its rule.
+    let sarif = run("sarif");
+    let doc: Value = serde_json::from_str(&sarif).unwrap();
+    assert!(schema_errors(&official_schema(), &doc).is_empty());
+    let p = dir.path().join("page-tables.sarif");
+    std::fs::write(&p, &sarif).unwrap();
+    let problems = multitool_problems(&p);
+    assert!(problems.is_empty(), "{problems:#?}");
+    let mut rules: Vec<&str> = doc["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    rules.sort();
+    let mut want_ids: Vec<&str> = expected.iter().map(|e| e.0).collect();
+    want_ids.sort();
+    assert_eq!(rules, want_ids);
+
+    // GitHub: one well-formed annotation per finding, on the dump.
+    let github = run("github");
+    let mut titles = Vec::new();
+    for line in github.lines().filter(|l| l.starts_with("::")) {
+        let a = parse_annotation(line).unwrap_or_else(|e| panic!("{e}\n{github}"));
+        let prop = |k: &str| a.props.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        assert_eq!(prop("file").as_deref(), Some(dump_s.as_str()), "{line}");
+        let title = prop("title").unwrap();
+        let e = expected
+            .iter()
+            .find(|e| title.starts_with(e.0))
+            .unwrap_or_else(|| panic!("{line}"));
+        assert_eq!(a.level, e.2, "{line}");
+        assert!(!a.message.is_empty());
+        titles.push(e.0);
+    }
+    titles.sort();
+    assert_eq!(titles, want_ids, "{github}");
 }

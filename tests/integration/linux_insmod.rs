@@ -27,6 +27,7 @@
 //! QEMU fail the test; nothing is skipped.
 
 use crate::linux_modules::{lint_verdicts, relocation_types};
+use crate::support::linux::insmod_file;
 use crate::support::{linux, qemu, specs};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -46,19 +47,6 @@ const TPREL: [u32; 4] = [29, 30, 31, 32];
 /// `R_RISCV_TLS_GOT_HI20`, `_TLS_GD_HI20` and the four `R_RISCV_TPREL_*`.
 const TLS_NOT_SUPPORTED: [u32; 6] = [21, 22, 29, 30, 31, 32];
 const EINVAL: i32 = 22;
-
-/// `<linux dir>/insmod/FILE`, which `scripts/linux-test-modules` writes.
-fn insmod_file(file: &str) -> PathBuf {
-    let path = linux::linux_dir().join("insmod").join(file);
-    assert!(
-        path.is_file(),
-        "{} is missing: build the test modules with `scripts/linux-test-modules` (scripts/test \
-         does), and point LAYOUTGEN_LINUX_DIR at the cache directory (now {})",
-        path.display(),
-        linux::linux_dir().display()
-    );
-    path
-}
 
 /// What the kernel did with one module.
 #[derive(Debug, PartialEq)]
@@ -258,6 +246,34 @@ fn lint_and_the_6_12_module_loader_agree_on_out_of_tree_modules() {
                 }
             }
         }
+    }
+    // What the kernel printed for a refused module is what lint's finding
+    // quotes (the loader stops at the first relocation it refuses, so one
+    // of the module's findings).
+    for m in MODULES {
+        if kernel[m] == Kernel::Loaded {
+            continue;
+        }
+        let report = layoutgen::lint::run(
+            &layout,
+            &insmod_file(&format!("{m}.ko")),
+            &Default::default(),
+        )
+        .unwrap();
+        let quotes: Vec<&str> = report
+            .findings
+            .iter()
+            .filter(|f| f.id == layoutgen::lint::Lint::ModuleRelocation)
+            .filter_map(|f| f.message.split("(Linux 6.12: \"").nth(1))
+            .filter_map(|q| q.split('"').next())
+            .collect();
+        assert!(
+            quotes
+                .iter()
+                .any(|q| boot.output.contains(&format!("{m}: {q}"))),
+            "{m}: lint quotes {quotes:?}, which the kernel did not print\n{}",
+            boot.context()
+        );
     }
     // And what each module is for, so neither direction is vacuous.
     let expected = |m: &str, types: &[u32]| -> BTreeSet<u32> {

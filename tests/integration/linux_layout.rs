@@ -5,62 +5,31 @@
 use crate::support::specs;
 use layoutgen::arch::PagingMode;
 
-/// (region, first address, last address) as printed in vm-layout.rst.
-type Row = (&'static str, u64, u64);
-
-const SV39: &[Row] = &[
-    ("user", 0x0000_0000_0000_0000, 0x0000_003f_ffff_ffff),
-    ("fixmap", 0xffff_ffc4_fea0_0000, 0xffff_ffc4_feff_ffff),
-    ("pci_io", 0xffff_ffc4_ff00_0000, 0xffff_ffc4_ffff_ffff),
-    ("vmemmap", 0xffff_ffc5_0000_0000, 0xffff_ffc5_ffff_ffff),
-    ("vmalloc", 0xffff_ffc6_0000_0000, 0xffff_ffd5_ffff_ffff),
-    ("linear_map", 0xffff_ffd6_0000_0000, 0xffff_fff5_ffff_ffff),
-    ("kasan", 0xffff_fff7_0000_0000, 0xffff_fffe_ffff_ffff),
-    ("modules", 0xffff_ffff_0000_0000, 0xffff_ffff_7fff_ffff),
-    ("kernel", 0xffff_ffff_8000_0000, 0xffff_ffff_ffff_ffff),
-];
-
-const SV48: &[Row] = &[
-    ("user", 0x0000_0000_0000_0000, 0x0000_7fff_ffff_ffff),
-    ("fixmap", 0xffff_8d7f_fea0_0000, 0xffff_8d7f_feff_ffff),
-    ("pci_io", 0xffff_8d7f_ff00_0000, 0xffff_8d7f_ffff_ffff),
-    ("vmemmap", 0xffff_8d80_0000_0000, 0xffff_8f7f_ffff_ffff),
-    ("vmalloc", 0xffff_8f80_0000_0000, 0xffff_af7f_ffff_ffff),
-    ("linear_map", 0xffff_af80_0000_0000, 0xffff_ef7f_ffff_ffff),
-    ("kasan", 0xffff_ef80_0000_0000, 0xffff_fffe_ffff_ffff),
-    ("modules", 0xffff_ffff_0000_0000, 0xffff_ffff_7fff_ffff),
-    ("kernel", 0xffff_ffff_8000_0000, 0xffff_ffff_ffff_ffff),
-];
-
-const SV57: &[Row] = &[
-    ("user", 0x0000_0000_0000_0000, 0x00ff_ffff_ffff_ffff),
-    ("fixmap", 0xff1b_ffff_fea0_0000, 0xff1b_ffff_feff_ffff),
-    ("pci_io", 0xff1b_ffff_ff00_0000, 0xff1b_ffff_ffff_ffff),
-    ("vmemmap", 0xff1c_0000_0000_0000, 0xff1f_ffff_ffff_ffff),
-    ("vmalloc", 0xff20_0000_0000_0000, 0xff5f_ffff_ffff_ffff),
-    // The table's "32 PB" is rounded: the direct map ends at PAGE_END =
-    // KASAN_SHADOW_START (mm/init.c); PAGE_OFFSET + KERN_VIRT_SIZE would
-    // overlap the KASAN shadow by 256 TiB (docs/linux-riscv64.md, D2).
-    ("linear_map", 0xff60_0000_0000_0000, 0xffde_ffff_ffff_ffff),
-    ("kasan", 0xffdf_0000_0000_0000, 0xffff_fffe_ffff_ffff),
-    ("modules", 0xffff_ffff_0000_0000, 0xffff_ffff_7fff_ffff),
-    ("kernel", 0xffff_ffff_8000_0000, 0xffff_ffff_ffff_ffff),
-];
+/// (region, first address, last address) as printed in vm-layout.rst, for
+/// `mode`: the rows of `tests/data/linux-riscv64-vm-layout.txt`.
+fn rows(mode: PagingMode) -> Vec<(String, u64, u64)> {
+    let table = include_str!("../data/linux-riscv64-vm-layout.txt");
+    let addr = |s: &str| u64::from_str_radix(&s[2..].replace('_', ""), 16).unwrap();
+    table
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|f| f[0] == mode.to_string())
+        .map(|f| (f[1].to_string(), addr(f[2]), addr(f[3])))
+        .collect()
+}
 
 #[test]
 fn linux_layout_matches_vm_layout_rst() {
     let layout = layoutgen::load(&specs::path("linux-riscv64"), &Default::default())
         .unwrap_or_else(|e| panic!("{e}"));
-    for (mode, rows) in [
-        (PagingMode::Sv39, SV39),
-        (PagingMode::Sv48, SV48),
-        (PagingMode::Sv57, SV57),
-    ] {
+    for mode in [PagingMode::Sv39, PagingMode::Sv48, PagingMode::Sv57] {
+        let rows = rows(mode);
         let m = layout.mode(mode).unwrap();
         assert_eq!(m.regions.len(), rows.len(), "{mode}: region count");
-        for &(name, first, last) in rows {
+        for (name, first, last) in rows {
             let r = m
-                .region(name)
+                .region(&name)
                 .unwrap_or_else(|| panic!("{mode}: no region {name}"));
             if name == "modules" {
                 // The table's fixed 2 GB row is an upper bound: Linux sets

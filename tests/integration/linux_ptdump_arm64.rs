@@ -236,6 +236,7 @@ fn an_arm64_dump_made_wrong_is_caught_once_per_rule() {
     // a hole in the layout, as arm64's ptdump prints a 4 KiB page.
     let hole = "0xffffffffc0000000-0xffffffffc0001000           4K PTE       RW NX SHD AF            UXN    MEM/NORMAL";
     let user = "0x0000000000400000-0x0000000000401000           4K PTE   USR RW NX SHD AF            UXN    MEM/NORMAL";
+    let block = "0xfffffe0000000000-0xfffffe0040000000           1G PUD       RW NX SHD AF        BLK UXN    MEM/NORMAL";
     let cases = [
         // Text made writable: W^X and more than its segment allows.
         (
@@ -247,6 +248,8 @@ fn an_arm64_dump_made_wrong_is_caught_once_per_rule() {
             vec!["LG024 page-outside-regions"],
         ),
         (format!("{dump}{user}\n"), vec!["LG026 page-user-half"]),
+        // A 1 GiB block in vmemmap, whose leaves are at most 2 MiB.
+        (format!("{dump}{block}\n"), vec!["LG030 page-leaf-size"]),
     ];
     for (bad, expected) in cases {
         let (code, out) = lint(&bad, Some(&vmlinux));

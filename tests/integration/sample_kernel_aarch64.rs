@@ -17,10 +17,8 @@ use layoutgen::arch::PagingMode;
 use layoutgen::layout::pagetable;
 use layoutgen::units::{GIB, MIB};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
-const QEMU: &str = "qemu-system-aarch64";
 const LAYOUT: &str = "qemu-virt-aarch64";
 const BOOT_TIMEOUT: Duration = Duration::from_secs(20);
 /// Where the kernel's own output starts.
@@ -64,23 +62,11 @@ fn boot(ram: u64, args: &str, extra: &[&str]) -> Boot {
 
 /// [`boot`] for a given kernel ELF.
 fn boot_elf(elf: &Path, ram: u64, args: &str, extra: &[&str]) -> Boot {
-    let mut cmd = Command::new(QEMU);
-    // No NIC: the default virtio one needs iPXE's ROM (package ipxe-qemu, a
-    // Recommends that scripts/apt-install does not install) and the kernel
-    // has no use for it.
-    cmd.args([
-        "-machine",
-        "virt",
-        "-cpu",
-        "cortex-a72",
-        "-nographic",
-        "-nic",
-        "none",
-    ])
-    .args(extra)
-    .args(["-m", &format!("{}M", ram / MIB)])
-    .arg("-kernel")
-    .arg(elf);
+    let mut cmd = qemu::aarch64_virt();
+    cmd.args(extra)
+        .args(["-m", &format!("{}M", ram / MIB)])
+        .arg("-kernel")
+        .arg(elf);
     if !args.is_empty() {
         cmd.args(["-append", args]);
     }

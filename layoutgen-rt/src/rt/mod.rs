@@ -591,8 +591,18 @@ pub(crate) fn build_page_tables<K: Kernel, E: crate::paging::Encoding>(
     device_flags: Flags,
 ) -> Option<u64> {
     let l = &K::LAYOUT;
-    let sections = physical_sections::<K>(boot.run, boot.load);
+    let mut sections = physical_sections::<K>(boot.run, boot.load);
     let n = sections.count();
+    // Wrong on purpose, only on request: `pt-text-writable` maps the code
+    // writable too (the negative cases of `layoutgen lint --page-tables`).
+    let args = boot.info.bootargs();
+    if fdt::flag(args, b"pt-text-writable") {
+        for f in &mut sections.flags[..n] {
+            if f.contains(Flags::X) {
+                *f = *f | Flags::W;
+            }
+        }
+    }
     let bounds = sections.bounds();
     let pool_pa = pool.as_ptr() as u64;
     let mut b = crate::paging::Builder::<E>::new(m.levels, pool, pool_pa);
@@ -619,6 +629,27 @@ pub(crate) fn build_page_tables<K: Kernel, E: crate::paging::Encoding>(
             .map_page(fixmap, device_pa, device_flags)
             .unwrap_or_else(|e| fail::<K>(e));
         device_va = Some(va);
+    }
+    // `pt-map=VA`: one more page, the image's first, read-write at VA (a
+    // hole, the user half: what lint must catch).
+    if let Some(v) = fdt::arg(args, b"pt-map") {
+        let Some(va) = fdt::parse_u64(v) else {
+            fail::<K>(b"bootargs: bad pt-map=")
+        };
+        b.map_page(va, boot.load, Flags::R | Flags::W)
+            .unwrap_or_else(|e| fail::<K>(e));
+    }
+    // `pt-block=VA`: one read-write 2 MiB block at VA (a leaf larger than
+    // a region may promise), over the image's first 2 MiB.
+    if let Some(v) = fdt::arg(args, b"pt-block") {
+        const BLOCK: u64 = 2 << 20;
+        let Some(va) = fdt::parse_u64(v).filter(|va| va % BLOCK == 0) else {
+            fail::<K>(b"bootargs: pt-block= needs a 2 MiB-aligned address")
+        };
+        b.map(va, boot.load & !(BLOCK - 1), BLOCK, BLOCK, |_| {
+            Flags::R | Flags::W
+        })
+        .unwrap_or_else(|e| fail::<K>(e));
     }
     boot.root_pa = b.root_pa();
     boot.pt_pages = b.pt_pages();

@@ -220,6 +220,21 @@ pub enum Command {
         /// permissions (docs/page-tables.md).
         #[arg(long, value_name = "DUMP")]
         page_tables: Option<PathBuf>,
+        /// With --page-tables: the RAM the kernel ran with (e.g. 1GiB); the
+        /// linear map's leaves and page-table pages are compared with what
+        /// `show --ram` predicts (needs a dump with levels: Linux's ptdump).
+        #[arg(long, value_name = "SIZE", requires = "page_tables")]
+        ram: Option<String>,
+        /// With --page-tables: the dump is a physical memory image (QEMU's
+        /// `pmemsave`) and this is the root table's physical address
+        /// (riscv64: satp's PPN << 12; aarch64: TTBR1_EL1); layoutgen walks
+        /// the tables itself.
+        #[arg(long, value_name = "PA", requires = "page_tables")]
+        root: Option<String>,
+        /// With --root: the physical address of the image's first byte
+        /// (default: the spec's ram.base).
+        #[arg(long, value_name = "PA", requires = "root")]
+        memory_base: Option<String>,
         /// ELF files to lint (with --page-tables: at most one, the kernel).
         #[arg(required_unless_present = "page_tables")]
         elf: Vec<PathBuf>,

@@ -263,10 +263,6 @@ fn section(t: &mut Toml, s: &ImageSection) {
     let id = derive_id(&s.sec.name);
     if id.is_empty() || id.starts_with(|c: char| c.is_ascii_digit()) {
         t.key("id", quoted(&format!("s_{}", s.segment)));
-    } else if !s.sec.name.starts_with(['.', '_']) {
-        // Without an explicit id, check takes such a name for the pre-0.2
-        // grammar's `text` (arm64 Linux has `runtime_ptr_dentry_hashtable`).
-        t.key("id", quoted(&id));
     }
     t.key("segment", quoted(&s.segment));
     t.key("perms", quoted(s.perms));

@@ -3,26 +3,12 @@
 //! newest package it fetched): its module tree and its unstripped vmlinux.
 //! Missing is a test failure, never a skip.
 
-use super::root;
 use std::path::PathBuf;
 
 /// The cache directory of the newest package `scripts/debian-kernel`
 /// unpacked completely.
 fn package_dir() -> PathBuf {
-    let cache = root().join("target/debian-kernel");
-    let mut done: Vec<PathBuf> = std::fs::read_dir(&cache)
-        .into_iter()
-        .flatten()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("done").is_file())
-        .collect();
-    done.sort();
-    done.pop().unwrap_or_else(|| {
-        panic!(
-            "no Debian kernel in {}: run scripts/debian-kernel (scripts/test does)",
-            cache.display()
-        )
-    })
+    super::newest_done("debian-kernel", "scripts/debian-kernel")
 }
 
 /// Every `.ko` of the package's module tree, sorted.

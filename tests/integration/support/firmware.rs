@@ -47,3 +47,17 @@ pub fn rwe_loads(elf: &Readelf) -> Vec<(Lint, String)> {
         .map(|l| (Lint::SegmentWriteExecute, format!("segment {}", l.index)))
         .collect()
 }
+
+/// OpenSBI's generic-platform `file` as `scripts/opensbi-source` builds it
+/// from Debian's source with Debian's cross compiler (the newest build
+/// under target/opensbi/); missing fails, naming the script.
+pub fn opensbi_built(file: &str) -> PathBuf {
+    let dir = super::newest_done("opensbi", "scripts/opensbi-source");
+    let p = dir.join("src/build/platform/generic/firmware").join(file);
+    assert!(
+        p.is_file(),
+        "{} is missing: run scripts/opensbi-source (scripts/test does)",
+        p.display()
+    );
+    p
+}

@@ -25,3 +25,18 @@ pub fn kernel_file(kernel: &str, file: &str) -> PathBuf {
     );
     path
 }
+
+/// `<linux dir>/insmod/FILE`, which `scripts/linux-test-modules` writes (the
+/// modular kernel's test modules and the initramfs with its /init); panics,
+/// naming the script, when it is missing.
+pub fn insmod_file(file: &str) -> PathBuf {
+    let path = linux_dir().join("insmod").join(file);
+    assert!(
+        path.is_file(),
+        "{} is missing: build the test modules with `scripts/linux-test-modules` (scripts/test \
+         does), and point LAYOUTGEN_LINUX_DIR at the cache directory (now {})",
+        path.display(),
+        linux_dir().display()
+    );
+    path
+}

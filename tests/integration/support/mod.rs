@@ -7,6 +7,7 @@ pub mod debian;
 pub mod elf_tools;
 pub mod findings;
 pub mod firmware;
+pub mod lds;
 pub mod lint_cli;
 pub mod linux;
 pub mod qemu;
@@ -111,3 +112,41 @@ macro_rules! assert_snapshot {
     }};
 }
 pub(crate) use assert_snapshot;
+
+/// Runs `cmd` and returns its standard output; fails the test, naming the
+/// command and showing its standard error, when it cannot start or exits
+/// unsuccessfully.
+#[track_caller]
+pub fn run_ok(cmd: &mut std::process::Command) -> String {
+    let o = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        o.status.success(),
+        "{cmd:?} failed ({}): {}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The newest directory (by name) of the cache `target/CACHE` that a script
+/// finished filling (it holds a `done` file); fails the test naming
+/// `script`, which makes it, when there is none.
+#[track_caller]
+pub fn newest_done(cache: &str, script: &str) -> std::path::PathBuf {
+    let dir = root().join("target").join(cache);
+    let mut done: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("done").is_file())
+        .collect();
+    done.sort();
+    done.pop().unwrap_or_else(|| {
+        panic!(
+            "nothing built in {}: run {script} (scripts/test does)",
+            dir.display()
+        )
+    })
+}

@@ -19,6 +19,24 @@ pub struct Boot {
     banner: &'static str,
 }
 
+/// `qemu-system-aarch64` as every aarch64 boot here starts: the virt
+/// machine, a Cortex-A72, the console on stdio. No NIC: the default virtio
+/// one needs iPXE's ROM (package ipxe-qemu, a Recommends that
+/// scripts/apt-install does not install) and no kernel here uses it.
+pub fn aarch64_virt() -> Command {
+    let mut cmd = Command::new("qemu-system-aarch64");
+    cmd.args([
+        "-machine",
+        "virt",
+        "-cpu",
+        "cortex-a72",
+        "-nographic",
+        "-nic",
+        "none",
+    ]);
+    cmd
+}
+
 /// Runs `cmd`, a QEMU command line the kernel powers off from, with its
 /// output captured; kills it after `timeout` and fails with what it printed.
 pub fn run(mut cmd: Command, timeout: Duration, banner: &'static str) -> Boot {
@@ -214,7 +232,21 @@ impl std::ops::Index<&str> for Summary {
 /// with its state, so a kernel that exits after its checks can be dumped
 /// too. Returns (console output, the monitor's answer); fails after
 /// `timeout`.
-pub fn info_mem(mut cmd: Command, until: &str, timeout: Duration) -> (String, String) {
+pub fn info_mem(cmd: Command, until: &str, timeout: Duration) -> (String, String) {
+    let (console, mut answers) = monitor(cmd, until, timeout, &["info mem"]);
+    (console, answers.remove(0))
+}
+
+/// Runs `cmd` with a monitor socket until the console prints `until`, then
+/// sends each of `commands` to the monitor (e.g. `pmemsave ADDR SIZE FILE`)
+/// and quits: (console output, each command's answer). `-no-shutdown` as
+/// for [`info_mem`].
+pub fn monitor(
+    mut cmd: Command,
+    until: &str,
+    timeout: Duration,
+    commands: &[&str],
+) -> (String, Vec<String>) {
     use std::io::{BufRead, BufReader, Write};
     use std::os::unix::net::UnixStream;
     use std::sync::{Arc, Mutex};
@@ -279,10 +311,15 @@ pub fn info_mem(mut cmd: Command, until: &str, timeout: Duration) -> (String, St
         String::from_utf8_lossy(&got).into_owned()
     };
     read_until_prompt(&mut monitor);
-    monitor.write_all(b"info mem\n").unwrap();
-    let answer = read_until_prompt(&mut monitor);
+    let answers = commands
+        .iter()
+        .map(|c| {
+            monitor.write_all(format!("{c}\n").as_bytes()).unwrap();
+            read_until_prompt(&mut monitor)
+        })
+        .collect();
     let _ = monitor.write_all(b"quit\n");
     let _ = child.wait();
     let console = console.lock().unwrap().clone();
-    (console, answer)
+    (console, answers)
 }

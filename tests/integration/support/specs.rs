@@ -47,81 +47,22 @@ pub fn bundled() -> Vec<PathBuf> {
     specs
 }
 
-/// The four sections of `BASE`, as a literal so that `BASE` is one too.
-macro_rules! sections {
-    () => {
-        r#"
-[[image.section]]
-name = ".text"
-perms = "rx"
-input = [".text.entry", ".text", ".text.*"]
+/// A sound spec (`tests/data/accepted/base.toml`, also a spec case): Sv39, a fixed image at
+/// -2 GiB with gp relaxed, modules below it, a linear map and vmalloc. Every
+/// test that needs "a spec" changes one thing in it.
+pub const BASE: &str = include_str!("../../data/accepted/base.toml");
 
-[[image.section]]
-name = ".rodata"
-perms = "r"
-
-[[image.section]]
-name = ".data"
-perms = "rw"
-
-[[image.section]]
-name = ".bss"
-perms = "rw"
-"#
-    };
+/// `BASE`'s `[[image.section]]` tables (text, read-only data, data, bss):
+/// the line break before the first of them up to the blank line before
+/// `[gp]`, so that replacing them keeps the text around them as it is.
+pub fn sections() -> &'static str {
+    let start = BASE.find("\n[[image.section]]").expect("BASE has sections");
+    let end = start
+        + BASE[start..]
+            .find("\n\n[gp]")
+            .expect("BASE has [gp] after its sections");
+    &BASE[start..=end]
 }
-
-/// `BASE`'s `[[image.section]]` tables: text, read-only data, data, bss.
-pub const SECTIONS: &str = sections!();
-
-/// A sound spec: Sv39, a fixed image at -2 GiB with gp relaxed, modules
-/// below it, a linear map and vmalloc. Every test that needs "a spec"
-/// changes one thing in it.
-pub const BASE: &str = concat!(
-    r#"
-name = "base"
-arch = "riscv64"
-modes = ["sv39"]
-code_model = "fixed"
-
-[ram]
-base = "0x8000_0000"
-min_size = "128MiB"
-max_size = "4GiB"
-load = "0x8020_0000"
-
-[image]
-slot = "kernel"
-link = "kernel.start + 0x20_0000"
-max_size = "32MiB"
-section_align = "2MiB"
-"#,
-    sections!(),
-    r#"
-[gp]
-policy = "relax"
-
-[region.kernel]
-start = "top - 2GiB"
-end = "top"
-align = "2MiB"
-leaf = "2MiB"
-
-[region.modules]
-start = "image.end - 2GiB"
-end = "kernel.start"
-
-[region.linear_map]
-start = "0xffff_ffd6_0000_0000"
-size = "128GiB"
-align = "1GiB"
-leaf = "1GiB"
-
-[region.vmalloc]
-size = "64GiB"
-end = "linear_map.start"
-"#
-);
 
 /// `text` with `from` replaced by `to`; `from` must occur exactly once, so
 /// an edit cannot silently miss or hit twice.

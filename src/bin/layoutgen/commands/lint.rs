@@ -8,6 +8,16 @@ use layoutgen::lint::{self, Format, Lint, LintRun, Options, Outcome};
 use layoutgen::{Error, LoadOptions, load};
 use std::path::{Path, PathBuf};
 
+/// `--page-tables DUMP` and what it knows besides the dump (`--ram`,
+/// `--root`, `--memory-base`), as given.
+#[derive(Default)]
+pub struct DumpArgs<'a> {
+    pub page_tables: Option<&'a Path>,
+    pub ram: Option<&'a str>,
+    pub root: Option<&'a str>,
+    pub memory_base: Option<&'a str>,
+}
+
 pub fn run(
     spec: &Path,
     mode: Option<PagingMode>,
@@ -15,7 +25,7 @@ pub fn run(
     (allow, warn, deny): (&[Lint], &[Lint], &[DenyArg]),
     baseline: Option<&Path>,
     files: &[PathBuf],
-    page_tables: Option<&Path>,
+    dump: DumpArgs,
 ) -> Result<u8, Error> {
     let deny_warnings = deny.contains(&DenyArg::Warnings);
     let denied: Vec<Lint> = deny
@@ -60,8 +70,8 @@ pub fn run(
         mode,
         config: Some(&config),
     };
-    let outcomes = match page_tables {
-        Some(dump) => {
+    let outcomes = match dump.page_tables {
+        Some(dump_path) => {
             // One mode: the one the kernel ran in.
             let mode = match (mode, layout.modes.as_slice()) {
                 (Some(m), _) => m,
@@ -72,19 +82,43 @@ pub fn run(
                     );
                 }
             };
+            let ram = match dump.ram.map(layoutgen::spec::expr::parse_size) {
+                None => None,
+                Some(Ok(v)) if v > 0 => Some(v),
+                Some(Ok(_)) => return usage("--ram must be larger than zero"),
+                Some(Err(e)) => return usage(&format!("--ram {e}")),
+            };
+            let address =
+                |flag: &str, v: Option<&str>| match v.map(layoutgen::spec::expr::parse_size) {
+                    None => Ok(None),
+                    Some(Ok(a)) => Ok(Some(a)),
+                    Some(Err(e)) => Err(format!("{flag} {e}")),
+                };
+            let (root, memory_base) = match (
+                address("--root", dump.root),
+                address("--memory-base", dump.memory_base),
+            ) {
+                (Ok(r), Ok(b)) => (r, b),
+                (Err(e), _) | (_, Err(e)) => return usage(&e),
+            };
             if files.len() > 1 {
                 return usage(
                     "--page-tables takes at most one ELF file: the kernel the dump is of",
                 );
             }
             vec![Outcome {
-                path: dump.to_path_buf(),
+                path: dump_path.to_path_buf(),
                 result: lint::page_tables::run(
                     &layout,
                     &config,
                     mode,
-                    dump,
-                    files.first().map(PathBuf::as_path),
+                    dump_path,
+                    &lint::page_tables::DumpOptions {
+                        elf: files.first().map(PathBuf::as_path),
+                        ram,
+                        root,
+                        memory_base,
+                    },
                 ),
             }]
         }

@@ -99,6 +99,9 @@ pub fn run(command: Command) -> Result<u8, Error> {
             warn,
             deny,
             page_tables,
+            ram,
+            root,
+            memory_base,
             baseline,
             elf,
         } => lint::run(
@@ -108,7 +111,12 @@ pub fn run(command: Command) -> Result<u8, Error> {
             (&allow, &warn, &deny),
             baseline.as_deref(),
             &elf,
-            page_tables.as_deref(),
+            lint::DumpArgs {
+                page_tables: page_tables.as_deref(),
+                ram: ram.as_deref(),
+                root: root.as_deref(),
+                memory_base: memory_base.as_deref(),
+            },
         ),
     }
 }

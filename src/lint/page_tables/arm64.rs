@@ -17,10 +17,7 @@
 //! with no attributes; they map nothing and are skipped, as are invalid
 //! (`F`) entries.
 
-use super::page_tables::Mapping;
-
-/// The levels `kernel_pg_levels[]` names.
-const LEVELS: [&str; 5] = ["PGD", "P4D", "PUD", "PMD", "PTE"];
+use super::dump::{Level, Mapping};
 
 /// One line of an arm64 ptdump: `None` for anything else (markers, other
 /// formats) and for runs that map nothing.
@@ -34,7 +31,8 @@ pub(super) fn line(line: &str) -> Option<Mapping> {
         e => e as u128,
     };
     let size = size(f.next()?)?;
-    if !LEVELS.contains(&f.next()?) || end <= start as u128 || end - start as u128 != size {
+    let level = Level::parse(f.next()?)?;
+    if end <= start as u128 || end - start as u128 != size {
         return None;
     }
     let attrs: Vec<&str> = f.collect();
@@ -54,6 +52,7 @@ pub(super) fn line(line: &str) -> Option<Mapping> {
         // PXN clear (`x`): executable by the kernel. UXN concerns EL0.
         execute: has("x"),
         user: has("USR"),
+        level: Some(level),
     })
 }
 

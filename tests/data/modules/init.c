@@ -1,20 +1,31 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 /*
- * /init of the initramfs tests/integration/linux_insmod.rs boots: loads each
- * file of /modules with finit_module(2) and prints one line per module,
+ * /init of the initramfs scripts/linux-test-modules builds, for two tests.
+ *
+ * By default (tests/integration/linux_insmod.rs) it loads each file of
+ * /modules with finit_module(2) and prints one line per module,
  *
  *     layoutgen-insmod: NAME.ko: loaded
  *     layoutgen-insmod: NAME.ko: refused, errno N
  *
- * then "layoutgen-insmod: done" and powers off. No libc: raw riscv64 Linux
- * system calls, built with riscv64-linux-gnu-gcc -static -nostdlib by
- * scripts/linux-test-modules. Nothing sets gp, so it is linked with
- * --no-relax (no gp-relative accesses).
+ * then "layoutgen-insmod: done".
+ *
+ * With the word `ptdump` on the kernel command line (the kernel passes
+ * words it does not know to init as arguments), it instead mounts debugfs at
+ * /sys/kernel/debug and prints kernel_page_tables (Linux's ptdump) between
+ * "layoutgen-ptdump: begin" and "layoutgen-ptdump: end" lines
+ * (tests/integration/page_tables.rs).
+ *
+ * Then it powers off. No libc: raw riscv64 Linux system calls, built with
+ * riscv64-linux-gnu-gcc -static -nostdlib. Nothing sets gp, so it is linked
+ * with --no-relax (no gp-relative accesses).
  */
 
 #define SYS_getdents64 61
 #define SYS_openat 56
+#define SYS_read 63
 #define SYS_write 64
+#define SYS_mount 40
 #define SYS_reboot 142
 #define SYS_finit_module 273
 #define AT_FDCWD (-100)
@@ -22,18 +33,24 @@
 #define O_DIRECTORY 0200000
 #define O_CLOEXEC 02000000
 
-static long syscall4(long n, long a, long b, long c, long d)
+static long syscall5(long n, long a, long b, long c, long d, long e)
 {
 	register long a0 __asm__("a0") = a;
 	register long a1 __asm__("a1") = b;
 	register long a2 __asm__("a2") = c;
 	register long a3 __asm__("a3") = d;
+	register long a4 __asm__("a4") = e;
 	register long a7 __asm__("a7") = n;
 	__asm__ volatile("ecall"
 			 : "+r"(a0)
-			 : "r"(a1), "r"(a2), "r"(a3), "r"(a7)
+			 : "r"(a1), "r"(a2), "r"(a3), "r"(a4), "r"(a7)
 			 : "memory");
 	return a0;
+}
+
+static long syscall4(long n, long a, long b, long c, long d)
+{
+	return syscall5(n, a, b, c, d, 0);
 }
 
 static unsigned long length(const char *s)
@@ -114,7 +131,40 @@ struct dirent64 {
 	char d_name[];
 };
 
-void _start(void)
+/* The page tables as debugfs shows them, copied to the console whole. */
+static void ptdump(void)
+{
+	static char buf[4096];
+	static const char file[] = "/sys/kernel/debug/kernel_page_tables";
+	long r = syscall5(SYS_mount, (long)"debugfs", (long)"/sys/kernel/debug",
+			  (long)"debugfs", 0, 0);
+	long fd = r < 0 ? r : syscall4(SYS_openat, AT_FDCWD, (long)file, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0) {
+		add(r < 0 ? "layoutgen-ptdump: cannot mount debugfs for " : "layoutgen-ptdump: cannot open ");
+		add(file);
+		add(", errno ");
+		add_number(-fd);
+		add("\n");
+		flush();
+		return;
+	}
+	add("layoutgen-ptdump: begin\n");
+	flush();
+	long n;
+	while ((n = syscall4(SYS_read, fd, (long)buf, sizeof(buf), 0)) > 0)
+		syscall4(SYS_write, 1, (long)buf, n, 0);
+	add("layoutgen-ptdump: end\n");
+	flush();
+}
+
+static int streq(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
+static void insmod_all(void)
 {
 	static char buf[4096] __attribute__((aligned(8)));
 	long dir = syscall4(SYS_openat, AT_FDCWD, (long)"/modules",
@@ -137,8 +187,27 @@ void _start(void)
 	}
 	add("layoutgen-insmod: done\n");
 	flush();
+}
+
+/* The stack the kernel starts init with: argc, then argv[]. */
+void start(long *sp)
+{
+	long argc = sp[0];
+	char **argv = (char **)(sp + 1);
+	int want_ptdump = 0;
+	for (long i = 1; i < argc; i++)
+		want_ptdump |= streq(argv[i], "ptdump");
+	if (want_ptdump)
+		ptdump();
+	else
+		insmod_all();
 	/* LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_POWER_OFF */
 	syscall4(SYS_reboot, 0xfee1dead, 672274793, 0x4321fedc, 0);
 	for (;;)
 		;
 }
+
+__asm__(".globl _start\n"
+	"_start:\n"
+	"	mv a0, sp\n"
+	"	call start\n");

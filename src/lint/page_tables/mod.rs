@@ -1,6 +1,14 @@
 //! LG024–LG027: a running kernel's page tables (a dump: QEMU's `info mem`,
-//! Linux's riscv64 ptdump, Linux's arm64 ptdump in `page_tables_arm64`) against the resolved layout of the mode it ran
+//! Linux's riscv64 ptdump, Linux's arm64 ptdump in `arm64`) against the resolved layout of the mode it ran
 //! in (docs/page-tables.md).
+
+mod arm64;
+mod dump;
+mod leaves;
+mod walk;
+
+pub use dump::{Level, Mapping, parse};
+pub use walk::{Memory, walk};
 
 use super::context::Collector;
 use super::{ElfKind, Finding, Lint, LintConfig, LintError, LintReport, Stats, SymbolSource};
@@ -9,128 +17,66 @@ use crate::layout::Layout;
 use crate::spec::RegionKind;
 use std::path::Path;
 
-/// One run of pages with the same attributes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Mapping {
-    pub va: u64,
-    /// `None` where the dump does not say (arm64's ptdump).
-    pub pa: Option<u64>,
-    pub size: u64,
-    pub read: bool,
-    pub write: bool,
-    pub execute: bool,
-    pub user: bool,
-}
-
-impl Mapping {
-    fn end(&self) -> u128 {
-        self.va as u128 + self.size as u128
-    }
-    fn perms(&self) -> String {
-        format!(
-            "{}{}{}{}",
-            if self.read { 'r' } else { '-' },
-            if self.write { 'w' } else { '-' },
-            if self.execute { 'x' } else { '-' },
-            if self.user { 'u' } else { '-' }
-        )
-    }
-}
-
 /// The most a dump may be (a full Sv57 ptdump is a few MiB).
 const MAX_DUMP_BYTES: usize = 64 << 20;
 
-fn hex(s: &str) -> Option<u64> {
-    u64::from_str_radix(s.strip_prefix("0x").unwrap_or(s), 16).ok()
+/// What `lint --page-tables` knows besides the dump.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DumpOptions<'a> {
+    /// The kernel's ELF, for its sections' addresses (LG027).
+    pub elf: Option<&'a Path>,
+    /// The RAM the kernel ran with, for the linear map's cost (LG031).
+    pub ram: Option<u64>,
+    /// The dump is a physical memory image and this is the root table's
+    /// physical address (riscv64 `satp`'s PPN, aarch64 `TTBR1_EL1`).
+    pub root: Option<u64>,
+    /// Where the memory image starts (default: the spec's `ram.base`).
+    pub memory_base: Option<u64>,
 }
 
-/// QEMU `info mem` (riscv64): `vaddr paddr size attr`, attr `rwxugad`.
-fn qemu_line(line: &str) -> Option<Mapping> {
-    let f: Vec<&str> = line.split_whitespace().collect();
-    let [va, pa, size, attr] = f.as_slice() else {
-        return None;
-    };
-    let attr: Vec<char> = attr.chars().collect();
-    if va.len() != 16 || attr.len() != 7 {
-        return None;
-    }
-    Some(Mapping {
-        va: hex(va)?,
-        pa: Some(hex(pa)?),
-        size: hex(size)?,
-        read: attr[0] == 'r',
-        write: attr[1] == 'w',
-        execute: attr[2] == 'x',
-        user: attr[3] == 'u',
-    })
-}
-
-/// Linux riscv64 ptdump: `0xSTART-0xEND 0xPA SIZE LEVEL flags…`, the flags
-/// as `arch/riscv/mm/ptdump.c` prints them (`U`, `X`, `W`, `R` or `.`).
-fn ptdump_line(line: &str) -> Option<Mapping> {
-    let mut f = line.split_whitespace();
-    let (start, end) = f.next()?.split_once('-')?;
-    let pa = f.next()?;
-    let (start, end) = (hex(start)?, hex(end)?);
-    if !pa.starts_with("0x") || end <= start {
-        return None;
-    }
-    let flags: Vec<&str> = f.skip(2).collect();
-    let has = |c: &str| flags.contains(&c);
-    Some(Mapping {
-        va: start,
-        pa: Some(hex(pa)?),
-        size: end - start,
-        read: has("R"),
-        write: has("W"),
-        execute: has("X"),
-        user: has("U"),
-    })
-}
-
-/// The mappings of a dump in any of the formats; other lines are skipped.
-pub fn parse(text: &str) -> Vec<Mapping> {
-    text.lines()
-        .filter_map(|l| {
-            let l = l.trim();
-            if l.starts_with("0x") {
-                ptdump_line(l).or_else(|| super::page_tables_arm64::line(l))
-            } else {
-                qemu_line(l)
-            }
-        })
-        .collect()
-}
-
-/// Lints the page-table dump at `path` against `layout` in `mode`, with the
-/// kernel's ELF (for its sections' addresses) when given.
+/// Lints the page-table dump at `path` against `layout` in `mode`.
 pub fn run(
     layout: &Layout,
     config: &LintConfig,
     mode: PagingMode,
     path: &Path,
-    elf_path: Option<&Path>,
+    opts: &DumpOptions,
 ) -> Result<LintReport, LintError> {
-    let read_err = |source| LintError::Read {
+    let malformed = |what: String| LintError::Malformed {
         path: path.to_path_buf(),
-        source,
+        what,
     };
-    let bytes = crate::files::read_capped(path, MAX_DUMP_BYTES).map_err(read_err)?;
-    let text = String::from_utf8_lossy(&bytes);
-    let mappings = parse(&text);
+    let mappings = match opts.root {
+        Some(root) => walk_image(layout, mode, path, root, opts.memory_base)?,
+        None => read_text(path)?,
+    };
     if mappings.is_empty() {
-        return Err(LintError::Malformed {
-            path: path.to_path_buf(),
-            what: "no mapping in it: expected QEMU's `info mem` or Linux's kernel_page_tables"
-                .into(),
-        });
+        return Err(malformed(match opts.root {
+            Some(root) => {
+                format!("the tables at {root:#x} map nothing: is --root the kernel's root table?")
+            }
+            None => {
+                "no mapping in it: expected QEMU's `info mem` or Linux's kernel_page_tables".into()
+            }
+        }));
     }
+    // The cost is counted in leaves, which QEMU's merged runs do not show.
+    if opts.ram.is_some() && mappings.iter().any(|m| m.level.is_none()) {
+        return Err(malformed("--ram compares leaf counts, which this dump does not show (QEMU's `info mem` merges neighbouring leaves): give Linux's kernel_page_tables or a memory image with --root, or leave --ram out".into()));
+    }
+    let (elf_path, ram) = (opts.elf, opts.ram);
     let segments = match elf_path {
         Some(p) => image_segments(layout, p)?,
         None => Vec::new(),
     };
     let mut c = Collector::default();
     check(layout, mode, &mappings, &segments, &mut c);
+    if let Some(ml) = layout.mode(mode) {
+        leaves::check_sizes(ml, &mappings, &mut c);
+        if let Some(ram) = ram {
+            leaves::check_cost(layout, ml, &mappings, ram, &mut c);
+        }
+    }
     let (findings, counts, by_check) = super::run::finish(c.findings, &c.over, config);
     Ok(LintReport {
         path: path.to_path_buf(),
@@ -144,6 +90,41 @@ pub fn run(
             ..Stats::default()
         },
         by_check,
+    })
+}
+
+/// The mappings of a text dump (QEMU's `info mem`, Linux's ptdump).
+fn read_text(path: &Path) -> Result<Vec<Mapping>, LintError> {
+    let bytes =
+        crate::files::read_capped(path, MAX_DUMP_BYTES).map_err(|source| LintError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(parse(&String::from_utf8_lossy(&bytes)))
+}
+
+/// The mappings of the tables at `root` in the memory image at `path`.
+fn walk_image(
+    layout: &Layout,
+    mode: PagingMode,
+    path: &Path,
+    root: u64,
+    base: Option<u64>,
+) -> Result<Vec<Mapping>, LintError> {
+    let map = super::input::map_regular(path).map_err(|source| LintError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let Some(ml) = layout.mode(mode) else {
+        return Ok(Vec::new());
+    };
+    let mem = Memory {
+        base: base.unwrap_or(layout.ram.base),
+        bytes: map.as_deref().unwrap_or(&[]),
+    };
+    walk(layout.arch, ml, &mem, root).map_err(|what| LintError::Malformed {
+        path: path.to_path_buf(),
+        what,
     })
 }
 
@@ -296,48 +277,5 @@ fn check(
                 );
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_qemu_info_mem_and_skips_the_monitor_around_it() {
-        let dump = "info mem\nvaddr            paddr            size             attr\n\
-                    ---------------- ---------------- ---------------- -------\n\
-                    ffffffff80000000 0000000080200000 0000000000200000 r-x-gad\n\
-                    ffffffd600c00000 0000000080c00000 000000003f400000 rw--gad\n(qemu) ";
-        let m = parse(dump);
-        assert_eq!(m.len(), 2);
-        assert_eq!(
-            (m[0].va, m[0].pa, m[0].size, m[0].write, m[0].execute),
-            (
-                0xffff_ffff_8000_0000,
-                Some(0x8020_0000),
-                0x20_0000,
-                false,
-                true
-            )
-        );
-        assert!(m[1].write && !m[1].execute && !m[1].user);
-    }
-
-    /// Lines as arch/riscv/mm/ptdump.c prints them (`0x%016lx-0x%016lx`,
-    /// the PA, the size with its unit, the level, then one column per bit:
-    /// N, MT(..), RSW(..), D A G U X W R V).
-    #[test]
-    fn reads_linux_riscv64_ptdump() {
-        let dump = "---[ Kernel mapping ]---\n\
-            0xffffffff80000000-0xffffffff80200000    0x0000000080200000         2M PMD   .    ..     ..   D A G . X . R V\n\
-            0xffffffff80400000-0xffffffff80600000    0x0000000080600000         2M PMD   .    ..     ..   D A G . . W R V\n\
-            0x0000000000400000-0x0000000000401000    0x0000000080000000         4K PTE   .    ..     ..   D A . U . W R V\n";
-        let m = parse(dump);
-        assert_eq!(m.len(), 3);
-        assert!(m[0].execute && !m[0].write && m[0].read);
-        assert!(m[1].write && !m[1].execute);
-        assert_eq!(m[1].size, 0x20_0000);
-        assert!(m[2].user && m[2].write);
     }
 }
