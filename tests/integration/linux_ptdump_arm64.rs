@@ -10,11 +10,9 @@
 use crate::support::cli::{layoutgen, text};
 use crate::support::{linux, qemu};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-const QEMU: &str = "qemu-system-aarch64";
 const LINUX: &str = "layouts/linux-arm64.toml";
 /// A guard only: the kernel boots, dumps and powers off in about a second.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(180);
@@ -40,9 +38,8 @@ fn dump() -> &'static str {
     static DUMP: OnceLock<String> = OnceLock::new();
     DUMP.get_or_init(|| {
         let image = linux::kernel_file("arm64", "Image");
-        let mut cmd = Command::new(QEMU);
-        cmd.args(["-M", "virt", "-cpu", "cortex-a72", "-m", "1G"])
-            .args(["-nographic", "-nic", "none", "-no-reboot"])
+        let mut cmd = qemu::aarch64_virt();
+        cmd.args(["-m", "1G", "-no-reboot"])
             .arg("-kernel")
             .arg(&image)
             .arg("-initrd")
