@@ -1,5 +1,5 @@
 //! `layoutgen init --from-elf`: a spec that describes an existing linked
-//! riscv64 kernel, derived from its section and program headers and its
+//! riscv64 or aarch64 kernel, derived from its section and program headers and its
 //! symbol table, so that `layoutgen lint` against it reports only the
 //! kernel's true defects. What cannot be inferred is written with a
 //! `# TODO(layoutgen init --from-elf): ...` comment, never guessed silently.
@@ -8,8 +8,8 @@
 //! (README.md, "`layoutgen init`", describes each rule):
 //!
 //! 1. `facts::read`: the ELF's sections, PT_LOADs and symbols (`Facts`);
-//!    the architecture is decided here (`facts::arch_to_read`: riscv64
-//!    only, for now).
+//!    the architecture is decided here (`facts::arch_to_read`: aarch64
+//!    for `EM_AARCH64`, else riscv64).
 //! 2. `image::granule`: the mapping granule (`section_align`).
 //! 3. `image::sections`: the image sections, their segments, perms, align.
 //! 4. `symbols::boundaries`, `symbols::entry`, `symbols::stack_size`:
@@ -57,8 +57,8 @@ use std::path::Path;
 /// Which platform's conventions fill in what the ELF does not say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ArchDefaults {
-    /// Linux riscv64 on QEMU virt: the regions of the bundled
-    /// `linux-riscv64` layout, QEMU's RAM, `phys_align = 2MiB`.
+    /// Linux on QEMU virt: the regions of the bundled `linux-riscv64` or
+    /// `linux-arm64` layout, QEMU's RAM, `phys_align = 2MiB`.
     Linux,
     /// Only what the ELF says; the rest is marked TODO.
     #[default]
@@ -69,8 +69,7 @@ const TODO: &str = "# TODO(layoutgen init --from-elf):";
 
 /// What the steps assume about an architecture beyond its ELF: addresses
 /// and names of its platforms and of Linux on it. One table per
-/// architecture `init --from-elf` describes; an aarch64 one would sit
-/// beside [`RISCV64`] (and [`Conventions::of`] return it).
+/// architecture `init --from-elf` describes ([`Conventions::of`]).
 #[derive(Debug)]
 struct Conventions {
     /// `arch = ...` in the spec.
@@ -86,9 +85,14 @@ struct Conventions {
     /// QEMU virt's RAM base and the usual load address (OpenSBI's).
     qemu_ram_base: u64,
     qemu_load: u64,
-    /// The start of Linux's `kernel` region, the top 2 GiB
-    /// (KERNEL_LINK_ADDR).
+    /// The start of Linux's `kernel` region: riscv's top 2 GiB
+    /// (KERNEL_LINK_ADDR), arm64's KIMAGE_VADDR.
     kernel_slot: u64,
+    /// That region as a spec writes it (a comment, `start` and `end`),
+    /// where it is not the top 2 GiB.
+    kernel_slot_toml: Option<[&'static str; 3]>,
+    /// Linux's smallest paging mode, whose linear map `linear_map` is.
+    linear_map_mode: &'static str,
     /// Linux's linear map in its smallest mode (PAGE_OFFSET_L3), and size.
     linear_map: u64,
     linear_map_size: u64,
@@ -96,6 +100,10 @@ struct Conventions {
     gp_symbol: Option<&'static str>,
     /// `[image.relocator] types`.
     relative_reloc: &'static str,
+    /// With Linux's defaults: the `[ram]` comment, and the comment on a
+    /// p_paddr that is no RAM address (why the image is 2 MiB-aligned).
+    linux_ram_comment: &'static str,
+    linux_lma_comment: &'static str,
 }
 
 const RISCV64: Conventions = Conventions {
@@ -107,10 +115,15 @@ const RISCV64: Conventions = Conventions {
     qemu_ram_base: 0x8000_0000,
     qemu_load: 0x8020_0000,
     kernel_slot: 0xffff_ffff_8000_0000,
+    kernel_slot_toml: None,
+    linear_map_mode: "Sv39",
     linear_map: 0xffff_ffd6_0000_0000,
     linear_map_size: 128 * GIB,
     gp_symbol: Some("__global_pointer$"),
     relative_reloc: "R_RISCV_RELATIVE",
+    linux_ram_comment: "# QEMU virt: DRAM at 0x8000_0000, OpenSBI loads the kernel 2 MiB above it.",
+    linux_lma_comment: "# The LMA is not RAM (LOAD_OFFSET): the physical address is chosen at boot,\n\
+                        # 2 MiB-aligned (setup_vm: BUG_ON(phys_addr % PMD_SIZE)).",
 };
 
 /// arm64 as Linux 6.12 lays it out with 48-bit VAs (layouts/linux-arm64.toml):
@@ -125,10 +138,21 @@ const AARCH64: Conventions = Conventions {
     qemu_ram_base: 0x4000_0000,
     qemu_load: 0x4020_0000,
     kernel_slot: 0xffff_8000_8000_0000,
+    // KIMAGE_VADDR = MODULES_END; 128 MiB as layouts/linux-arm64.toml.
+    kernel_slot_toml: Some([
+        "# The image is at KIMAGE_VADDR, Linux's arm64 image slot (the start of vmalloc).",
+        "0xffff_8000_8000_0000",
+        "0xffff_8000_8800_0000",
+    ]),
+    linear_map_mode: "48-bit VA",
     linear_map: 0xffff_0000_0000_0000,
     linear_map_size: 128 << 40,
     gp_symbol: None,
     relative_reloc: "R_AARCH64_RELATIVE",
+    linux_ram_comment: "# QEMU virt: DRAM at 0x4000_0000, the Image loaded 2 MiB above it.",
+    linux_lma_comment: "# The LMA is not RAM (vmlinux.lds.S sets no AT(): p_paddr = p_vaddr): the\n\
+                        # physical address is chosen at boot, 2 MiB-aligned\n\
+                        # (Documentation/arch/arm64/booting.rst).",
 };
 
 impl Conventions {

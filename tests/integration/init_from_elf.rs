@@ -285,3 +285,112 @@ fn unreadable_or_non_elf_input_is_a_clear_error() {
     );
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// arm64 Linux's true defects, computed from the file (readelf): every RWE
+/// PT_LOAD (the idmap code, `.rodata.text`, is linked into the segment of
+/// `.rodata`) and every writable section before the last executable one
+/// (`.rodata`, writable in the file for `.data..ro_after_init`), which a
+/// spec cannot order so and the derived spec describes read-only.
+fn arm64_true_findings(elf: &Path) -> Vec<(String, String)> {
+    let readelf = crate::support::readelf::Readelf::of(elf);
+    let mut image: Vec<_> = readelf.sections.iter().filter(|s| s.alloc()).collect();
+    image.sort_by_key(|s| s.addr);
+    let last_code = image
+        .iter()
+        .rposition(|s| s.flags.contains('X'))
+        .expect("executable sections");
+    let mut want: Vec<(String, String)> = readelf
+        .loads
+        .iter()
+        .filter(|l| l.flags == "RWE")
+        .map(|l| ("LG006".to_string(), format!("segment {}", l.index)))
+        .chain(
+            image[..last_code]
+                .iter()
+                .filter(|s| s.flags.contains('W'))
+                .map(|s| ("LG008".to_string(), s.name.clone())),
+        )
+        .collect();
+    want.sort();
+    want
+}
+
+/// The arm64 Linux vmlinux of `scripts/linux-kernel arm64` (48-bit VA,
+/// built from the same linux-source-6.12 as the riscv64 kernels) gets an
+/// aarch64 spec that lints with only its true findings, with Linux's
+/// defaults and with plain ones.
+#[test]
+fn arm64_linux_kernel_lints_with_only_its_true_findings() {
+    let elf = linux::kernel_file("arm64", "vmlinux");
+    let want = arm64_true_findings(&elf);
+    // The defect is there (a test of nothing would pass too).
+    assert!(
+        want.iter().any(|(id, _)| id == "LG006") && want.iter().any(|(id, _)| id == "LG008"),
+        "{want:?}"
+    );
+    for extra in [&["--arch-defaults", "linux"][..], &[]] {
+        let (dir, spec) = derive(&elf, extra);
+        assert_eq!(
+            lint_findings(dir.path(), &elf),
+            want,
+            "{extra:?}: derived spec:\n{spec}"
+        );
+        assert!(spec.contains("arch = \"aarch64\""), "{spec}");
+        assert!(spec.contains("modes = [\"va48\"]"), "{spec}");
+    }
+}
+
+/// `0xffff_8000_8000_0000`: how the derived spec writes an address.
+fn grouped(v: u64) -> String {
+    let digits = format!("{v:x}");
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 4 == 0 {
+            out.push('_');
+        }
+        out.push(c);
+    }
+    format!("0x{out}")
+}
+
+#[test]
+fn arm64_linux_kernel_inferred_values() {
+    let elf = linux::kernel_file("arm64", "vmlinux");
+    let readelf = crate::support::readelf::Readelf::of(&elf);
+    let link = readelf
+        .sections
+        .iter()
+        .filter(|s| s.alloc())
+        .map(|s| s.addr)
+        .min()
+        .unwrap();
+    let (_dir, spec) = derive(&elf, &["--arch-defaults", "linux"]);
+    for line in [
+        "link = \"kernel.start\"".to_string(),
+        // vmlinux.lds.S has no AT(): p_paddr = p_vaddr, no RAM address.
+        format!("lma = \"{}\"", grouped(link)),
+        "phys_align = \"2MiB\"".into(),
+        "code_model = \"fixed\"".into(),
+        "entry = \"_text\"".into(),
+        "# No __global_pointer$".into(),
+        "base = \"0x4000_0000\"".into(),
+        "load = \"0x4020_0000\"".into(),
+        // Linux's regions, from the bundled linux-arm64 layout.
+        "[region.vmemmap]".into(),
+        "[region.pci_io]".into(),
+    ] {
+        assert!(spec.contains(&line), "{line}\nin:\n{spec}");
+    }
+    assert!(!spec.contains("OpenSBI"), "riscv's words in:\n{spec}");
+    // Sections named without a leading dot (6.12's runtime constants)
+    // are described by their real names.
+    let plain_names: Vec<_> = readelf
+        .sections
+        .iter()
+        .filter(|s| s.alloc() && !s.name.starts_with(['.', '_']))
+        .collect();
+    assert!(!plain_names.is_empty(), "no runtime_* section any more?");
+    for s in plain_names {
+        section(&spec, &s.name);
+    }
+}

@@ -125,7 +125,30 @@ pub fn sections_for(
             comments,
         });
     }
+    if !bare {
+        writable_before_code(&mut out);
+    }
     Ok(out)
+}
+
+/// Writable data before code (arm64 Linux's `.rodata`, writable in the
+/// ELF for its `.data..ro_after_init`, before `.init.text`): no spec may
+/// order sections so, as linkers would merge them into a writable and
+/// executable PT_LOAD. Such a section is described `r` with a TODO, so
+/// that lint reports its flags (LG008) and any PT_LOAD made W+X (LG006).
+fn writable_before_code(out: &mut [ImageSection]) {
+    let Some(last_code) = out.iter().rposition(|s| s.perms.contains('x')) else {
+        return;
+    };
+    for s in &mut out[..last_code] {
+        if s.perms.contains('w') {
+            s.comments.push(format!(
+                "{TODO} the ELF has {} writable before executable sections; described as r so lint reports it",
+                s.sec.name
+            ));
+            s.perms = "r";
+        }
+    }
 }
 
 /// A relocatable image's dynamic tables (`names`) are placed by the
@@ -318,6 +341,30 @@ mod tests {
         assert_eq!((s.perms, s.comments.len()), ("rx", 0));
         let f = facts(vec![section(".rodata", BASE, 0x100, 8, R)], vec![]);
         assert_eq!(sections(&f, 2 * MIB).unwrap()[0].perms, "r");
+    }
+
+    /// arm64 Linux: `.rodata` (writable for `.data..ro_after_init`) before
+    /// `.init.text`; code after it is no order a spec may have.
+    #[test]
+    fn writable_data_before_code_is_written_r_with_a_todo() {
+        let f = facts(
+            vec![
+                section(".text", BASE, 0x100, 8, X),
+                section(".rodata", BASE + 0x1_0000, 0x100, 8, W),
+                section(".rodata.text", BASE + 0x1_1000, 0x100, 8, X),
+                section(".init.text", BASE + 0x2_0000, 0x100, 8, X),
+                section(".data", BASE + 0x3_0000, 0x100, 8, W),
+            ],
+            vec![],
+        );
+        let s = sections(&f, 0x1_0000).unwrap();
+        let perms: Vec<_> = s.iter().map(|s| s.perms).collect();
+        assert_eq!(perms, ["rx", "r", "rx", "rx", "rw"]);
+        assert!(s[1].comments[0].contains(".rodata writable before executable sections"));
+        assert!(
+            s[4].comments.is_empty(),
+            "data after the last code stays rw"
+        );
     }
 
     #[test]

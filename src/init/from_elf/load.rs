@@ -6,6 +6,7 @@
 use super::facts::Facts;
 use super::image::ImageSection;
 use super::{ArchDefaults, Conventions, GIB, round_up};
+use crate::arch::PHYS_ADDR_BITS;
 
 /// Where the image is loaded, and the RAM around it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +26,8 @@ pub struct LoadRule {
 
 /// The load rule: the first section's LMA by the first PT_LOAD's VA - PA. RAM is the LMA's
 /// GiB when the LMA is RAM; with Linux's defaults, or when it is not, QEMU
-/// virt's (an LMA below RAM is Linux's LOAD_OFFSET: loaded 2 MiB in).
+/// virt's (an LMA below RAM is riscv Linux's LOAD_OFFSET, one above every
+/// physical address is arm64 Linux's p_paddr = p_vaddr: loaded 2 MiB in).
 pub fn load_rule(facts: &Facts, defaults: ArchDefaults, conv: &Conventions) -> LoadRule {
     let first = facts.loads.first();
     let offset = first.map(|l| l.vaddr.wrapping_sub(l.paddr)).unwrap_or(0);
@@ -36,7 +38,7 @@ pub fn load_rule(facts: &Facts, defaults: ArchDefaults, conv: &Conventions) -> L
         .loads
         .iter()
         .all(|l| l.vaddr.wrapping_sub(l.paddr) == offset);
-    let plausible = lma >= conv.lowest_ram;
+    let plausible = lma >= conv.lowest_ram && lma >> PHYS_ADDR_BITS == 0;
     let (ram_base, ram_load) = match (defaults, plausible) {
         (ArchDefaults::Linux, true) => (conv.qemu_ram_base, lma),
         (ArchDefaults::Plain, true) => (lma & !(GIB - 1), lma),
@@ -92,9 +94,9 @@ pub fn slot(
 
 #[cfg(test)]
 mod tests {
-    use super::super::RISCV64;
     use super::super::fixture::*;
     use super::super::image;
+    use super::super::{AARCH64, RISCV64};
     use super::*;
 
     #[test]
@@ -126,6 +128,11 @@ mod tests {
         // Just below 16 MiB is no RAM either; 16 MiB is.
         assert!(!load_rule(&one_load(LINK, 0xff_f000), PLAIN, &RISCV64).plausible);
         assert!(load_rule(&one_load(LINK, 0x100_0000), PLAIN, &RISCV64).plausible);
+        // arm64 Linux: p_paddr = p_vaddr, above every physical address.
+        let kimage = 0xffff_8000_8000_0000;
+        let l = load_rule(&one_load(kimage, kimage), LINUX, &AARCH64);
+        assert_eq!((l.lma, l.offset, l.plausible), (kimage, 0, false));
+        assert_eq!((l.ram_base, l.ram_load), (0x4000_0000, 0x4020_0000));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::load::LoadRule;
 use super::shape::Shape;
-use super::{ArchDefaults, BUNDLED, Conventions, GIB, PAGE_SIZE, alignment_of, round_up};
+use super::{ArchDefaults, BUNDLED, Conventions, GIB, MIB, PAGE_SIZE, alignment_of, round_up};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Regions {
@@ -33,8 +33,12 @@ pub struct KernelSlot {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SlotBounds {
-    /// The top 2 GiB, Linux's kernel slot.
+    /// The top 2 GiB, Linux's kernel slot (riscv64; any kernel linked
+    /// there).
     Top2GiB,
+    /// The architecture's Linux image slot below the top 2 GiB (arm64's
+    /// KIMAGE_VADDR): a comment, `start` and `end`.
+    Arch([&'static str; 3]),
     /// Only the image's own span is known: a TODO.
     Guessed { start: u64, end: u64 },
 }
@@ -81,10 +85,18 @@ pub fn regions(
     let slot = |bounds| KernelSlot {
         bounds,
         align: section_align,
-        leaf: section_align.min(GIB),
+        // The largest leaf the granule holds: arm64 Linux's 32/64 KiB
+        // segments are mapped with 4 KiB pages.
+        leaf: [GIB, 2 * MIB]
+            .into_iter()
+            .find(|&l| section_align >= l)
+            .unwrap_or(PAGE_SIZE),
     };
     let kernel = match shape {
-        Shape::TopSlot => Some(slot(SlotBounds::Top2GiB)),
+        Shape::TopSlot => Some(slot(match conv.kernel_slot_toml {
+            Some(arch) if link < TOP_2GIB => SlotBounds::Arch(arch),
+            _ => SlotBounds::Top2GiB,
+        })),
         Shape::OwnSlot => Some(slot(SlotBounds::Guessed {
             start: link & !(section_align - 1),
             end: round_up(link as u128 + max_size as u128, section_align) as u64,
@@ -110,6 +122,9 @@ pub fn regions(
     }
 }
 
+/// The top 2 GiB of the address space.
+const TOP_2GIB: u64 = 0xffff_ffff_8000_0000;
+
 /// The lines of bundled layout `name` from the comment lines just above
 /// its first `[region.*]` to its end.
 fn linux_regions(name: &str) -> Vec<&'static str> {
@@ -132,8 +147,8 @@ fn linux_regions(name: &str) -> Vec<&'static str> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::RISCV64;
     use super::super::fixture::*;
+    use super::super::{AARCH64, RISCV64};
     use super::*;
 
     const M2: u64 = 2 << 20;
@@ -201,6 +216,45 @@ mod tests {
         );
         assert_eq!(linear_map.leaf, 1 << 30);
         assert!(!linear_map.holds_image);
+    }
+
+    /// arm64 Linux at KIMAGE_VADDR, 32 KiB segments: its own slot, mapped
+    /// by 4 KiB pages (no leaf is 32 KiB); an aarch64 image in the top
+    /// 2 GiB keeps that slot.
+    #[test]
+    fn an_arm64_image_is_in_its_architectures_slot() {
+        let kimage = 0xffff_8000_8000_0000;
+        let r = regions(
+            kimage,
+            Shape::TopSlot,
+            4 << 20,
+            32 << 10,
+            &rule(0x4000_0000, 0x4020_0000),
+            PLAIN,
+            &AARCH64,
+        );
+        let Regions::Plain { kernel, .. } = r else {
+            panic!()
+        };
+        let k = kernel.unwrap();
+        assert!(matches!(
+            k.bounds,
+            SlotBounds::Arch([_, "0xffff_8000_8000_0000", _])
+        ));
+        assert_eq!(k.leaf, 4 << 10);
+        let top = regions(
+            0xffff_ffff_8020_0000,
+            Shape::TopSlot,
+            4 << 20,
+            M2,
+            &rule(0x4000_0000, 0x4020_0000),
+            PLAIN,
+            &AARCH64,
+        );
+        let Regions::Plain { kernel, .. } = top else {
+            panic!()
+        };
+        assert_eq!(kernel.unwrap().bounds, SlotBounds::Top2GiB);
     }
 
     #[test]

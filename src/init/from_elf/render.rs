@@ -6,7 +6,7 @@ use super::facts::Kind;
 use super::image::ImageSection;
 use super::regions::{KernelSlot, LinearMap, Regions, SlotBounds};
 use super::shape::{Physical, Shape};
-use super::{ArchDefaults, DYNAMIC_SECTIONS, Guess, Spec, TODO, derive_id, hex, size};
+use super::{ArchDefaults, Conventions, DYNAMIC_SECTIONS, Guess, Spec, TODO, derive_id, hex, size};
 use crate::format::printable;
 use std::fmt::{Display, Write};
 
@@ -84,7 +84,7 @@ pub fn render(spec: &Spec) -> String {
             if let Some(k) = kernel {
                 kernel_slot(&mut t, k);
             }
-            linear(&mut t, linear_map);
+            linear(&mut t, linear_map, spec.conventions);
         }
         Regions::Bare { start, end } => firmware_slot(&mut t, *start, *end),
         Regions::Identity { leaf } => identity_map(&mut t, *leaf),
@@ -158,7 +158,7 @@ fn ram(t: &mut Toml, spec: &Spec) {
     t.blank();
     t.line("[ram]");
     if linux {
-        t.line("# QEMU virt: DRAM at 0x8000_0000, OpenSBI loads the kernel 2 MiB above it.");
+        t.line(spec.conventions.linux_ram_comment);
     } else if spec.load.plausible {
         t.todo("RAM base and sizes guessed (base: the LMA rounded down to 1 GiB)");
     } else {
@@ -228,8 +228,7 @@ fn image(t: &mut Toml, spec: &Spec) {
     match (load.plausible, spec.defaults) {
         (true, _) => {}
         (false, ArchDefaults::Linux) => {
-            t.line("# The LMA is not RAM (LOAD_OFFSET): the physical address is chosen at boot,");
-            t.line("# 2 MiB-aligned (setup_vm: BUG_ON(phys_addr % PMD_SIZE)).");
+            t.line(spec.conventions.linux_lma_comment);
             t.key("phys_align", "\"2MiB\"");
         }
         (false, ArchDefaults::Plain) => {
@@ -312,6 +311,12 @@ fn kernel_slot(t: &mut Toml, k: &KernelSlot) {
             t.key("start", quoted("top - 2GiB"));
             t.key("end", quoted("top"));
         }
+        SlotBounds::Arch([comment, start, end]) => {
+            t.line(comment);
+            t.line("[region.kernel]");
+            t.key("start", quoted(start));
+            t.key("end", quoted(end));
+        }
         SlotBounds::Guessed { start, end } => {
             t.todo("the kernel's slot: only the image's own span is known");
             t.line("[region.kernel]");
@@ -325,12 +330,15 @@ fn kernel_slot(t: &mut Toml, k: &KernelSlot) {
     t.blank();
 }
 
-fn linear(t: &mut Toml, m: &LinearMap) {
+fn linear(t: &mut Toml, m: &LinearMap, conv: &Conventions) {
     if m.holds_image {
         t.todo("a fixed image outside the top 2 GiB is assumed to run in the linear map at");
         t.line("# PAGE_OFFSET + (PA - ram.base); the map's start follows from ram.base, its size is a guess");
     } else {
-        t.todo("the linear map is not in the ELF: Linux's Sv39 one is a guess");
+        t.todo(format!(
+            "the linear map is not in the ELF: Linux's {} one is a guess",
+            conv.linear_map_mode
+        ));
     }
     t.line("[region.linear_map]");
     t.key("start", hex(m.start));

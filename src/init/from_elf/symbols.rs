@@ -115,7 +115,16 @@ pub fn entry(facts: &Facts) -> Option<String> {
         .iter()
         .filter(|s| s.value == facts.entry && s.in_section && s.unique && nameable(&s.name))
         .collect();
-    at_entry.sort_by_key(|s| (s.name != "_start", !s.global, s.name.clone()));
+    // arm64 Linux doubles symbols its early code uses with a `__pi_`
+    // prefix (arch/arm64/kernel/pi/Makefile): the plain name reads better.
+    at_entry.sort_by_key(|s| {
+        (
+            s.name != "_start",
+            !s.global,
+            s.name.starts_with("__pi_"),
+            s.name.clone(),
+        )
+    });
     at_entry.first().map(|s| s.name.clone())
 }
 
@@ -301,6 +310,9 @@ mod tests {
         assert_eq!(entry(&f).as_deref(), Some("z_global"));
         f.symbols.push(sym("_start", e));
         assert_eq!(entry(&f).as_deref(), Some("_start"));
+        // arm64's `__pi_` doubles give way to the plain name.
+        f.symbols = vec![sym("__pi__text", e), sym("_text", e)];
+        assert_eq!(entry(&f).as_deref(), Some("_text"));
         // Not at e_entry, or defined twice: no entry symbol.
         f.symbols = vec![
             sym("elsewhere", e + 4),

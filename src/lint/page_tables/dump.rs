@@ -1,11 +1,13 @@
 //! Reading a page-table dump: QEMU's `info mem` (riscv64) and Linux's
-//! riscv64 ptdump (debugfs `kernel_page_tables`), into runs of mappings.
+//! riscv64 ptdump (debugfs `kernel_page_tables`), into runs of mappings;
+//! arm64's ptdump is `super::arm64`'s.
 
 /// One run of pages with the same attributes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mapping {
     pub va: u64,
-    pub pa: u64,
+    /// `None` where the dump does not say (arm64's ptdump).
+    pub pa: Option<u64>,
     pub size: u64,
     pub read: bool,
     pub write: bool,
@@ -28,7 +30,7 @@ pub enum Level {
 }
 
 impl Level {
-    fn parse(s: &str) -> Option<Level> {
+    pub(super) fn parse(s: &str) -> Option<Level> {
         Some(match s {
             "PTE" => Level::Pte,
             "PMD" => Level::Pmd,
@@ -83,7 +85,7 @@ fn qemu_line(line: &str) -> Option<Mapping> {
     }
     Some(Mapping {
         va: hex(va)?,
-        pa: hex(pa)?,
+        pa: Some(hex(pa)?),
         size: hex(size)?,
         read: attr[0] == 'r',
         write: attr[1] == 'w',
@@ -109,7 +111,7 @@ fn ptdump_line(line: &str) -> Option<Mapping> {
     let has = |c: &str| flags.contains(&c);
     Some(Mapping {
         va: start,
-        pa: hex(pa)?,
+        pa: Some(hex(pa)?),
         size: end - start,
         read: has("R"),
         write: has("W"),
@@ -119,13 +121,13 @@ fn ptdump_line(line: &str) -> Option<Mapping> {
     })
 }
 
-/// The mappings of a dump in either format; other lines are skipped.
+/// The mappings of a dump in any of the formats; other lines are skipped.
 pub fn parse(text: &str) -> Vec<Mapping> {
     text.lines()
         .filter_map(|l| {
             let l = l.trim();
             if l.starts_with("0x") {
-                ptdump_line(l)
+                ptdump_line(l).or_else(|| super::arm64::line(l))
             } else {
                 qemu_line(l)
             }
@@ -147,7 +149,13 @@ mod tests {
         assert_eq!(m.len(), 2);
         assert_eq!(
             (m[0].va, m[0].pa, m[0].size, m[0].write, m[0].execute),
-            (0xffff_ffff_8000_0000, 0x8020_0000, 0x20_0000, false, true)
+            (
+                0xffff_ffff_8000_0000,
+                Some(0x8020_0000),
+                0x20_0000,
+                false,
+                true
+            )
         );
         assert!(m[1].write && !m[1].execute && !m[1].user);
     }

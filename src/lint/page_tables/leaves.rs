@@ -66,7 +66,8 @@ pub(super) fn check_cost(
         .filter_map(|m| {
             Some(pagetable::Mapping {
                 va: m.va,
-                pa: m.pa,
+                // arm64's ptdump prints no PA: the linear map's own rule.
+                pa: m.pa.unwrap_or(layout.ram.base + (m.va - linear.start)),
                 size: m.size,
                 max_leaf: m.level?.leaf_size(ml.levels),
             })

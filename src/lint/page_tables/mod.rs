@@ -1,7 +1,8 @@
 //! LG024–LG027: a running kernel's page tables (a dump: QEMU's `info mem`,
-//! Linux's riscv64 ptdump) against the resolved layout of the mode it ran
+//! Linux's riscv64 ptdump, Linux's arm64 ptdump in `arm64`) against the resolved layout of the mode it ran
 //! in (docs/page-tables.md).
 
+mod arm64;
 mod dump;
 mod leaves;
 mod walk;
@@ -180,7 +181,10 @@ fn check(
     c: &mut Collector,
 ) {
     let Some(ml) = layout.mode(mode) else { return };
-    let at = |m: &Mapping| format!("[{:#x}, {:#x}) → {:#x} {}", m.va, m.end(), m.pa, m.perms());
+    let at = |m: &Mapping| match m.pa {
+        Some(pa) => format!("[{:#x}, {:#x}) → {pa:#x} {}", m.va, m.end(), m.perms()),
+        None => format!("[{:#x}, {:#x}) {}", m.va, m.end(), m.perms()),
+    };
     for m in mappings {
         // LG024: inside a region (a mapping may span neighbouring regions).
         let mut covered = m.va as u128;

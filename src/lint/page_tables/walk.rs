@@ -150,7 +150,7 @@ impl Walker<'_> {
                     user,
                 } => self.leaf(Mapping {
                     va: self.canonical(va),
-                    pa,
+                    pa: Some(pa),
                     size: span,
                     read: true,
                     write,
@@ -182,7 +182,7 @@ impl Walker<'_> {
     fn leaf(&mut self, m: Mapping) {
         if let Some(last) = self.out.last_mut()
             && last.va.wrapping_add(last.size) == m.va
-            && last.pa.wrapping_add(last.size) == m.pa
+            && last.pa.map(|pa| pa.wrapping_add(last.size)) == m.pa
             && (last.level, last.write, last.execute, last.user)
                 == (m.level, m.write, m.execute, m.user)
         {
@@ -279,12 +279,12 @@ mod tests {
         assert_eq!(m.len(), 2, "{m:?}");
         assert_eq!(
             (m[0].va, m[0].pa, m[0].size),
-            (0x8000_0000, 0x8000_0000, 1 << 30)
+            (0x8000_0000, Some(0x8000_0000), 1 << 30)
         );
         assert!(m[0].write && !m[0].execute && m[0].level == Some(Level::Pud));
         assert_eq!(
             (m[1].va, m[1].pa, m[1].size),
-            (0xffff_ffc0_0000_0000, 0x8020_0000, 4 << 20)
+            (0xffff_ffc0_0000_0000, Some(0x8020_0000), 4 << 20)
         );
         assert!(!m[1].write && m[1].execute && m[1].level == Some(Level::Pmd));
         // A table outside the image is named.
