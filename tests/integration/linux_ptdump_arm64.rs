@@ -44,7 +44,7 @@ fn dump() -> &'static str {
             .arg(&image)
             .arg("-initrd")
             .arg(initramfs())
-            .args(["-append", "console=ttyAMA0 panic=-1"]);
+            .args(["-append", "console=ttyAMA0 panic=-1 ptdump"]);
         let boot = qemu::run(cmd, BOOT_TIMEOUT, "Linux version");
         assert_eq!(boot.status, 0, "{}", boot.context());
         let out = boot.output.replace('\r', "");

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 /*
- * /init of the initramfs scripts/linux-test-modules builds, for three tests.
+ * /init of the initramfs scripts/linux-test-modules (riscv64) and
+ * scripts/linux-ptdump-init (arm64) build, for four tests.
  *
  * By default (tests/integration/linux_insmod.rs) it loads each file of
  * /modules with finit_module(2) and prints one line per module,
@@ -14,14 +15,14 @@
  * words it does not know to init as arguments), it instead mounts debugfs at
  * /sys/kernel/debug and prints kernel_page_tables (Linux's ptdump) between
  * "layoutgen-ptdump: begin" and "layoutgen-ptdump: end" lines
- * (tests/integration/page_tables.rs).
+ * (tests/integration/page_tables.rs, linux_ptdump_arm64.rs).
  *
  * With the word `marker` it only prints "layoutgen-initrd: init reached":
  * the initrd tests/integration/uboot_chain.rs boots through OpenSBI and
  * U-Boot, to show Linux reached the init it was given.
  *
- * Then it powers off. No libc: raw riscv64 Linux system calls, built with
- * riscv64-linux-gnu-gcc -static -nostdlib. Nothing sets gp, so it is linked
+ * Then it powers off. No libc: raw Linux system calls (riscv64 or arm64),
+ * built with the kernel's cross gcc -static -nostdlib. Nothing sets gp, so it is linked
  * with --no-relax (no gp-relative accesses).
  */
 
@@ -37,19 +38,35 @@
 #define O_DIRECTORY 0200000
 #define O_CLOEXEC 02000000
 
+/* The system call numbers are asm-generic's on both architectures. */
 static long syscall5(long n, long a, long b, long c, long d, long e)
 {
-	register long a0 __asm__("a0") = a;
-	register long a1 __asm__("a1") = b;
-	register long a2 __asm__("a2") = c;
-	register long a3 __asm__("a3") = d;
-	register long a4 __asm__("a4") = e;
-	register long a7 __asm__("a7") = n;
-	__asm__ volatile("ecall"
-			 : "+r"(a0)
-			 : "r"(a1), "r"(a2), "r"(a3), "r"(a4), "r"(a7)
+#if defined(__aarch64__)
+	register long r0 __asm__("x0") = a;
+	register long r1 __asm__("x1") = b;
+	register long r2 __asm__("x2") = c;
+	register long r3 __asm__("x3") = d;
+	register long r4 __asm__("x4") = e;
+	register long nr __asm__("x8") = n;
+	__asm__ volatile("svc #0"
+			 : "+r"(r0)
+			 : "r"(r1), "r"(r2), "r"(r3), "r"(r4), "r"(nr)
 			 : "memory");
-	return a0;
+#elif defined(__riscv) && __riscv_xlen == 64
+	register long r0 __asm__("a0") = a;
+	register long r1 __asm__("a1") = b;
+	register long r2 __asm__("a2") = c;
+	register long r3 __asm__("a3") = d;
+	register long r4 __asm__("a4") = e;
+	register long nr __asm__("a7") = n;
+	__asm__ volatile("ecall"
+			 : "+r"(r0)
+			 : "r"(r1), "r"(r2), "r"(r3), "r"(r4), "r"(nr)
+			 : "memory");
+#else
+#error "init.c: arm64 or riscv64 only"
+#endif
+	return r0;
 }
 
 static long syscall4(long n, long a, long b, long c, long d)
@@ -217,7 +234,14 @@ void start(long *sp)
 		;
 }
 
+#if defined(__aarch64__)
+__asm__(".globl _start\n"
+	"_start:\n"
+	"	mov x0, sp\n"
+	"	bl start\n");
+#else
 __asm__(".globl _start\n"
 	"_start:\n"
 	"	mv a0, sp\n"
 	"	call start\n");
+#endif
