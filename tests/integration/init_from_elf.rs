@@ -340,19 +340,6 @@ fn arm64_linux_kernel_lints_with_only_its_true_findings() {
     }
 }
 
-/// `0xffff_8000_8000_0000`: how the derived spec writes an address.
-fn grouped(v: u64) -> String {
-    let digits = format!("{v:x}");
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 4 == 0 {
-            out.push('_');
-        }
-        out.push(c);
-    }
-    format!("0x{out}")
-}
-
 #[test]
 fn arm64_linux_kernel_inferred_values() {
     let elf = linux::kernel_file("arm64", "vmlinux");
@@ -368,7 +355,7 @@ fn arm64_linux_kernel_inferred_values() {
     for line in [
         "link = \"kernel.start\"".to_string(),
         // vmlinux.lds.S has no AT(): p_paddr = p_vaddr, no RAM address.
-        format!("lma = \"{}\"", grouped(link)),
+        format!("lma = \"{}\"", layoutgen::format::grouped_hex(link)),
         "phys_align = \"2MiB\"".into(),
         "code_model = \"fixed\"".into(),
         "entry = \"_text\"".into(),

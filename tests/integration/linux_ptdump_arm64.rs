@@ -79,17 +79,6 @@ fn lint(dump: &str, elf: Option<&Path>) -> (i32, String) {
     )
 }
 
-/// `nm`'s address of `symbol` in the arm64 vmlinux (System.map's format).
-fn symbol(name: &str) -> u64 {
-    let map = std::fs::read_to_string(linux::kernel_file("arm64", "System.map")).unwrap();
-    map.lines()
-        .find_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            (f.len() == 3 && f[2] == name).then(|| u64::from_str_radix(f[0], 16).unwrap())
-        })
-        .unwrap_or_else(|| panic!("{name} not in System.map"))
-}
-
 #[test]
 fn arm64_linux_maps_only_inside_its_layout() {
     let dump = dump();
@@ -97,7 +86,10 @@ fn arm64_linux_maps_only_inside_its_layout() {
     assert!(mappings.len() > 5, "too few mappings in\n{dump}");
     // The image's text where System.map puts it, executable, not writable;
     // the linear map at PAGE_OFFSET writable and not executable.
-    let (stext, etext) = (symbol("_stext"), symbol("_etext"));
+    let (stext, etext) = (
+        linux::system_map("arm64", "_stext"),
+        linux::system_map("arm64", "_etext"),
+    );
     assert!(
         mappings
             .iter()
@@ -121,7 +113,7 @@ fn arm64_linux_maps_only_inside_its_layout() {
         .region("kernel")
         .unwrap()
         .last;
-    let end = symbol("_end");
+    let end = linux::system_map("arm64", "_end");
     assert!(
         mappings.iter().any(|m| m.va >= end && m.va < slot),
         "nothing mapped in [_end, kernel slot end] = [{end:#x}, {slot:#x}]:\n{dump}"
@@ -217,7 +209,7 @@ fn arm64_ptdump_markers_are_the_layouts_boundaries() {
 fn an_arm64_dump_made_wrong_is_caught_once_per_rule() {
     let dump = dump();
     let vmlinux = linux::kernel_file("arm64", "vmlinux");
-    let stext = symbol("_stext");
+    let stext = linux::system_map("arm64", "_stext");
     // The mapping of the kernel's text, as the dump prints it.
     let text_line = dump
         .lines()

@@ -216,17 +216,6 @@ fn a_memory_image_without_tables_is_an_input_error() {
     assert!(out.contains("--root"), "{out}");
 }
 
-/// A symbol's address in the kernel's System.map.
-fn system_map(kernel: &str, symbol: &str) -> u64 {
-    let map = std::fs::read_to_string(linux::kernel_file(kernel, "System.map")).unwrap();
-    map.lines()
-        .find_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            (f.len() == 3 && f[2] == symbol).then(|| u64::from_str_radix(f[0], 16).unwrap())
-        })
-        .unwrap_or_else(|| panic!("{symbol} not in {kernel}'s System.map"))
-}
-
 /// Linux's own dump (ptdump) in every mode: every rule holds, leaves
 /// included, with the layout's promises; the one finding is LG031, the
 /// linear map costing more than `show --ram` predicts, and this test
@@ -238,8 +227,8 @@ fn system_map(kernel: &str, symbol: &str) -> u64 {
 #[test]
 fn linux_ptdump_has_only_explained_findings_in_every_mode() {
     let vmlinux = linux::kernel_file("modular", "vmlinux");
-    let link = system_map("modular", "_start");
-    let init_end = system_map("modular", "__init_end");
+    let link = linux::system_map("modular", "_start");
+    let init_end = linux::system_map("modular", "__init_end");
     let spec_json = ok_stdout(&["show", "--spec", LINUX, "--format", "json"]);
     let spec: serde_json::Value = serde_json::from_str(&spec_json).unwrap();
     for (mode, levels) in [("sv39", 3u32), ("sv48", 4), ("sv57", 5)] {

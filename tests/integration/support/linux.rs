@@ -40,3 +40,14 @@ pub fn insmod_file(file: &str) -> PathBuf {
     );
     path
 }
+
+/// A symbol's address in the kernel's System.map.
+pub fn system_map(kernel: &str, symbol: &str) -> u64 {
+    let map = std::fs::read_to_string(kernel_file(kernel, "System.map")).unwrap();
+    map.lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() == 3 && f[2] == symbol).then(|| u64::from_str_radix(f[0], 16).unwrap())
+        })
+        .unwrap_or_else(|| panic!("{symbol} not in {kernel}'s System.map"))
+}
