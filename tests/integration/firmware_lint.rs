@@ -16,7 +16,7 @@
 //! the sample kernel is linked with it, and these images do run at their
 //! link address when QEMU loads them with -bios.
 
-use crate::support::firmware::{self, lint, opensbi, uboot};
+use crate::support::firmware::{lint, opensbi, uboot};
 use crate::support::readelf::{self, Readelf};
 use crate::support::{findings, specs};
 
@@ -64,7 +64,7 @@ fn firmware_infos() -> Vec<Lint> {
 ///   and writable data apart.
 fn true_findings(elf: &Readelf) -> Vec<(Lint, String)> {
     let layout = layoutgen::load(&bare_spec(), &Default::default()).unwrap();
-    let mut v = firmware::rwe_loads(elf);
+    let mut v = elf.rwe_loads();
     for s in &layout.image.sections {
         let Some(sec) = elf.sections.iter().find(|e| e.name == s.name) else {
             continue;

@@ -57,7 +57,7 @@ fn pmp_class(sections: &[&readelf::Section], i: usize) -> (bool, bool) {
 ///   the section before it lacks, off PMP's 4 KiB granule: PMP cannot
 ///   protect the two apart.
 fn true_findings(elf: &Readelf) -> Vec<(Lint, String)> {
-    let mut v = firmware::rwe_loads(elf);
+    let mut v = elf.rwe_loads();
     let sections = image_sections(elf);
     for (i, s) in sections.iter().enumerate() {
         let wax = s.flags.contains('W') && s.flags.contains('X');

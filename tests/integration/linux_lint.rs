@@ -169,19 +169,8 @@ fn modules_window_follows_the_kernels_real_end() {
 fn debian_distro_vmlinux_has_only_its_true_findings() {
     let file = crate::support::debian::vmlinux();
     let readelf = Readelf::of(&file);
-    let mut expected: Vec<(Lint, String)> = readelf
-        .loads
-        .iter()
-        .filter(|l| l.flags == "RWE")
-        .map(|l| (Lint::SegmentWriteExecute, format!("segment {}", l.index)))
-        .chain(
-            readelf
-                .sections
-                .iter()
-                .filter(|s| s.flags.contains('W') && s.flags.contains('X'))
-                .map(|s| (Lint::SectionPlacement, s.name.clone())),
-        )
-        .collect();
+    let mut expected = readelf.rwe_loads();
+    expected.extend(readelf.wax_sections());
     expected.sort();
     // The defect it shares with the kernels built here (.init.pi WAX).
     assert_eq!(expected.len(), 2, "{expected:?}");

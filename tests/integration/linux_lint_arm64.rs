@@ -16,12 +16,7 @@ fn arm64_vmlinux_has_only_its_true_findings_against_linux_arm64() {
     let (got, _infos) = findings::split(&report);
 
     let readelf = Readelf::of(&file);
-    let mut want: Vec<(Lint, String)> = readelf
-        .loads
-        .iter()
-        .filter(|l| l.flags == "RWE")
-        .map(|l| (Lint::SegmentWriteExecute, format!("segment {}", l.index)))
-        .collect();
+    let mut want = readelf.rwe_loads();
     let mut segments_seen = Vec::new();
     let mut present: Vec<_> = readelf
         .sections

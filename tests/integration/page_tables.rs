@@ -154,14 +154,7 @@ fn a_dump_made_wrong_is_caught_once_per_rule() {
     for (bad, expected) in cases {
         let (code, out) = lint(LINUX, "sv39", &bad, Some(&vmlinux));
         assert_eq!(code, 1, "{out}");
-        for e in &expected {
-            assert!(out.contains(&format!("error[{e}]")), "expected {e}:\n{out}");
-        }
-        let count = match expected.len() {
-            1 => "1 error,".to_string(),
-            n => format!("{n} errors,"),
-        };
-        assert!(out.contains(&count), "only {expected:?}:\n{out}");
+        crate::support::findings::assert_only_errors(&out, &expected);
     }
     // Not a dump at all: an input error.
     let (code, out) = lint(LINUX, "sv39", "hello\n", None);

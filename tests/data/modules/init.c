@@ -38,34 +38,32 @@
 #define O_DIRECTORY 0200000
 #define O_CLOEXEC 02000000
 
-/* The system call numbers are asm-generic's on both architectures. */
-static long syscall5(long n, long a, long b, long c, long d, long e)
-{
+/*
+ * The system call numbers are asm-generic's on both architectures; only
+ * the trap and its registers differ.
+ */
 #if defined(__aarch64__)
-	register long r0 __asm__("x0") = a;
-	register long r1 __asm__("x1") = b;
-	register long r2 __asm__("x2") = c;
-	register long r3 __asm__("x3") = d;
-	register long r4 __asm__("x4") = e;
-	register long nr __asm__("x8") = n;
-	__asm__ volatile("svc #0"
-			 : "+r"(r0)
-			 : "r"(r1), "r"(r2), "r"(r3), "r"(r4), "r"(nr)
-			 : "memory");
+#define REG(arm64, riscv) arm64
+#define TRAP "svc #0"
 #elif defined(__riscv) && __riscv_xlen == 64
-	register long r0 __asm__("a0") = a;
-	register long r1 __asm__("a1") = b;
-	register long r2 __asm__("a2") = c;
-	register long r3 __asm__("a3") = d;
-	register long r4 __asm__("a4") = e;
-	register long nr __asm__("a7") = n;
-	__asm__ volatile("ecall"
-			 : "+r"(r0)
-			 : "r"(r1), "r"(r2), "r"(r3), "r"(r4), "r"(nr)
-			 : "memory");
+#define REG(arm64, riscv) riscv
+#define TRAP "ecall"
 #else
 #error "init.c: arm64 or riscv64 only"
 #endif
+
+static long syscall5(long n, long a, long b, long c, long d, long e)
+{
+	register long r0 __asm__(REG("x0", "a0")) = a;
+	register long r1 __asm__(REG("x1", "a1")) = b;
+	register long r2 __asm__(REG("x2", "a2")) = c;
+	register long r3 __asm__(REG("x3", "a3")) = d;
+	register long r4 __asm__(REG("x4", "a4")) = e;
+	register long nr __asm__(REG("x8", "a7")) = n;
+	__asm__ volatile(TRAP
+			 : "+r"(r0)
+			 : "r"(r1), "r"(r2), "r"(r3), "r"(r4), "r"(nr)
+			 : "memory");
 	return r0;
 }
 

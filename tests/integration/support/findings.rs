@@ -85,3 +85,17 @@ pub fn message_of(report: &LintReport, check: Lint) -> &str {
         .unwrap_or_else(|| panic!("no {} finding", check.id()))
         .message
 }
+
+/// `out`, lint's human report, has an `error[ID name]` line for each of
+/// `expected` and no other error.
+#[track_caller]
+pub fn assert_only_errors(out: &str, expected: &[&str]) {
+    for e in expected {
+        assert!(out.contains(&format!("error[{e}]")), "expected {e}:\n{out}");
+    }
+    let count = match expected.len() {
+        1 => "1 error,".to_string(),
+        n => format!("{n} errors,"),
+    };
+    assert!(out.contains(&count), "only {expected:?}:\n{out}");
+}

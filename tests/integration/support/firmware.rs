@@ -3,9 +3,7 @@
 //! linted in process, and what readelf says every such file gets. A missing
 //! file fails the test, it never skips (`scripts/test` installs both).
 
-use super::readelf::Readelf;
-
-use layoutgen::lint::{Lint, LintReport};
+use layoutgen::lint::LintReport;
 use std::path::{Path, PathBuf};
 
 const OPENSBI_DIR: &str = "/usr/lib/riscv64-linux-gnu/opensbi/generic";
@@ -36,16 +34,6 @@ pub fn uboot() -> PathBuf {
 pub fn lint(spec: &Path, elf: &Path) -> LintReport {
     let layout = layoutgen::load(spec, &Default::default()).unwrap();
     layoutgen::lint::run(&layout, elf, &Default::default()).unwrap()
-}
-
-/// LG006 for every PT_LOAD that is writable and executable (readelf -l),
-/// whatever the spec.
-pub fn rwe_loads(elf: &Readelf) -> Vec<(Lint, String)> {
-    elf.loads
-        .iter()
-        .filter(|l| l.flags.contains('W') && l.flags.contains('E'))
-        .map(|l| (Lint::SegmentWriteExecute, format!("segment {}", l.index)))
-        .collect()
 }
 
 /// OpenSBI's generic-platform `file` as `scripts/opensbi-source` builds it

@@ -4,6 +4,7 @@
 //! from this, a tool independent of layoutgen, instead of pinning figures
 //! that a package update changes.
 
+use layoutgen::lint::Lint;
 use std::path::Path;
 use std::process::Command;
 
@@ -14,6 +15,27 @@ pub struct Readelf {
     pub relocations: Vec<Relocation>,
     /// `.dynsym` entries, the null one included.
     pub dynsyms: Vec<DynSym>,
+}
+
+/// The findings any spec gets from the file's own flags, as readelf sees
+/// them: LG006 for each writable and executable PT_LOAD, LG008 for each
+/// section flagged both writable and executable.
+impl Readelf {
+    pub fn rwe_loads(&self) -> Vec<(Lint, String)> {
+        self.loads
+            .iter()
+            .filter(|l| l.flags.contains('W') && l.flags.contains('E'))
+            .map(|l| (Lint::SegmentWriteExecute, format!("segment {}", l.index)))
+            .collect()
+    }
+
+    pub fn wax_sections(&self) -> Vec<(Lint, String)> {
+        self.sections
+            .iter()
+            .filter(|s| s.flags.contains('W') && s.flags.contains('X'))
+            .map(|s| (Lint::SectionPlacement, s.name.clone()))
+            .collect()
+    }
 }
 
 pub struct Section {
