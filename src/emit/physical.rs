@@ -4,7 +4,7 @@
 //! placement, in address order with the free RAM between them. The same
 //! rows as a table (human, Markdown, reST), JSON and an SVG column.
 
-use super::table::short_size;
+use super::table::{short_size, terminal_row};
 use crate::layout::Layout;
 use serde::Serialize;
 use std::fmt::Write;
@@ -109,21 +109,26 @@ fn what(r: &PhysRow) -> String {
 /// The terminal table, in the columns of the virtual one.
 pub fn render(layout: &Layout) -> String {
     let mut out = heading(layout) + "\n";
-    let _ = writeln!(
-        out,
-        "{:>18} | {:>18} | {:>9} | {:<26} | what",
-        "start address", "end address", "size", "spec key"
+    const WIDTHS: [usize; 4] = [18, 18, 9, 26];
+    let key = |k: &str| format!("{k:<26}");
+    terminal_row(
+        &mut out,
+        &WIDTHS,
+        &["start address", "end address", "size", &key("spec key")],
+        "what",
     );
     let _ = writeln!(out, "{}", "-".repeat(96));
     for r in rows(layout) {
-        let _ = writeln!(
-            out,
-            "{:>18} | {:>18} | {:>9} | {:<26} | {}",
-            format!("{:016x}", r.start),
-            format!("{:016x}", r.end - 1),
-            short_size(r.end - r.start as u128),
-            r.key,
-            what(&r)
+        terminal_row(
+            &mut out,
+            &WIDTHS,
+            &[
+                &format!("{:016x}", r.start),
+                &format!("{:016x}", r.end - 1),
+                &short_size(r.end - r.start as u128),
+                &key(&r.key),
+            ],
+            &what(&r),
         );
     }
     out

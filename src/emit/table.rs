@@ -105,6 +105,15 @@ pub(crate) fn short_size(v: u128) -> String {
     format!("{v} B")
 }
 
+/// One line of a terminal table: `cells` right-aligned to `widths`, then
+/// `last`, all separated by ` | ` (the layout of Linux's boot-time table).
+pub(crate) fn terminal_row(out: &mut String, widths: &[usize], cells: &[&str], last: &str) {
+    for (cell, width) in cells.iter().zip(widths) {
+        let _ = write!(out, "{cell:>width$} | ");
+    }
+    let _ = writeln!(out, "{last}");
+}
+
 pub fn render(layout: &Layout, mode: &ModeLayout) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -114,21 +123,25 @@ pub fn render(layout: &Layout, mode: &ModeLayout) -> String {
         mode.mode,
         mode_summary(mode, " ", &|s| s)
     );
-    let _ = writeln!(
-        out,
-        "{:>18} | {:>11} | {:>18} | {:>9} | VM area description",
-        "start address", "offset", "end address", "size"
+    const WIDTHS: [usize; 4] = [18, 11, 18, 9];
+    terminal_row(
+        &mut out,
+        &WIDTHS,
+        &["start address", "offset", "end address", "size"],
+        "VM area description",
     );
     let _ = writeln!(out, "{}", "-".repeat(96));
     for row in rows(mode) {
-        let _ = writeln!(
-            out,
-            "{:>18} | {:>11} | {:>18} | {:>9} | {}",
-            format!("{:016x}", row.start),
-            offset(row.start),
-            format!("{:016x}", row.last),
-            short_size(row.size),
-            row.name
+        terminal_row(
+            &mut out,
+            &WIDTHS,
+            &[
+                &format!("{:016x}", row.start),
+                &offset(row.start),
+                &format!("{:016x}", row.last),
+                &short_size(row.size),
+            ],
+            &row.name,
         );
     }
     // Only the slot name is quoted in the terminal.
