@@ -51,6 +51,21 @@ pub fn panic<C: Putc + Exit>(info: &core::panic::PanicInfo, fmt_ready: bool) -> 
     C::exit(3)
 }
 
+/// A trap nothing expected: `unexpected trap:` with each of `registers` as
+/// ` NAME=0xHEX`, then `RESULT: FAIL unexpected trap` and status 2. Plain
+/// byte output: a trap can come before paging.
+pub fn unexpected_trap<C: Putc + Exit>(registers: &[(&str, u64)]) -> ! {
+    text::puts::<C>(b"\nunexpected trap:");
+    for (name, value) in registers {
+        text::puts::<C>(b" ");
+        text::puts::<C>(name.as_bytes());
+        text::puts::<C>(b"=");
+        text::put_hex::<C>(*value);
+    }
+    text::puts::<C>(b"\nRESULT: FAIL unexpected trap\n");
+    C::exit(2)
+}
+
 /// The verdict: `RESULT: PASS` and status 0 without failures, else
 /// `RESULT: FAIL N check(s) failed` and status 1.
 pub fn finish<C: Putc + Exit>(failures: u32) -> ! {

@@ -113,18 +113,13 @@ fn trap_handler(f: &mut TrapFrame, esr: u64, far: u64) {
         TRAP_DEPTH.fetch_sub(1, Ordering::Relaxed);
         return;
     }
-    Console::puts(b"\nunexpected trap: vector=");
-    Console::put_hex(f.vector);
-    Console::puts(b" ec=");
-    Console::put_hex(esr >> 26 & 0x3f);
-    Console::puts(b" esr=");
-    Console::put_hex(esr);
-    Console::puts(b" elr=");
-    Console::put_hex(f.epc);
-    Console::puts(b" far=");
-    Console::put_hex(far);
-    Console::puts(b"\nRESULT: FAIL unexpected trap\n");
-    Console::exit(2)
+    layoutgen_rt::selftest::unexpected_trap::<Console>(&[
+        ("vector", f.vector),
+        ("ec", esr >> 26 & 0x3f),
+        ("esr", esr),
+        ("elr", f.epc),
+        ("far", far),
+    ])
 }
 
 #[panic_handler]

@@ -152,14 +152,11 @@ fn trap_handler(f: &mut TrapFrame, cause: u64, tval: u64) {
         TRAP_DEPTH.fetch_sub(1, Ordering::Relaxed);
         return;
     }
-    Console::puts(concat!("\nunexpected trap: ", x!(), "cause=").as_bytes());
-    Console::put_hex(cause);
-    Console::puts(concat!(" ", x!(), "epc=").as_bytes());
-    Console::put_hex(f.epc);
-    Console::puts(concat!(" ", x!(), "tval=").as_bytes());
-    Console::put_hex(tval);
-    Console::puts(b"\nRESULT: FAIL unexpected trap\n");
-    Console::exit(2)
+    layoutgen_rt::selftest::unexpected_trap::<Console>(&[
+        (concat!(x!(), "cause"), cause),
+        (concat!(x!(), "epc"), f.epc),
+        (concat!(x!(), "tval"), tval),
+    ])
 }
 
 #[panic_handler]
