@@ -4,7 +4,7 @@
 //! placement, in address order with the free RAM between them. The same
 //! rows as a table (human, Markdown, reST), JSON and an SVG column.
 
-use super::table::{short_size, terminal_row};
+use super::table::{short_size, terminal_table};
 use crate::layout::Layout;
 use serde::Serialize;
 use std::fmt::Write;
@@ -109,28 +109,25 @@ fn what(r: &PhysRow) -> String {
 /// The terminal table, in the columns of the virtual one.
 pub fn render(layout: &Layout) -> String {
     let mut out = heading(layout) + "\n";
-    const WIDTHS: [usize; 4] = [18, 18, 9, 26];
-    let key = |k: &str| format!("{k:<26}");
-    terminal_row(
+    terminal_table(
         &mut out,
-        &WIDTHS,
-        &["start address", "end address", "size", &key("spec key")],
+        &[
+            ("start address", 18),
+            ("end address", 18),
+            ("size", 9),
+            ("spec key", -26),
+        ],
         "what",
+        rows(layout).iter().map(|r| {
+            let cells = vec![
+                format!("{:016x}", r.start),
+                format!("{:016x}", r.end - 1),
+                short_size(r.end - r.start as u128),
+                r.key.clone(),
+            ];
+            (cells, what(r))
+        }),
     );
-    let _ = writeln!(out, "{}", "-".repeat(96));
-    for r in rows(layout) {
-        terminal_row(
-            &mut out,
-            &WIDTHS,
-            &[
-                &format!("{:016x}", r.start),
-                &format!("{:016x}", r.end - 1),
-                &short_size(r.end - r.start as u128),
-                &key(&r.key),
-            ],
-            &what(&r),
-        );
-    }
     out
 }
 

@@ -105,13 +105,34 @@ pub(crate) fn short_size(v: u128) -> String {
     format!("{v} B")
 }
 
-/// One line of a terminal table: `cells` right-aligned to `widths`, then
-/// `last`, all separated by ` | ` (the layout of Linux's boot-time table).
-pub(crate) fn terminal_row(out: &mut String, widths: &[usize], cells: &[&str], last: &str) {
-    for (cell, width) in cells.iter().zip(widths) {
-        let _ = write!(out, "{cell:>width$} | ");
+/// A terminal table in the layout of Linux's boot-time one: a header line,
+/// a rule, then each row's cells aligned to their column's width (right,
+/// or left where a width is negative) and its last, free-width column, all
+/// separated by ` | `.
+pub(crate) fn terminal_table(
+    out: &mut String,
+    columns: &[(&str, isize)],
+    last: &str,
+    rows: impl Iterator<Item = (Vec<String>, String)>,
+) {
+    let line = |out: &mut String, cells: &[&str], last: &str| {
+        for (cell, &(_, width)) in cells.iter().zip(columns) {
+            let w = width.unsigned_abs();
+            let _ = if width < 0 {
+                write!(out, "{cell:<w$} | ")
+            } else {
+                write!(out, "{cell:>w$} | ")
+            };
+        }
+        let _ = writeln!(out, "{last}");
+    };
+    let header: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+    line(out, &header, last);
+    let _ = writeln!(out, "{}", "-".repeat(96));
+    for (cells, last) in rows {
+        let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+        line(out, &cells, &last);
     }
-    let _ = writeln!(out, "{last}");
 }
 
 pub fn render(layout: &Layout, mode: &ModeLayout) -> String {
@@ -123,27 +144,25 @@ pub fn render(layout: &Layout, mode: &ModeLayout) -> String {
         mode.mode,
         mode_summary(mode, " ", &|s| s)
     );
-    const WIDTHS: [usize; 4] = [18, 11, 18, 9];
-    terminal_row(
+    terminal_table(
         &mut out,
-        &WIDTHS,
-        &["start address", "offset", "end address", "size"],
+        &[
+            ("start address", 18),
+            ("offset", 11),
+            ("end address", 18),
+            ("size", 9),
+        ],
         "VM area description",
+        rows(mode).iter().map(|row| {
+            let cells = vec![
+                format!("{:016x}", row.start),
+                offset(row.start),
+                format!("{:016x}", row.last),
+                short_size(row.size),
+            ];
+            (cells, row.name.to_string())
+        }),
     );
-    let _ = writeln!(out, "{}", "-".repeat(96));
-    for row in rows(mode) {
-        terminal_row(
-            &mut out,
-            &WIDTHS,
-            &[
-                &format!("{:016x}", row.start),
-                &offset(row.start),
-                &format!("{:016x}", row.last),
-                &short_size(row.size),
-            ],
-            &row.name,
-        );
-    }
     // Only the slot name is quoted in the terminal.
     let slot = format!("`{}`", layout.image.slot);
     let plain = |s: String| {

@@ -671,14 +671,14 @@ fn github_pull_request(request: Request) {
     }
 }
 
+/// A clean pull request passes and gets the diff posted; one with a
+/// finding uploads SARIF, gets the diff posted, then fails.
 #[test]
-fn github_workflow_passes_a_clean_pull_request_and_posts_the_diff() {
-    github_pull_request(Request::Clean);
-}
-
-#[test]
-fn github_workflow_uploads_sarif_posts_the_diff_then_fails_on_a_finding() {
-    github_pull_request(Request::Finding);
+fn github_workflow_on_pull_requests_clean_and_with_a_finding() {
+    for request in [Request::Clean, Request::Finding] {
+        eprintln!("pull request: {request:?}");
+        github_pull_request(request);
+    }
 }
 
 /// On a push there is no base build and no comment, and the rest runs.
@@ -836,14 +836,14 @@ fn gitlab_merge_request(request: Request) {
     );
 }
 
+/// A clean merge request passes and gets the diff posted; one with a
+/// finding keeps the artifacts, gets the diff posted, then fails.
 #[test]
-fn gitlab_job_passes_a_clean_merge_request_and_posts_the_diff() {
-    gitlab_merge_request(Request::Clean);
-}
-
-#[test]
-fn gitlab_job_keeps_the_artifacts_posts_the_diff_then_fails_on_a_finding() {
-    gitlab_merge_request(Request::Finding);
+fn gitlab_job_on_merge_requests_clean_and_with_a_finding() {
+    for request in [Request::Clean, Request::Finding] {
+        eprintln!("merge request: {request:?}");
+        gitlab_merge_request(request);
+    }
 }
 
 /// Both files set the same variables to the same values, so what the
