@@ -1,6 +1,7 @@
-//! Reading a page-table dump: QEMU's `info mem` (riscv64) and Linux's
-//! riscv64 ptdump (debugfs `kernel_page_tables`), into runs of mappings;
-//! arm64's ptdump is `super::arm64`'s.
+//! The runs of mappings a dump is read into, and the riscv64 formats:
+//! QEMU's `info mem` and Linux's riscv64 ptdump (debugfs
+//! `kernel_page_tables`). arm64's ptdump is `super::arm64`'s; `super::parse`
+//! picks the reader per line.
 
 /// One run of pages with the same attributes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +75,7 @@ fn hex(s: &str) -> Option<u64> {
 }
 
 /// QEMU `info mem` (riscv64): `vaddr paddr size attr`, attr `rwxugad`.
-fn qemu_line(line: &str) -> Option<Mapping> {
+pub(super) fn qemu_line(line: &str) -> Option<Mapping> {
     let f: Vec<&str> = line.split_whitespace().collect();
     let [va, pa, size, attr] = f.as_slice() else {
         return None;
@@ -97,7 +98,7 @@ fn qemu_line(line: &str) -> Option<Mapping> {
 
 /// Linux riscv64 ptdump: `0xSTART-0xEND 0xPA SIZE LEVEL flags…`, the flags
 /// as `arch/riscv/mm/ptdump.c` prints them (`U`, `X`, `W`, `R` or `.`).
-fn ptdump_line(line: &str) -> Option<Mapping> {
+pub(super) fn ptdump_line(line: &str) -> Option<Mapping> {
     let mut f = line.split_whitespace();
     let (start, end) = f.next()?.split_once('-')?;
     let pa = f.next()?;
@@ -121,22 +122,9 @@ fn ptdump_line(line: &str) -> Option<Mapping> {
     })
 }
 
-/// The mappings of a dump in any of the formats; other lines are skipped.
-pub fn parse(text: &str) -> Vec<Mapping> {
-    text.lines()
-        .filter_map(|l| {
-            let l = l.trim();
-            if l.starts_with("0x") {
-                ptdump_line(l).or_else(|| super::arm64::line(l))
-            } else {
-                qemu_line(l)
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::parse;
     use super::*;
 
     #[test]

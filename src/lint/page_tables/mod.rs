@@ -7,7 +7,7 @@ mod dump;
 mod leaves;
 mod walk;
 
-pub use dump::{Level, Mapping, parse};
+pub use dump::{Level, Mapping};
 pub use walk::{Memory, walk};
 
 use super::context::Collector;
@@ -32,6 +32,20 @@ pub struct DumpOptions<'a> {
     pub root: Option<u64>,
     /// Where the memory image starts (default: the spec's `ram.base`).
     pub memory_base: Option<u64>,
+}
+
+/// The mappings of a dump in any of the formats; other lines are skipped.
+pub fn parse(text: &str) -> Vec<Mapping> {
+    text.lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            if l.starts_with("0x") {
+                dump::ptdump_line(l).or_else(|| arm64::line(l))
+            } else {
+                dump::qemu_line(l)
+            }
+        })
+        .collect()
 }
 
 /// Lints the page-table dump at `path` against `layout` in `mode`.
