@@ -29,6 +29,7 @@ pub fn resolve(
 
     let modes = crate::spec::validate::modes(spec, &mut diags);
     crate::spec::validate::names(spec, &mut diags);
+    crate::spec::validate::section_configs(spec, &mut diags);
     let lint = crate::lint::config::from_spec(spec, &mut diags);
     let module_loader = super::relocator::module_loader(spec, &mut diags);
     crate::spec::validate::per_mode_values(spec, &modes, &mut diags);
@@ -800,7 +801,7 @@ impl<'s> ModeContext<'s> {
             start_symbols: symbols(&s.start_symbols, format!("__{id}_start")),
             end_symbols: symbols(&s.end_symbols, format!("__{id}_end")),
             optional: s.optional,
-            config: config_options(diags, &id, s),
+            config: s.config.iter().map(|o| o.get_ref().clone()).collect(),
             read: perms.contains('r'),
             write: perms.contains('w'),
             execute: perms.contains('x'),
@@ -879,50 +880,6 @@ fn symbol_list(list: &Option<Vec<toml::Spanned<String>>>, default: String) -> Ve
 }
 
 /// A size budget in percent of `max_size`: 1 to 100.
-/// `image.section.config`: Kconfig option names, on optional sections only
-/// (a section some configurations lack is one lint must not miss).
-fn config_options(
-    diags: &mut Vec<Diagnostic>,
-    id: &str,
-    s: &crate::spec::SectionSpec,
-) -> Vec<String> {
-    let key = format!("image.section.{id}.config");
-    for opt in &s.config {
-        let name = opt.get_ref();
-        let valid = name.strip_prefix("CONFIG_").is_some_and(|rest| {
-            !rest.is_empty()
-                && rest
-                    .bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
-        });
-        if !valid {
-            diags.push(
-                Diagnostic::new(
-                    Rule::Structure,
-                    format!("`{key}` entry \"{name}\" is not a Kconfig option name"),
-                )
-                .label(Label::primary(
-                    &key,
-                    opt.span(),
-                    "CONFIG_ and upper-case letters, digits, _",
-                ))
-                .help("write the option as .config spells it: config = [\"CONFIG_GENERIC_BUG\"]"),
-            );
-        }
-    }
-    if let (Some(first), false) = (s.config.first(), s.optional) {
-        diags.push(
-            Diagnostic::new(
-                Rule::Structure,
-                format!("`{key}` names the options that bring section {}, but the section is not optional", s.name.get_ref()),
-            )
-            .label(Label::primary(&key, first.span(), "only some configurations have it"))
-            .help("add `optional = true`: lint must not report the section missing from a kernel built without these options"),
-        );
-    }
-    s.config.iter().map(|o| o.get_ref().clone()).collect()
-}
-
 fn budget(diags: &mut Vec<Diagnostic>, key: &str, v: Option<&toml::Spanned<u8>>) -> Option<u8> {
     let v = v?;
     let pct = *v.get_ref();

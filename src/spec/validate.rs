@@ -267,6 +267,53 @@ pub fn names(spec: &Spec, diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// `image.section.config`: Kconfig option names, on optional sections only
+/// (a section some configurations lack is one lint must not miss).
+pub fn section_configs(spec: &Spec, diags: &mut Vec<Diagnostic>) {
+    for s in &spec.image.section {
+        let s = s.get_ref();
+        let key = format!("image.section.{}.config", s.id());
+        for opt in &s.config {
+            let name = opt.get_ref();
+            let valid = name.strip_prefix("CONFIG_").is_some_and(|rest| {
+                !rest.is_empty()
+                    && rest
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            });
+            if !valid {
+                diags.push(
+                    Diagnostic::new(
+                        Rule::Structure,
+                        format!("`{key}` entry \"{name}\" is not a Kconfig option name"),
+                    )
+                    .label(Label::primary(
+                        &key,
+                        opt.span(),
+                        "CONFIG_ and upper-case letters, digits, _",
+                    ))
+                    .help(
+                        "write the option as .config spells it: config = [\"CONFIG_GENERIC_BUG\"]",
+                    ),
+                );
+            }
+        }
+        if let (Some(first), false) = (s.config.first(), s.optional) {
+            diags.push(
+                Diagnostic::new(
+                    Rule::Structure,
+                    format!(
+                        "`{key}` names the options that bring section {}, but the section is not optional",
+                        s.name.get_ref()
+                    ),
+                )
+                .label(Label::primary(&key, first.span(), "only some configurations have it"))
+                .help("add `optional = true`: lint must not report the section missing from a kernel built without these options"),
+            );
+        }
+    }
+}
+
 /// A section's name (a real ELF name, not reserved), id and segment.
 fn section_name(s: &SectionSpec, bad: &mut impl FnMut(String, Span, &str, &str)) {
     let sname = s.name.get_ref();
