@@ -273,6 +273,13 @@ pub fn section_configs(spec: &Spec, diags: &mut Vec<Diagnostic>) {
     for s in &spec.image.section {
         let s = s.get_ref();
         let key = format!("image.section.{}.config", s.id());
+        let mut bad = |span: Span, message: String, label: &str, help: &str| {
+            diags.push(
+                Diagnostic::new(Rule::Structure, message)
+                    .label(Label::primary(&key, span, label))
+                    .help(help.to_string()),
+            );
+        };
         for opt in &s.config {
             let name = opt.get_ref();
             let valid = name.strip_prefix("CONFIG_").is_some_and(|rest| {
@@ -282,33 +289,23 @@ pub fn section_configs(spec: &Spec, diags: &mut Vec<Diagnostic>) {
                         .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
             });
             if !valid {
-                diags.push(
-                    Diagnostic::new(
-                        Rule::Structure,
-                        format!("`{key}` entry \"{name}\" is not a Kconfig option name"),
-                    )
-                    .label(Label::primary(
-                        &key,
-                        opt.span(),
-                        "CONFIG_ and upper-case letters, digits, _",
-                    ))
-                    .help(
-                        "write the option as .config spells it: config = [\"CONFIG_GENERIC_BUG\"]",
-                    ),
+                bad(
+                    opt.span(),
+                    format!("`{key}` entry \"{name}\" is not a Kconfig option name"),
+                    "CONFIG_ and upper-case letters, digits, _",
+                    "write the option as .config spells it: config = [\"CONFIG_GENERIC_BUG\"]",
                 );
             }
         }
         if let (Some(first), false) = (s.config.first(), s.optional) {
-            diags.push(
-                Diagnostic::new(
-                    Rule::Structure,
-                    format!(
-                        "`{key}` names the options that bring section {}, but the section is not optional",
-                        s.name.get_ref()
-                    ),
-                )
-                .label(Label::primary(&key, first.span(), "only some configurations have it"))
-                .help("add `optional = true`: lint must not report the section missing from a kernel built without these options"),
+            bad(
+                first.span(),
+                format!(
+                    "`{key}` names the options that bring section {}, but the section is not optional",
+                    s.name.get_ref()
+                ),
+                "only some configurations have it",
+                "add `optional = true`: lint must not report the section missing from a kernel built without these options",
             );
         }
     }
