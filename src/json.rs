@@ -37,6 +37,12 @@ pub fn hex_u64<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
     }
 }
 
+/// An end that may be 2^64 (an exclusive end at the top of the address
+/// space), as a hex string.
+pub fn hex_u128<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{v:#x}"))
+}
+
 /// An optional address, size, alignment or offset (`null` when absent).
 pub fn hex_opt_u64<S: Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
     match v {

@@ -16,7 +16,7 @@ pub struct PhysRow {
     #[serde(serialize_with = "crate::json::hex_u64")]
     pub start: u64,
     /// One past the last byte (`u128`: a range may end at 2^64).
-    #[serde(serialize_with = "hex_u128")]
+    #[serde(serialize_with = "crate::json::hex_u128")]
     pub end: u128,
     /// The placement's name, `kernel`, or `free`.
     pub name: String,
@@ -25,10 +25,6 @@ pub struct PhysRow {
     /// The spec keys that place it (empty for free RAM).
     pub key: String,
     pub description: String,
-}
-
-fn hex_u128<S: serde::Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&format!("{v:#x}"))
 }
 
 /// The rows in address order, free RAM filling the gaps up to the end of

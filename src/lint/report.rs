@@ -24,7 +24,7 @@ pub struct Finding {
     /// The ELF section (or `segment N`) the finding is about, if any.
     pub section: Option<String>,
     /// The address the finding is about, if any (hex in JSON).
-    #[serde(serialize_with = "ser_hex_opt")]
+    #[serde(serialize_with = "crate::json::hex_opt_u64")]
     pub address: Option<u64>,
     /// The dotted spec key the ELF disagrees with (`region.kernel`, `ram.load`, …).
     pub spec_key: String,
@@ -35,13 +35,6 @@ pub struct Finding {
     /// table or with `--allow`): the finding is reported but does not count
     /// towards the exit code.
     pub suppressed: Option<LintSetting>,
-}
-
-fn ser_hex_opt<S: serde::Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
-    match v {
-        Some(v) => s.serialize_str(&format!("{v:#x}")),
-        None => s.serialize_none(),
-    }
 }
 
 impl Finding {
@@ -151,9 +144,9 @@ pub struct Stats {
     pub small_data_outside_gp_window: u64,
     /// The linked image's link address and real end (its end symbol, else
     /// its last allocated section's end); null for objects.
-    #[serde(serialize_with = "ser_hex_opt")]
+    #[serde(serialize_with = "crate::json::hex_opt_u64")]
     pub image_start: Option<u64>,
-    #[serde(serialize_with = "ser_hex_opt")]
+    #[serde(serialize_with = "crate::json::hex_opt_u64")]
     pub image_end: Option<u64>,
 }
 
