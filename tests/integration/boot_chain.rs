@@ -8,31 +8,10 @@
 use crate::support::cli::{layoutgen, stderr, text};
 use crate::support::linux;
 use crate::support::specs::linux_with_initrd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const LINUX: &str = "layouts/linux-riscv64.toml";
 const OPENSBI: &str = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.elf";
-
-/// QEMU virt's device tree with `ram` of RAM.
-fn virt_dtb(dir: &Path, ram: &str) -> PathBuf {
-    let dtb = dir.join(format!("virt-{ram}.dtb"));
-    let o = std::process::Command::new("qemu-system-riscv64")
-        .args([
-            "-machine",
-            &format!("virt,dumpdtb={}", dtb.display()),
-            "-m",
-            ram,
-            "-nographic",
-        ])
-        .output()
-        .expect("qemu-system-riscv64 (qemu-system-misc) is needed");
-    assert!(
-        dtb.is_file(),
-        "QEMU wrote no device tree: {}",
-        text(&o.stderr)
-    );
-    dtb
-}
 
 /// stderr of `layoutgen check SPEC --artifact NAME=FILE...`, which must
 /// exit with `code`.
@@ -51,7 +30,7 @@ fn check(spec: &str, artifacts: &[(&str, &Path)], code: i32) -> String {
 fn linux_opensbi_and_qemus_device_tree_fit_the_chain() {
     let dir = tempfile::tempdir().unwrap();
     let image = linux::kernel_file("fixed", "Image");
-    let dtb = virt_dtb(dir.path(), "128M");
+    let dtb = crate::support::qemu::riscv_virt_dtb(dir.path(), "128M");
     check(
         LINUX,
         &[

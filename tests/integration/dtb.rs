@@ -6,26 +6,6 @@
 use crate::support::cli::{layoutgen, ok_stdout, stderr, stdout, text};
 use crate::support::{assert_contains, assert_lacks, specs};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-/// The device tree QEMU's `virt` machine passes to a guest with `memory` of RAM.
-fn qemu_dtb(dir: &Path, memory: &str) -> PathBuf {
-    let path = dir.join(format!("virt-{memory}.dtb"));
-    let out = Command::new("qemu-system-riscv64")
-        .args(["-machine", "virt", "-m", memory, "-nographic"])
-        .arg("-machine")
-        .arg(format!("dumpdtb={}", path.display()))
-        .output()
-        .expect(
-            "qemu-system-riscv64 is required for these tests (apt-get install qemu-system-misc)",
-        );
-    assert!(
-        out.status.success() && path.exists(),
-        "qemu-system-riscv64 could not dump a device tree: {}",
-        text(&out.stderr)
-    );
-    path
-}
 
 /// A minimal flattened device tree: `/` with 2 address and 2 size cells and
 /// one memory node listing `ranges`.
@@ -103,7 +83,9 @@ const GIB: u64 = 1 << 30;
 fn qemu_device_trees_parse_to_their_ram() {
     let dir = tempfile::tempdir().unwrap();
     for (memory, size) in [("64M", 64u64 << 20), ("1G", GIB), ("2G", 2 * GIB)] {
-        let ranges = layoutgen::dtb::read(&qemu_dtb(dir.path(), memory)).unwrap();
+        let ranges =
+            layoutgen::dtb::read(&crate::support::qemu::riscv_virt_dtb(dir.path(), memory))
+                .unwrap();
         assert_eq!(
             ranges,
             vec![layoutgen::dtb::RamRange {
@@ -118,7 +100,7 @@ fn qemu_device_trees_parse_to_their_ram() {
 #[test]
 fn default_layout_fits_a_1g_qemu_virt() {
     let dir = tempfile::tempdir().unwrap();
-    let dtb = qemu_dtb(dir.path(), "1G");
+    let dtb = crate::support::qemu::riscv_virt_dtb(dir.path(), "1G");
     let dtb = dtb.to_str().unwrap();
     for layout in ["qemu-virt-sv39", "qemu-virt-multi", "qemu-virt-semipic"] {
         let spec = format!("layouts/{layout}.toml");
@@ -139,7 +121,7 @@ fn default_layout_fits_a_1g_qemu_virt() {
 #[test]
 fn too_little_ram_is_a_finding_pointing_at_min_size() {
     let dir = tempfile::tempdir().unwrap();
-    let dtb = qemu_dtb(dir.path(), "64M");
+    let dtb = crate::support::qemu::riscv_virt_dtb(dir.path(), "64M");
     let err = stderr(&["check", "--dtb", dtb.to_str().unwrap()], 1);
     assert_contains(
         &err,
@@ -155,7 +137,7 @@ fn too_little_ram_is_a_finding_pointing_at_min_size() {
 #[test]
 fn ram_beyond_max_size_is_a_finding_pointing_at_the_ram_keys() {
     let dir = tempfile::tempdir().unwrap();
-    let dtb = qemu_dtb(dir.path(), "1G");
+    let dtb = crate::support::qemu::riscv_virt_dtb(dir.path(), "1G");
     let spec =
         specs::text("qemu-virt-sv39").replace("max_size = \"16GiB\"", "max_size = \"512MiB\"");
     let path = dir.path().join("small.toml");
@@ -218,7 +200,7 @@ fn ram_larger_than_the_linear_map_is_a_finding_per_mode() {
 #[test]
 fn show_uses_the_machine_ram_for_the_page_table_cost() {
     let dir = tempfile::tempdir().unwrap();
-    let dtb = qemu_dtb(dir.path(), "2G");
+    let dtb = crate::support::qemu::riscv_virt_dtb(dir.path(), "2G");
     let dtb = dtb.to_str().unwrap();
     let out = ok_stdout(&["show", "--dtb", dtb]);
     assert_contains(&out, &["page tables for 2 GiB of RAM"]);
@@ -226,7 +208,7 @@ fn show_uses_the_machine_ram_for_the_page_table_cost() {
     let o = layoutgen(&["show", "--dtb", dtb, "--ram", "1GiB"]);
     assert_contains(&text(&o.stdout), &["page tables for 1 GiB of RAM"]);
     // Findings against the machine are reported, and the exit code says so.
-    let small = qemu_dtb(dir.path(), "64M");
+    let small = crate::support::qemu::riscv_virt_dtb(dir.path(), "64M");
     let err = stderr(&["show", "--dtb", small.to_str().unwrap()], 1);
     assert_contains(&err, &["less than ram.min_size"]);
 }

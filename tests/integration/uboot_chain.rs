@@ -69,16 +69,20 @@ fn tool(program: &str, args: &[&str], cwd: &Path, package: &str) {
 /// QEMU virt's device tree with the spec's `boot.dtsi` merged in and
 /// `bootargs` in /chosen, as `fdt.dtb` in `dir`.
 fn device_tree(dir: &Path, bootargs: &str) {
-    tool(
-        "qemu-system-riscv64",
-        &["-machine", "virt,dumpdtb=virt.dtb", "-m", RAM, "-nographic"],
-        dir,
-        "qemu-system-misc",
-    );
+    let virt = qemu::riscv_virt_dtb(dir, RAM);
     let dtc = "device-tree-compiler";
     tool(
         "dtc",
-        &["-q", "-I", "dtb", "-O", "dts", "-o", "virt.dts", "virt.dtb"],
+        &[
+            "-q",
+            "-I",
+            "dtb",
+            "-O",
+            "dts",
+            "-o",
+            "virt.dts",
+            virt.to_str().unwrap(),
+        ],
         dir,
         dtc,
     );

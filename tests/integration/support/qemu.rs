@@ -37,6 +37,25 @@ pub fn aarch64_virt() -> Command {
     cmd
 }
 
+/// The device tree QEMU's riscv `virt` machine gives a guest with `ram` of
+/// RAM (`-machine dumpdtb=`), as `DIR/virt-RAM.dtb`.
+pub fn riscv_virt_dtb(dir: &std::path::Path, ram: &str) -> std::path::PathBuf {
+    let path = dir.join(format!("virt-{ram}.dtb"));
+    let out = Command::new("qemu-system-riscv64")
+        .args(["-machine", "virt", "-m", ram, "-nographic"])
+        .arg("-machine")
+        .arg(format!("dumpdtb={}", path.display()))
+        .stdin(Stdio::null())
+        .output()
+        .expect("qemu-system-riscv64 is required (Debian package qemu-system-misc)");
+    assert!(
+        out.status.success() && path.exists(),
+        "qemu-system-riscv64 could not dump a device tree: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    path
+}
+
 /// Runs `cmd`, a QEMU command line the kernel powers off from, with its
 /// output captured; kills it after `timeout` and fails with what it printed.
 pub fn run(mut cmd: Command, timeout: Duration, banner: &'static str) -> Boot {
